@@ -1,0 +1,68 @@
+/** uPlot options for the chip detail charts (dark theme). */
+import type uPlot from 'uplot';
+import type { ChartOptions } from './uplot-chart.ts';
+
+const AXIS: uPlot.Axis = {
+  stroke: '#9aa4b2',
+  grid: { stroke: 'rgba(255,255,255,0.07)', width: 1 },
+  ticks: { stroke: 'rgba(255,255,255,0.15)', width: 1, size: 4 },
+  font: '11px system-ui, sans-serif',
+};
+
+function fmt(unit: string, digits = 0) {
+  return (_u: uPlot, v: number | null) => (v == null ? '—' : `${v.toFixed(digits)}${unit}`);
+}
+
+function base(series: uPlot.Series[], yAxis: Partial<uPlot.Axis>, yScale: uPlot.Scale): ChartOptions {
+  return {
+    series: [{ label: 'time' }, ...series],
+    scales: { x: { time: true }, y: yScale },
+    axes: [{ ...AXIS }, { ...AXIS, size: 48, ...yAxis }],
+    cursor: { drag: { x: false, y: false } },
+    legend: { show: true, live: true },
+  };
+}
+
+export function utilOptions(): ChartOptions {
+  return base(
+    [{ label: 'utilization', stroke: '#5fb3ff', fill: 'rgba(95,179,255,0.12)', width: 1.5, value: fmt(' %') }],
+    { values: (_u, ticks) => ticks.map((t) => `${t}%`) },
+    { range: [0, 100] },
+  );
+}
+
+/** Power and, dashed, the power limit; the y range always includes `ratedW()`. */
+export function powerOptions(ratedW: () => number | null, estimated: boolean): ChartOptions {
+  return base(
+    [
+      {
+        label: estimated ? 'power (est.)' : 'power',
+        stroke: '#ffb454',
+        fill: 'rgba(255,180,84,0.12)',
+        width: 1.5,
+        value: fmt(' W'),
+      },
+      { label: 'limit', stroke: '#c6ccd6', width: 1.25, dash: [6, 4], value: fmt(' W') },
+    ],
+    { values: (_u, ticks) => ticks.map((t) => `${t} W`), size: 56 },
+    {
+      range: (_u, _min, max) => {
+        const top = Math.max(max ?? 0, ratedW() ?? 0, 10);
+        return [0, Math.ceil((top * 1.08) / 50) * 50];
+      },
+    },
+  );
+}
+
+export function tempOptions(): ChartOptions {
+  return base(
+    [{ label: 'temperature', stroke: '#ff6b6b', fill: 'rgba(255,107,107,0.1)', width: 1.5, value: fmt(' °C') }],
+    { values: (_u, ticks) => ticks.map((t) => `${t}°`) },
+    {
+      range: (_u, min, max) => [
+        Math.min(Math.floor(((min ?? 30) - 5) / 10) * 10, 30),
+        Math.max(Math.ceil(((max ?? 80) + 5) / 10) * 10, 90),
+      ],
+    },
+  );
+}

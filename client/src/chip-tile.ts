@@ -1,0 +1,201 @@
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import type { ChipView } from '../../schema/protocol.ts';
+import { DASH, chipHref, fmtAgo, fmtMem, fmtPct, fmtTemp, utilColor } from './format.ts';
+
+/**
+ * `<chip-tile>`: one chip at a glance: model and index, utilization (large),
+ * power, temperature and memory, on a background coloured by utilization.
+ *
+ * - live: values on the utilization colour scale;
+ * - stale: greyed, hatched, a "stale" badge, last-known values dimmed (never zeros);
+ * - offline: dark, an "offline" badge and no values.
+ *
+ * The whole tile is a link to `#/chip/<chipId>`.
+ *
+ * Test hooks on the host element: `data-testid="chip-tile"`, `data-chip-id`, `data-status`.
+ *
+ * @csspart tile - the link that is the tile's box
+ * @csspart util - the large utilization figure
+ * @csspart badge - the stale / offline badge
+ */
+export class ChipTile extends LitElement {
+  static override properties = {
+    chip: { attribute: false },
+  };
+
+  declare chip: ChipView | undefined;
+
+  static override styles = css`
+    :host {
+      display: block;
+      min-width: 0;
+    }
+    a {
+      box-sizing: border-box;
+      display: grid;
+      grid-template-rows: auto 1fr auto auto;
+      height: 100%;
+      min-height: 92px;
+      padding: 6px 8px;
+      border-radius: 6px;
+      border: 1px solid rgba(255, 255, 255, 0.08);
+      color: #f2f5f9;
+      text-decoration: none;
+      font-variant-numeric: tabular-nums;
+      text-shadow: 0 1px 2px rgba(0, 0, 0, 0.6);
+      transition: background-color 0.6s linear;
+      overflow: hidden;
+    }
+    a:hover,
+    a:focus-visible {
+      outline: 2px solid #8ab4ff;
+      outline-offset: -2px;
+    }
+    .top {
+      display: flex;
+      justify-content: space-between;
+      align-items: center;
+      gap: 4px;
+      font-size: 12px;
+      line-height: 16px;
+      white-space: nowrap;
+    }
+    .name {
+      overflow: hidden;
+      text-overflow: ellipsis;
+      font-weight: 600;
+    }
+    .idx {
+      opacity: 0.75;
+      font-weight: 400;
+    }
+    .util {
+      font-size: 30px;
+      line-height: 34px;
+      font-weight: 700;
+      letter-spacing: -0.5px;
+    }
+    .row {
+      display: flex;
+      justify-content: space-between;
+      font-size: 12px;
+      line-height: 16px;
+      white-space: nowrap;
+    }
+    .est {
+      cursor: help;
+      border-bottom: 1px dotted currentColor;
+    }
+    .badge {
+      font-size: 10px;
+      line-height: 14px;
+      padding: 0 5px;
+      border-radius: 7px;
+      text-transform: uppercase;
+      letter-spacing: 0.5px;
+      font-weight: 700;
+      text-shadow: none;
+    }
+    .stale {
+      background-color: #2b3038;
+      background-image: repeating-linear-gradient(
+        -45deg,
+        rgba(255, 255, 255, 0.06) 0 6px,
+        transparent 6px 12px
+      );
+      color: #aab2bf;
+      border-color: #5b6472;
+      border-style: dashed;
+    }
+    .stale .util,
+    .stale .row {
+      opacity: 0.55;
+    }
+    .stale .badge {
+      background: #d0a030;
+      color: #1a1a1a;
+    }
+    .offline {
+      background: #0d0f13;
+      color: #6b7380;
+      border-color: #2a2f38;
+      text-shadow: none;
+    }
+    .offline .badge {
+      background: #5a2026;
+      color: #ffb3b8;
+    }
+    .offline-note {
+      align-self: center;
+      font-size: 12px;
+      opacity: 0.7;
+    }
+    .values {
+      display: contents;
+    }
+  `;
+
+  constructor() {
+    super();
+    this.chip = undefined;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.setAttribute('data-testid', 'chip-tile');
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('chip') && this.chip) {
+      this.setAttribute('data-chip-id', this.chip.chipId);
+      this.setAttribute('data-status', this.chip.status);
+    }
+  }
+
+  protected override render() {
+    const c = this.chip;
+    if (!c) return nothing;
+    const s = c.latest;
+    const title = `${c.model} #${c.index} on ${c.host}\n${c.chipId}\n${c.status}${
+      s ? ` · last sample ${fmtAgo(s.ts)}` : ''
+    }`;
+    const bg = c.status === 'live' ? `background-color: ${utilColor(s?.utilPct)}` : '';
+    return html`<a part="tile" class=${c.status} style=${bg} href=${chipHref(c.chipId)} title=${title}>
+      <div class="top">
+        <span class="name">${c.model} <span class="idx">#${c.index}</span></span>
+        ${c.status === 'live' ? nothing : html`<span part="badge" class="badge">${c.status}</span>`}
+      </div>
+      ${c.status === 'offline' || !s ? this.renderNoValues(c) : this.renderValues(c)}
+    </a>`;
+  }
+
+  private renderNoValues(c: ChipView) {
+    return html`<div class="offline-note">${c.status === 'offline' ? 'no data' : 'waiting for data'}</div>`;
+  }
+
+  private renderValues(c: ChipView) {
+    const s = c.latest!;
+    const est = s.flags?.powerEstimated === true;
+    const power =
+      s.powerW == null
+        ? DASH
+        : est
+          ? html`<span class="est" title="Estimated: Neuron reports power as a percentage of an assumed maximum"
+              >~${Math.round(s.powerW)} W</span
+            >`
+          : `${Math.round(s.powerW)} W`;
+    return html`<div class="values">
+      <div part="util" class="util">${fmtPct(s.utilPct)}</div>
+      <div class="row"><span>${power}</span><span>${fmtTemp(s.tempC)}</span></div>
+      <div class="row"><span>${fmtMem(s.memUsedBytes, s.memTotalBytes ?? c.memTotalBytes)}</span></div>
+    </div>`;
+  }
+}
+
+if (!customElements.get('chip-tile')) customElements.define('chip-tile', ChipTile);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'chip-tile': ChipTile;
+  }
+}

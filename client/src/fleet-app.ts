@@ -1,0 +1,200 @@
+import { LitElement, css, html } from 'lit';
+import { FleetController } from './fleet-controller.ts';
+import { fmtKw } from './format.ts';
+import './chip-detail.ts';
+import './fleet-grid.ts';
+
+/** The chip id in a `#/chip/<chipId>` hash, or null for the fleet view. */
+export function parseRoute(hash: string): string | null {
+  const m = /^#\/chip\/([^/?#]+)/.exec(hash);
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `<fleet-app>`: the dashboard. A header with the name, the live-connection
+ * indicator and fleet counts (chips live / stale / offline, total live power),
+ * then `<fleet-grid>`, or `<chip-detail>` when the hash is `#/chip/<chipId>`.
+ *
+ * Test hooks: `data-testid="connection"` with `data-state` (connecting | open |
+ * closed), `data-testid="count-live" | "count-stale" | "count-offline" |
+ * "count-total" | "total-power"`.
+ *
+ * @csspart header - the top bar
+ */
+export class FleetApp extends LitElement {
+  static override properties = {
+    route: { state: true },
+  };
+
+  /** Selected chip id from the URL hash, or null. */
+  declare route: string | null;
+
+  private readonly fleet = new FleetController(this);
+  /** Whether the socket has been open at least once (connecting vs reconnecting). */
+  private everOpen = false;
+  private readonly onHash = () => {
+    this.route = parseRoute(location.hash);
+  };
+
+  static override styles = css`
+    :host {
+      display: flex;
+      flex-direction: column;
+      min-height: 100vh;
+      background: #0b0e13;
+      color: #e8edf3;
+      font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif;
+    }
+    header {
+      position: sticky;
+      top: 0;
+      z-index: 2;
+      display: flex;
+      align-items: center;
+      gap: 22px;
+      height: 48px;
+      padding: 0 16px;
+      background: #121720;
+      border-bottom: 1px solid #222a36;
+      white-space: nowrap;
+    }
+    h1 {
+      margin: 0;
+      font-size: 20px;
+      font-weight: 700;
+      letter-spacing: 0.3px;
+    }
+    h1 a {
+      color: inherit;
+      text-decoration: none;
+    }
+    .conn {
+      display: inline-flex;
+      align-items: center;
+      gap: 6px;
+      font-size: 13px;
+      color: #aeb7c4;
+    }
+    .dot {
+      width: 10px;
+      height: 10px;
+      border-radius: 50%;
+      background: #d0a030;
+    }
+    .conn[data-state='open'] .dot {
+      background: #3ccf6e;
+      box-shadow: 0 0 6px #3ccf6e;
+    }
+    .conn[data-state='closed'] .dot {
+      background: #e0533d;
+      animation: blink 1s steps(2) infinite;
+    }
+    @keyframes blink {
+      50% {
+        opacity: 0.3;
+      }
+    }
+    .counts {
+      display: flex;
+      gap: 16px;
+      margin-left: auto;
+      font-size: 14px;
+      color: #aeb7c4;
+      font-variant-numeric: tabular-nums;
+    }
+    .counts b {
+      font-size: 18px;
+      color: #f2f5f9;
+      margin-right: 4px;
+    }
+    .counts .stale b {
+      color: #e8b949;
+    }
+    .counts .offline b {
+      color: #ff8a8f;
+    }
+    main {
+      flex: 1;
+    }
+    main.disconnected {
+      opacity: 0.8;
+    }
+    .missing {
+      padding: 48px;
+      text-align: center;
+      color: #9aa4b2;
+      font-size: 18px;
+    }
+    .missing a {
+      color: #8ab4ff;
+    }
+  `;
+
+  constructor() {
+    super();
+    this.route = parseRoute(location.hash);
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('hashchange', this.onHash);
+    this.onHash();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('hashchange', this.onHash);
+  }
+
+  protected override willUpdate(): void {
+    if (this.fleet.connection === 'open') this.everOpen = true;
+  }
+
+  protected override render() {
+    const f = this.fleet;
+    const t = f.totals;
+    const connLabel =
+      f.connection === 'open' ? 'live' : this.everOpen ? 'reconnecting…' : 'connecting…';
+    return html`
+      <header part="header">
+        <h1><a href="#/">fleetscope</a></h1>
+        <span class="conn" data-testid="connection" data-state=${f.connection} title="Live connection to the hub">
+          <span class="dot"></span>${connLabel}
+        </span>
+        <div class="counts">
+          <span title="Chips"><b data-testid="count-total">${t.total}</b>chips</span>
+          <span class="live"><b data-testid="count-live">${t.live}</b>live</span>
+          <span class="stale"><b data-testid="count-stale">${t.stale}</b>stale</span>
+          <span class="offline"><b data-testid="count-offline">${t.offline}</b>offline</span>
+          <span title="Total power of live chips"><b data-testid="total-power">${fmtKw(t.powerW)}</b></span>
+        </div>
+      </header>
+      <main class=${f.connection === 'open' ? '' : 'disconnected'}>${this.renderBody()}</main>
+    `;
+  }
+
+  private renderBody() {
+    const id = this.route;
+    if (id == null) return html`<fleet-grid .chips=${this.fleet.chips} ?loaded=${this.fleet.loaded}></fleet-grid>`;
+    const chip = this.fleet.get(id);
+    if (!chip && this.fleet.loaded) {
+      return html`<div class="missing" data-testid="chip-missing">
+        No chip <code>${id}</code> in this fleet. <a href="#/">Back to the fleet</a>
+      </div>`;
+    }
+    return html`<chip-detail chip-id=${id} .chip=${chip}></chip-detail>`;
+  }
+}
+
+if (!customElements.get('fleet-app')) customElements.define('fleet-app', FleetApp);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fleet-app': FleetApp;
+  }
+}

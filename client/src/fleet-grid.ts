@@ -1,0 +1,145 @@
+import { LitElement, css, html } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
+import type { ChipView } from '../../schema/protocol.ts';
+import { fmtKw } from './format.ts';
+import './chip-tile.ts';
+
+interface HostGroup {
+  host: string;
+  instanceType: string | null;
+  chips: ChipView[];
+  powerW: number;
+  live: number;
+}
+
+/** Groups chips (already sorted by host, then index) by host. */
+export function groupByHost(chips: readonly ChipView[]): HostGroup[] {
+  const groups = new Map<string, HostGroup>();
+  for (const c of chips) {
+    let g = groups.get(c.host);
+    if (!g) {
+      g = { host: c.host, instanceType: c.instanceType, chips: [], powerW: 0, live: 0 };
+      groups.set(c.host, g);
+    }
+    g.chips.push(c);
+    if (c.status === 'live') {
+      g.live++;
+      if (c.latest?.powerW != null) g.powerW += c.latest.powerW;
+    }
+  }
+  return [...groups.values()];
+}
+
+/**
+ * `<fleet-grid>`: every chip as a `<chip-tile>`, grouped by host. Each host header
+ * shows hostname, instance type, chip count and the host's total (live) power.
+ *
+ * Test hooks: `data-testid="host-group"` + `data-host` on each host section;
+ * tiles are `<chip-tile data-testid="chip-tile">` in this element's shadow root.
+ *
+ * @csspart host - a host section
+ * @csspart host-header - a host's header line
+ */
+export class FleetGrid extends LitElement {
+  static override properties = {
+    chips: { attribute: false },
+    loaded: { type: Boolean },
+  };
+
+  declare chips: readonly ChipView[];
+  declare loaded: boolean;
+
+  static override styles = css`
+    :host {
+      display: block;
+      padding: 8px 12px 16px;
+    }
+    section {
+      margin-bottom: 10px;
+    }
+    header {
+      display: flex;
+      align-items: baseline;
+      gap: 12px;
+      padding: 2px 2px 4px;
+      font-size: 13px;
+      color: #aeb7c4;
+      white-space: nowrap;
+    }
+    .hostname {
+      color: #e8edf3;
+      font-weight: 600;
+      font-size: 14px;
+      overflow: hidden;
+      text-overflow: ellipsis;
+    }
+    .type {
+      padding: 0 6px;
+      border-radius: 4px;
+      background: #1f2633;
+      color: #9fc1ff;
+      font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
+      font-size: 12px;
+    }
+    .power {
+      margin-left: auto;
+      font-variant-numeric: tabular-nums;
+      color: #e8edf3;
+    }
+    .tiles {
+      display: grid;
+      grid-template-columns: repeat(auto-fill, minmax(140px, 1fr));
+      grid-auto-rows: 92px;
+      gap: 5px;
+    }
+    .empty {
+      padding: 48px;
+      text-align: center;
+      color: #7d8794;
+      font-size: 18px;
+    }
+  `;
+
+  constructor() {
+    super();
+    this.chips = [];
+    this.loaded = false;
+  }
+
+  protected override render() {
+    if (this.chips.length === 0) {
+      return html`<div class="empty" data-testid="fleet-empty">
+        ${this.loaded ? 'No chips reported yet. Start an agent to see its chips here.' : 'Loading fleet…'}
+      </div>`;
+    }
+    return repeat(
+      groupByHost(this.chips),
+      (g) => g.host,
+      (g) => html`<section part="host" data-testid="host-group" data-host=${g.host}>
+        <header part="host-header">
+          <span class="hostname" title=${g.host}>${g.host}</span>
+          ${g.instanceType ? html`<span class="type">${g.instanceType}</span>` : ''}
+          <span>${g.chips.length} ${g.chips.length === 1 ? 'chip' : 'chips'}${
+            g.live < g.chips.length ? ` · ${g.live} live` : ''
+          }</span>
+          <span class="power" title="Total power of this host's live chips">${fmtKw(g.powerW)}</span>
+        </header>
+        <div class="tiles">
+          ${repeat(
+            g.chips,
+            (c) => c.chipId,
+            (c) => html`<chip-tile .chip=${c}></chip-tile>`,
+          )}
+        </div>
+      </section>`,
+    );
+  }
+}
+
+if (!customElements.get('fleet-grid')) customElements.define('fleet-grid', FleetGrid);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fleet-grid': FleetGrid;
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * The one browser connection to the hub's `/ws/live` socket.
+ *
+ * No DOM use: it only needs a `WebSocket` constructor (injectable, so it can be
+ * driven from tests) and, for the default URL, `location`.
+ *
+ * - reconnects with capped exponential backoff plus jitter;
+ * - ref-counts topics: the first handler of a topic sends `subscribe`, the last
+ *   one to leave sends `unsubscribe`;
+ * - after a reconnect it re-sends `subscribe` for every active topic, so the hub
+ *   answers with a fresh `fleet-snapshot` / `chip-history` and nothing missed
+ *   while disconnected stays missing from the UI.
+ */
+import type {
+  LiveClientMessage,
+  LiveServerMessage,
+  LiveTopic,
+  SamplesMessage,
+  StatusMessage,
+} from '../../schema/protocol.ts';
+
+export type ConnectionState = 'connecting' | 'open' | 'closed';
+export type LiveHandler = (msg: LiveServerMessage) => void;
+export type StateListener = (state: ConnectionState) => void;
+
+/** The subset of the WebSocket API this module uses. */
+export interface SocketLike {
+  readonly readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+export type SocketFactory = (url: string) => SocketLike;
+
+export interface LiveConnectionOptions {
+  /** Full ws:// or wss:// URL; defaults to `/ws/live` on the page's host. */
+  url?: string;
+  /** First reconnect delay before jitter (ms). */
+  minDelayMs?: number;
+  /** Reconnect delay cap (ms). */
+  maxDelayMs?: number;
+  /** A socket that has not opened after this long is abandoned (ms). */
+  connectTimeoutMs?: number;
+  /** A connection open at least this long resets the backoff (ms). */
+  stableAfterMs?: number;
+  /** Creates sockets; defaults to the global `WebSocket`. */
+  socketFactory?: SocketFactory;
+  /** Random source in [0, 1) for jitter (tests pass a fixed one). */
+  random?: () => number;
+}
+
+const OPEN = 1;
+
+/** `ws(s)://<page host>/ws/live`, matching the page's protocol. */
+export function defaultLiveUrl(): string {
+  const loc = globalThis.location;
+  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${loc.host}/ws/live`;
+}
+
+/** Stable map key of a topic. */
+export function topicKey(topic: LiveTopic): string {
+  return topic.topic === 'fleet' ? 'fleet' : `chip:${topic.chipId}`;
+}
+
+interface Subscription {
+  topic: LiveTopic;
+  handlers: Set<LiveHandler>;
+}
+
+/** Delay before reconnect attempt `attempt` (0-based): capped exponential, "equal jitter". */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: () => number): number {
+  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+export class LiveConnection {
+  private readonly url: string;
+  private readonly minDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly stableAfterMs: number;
+  private readonly socketFactory: SocketFactory;
+  private readonly random: () => number;
+
+  private readonly subs = new Map<string, Subscription>();
+  private readonly stateListeners = new Set<StateListener>();
+  private ws: SocketLike | null = null;
+  private _state: ConnectionState = 'closed';
+  private attempt = 0;
+  private openedAt = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private connectTimer: ReturnType<typeof setTimeout> | null = null;
+  private started = false;
+  private stopped = false;
+
+  constructor(opts: LiveConnectionOptions = {}) {
+    this.url = opts.url ?? defaultLiveUrl();
+    this.minDelayMs = opts.minDelayMs ?? 250;
+    this.maxDelayMs = opts.maxDelayMs ?? 10_000;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+    this.stableAfterMs = opts.stableAfterMs ?? 5_000;
+    this.socketFactory =
+      opts.socketFactory ?? ((url) => new globalThis.WebSocket(url) as unknown as SocketLike);
+    this.random = opts.random ?? Math.random;
+  }
+
+  get state(): ConnectionState {
+    return this._state;
+  }
+
+  /** Calls `listener` now with the current state and on every change; returns a remover. */
+  onStateChange(listener: StateListener): () => void {
+    this.stateListeners.add(listener);
+    listener(this._state);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /**
+   * Receives the messages of `topic` until the returned function is called.
+   * Fleet handlers get every fleet message; chip handlers get that chip's
+   * `chip-history`, its samples (a `samples` message filtered to it), its status
+   * changes and inventory updates. Both get `error` frames.
+   */
+  subscribe(topic: LiveTopic, handler: LiveHandler): () => void {
+    const key = topicKey(topic);
+    let sub = this.subs.get(key);
+    if (!sub) {
+      sub = { topic, handlers: new Set() };
+      this.subs.set(key, sub);
+      this.send({ v: 1, type: 'subscribe', sub: topic });
+    }
+    sub.handlers.add(handler);
+    this.start();
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      const current = this.subs.get(key);
+      if (!current) return;
+      current.handlers.delete(handler);
+      if (current.handlers.size === 0) {
+        this.subs.delete(key);
+        this.send({ v: 1, type: 'unsubscribe', sub: current.topic });
+      }
+    };
+  }
+
+  /** Opens the socket if not yet started (subscribe does this for you). */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.connect();
+  }
+
+  /** Closes for good: no more reconnects. */
+  close(): void {
+    this.stopped = true;
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onopen = ws.onclose = ws.onerror = ws.onmessage = null;
+      ws.close(1000, 'client closed');
+    }
+    this.setState('closed');
+  }
+
+  /** Number of handlers on a topic (for tests and debugging). */
+  handlerCount(topic: LiveTopic): number {
+    return this.subs.get(topicKey(topic))?.handlers.size ?? 0;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    this.setState('connecting');
+    let ws: SocketLike;
+    try {
+      ws = this.socketFactory(this.url);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    this.connectTimer = setTimeout(() => {
+      if (this.ws === ws && ws.readyState !== OPEN) ws.close();
+    }, this.connectTimeoutMs);
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      this.clearConnectTimer();
+      this.openedAt = Date.now();
+      this.setState('open');
+      for (const sub of this.subs.values()) this.send({ v: 1, type: 'subscribe', sub: sub.topic });
+    };
+    ws.onmessage = (ev) => {
+      if (this.ws !== ws || typeof ev.data !== 'string') return;
+      let msg: unknown;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      if (isServerMessage(msg)) this.dispatch(msg);
+    };
+    ws.onerror = () => {
+      /* a close event follows */
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.clearConnectTimer();
+      if (this.openedAt && Date.now() - this.openedAt >= this.stableAfterMs) this.attempt = 0;
+      this.openedAt = 0;
+      this.scheduleReconnect();
+    };
+  }
+
+  private scheduleReconnect(): void {
+    this.setState('closed');
+    if (this.stopped) return;
+    const delay = backoffDelay(this.attempt, this.minDelayMs, this.maxDelayMs, this.random);
+    this.attempt++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private send(msg: LiveClientMessage): void {
+    const ws = this.ws;
+    if (ws && ws.readyState === OPEN) ws.send(JSON.stringify(msg));
+  }
+
+  private dispatch(msg: LiveServerMessage): void {
+    for (const sub of [...this.subs.values()]) {
+      const routed = route(sub.topic, msg);
+      if (!routed) continue;
+      for (const handler of [...sub.handlers]) {
+        try {
+          handler(routed);
+        } catch (err) {
+          console.error('fleetscope: live handler failed', err);
+        }
+      }
+    }
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this._state) return;
+    this._state = state;
+    for (const l of [...this.stateListeners]) l(state);
+  }
+
+  private clearConnectTimer(): void {
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+  }
+
+  private clearTimers(): void {
+    this.clearConnectTimer();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+  }
+}
+
+function isServerMessage(x: unknown): x is LiveServerMessage {
+  return typeof x === 'object' && x !== null && (x as { v?: unknown }).v === 1 && typeof (x as { type?: unknown }).type === 'string';
+}
+
+/** What a topic's handlers see of `msg`, or null when it is not theirs. */
+export function route(topic: LiveTopic, msg: LiveServerMessage): LiveServerMessage | null {
+  if (topic.topic === 'fleet') return msg.type === 'chip-history' ? null : msg;
+  const id = topic.chipId;
+  switch (msg.type) {
+    case 'chip-history':
+      return msg.chipId === id ? msg : null;
+    case 'samples': {
+      const samples = msg.samples.filter((s) => s.chipId === id);
+      return samples.length ? ({ v: 1, type: 'samples', samples } satisfies SamplesMessage) : null;
+    }
+    case 'status': {
+      const changes = msg.changes.filter((c) => c.chipId === id);
+      return changes.length ? ({ v: 1, type: 'status', changes } satisfies StatusMessage) : null;
+    }
+    case 'inventory': {
+      const chips = msg.chips.filter((c) => c.chipId === id);
+      return chips.length ? { v: 1, type: 'inventory', chips } : null;
+    }
+    case 'error':
+      return msg;
+    default:
+      return null;
+  }
+}
+
+let shared: LiveConnection | null = null;
+
+/** The page-wide connection, created on first use. */
+export function getLiveConnection(): LiveConnection {
+  shared ??= new LiveConnection();
+  return shared;
+}
+
+/** Replaces the page-wide connection (tests, embedding). */
+export function setLiveConnection(conn: LiveConnection): void {
+  shared = conn;
+}

@@ -1,0 +1,17 @@
+/** Stable error codes shared by HTTP responses, ws error frames and close reasons. */
+export const ERROR_CODES = {
+  bad_json: 'The frame is not valid JSON',
+  bad_frame: 'The frame does not match the protocol schema',
+  unknown_type: 'Unknown message type',
+  unsupported_version: 'Unsupported protocol version',
+  out_of_range: 'A value is outside its allowed range',
+  unknown_chip: 'A sample names a chip not announced in hello',
+  no_hello: 'hello must be the first message',
+  duplicate_hello: 'hello was already sent on this connection',
+  too_large: 'The frame exceeds the size limit',
+  not_found: 'Not found',
+  bad_request: 'Bad request',
+  unauthorized: 'Missing or invalid token',
+  internal: 'Internal error',
+} as const;
+export type ErrorCode = keyof typeof ERROR_CODES;

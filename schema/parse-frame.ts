@@ -1,0 +1,71 @@
+/**
+ * Pure protocol validation: raw frame text -> typed message or a stable error code.
+ * No I/O; `now` is passed in so the result is deterministic.
+ */
+import type { z } from 'zod';
+import { PROTOCOL_VERSION, agentMessageSchema, liveClientMessageSchema } from './protocol.ts';
+import type { AgentMessage, LiveClientMessage } from './protocol.ts';
+import { MAX_FUTURE_SKEW_MS } from './sample.ts';
+import type { ErrorCode } from './error-codes.ts';
+
+export type ParseResult<T> = { ok: true; msg: T } | { ok: false; code: ErrorCode; message: string };
+
+function fail(code: ErrorCode, message: string): { ok: false; code: ErrorCode; message: string } {
+  return { ok: false, code, message };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length ? issue.path.join('.') : '(frame)';
+  return `${where}: ${issue.message}`;
+}
+
+function parseWith<T>(
+  schema: z.ZodType<T>,
+  knownTypes: readonly string[],
+  raw: string,
+): ParseResult<T> {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return fail('bad_json', 'frame is not valid JSON');
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return fail('bad_frame', 'frame must be a JSON object');
+  }
+  const rec = data as Record<string, unknown>;
+  if (rec.v !== PROTOCOL_VERSION) {
+    return fail('unsupported_version', `protocol version ${JSON.stringify(rec.v)} is not supported (expected ${PROTOCOL_VERSION})`);
+  }
+  if (typeof rec.type !== 'string' || !knownTypes.includes(rec.type)) {
+    return fail('unknown_type', `unknown message type ${JSON.stringify(rec.type)}; expected one of ${knownTypes.join(', ')}`);
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const numeric = (issue.code === 'too_big' || issue.code === 'too_small') && issue.origin === 'number';
+    return fail(numeric ? 'out_of_range' : 'bad_frame', describeIssue(issue));
+  }
+  return { ok: true, msg: parsed.data };
+}
+
+const AGENT_TYPES = ['hello', 'batch'] as const;
+const LIVE_TYPES = ['subscribe', 'unsubscribe'] as const;
+
+/** Validate one agent frame. Also rejects sample timestamps too far in the future. */
+export function parseAgentFrame(raw: string, now: number): ParseResult<AgentMessage> {
+  const res = parseWith(agentMessageSchema, AGENT_TYPES, raw);
+  if (res.ok && res.msg.type === 'batch') {
+    const limit = now + MAX_FUTURE_SKEW_MS;
+    const bad = res.msg.samples.findIndex((s) => s.ts > limit);
+    if (bad >= 0) {
+      return fail('out_of_range', `samples.${bad}.ts: timestamp is more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes in the future`);
+    }
+  }
+  return res;
+}
+
+/** Validate one browser frame on /ws/live. */
+export function parseLiveFrame(raw: string): ParseResult<LiveClientMessage> {
+  return parseWith(liveClientMessageSchema, LIVE_TYPES, raw);
+}

@@ -1,0 +1,127 @@
+/**
+ * Wire protocol v1: agent <-> hub on /ws/agent and browser <-> hub on /ws/live.
+ * Every frame is one JSON object `{ v: 1, type, ... }`, validated with zod at the socket boundary.
+ */
+import { z } from 'zod';
+import { chipIdSchema, chipInfoSchema, hostInfoSchema, sampleSchema } from './sample.ts';
+import type { ChipInfo, ChipStatus, Sample } from './sample.ts';
+import type { ErrorCode } from './error-codes.ts';
+
+export const PROTOCOL_VERSION = 1;
+/** Largest agent frame the hub accepts (bytes); bigger frames close with 1009. */
+export const MAX_AGENT_FRAME_BYTES = 4 * 1024 * 1024;
+/** Largest number of samples in one batch. */
+export const MAX_BATCH_SAMPLES = 10_000;
+/** Largest number of chips one agent may announce. */
+export const MAX_CHIPS_PER_AGENT = 1024;
+
+const v = z.literal(PROTOCOL_VERSION);
+
+// ---------- agent -> hub ----------
+export const helloSchema = z
+  .object({
+    v,
+    type: z.literal('hello'),
+    agentId: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/),
+    agentVersion: z.string().max(64),
+    host: hostInfoSchema,
+    /** Sampling interval; the hub marks chips stale after 3 missed intervals. */
+    intervalMs: z.number().int().min(10).max(3_600_000),
+    chips: z.array(chipInfoSchema).min(1).max(MAX_CHIPS_PER_AGENT),
+  })
+  .strict();
+
+export const batchSchema = z
+  .object({
+    v,
+    type: z.literal('batch'),
+    /** Per-agent sequence number, increasing by one per batch. */
+    seq: z.number().int().min(0),
+    samples: z.array(sampleSchema).min(1).max(MAX_BATCH_SAMPLES),
+  })
+  .strict();
+
+export const agentMessageSchema = z.discriminatedUnion('type', [helloSchema, batchSchema]);
+export type HelloMessage = z.infer<typeof helloSchema>;
+export type BatchMessage = z.infer<typeof batchSchema>;
+export type AgentMessage = z.infer<typeof agentMessageSchema>;
+
+// ---------- hub -> agent ----------
+export interface WelcomeMessage {
+  v: 1;
+  type: 'welcome';
+  hubVersion: string;
+  maxBatchSamples: number;
+}
+export interface AckMessage {
+  v: 1;
+  type: 'ack';
+  seq: number;
+  /** Samples newly stored (duplicates of already-stored samples are not counted). */
+  stored: number;
+}
+export interface ErrorMessage {
+  v: 1;
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  /** The batch this error refers to, when it refers to one. */
+  seq?: number;
+}
+export type HubToAgentMessage = WelcomeMessage | AckMessage | ErrorMessage;
+
+// ---------- browser -> hub ----------
+const topicSchema = z.discriminatedUnion('topic', [
+  z.object({ topic: z.literal('fleet') }).strict(),
+  z.object({ topic: z.literal('chip'), chipId: chipIdSchema }).strict(),
+]);
+export const liveClientMessageSchema = z.discriminatedUnion('type', [
+  z.object({ v, type: z.literal('subscribe'), sub: topicSchema }).strict(),
+  z.object({ v, type: z.literal('unsubscribe'), sub: topicSchema }).strict(),
+]);
+export type LiveClientMessage = z.infer<typeof liveClientMessageSchema>;
+export type LiveTopic = z.infer<typeof topicSchema>;
+
+// ---------- hub -> browser ----------
+/** A chip as the fleet view sees it: inventory + host + derived status + latest sample. */
+export interface ChipView extends ChipInfo {
+  host: string;
+  instanceType: string | null;
+  agentId: string;
+  status: ChipStatus;
+  latest: Sample | null;
+}
+export interface FleetSnapshotMessage {
+  v: 1;
+  type: 'fleet-snapshot';
+  chips: ChipView[];
+}
+/** New or changed chips (an agent said hello). */
+export interface InventoryMessage {
+  v: 1;
+  type: 'inventory';
+  chips: ChipView[];
+}
+export interface SamplesMessage {
+  v: 1;
+  type: 'samples';
+  samples: Sample[];
+}
+export interface ChipHistoryMessage {
+  v: 1;
+  type: 'chip-history';
+  chipId: string;
+  samples: Sample[];
+}
+export interface StatusMessage {
+  v: 1;
+  type: 'status';
+  changes: { chipId: string; status: ChipStatus }[];
+}
+export type LiveServerMessage =
+  | FleetSnapshotMessage
+  | InventoryMessage
+  | SamplesMessage
+  | ChipHistoryMessage
+  | StatusMessage
+  | ErrorMessage;

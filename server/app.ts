@@ -1,0 +1,39 @@
+/** createApp(deps): the hub's HTTP surface as a Hono app (no listening here). */
+import { existsSync } from 'node:fs';
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import { serveStatic } from '@hono/node-server/serve-static';
+import type { FleetState } from './fleet-state.ts';
+import type { Ingest } from './ingest.ts';
+import type { Store } from './store/store.ts';
+import type { Logger } from './logger.ts';
+import { errorHandler, notFound } from './http-errors.ts';
+import { chipsRoutes } from './routes/chips-routes.ts';
+import { healthRoutes } from './routes/health-routes.ts';
+
+export interface AppDeps {
+  store: Store;
+  fleet: FleetState;
+  ingest: Ingest;
+  log: Logger;
+  startedAt: number;
+  /** Directory of the built client; served at `/` when it exists. */
+  clientDir: string;
+}
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono()
+    .use(requestId())
+    .route('/', healthRoutes(deps.startedAt, deps.ingest.metrics))
+    .route('/api/v1/chips', chipsRoutes(deps.fleet, deps.store));
+  app.onError(errorHandler(deps.log));
+  if (existsSync(deps.clientDir)) {
+    app.use('/*', serveStatic({ root: deps.clientDir }));
+  } else {
+    app.get('/', (c) => c.text('fleetscope hub: the dashboard is not built. Run `npm run build` (or `fleetscope demo`, which builds it).', 503));
+  }
+  app.notFound(notFound);
+  return app;
+}
+
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,71 @@
+/** `fleetscope demo`: hub + embedded database + a simulated mixed fleet, live in the browser. */
+import { runAgent, type RunningAgent } from '../../agents/agent-runtime.ts';
+import { createSource } from '../../agents/sources/source-registry.ts';
+import { startHub } from '../hub.ts';
+import { createLogger } from '../logger.ts';
+import { helpText, intOption, parseCommand, UsageError, type CommandSpec } from './cli-args.ts';
+import { ensureClientBuilt } from './client-build.ts';
+import { DEFAULT_DB } from './hub-command.ts';
+import { onShutdown } from './shutdown.ts';
+
+const spec = {
+  name: 'demo',
+  summary: 'start a hub with the embedded database and a simulated mixed fleet',
+  usage: 'fleetscope demo [--port 8080] [--db ./data/fleetscope.db] [--trn2-hosts 2] [--p5-hosts 2]',
+  options: {
+    port: { type: 'string', short: 'p' },
+    db: { type: 'string' },
+    'trn2-hosts': { type: 'string' },
+    'p5-hosts': { type: 'string' },
+    interval: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  help: {
+    port: 'port for the hub (default 8080)',
+    db: `SQLite database file (default ${DEFAULT_DB})`,
+    'trn2-hosts': 'simulated trn2.48xlarge hosts, 16 x Trainium2 each (default 2)',
+    'p5-hosts': 'simulated p5.48xlarge hosts, 8 x H100 each (default 2)',
+    interval: 'sampling interval of the simulated agents (default 1s)',
+    help: 'show this help',
+  },
+  examples: ['npm run demo', 'fleetscope demo --port 9090 --trn2-hosts 4 --p5-hosts 8'],
+} satisfies CommandSpec<Record<string, { type: 'string' | 'boolean'; short?: string }>>;
+
+export async function demoCommand(argv: string[]): Promise<void> {
+  const o = parseCommand(spec, argv);
+  if (o.help) {
+    process.stdout.write(helpText(spec));
+    return;
+  }
+  const port = intOption('port', o.port as string | undefined, 8080, 0, 65535);
+  const trn2Hosts = intOption('trn2-hosts', o['trn2-hosts'] as string | undefined, 2, 0, 64);
+  const p5Hosts = intOption('p5-hosts', o['p5-hosts'] as string | undefined, 2, 0, 64);
+  const intervalMs = o.interval ? (await import('../../schema/duration.ts')).parseDuration(o.interval as string) : 1000;
+  const db = (o.db as string | undefined) ?? DEFAULT_DB;
+  const log = createLogger({ name: 'demo' });
+
+  await ensureClientBuilt(log);
+  const hub = await startHub({ port, db, log: createLogger({ name: 'hub', level: 'warn' }) }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} is already in use; try: npm run demo -- --port ${port + 1}`);
+    throw err;
+  });
+  const agentLog = createLogger({ name: 'agent', level: 'warn' });
+  const hubUrl = `ws://127.0.0.1:${hub.port}`;
+  const agents: RunningAgent[] = [];
+  const fleet = [
+    ...Array.from({ length: trn2Hosts }, (_, i) => ({ kind: 'sim-neuron', seed: i + 1, hostname: `trn2-sim-${i + 1}` })),
+    ...Array.from({ length: p5Hosts }, (_, i) => ({ kind: 'sim-nvml', seed: i + 1, hostname: `p5-sim-${i + 1}` })),
+  ];
+  for (const f of fleet) {
+    const source = createSource(f.kind, { seed: f.seed, intervalMs, hostname: f.hostname });
+    agents.push(await runAgent({ hubs: [hubUrl], sources: [source], intervalMs, log: agentLog }));
+  }
+  process.stdout.write(
+    `\nfleetscope demo is running: ${trn2Hosts} trn2 hosts (16 x Trainium2 each) and ${p5Hosts} p5 hosts (8 x H100 each), ` +
+      `sampling every ${intervalMs} ms.\n\n  Open http://localhost:${hub.port}/\n\n  Database: ${db}\n  Stop with Ctrl+C.\n\n`,
+  );
+  onShutdown(log, async () => {
+    await Promise.all(agents.map((a) => a.stop(1000)));
+    await hub.close();
+  });
+}

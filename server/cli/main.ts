@@ -1,0 +1,49 @@
+/** The `fleetscope` executable: dispatches to subcommands. */
+import { agentCommand } from '../../agents/agent-command.ts';
+import { UsageError } from './cli-args.ts';
+import { demoCommand } from './demo-command.ts';
+import { hubCommand } from './hub-command.ts';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; summary: string }> = {
+  hub: { run: hubCommand, summary: 'run the hub: ingest, storage, API, live dashboard' },
+  agent: { run: agentCommand, summary: 'sample local chips and push them to a hub' },
+  demo: { run: demoCommand, summary: 'hub + embedded database + simulated mixed fleet' },
+};
+
+const USAGE = `fleetscope — live telemetry for fleets of AI accelerators
+
+Usage: fleetscope <command> [options]
+
+Commands:
+${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(8)} ${c.summary}`).join('\n')}
+
+Run 'fleetscope <command> --help' for a command's options.
+`;
+
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write('fleetscope 0.1.0\n');
+    return;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`fleetscope: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  try {
+    await cmd.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`fleetscope ${name}: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`fleetscope ${name}: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,76 @@
+/** Assembles and starts a hub: store, fleet state, ingest, HTTP app and WebSockets on one port. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { createApp } from './app.ts';
+import { FleetState } from './fleet-state.ts';
+import { Ingest } from './ingest.ts';
+import { LiveFanout } from './live/live-fanout.ts';
+import { openSqliteStore } from './store/sqlite-store.ts';
+import type { Store } from './store/store.ts';
+import { handleAgentSocket } from './ws/agent-endpoint.ts';
+import { handleLiveSocket } from './ws/live-endpoint.ts';
+import { attachWebSockets } from './ws/upgrade-router.ts';
+import { silentLogger, type Logger } from './logger.ts';
+
+export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
+/** How often chip statuses (live/stale/offline) are re-derived. */
+const STATUS_TICK_MS = 500;
+
+export interface HubOptions {
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  /** SQLite file path (or `:memory:`). */
+  db: string;
+  clientDir?: string;
+  log?: Logger;
+}
+
+export interface HubHandle {
+  port: number;
+  url: string;
+  store: Store;
+  fleet: FleetState;
+  ingest: Ingest;
+  close(): Promise<void>;
+}
+
+export async function startHub(opts: HubOptions): Promise<HubHandle> {
+  const log = opts.log ?? silentLogger;
+  const store = openSqliteStore(opts.db);
+  const fleet = new FleetState();
+  fleet.load(await store.listChips(), await store.latestSamples());
+  const fanout = new LiveFanout(() => fleet.list());
+  const ingest = new Ingest(store, fleet, fanout);
+  const app = createApp({ store, fleet, ingest, log, startedAt: Date.now(), clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host ?? '0.0.0.0' }, () => resolve(s as Server));
+    (s as Server).once('error', reject);
+  });
+  const sockets = attachWebSockets(server, {
+    agent: (ws) => handleAgentSocket(ws, ingest, log),
+    live: (ws) => handleLiveSocket(ws, { fanout, fleet, store, log }),
+  });
+  const statusTimer = setInterval(() => fanout.publishStatus(fleet.refreshStatuses(Date.now())), STATUS_TICK_MS);
+  statusTimer.unref();
+
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `http://localhost:${port}`,
+    store,
+    fleet,
+    ingest,
+    async close() {
+      clearInterval(statusTimer);
+      sockets.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/** GET /api/v1/chips and GET /api/v1/chips/:chipId/samples */
+import { Hono } from 'hono';
+import { chipIdSchema } from '../../schema/sample.ts';
+import type { FleetState } from '../fleet-state.ts';
+import type { Store } from '../store/store.ts';
+import { HttpError } from '../http-errors.ts';
+import { parseTimeParam } from './time-param.ts';
+
+const DEFAULT_RANGE_MS = 60 * 60_000;
+const DEFAULT_LIMIT = 10_000;
+const MAX_LIMIT = 100_000;
+
+function timeParam(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const t = parseTimeParam(raw);
+  if (t === null) throw new HttpError(400, 'bad_request', `${name} must be epoch milliseconds or an ISO-8601 time, got ${JSON.stringify(raw)}`);
+  return t;
+}
+
+export function chipsRoutes(fleet: FleetState, store: Store) {
+  return new Hono()
+    .get('/', (c) => c.json({ chips: fleet.list() }))
+    .get('/:chipId/samples', async (c) => {
+      const chipId = c.req.param('chipId');
+      if (!chipIdSchema.safeParse(chipId).success || !fleet.get(chipId)) {
+        throw new HttpError(404, 'not_found', `unknown chip ${JSON.stringify(chipId)}`);
+      }
+      const now = Date.now();
+      const to = timeParam('to', c.req.query('to'), now);
+      const from = timeParam('from', c.req.query('from'), to - DEFAULT_RANGE_MS);
+      if (from > to) throw new HttpError(400, 'bad_request', `from (${from}) is after to (${to})`);
+      const limitRaw = c.req.query('limit');
+      const limit = limitRaw === undefined ? DEFAULT_LIMIT : Number(limitRaw);
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+        throw new HttpError(400, 'bad_request', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+      }
+      const samples = await store.chipSamples(chipId, from, to, limit + 1);
+      const truncated = samples.length > limit;
+      if (truncated) samples.length = limit;
+      return c.json({
+        chipId,
+        from,
+        to,
+        samples,
+        // When truncated, ask again with from = next to read the rest.
+        ...(truncated ? { truncated: true, next: samples[samples.length - 1].ts + 1 } : {}),
+      });
+    });
+}

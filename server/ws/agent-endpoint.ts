@@ -1,0 +1,71 @@
+/**
+ * /ws/agent: hello (agent, host, chip inventory) -> sample batches -> ack after commit.
+ * Frames are handled one at a time per connection so acks go out in order. Invalid frames get
+ * an error frame with a stable code and nothing of them is stored.
+ */
+import type { WebSocket, RawData } from 'ws';
+import { parseAgentFrame } from '../../schema/parse-frame.ts';
+import { MAX_BATCH_SAMPLES } from '../../schema/protocol.ts';
+import type { HubToAgentMessage } from '../../schema/protocol.ts';
+import type { ErrorCode } from '../../schema/error-codes.ts';
+import type { Ingest } from '../ingest.ts';
+import type { Logger } from '../logger.ts';
+
+export const HUB_VERSION = '0.1.0';
+/** After this many rejected frames on one connection the hub closes it with 1008. */
+const MAX_ERRORS_PER_CONNECTION = 50;
+
+export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): void {
+  let agentId: string | null = null;
+  let errors = 0;
+  let chain: Promise<void> = Promise.resolve();
+
+  const send = (msg: HubToAgentMessage) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+  };
+  const reject = (code: ErrorCode, message: string, seq?: number) => {
+    ingest.metrics.rejectedFrames++;
+    send({ v: 1, type: 'error', code, message, ...(seq !== undefined ? { seq } : {}) });
+    log.warn('agent frame rejected', { agentId, code, message });
+    if (++errors >= MAX_ERRORS_PER_CONNECTION) ws.close(1008, 'too many invalid frames');
+  };
+
+  const handle = async (raw: string): Promise<void> => {
+    const res = parseAgentFrame(raw, Date.now());
+    if (!res.ok) return reject(res.code, res.message);
+    const msg = res.msg;
+    if (msg.type === 'hello') {
+      if (agentId !== null) return reject('duplicate_hello', 'hello was already sent on this connection');
+      const { agentId: id, agentVersion, host, intervalMs, chips } = msg;
+      await ingest.register({ agentId: id, agentVersion, host, intervalMs, chips });
+      agentId = id;
+      log.info('agent connected', { agentId, host: host.hostname, chips: chips.length });
+      return send({ v: 1, type: 'welcome', hubVersion: HUB_VERSION, maxBatchSamples: MAX_BATCH_SAMPLES });
+    }
+    if (agentId === null) return reject('no_hello', 'send hello before any batch', msg.seq);
+    const owner = agentId;
+    const foreign = msg.samples.find((s) => !ingest.ownsChip(owner, s.chipId));
+    if (foreign) return reject('unknown_chip', `chip ${foreign.chipId} was not announced in this agent's hello`, msg.seq);
+    const { stored } = await ingest.commit(owner, msg.seq, msg.samples);
+    send({ v: 1, type: 'ack', seq: msg.seq, stored });
+  };
+
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    const raw = isBinary ? null : data.toString();
+    chain = chain
+      .then(() => (raw === null ? reject('bad_frame', 'binary frames are not accepted; send JSON text') : handle(raw)))
+      .catch((err: unknown) => {
+        log.error('agent frame failed', { agentId, err: String(err) });
+        send({ v: 1, type: 'error', code: 'internal', message: 'internal error while storing the batch; resend it' });
+      });
+  });
+  ws.on('close', () => {
+    void chain.finally(() => {
+      if (agentId) {
+        ingest.agentGone(agentId);
+        log.info('agent disconnected', { agentId });
+      }
+    });
+  });
+  ws.on('error', (err) => log.warn('agent socket error', { agentId, err: err.message }));
+}

@@ -1,0 +1,50 @@
+/**
+ * /ws/live: browsers subscribe to the fleet overview (snapshot, then every committed sample and
+ * status change) and to single chips (recent history, then that chip's samples).
+ */
+import type { WebSocket, RawData } from 'ws';
+import { parseLiveFrame } from '../../schema/parse-frame.ts';
+import type { ErrorCode } from '../../schema/error-codes.ts';
+import type { FleetState } from '../fleet-state.ts';
+import { encode, type LiveFanout } from '../live/live-fanout.ts';
+import type { Store } from '../store/store.ts';
+import type { Logger } from '../logger.ts';
+
+/** How much history a chip subscription starts with. */
+export const CHIP_HISTORY_MS = 10 * 60_000;
+const CHIP_HISTORY_MAX = 5_000;
+
+export interface LiveDeps {
+  fanout: LiveFanout;
+  fleet: FleetState;
+  store: Store;
+  log: Logger;
+}
+
+export function handleLiveSocket(ws: WebSocket, deps: LiveDeps): void {
+  const { fanout, fleet, store, log } = deps;
+  fanout.add(ws);
+  const error = (code: ErrorCode, message: string) => fanout.sendTo(ws, encode({ v: 1, type: 'error', code, message }), true);
+
+  ws.on('message', (data: RawData) => {
+    const res = parseLiveFrame(data.toString());
+    if (!res.ok) return error(res.code, res.message);
+    const { type, sub } = res.msg;
+    const on = type === 'subscribe';
+    if (sub.topic === 'fleet') return fanout.setFleet(ws, on);
+    if (!on) return fanout.setChip(ws, sub.chipId, false);
+    if (!fleet.get(sub.chipId)) return error('not_found', `unknown chip ${sub.chipId}`);
+    const now = Date.now();
+    // Subscribe first so nothing committed while history loads is missed; the client merges by ts.
+    fanout.setChip(ws, sub.chipId, true);
+    store
+      .chipSamples(sub.chipId, now - CHIP_HISTORY_MS, Number.MAX_SAFE_INTEGER, CHIP_HISTORY_MAX)
+      .then((samples) => fanout.sendTo(ws, encode({ v: 1, type: 'chip-history', chipId: sub.chipId, samples }), true))
+      .catch((err: unknown) => {
+        log.error('chip history failed', { chipId: sub.chipId, err: String(err) });
+        error('internal', 'could not load chip history');
+      });
+  });
+  ws.on('close', () => fanout.remove(ws));
+  ws.on('error', (err) => log.warn('live socket error', { err: err.message }));
+}
