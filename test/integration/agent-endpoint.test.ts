@@ -1,0 +1,139 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { batch, chipInfo, hello, sample } from '../helpers/frames.ts';
+import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
+import { eventually, type TestSocket } from '../helpers/ws-client.ts';
+
+let hub: TestHub;
+beforeEach(async () => {
+  hub = await startTestHub();
+});
+afterEach(async () => {
+  await hub.stop();
+});
+
+async function connectAgent(agentId = 'agent-a', chips = [chipInfo(0), chipInfo(1)], intervalMs = 1000): Promise<TestSocket> {
+  const a = await hub.ws('/ws/agent');
+  a.send(hello(agentId, chips, { intervalMs }));
+  await a.waitFor((f) => f.type === 'welcome');
+  return a;
+}
+
+describe('/ws/agent', () => {
+  it('acks a batch only after it is committed, and /ws/live receives it', async () => {
+    const live = await hub.ws('/ws/live');
+    live.send({ v: 1, type: 'subscribe', sub: { topic: 'fleet' } });
+    await live.waitFor((f) => f.type === 'fleet-snapshot');
+    const a = await connectAgent();
+    const now = Date.now();
+    a.send(batch(0, [sample('GPU-test-0', now), sample('GPU-test-1', now)]));
+    const ack = await a.waitFor((f) => f.type === 'ack');
+    expect(ack).toMatchObject({ seq: 0, stored: 2 });
+    expect(await hub.store.countSamples()).toBe(2);
+    const frame = await live.waitFor((f) => f.type === 'samples');
+    expect(frame.samples.map((s: any) => s.chipId).sort()).toEqual(['GPU-test-0', 'GPU-test-1']);
+    const inv = await live.waitFor((f) => f.type === 'inventory');
+    expect(inv.chips).toHaveLength(2);
+    const { body } = await hub.get('/api/v1/chips');
+    expect(body.chips.map((c: any) => [c.chipId, c.status, c.host, c.latest.ts])).toEqual([
+      ['GPU-test-0', 'live', 'agent-a-host', now],
+      ['GPU-test-1', 'live', 'agent-a-host', now],
+    ]);
+  });
+
+  it('ignores a resent batch idempotently (acked again, stored once)', async () => {
+    const a = await connectAgent();
+    const b = batch(3, [sample('GPU-test-0', Date.now())]);
+    a.send(b);
+    a.send(b);
+    await eventually(() => a.frames.filter((f) => f.type === 'ack').length === 2);
+    expect(a.frames.filter((f) => f.type === 'ack').map((f) => f.stored)).toEqual([1, 0]);
+    expect(await hub.store.countSamples()).toBe(1);
+  });
+
+  const now = () => Date.now();
+  const badFrames: [string, () => unknown, string][] = [
+    ['garbage text', () => 'not json at all', 'bad_json'],
+    ['unknown message type', () => ({ v: 1, type: 'shutdown' }), 'unknown_type'],
+    ['wrong version', () => ({ ...batch(9, [sample('GPU-test-0', now())]), v: 7 }), 'unsupported_version'],
+    ['out-of-range value', () => batch(9, [sample('GPU-test-0', now()), sample('GPU-test-1', now(), { utilPct: 250 })]), 'out_of_range'],
+    ['chip not announced in hello', () => batch(9, [sample('GPU-test-0', now()), sample('GPU-other', now())]), 'unknown_chip'],
+    ['second hello', () => hello(), 'duplicate_hello'],
+  ];
+  it.each(badFrames)('rejects %s with an error frame and stores nothing of it; other agents are unaffected', async (_n, frame, code) => {
+    const a = await connectAgent();
+    const b = await connectAgent('agent-b', [chipInfo(7, { chipId: 'GPU-b-7' })]);
+    a.send(frame());
+    const err = await a.waitFor((f) => f.type === 'error');
+    expect(err.code).toBe(code);
+    expect(typeof err.message).toBe('string');
+    b.send(batch(0, [sample('GPU-b-7', Date.now())]));
+    await b.waitFor((f) => f.type === 'ack');
+    expect(await hub.store.countSamples()).toBe(1);
+    // The connection stays usable after a rejected frame.
+    a.send(batch(10, [sample('GPU-test-0', Date.now())]));
+    await a.waitFor((f) => f.type === 'ack' && f.seq === 10);
+    expect(await hub.store.countSamples()).toBe(2);
+  });
+
+  it('rejects a batch before hello with no_hello', async () => {
+    const a = await hub.ws('/ws/agent');
+    a.send(batch(0, [sample('GPU-test-0', Date.now())]));
+    expect((await a.waitFor((f) => f.type === 'error')).code).toBe('no_hello');
+    expect(await hub.store.countSamples()).toBe(0);
+  });
+
+  it('closes an oversized frame with 1009 and keeps serving', async () => {
+    const a = await connectAgent();
+    a.send('x'.repeat(5 * 1024 * 1024));
+    expect(await a.waitClosed()).toBe(1009);
+    expect((await hub.get('/healthz')).status).toBe(200);
+    await connectAgent('agent-c', [chipInfo(9, { chipId: 'GPU-c' })]);
+  });
+
+  it('closes a connection that keeps sending invalid frames with 1008', async () => {
+    const a = await connectAgent();
+    for (let i = 0; i < 60; i++) a.send('{bad');
+    expect(await a.waitClosed()).toBe(1008);
+  });
+
+  it('derives chip status: live, stale after 3 missed intervals, offline when the agent goes', async () => {
+    const a = await connectAgent('agent-s', [chipInfo(0, { chipId: 'GPU-s' })], 100);
+    a.send(batch(0, [sample('GPU-s', Date.now())]));
+    await a.waitFor((f) => f.type === 'ack');
+    const status = async () => (await hub.get('/api/v1/chips')).body.chips[0].status;
+    expect(await status()).toBe('live');
+    await eventually(async () => (await status()) === 'stale', 3000, 'stale');
+    const chip = (await hub.get('/api/v1/chips')).body.chips[0];
+    expect(chip.latest.powerW).toBe(400.25); // last known value kept, not zeroed
+    a.close();
+    await eventually(async () => (await status()) === 'offline', 3000, 'offline');
+  });
+});
+
+describe('REST', () => {
+  it('serves raw history of a chip and explains bad parameters', async () => {
+    const a = await connectAgent();
+    const t0 = Date.now() - 10_000;
+    a.send(batch(0, Array.from({ length: 10 }, (_, i) => sample('GPU-test-0', t0 + i * 1000, { powerW: 100 + i }))));
+    await a.waitFor((f) => f.type === 'ack');
+    const ok = await hub.get(`/api/v1/chips/GPU-test-0/samples?from=${t0 + 2000}&to=${new Date(t0 + 5000).toISOString()}`);
+    expect(ok.status).toBe(200);
+    expect(ok.body.samples.map((s: any) => s.powerW)).toEqual([102, 103, 104, 105]);
+    const page = await hub.get(`/api/v1/chips/GPU-test-0/samples?from=${t0}&limit=3`);
+    expect(page.body).toMatchObject({ truncated: true, next: t0 + 2001 });
+    for (const [q, status, code] of [
+      ['?from=yesterday', 400, 'bad_request'],
+      [`?from=${t0 + 5000}&to=${t0}`, 400, 'bad_request'],
+      ['?limit=0', 400, 'bad_request'],
+    ] as const) {
+      const r = await hub.get(`/api/v1/chips/GPU-test-0/samples${q}`);
+      expect(r.status, q).toBe(status);
+      expect(r.body.code).toBe(code);
+      expect(r.body.message).toMatch(/\w/);
+      expect(r.body).toHaveProperty('requestId');
+    }
+    expect((await hub.get('/api/v1/chips/no-such-chip/samples')).status).toBe(404);
+    expect((await hub.get('/api/v1/nothing')).body.code).toBe('not_found');
+    expect((await hub.get('/healthz')).body.status).toBe('ok');
+  });
+});
