@@ -40,7 +40,7 @@ describe('parseAgentFrame: malformed frames are rejected with a stable code', ()
     ['timestamp before 2000', withSample({ ts: 1000 }), 'out_of_range'],
     ['timestamp an hour in the future', withSample({ ts: NOW + 3_600_000 }), 'out_of_range'],
     ['power as a string', withSample({ powerW: '400' }), 'bad_frame'],
-    ['missing field (0 is not null)', JSON.stringify(batch(0, [{ ...s, tempC: undefined }])), 'bad_frame'],
+    ['missing field (0 is not null)', JSON.stringify(batch(0, [{ ...s, tempC: undefined } as never])), 'bad_frame'],
     ['chip id with a slash', withSample({ chipId: 'GPU/0' }), 'bad_frame'],
     ['unknown sample field', withSample({ fanPct: 30 }), 'bad_frame'],
     ['non-integer ts', withSample({ ts: NOW - 0.5 }), 'bad_frame'],

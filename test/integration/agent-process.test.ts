@@ -1,0 +1,61 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
+import { eventually } from '../helpers/ws-client.ts';
+import { runFleetscope } from '../helpers/processes.ts';
+
+let hub: TestHub;
+beforeEach(async () => {
+  hub = await startTestHub();
+});
+afterEach(async () => {
+  await hub.stop();
+});
+
+describe('real agent process -> hub -> SQLite and /ws/live', () => {
+  it('stores exactly the samples the agent sent, and a live client receives every one', async () => {
+    const live = await hub.ws('/ws/live');
+    live.send({ v: 1, type: 'subscribe', sub: { topic: 'fleet' } });
+    await live.waitFor((f) => f.type === 'fleet-snapshot');
+
+    const agent = runFleetscope(['agent', '--hub', `ws://127.0.0.1:${hub.port}`, '--source', 'sim-nvml', '--interval', '1s', '--seed', '3', '--log-format', 'json']);
+    await eventually(async () => (await hub.store.countSamples()) >= 8 * 4, 15_000, '4 batches stored');
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+
+    const stopped = agent.jsonLogs().find((l) => l.msg === 'agent stopped');
+    expect(stopped, agent.stderr()).toBeDefined();
+    const sent = stopped.samplesSent;
+    expect(sent % 8).toBe(0);
+    expect(stopped.samplesAcked).toBe(sent);
+    expect(stopped.pendingBatches).toBe(0);
+    expect(await hub.store.countSamples()).toBe(sent);
+
+    const received = () => live.frames.filter((f) => f.type === 'samples').flatMap((f) => f.samples);
+    await eventually(() => received().length === sent, 3000, 'live client to receive every sample');
+    const chips = await hub.get('/api/v1/chips');
+    expect(chips.body.chips).toHaveLength(8);
+    expect(new Set(received().map((s: any) => s.chipId))).toEqual(new Set(chips.body.chips.map((c: any) => c.chipId)));
+    // Every chip reports one sample per tick, each with the canonical units.
+    for (const c of chips.body.chips) {
+      expect(c).toMatchObject({ vendor: 'nvidia', model: 'H100', status: 'offline' });
+      const hist = await hub.get(`/api/v1/chips/${c.chipId}/samples?from=0`);
+      expect(hist.body.samples).toHaveLength(sent / 8);
+      const s = hist.body.samples[0];
+      expect(s.powerLimitW).toBe(700);
+      expect(s.memTotalBytes).toBe(81559 * 1048576);
+    }
+  });
+
+  it('explains bad arguments and shows --help', async () => {
+    const help = runFleetscope(['agent', '--help']);
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toContain('--hub');
+    expect(help.stdout()).toContain('sim-neuron');
+    const bad = runFleetscope(['agent', '--hub', 'ws://127.0.0.1:1', '--source', 'sim-amd']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toMatch(/unknown source "sim-amd"/);
+    const noHub = runFleetscope(['agent', '--source', 'sim-nvml']);
+    expect(await noHub.exited).toBe(2);
+    expect(noHub.stderr()).toMatch(/--hub is required/);
+  });
+});
