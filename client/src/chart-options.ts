@@ -9,15 +9,44 @@ const AXIS: uPlot.Axis = {
   font: '11px system-ui, sans-serif',
 };
 
+const MIN_SPAN_S = 60;
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** One-line local time tick labels: HH:MM, or HH:MM:SS when ticks are under a minute apart. */
+const X_AXIS: uPlot.Axis = {
+  ...AXIS,
+  space: 64,
+  size: 28,
+  values: (_u, splits, _axis, _space, incr) =>
+    splits.map((t) => {
+      const d = new Date(t * 1000);
+      const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+      return incr < 60 ? `${hm}:${pad(d.getSeconds())}` : hm;
+    }),
+};
+
 function fmt(unit: string, digits = 0) {
   return (_u: uPlot, v: number | null) => (v == null ? '—' : `${v.toFixed(digits)}${unit}`);
 }
 
 function base(series: uPlot.Series[], yAxis: Partial<uPlot.Axis>, yScale: uPlot.Scale): ChartOptions {
   return {
-    series: [{ label: 'time' }, ...series],
-    scales: { x: { time: true }, y: yScale },
-    axes: [{ ...AXIS }, { ...AXIS, size: 48, ...yAxis }],
+    series: [
+      {
+        label: 'time',
+        value: (_u, v) => (v == null ? '—' : new Date(v * 1000).toLocaleTimeString()),
+      },
+      ...series,
+    ],
+    scales: {
+      // at least a minute wide, so a fresh chart does not stretch a few seconds across the width
+      x: {
+        time: true,
+        range: (_u, min, max) => (min == null || max == null || max - min >= MIN_SPAN_S ? [min, max] : [max - MIN_SPAN_S, max]),
+      },
+      y: yScale,
+    },
+    axes: [X_AXIS, { ...AXIS, size: 48, ...yAxis }],
     cursor: { drag: { x: false, y: false } },
     legend: { show: true, live: true },
   };
@@ -31,8 +60,11 @@ export function utilOptions(): ChartOptions {
   );
 }
 
-/** Power and, dashed, the power limit; the y range always includes `ratedW()`. */
-export function powerOptions(ratedW: () => number | null, estimated: boolean): ChartOptions {
+/**
+ * Power and, dashed, the power limit (or, when the chip reports none, its rated
+ * power: `limitLabel` says which); the y range always includes `ratedW()`.
+ */
+export function powerOptions(ratedW: () => number | null, estimated: boolean, limitLabel = 'limit'): ChartOptions {
   return base(
     [
       {
@@ -42,7 +74,7 @@ export function powerOptions(ratedW: () => number | null, estimated: boolean): C
         width: 1.5,
         value: fmt(' W'),
       },
-      { label: 'limit', stroke: '#c6ccd6', width: 1.25, dash: [6, 4], value: fmt(' W') },
+      { label: limitLabel, stroke: '#c6ccd6', width: 1.25, dash: [6, 4], value: fmt(' W') },
     ],
     { values: (_u, ticks) => ticks.map((t) => `${t} W`), size: 56 },
     {

@@ -1,38 +1,19 @@
-import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type uPlot from 'uplot';
 import type { ChipView, LiveServerMessage } from '../../schema/protocol.ts';
 import type { Sample } from '../../schema/sample.ts';
+import { chipDetailStyles } from './chip-detail-styles.ts';
 import { powerOptions, tempOptions, utilOptions } from './chart-options.ts';
 import { DASH, fmtAgo, fmtMem, fmtPct, fmtTemp, fmtWatts } from './format.ts';
 import { getLiveConnection, type LiveConnection } from './live-connection.ts';
+import { SampleWindow } from './sample-window.ts';
 import type { ChartOptions, UplotChart } from './uplot-chart.ts';
 import './uplot-chart.ts';
 
-/** Samples kept and plotted: the newest 15 minutes. */
-export const WINDOW_MS = 15 * 60_000;
 /** History asked for over HTTP when the socket gives none. */
 export const HISTORY_MS = 10 * 60_000;
 /** How long to wait for `chip-history` before falling back to HTTP. */
 const HISTORY_FALLBACK_MS = 1500;
-const MAX_SAMPLES = 50_000;
-
-/** Inserts `s` into `buf` (ascending by ts), replacing a sample with the same ts. */
-export function insertSample(buf: Sample[], s: Sample): void {
-  const n = buf.length;
-  if (n === 0 || s.ts > buf[n - 1].ts) {
-    buf.push(s);
-    return;
-  }
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (buf[mid].ts < s.ts) lo = mid + 1;
-    else hi = mid;
-  }
-  if (buf[lo]?.ts === s.ts) buf[lo] = s;
-  else buf.splice(lo, 0, s);
-}
 
 /**
  * `<chip-detail>`: one chip's header and three live uPlot charts (utilization,
@@ -64,102 +45,20 @@ export class ChipDetail extends LitElement {
   /** The live connection; defaults to the page-wide one. Set before connecting. */
   connection: LiveConnection | null = null;
 
-  private samples: Sample[] = [];
+  private readonly buffer = new SampleWindow();
   private unsubscribe: (() => void) | null = null;
   private fallbackTimer: ReturnType<typeof setTimeout> | null = null;
   private fetchAbort: AbortController | null = null;
   private frame = 0;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private gotHistory = false;
-  private version = 0;
-  private pushed = { version: -1, charts: -1 };
-  private optionsKey = '';
-  private options: { util: ChartOptions; power: ChartOptions; temp: ChartOptions } | null = null;
+  private pushedKey = '';
+  private readonly utilOptions = utilOptions();
+  private readonly tempOptions = tempOptions();
+  private powerKey = '';
+  private powerOptions: ChartOptions | null = null;
 
-  static override styles = css`
-    :host {
-      display: block;
-      padding: 10px 16px 16px;
-      color: #e8edf3;
-    }
-    header {
-      display: flex;
-      flex-wrap: wrap;
-      align-items: baseline;
-      gap: 6px 18px;
-      margin-bottom: 10px;
-    }
-    a.back {
-      color: #8ab4ff;
-      text-decoration: none;
-      font-size: 14px;
-    }
-    a.back:hover {
-      text-decoration: underline;
-    }
-    h2 {
-      margin: 0;
-      font-size: 22px;
-      font-weight: 650;
-    }
-    .id {
-      font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
-      font-size: 12px;
-      color: #9aa4b2;
-    }
-    .host {
-      color: #aeb7c4;
-      font-size: 14px;
-    }
-    .status {
-      font-size: 11px;
-      font-weight: 700;
-      text-transform: uppercase;
-      letter-spacing: 0.5px;
-      padding: 1px 7px;
-      border-radius: 8px;
-    }
-    .status.live { background: #1f6b3a; color: #c9f7d8; }
-    .status.stale { background: #d0a030; color: #1a1a1a; }
-    .status.offline { background: #5a2026; color: #ffb3b8; }
-    .stats {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 4px 22px;
-      font-size: 14px;
-      color: #aeb7c4;
-      margin-bottom: 12px;
-      font-variant-numeric: tabular-nums;
-    }
-    .stats b {
-      color: #f2f5f9;
-      font-size: 18px;
-      font-weight: 650;
-      margin-left: 4px;
-    }
-    .stats.dim b { opacity: 0.6; }
-    .charts {
-      display: grid;
-      gap: 14px;
-      --chart-height: 220px;
-    }
-    .panel {
-      background: #141922;
-      border: 1px solid #222a36;
-      border-radius: 8px;
-      padding: 8px 8px 4px;
-      min-width: 0;
-    }
-    .note {
-      height: 80px;
-      display: flex;
-      align-items: center;
-      justify-content: center;
-      color: #9aa4b2;
-      font-size: 15px;
-    }
-    .empty-hint { color: #7d8794; font-size: 13px; margin: -6px 0 8px; }
-  `;
+  static override styles = chipDetailStyles;
 
   constructor() {
     super();
@@ -185,27 +84,24 @@ export class ChipDetail extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('chipId') && changed.get('chipId') !== undefined && this.isConnected) {
       this.unsubscribeAll();
-      this.samples = [];
-      this.version++;
+      this.buffer.clear();
       this.subscribe();
     }
     const estimated = this.latest()?.flags?.powerEstimated === true;
-    const key = `${this.chipId}|${estimated}`;
-    if (key !== this.optionsKey || !this.options) {
-      this.optionsKey = key;
-      this.options = {
-        util: utilOptions(),
-        power: powerOptions(() => this.chip?.ratedPowerW ?? null, estimated),
-        temp: tempOptions(),
-      };
+    const limitLabel = this.limitLabel();
+    const key = `${estimated}|${limitLabel}`;
+    if (key !== this.powerKey || !this.powerOptions) {
+      this.powerKey = key;
+      this.powerOptions = powerOptions(() => this.chip?.ratedPowerW ?? null, estimated, limitLabel);
     }
   }
 
   protected override updated(): void {
     // new samples, or charts just rendered (e.g. the vendor became known)
     const charts = this.renderRoot.querySelectorAll('uplot-chart').length;
-    if (this.pushed.version !== this.version || this.pushed.charts !== charts) {
-      this.pushed = { version: this.version, charts };
+    const key = `${this.buffer.version}|${charts}|${this.chip?.ratedPowerW}`;
+    if (key !== this.pushedKey) {
+      this.pushedKey = key;
       this.pushData();
     }
   }
@@ -235,7 +131,7 @@ export class ChipDetail extends LitElement {
   private onMessage(msg: LiveServerMessage): void {
     if (msg.type === 'chip-history') {
       this.gotHistory = true;
-      this.ingest(msg.samples);
+      this.ingest(msg.samples, true);
     } else if (msg.type === 'samples') {
       this.ingest(msg.samples);
     }
@@ -252,7 +148,7 @@ export class ChipDetail extends LitElement {
       const res = await fetch(url, { signal: ctrl.signal });
       if (!res.ok) return;
       const body = (await res.json()) as { chipId?: string; samples?: Sample[] };
-      if (id === this.chipId && Array.isArray(body.samples)) this.ingest(body.samples);
+      if (id === this.chipId && Array.isArray(body.samples)) this.ingest(body.samples, true);
     } catch {
       /* aborted or hub unreachable: live samples still arrive */
     } finally {
@@ -260,17 +156,9 @@ export class ChipDetail extends LitElement {
     }
   }
 
-  private ingest(samples: Sample[]): void {
-    const buf = this.samples;
-    for (const s of samples) if (s.chipId === this.chipId) insertSample(buf, s);
-    if (buf.length) {
-      const cutoff = buf[buf.length - 1].ts - WINDOW_MS;
-      let drop = 0;
-      while (drop < buf.length && buf[drop].ts < cutoff) drop++;
-      drop = Math.max(drop, buf.length - MAX_SAMPLES);
-      if (drop > 0) buf.splice(0, drop);
-    }
-    this.version++;
+  private ingest(samples: Sample[], history = false): void {
+    if (history) this.buffer.addHistory(this.chipId, samples);
+    else this.buffer.add(this.chipId, samples);
     if (!this.frame) {
       this.frame = requestAnimationFrame(() => {
         this.frame = 0;
@@ -279,9 +167,14 @@ export class ChipDetail extends LitElement {
     }
   }
 
+  /** "limit" when the chip reports a power limit, else "rated" (the dashed line is then ratedPowerW). */
+  private limitLabel(): 'limit' | 'rated' {
+    return this.latest()?.powerLimitW == null && this.chip?.ratedPowerW != null ? 'rated' : 'limit';
+  }
+
   /** Newest of the fleet store's latest sample and our own buffer's. */
   private latest(): Sample | null {
-    const own = this.samples[this.samples.length - 1] ?? null;
+    const own = this.buffer.last;
     const fleet = this.chip?.latest ?? null;
     if (!own) return fleet;
     if (!fleet) return own;
@@ -293,24 +186,10 @@ export class ChipDetail extends LitElement {
   }
 
   private pushData(): void {
-    const buf = this.samples;
-    const n = buf.length;
-    const xs = new Array<number>(n);
-    const util = new Array<number | null>(n);
-    const power = new Array<number | null>(n);
-    const limit = new Array<number | null>(n);
-    const temp = new Array<number | null>(n);
-    for (let i = 0; i < n; i++) {
-      const s = buf[i];
-      xs[i] = s.ts / 1000;
-      util[i] = s.utilPct;
-      power[i] = s.powerW;
-      limit[i] = s.powerLimitW;
-      temp[i] = s.tempC;
-    }
-    this.chart('chart-util')?.setData([xs, util] as uPlot.AlignedData);
-    this.chart('chart-power')?.setData([xs, power, limit] as uPlot.AlignedData);
-    this.chart('chart-temp')?.setData([xs, temp] as uPlot.AlignedData);
+    const c = this.buffer.columns(this.chip?.ratedPowerW ?? null);
+    this.chart('chart-util')?.setData([c.xs, c.util] as uPlot.AlignedData);
+    this.chart('chart-power')?.setData([c.xs, c.power, c.limit] as uPlot.AlignedData);
+    this.chart('chart-temp')?.setData([c.xs, c.temp] as uPlot.AlignedData);
   }
 
   protected override render() {
@@ -319,7 +198,7 @@ export class ChipDetail extends LitElement {
     const status = c?.status;
     const neuron = c?.vendor === 'aws';
     const est = s?.flags?.powerEstimated === true;
-    const o = this.options!;
+    const limitLabel = this.limitLabel();
     return html`
       <header part="header">
         <a class="back" href="#/" data-testid="back-link">← fleet</a>
@@ -335,25 +214,25 @@ export class ChipDetail extends LitElement {
         <span title=${est ? 'Estimated from Neuron power percentage' : ''}
           >power<b>${s?.powerW != null && est ? '~' : ''}${fmtWatts(s?.powerW)}</b></span
         >
-        <span>limit<b>${fmtWatts(s?.powerLimitW ?? c?.ratedPowerW)}</b></span>
+        <span>${limitLabel}<b>${fmtWatts(s?.powerLimitW ?? c?.ratedPowerW)}</b></span>
         <span>temp<b>${fmtTemp(s?.tempC)}</b></span>
         <span>memory<b>${fmtMem(s?.memUsedBytes, s?.memTotalBytes ?? c?.memTotalBytes)}</b></span>
         ${s?.smClockMhz != null ? html`<span>clock<b>${Math.round(s.smClockMhz)} MHz</b></span>` : nothing}
         ${s?.eccUncorrected != null ? html`<span>ECC uncorr.<b>${s.eccUncorrected}</b></span>` : nothing}
         <span>last sample<b>${s ? fmtAgo(s.ts) : DASH}</b></span>
       </div>
-      ${this.samples.length === 0
+      ${this.buffer.samples.length === 0
         ? html`<div class="empty-hint">No samples in the last ${HISTORY_MS / 60_000} minutes yet.</div>`
         : nothing}
       <div part="charts" class="charts">
         <div class="panel">
-          <uplot-chart data-testid="chart-util" heading="Utilization %" .options=${o.util}></uplot-chart>
+          <uplot-chart data-testid="chart-util" heading="Utilization %" .options=${this.utilOptions}></uplot-chart>
         </div>
         <div class="panel">
           <uplot-chart
             data-testid="chart-power"
-            heading=${est ? 'Power W (estimated) · limit dashed' : 'Power W · limit dashed'}
-            .options=${o.power}
+            heading=${`Power W${est ? ' (estimated)' : ''} · ${limitLabel === 'rated' ? 'rated power' : 'limit'} dashed`}
+            .options=${this.powerOptions}
           ></uplot-chart>
         </div>
         <div class="panel">
@@ -363,7 +242,7 @@ export class ChipDetail extends LitElement {
               ? html`<div class="note" data-testid="temp-unavailable">
                   Temperature is not exposed by Neuron for ${c.model} chips.
                 </div>`
-              : html`<uplot-chart data-testid="chart-temp" heading="Temperature °C" .options=${o.temp}></uplot-chart>`}
+              : html`<uplot-chart data-testid="chart-temp" heading="Temperature °C" .options=${this.tempOptions}></uplot-chart>`}
         </div>
       </div>
     `;

@@ -33,10 +33,11 @@ export class ChipTile extends LitElement {
     a {
       box-sizing: border-box;
       display: grid;
+      grid-template-columns: minmax(0, 1fr);
       grid-template-rows: auto 1fr auto auto;
       height: 100%;
-      min-height: 92px;
-      padding: 6px 8px;
+      min-height: 84px;
+      padding: 5px 8px;
       border-radius: 6px;
       border: 1px solid rgba(255, 255, 255, 0.08);
       color: #f2f5f9;
@@ -61,17 +62,23 @@ export class ChipTile extends LitElement {
       white-space: nowrap;
     }
     .name {
-      overflow: hidden;
-      text-overflow: ellipsis;
+      display: flex;
+      gap: 4px;
+      min-width: 0;
       font-weight: 600;
     }
+    .model {
+      overflow: hidden;
+      text-overflow: ellipsis;
+    }
     .idx {
+      flex-shrink: 0;
       opacity: 0.75;
       font-weight: 400;
     }
     .util {
-      font-size: 30px;
-      line-height: 34px;
+      font-size: 28px;
+      line-height: 30px;
       font-weight: 700;
       letter-spacing: -0.5px;
     }
@@ -82,11 +89,15 @@ export class ChipTile extends LitElement {
       line-height: 16px;
       white-space: nowrap;
     }
+    .na {
+      opacity: 0.6;
+    }
     .est {
       cursor: help;
       border-bottom: 1px dotted currentColor;
     }
     .badge {
+      flex-shrink: 0;
       font-size: 10px;
       line-height: 14px;
       padding: 0 5px;
@@ -107,7 +118,7 @@ export class ChipTile extends LitElement {
       border-color: #5b6472;
       border-style: dashed;
     }
-    .stale .util,
+    .stale .pct,
     .stale .row {
       opacity: 0.55;
     }
@@ -125,10 +136,28 @@ export class ChipTile extends LitElement {
       background: #5a2026;
       color: #ffb3b8;
     }
-    .offline-note {
+    .note {
       align-self: center;
+    }
+    .note .badge {
       font-size: 12px;
+      line-height: 18px;
+      padding: 0 8px;
+      border-radius: 9px;
+    }
+    .dim-note {
       opacity: 0.7;
+    }
+    .util {
+      display: flex;
+      justify-content: space-between;
+      align-items: center;
+    }
+    .util .badge {
+      font-size: 11px;
+      line-height: 18px;
+      padding: 0 7px;
+      border-radius: 9px;
     }
     .values {
       display: contents;
@@ -162,15 +191,20 @@ export class ChipTile extends LitElement {
     const bg = c.status === 'live' ? `background-color: ${utilColor(s?.utilPct)}` : '';
     return html`<a part="tile" class=${c.status} style=${bg} href=${chipHref(c.chipId)} title=${title}>
       <div class="top">
-        <span class="name">${c.model} <span class="idx">#${c.index}</span></span>
-        ${c.status === 'live' ? nothing : html`<span part="badge" class="badge">${c.status}</span>`}
+        <span class="name"><span class="model">${c.model}</span><span class="idx">#${c.index}</span></span>
       </div>
       ${c.status === 'offline' || !s ? this.renderNoValues(c) : this.renderValues(c)}
     </a>`;
   }
 
+  private badge(c: ChipView) {
+    return c.status === 'live' ? nothing : html`<span part="badge" class="badge">${c.status}</span>`;
+  }
+
   private renderNoValues(c: ChipView) {
-    return html`<div class="offline-note">${c.status === 'offline' ? 'no data' : 'waiting for data'}</div>`;
+    const seen = c.latest ? `last seen ${fmtAgo(c.latest.ts)}` : 'no data';
+    return html`<div class="note">${this.badge(c)}</div>
+      <div class="row dim-note"><span>${c.status === 'live' ? 'waiting for data' : seen}</span></div>`;
   }
 
   private renderValues(c: ChipView) {
@@ -185,9 +219,13 @@ export class ChipTile extends LitElement {
             >`
           : `${Math.round(s.powerW)} W`;
     return html`<div class="values">
-      <div part="util" class="util">${fmtPct(s.utilPct)}</div>
-      <div class="row"><span>${power}</span><span>${fmtTemp(s.tempC)}</span></div>
-      <div class="row"><span>${fmtMem(s.memUsedBytes, s.memTotalBytes ?? c.memTotalBytes)}</span></div>
+      <div class="util"><span part="util" class="pct">${fmtPct(s.utilPct)}</span>${this.badge(c)}</div>
+      <div class="row"><span>${power}</span>${s.tempC == null
+          ? html`<span class="na" title="Temperature not reported for this chip">${DASH} °C</span>`
+          : html`<span>${fmtTemp(s.tempC)}</span>`}</div>
+      <div class="row">
+        <span class="mem">${fmtMem(s.memUsedBytes, s.memTotalBytes ?? c.memTotalBytes)}</span>
+      </div>
     </div>`;
   }
 }

@@ -124,6 +124,12 @@ export class FleetApp extends LitElement {
     main.disconnected {
       opacity: 0.8;
     }
+    .banner {
+      padding: 4px 16px;
+      background: #4a1d22;
+      color: #ffd2d5;
+      font-size: 13px;
+    }
     .missing {
       padding: 48px;
       text-align: center;
@@ -174,6 +180,11 @@ export class FleetApp extends LitElement {
           <span title="Total power of live chips"><b data-testid="total-power">${fmtKw(t.powerW)}</b></span>
         </div>
       </header>
+      ${f.connection !== 'open' && this.everOpen
+        ? html`<div class="banner" data-testid="disconnected-banner">
+            Connection to the hub lost: values shown are the last known. Reconnecting…
+          </div>`
+        : ''}
       <main class=${f.connection === 'open' ? '' : 'disconnected'}>${this.renderBody()}</main>
     `;
   }

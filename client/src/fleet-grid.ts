@@ -52,19 +52,26 @@ export class FleetGrid extends LitElement {
   static override styles = css`
     :host {
       display: block;
-      padding: 8px 12px 16px;
+      padding: 8px 12px 12px;
     }
     section {
-      margin-bottom: 10px;
+      display: grid;
+      grid-template-columns: 148px 1fr;
+      gap: 8px;
+      padding: 4px 0;
+      border-top: 1px solid #1c232e;
+    }
+    section:first-child {
+      border-top: none;
     }
     header {
       display: flex;
-      align-items: baseline;
-      gap: 12px;
-      padding: 2px 2px 4px;
-      font-size: 13px;
+      flex-direction: column;
+      gap: 3px;
+      padding: 4px 2px;
+      font-size: 12px;
       color: #aeb7c4;
-      white-space: nowrap;
+      min-width: 0;
     }
     .hostname {
       color: #e8edf3;
@@ -72,8 +79,10 @@ export class FleetGrid extends LitElement {
       font-size: 14px;
       overflow: hidden;
       text-overflow: ellipsis;
+      white-space: nowrap;
     }
     .type {
+      align-self: flex-start;
       padding: 0 6px;
       border-radius: 4px;
       background: #1f2633;
@@ -82,15 +91,27 @@ export class FleetGrid extends LitElement {
       font-size: 12px;
     }
     .power {
-      margin-left: auto;
       font-variant-numeric: tabular-nums;
       color: #e8edf3;
+      font-size: 16px;
+      font-weight: 600;
     }
     .tiles {
       display: grid;
       grid-template-columns: repeat(auto-fill, minmax(140px, 1fr));
-      grid-auto-rows: 92px;
+      grid-auto-rows: 88px;
       gap: 5px;
+    }
+    @media (max-width: 700px) {
+      section {
+        grid-template-columns: 1fr;
+      }
+      header {
+        flex-direction: row;
+        flex-wrap: wrap;
+        align-items: baseline;
+        gap: 4px 12px;
+      }
     }
     .empty {
       padding: 48px;

@@ -11,13 +11,10 @@
  *   answers with a fresh `fleet-snapshot` / `chip-history` and nothing missed
  *   while disconnected stays missing from the UI.
  */
-import type {
-  LiveClientMessage,
-  LiveServerMessage,
-  LiveTopic,
-  SamplesMessage,
-  StatusMessage,
-} from '../../schema/protocol.ts';
+import type { LiveClientMessage, LiveServerMessage, LiveTopic } from '../../schema/protocol.ts';
+import { frameText, isServerMessage, route, topicKey } from './live-routing.ts';
+
+export { route, topicKey };
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 export type LiveHandler = (msg: LiveServerMessage) => void;
@@ -26,6 +23,8 @@ export type StateListener = (state: ConnectionState) => void;
 /** The subset of the WebSocket API this module uses. */
 export interface SocketLike {
   readonly readyState: number;
+  /** Set to 'arraybuffer' so binary frames (the hub may send Buffers) arrive synchronously. */
+  binaryType?: string;
   onopen: ((ev: unknown) => void) | null;
   onclose: ((ev: unknown) => void) | null;
   onerror: ((ev: unknown) => void) | null;
@@ -59,11 +58,6 @@ export function defaultLiveUrl(): string {
   const loc = globalThis.location;
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${loc.host}/ws/live`;
-}
-
-/** Stable map key of a topic. */
-export function topicKey(topic: LiveTopic): string {
-  return topic.topic === 'fleet' ? 'fleet' : `chip:${topic.chipId}`;
 }
 
 interface Subscription {
@@ -185,6 +179,7 @@ export class LiveConnection {
       return;
     }
     this.ws = ws;
+    if ('binaryType' in ws) ws.binaryType = 'arraybuffer';
     this.connectTimer = setTimeout(() => {
       if (this.ws === ws && ws.readyState !== OPEN) ws.close();
     }, this.connectTimeoutMs);
@@ -196,10 +191,12 @@ export class LiveConnection {
       for (const sub of this.subs.values()) this.send({ v: 1, type: 'subscribe', sub: sub.topic });
     };
     ws.onmessage = (ev) => {
-      if (this.ws !== ws || typeof ev.data !== 'string') return;
+      if (this.ws !== ws) return;
+      const text = frameText(ev.data);
+      if (text === null) return;
       let msg: unknown;
       try {
-        msg = JSON.parse(ev.data);
+        msg = JSON.parse(text);
       } catch {
         return;
       }
@@ -263,36 +260,6 @@ export class LiveConnection {
     this.clearConnectTimer();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
-  }
-}
-
-function isServerMessage(x: unknown): x is LiveServerMessage {
-  return typeof x === 'object' && x !== null && (x as { v?: unknown }).v === 1 && typeof (x as { type?: unknown }).type === 'string';
-}
-
-/** What a topic's handlers see of `msg`, or null when it is not theirs. */
-export function route(topic: LiveTopic, msg: LiveServerMessage): LiveServerMessage | null {
-  if (topic.topic === 'fleet') return msg.type === 'chip-history' ? null : msg;
-  const id = topic.chipId;
-  switch (msg.type) {
-    case 'chip-history':
-      return msg.chipId === id ? msg : null;
-    case 'samples': {
-      const samples = msg.samples.filter((s) => s.chipId === id);
-      return samples.length ? ({ v: 1, type: 'samples', samples } satisfies SamplesMessage) : null;
-    }
-    case 'status': {
-      const changes = msg.changes.filter((c) => c.chipId === id);
-      return changes.length ? ({ v: 1, type: 'status', changes } satisfies StatusMessage) : null;
-    }
-    case 'inventory': {
-      const chips = msg.chips.filter((c) => c.chipId === id);
-      return chips.length ? { v: 1, type: 'inventory', chips } : null;
-    }
-    case 'error':
-      return msg;
-    default:
-      return null;
   }
 }
 

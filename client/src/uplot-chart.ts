@@ -119,8 +119,11 @@ export class UplotChart extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    if (changed.has('options') && changed.get('options') !== undefined && this.isConnected) {
+    // options replaced after the plot exists (or first given after the first render)
+    if (changed.has('options') && this.isConnected && changed.get('options') !== undefined) {
       this.destroy();
+      this.create();
+    } else if (!this.plot && this.options && this.isConnected) {
       this.create();
     }
   }

@@ -52,7 +52,7 @@ export class LiveFanout {
     const c = this.clients.get(ws);
     if (!c || ws.readyState !== ws.OPEN) return;
     if (!force && this.isLagging(ws, c)) return;
-    ws.send(frame);
+    ws.send(frame, { binary: false });
   }
 
   publishSamples(batch: Sample[]): void {
@@ -91,7 +91,7 @@ export class LiveFanout {
 
   private deliver(ws: WebSocket, c: LiveClient, frame: Buffer): void {
     if (ws.readyState !== ws.OPEN || this.isLagging(ws, c)) return;
-    ws.send(frame);
+    ws.send(frame, { binary: false });
   }
 
   /** Lagging sockets skip frames; when drained they get a fresh snapshot and rejoin. */
@@ -103,7 +103,7 @@ export class LiveFanout {
     }
     if (ws.bufferedAmount > LOW_WATER_BYTES) return true;
     c.lagging = false;
-    if (c.fleet) ws.send(encode({ v: 1, type: 'fleet-snapshot', chips: this.snapshot() }));
+    if (c.fleet) ws.send(encode({ v: 1, type: 'fleet-snapshot', chips: this.snapshot() }), { binary: false });
     return false;
   }
 }

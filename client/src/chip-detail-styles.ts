@@ -1,0 +1,87 @@
+/** Styles of `<chip-detail>`. */
+import { css } from 'lit';
+
+export const chipDetailStyles = css`
+    :host {
+      display: block;
+      padding: 10px 16px 16px;
+      color: #e8edf3;
+    }
+    header {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: baseline;
+      gap: 6px 18px;
+      margin-bottom: 10px;
+    }
+    a.back {
+      color: #8ab4ff;
+      text-decoration: none;
+      font-size: 14px;
+    }
+    a.back:hover {
+      text-decoration: underline;
+    }
+    h2 {
+      margin: 0;
+      font-size: 22px;
+      font-weight: 650;
+    }
+    .id {
+      font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
+      font-size: 12px;
+      color: #9aa4b2;
+    }
+    .host {
+      color: #aeb7c4;
+      font-size: 14px;
+    }
+    .status {
+      font-size: 11px;
+      font-weight: 700;
+      text-transform: uppercase;
+      letter-spacing: 0.5px;
+      padding: 1px 7px;
+      border-radius: 8px;
+    }
+    .status.live { background: #1f6b3a; color: #c9f7d8; }
+    .status.stale { background: #d0a030; color: #1a1a1a; }
+    .status.offline { background: #5a2026; color: #ffb3b8; }
+    .stats {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 4px 22px;
+      font-size: 14px;
+      color: #aeb7c4;
+      margin-bottom: 12px;
+      font-variant-numeric: tabular-nums;
+    }
+    .stats b {
+      color: #f2f5f9;
+      font-size: 18px;
+      font-weight: 650;
+      margin-left: 4px;
+    }
+    .stats.dim b { opacity: 0.6; }
+    .charts {
+      display: grid;
+      gap: 14px;
+      --chart-height: 220px;
+    }
+    .panel {
+      background: #141922;
+      border: 1px solid #222a36;
+      border-radius: 8px;
+      padding: 8px 8px 4px;
+      min-width: 0;
+    }
+    .note {
+      height: 80px;
+      display: flex;
+      align-items: center;
+      justify-content: center;
+      color: #9aa4b2;
+      font-size: 15px;
+    }
+    .empty-hint { color: #7d8794; font-size: 13px; margin: -6px 0 8px; }
+`;

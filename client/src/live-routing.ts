@@ -1,0 +1,48 @@
+/** Pure helpers of the live connection: topic keys, frame decoding, per-topic message routing. */
+import type { LiveServerMessage, LiveTopic, SamplesMessage, StatusMessage } from '../../schema/protocol.ts';
+
+/** Stable map key of a topic. */
+export function topicKey(topic: LiveTopic): string {
+  return topic.topic === 'fleet' ? 'fleet' : `chip:${topic.chipId}`;
+}
+
+const decoder = new TextDecoder();
+
+/** A frame's JSON text: text frames as is, binary frames (ArrayBuffer / view) decoded as UTF-8. */
+export function frameText(data: unknown): string | null {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer) return decoder.decode(data);
+  if (ArrayBuffer.isView(data)) return decoder.decode(data);
+  return null;
+}
+
+/** Cheap shape check; the hub validated the frame before sending it. */
+export function isServerMessage(x: unknown): x is LiveServerMessage {
+  return typeof x === 'object' && x !== null && (x as { v?: unknown }).v === 1 && typeof (x as { type?: unknown }).type === 'string';
+}
+
+/** What a topic's handlers see of `msg`, or null when it is not theirs. */
+export function route(topic: LiveTopic, msg: LiveServerMessage): LiveServerMessage | null {
+  if (topic.topic === 'fleet') return msg.type === 'chip-history' ? null : msg;
+  const id = topic.chipId;
+  switch (msg.type) {
+    case 'chip-history':
+      return msg.chipId === id ? msg : null;
+    case 'samples': {
+      const samples = msg.samples.filter((s) => s.chipId === id);
+      return samples.length ? ({ v: 1, type: 'samples', samples } satisfies SamplesMessage) : null;
+    }
+    case 'status': {
+      const changes = msg.changes.filter((c) => c.chipId === id);
+      return changes.length ? ({ v: 1, type: 'status', changes } satisfies StatusMessage) : null;
+    }
+    case 'inventory': {
+      const chips = msg.chips.filter((c) => c.chipId === id);
+      return chips.length ? { v: 1, type: 'inventory', chips } : null;
+    }
+    case 'error':
+      return msg;
+    default:
+      return null;
+  }
+}
