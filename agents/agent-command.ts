@@ -1,6 +1,6 @@
 /** `fleetscope agent`: sample local chips and push them to the hub. */
 import { parseDuration } from '../schema/duration.ts';
-import { createLogger, type LogLevel } from '../server/logger.ts';
+import { createLogger, type Logger, type LogLevel } from '../server/logger.ts';
 import { envList, helpText, intOption, parseCommand, UsageError, type CommandSpec } from '../server/cli/cli-args.ts';
 import { runAgent } from './agent-runtime.ts';
 import type { ChipSource } from './sources/chip-source.ts';
@@ -44,11 +44,11 @@ const spec = {
   ],
 } satisfies CommandSpec<Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>;
 
-function buildSources(specs: string[], o: { seed: number; intervalMs: number; model?: string; chips?: number; hostname?: string }): ChipSource[] {
+function buildSources(specs: string[], o: { seed: number; intervalMs: number; model?: string; chips?: number; hostname?: string; log: Logger }): ChipSource[] {
   return specs.map((s) => {
     const [kind, model] = s.split(':');
     try {
-      return createSource(kind, { seed: o.seed, intervalMs: o.intervalMs, model: model || o.model, chips: o.chips, hostname: o.hostname });
+      return createSource(kind, { seed: o.seed, intervalMs: o.intervalMs, model: model || o.model, chips: o.chips, hostname: o.hostname, log: o.log });
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -77,9 +77,8 @@ export async function agentCommand(argv: string[]): Promise<void> {
   if (intervalMs < 10 || intervalMs > 3_600_000) throw new UsageError('--interval must be between 10ms and 1h');
   const seed = intOption('seed', o.seed as string | undefined, 1, 0, 2 ** 31 - 1);
   const chips = o.chips === undefined ? undefined : intOption('chips', o.chips as string, 1, 1, 1024);
-  const sources = buildSources(sourceSpecs, { seed, intervalMs, model: o.model as string | undefined, chips, hostname: o.hostname as string | undefined });
-
   const log = createLogger({ format: o['log-format'] === 'json' ? 'json' : 'text', level: (o['log-level'] as LogLevel) ?? 'info', name: 'agent' });
+  const sources = buildSources(sourceSpecs, { seed, intervalMs, model: o.model as string | undefined, chips, hostname: o.hostname as string | undefined, log });
   const agent = await runAgent({ hubs, sources, intervalMs, log, agentId: o['agent-id'] as string | undefined, token: (o.token as string | undefined) ?? process.env.FLEETSCOPE_TOKEN });
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,20 +1,41 @@
 /**
- * What every telemetry source gives the agent: the host, the chip inventory, and one sample per
- * chip on each read. Sources own their I/O (child processes, files); the agent owns the clock.
+ * What every telemetry source gives the agent: the host, the chip inventory, the samples produced
+ * since the last read, and its own health. Sources own their I/O (child processes, files,
+ * sysfs); the agent owns the clock.
  */
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
+
+/** Health of one source, reported to the hub with every batch. */
+export interface SourceHealth {
+  kind: string;
+  /** ok: producing; starting: not yet produced; restarting: child exited, restart pending; failed: gave up or cannot start. */
+  state: 'ok' | 'starting' | 'restarting' | 'failed';
+  /** Child restarts since the agent started. */
+  restarts: number;
+  /** Lines/records skipped because they could not be parsed. */
+  parseErrors: number;
+  /** Last error seen, for people. */
+  lastError: string | null;
+}
 
 export interface ChipSource {
   /** The --source kind, e.g. `sim-nvml`. */
   readonly kind: string;
   readonly host: HostInfo;
-  /** The chips this source reports; stable for a source's lifetime unless it says otherwise. */
+  /** The chips this source reports now. May change while running: then inventory listeners fire. */
   readonly chips: ChipInfo[];
-  /** Prepare (spawn children, open files). Sim sources resolve at once. */
+  /** Prepare (discover, spawn children, open files). Rejects with a clear message if the source cannot work at all. */
   start(): Promise<void>;
-  /** One sample per chip at time `now` (ms since epoch). Each call advances the source by one interval. */
+  /**
+   * Samples produced since the previous read. Simulated sources produce exactly one per chip, at
+   * `now`, advancing by one interval per call. Real sources return every reading their tool
+   * emitted since the previous call, with the tool's own timestamps (possibly none).
+   */
   read(now: number): Sample[];
   stop(): Promise<void>;
+  health(): SourceHealth;
+  /** Register a listener for inventory changes (a GPU appeared or disappeared). */
+  onInventoryChange?(listener: () => void): void;
 }
 
 export interface SimSourceOptions {
@@ -28,4 +49,10 @@ export interface SimSourceOptions {
   chips?: number;
   /** Host name (default derived from the seed, e.g. `p5-sim-1`). */
   hostname?: string;
+}
+
+/** Health of a source that cannot fail (simulators). */
+export function alwaysOk(kind: string): () => SourceHealth {
+  const h: SourceHealth = { kind, state: 'ok', restarts: 0, parseErrors: 0, lastError: null };
+  return () => ({ ...h });
 }

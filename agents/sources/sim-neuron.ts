@@ -5,7 +5,7 @@
  * rated max (so flagged estimated) and integrated into energy (flagged derived).
  */
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
-import type { SimSourceOptions } from './chip-source.ts';
+import { alwaysOk, type SimSourceOptions } from './chip-source.ts';
 import { createPrng, hashSeed, type Prng } from './prng.ts';
 import {
   HostSchedule,
@@ -222,6 +222,7 @@ export function createSimNeuronSource(opts: SimSourceOptions): SimChipSource {
       });
     },
     async stop() {},
+    health: alwaysOk('sim-neuron'),
     phaseOf(chipIndex: number): PhaseName {
       const d = devices[chipIndex];
       if (!d) throw new RangeError(`sim-neuron: no chip ${chipIndex} (have ${devices.length})`);

@@ -4,7 +4,7 @@
  * since "driver load", integer °C, SM clocks that drop when power-capped, MiB-granular memory.
  */
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
-import type { SimSourceOptions } from './chip-source.ts';
+import { alwaysOk, type SimSourceOptions } from './chip-source.ts';
 import { createPrng, hashSeed, type Prng } from './prng.ts';
 import {
   HostSchedule,
@@ -171,6 +171,7 @@ export function createSimNvmlSource(opts: SimSourceOptions): SimChipSource {
       return gpus.map((g) => sampleGpu(g, seg, now));
     },
     async stop() {},
+    health: alwaysOk('sim-nvml'),
     phaseOf(chipIndex: number): PhaseName {
       const g = gpus[chipIndex];
       if (!g) throw new RangeError(`sim-nvml: no chip ${chipIndex} (have ${gpus.length})`);

@@ -1,22 +1,38 @@
 /** Maps `--source KIND` to a source factory. */
+import type { Logger } from '../../server/logger.ts';
 import type { ChipSource, SimSourceOptions } from './chip-source.ts';
 import { createSimNeuronSource } from './sim-neuron.ts';
 import { createSimNvmlSource } from './sim-nvml.ts';
 
-export const SOURCE_KINDS = {
-  'sim-nvml': { describe: 'simulated NVIDIA host (default p5.48xlarge, 8 x H100; --model H200|B200)', create: createSimNvmlSource },
-  'sim-neuron': { describe: 'simulated Trainium host (default trn2.48xlarge, 16 x Trainium2; --model Trainium3|Inferentia2|Trainium)', create: createSimNeuronSource },
-} as const satisfies Record<string, { describe: string; create: (o: SimSourceOptions) => ChipSource }>;
-
-export type SourceKind = keyof typeof SOURCE_KINDS;
-
-export function isSourceKind(kind: string): kind is SourceKind {
-  return Object.hasOwn(SOURCE_KINDS, kind);
+/** Everything any source may be configured with (each source reads what it needs). */
+export interface SourceOptions extends SimSourceOptions {
+  log: Logger;
+  /** `nvidia-smi` binary (default: `nvidia-smi` on PATH). */
+  nvidiaSmiPath?: string;
+  /** `neuron-monitor` binary (default: `neuron-monitor` on PATH). */
+  neuronMonitorPath?: string;
+  /** Neuron driver sysfs root (default `/sys/devices/virtual/neuron_device`). */
+  neuronSysfsDir?: string;
+  /** Capture file for `replay`. */
+  replayFile?: string;
+  /** Replay speed factor (default 1 = real time). */
+  replaySpeed?: number;
+  /** Replay from the start again when the file ends. */
+  replayLoop?: boolean;
 }
 
-export function createSource(kind: string, opts: SimSourceOptions): ChipSource {
-  if (!isSourceKind(kind)) {
-    throw new Error(`unknown source ${JSON.stringify(kind)}; available: ${Object.keys(SOURCE_KINDS).join(', ')}`);
-  }
-  return SOURCE_KINDS[kind].create(opts);
+interface SourceKindEntry {
+  describe: string;
+  create(o: SourceOptions): ChipSource;
+}
+
+export const SOURCE_KINDS: Record<string, SourceKindEntry> = {
+  'sim-nvml': { describe: 'simulated NVIDIA host (default p5.48xlarge, 8 x H100; :H200, :B200)', create: createSimNvmlSource },
+  'sim-neuron': { describe: 'simulated Trainium host (default trn2.48xlarge, 16 x Trainium2; :Trainium3, :Inferentia2, :Trainium)', create: createSimNeuronSource },
+};
+
+export function createSource(kind: string, opts: SourceOptions): ChipSource {
+  const entry = Object.hasOwn(SOURCE_KINDS, kind) ? SOURCE_KINDS[kind] : undefined;
+  if (!entry) throw new Error(`unknown source ${JSON.stringify(kind)}; available: ${Object.keys(SOURCE_KINDS).join(', ')}`);
+  return entry.create(opts);
 }

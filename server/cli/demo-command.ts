@@ -57,7 +57,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     ...Array.from({ length: p5Hosts }, (_, i) => ({ kind: 'sim-nvml', seed: i + 1, hostname: `p5-sim-${i + 1}` })),
   ];
   for (const f of fleet) {
-    const source = createSource(f.kind, { seed: f.seed, intervalMs, hostname: f.hostname });
+    const source = createSource(f.kind, { seed: f.seed, intervalMs, hostname: f.hostname, log: agentLog });
     agents.push(await runAgent({ hubs: [hubUrl], sources: [source], intervalMs, log: agentLog }));
   }
   process.stdout.write(

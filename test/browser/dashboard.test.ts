@@ -19,8 +19,8 @@ beforeAll(async () => {
   hub = await startTestHub();
   const hubs = [`ws://127.0.0.1:${hub.port}`];
   agents = [
-    await runAgent({ hubs, sources: [createSource('sim-nvml', { seed: 1, intervalMs: 500, hostname: 'p5-ui-1' })], intervalMs: 500, log: silentLogger }),
-    await runAgent({ hubs, sources: [createSource('sim-neuron', { seed: 1, intervalMs: 500, hostname: 'trn2-ui-1' })], intervalMs: 500, log: silentLogger }),
+    await runAgent({ hubs, sources: [createSource('sim-nvml', { seed: 1, intervalMs: 500, hostname: 'p5-ui-1', log: silentLogger })], intervalMs: 500, log: silentLogger }),
+    await runAgent({ hubs, sources: [createSource('sim-neuron', { seed: 1, intervalMs: 500, hostname: 'trn2-ui-1', log: silentLogger })], intervalMs: 500, log: silentLogger }),
   ];
   browser = await launchChromium();
 }, 60_000);
