@@ -1,14 +1,16 @@
 /**
- * The agent loop: every interval read all sources, send one batch for all chips of the host,
- * keep it until the hub acknowledges it.
+ * The agent loop: every interval read all sources, spool one batch for all chips of the host,
+ * and let the hub link deliver it; a batch leaves the spool only when the hub acknowledges it.
  */
 import { PROTOCOL_VERSION, type HelloMessage } from '../schema/protocol.ts';
+import type { HostInfo } from '../schema/sample.ts';
 import type { Logger } from '../server/logger.ts';
 import { HubLink } from './hub-link.ts';
-import { PendingBatches } from './pending-batches.ts';
 import type { ChipSource } from './sources/chip-source.ts';
+import { Spool } from './spool.ts';
 
 export const AGENT_VERSION = '0.1.0';
+export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 
 export interface AgentOptions {
   hubs: string[];
@@ -17,58 +19,90 @@ export interface AgentOptions {
   log: Logger;
   agentId?: string;
   token?: string;
-  /** Most unacknowledged batches kept (oldest dropped and counted beyond it). */
-  maxPendingBatches?: number;
+  /** PEM CA for wss:// hubs with a private CA. */
+  ca?: string | Buffer;
+  /** Spool directory (survives restarts); null keeps unacknowledged batches in memory only. */
+  spoolDir?: string | null;
+  /** Spool size limit in bytes (default 256 MiB); in memory: batches, default 3600. */
+  spoolMaxBytes?: number;
+  spoolMaxBatches?: number;
 }
 
 export interface AgentStats {
+  /** Batches and samples produced by this run. */
   batchesSent: number;
   samplesSent: number;
   batchesAcked: number;
-  samplesAcked: number;
   samplesStored: number;
   batchesRejected: number;
+  /** Unacknowledged batches in the spool (including ones from an earlier run). */
   pendingBatches: number;
+  droppedBatches: number;
   droppedSamples: number;
+  connected: boolean;
 }
 
 export interface RunningAgent {
   agentId: string;
   stats(): AgentStats;
-  /** Stop sampling, wait up to `drainMs` for outstanding acks, disconnect. */
+  /** Stop sampling, wait up to `drainMs` for outstanding acks, disconnect, close the spool. */
   stop(drainMs?: number): Promise<AgentStats>;
+}
+
+/** One host, whatever mix of sources reports it: the first that knows its instance wins. */
+function mergedHost(sources: ChipSource[]): HostInfo {
+  return sources.find((s) => s.host.instanceId)?.host ?? sources[0].host;
 }
 
 export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
   if (opts.sources.length === 0) throw new Error('at least one --source is required');
   if (opts.hubs.length === 0) throw new Error('at least one --hub is required');
-  await Promise.all(opts.sources.map((s) => s.start()));
-  const host = opts.sources[0].host;
+  const host = mergedHost(opts.sources);
   const agentId = opts.agentId ?? host.hostname.replace(/[^A-Za-z0-9._:-]/g, '-');
-  const chips = opts.sources.flatMap((s) => s.chips);
-  const hello: HelloMessage = { v: PROTOCOL_VERSION, type: 'hello', agentId, agentVersion: AGENT_VERSION, host, intervalMs: opts.intervalMs, chips };
+  const spool = new Spool({
+    dir: opts.spoolDir ?? null,
+    maxBytes: opts.spoolMaxBytes ?? DEFAULT_SPOOL_MAX_BYTES,
+    maxBatches: opts.spoolMaxBatches ?? 3600,
+    segmentBatches: 300,
+    log: opts.log,
+  });
+  try {
+    await Promise.all(opts.sources.map((s) => s.start()));
+  } catch (err) {
+    spool.close();
+    await Promise.allSettled(opts.sources.map((s) => s.stop()));
+    throw err;
+  }
+  const allChips = () => opts.sources.flatMap((s) => s.chips);
+  const hello: HelloMessage = { v: PROTOCOL_VERSION, type: 'hello', agentId, agentVersion: AGENT_VERSION, host, intervalMs: opts.intervalMs, chips: allChips() };
 
-  const pending = new PendingBatches(opts.maxPendingBatches ?? 3600);
-  const counts = { batchesSent: 0, samplesSent: 0, batchesAcked: 0, samplesAcked: 0, samplesStored: 0, batchesRejected: 0 };
+  const counts = { batchesSent: 0, samplesSent: 0, batchesAcked: 0, samplesStored: 0, batchesRejected: 0 };
   const link = new HubLink({
     hubs: opts.hubs,
     hello,
-    pending,
+    spool,
     log: opts.log,
     token: opts.token,
-    onAck: (b, stored) => {
+    ca: opts.ca,
+    backfillAfterMs: Math.max(5000, 3 * opts.intervalMs),
+    report: () => ({ health: opts.sources.map((s) => s.health()), dropped: { ...spool.dropped } }),
+    onAck: (_seq, stored) => {
       counts.batchesAcked++;
-      counts.samplesAcked += b.samples.length;
       counts.samplesStored += stored;
     },
-    onReject: (b, code) => {
+    onReject: (seq, code) => {
       counts.batchesRejected++;
-      opts.log.error('batch rejected by hub and dropped', { seq: b.seq, samples: b.samples.length, code });
+      opts.log.error('batch rejected by hub and dropped', { seq, code });
     },
   });
+  for (const s of opts.sources) {
+    s.onInventoryChange?.(() => {
+      opts.log.info('chip inventory changed', { source: s.kind, chips: s.chips.length });
+      link.setChips(allChips());
+    });
+  }
   link.start();
 
-  let seq = 0;
   let stopped = false;
   const startAt = Date.now();
   let timer: NodeJS.Timeout;
@@ -76,18 +110,26 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     if (stopped) return;
     const now = Date.now();
     const samples = opts.sources.flatMap((s) => s.read(now));
-    pending.push({ seq: seq++, samples });
-    counts.batchesSent++;
-    counts.samplesSent += samples.length;
-    link.flush();
+    if (samples.length > 0) {
+      spool.append(samples, now);
+      counts.batchesSent++;
+      counts.samplesSent += samples.length;
+      link.flush();
+    }
     // Schedule against the start time so the interval does not drift.
     const next = Math.max(startAt + (n + 1) * opts.intervalMs, Date.now() + 1);
     timer = setTimeout(() => tick(n + 1), next - Date.now());
   };
   tick(0);
 
-  const stats = (): AgentStats => ({ ...counts, pendingBatches: pending.size, droppedSamples: pending.dropped.samples });
-  opts.log.info('agent started', { agentId, chips: chips.length, hubs: opts.hubs.join(','), intervalMs: opts.intervalMs });
+  const stats = (): AgentStats => ({
+    ...counts,
+    pendingBatches: spool.pendingBatches,
+    droppedBatches: spool.dropped.batches,
+    droppedSamples: spool.dropped.samples,
+    connected: link.connected,
+  });
+  opts.log.info('agent started', { agentId, chips: hello.chips.length, hubs: opts.hubs.join(','), intervalMs: opts.intervalMs, spool: opts.spoolDir ?? 'memory' });
 
   return {
     agentId,
@@ -96,9 +138,10 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       stopped = true;
       clearTimeout(timer);
       const deadline = Date.now() + drainMs;
-      while (pending.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (spool.pendingBatches > 0 && link.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await link.stop();
-      await Promise.all(opts.sources.map((s) => s.stop()));
+      await Promise.allSettled(opts.sources.map((s) => s.stop()));
+      spool.close();
       return stats();
     },
   };

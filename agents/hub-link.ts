@@ -4,22 +4,30 @@
  * through the hub URLs) and resends whatever was not acknowledged.
  */
 import WebSocket from 'ws';
-import type { HelloMessage, HubToAgentMessage } from '../schema/protocol.ts';
+import type { BatchMessage, HelloMessage, HubToAgentMessage } from '../schema/protocol.ts';
 import type { Logger } from '../server/logger.ts';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
-import type { PendingBatch, PendingBatches } from './pending-batches.ts';
+import type { Spool, SpoolRecord } from './spool.ts';
 
 export interface HubLinkOptions {
   hubs: string[];
   hello: HelloMessage;
-  pending: PendingBatches;
+  spool: Spool;
   log: Logger;
   token?: string;
+  /** CA certificate(s) (PEM) to trust for wss:// hubs. */
+  ca?: string | Buffer;
   backoff?: BackoffPolicy;
+  /** A batch sent later than this after it was produced is marked backfill (default 5 s). */
+  backfillAfterMs?: number;
+  /** Most batches sent and not yet acknowledged on one connection (default 32). */
+  window?: number;
+  /** What the agent reports with every batch (source health, spool drops). */
+  report?(): Pick<BatchMessage, 'health' | 'dropped'>;
   /** Called for each acknowledged batch. */
-  onAck?(batch: PendingBatch, stored: number): void;
+  onAck?(seq: number, stored: number): void;
   /** Called when the hub rejects a batch for good (invalid data): it is dropped. */
-  onReject?(batch: PendingBatch, code: string, message: string): void;
+  onReject?(seq: number, code: string, message: string): void;
 }
 
 /** Codes after which resending the same batch can never succeed. */
@@ -34,6 +42,8 @@ export class HubLink {
   private timer: NodeJS.Timeout | null = null;
   /** Highest seq sent on the current connection. */
   private sentUpTo = -1;
+  /** Sent on this connection, not yet acknowledged. */
+  private readonly inflight = new Set<number>();
 
   constructor(private readonly opts: HubLinkOptions) {}
 
@@ -49,15 +59,30 @@ export class HubLink {
     this.connect();
   }
 
-  /** Send whatever pending batches this connection has not sent yet. */
+  /** Send unacknowledged batches this connection has not sent yet, oldest first, within the window. */
   flush(): void {
     const ws = this.ws;
     if (!ws || !this.ready || ws.readyState !== WebSocket.OPEN) return;
-    for (const b of this.opts.pending.all()) {
-      if (b.seq <= this.sentUpTo) continue;
-      ws.send(JSON.stringify({ v: 1, type: 'batch', seq: b.seq, samples: b.samples }));
-      this.sentUpTo = b.seq;
+    const room = (this.opts.window ?? 32) - this.inflight.size;
+    if (room <= 0) return;
+    const now = Date.now();
+    const report = this.opts.report?.() ?? {};
+    for (const rec of this.opts.spool.unackedAfter(this.sentUpTo, room)) {
+      ws.send(JSON.stringify(this.frame(rec, now, report)));
+      this.inflight.add(rec.seq);
+      this.sentUpTo = rec.seq;
     }
+  }
+
+  /** Replace the inventory (a GPU appeared or disappeared): told to the hub now and in every later hello. */
+  setChips(chips: HelloMessage['chips']): void {
+    this.opts.hello = { ...this.opts.hello, chips };
+    if (this.ready && this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ v: 1, type: 'inventory', chips }));
+  }
+
+  private frame(rec: SpoolRecord, now: number, report: Pick<BatchMessage, 'health' | 'dropped'>): BatchMessage {
+    const late = now - rec.producedAt > (this.opts.backfillAfterMs ?? 5000);
+    return { v: 1, type: 'batch', seq: rec.seq, samples: rec.samples, ...(late ? { backfill: true } : {}), ...report };
   }
 
   async stop(): Promise<void> {
@@ -76,7 +101,7 @@ export class HubLink {
     if (this.stopped) return;
     const url = new URL('/ws/agent', this.currentHub.replace(/\/+$/, '') + '/').toString().replace(/^http/, 'ws');
     const headers: Record<string, string> = this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {};
-    const ws = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: 5000 });
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: 5000, ...(this.opts.ca ? { ca: this.opts.ca } : {}) });
     this.ws = ws;
     ws.on('open', () => {
       ws.send(JSON.stringify(this.opts.hello));
@@ -98,7 +123,7 @@ export class HubLink {
   private scheduleReconnect(): void {
     const delay = backoffDelay(this.attempt++, this.opts.backoff ?? DEFAULT_BACKOFF);
     if (this.opts.hubs.length > 1) this.hubIndex = (this.hubIndex + 1) % this.opts.hubs.length;
-    this.opts.log.info('reconnecting', { hub: this.currentHub, inMs: delay, pendingBatches: this.opts.pending.size });
+    this.opts.log.info('reconnecting', { hub: this.currentHub, inMs: delay, unacknowledged: this.opts.spool.pendingBatches });
     this.timer = setTimeout(() => this.connect(), delay);
   }
 
@@ -114,17 +139,20 @@ export class HubLink {
       this.ready = true;
       this.attempt = 0;
       this.sentUpTo = -1;
-      this.opts.log.info('connected to hub', { hub: this.currentHub, hubVersion: msg.hubVersion, resending: this.opts.pending.size });
+      this.inflight.clear();
+      this.opts.log.info('connected to hub', { hub: this.currentHub, hubVersion: msg.hubVersion, unacknowledged: this.opts.spool.pendingBatches });
       this.flush();
     } else if (msg.type === 'ack') {
-      const batch = this.opts.pending.ack(msg.seq);
-      if (batch) this.opts.onAck?.(batch, msg.stored);
+      this.inflight.delete(msg.seq);
+      if (this.opts.spool.ack(msg.seq)) this.opts.onAck?.(msg.seq, msg.stored);
+      this.flush();
     } else if (msg.type === 'error') {
       this.opts.log.warn('hub rejected a frame', { code: msg.code, message: msg.message, seq: msg.seq });
       if (msg.seq === undefined) return;
+      this.inflight.delete(msg.seq);
       if (PERMANENT_REJECTS.has(msg.code)) {
-        const batch = this.opts.pending.ack(msg.seq);
-        if (batch) this.opts.onReject?.(batch, msg.code, msg.message);
+        if (this.opts.spool.ack(msg.seq)) this.opts.onReject?.(msg.seq, msg.code, msg.message);
+        this.flush();
       } else {
         // Transient (e.g. the hub could not store it): send it again on a fresh connection.
         this.ws?.close(1011, 'resend after hub error');

@@ -49,7 +49,7 @@ function parseWith<T>(
   return { ok: true, msg: parsed.data };
 }
 
-const AGENT_TYPES = ['hello', 'batch'] as const;
+const AGENT_TYPES = ['hello', 'batch', 'inventory'] as const;
 const LIVE_TYPES = ['subscribe', 'unsubscribe'] as const;
 
 /** Validate one agent frame. Also rejects sample timestamps too far in the future. */

@@ -31,6 +31,18 @@ export const helloSchema = z
   })
   .strict();
 
+export const sourceHealthSchema = z
+  .object({
+    kind: z.string().min(1).max(64),
+    state: z.enum(['ok', 'starting', 'restarting', 'failed']),
+    restarts: z.number().int().min(0),
+    parseErrors: z.number().int().min(0),
+    lastError: z.string().max(1000).nullable(),
+  })
+  .strict();
+
+const countsSchema = z.object({ batches: z.number().int().min(0), samples: z.number().int().min(0) }).strict();
+
 export const batchSchema = z
   .object({
     v,
@@ -38,12 +50,29 @@ export const batchSchema = z
     /** Per-agent sequence number, increasing by one per batch. */
     seq: z.number().int().min(0),
     samples: z.array(sampleSchema).min(1).max(MAX_BATCH_SAMPLES),
+    /** The batch was produced a while ago (spooled during an outage): stored, flagged, not pushed live. */
+    backfill: z.boolean().optional(),
+    /** Health of each of the agent's sources. */
+    health: z.array(sourceHealthSchema).max(32).optional(),
+    /** Batches the agent's spool had to drop so far (it was full). */
+    dropped: countsSchema.optional(),
   })
   .strict();
 
-export const agentMessageSchema = z.discriminatedUnion('type', [helloSchema, batchSchema]);
+/** The agent's chip inventory changed (a GPU appeared or disappeared). */
+export const inventorySchema = z
+  .object({
+    v,
+    type: z.literal('inventory'),
+    chips: z.array(chipInfoSchema).min(1).max(MAX_CHIPS_PER_AGENT),
+  })
+  .strict();
+
+export const agentMessageSchema = z.discriminatedUnion('type', [helloSchema, batchSchema, inventorySchema]);
 export type HelloMessage = z.infer<typeof helloSchema>;
 export type BatchMessage = z.infer<typeof batchSchema>;
+export type InventoryUpdateMessage = z.infer<typeof inventorySchema>;
+export type SourceHealthReport = z.infer<typeof sourceHealthSchema>;
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 
 // ---------- hub -> agent ----------

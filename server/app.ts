@@ -8,6 +8,7 @@ import type { Ingest } from './ingest.ts';
 import type { Store } from './store/store.ts';
 import type { Logger } from './logger.ts';
 import { errorHandler, notFound } from './http-errors.ts';
+import { agentsRoutes } from './routes/agents-routes.ts';
 import { chipsRoutes } from './routes/chips-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 
@@ -25,7 +26,8 @@ export function createApp(deps: AppDeps) {
   const app = new Hono()
     .use(requestId())
     .route('/', healthRoutes(deps.startedAt, deps.ingest.metrics))
-    .route('/api/v1/chips', chipsRoutes(deps.fleet, deps.store));
+    .route('/api/v1/chips', chipsRoutes(deps.fleet, deps.store))
+    .route('/api/v1/agents', agentsRoutes(deps.fleet));
   app.onError(errorHandler(deps.log));
   if (existsSync(deps.clientDir)) {
     app.use('/*', serveStatic({ root: deps.clientDir }));

@@ -2,7 +2,7 @@
  * In-memory view of the fleet: every known chip with its host, latest sample and derived status.
  * Loaded from the store at start (chips seen before show as offline until their agent returns).
  */
-import type { ChipView } from '../schema/protocol.ts';
+import type { ChipView, SourceHealthReport } from '../schema/protocol.ts';
 import type { ChipStatus, Sample } from '../schema/sample.ts';
 import { deriveStatus } from './chip-status.ts';
 import type { AgentRegistration, StoredChip } from './store/store.ts';
@@ -11,23 +11,77 @@ interface ChipEntry {
   view: ChipView;
   intervalMs: number;
   lastSampleAt: number | null;
+  /** False once the chip left its agent's inventory (shown offline). */
+  active: boolean;
+}
+
+/** What the hub knows about an agent (GET /api/v1/agents). */
+export interface AgentView {
+  agentId: string;
+  host: string;
+  version: string;
+  intervalMs: number;
+  connected: boolean;
+  chips: number;
+  lastBatchAt: number | null;
+  health: SourceHealthReport[];
+  dropped: { batches: number; samples: number };
 }
 
 export class FleetState {
   private readonly chips = new Map<string, ChipEntry>();
   /** agentId -> number of open connections of that agent */
   private readonly connected = new Map<string, number>();
+  private readonly agents = new Map<string, AgentView>();
 
   load(stored: StoredChip[], latest: Map<string, Sample>): void {
     for (const c of stored) {
       const { intervalMs, lastSeen: _lastSeen, ...info } = c;
-      this.chips.set(c.chipId, { view: { ...info, status: 'offline', latest: latest.get(c.chipId) ?? null }, intervalMs, lastSampleAt: null });
+      this.chips.set(c.chipId, { view: { ...info, status: 'offline', latest: latest.get(c.chipId) ?? null }, intervalMs, lastSampleAt: null, active: true });
     }
   }
 
   /** An agent said hello: (re)register its chips. Returns the chip views that changed. */
   agentConnected(reg: AgentRegistration): ChipView[] {
     this.connected.set(reg.agentId, (this.connected.get(reg.agentId) ?? 0) + 1);
+    const prev = this.agents.get(reg.agentId);
+    this.agents.set(reg.agentId, {
+      agentId: reg.agentId, host: reg.host.hostname, version: reg.agentVersion, intervalMs: reg.intervalMs, connected: true,
+      chips: reg.chips.length, lastBatchAt: prev?.lastBatchAt ?? null, health: prev?.health ?? [], dropped: prev?.dropped ?? { batches: 0, samples: 0 },
+    });
+    return this.setInventory(reg);
+  }
+
+  /** Replace an agent's chip inventory; chips that left it turn offline. Returns changed views. */
+  setInventory(reg: AgentRegistration): ChipView[] {
+    const ids = new Set(reg.chips.map((c) => c.chipId));
+    const gone: ChipView[] = [];
+    for (const e of this.chips.values()) {
+      if (e.view.agentId === reg.agentId && e.active && !ids.has(e.view.chipId)) {
+        e.active = false;
+        e.view.status = 'offline';
+        gone.push(e.view);
+      }
+    }
+    const agent = this.agents.get(reg.agentId);
+    if (agent) agent.chips = ids.size;
+    return [...gone, ...this.upsertChips(reg)];
+  }
+
+  /** Record what an agent reports about itself with a batch. */
+  agentReport(agentId: string, report: { health?: SourceHealthReport[]; dropped?: { batches: number; samples: number } }, now: number): void {
+    const a = this.agents.get(agentId);
+    if (!a) return;
+    a.lastBatchAt = now;
+    if (report.health) a.health = report.health;
+    if (report.dropped) a.dropped = report.dropped;
+  }
+
+  listAgents(): AgentView[] {
+    return [...this.agents.values()].sort((a, b) => a.agentId.localeCompare(b.agentId));
+  }
+
+  private upsertChips(reg: AgentRegistration): ChipView[] {
     return reg.chips.map((info) => {
       const prev = this.chips.get(info.chipId);
       const view: ChipView = {
@@ -35,10 +89,10 @@ export class FleetState {
         host: reg.host.hostname,
         instanceType: reg.host.instanceType,
         agentId: reg.agentId,
-        status: 'stale',
+        status: prev?.active && prev.view.agentId === reg.agentId && prev.view.status === 'live' ? 'live' : 'stale',
         latest: prev?.view.latest ?? null,
       };
-      this.chips.set(info.chipId, { view, intervalMs: reg.intervalMs, lastSampleAt: null });
+      this.chips.set(info.chipId, { view, intervalMs: reg.intervalMs, lastSampleAt: prev?.active && prev.view.agentId === reg.agentId ? prev.lastSampleAt : null, active: true });
       return view;
     });
   }
@@ -47,7 +101,11 @@ export class FleetState {
   agentDisconnected(agentId: string, now: number): { chipId: string; status: ChipStatus }[] {
     const n = (this.connected.get(agentId) ?? 1) - 1;
     if (n > 0) this.connected.set(agentId, n);
-    else this.connected.delete(agentId);
+    else {
+      this.connected.delete(agentId);
+      const a = this.agents.get(agentId);
+      if (a) a.connected = false;
+    }
     return this.refreshStatuses(now);
   }
 
@@ -56,12 +114,14 @@ export class FleetState {
   }
 
   /** Record committed samples; returns status changes (e.g. stale -> live). */
-  applySamples(batch: Sample[], now: number): { chipId: string; status: ChipStatus }[] {
+  applySamples(batch: Sample[], now: number, backfill = false): { chipId: string; status: ChipStatus }[] {
     const changes: { chipId: string; status: ChipStatus }[] = [];
     for (const s of batch) {
       const e = this.chips.get(s.chipId);
       if (!e) continue;
       if (!e.view.latest || s.ts >= e.view.latest.ts) e.view.latest = s;
+      // Late data says nothing about whether the chip is reporting now.
+      if (backfill) continue;
       e.lastSampleAt = now;
       if (e.view.status !== 'live') {
         e.view.status = 'live';
@@ -75,7 +135,7 @@ export class FleetState {
   refreshStatuses(now: number): { chipId: string; status: ChipStatus }[] {
     const changes: { chipId: string; status: ChipStatus }[] = [];
     for (const [chipId, e] of this.chips) {
-      const status = deriveStatus({ agentConnected: this.connected.has(e.view.agentId), lastSampleAt: e.lastSampleAt, intervalMs: e.intervalMs }, now);
+      const status = deriveStatus({ agentConnected: e.active && this.connected.has(e.view.agentId), lastSampleAt: e.lastSampleAt, intervalMs: e.intervalMs }, now);
       if (status !== e.view.status) {
         e.view.status = status;
         changes.push({ chipId, status });

@@ -2,7 +2,7 @@
  * The ingest pipeline every way in shares: register agents, commit batches, then update the
  * fleet view and fan the committed samples out to live subscribers.
  */
-import type { ChipView } from '../schema/protocol.ts';
+import type { ChipView, SourceHealthReport } from '../schema/protocol.ts';
 import type { Sample } from '../schema/sample.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { LiveFanout } from './live/live-fanout.ts';
@@ -11,11 +11,18 @@ import type { AgentRegistration, InsertResult, Store } from './store/store.ts';
 export interface IngestMetrics {
   batches: number;
   samples: number;
+  backfillSamples: number;
   rejectedFrames: number;
 }
 
+export interface BatchReport {
+  backfill?: boolean;
+  health?: SourceHealthReport[];
+  dropped?: { batches: number; samples: number };
+}
+
 export class Ingest {
-  readonly metrics: IngestMetrics = { batches: 0, samples: 0, rejectedFrames: 0 };
+  readonly metrics: IngestMetrics = { batches: 0, samples: 0, backfillSamples: 0, rejectedFrames: 0 };
 
   constructor(
     private readonly store: Store,
@@ -38,13 +45,26 @@ export class Ingest {
     this.fanout.publishStatus(this.fleet.agentDisconnected(agentId, Date.now()));
   }
 
-  /** Commit a validated batch; resolves after commit, then fans out. */
-  async commit(agentId: string, seq: number, batch: Sample[]): Promise<InsertResult> {
-    const res = await this.store.insertBatch(agentId, seq, batch);
+  /** A new chip inventory from a connected agent. */
+  async updateInventory(reg: AgentRegistration): Promise<void> {
+    await this.store.registerAgent(reg, Date.now());
+    this.fanout.publishInventory(this.fleet.setInventory(reg));
+  }
+
+  /**
+   * Commit a validated batch; resolves after commit, then fans out. A backfill batch (data that
+   * arrived late) is stored with the backfill flag and not pushed to live subscribers.
+   */
+  async commit(agentId: string, seq: number, batch: Sample[], opts: BatchReport = {}): Promise<InsertResult> {
+    const samples = opts.backfill ? batch.map((s) => ({ ...s, flags: { ...s.flags, backfill: true } })) : batch;
+    const res = await this.store.insertBatch(agentId, seq, samples);
+    const now = Date.now();
     this.metrics.batches++;
     this.metrics.samples += res.stored;
-    this.fanout.publishStatus(this.fleet.applySamples(batch, Date.now()));
-    this.fanout.publishSamples(batch);
+    if (opts.backfill) this.metrics.backfillSamples += res.stored;
+    this.fleet.agentReport(agentId, opts, now);
+    this.fanout.publishStatus(this.fleet.applySamples(samples, now, opts.backfill));
+    if (!opts.backfill) this.fanout.publishSamples(samples);
     return res;
   }
 }

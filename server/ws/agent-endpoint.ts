@@ -9,6 +9,7 @@ import { MAX_BATCH_SAMPLES } from '../../schema/protocol.ts';
 import type { HubToAgentMessage } from '../../schema/protocol.ts';
 import type { ErrorCode } from '../../schema/error-codes.ts';
 import type { Ingest } from '../ingest.ts';
+import type { AgentRegistration } from '../store/store.ts';
 import type { Logger } from '../logger.ts';
 
 export const HUB_VERSION = '0.1.0';
@@ -17,6 +18,7 @@ const MAX_ERRORS_PER_CONNECTION = 50;
 
 export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): void {
   let agentId: string | null = null;
+  let registration: AgentRegistration | null = null;
   let errors = 0;
   let chain: Promise<void> = Promise.resolve();
 
@@ -37,16 +39,23 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): v
     if (msg.type === 'hello') {
       if (agentId !== null) return reject('duplicate_hello', 'hello was already sent on this connection');
       const { agentId: id, agentVersion, host, intervalMs, chips } = msg;
-      await ingest.register({ agentId: id, agentVersion, host, intervalMs, chips });
+      registration = { agentId: id, agentVersion, host, intervalMs, chips };
+      await ingest.register(registration);
       agentId = id;
       log.info('agent connected', { agentId, host: host.hostname, chips: chips.length });
       return send({ v: 1, type: 'welcome', hubVersion: HUB_VERSION, maxBatchSamples: MAX_BATCH_SAMPLES });
     }
-    if (agentId === null) return reject('no_hello', 'send hello before any batch', msg.seq);
+    if (agentId === null || registration === null) return reject('no_hello', 'send hello first', msg.type === 'batch' ? msg.seq : undefined);
+    if (msg.type === 'inventory') {
+      registration = { ...registration, chips: msg.chips };
+      await ingest.updateInventory(registration);
+      log.info('agent inventory changed', { agentId, chips: msg.chips.length });
+      return;
+    }
     const owner = agentId;
     const foreign = msg.samples.find((s) => !ingest.ownsChip(owner, s.chipId));
-    if (foreign) return reject('unknown_chip', `chip ${foreign.chipId} was not announced in this agent's hello`, msg.seq);
-    const { stored } = await ingest.commit(owner, msg.seq, msg.samples);
+    if (foreign) return reject('unknown_chip', `chip ${foreign.chipId} was not announced in this agent's hello or inventory`, msg.seq);
+    const { stored } = await ingest.commit(owner, msg.seq, msg.samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped });
     send({ v: 1, type: 'ack', seq: msg.seq, stored });
   };
 

@@ -17,7 +17,7 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
     live.send({ v: 1, type: 'subscribe', sub: { topic: 'fleet' } });
     await live.waitFor((f) => f.type === 'fleet-snapshot');
 
-    const agent = runFleetscope(['agent', '--hub', `ws://127.0.0.1:${hub.port}`, '--source', 'sim-nvml', '--interval', '1s', '--seed', '3', '--log-format', 'json']);
+    const agent = runFleetscope(['agent', '--hub', `ws://127.0.0.1:${hub.port}`, '--source', 'sim-nvml', '--interval', '1s', '--seed', '3', '--spool', 'none', '--log-format', 'json']);
     await eventually(async () => (await hub.store.countSamples()) >= 8 * 4, 15_000, '4 batches stored');
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
@@ -26,7 +26,8 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
     expect(stopped, agent.stderr()).toBeDefined();
     const sent = stopped.samplesSent;
     expect(sent % 8).toBe(0);
-    expect(stopped.samplesAcked).toBe(sent);
+    expect(stopped.samplesStored).toBe(sent);
+    expect(stopped.batchesAcked).toBe(stopped.batchesSent);
     expect(stopped.pendingBatches).toBe(0);
     expect(await hub.store.countSamples()).toBe(sent);
 
