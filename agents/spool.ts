@@ -84,7 +84,8 @@ export class Spool {
     const rec: SpoolRecord = { seq: this.nextSeqValue++, producedAt, samples };
     const line = JSON.stringify(rec) + '\n';
     let seg = this.segments.at(-1);
-    if (!seg || seg.lastSeq - seg.firstSeq + 1 >= this.opts.segmentBatches) seg = this.newSegment(rec.seq);
+    // Only the newest, in-memory segment is appended to; segments read back from disk stay as they are.
+    if (!seg || !seg.records || seg.lastSeq - seg.firstSeq + 1 >= this.opts.segmentBatches) seg = this.newSegment(rec.seq);
     if (seg.file) appendFileSync(seg.file, line);
     seg.records?.push(rec);
     seg.lastSeq = rec.seq;

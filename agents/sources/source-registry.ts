@@ -1,6 +1,9 @@
 /** Maps `--source KIND` to a source factory. */
 import type { Logger } from '../../server/logger.ts';
 import type { ChipSource, SimSourceOptions } from './chip-source.ts';
+import { createNeuronMonitorSource } from './neuron-monitor-source.ts';
+import { createNvidiaSmiSource } from './nvidia-smi-source.ts';
+import { createReplaySource } from './replay-source.ts';
 import { createSimNeuronSource } from './sim-neuron.ts';
 import { createSimNvmlSource } from './sim-nvml.ts';
 
@@ -29,6 +32,9 @@ interface SourceKindEntry {
 export const SOURCE_KINDS: Record<string, SourceKindEntry> = {
   'sim-nvml': { describe: 'simulated NVIDIA host (default p5.48xlarge, 8 x H100; :H200, :B200)', create: createSimNvmlSource },
   'sim-neuron': { describe: 'simulated Trainium host (default trn2.48xlarge, 16 x Trainium2; :Trainium3, :Inferentia2, :Trainium)', create: createSimNeuronSource },
+  'nvidia-smi': { describe: 'NVIDIA GPUs via one long-running nvidia-smi --query-gpu -lms child (--nvidia-smi PATH; energy integrated from power)', create: createNvidiaSmiSource },
+  replay: { describe: 'replay a capture file (--replay FILE): nvidia-smi CSV, NVML JSON lines or neuron-monitor JSON, re-stamped as live data', create: createReplaySource },
+  'neuron-monitor': { describe: 'AWS Neuron host: a long-lived neuron-monitor child (--neuron-monitor PATH) + driver sysfs power (estimated)', create: createNeuronMonitorSource },
 };
 
 export function createSource(kind: string, opts: SourceOptions): ChipSource {

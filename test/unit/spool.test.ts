@@ -93,3 +93,18 @@ describe('spool in memory', () => {
     expect(sp.unackedAfter(-1, 100).map((r) => r.seq)).toEqual([3, 4, 5, 6, 7, 8, 9]);
   });
 });
+
+describe('spool reopened with a backlog', () => {
+  it('hands out old and new batches alike after new ones are appended', () => {
+    const a = new Spool(opts());
+    put(a, 3);
+    a.close();
+    const b = new Spool(opts());
+    expect(b.unackedAfter(-1, 100).map((r) => r.seq)).toEqual([0, 1, 2]);
+    put(b, 2);
+    expect(b.unackedAfter(-1, 100).map((r) => r.seq)).toEqual([0, 1, 2, 3, 4]);
+    for (const s of [0, 1, 2, 3]) b.ack(s);
+    expect(b.unackedAfter(-1, 100).map((r) => r.seq)).toEqual([4]);
+    b.close();
+  });
+});

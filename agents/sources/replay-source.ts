@@ -1,0 +1,290 @@
+/**
+ * `replay`: plays a capture file back as live data. Formats, told apart by content:
+ * nvidia-smi CSV (a header line, with or without units, or no header in the default query order),
+ * NVML JSON lines (`{"t": …, "power_mw": …, "energy_mj": …}`) and neuron-monitor JSON reports.
+ * Rows keep the spacing of the file's timestamps (divided by `replaySpeed`) and are re-stamped to
+ * the replay clock; with `replayLoop` the file starts over and energy keeps counting up.
+ */
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
+import type { ChipSource, SourceHealth } from './chip-source.ts';
+import {
+  DEFAULT_QUERY_FIELDS,
+  EnergyIntegrator,
+  columnsForFields,
+  gpuModelFromName,
+  knownGpuModel,
+  parseCsvHeader,
+  parseCsvRow,
+  rowToChipInfo,
+  rowToSample,
+} from './nvidia-smi-csv.ts';
+import type { SourceOptions } from './source-registry.ts';
+
+const KIND = 'replay';
+/** Most samples one read returns (a far-ahead `now` with looping would never end otherwise). */
+const MAX_PER_READ = 100_000;
+
+/** Which capture format a replay file holds. */
+export type ReplayFormat = 'nvidia-smi-csv' | 'nvml-jsonl' | 'neuron-monitor';
+
+/** Options the replay source reads. */
+export type ReplaySourceOptions = Pick<SourceOptions, 'log' | 'replayFile' | 'replaySpeed' | 'replayLoop' | 'hostname' | 'model'>;
+
+/** One point in the file: the samples it produced, stamped with the file's own time. */
+export interface ReplayEntry {
+  fileTs: number;
+  samples: Sample[];
+}
+
+/** A parsed capture. */
+export interface ReplayCapture {
+  format: ReplayFormat;
+  /** Host from the capture (neuron-monitor), else null. */
+  host: HostInfo | null;
+  chips: ChipInfo[];
+  /** In file-time order. */
+  entries: ReplayEntry[];
+  parseErrors: number;
+}
+
+/** Signature of `parseNeuronMonitorReport` in `./neuron-monitor-report.ts`. */
+type NeuronReportParser = (
+  line: string,
+  opts: { ts: number; fallbackHostname: string; powerW?: (deviceIndex: number) => number | null },
+) => { host: HostInfo; chips: ChipInfo[]; samples: Sample[] };
+
+// Loaded only for neuron-monitor files, so that NVIDIA replays never depend on it.
+const NEURON_REPORT_MODULE = './neuron-monitor-report.ts';
+async function neuronReportParser(): Promise<NeuronReportParser> {
+  const mod = (await import(NEURON_REPORT_MODULE)) as { parseNeuronMonitorReport: NeuronReportParser };
+  return mod.parseNeuronMonitorReport;
+}
+
+/** Tell the format from the first non-empty, non-comment line (null: unknown). */
+export function detectReplayFormat(firstLine: string): ReplayFormat | null {
+  const line = firstLine.trim();
+  if (line.startsWith('{')) {
+    let o: unknown;
+    try {
+      o = JSON.parse(line);
+    } catch {
+      return null;
+    }
+    if (!o || typeof o !== 'object') return null;
+    if ('neuron_runtime_data' in o || 'neuron_hardware_info' in o) return 'neuron-monitor';
+    if ('t' in o && ('power_mw' in o || 'energy_mj' in o || 'util_gpu' in o)) return 'nvml-jsonl';
+    return null;
+  }
+  if (parseCsvHeader(line)) return 'nvidia-smi-csv';
+  return parseCsvRow(line, columnsForFields(DEFAULT_QUERY_FIELDS)).ok ? 'nvidia-smi-csv' : null;
+}
+
+const num = (v: unknown, min: number, max: number): number | null =>
+  typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : null;
+
+function parseCsv(lines: string[], cap: ReplayCapture): void {
+  const header = parseCsvHeader(lines[0]);
+  const columns = header ?? columnsForFields(DEFAULT_QUERY_FIELDS);
+  const energy = new EnergyIntegrator();
+  const chips = new Map<string, ChipInfo>();
+  const rows = (header ? lines.slice(1) : lines)
+    .map((l) => parseCsvRow(l, columns))
+    .flatMap((r) => (r.ok ? [r.row] : (cap.parseErrors++, [])))
+    .sort((a, b) => a.ts - b.ts);
+  for (const row of rows) {
+    if (!chips.has(row.uuid)) chips.set(row.uuid, rowToChipInfo(row, chips.size));
+    cap.entries.push({ fileTs: row.ts, samples: [rowToSample(row, energy.add(row.uuid, row.ts, row.powerW))] });
+  }
+  cap.chips = [...chips.values()];
+}
+
+function parseNvml(lines: string[], file: string, model: string | undefined, cap: ReplayCapture): void {
+  const base = path.basename(file).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 100);
+  const energy = new EnergyIntegrator();
+  const chips = new Map<string, ChipInfo>();
+  for (const line of lines) {
+    let o: Record<string, unknown>;
+    try {
+      o = JSON.parse(line);
+    } catch {
+      cap.parseErrors++;
+      continue;
+    }
+    const t = o && typeof o === 'object' ? num(o.t, 946_684_800, 1e11) : null;
+    if (t === null) {
+      cap.parseErrors++;
+      continue;
+    }
+    const ts = Math.round(t * 1000);
+    const index = num(o.index ?? o.gpu ?? 0, 0, 4096) ?? 0;
+    const chipId = typeof o.uuid === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(o.uuid) ? o.uuid : `replay-${base}-gpu${index}`;
+    const mw = (v: unknown) => (num(v, 0, 1e7) === null ? null : (v as number) / 1000);
+    const powerW = mw(o.power_mw);
+    const counterJ = num(o.energy_mj, 0, 1e18) === null ? null : (o.energy_mj as number) / 1000;
+    const derivedJ = counterJ === null ? energy.add(chipId, ts, powerW) : null;
+    const s: Sample = {
+      ts,
+      chipId,
+      utilPct: num(o.util_gpu, 0, 100),
+      memUtilPct: num(o.util_mem, 0, 100),
+      memUsedBytes: num(o.mem_used, 0, 2 ** 50),
+      memTotalBytes: num(o.mem_total, 0, 2 ** 50),
+      powerW,
+      powerLimitW: mw(o.power_limit_mw),
+      tempC: num(o.temp_c, -40, 150),
+      energyJ: counterJ ?? derivedJ,
+      smClockMhz: num(o.sm_mhz, 0, 10_000),
+    };
+    if (derivedJ !== null) s.flags = { energyDerived: true };
+    if (!chips.has(chipId)) {
+      const name = typeof o.name === 'string' ? o.name : null;
+      chips.set(chipId, {
+        chipId,
+        vendor: 'nvidia',
+        model: model ?? (name ? gpuModelFromName(name) : (knownGpuModel(file) ?? 'NVIDIA-GPU')),
+        index,
+        cores: null,
+        memTotalBytes: s.memTotalBytes ?? null,
+        ratedPowerW: s.powerLimitW,
+      });
+    }
+    cap.entries.push({ fileTs: ts, samples: [s] });
+  }
+  cap.entries.sort((a, b) => a.fileTs - b.fileTs);
+  cap.chips = [...chips.values()];
+}
+
+/** Report cadence of a neuron-monitor report: the shortest metric-group `period` (s), default 5 s. */
+function neuronPeriodS(o: Record<string, any>): number {
+  const groups = [...Object.values(o.system_data ?? {}), ...(Array.isArray(o.neuron_runtime_data) ? o.neuron_runtime_data.flatMap((r: any) => Object.values(r?.report ?? {})) : [])];
+  const periods = groups.map((g: any) => g?.period).filter((p): p is number => typeof p === 'number' && p > 0);
+  return periods.length ? Math.min(...periods) : 5;
+}
+
+async function parseNeuron(lines: string[], hostname: string, cap: ReplayCapture): Promise<void> {
+  const parse = await neuronReportParser();
+  const chips = new Map<string, ChipInfo>();
+  let fileTs = Date.now();
+  for (const line of lines) {
+    try {
+      const r = parse(line, { ts: fileTs, fallbackHostname: hostname });
+      cap.host ??= r.host;
+      for (const c of r.chips) if (!chips.has(c.chipId)) chips.set(c.chipId, c);
+      cap.entries.push({ fileTs, samples: r.samples });
+      fileTs += Math.round(neuronPeriodS(JSON.parse(line)) * 1000);
+    } catch {
+      cap.parseErrors++;
+    }
+  }
+  cap.chips = [...chips.values()];
+}
+
+/** Read and parse a capture file (any of the three formats). Throws with a clear message if it cannot. */
+export async function loadReplayCapture(file: string, opts: { hostname: string; model?: string }): Promise<ReplayCapture> {
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`replay: cannot read ${JSON.stringify(file)}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  });
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  if (lines.length === 0) throw new Error(`replay: ${JSON.stringify(file)} is empty`);
+  const format = detectReplayFormat(lines[0]);
+  if (!format) {
+    throw new Error(
+      `replay: cannot tell the format of ${JSON.stringify(file)}: expected an nvidia-smi CSV header (timestamp, index, uuid, …) ` +
+        `or rows in the order ${DEFAULT_QUERY_FIELDS.join(',')}, NVML JSON lines ({"t": …, "power_mw": …}) or neuron-monitor JSON`,
+    );
+  }
+  const cap: ReplayCapture = { format, host: null, chips: [], entries: [], parseErrors: 0 };
+  if (format === 'nvidia-smi-csv') parseCsv(lines, cap);
+  else if (format === 'nvml-jsonl') parseNvml(lines, file, opts.model, cap);
+  else await parseNeuron(lines, opts.hostname, cap);
+  if (cap.entries.length === 0) throw new Error(`replay: no readable records in ${JSON.stringify(file)} (${cap.parseErrors} skipped)`);
+  return cap;
+}
+
+/** Create the `replay` source (`--replay FILE`); the file is read by `start()`. */
+export function createReplaySource(opts: ReplaySourceOptions): ChipSource {
+  const hostname = opts.hostname ?? os.hostname();
+  const speed = opts.replaySpeed ?? 1;
+  const loop = opts.replayLoop ?? false;
+  let host: HostInfo = { hostname, instanceId: null, instanceType: null };
+  let chips: ChipInfo[] = [];
+  let cap: ReplayCapture | null = null;
+  const health: SourceHealth = { kind: KIND, state: 'starting', restarts: 0, parseErrors: 0, lastError: null };
+  let startedAt = 0;
+  let loopMs = 0;
+  let pass = 0;
+  let next = 0;
+  const perChip = new Map<string, { lastTs: number; pass: number; lastRawJ: number | null; offsetJ: number }>();
+
+  /** Re-stamp a sample of pass `p` to `t`; energy continues across passes. */
+  function restamp(s: Sample, t: number, p: number): Sample {
+    let c = perChip.get(s.chipId);
+    if (!c) perChip.set(s.chipId, (c = { lastTs: -Infinity, pass: p, lastRawJ: null, offsetJ: 0 }));
+    const out: Sample = { ...s, ts: Math.max(Math.round(t), c.lastTs + 1) };
+    c.lastTs = out.ts;
+    if (s.energyJ !== null) {
+      if (c.pass !== p && c.lastRawJ !== null) c.offsetJ += Math.max(0, c.lastRawJ - s.energyJ);
+      c.pass = p;
+      c.lastRawJ = s.energyJ;
+      out.energyJ = s.energyJ + c.offsetJ;
+    }
+    return out;
+  }
+
+  return {
+    kind: KIND,
+    get host() {
+      return host;
+    },
+    get chips() {
+      return chips;
+    },
+    async start() {
+      try {
+        if (!opts.replayFile) throw new Error('replay: no capture file given (--replay FILE)');
+        if (!(speed > 0 && Number.isFinite(speed))) throw new Error(`replay: speed must be a positive number, got ${speed}`);
+        cap = await loadReplayCapture(opts.replayFile, { hostname, model: opts.model });
+      } catch (err) {
+        health.state = 'failed';
+        health.lastError = (err as Error).message;
+        throw err;
+      }
+      if (cap.host) host = cap.host;
+      chips = cap.chips;
+      health.parseErrors = cap.parseErrors;
+      const e = cap.entries;
+      const deltas = e.slice(1).map((x, i) => x.fileTs - e[i].fileTs).filter((d) => d > 0).sort((a, b) => a - b);
+      loopMs = e[e.length - 1].fileTs - e[0].fileTs + (deltas.length ? deltas[deltas.length >> 1] : 1000);
+      startedAt = Date.now();
+      health.state = 'ok';
+      opts.log.info('replay started', { file: opts.replayFile, format: cap.format, records: e.length, chips: chips.length, speed, loop });
+    },
+    read(now: number): Sample[] {
+      const out: Sample[] = [];
+      if (!cap) return out;
+      const e = cap.entries;
+      const first = e[0].fileTs;
+      while (out.length < MAX_PER_READ) {
+        if (next >= e.length) {
+          if (!loop) break;
+          pass++;
+          next = 0;
+        }
+        const t = startedAt + (pass * loopMs + e[next].fileTs - first) / speed;
+        if (t > now) break;
+        for (const s of e[next].samples) out.push(restamp(s, t, pass));
+        next++;
+      }
+      if (!loop && next >= e.length && health.lastError === null) {
+        health.lastError = 'replay finished';
+        opts.log.info('replay finished', { file: opts.replayFile });
+      }
+      return out;
+    },
+    async stop() {},
+    health: () => ({ ...health }),
+  };
+}
