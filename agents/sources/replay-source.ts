@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
 import type { ChipSource, SourceHealth } from './chip-source.ts';
+import { createEccAccumulator, parseNeuronMonitorReport } from './neuron-monitor-report.ts';
 import {
   DEFAULT_QUERY_FIELDS,
   EnergyIntegrator,
@@ -48,19 +49,6 @@ export interface ReplayCapture {
   /** In file-time order. */
   entries: ReplayEntry[];
   parseErrors: number;
-}
-
-/** Signature of `parseNeuronMonitorReport` in `./neuron-monitor-report.ts`. */
-type NeuronReportParser = (
-  line: string,
-  opts: { ts: number; fallbackHostname: string; powerW?: (deviceIndex: number) => number | null },
-) => { host: HostInfo; chips: ChipInfo[]; samples: Sample[] };
-
-// Loaded only for neuron-monitor files, so that NVIDIA replays never depend on it.
-const NEURON_REPORT_MODULE = './neuron-monitor-report.ts';
-async function neuronReportParser(): Promise<NeuronReportParser> {
-  const mod = (await import(NEURON_REPORT_MODULE)) as { parseNeuronMonitorReport: NeuronReportParser };
-  return mod.parseNeuronMonitorReport;
 }
 
 /** Tell the format from the first non-empty, non-comment line (null: unknown). */
@@ -164,15 +152,17 @@ function neuronPeriodS(o: Record<string, any>): number {
   return periods.length ? Math.min(...periods) : 5;
 }
 
-async function parseNeuron(lines: string[], hostname: string, cap: ReplayCapture): Promise<void> {
-  const parse = await neuronReportParser();
+/** neuron-monitor reports carry no time: they are spaced by their own periods. No power in a replay. */
+function parseNeuron(lines: string[], hostname: string, cap: ReplayCapture): void {
   const chips = new Map<string, ChipInfo>();
+  const accumulateEcc = createEccAccumulator(); // ECC counts are per period: make them running totals
   let fileTs = Date.now();
   for (const line of lines) {
     try {
-      const r = parse(line, { ts: fileTs, fallbackHostname: hostname });
+      const r = parseNeuronMonitorReport(line, { ts: fileTs, fallbackHostname: hostname });
       cap.host ??= r.host;
       for (const c of r.chips) if (!chips.has(c.chipId)) chips.set(c.chipId, c);
+      accumulateEcc(r.samples);
       cap.entries.push({ fileTs, samples: r.samples });
       fileTs += Math.round(neuronPeriodS(JSON.parse(line)) * 1000);
     } catch {
@@ -199,7 +189,7 @@ export async function loadReplayCapture(file: string, opts: { hostname: string; 
   const cap: ReplayCapture = { format, host: null, chips: [], entries: [], parseErrors: 0 };
   if (format === 'nvidia-smi-csv') parseCsv(lines, cap);
   else if (format === 'nvml-jsonl') parseNvml(lines, file, opts.model, cap);
-  else await parseNeuron(lines, opts.hostname, cap);
+  else parseNeuron(lines, opts.hostname, cap);
   if (cap.entries.length === 0) throw new Error(`replay: no readable records in ${JSON.stringify(file)} (${cap.parseErrors} skipped)`);
   return cap;
 }

@@ -110,6 +110,49 @@ describe('/ws/agent', () => {
   });
 });
 
+describe('late data, inventory and agent reports', () => {
+  it('stores a backfill batch flagged and does not push it to live subscribers', async () => {
+    const live = await hub.ws('/ws/live');
+    live.send({ v: 1, type: 'subscribe', sub: { topic: 'fleet' } });
+    await live.waitFor((f) => f.type === 'fleet-snapshot');
+    const a = await connectAgent();
+    const old = Date.now() - 120_000;
+    a.send({ ...batch(0, [sample('GPU-test-0', old), sample('GPU-test-1', old)]), backfill: true });
+    await a.waitFor((f) => f.type === 'ack' && f.seq === 0);
+    a.send(batch(1, [sample('GPU-test-0', Date.now())]));
+    await a.waitFor((f) => f.type === 'ack' && f.seq === 1);
+    await live.waitFor((f) => f.type === 'samples');
+    const pushed = live.frames.filter((f) => f.type === 'samples').flatMap((f) => f.samples);
+    expect(pushed.map((s: any) => s.ts)).not.toContain(old);
+    const stored = await hub.store.chipSamples('GPU-test-0', old, old, 10);
+    expect(stored[0].flags).toEqual({ backfill: true });
+  });
+
+  it('takes an inventory update: new chips accepted, removed chips shown offline', async () => {
+    const a = await connectAgent();
+    a.send({ v: 1, type: 'inventory', chips: [chipInfo(0), chipInfo(2)] });
+    a.send(batch(0, [sample('GPU-test-0', Date.now()), sample('GPU-test-2', Date.now())]));
+    expect((await a.waitFor((f) => f.type === 'ack')).stored).toBe(2);
+    const chips = (await hub.get('/api/v1/chips')).body.chips;
+    expect(chips.map((c: any) => [c.chipId, c.status])).toEqual([
+      ['GPU-test-0', 'live'],
+      ['GPU-test-1', 'offline'],
+      ['GPU-test-2', 'live'],
+    ]);
+  });
+
+  it('reports agents with their sources health and spool drops', async () => {
+    const a = await connectAgent();
+    const health = [{ kind: 'nvidia-smi', state: 'restarting', restarts: 2, parseErrors: 5, lastError: 'nvidia-smi exited with code 1' }];
+    a.send({ ...batch(0, [sample('GPU-test-0', Date.now())]), health, dropped: { batches: 3, samples: 24 } });
+    await a.waitFor((f) => f.type === 'ack');
+    const { body } = await hub.get('/api/v1/agents');
+    expect(body.agents).toEqual([expect.objectContaining({ agentId: 'agent-a', connected: true, chips: 2, health, dropped: { batches: 3, samples: 24 } })]);
+    a.close();
+    await eventually(async () => (await hub.get('/api/v1/agents')).body.agents[0].connected === false, 3000, 'agent disconnected');
+  });
+});
+
 describe('REST', () => {
   it('serves raw history of a chip and explains bad parameters', async () => {
     const a = await connectAgent();
