@@ -2,7 +2,7 @@
  * The agent loop: every interval read all sources, spool one batch for all chips of the host,
  * and let the hub link deliver it; a batch leaves the spool only when the hub acknowledges it.
  */
-import { PROTOCOL_VERSION, type HelloMessage } from '../schema/protocol.ts';
+import type { HelloMessage } from '../schema/protocol.ts';
 import type { HostInfo } from '../schema/sample.ts';
 import type { Logger } from '../server/logger.ts';
 import { HubLink } from './hub-link.ts';
@@ -74,7 +74,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     throw err;
   }
   const allChips = () => opts.sources.flatMap((s) => s.chips);
-  const hello: HelloMessage = { v: PROTOCOL_VERSION, type: 'hello', agentId, agentVersion: AGENT_VERSION, host, intervalMs: opts.intervalMs, chips: allChips() };
+  const hello: HelloMessage = { v: 1, type: 'hello', agentId, agentVersion: AGENT_VERSION, host, intervalMs: opts.intervalMs, chips: allChips() };
 
   const counts = { batchesSent: 0, samplesSent: 0, batchesAcked: 0, samplesStored: 0, batchesRejected: 0 };
   const link = new HubLink({

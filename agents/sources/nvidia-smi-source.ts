@@ -97,6 +97,7 @@ class NvidiaSmiSource implements ChipSource {
     const deadline = Date.now() + START_TIMEOUT_MS;
     try {
       const help = await this.helpQueryGpu();
+      if (this.stopped) throw new Error('nvidia-smi: stopped while starting');
       const supported = parseHelpQueryGpu(help);
       if (supported.size === 0) throw new Error(`${this.bin} --help-query-gpu listed no fields: ${JSON.stringify(help.slice(0, 200))}`);
       this.fields = selectQueryFields(supported);
@@ -114,7 +115,6 @@ class NvidiaSmiSource implements ChipSource {
         this.spawnChild();
       });
     } catch (err) {
-      this.startWaiter = null;
       this.state = 'failed';
       this.lastError = (err as Error).message;
       await this.stop();
@@ -157,14 +157,11 @@ class NvidiaSmiSource implements ChipSource {
       execFile(this.bin, ['--help-query-gpu'], { timeout: START_TIMEOUT_MS, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
         if (!err) return resolve(stdout);
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') {
-          reject(new Error(`nvidia-smi: cannot run ${JSON.stringify(this.bin)}: not found (is the NVIDIA driver installed?); --nvidia-smi PATH overrides it`));
-        } else if (code === 'EACCES') {
-          reject(new Error(`nvidia-smi: cannot run ${JSON.stringify(this.bin)}: permission denied; --nvidia-smi PATH overrides it`));
-        } else {
-          const out = `${stderr}\n${stdout}`.trim().slice(0, 500);
-          reject(new Error(`nvidia-smi: ${this.bin} --help-query-gpu failed (${err.message.split('\n')[0]})${out ? `: ${out}` : ''}`));
-        }
+        const cannot = code === 'ENOENT' ? 'not found (is the NVIDIA driver installed?)' : code === 'EACCES' ? 'permission denied' : null;
+        if (cannot) return reject(new Error(`nvidia-smi: cannot run ${JSON.stringify(this.bin)}: ${cannot}; --nvidia-smi PATH overrides it`));
+        const why = err.killed ? `timed out after ${START_TIMEOUT_MS / 1000} s` : err.message.split('\n')[0];
+        const out = `${stderr}\n${stdout}`.trim().slice(0, 500);
+        reject(new Error(`nvidia-smi: ${this.bin} --help-query-gpu failed (${why})${out ? `: ${out}` : ''}`));
       });
     });
   }

@@ -1,6 +1,7 @@
 /** The `fleetscope` executable: dispatches to subcommands. */
 import { agentCommand } from '../../agents/agent-command.ts';
 import { UsageError } from './cli-args.ts';
+import { benchCommand } from './bench-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { hubCommand } from './hub-command.ts';
 
@@ -8,6 +9,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; summary
   hub: { run: hubCommand, summary: 'run the hub: ingest, storage, API, live dashboard' },
   agent: { run: agentCommand, summary: 'sample local chips and push them to a hub' },
   demo: { run: demoCommand, summary: 'hub + embedded database + simulated mixed fleet' },
+  bench: { run: benchCommand, summary: 'run the benchmark suite (npm run bench)' },
 };
 
 const USAGE = `fleetscope — live telemetry for fleets of AI accelerators

@@ -47,6 +47,27 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
     }
   });
 
+  it('runs several sources as one host, configured from a config file and the environment', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tempDir } = await import('../helpers/temp-dir.ts');
+    const tmp = tempDir();
+    const config = join(tmp.dir, 'agent.json');
+    writeFileSync(config, JSON.stringify({ source: ['sim-neuron', 'sim-nvml:H200'], interval: '500ms', spool: join(tmp.dir, 'spool'), hostname: 'mixed-host-1' }));
+    const agent = runFleetscope(['agent', '--config', config, '--log-format', 'json'], { FLEETSCOPE_HUB: `ws://127.0.0.1:${hub.port}` });
+    await eventually(async () => (await hub.get('/api/v1/chips')).body.chips.filter((c: any) => c.status === 'live').length === 24, 15_000, '24 live chips');
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+    const chips = (await hub.get('/api/v1/chips')).body.chips as any[];
+    expect(new Set(chips.map((c) => c.host))).toEqual(new Set(['mixed-host-1']));
+    expect(chips.filter((c) => c.model === 'Trainium2')).toHaveLength(16);
+    expect(chips.filter((c) => c.model === 'H200')).toHaveLength(8);
+    const agents = (await hub.get('/api/v1/agents')).body.agents;
+    expect(agents).toHaveLength(1);
+    expect(agents[0].health.map((h: any) => h.kind)).toEqual(['sim-neuron', 'sim-nvml']);
+    tmp.cleanup();
+  });
+
   it('explains bad arguments and shows --help', async () => {
     const help = runFleetscope(['agent', '--help']);
     expect(await help.exited).toBe(0);
@@ -55,8 +76,17 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
     const bad = runFleetscope(['agent', '--hub', 'ws://127.0.0.1:1', '--source', 'sim-amd']);
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toMatch(/unknown source "sim-amd"/);
-    const noHub = runFleetscope(['agent', '--source', 'sim-nvml']);
+    const noHub = runFleetscope(['agent', '--source', 'sim-nvml'], { FLEETSCOPE_HUB: '' });
     expect(await noHub.exited).toBe(2);
     expect(noHub.stderr()).toMatch(/--hub is required/);
+    const badInterval = runFleetscope(['agent', '--hub', 'ws://127.0.0.1:1', '--source', 'sim-nvml', '--interval', 'fast']);
+    expect(await badInterval.exited).toBe(2);
+    expect(badInterval.stderr()).toMatch(/--interval: invalid duration "fast"/);
+    const badConfig = runFleetscope(['agent', '--config', '/nonexistent/agent.json']);
+    expect(await badConfig.exited).toBe(2);
+    expect(badConfig.stderr()).toMatch(/cannot read config file/);
+    const hubHelp = runFleetscope(['hub', '--help']);
+    expect(await hubHelp.exited).toBe(0);
+    expect(hubHelp.stdout()).toContain('--db');
   });
 });

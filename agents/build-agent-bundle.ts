@@ -1,0 +1,31 @@
+/**
+ * Bundles the agent into one file that runs on plain Node 20 with nothing else installed
+ * (`node dist/agent/fleetscope-agent.mjs --hub … --source …`): small to ship to GPU and Trainium
+ * hosts, and no TypeScript loader in the agent's memory or CPU.
+ */
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+export const AGENT_BUNDLE = fileURLToPath(new URL('../dist/agent/fleetscope-agent.mjs', import.meta.url));
+
+export async function buildAgentBundle(): Promise<string> {
+  await build({
+    entryPoints: [fileURLToPath(new URL('./agent-main.ts', import.meta.url))],
+    outfile: AGENT_BUNDLE,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    minify: true,
+    legalComments: 'none',
+    // ws loads these optional native helpers only if present.
+    external: ['bufferutil', 'utf-8-validate'],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  return AGENT_BUNDLE;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  buildAgentBundle().then((f) => process.stdout.write(`agent bundle: ${f}\n`));
+}

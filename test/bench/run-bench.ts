@@ -1,0 +1,30 @@
+/** `fleetscope bench [part]`: runs the benchmark parts, prints a table, writes a JSON result file. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { agentFootprintBench } from './agent-footprint.ts';
+import type { BenchResult } from './bench-result.ts';
+import { describeMachine, machineInfo } from './machine.ts';
+
+type Part = (opts: { durationS: number; progress(msg: string): void }) => Promise<BenchResult[]>;
+
+export const BENCH_PARTS: Record<string, { describe: string; run: Part; defaultDurationS: number }> = {
+  agent: { describe: 'agent footprint: CPU and RSS with 16 chips at 1 s', run: agentFootprintBench, defaultDurationS: 60 },
+};
+
+export async function runBench(parts: string[], opts: { durationS?: number; outDir: string }): Promise<BenchResult[]> {
+  const machine = machineInfo();
+  const progress = (msg: string) => process.stderr.write(msg + '\n');
+  progress(`machine: ${describeMachine(machine)}`);
+  const results: BenchResult[] = [];
+  for (const name of parts) {
+    const part = BENCH_PARTS[name];
+    results.push(...(await part.run({ durationS: opts.durationS ?? part.defaultDurationS, progress })));
+  }
+  const rows = results.map((r) => `| ${r.part} | ${r.metric} | ${r.value} ${r.unit} | ${r.target} | ${r.pass ? 'yes' : 'MISSED'} |`);
+  process.stdout.write(`\nfleetscope bench — ${describeMachine(machine)}\n\n| part | metric | value | target | met |\n| --- | --- | --- | --- | --- |\n${rows.join('\n')}\n\nConditions:\n${[...new Set(results.map((r) => `- ${r.part}: ${r.conditions}`))].join('\n')}\n`);
+  mkdirSync(opts.outDir, { recursive: true });
+  const file = join(opts.outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ machine, at: new Date().toISOString(), results }, null, 2));
+  process.stdout.write(`\nresults written to ${file}\n`);
+  return results;
+}
