@@ -39,14 +39,13 @@ export async function agentCommand(argv: string[]): Promise<void> {
     nvidiaSmiPath: str('nvidia-smi'), neuronMonitorPath: str('neuron-monitor'), neuronSysfsDir: str('neuron-sysfs'),
     replayFile: str('replay'), replaySpeed: positiveNumber('speed', str('speed'), 1), replayLoop: Boolean(o.loop),
   });
-  const agentId = str('agent-id') ?? (sources.find((s) => s.host.instanceId)?.host ?? sources[0].host).hostname.replace(/[^A-Za-z0-9._:-]/g, '-');
   const spoolOpt = str('spool');
-  const spoolDir = spoolOpt === 'none' ? null : (spoolOpt ?? defaultSpoolDir(agentId));
+  const spoolDir = spoolOpt === 'none' ? null : (spoolOpt ?? defaultSpoolDir);
 
   let agent;
   try {
     agent = await runAgent({
-      hubs, sources, intervalMs, log, agentId, spoolDir,
+      hubs, sources, intervalMs, log, spoolDir, agentId: str('agent-id'),
       token: str('token'),
       ca: readCa(str('ca')),
       spoolMaxBytes: str('spool-max') ? parseSize('spool-max', str('spool-max')!) : undefined,

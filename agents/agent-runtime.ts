@@ -21,8 +21,8 @@ export interface AgentOptions {
   token?: string;
   /** PEM CA for wss:// hubs with a private CA. */
   ca?: string | Buffer;
-  /** Spool directory (survives restarts); null keeps unacknowledged batches in memory only. */
-  spoolDir?: string | null;
+  /** Spool directory (survives restarts), or a function of the agent id giving one; null keeps unacknowledged batches in memory only. */
+  spoolDir?: string | null | ((agentId: string) => string);
   /** Spool size limit in bytes (default 256 MiB); in memory: batches, default 3600. */
   spoolMaxBytes?: number;
   spoolMaxBatches?: number;
@@ -57,19 +57,20 @@ function mergedHost(sources: ChipSource[]): HostInfo {
 export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
   if (opts.sources.length === 0) throw new Error('at least one --source is required');
   if (opts.hubs.length === 0) throw new Error('at least one --hub is required');
-  const host = mergedHost(opts.sources);
-  const agentId = opts.agentId ?? host.hostname.replace(/[^A-Za-z0-9._:-]/g, '-');
-  const spool = new Spool({
-    dir: opts.spoolDir ?? null,
-    maxBytes: opts.spoolMaxBytes ?? DEFAULT_SPOOL_MAX_BYTES,
-    maxBatches: opts.spoolMaxBatches ?? 3600,
-    segmentBatches: 300,
-    log: opts.log,
-  });
   try {
     await Promise.all(opts.sources.map((s) => s.start()));
   } catch (err) {
-    spool.close();
+    await Promise.allSettled(opts.sources.map((s) => s.stop()));
+    throw err;
+  }
+  // Some sources learn their host only when started (neuron-monitor's instance info).
+  const host = mergedHost(opts.sources);
+  const agentId = opts.agentId ?? host.hostname.replace(/[^A-Za-z0-9._:-]/g, '-');
+  const spoolDir = typeof opts.spoolDir === 'function' ? opts.spoolDir(agentId) : (opts.spoolDir ?? null);
+  let spool: Spool;
+  try {
+    spool = new Spool({ dir: spoolDir, maxBytes: opts.spoolMaxBytes ?? DEFAULT_SPOOL_MAX_BYTES, maxBatches: opts.spoolMaxBatches ?? 3600, segmentBatches: 300, log: opts.log });
+  } catch (err) {
     await Promise.allSettled(opts.sources.map((s) => s.stop()));
     throw err;
   }
@@ -129,7 +130,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     droppedSamples: spool.dropped.samples,
     connected: link.connected,
   });
-  opts.log.info('agent started', { agentId, chips: hello.chips.length, hubs: opts.hubs.join(','), intervalMs: opts.intervalMs, spool: opts.spoolDir ?? 'memory' });
+  opts.log.info('agent started', { agentId, chips: hello.chips.length, hubs: opts.hubs.join(','), intervalMs: opts.intervalMs, spool: spoolDir ?? 'memory' });
 
   return {
     agentId,
