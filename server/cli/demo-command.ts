@@ -18,6 +18,7 @@ const spec = {
     'trn2-hosts': { type: 'string' },
     'p5-hosts': { type: 'string' },
     interval: { type: 'string' },
+    replay: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   },
   help: {
@@ -26,10 +27,11 @@ const spec = {
     'trn2-hosts': 'simulated trn2.48xlarge hosts, 16 x Trainium2 each (default 2)',
     'p5-hosts': 'simulated p5.48xlarge hosts, 8 x H100 each (default 2)',
     interval: 'sampling interval of the simulated agents (default 1s)',
+    replay: 'also replay a real capture in a loop (nvidia-smi CSV, NVML or neuron-monitor JSON lines); repeatable',
     help: 'show this help',
   },
-  examples: ['npm run demo', 'fleetscope demo --port 9090 --trn2-hosts 4 --p5-hosts 8'],
-} satisfies CommandSpec<Record<string, { type: 'string' | 'boolean'; short?: string }>>;
+  examples: ['npm run demo', 'fleetscope demo --port 9090 --trn2-hosts 4 --p5-hosts 8', 'npm run demo -- --replay ../shared/fixtures/nvidia-h100/query-gpu-250ms.csv'],
+} satisfies CommandSpec<Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>;
 
 export async function demoCommand(argv: string[]): Promise<void> {
   const o = parseCommand(spec, argv);
@@ -60,9 +62,18 @@ export async function demoCommand(argv: string[]): Promise<void> {
     const source = createSource(f.kind, { seed: f.seed, intervalMs, hostname: f.hostname, log: agentLog });
     agents.push(await runAgent({ hubs: [hubUrl], sources: [source], intervalMs, log: agentLog }));
   }
+  const replays = (o.replay as string[] | undefined) ?? [];
+  for (const [i, file] of replays.entries()) {
+    const source = createSource('replay', { seed: 1, intervalMs, hostname: `replay-${i + 1}`, replayFile: file, replayLoop: true, log: agentLog });
+    try {
+      agents.push(await runAgent({ hubs: [hubUrl], sources: [source], intervalMs, log: agentLog }));
+    } catch (err) {
+      throw new UsageError(`--replay ${file}: ${(err as Error).message}`);
+    }
+  }
   process.stdout.write(
     `\nfleetscope demo is running: ${trn2Hosts} trn2 hosts (16 x Trainium2 each) and ${p5Hosts} p5 hosts (8 x H100 each), ` +
-      `sampling every ${intervalMs} ms.\n\n  Open http://localhost:${hub.port}/\n\n  Database: ${db}\n  Stop with Ctrl+C.\n\n`,
+      `sampling every ${intervalMs} ms${replays.length ? `, plus ${replays.length} replayed capture(s)` : ''}.\n\n  Open http://localhost:${hub.port}/\n\n  Database: ${db}\n  Stop with Ctrl+C.\n\n`,
   );
   onShutdown(log, async () => {
     await Promise.all(agents.map((a) => a.stop(1000)));

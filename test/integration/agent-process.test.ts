@@ -68,6 +68,18 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
     tmp.cleanup();
   });
 
+  it('fails over to the next --hub when the first is unreachable', async () => {
+    const { freePort } = await import('../helpers/free-port.ts');
+    const dead = await freePort();
+    const agent = runFleetscope(['agent', '--hub', `ws://127.0.0.1:${dead}`, '--hub', `ws://127.0.0.1:${hub.port}`, '--source', 'sim-nvml', '--interval', '200ms', '--spool', 'none', '--log-format', 'json']);
+    await eventually(async () => (await hub.store.countSamples()) >= 8 * 3, 15_000, 'samples via the second hub');
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+    const stopped = agent.jsonLogs().find((l) => l.msg === 'agent stopped');
+    expect(stopped.pendingBatches).toBe(0);
+    expect(await hub.store.countSamples()).toBe(stopped.samplesSent);
+  });
+
   it('explains bad arguments and shows --help', async () => {
     const help = runFleetscope(['agent', '--help']);
     expect(await help.exited).toBe(0);
