@@ -6,6 +6,7 @@
  */
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
 import { alwaysOk, type SimSourceOptions } from './chip-source.ts';
+import { NEURON_DEVICE_TYPES } from './neuron-monitor-report.ts';
 import { createPrng, hashSeed, type Prng } from './prng.ts';
 import {
   HostSchedule,
@@ -38,12 +39,15 @@ export interface NeuronModelSpec {
   ratedW: number;
 }
 
+/** The same estimated max power the real neuron-monitor source assumes. */
+const rated = (deviceType: string): number => NEURON_DEVICE_TYPES[deviceType].ratedPowerW!;
+
 /** Supported models, keyed by upper-case name. */
 export const NEURON_MODELS: Readonly<Record<string, NeuronModelSpec>> = {
-  TRAINIUM2: { model: 'Trainium2', instanceType: 'trn2.48xlarge', hostPrefix: 'trn2', chips: 16, cores: 8, memTotalGiB: 96, ratedW: 500 },
-  TRAINIUM3: { model: 'Trainium3', instanceType: 'trn3.48xlarge', hostPrefix: 'trn3', chips: 16, cores: 8, memTotalGiB: 144, ratedW: 1000 },
-  INFERENTIA2: { model: 'Inferentia2', instanceType: 'inf2.48xlarge', hostPrefix: 'inf2', chips: 12, cores: 2, memTotalGiB: 32, ratedW: 120 },
-  TRAINIUM: { model: 'Trainium', instanceType: 'trn1.32xlarge', hostPrefix: 'trn1', chips: 16, cores: 2, memTotalGiB: 32, ratedW: 400 },
+  TRAINIUM2: { model: 'Trainium2', instanceType: 'trn2.48xlarge', hostPrefix: 'trn2', chips: 16, cores: 8, memTotalGiB: 96, ratedW: rated('trainium2') },
+  TRAINIUM3: { model: 'Trainium3', instanceType: 'trn3.48xlarge', hostPrefix: 'trn3', chips: 16, cores: 8, memTotalGiB: 144, ratedW: rated('trainium3') },
+  INFERENTIA2: { model: 'Inferentia2', instanceType: 'inf2.48xlarge', hostPrefix: 'inf2', chips: 12, cores: 2, memTotalGiB: 32, ratedW: rated('inferentia2') },
+  TRAINIUM: { model: 'Trainium', instanceType: 'trn1.32xlarge', hostPrefix: 'trn1', chips: 16, cores: 2, memTotalGiB: 32, ratedW: rated('trainium') },
 };
 
 const MIB = 1_048_576;

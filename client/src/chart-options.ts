@@ -29,8 +29,9 @@ function fmt(unit: string, digits = 0) {
   return (_u: uPlot, v: number | null) => (v == null ? '—' : `${v.toFixed(digits)}${unit}`);
 }
 
-function base(series: uPlot.Series[], yAxis: Partial<uPlot.Axis>, yScale: uPlot.Scale): ChartOptions {
+function base(series: uPlot.Series[], yAxis: Partial<uPlot.Axis>, yScale: uPlot.Scale, plugins: uPlot.Plugin[]): ChartOptions {
   return {
+    plugins,
     series: [
       {
         label: 'time',
@@ -52,11 +53,13 @@ function base(series: uPlot.Series[], yAxis: Partial<uPlot.Axis>, yScale: uPlot.
   };
 }
 
-export function utilOptions(): ChartOptions {
+/** Each builder takes extra uPlot `plugins` (e.g. the backfill shading of `backfill-bands.ts`). */
+export function utilOptions(plugins: uPlot.Plugin[] = []): ChartOptions {
   return base(
     [{ label: 'utilization', stroke: '#5fb3ff', fill: 'rgba(95,179,255,0.12)', width: 1.5, value: fmt(' %') }],
     { values: (_u, ticks) => ticks.map((t) => `${t}%`) },
     { range: [0, 100] },
+    plugins,
   );
 }
 
@@ -64,7 +67,12 @@ export function utilOptions(): ChartOptions {
  * Power and, dashed, the power limit (or, when the chip reports none, its rated
  * power: `limitLabel` says which); the y range always includes `ratedW()`.
  */
-export function powerOptions(ratedW: () => number | null, estimated: boolean, limitLabel = 'limit'): ChartOptions {
+export function powerOptions(
+  ratedW: () => number | null,
+  estimated: boolean,
+  limitLabel = 'limit',
+  plugins: uPlot.Plugin[] = [],
+): ChartOptions {
   return base(
     [
       {
@@ -83,10 +91,11 @@ export function powerOptions(ratedW: () => number | null, estimated: boolean, li
         return [0, Math.ceil((top * 1.08) / 50) * 50];
       },
     },
+    plugins,
   );
 }
 
-export function tempOptions(): ChartOptions {
+export function tempOptions(plugins: uPlot.Plugin[] = []): ChartOptions {
   return base(
     [{ label: 'temperature', stroke: '#ff6b6b', fill: 'rgba(255,107,107,0.1)', width: 1.5, value: fmt(' °C') }],
     { values: (_u, ticks) => ticks.map((t) => `${t}°`) },
@@ -96,5 +105,6 @@ export function tempOptions(): ChartOptions {
         Math.max(Math.ceil(((max ?? 80) + 5) / 10) * 10, 90),
       ],
     },
+    plugins,
   );
 }

@@ -1,32 +1,36 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type uPlot from 'uplot';
-import type { ChipView, LiveServerMessage } from '../../schema/protocol.ts';
+import type { ChipView } from '../../schema/protocol.ts';
 import type { Sample } from '../../schema/sample.ts';
+import { timeBandsPlugin } from './backfill-bands.ts';
 import { chipDetailStyles } from './chip-detail-styles.ts';
+import { ChipSamplesController, HISTORY_MS } from './chip-samples-controller.ts';
 import { powerOptions, tempOptions, utilOptions } from './chart-options.ts';
 import { DASH, fmtAgo, fmtMem, fmtPct, fmtTemp, fmtWatts } from './format.ts';
-import { getLiveConnection, type LiveConnection } from './live-connection.ts';
-import { SampleWindow } from './sample-window.ts';
+import type { LiveConnection } from './live-connection.ts';
 import type { ChartOptions, UplotChart } from './uplot-chart.ts';
 import './uplot-chart.ts';
 
-/** History asked for over HTTP when the socket gives none. */
-export const HISTORY_MS = 10 * 60_000;
-/** How long to wait for `chip-history` before falling back to HTTP. */
-const HISTORY_FALLBACK_MS = 1500;
+export { HISTORY_MS };
 
 /**
  * `<chip-detail>`: one chip's header and three live uPlot charts (utilization,
  * power with the power limit dashed, temperature; Neuron chips get a note instead
  * of a temperature chart, since Neuron does not expose it).
  *
- * While connected it subscribes to the chip's live topic: `chip-history` fills the
- * recent past (with an HTTP fallback), each new sample is appended, and the charts
- * are refreshed at most once per animation frame over the newest 15 minutes.
+ * While connected, a `ChipSamplesController` keeps the chip's newest 15 minutes of
+ * samples: `chip-history` on (re)subscribe (with an HTTP fallback), live samples,
+ * and an HTTP re-read of the window every `pollMs` for late data. The charts are
+ * refreshed at most once per animation frame.
+ *
+ * Late data: samples flagged `backfill` (delivered after a hub outage, never pushed
+ * live) are counted in a notice next to the header and their time ranges are shaded
+ * on every chart.
  *
  * Test hooks: host `data-testid="chip-detail"`; `<uplot-chart>` elements
  * `data-testid="chart-util" | "chart-power" | "chart-temp"` with `data-points`;
- * `data-testid="temp-unavailable"` for the Neuron note.
+ * `data-testid="temp-unavailable"` for the Neuron note; `data-testid="backfill-notice"`
+ * with `data-count` (backfilled samples in view), present only when there are some.
  *
  * @csspart header - the chip header
  * @csspart charts - the chart column
@@ -35,26 +39,27 @@ export class ChipDetail extends LitElement {
   static override properties = {
     chipId: { type: String, attribute: 'chip-id' },
     chip: { attribute: false },
+    pollMs: { type: Number, attribute: 'poll-ms' },
   };
 
   /** The chip to show. */
   declare chipId: string;
   /** The chip's inventory/status/latest, from the fleet store (optional). */
   declare chip: ChipView | undefined;
+  /** How often the shown window is re-read over HTTP for late samples (ms; 0 = never). */
+  declare pollMs: number;
 
   /** The live connection; defaults to the page-wide one. Set before connecting. */
   connection: LiveConnection | null = null;
 
-  private readonly buffer = new SampleWindow();
-  private unsubscribe: (() => void) | null = null;
-  private fallbackTimer: ReturnType<typeof setTimeout> | null = null;
-  private fetchAbort: AbortController | null = null;
-  private frame = 0;
+  private readonly samples = new ChipSamplesController(this);
+  private readonly buffer = this.samples.buffer;
   private ticker: ReturnType<typeof setInterval> | null = null;
-  private gotHistory = false;
   private pushedKey = '';
-  private readonly utilOptions = utilOptions();
-  private readonly tempOptions = tempOptions();
+  /** Shades the backfilled stretches; reads the bands at draw time, shared by all charts. */
+  private readonly backfillShading = [timeBandsPlugin(() => this.buffer.backfill.bands)];
+  private readonly utilOptions = utilOptions(this.backfillShading);
+  private readonly tempOptions = tempOptions(this.backfillShading);
   private powerKey = '';
   private powerOptions: ChartOptions | null = null;
 
@@ -64,35 +69,31 @@ export class ChipDetail extends LitElement {
     super();
     this.chipId = '';
     this.chip = undefined;
+    this.pollMs = this.samples.pollMs;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     this.setAttribute('data-testid', 'chip-detail');
-    this.subscribe();
     // keeps "last sample … ago" honest while no sample arrives (stale chips)
     this.ticker = setInterval(() => this.requestUpdate(), 1000);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.unsubscribeAll();
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('chipId') && changed.get('chipId') !== undefined && this.isConnected) {
-      this.unsubscribeAll();
-      this.buffer.clear();
-      this.subscribe();
-    }
+    if (changed.has('chipId') && changed.get('chipId') !== undefined && this.isConnected) this.samples.restart();
+    if (changed.has('pollMs')) this.samples.pollMs = this.pollMs;
     const estimated = this.latest()?.flags?.powerEstimated === true;
     const limitLabel = this.limitLabel();
     const key = `${estimated}|${limitLabel}`;
     if (key !== this.powerKey || !this.powerOptions) {
       this.powerKey = key;
-      this.powerOptions = powerOptions(() => this.chip?.ratedPowerW ?? null, estimated, limitLabel);
+      this.powerOptions = powerOptions(() => this.chip?.ratedPowerW ?? null, estimated, limitLabel, this.backfillShading);
     }
   }
 
@@ -103,67 +104,6 @@ export class ChipDetail extends LitElement {
     if (key !== this.pushedKey) {
       this.pushedKey = key;
       this.pushData();
-    }
-  }
-
-  private subscribe(): void {
-    if (!this.chipId || this.unsubscribe) return;
-    const conn = (this.connection ??= getLiveConnection());
-    this.gotHistory = false;
-    this.unsubscribe = conn.subscribe({ topic: 'chip', chipId: this.chipId }, (m) => this.onMessage(m));
-    this.fallbackTimer = setTimeout(() => {
-      this.fallbackTimer = null;
-      if (!this.gotHistory) void this.fetchHistory();
-    }, HISTORY_FALLBACK_MS);
-  }
-
-  private unsubscribeAll(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
-    this.fallbackTimer = null;
-    this.fetchAbort?.abort();
-    this.fetchAbort = null;
-    if (this.frame) cancelAnimationFrame(this.frame);
-    this.frame = 0;
-  }
-
-  private onMessage(msg: LiveServerMessage): void {
-    if (msg.type === 'chip-history') {
-      this.gotHistory = true;
-      this.ingest(msg.samples, true);
-    } else if (msg.type === 'samples') {
-      this.ingest(msg.samples);
-    }
-  }
-
-  /** GET the last 10 minutes when the socket has not delivered history. */
-  private async fetchHistory(): Promise<void> {
-    const id = this.chipId;
-    const to = Date.now();
-    const ctrl = new AbortController();
-    this.fetchAbort = ctrl;
-    try {
-      const url = `/api/v1/chips/${encodeURIComponent(id)}/samples?from=${to - HISTORY_MS}&to=${to}`;
-      const res = await fetch(url, { signal: ctrl.signal });
-      if (!res.ok) return;
-      const body = (await res.json()) as { chipId?: string; samples?: Sample[] };
-      if (id === this.chipId && Array.isArray(body.samples)) this.ingest(body.samples, true);
-    } catch {
-      /* aborted or hub unreachable: live samples still arrive */
-    } finally {
-      if (this.fetchAbort === ctrl) this.fetchAbort = null;
-    }
-  }
-
-  private ingest(samples: Sample[], history = false): void {
-    if (history) this.buffer.addHistory(this.chipId, samples);
-    else this.buffer.add(this.chipId, samples);
-    if (!this.frame) {
-      this.frame = requestAnimationFrame(() => {
-        this.frame = 0;
-        this.requestUpdate();
-      });
     }
   }
 

@@ -1,5 +1,6 @@
 /** A chip's recent samples for plotting: ascending by ts, deduplicated, bounded. */
 import type { Sample } from '../../schema/sample.ts';
+import { summarizeBackfill, type BackfillSummary } from './backfill-bands.ts';
 
 /** Samples kept and plotted: the newest 15 minutes. */
 export const WINDOW_MS = 15 * 60_000;
@@ -38,6 +39,8 @@ export class SampleWindow {
   readonly samples: Sample[] = [];
   /** Increments on every change. */
   version = 0;
+  private backfillAt = -1;
+  private backfillSummary: BackfillSummary | null = null;
 
   constructor(
     readonly windowMs = WINDOW_MS,
@@ -48,7 +51,20 @@ export class SampleWindow {
     return this.samples[this.samples.length - 1] ?? null;
   }
 
-  /** Adds the samples of `chipId` (others are ignored), then trims to the window. */
+  /** The backfilled (late) samples kept: their count and time bands (recomputed once per change). */
+  get backfill(): BackfillSummary {
+    if (this.backfillAt !== this.version || !this.backfillSummary) {
+      this.backfillSummary = summarizeBackfill(this.samples);
+      this.backfillAt = this.version;
+    }
+    return this.backfillSummary;
+  }
+
+  /**
+   * Adds the samples of `chipId` (others are ignored) merging by ts: a sample with the
+   * ts of a kept one replaces it, so re-delivered samples never duplicate. Then trims
+   * to the window.
+   */
   add(chipId: string, samples: readonly Sample[]): void {
     const buf = this.samples;
     for (const s of samples) if (s.chipId === chipId) insertSample(buf, s);
