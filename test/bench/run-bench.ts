@@ -2,12 +2,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentFootprintBench } from './agent-footprint.ts';
+import { ingestBench } from './ingest-bench.ts';
 import type { BenchResult } from './bench-result.ts';
 import { describeMachine, machineInfo } from './machine.ts';
 
 type Part = (opts: { durationS: number; progress(msg: string): void }) => Promise<BenchResult[]>;
 
 export const BENCH_PARTS: Record<string, { describe: string; run: Part; defaultDurationS: number }> = {
+  ingest: { describe: 'ingest: chip-samples/s persisted from agents sending as fast as acks allow', run: ingestBench, defaultDurationS: 60 },
   agent: { describe: 'agent footprint: CPU and RSS with 16 chips at 1 s', run: agentFootprintBench, defaultDurationS: 60 },
 };
 
