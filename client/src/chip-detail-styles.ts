@@ -47,6 +47,25 @@ export const chipDetailStyles = css`
     .status.live { background: #1f6b3a; color: #c9f7d8; }
     .status.stale { background: #d0a030; color: #1a1a1a; }
     .status.offline { background: #5a2026; color: #ffb3b8; }
+    .backfill {
+      display: inline-flex;
+      align-items: center;
+      gap: 6px;
+      font-size: 12px;
+      color: #d9c9ff;
+      background: rgba(180, 140, 255, 0.12);
+      border: 1px solid rgba(180, 140, 255, 0.45);
+      border-radius: 8px;
+      padding: 1px 8px;
+      cursor: help;
+    }
+    .backfill .swatch {
+      width: 10px;
+      height: 10px;
+      border-radius: 2px;
+      background: rgba(180, 140, 255, 0.35);
+      border-top: 2px solid rgba(180, 140, 255, 0.9);
+    }
     .stats {
       display: flex;
       flex-wrap: wrap;

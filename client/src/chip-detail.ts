@@ -86,7 +86,7 @@ export class ChipDetail extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('chipId') && changed.get('chipId') !== undefined && this.isConnected) this.samples.restart();
+    if (changed.has('chipId') && this.isConnected) this.samples.sync();
     if (changed.has('pollMs')) this.samples.pollMs = this.pollMs;
     const estimated = this.latest()?.flags?.powerEstimated === true;
     const limitLabel = this.limitLabel();
@@ -132,6 +132,19 @@ export class ChipDetail extends LitElement {
     this.chart('chart-temp')?.setData([c.xs, c.temp] as uPlot.AlignedData);
   }
 
+  /** "⟲ N samples in view arrived late": only while the window holds backfilled samples. */
+  private renderBackfillNotice() {
+    const { count } = this.buffer.backfill;
+    if (count === 0) return nothing;
+    return html`<span
+      class="backfill"
+      data-testid="backfill-notice"
+      data-count=${count}
+      title="The hub received these samples late: the agent spooled them while the hub was unreachable and resent them. They were not streamed live; the shaded bands on the charts mark their time ranges."
+      ><span class="swatch"></span>⟲ ${count} ${count === 1 ? 'sample' : 'samples'} in view arrived late (backfilled after an outage)</span
+    >`;
+  }
+
   protected override render() {
     const c = this.chip;
     const s = this.latest();
@@ -148,6 +161,7 @@ export class ChipDetail extends LitElement {
         ${status
           ? html`<span class="status ${status}" data-testid="detail-status" data-status=${status}>${status}</span>`
           : nothing}
+        ${this.renderBackfillNotice()}
       </header>
       <div class="stats ${status && status !== 'live' ? 'dim' : ''}">
         <span>util<b>${fmtPct(s?.utilPct)}</b></span>

@@ -79,8 +79,9 @@ export class ChipSamplesController implements ReactiveController {
     this.stop();
   }
 
-  /** The host's chipId changed: drop the old chip's samples and follow the new one. */
-  restart(): void {
+  /** Call when the host's chipId may have changed: drops the old chip's samples and follows the new one. */
+  sync(): void {
+    if (this.unsubscribe && this.chipId === this.host.chipId) return;
     this.stop();
     this.buffer.clear();
     this.start();
