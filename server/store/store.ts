@@ -26,11 +26,22 @@ export interface InsertResult {
   stored: number;
 }
 
+/** One batch to store: samples from an agent (seq null when the source has no sequence, e.g. HTTP writes). */
+export interface BatchToStore {
+  agentId: string;
+  seq: number | null;
+  samples: Sample[];
+}
+
 export interface Store {
   /** Record an agent's hello: host, agent and chip inventory (upsert). */
   registerAgent(reg: AgentRegistration, now: number): Promise<void>;
   /** Commit one batch atomically; idempotent for samples already stored. */
   insertBatch(agentId: string, seq: number, samples: Sample[]): Promise<InsertResult>;
+  /** Commit several batches all-or-nothing (one transaction); results in the same order. */
+  insertBatches(batches: BatchToStore[]): Promise<InsertResult[]>;
+  /** Sample rows handed to the writer and not yet committed (ingest withholds acks above a limit). */
+  writeBacklog(): number;
   listChips(): Promise<StoredChip[]>;
   /** Latest stored sample of each chip. */
   latestSamples(): Promise<Map<string, Sample>>;
