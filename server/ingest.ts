@@ -21,6 +21,10 @@ export interface BatchReport {
   dropped?: { batches: number; samples: number };
 }
 
+/** Above this many uncommitted rows, ingest stops reading from agents until the writer catches up. */
+export const WRITER_HIGH_WATER_ROWS = 200_000;
+const WRITER_LOW_WATER_ROWS = 100_000;
+
 export class Ingest {
   readonly metrics: IngestMetrics = { batches: 0, samples: 0, backfillSamples: 0, rejectedFrames: 0 };
 
@@ -35,6 +39,16 @@ export class Ingest {
     const views = this.fleet.agentConnected(reg);
     this.fanout.publishInventory(views);
     return views;
+  }
+
+  /** True when the writer is behind: callers withhold acks and stop reading until `writerReady()`. */
+  writerBusy(): boolean {
+    return this.store.writeBacklog() > WRITER_HIGH_WATER_ROWS;
+  }
+
+  /** Resolves once the writer's backlog is back under the low-water mark. */
+  async writerReady(): Promise<void> {
+    while (this.store.writeBacklog() > WRITER_LOW_WATER_ROWS) await new Promise((r) => setTimeout(r, 5));
   }
 
   ownsChip(agentId: string, chipId: string): boolean {

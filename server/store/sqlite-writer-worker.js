@@ -9,6 +9,7 @@ const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
+db.pragma('wal_autocheckpoint = 20000');
 const insertSample = db.prepare(workerData.insertSampleSql);
 const markSeq = db.prepare(workerData.markSeqSql);
 

@@ -1,7 +1,8 @@
 /**
  * /ws/agent: hello (agent, host, chip inventory) -> sample batches -> ack after commit.
- * Frames are handled one at a time per connection so acks go out in order. Invalid frames get
- * an error frame with a stable code and nothing of them is stored.
+ * Frames are validated one at a time per connection; commits of successive batches overlap in the
+ * writer and acks go out in batch order. Invalid frames get an error frame with a stable code and
+ * nothing of them is stored.
  */
 import type { WebSocket, RawData } from 'ws';
 import { parseAgentFrame } from '../../schema/parse-frame.ts';
@@ -21,6 +22,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): v
   let registration: AgentRegistration | null = null;
   let errors = 0;
   let chain: Promise<void> = Promise.resolve();
+  let acks: Promise<void> = Promise.resolve();
 
   const send = (msg: HubToAgentMessage) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
@@ -55,8 +57,24 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): v
     const owner = agentId;
     const foreign = msg.samples.find((s) => !ingest.ownsChip(owner, s.chipId));
     if (foreign) return reject('unknown_chip', `chip ${foreign.chipId} was not announced in this agent's hello or inventory`, msg.seq);
-    const { stored } = await ingest.commit(owner, msg.seq, msg.samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped });
-    send({ v: 1, type: 'ack', seq: msg.seq, stored });
+    if (ingest.writerBusy()) {
+      // Backpressure: stop reading this agent's socket (its unacked window fills and it waits).
+      ws.pause();
+      await ingest.writerReady();
+      ws.resume();
+    }
+    // Commits overlap (the writer groups them); acks still go out in the order batches came in.
+    const seq = msg.seq;
+    const committed = ingest.commit(owner, seq, msg.samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped });
+    acks = acks.then(() =>
+      committed.then(
+        ({ stored }) => send({ v: 1, type: 'ack', seq, stored }),
+        (err: unknown) => {
+          log.error('batch commit failed', { agentId, seq, err: String(err) });
+          send({ v: 1, type: 'error', code: 'internal', message: 'internal error while storing the batch; resend it', seq });
+        },
+      ),
+    );
   };
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -69,7 +87,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): v
       });
   });
   ws.on('close', () => {
-    void chain.finally(() => {
+    void chain.then(() => acks).finally(() => {
       if (agentId) {
         ingest.agentGone(agentId);
         log.info('agent disconnected', { agentId });
