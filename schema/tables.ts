@@ -2,7 +2,7 @@
  * Drizzle tables for the embedded SQLite store. Migrations are generated from this file by
  * drizzle-kit (`npm run db:generate`) into schema/migrations and applied by the hub at start.
  */
-import { sqliteTable, text, integer, real, primaryKey, index } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, real, blob, primaryKey, index } from 'drizzle-orm/sqlite-core';
 
 export const hosts = sqliteTable('hosts', {
   hostname: text('hostname').primaryKey(),
@@ -42,27 +42,29 @@ export const chips = sqliteTable(
   (t) => [index('chips_host_idx').on(t.hostname)],
 );
 
-/** Raw samples, one row per chip per timestamp; (chip_id, ts) order serves per-chip reads. */
-export const samples = sqliteTable(
-  'samples',
+/**
+ * Samples just committed, one row per group commit (JSON array of samples from any chips). The
+ * writer folds them into per-chip chunks within seconds; until then reads merge them in.
+ */
+export const sampleLog = sqliteTable('sample_log', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  receivedAt: integer('received_at').notNull(),
+  n: integer('n').notNull(),
+  data: text('data').notNull(),
+});
+
+/**
+ * Raw samples of one chip over a time span, encoded by server/store/chunk-codec.ts (columnar,
+ * delta-encoded, deflated). A (chip, ts) pair appears in at most one chunk.
+ */
+export const sampleChunks = sqliteTable(
+  'sample_chunks',
   {
     chipId: text('chip_id').notNull(),
-    ts: integer('ts').notNull(),
-    utilPct: real('util_pct'),
-    memUtilPct: real('mem_util_pct'),
-    memUsedBytes: real('mem_used_bytes'),
-    memTotalBytes: real('mem_total_bytes'),
-    powerW: real('power_w'),
-    powerLimitW: real('power_limit_w'),
-    tempC: real('temp_c'),
-    energyJ: real('energy_j'),
-    smClockMhz: real('sm_clock_mhz'),
-    eccCorrected: real('ecc_corrected'),
-    eccUncorrected: real('ecc_uncorrected'),
-    /** Bitmask: 1 powerEstimated, 2 energyDerived, 4 backfill. */
-    flags: integer('flags').notNull().default(0),
-    /** JSON object of source-specific numeric extras, or null. */
-    extras: text('extras'),
+    startTs: integer('start_ts').notNull(),
+    endTs: integer('end_ts').notNull(),
+    n: integer('n').notNull(),
+    data: blob('data', { mode: 'buffer' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.chipId, t.ts] })],
+  (t) => [primaryKey({ columns: [t.chipId, t.startTs] }), index('sample_chunks_end_idx').on(t.chipId, t.endTs)],
 );

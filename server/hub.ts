@@ -39,7 +39,7 @@ export interface HubHandle {
 
 export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const log = opts.log ?? silentLogger;
-  const store = openSqliteStore(opts.db);
+  const store = await openSqliteStore(opts.db, { log });
   const fleet = new FleetState();
   fleet.load(await store.listChips(), await store.latestSamples());
   const fanout = new LiveFanout(() => fleet.list());

@@ -5,7 +5,7 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SAMPLE_FIELDS, type Sample } from '../../schema/sample.ts';
-import { bitsToFlags, flagsToBits } from './sample-row.ts';
+import { bitsToFlags, flagsToBits } from './sample-flags.ts';
 
 const VERSION = 1;
 const MODE_ALL_NULL = 0;

@@ -22,7 +22,7 @@ export interface StoredChip extends ChipInfo {
 }
 
 export interface InsertResult {
-  /** Rows newly written (a resent sample already stored is not counted). */
+  /** Samples accepted. Duplicates of stored samples are accepted and dropped when the log is folded. */
   stored: number;
 }
 
@@ -36,7 +36,7 @@ export interface BatchToStore {
 export interface Store {
   /** Record an agent's hello: host, agent and chip inventory (upsert). */
   registerAgent(reg: AgentRegistration, now: number): Promise<void>;
-  /** Commit one batch atomically; idempotent for samples already stored. */
+  /** Commit one batch atomically; idempotent: a (chip, ts) already stored is kept once. */
   insertBatch(agentId: string, seq: number, samples: Sample[]): Promise<InsertResult>;
   /** Commit several batches all-or-nothing (one transaction); results in the same order. */
   insertBatches(batches: BatchToStore[]): Promise<InsertResult[]>;
@@ -47,6 +47,9 @@ export interface Store {
   latestSamples(): Promise<Map<string, Sample>>;
   /** Raw samples of one chip with from <= ts <= to, ascending, at most `limit`. */
   chipSamples(chipId: string, from: number, to: number, limit: number): Promise<Sample[]>;
+  /** Distinct samples stored (folds the log first). */
   countSamples(): Promise<number>;
+  /** Fold everything committed so far into long-term storage. */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }

@@ -59,7 +59,9 @@ export async function ingestBench(opts: { durationS: number; progress(msg: strin
     hub.child.kill('SIGTERM');
     await hub.exited;
     const sqlite = new Database(db, { readonly: true });
-    const stored = (sqlite.prepare('select count(*) n from samples').get() as { n: number }).n;
+    // The hub folds its log into chunks on shutdown: every stored sample is in a chunk.
+    const stored = (sqlite.prepare('select coalesce(sum(n), 0) n from sample_chunks').get() as { n: number }).n;
+    const bytes = (sqlite.prepare('select coalesce(sum(length(data)), 0) b from sample_chunks').get() as { b: number }).b;
     sqlite.close();
     const rate = stored / res.elapsedS;
     const hubCpu = (100 * (hubEnd.cpuS - hub0.cpuS)) / elapsed;
@@ -68,6 +70,7 @@ export async function ingestBench(opts: { durationS: number; progress(msg: strin
     return [
       { part: 'ingest', metric: 'ws ingest, chip-samples/s persisted', value: Math.round(rate), unit: '/s', target: '>= 150,000', pass: rate >= 150_000 && stored === res.samples, conditions },
       { part: 'ingest', metric: 'ws ack latency p99', value: Math.round(res.ackP99Ms), unit: 'ms', target: '<= 250 ms', pass: res.ackP99Ms <= 250, conditions },
+      { part: 'ingest', metric: 'stored bytes per chip-sample (chunk data)', value: Math.round((10 * bytes) / Math.max(1, stored)) / 10, unit: 'B', target: '<= 24 B', pass: bytes / Math.max(1, stored) <= 24, conditions },
       { part: 'ingest', metric: 'hub peak RSS', value: Math.round(peakRss / 1e6), unit: 'MB', target: '<= 512 MB', pass: peakRss <= 512e6, conditions },
     ];
   } finally {

@@ -154,7 +154,7 @@ describe('late (backfilled) samples in the chip detail view', () => {
     await hub.close(); // the hub goes away (database kept)
     await expect.poll(() => connection.getAttribute('data-state'), { timeout: 10_000 }).not.toBe('open');
     // the agent's spool is resent to the hub as it comes back: stored flagged, never pushed live
-    const store = openSqliteStore(hub.dbPath);
+    const store = await openSqliteStore(hub.dbPath);
     await store.insertBatch(AGENT, 1_000, outage(OUTAGE_RECONNECT).map((ts) => shaped(ts, { flags: { backfill: true } })));
     await store.close();
     expect(await noticeCount()).toBe(40);

@@ -13,10 +13,10 @@ describe('SQLite store (temporary file, real migrations)', () => {
   let tmp: ReturnType<typeof tempDir>;
   let path: string;
   let store: Store;
-  beforeEach(() => {
+  beforeEach(async () => {
     tmp = tempDir();
     path = join(tmp.dir, 'sub/dir/fleet.db');
-    store = openSqliteStore(path);
+    store = await openSqliteStore(path);
   });
   afterEach(async () => {
     await store.close();
@@ -27,7 +27,7 @@ describe('SQLite store (temporary file, real migrations)', () => {
     const db = new Database(path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const tables = db.prepare("select name from sqlite_master where type='table' order by name").all().map((r: any) => r.name);
-    expect(tables).toEqual(expect.arrayContaining(['agents', 'chips', 'hosts', 'samples', '__drizzle_migrations']));
+    expect(tables).toEqual(expect.arrayContaining(['agents', 'chips', 'hosts', 'sample_log', 'sample_chunks', '__drizzle_migrations']));
     db.close();
   });
 
@@ -45,12 +45,37 @@ describe('SQLite store (temporary file, real migrations)', () => {
     ]);
   });
 
-  it('is idempotent for a resent batch and counts only new rows', async () => {
+  it('is idempotent for a resent batch: each (chip, ts) is stored once, before and after folding into chunks', async () => {
     await store.registerAgent(reg, T0);
     const b = [sample('GPU-test-0', T0), sample('GPU-test-0', T0 + 1000)];
-    expect((await store.insertBatch('agent-a', 0, b)).stored).toBe(2);
-    expect((await store.insertBatch('agent-a', 0, b)).stored).toBe(0);
+    await store.insertBatch('agent-a', 0, b);
+    await store.insertBatch('agent-a', 0, b);
+    expect(await store.chipSamples('GPU-test-0', T0, T0 + 1000, 10)).toEqual(b);
     expect(await store.countSamples()).toBe(2);
+    // Resent after the first copy was folded: still once; an older stored value is kept.
+    await store.insertBatch('agent-a', 0, [sample('GPU-test-0', T0, { powerW: 1 }), sample('GPU-test-0', T0 + 2000)]);
+    expect(await store.countSamples()).toBe(3);
+    expect((await store.chipSamples('GPU-test-0', T0, T0, 10))[0].powerW).toBe(400.25);
+  });
+
+  it('serves reads from the log at once and from chunks after folding, with the same answers', async () => {
+    await store.registerAgent(reg, T0);
+    const rows = Array.from({ length: 1500 }, (_, i) => sample('GPU-test-1', T0 + i * 1000, { powerW: i / 4 }));
+    for (let i = 0; i < rows.length; i += 100) await store.insertBatch('agent-a', i / 100, rows.slice(i, i + 100));
+    const before = await store.chipSamples('GPU-test-1', T0 + 100_000, T0 + 1_200_000, 10_000);
+    await store.flush();
+    const after = await store.chipSamples('GPU-test-1', T0 + 100_000, T0 + 1_200_000, 10_000);
+    expect(after).toEqual(before);
+    expect(after).toHaveLength(1101);
+    expect(after[0]).toEqual(rows[100]);
+    // A late sample inside the stored span lands in order.
+    await store.insertBatch('agent-a', 99, [sample('GPU-test-1', T0 + 500, { powerW: 7 })]);
+    await store.flush();
+    expect((await store.chipSamples('GPU-test-1', T0, T0 + 1000, 10)).map((s) => s.powerW)).toEqual([0, 7, 0.25]);
+    const db = new Database(path, { readonly: true });
+    const chunks = db.prepare('select n from sample_chunks where chip_id = ?').all('GPU-test-1') as { n: number }[];
+    expect(chunks.reduce((n, c) => n + c.n, 0)).toBe(1501);
+    db.close();
   });
 
   it('answers ranges in ts order with a limit, and the latest sample per chip', async () => {
@@ -69,7 +94,7 @@ describe('SQLite store (temporary file, real migrations)', () => {
     await store.registerAgent(reg, T0);
     await store.insertBatch('agent-a', 0, [sample('GPU-test-0', T0)]);
     await store.close();
-    store = openSqliteStore(path);
+    store = await openSqliteStore(path);
     expect(await store.countSamples()).toBe(1);
     expect((await store.listChips()).length).toBe(2);
   });

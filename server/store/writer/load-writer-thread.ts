@@ -1,0 +1,45 @@
+/**
+ * Starts the SQLite writer thread from its TypeScript source: esbuild bundles the entry into one
+ * ES module in memory (no build step, no files written), loaded as a data: URL worker. The one
+ * native dependency, better-sqlite3, is loaded in the worker with the hub's own module resolution.
+ */
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+const ENTRY = fileURLToPath(new URL('./writer-thread.ts', import.meta.url));
+
+/** better-sqlite3 resolved from the hub's location, not from the (data:) worker's. */
+const nativeFromHub: Plugin = {
+  name: 'native-from-hub',
+  setup(b) {
+    b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: 'better-sqlite3', namespace: 'hub-native' }));
+    b.onLoad({ filter: /.*/, namespace: 'hub-native' }, () => ({
+      contents: "import { createRequire } from 'node:module'; import { workerData } from 'node:worker_threads'; export default createRequire(workerData.requireFrom)('better-sqlite3');",
+      loader: 'js',
+    }));
+  },
+};
+
+let bundled: Promise<string> | null = null;
+
+function bundle(): Promise<string> {
+  bundled ??= build({
+    entryPoints: [ENTRY],
+    bundle: true,
+    write: false,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    plugins: [nativeFromHub],
+    logLevel: 'silent',
+  }).then((r) => r.outputFiles[0].text);
+  return bundled;
+}
+
+export async function loadWriterThread(workerData: Record<string, unknown>): Promise<Worker> {
+  const code = await bundle();
+  return new Worker(new URL(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`), {
+    workerData: { ...workerData, requireFrom: import.meta.url },
+  });
+}

@@ -1,0 +1,31 @@
+/** Messages between the hub and its SQLite writer thread. */
+import type { Sample } from '../../../schema/sample.ts';
+
+export interface WriteBatch {
+  agentId: string;
+  /** The agent's batch sequence number, or null (HTTP writes). */
+  seq: number | null;
+  samples: Sample[];
+}
+
+export type ToWriter =
+  | { op: 'write'; id: number; batches: WriteBatch[] }
+  /** Fold the whole sample log into chunks now. */
+  | { op: 'flush'; id: number }
+  | { op: 'close'; id: number };
+
+export type FromWriter =
+  /** Requests answered together (one group commit) arrive in one message, so they resolve in one turn. */
+  | { ids: number[]; ok: true; logId?: number }
+  | { ids: number[]; ok: false; error: string }
+  /** Log rows up to this id are now in chunks. */
+  | { event: 'compacted'; upToLogId: number }
+  | { event: 'error'; error: string };
+
+export interface WriterSettings {
+  path: string;
+  /** Fold the log when its oldest row is this old (ms)... */
+  compactAfterMs: number;
+  /** ...or when it holds this many samples. */
+  compactAtSamples: number;
+}
