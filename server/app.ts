@@ -11,6 +11,7 @@ import { errorHandler, notFound } from './http-errors.ts';
 import { agentsRoutes } from './routes/agents-routes.ts';
 import { chipsRoutes } from './routes/chips-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
+import { writeRoutes } from './routes/write-routes.ts';
 
 export interface AppDeps {
   store: Store;
@@ -27,7 +28,8 @@ export function createApp(deps: AppDeps) {
     .use(requestId())
     .route('/', healthRoutes(deps.startedAt, deps.ingest.metrics))
     .route('/api/v1/chips', chipsRoutes(deps.fleet, deps.store))
-    .route('/api/v1/agents', agentsRoutes(deps.fleet));
+    .route('/api/v1/agents', agentsRoutes(deps.fleet))
+    .route('/api/v1/write', writeRoutes({ fleet: deps.fleet, ingest: deps.ingest, log: deps.log }));
   app.onError(errorHandler(deps.log));
   if (existsSync(deps.clientDir)) {
     app.use('/*', serveStatic({ root: deps.clientDir }));

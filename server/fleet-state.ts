@@ -33,6 +33,8 @@ export class FleetState {
   /** agentId -> number of open connections of that agent */
   private readonly connected = new Map<string, number>();
   private readonly agents = new Map<string, AgentView>();
+  /** Agents that push over HTTP without a connection (see pushAgentSeen). */
+  private readonly pushAgents = new Set<string>();
 
   load(stored: StoredChip[], latest: Map<string, Sample>): void {
     for (const c of stored) {
@@ -44,12 +46,50 @@ export class FleetState {
   /** An agent said hello: (re)register its chips. Returns the chip views that changed. */
   agentConnected(reg: AgentRegistration): ChipView[] {
     this.connected.set(reg.agentId, (this.connected.get(reg.agentId) ?? 0) + 1);
+    this.setAgent(reg);
+    return this.setInventory(reg);
+  }
+
+  /**
+   * A push agent (a line-protocol host) registered or changed its inventory. It has no
+   * connection: it counts as connected for good, so its chips are live or stale, never offline.
+   */
+  pushAgentSeen(reg: AgentRegistration): ChipView[] {
+    this.pushAgents.add(reg.agentId);
+    this.setAgent(reg);
+    return this.setInventory(reg);
+  }
+
+  /** Was the agent registered as a push agent since the hub started? */
+  isPushAgent(agentId: string): boolean {
+    return this.pushAgents.has(agentId);
+  }
+
+  /** Does the agent have an open /ws/agent connection? */
+  hasConnection(agentId: string): boolean {
+    return this.connected.has(agentId);
+  }
+
+  /** The chips currently in each of these agents' inventories, by index (one pass over the fleet). */
+  agentsChips(agentIds: ReadonlySet<string>): Map<string, ChipView[]> {
+    const out = new Map<string, ChipView[]>();
+    for (const e of this.chips.values()) {
+      const id = e.view.agentId;
+      if (!e.active || !agentIds.has(id)) continue;
+      let list = out.get(id);
+      if (!list) out.set(id, (list = []));
+      list.push(e.view);
+    }
+    for (const list of out.values()) list.sort((a, b) => a.index - b.index);
+    return out;
+  }
+
+  private setAgent(reg: AgentRegistration): void {
     const prev = this.agents.get(reg.agentId);
     this.agents.set(reg.agentId, {
       agentId: reg.agentId, host: reg.host.hostname, version: reg.agentVersion, intervalMs: reg.intervalMs, connected: true,
       chips: reg.chips.length, lastBatchAt: prev?.lastBatchAt ?? null, health: prev?.health ?? [], dropped: prev?.dropped ?? { batches: 0, samples: 0 },
     });
-    return this.setInventory(reg);
   }
 
   /** Replace an agent's chip inventory; chips that left it turn offline. Returns changed views. */
@@ -135,7 +175,8 @@ export class FleetState {
   refreshStatuses(now: number): { chipId: string; status: ChipStatus }[] {
     const changes: { chipId: string; status: ChipStatus }[] = [];
     for (const [chipId, e] of this.chips) {
-      const status = deriveStatus({ agentConnected: e.active && this.connected.has(e.view.agentId), lastSampleAt: e.lastSampleAt, intervalMs: e.intervalMs }, now);
+      const agentId = e.view.agentId;
+      const status = deriveStatus({ agentConnected: e.active && (this.connected.has(agentId) || this.pushAgents.has(agentId)), lastSampleAt: e.lastSampleAt, intervalMs: e.intervalMs }, now);
       if (status !== e.view.status) {
         e.view.status = status;
         changes.push({ chipId, status });

@@ -8,10 +8,11 @@
  * `sampleSchema` (bounds are read from it, see line-fields.ts).
  */
 import { MAX_FUTURE_SKEW_MS, MIN_TS, type Sample, type Vendor } from '../../schema/sample.ts';
-import { allDigits, CANONICAL_FIELDS, chipIdProblem, MAX_EXTRA_KEY, parseFieldNumber } from './line-fields.ts';
+import { allDigits, CANONICAL_FIELDS, canonicalFieldAt, chipIdProblem, MAX_EXTRA_KEY, parseFieldNumber } from './line-fields.ts';
 
 /** Timestamp precisions accepted in `?precision=` (Influx's default is ns). */
 export const PRECISIONS = ['ns', 'us', 'ms', 's'] as const;
+/** A timestamp precision of `?precision=`. */
 export type Precision = (typeof PRECISIONS)[number];
 
 /** One parsed line: the canonical sample plus the tags that place its chip. */
@@ -25,6 +26,7 @@ export interface LinePoint {
   sample: Sample;
 }
 
+/** All points of a body, or the first bad line (`message` starts with `line N: `). */
 export type ParseResult = { ok: true; points: LinePoint[] } | { ok: false; line: number; message: string };
 
 /** Longest host tag: `lp-<host>` must still be a valid agent id (128 chars). */
@@ -32,7 +34,7 @@ export const MAX_HOST = 125;
 const MAX_MODEL = 64;
 const MAX_INSTANCE_TYPE = 64;
 
-const NL = 10, CR = 13, SPACE = 32, TAB = 9, HASH = 35, COMMA = 44, EQ = 61, BSLASH = 92, QUOTE = 34;
+const CR = 13, SPACE = 32, TAB = 9, HASH = 35, COMMA = 44, EQ = 61, BSLASH = 92, QUOTE = 34;
 
 class LineError extends Error {}
 
@@ -71,14 +73,32 @@ function isBlank(c: number): boolean {
   return c === SPACE || c === TAB;
 }
 
-const fail = (message: string): never => {
+function fail(message: string): never {
   throw new LineError(message);
-};
+}
+
+/** The tags of a line, validated; shared by every line with the same raw tag section. */
+interface Tags {
+  host: string;
+  chip: string;
+  vendor: Vendor;
+  model: string;
+  instanceType: string | null;
+}
+
+/** Distinct tag sections remembered per body (a body repeats each chip's tags on every line). */
+const TAG_CACHE_MAX = 4096;
 
 class Parser {
   private pos = 0;
   private end = 0;
   private readonly maxTs: number;
+  /** Canonical field values of the current line, by slot (valid where the seen bit is set). */
+  private readonly values = new Float64Array(CANONICAL_FIELDS.size);
+  private extras: Record<string, number> | undefined;
+  /** Whether the last scan() passed an escape sequence. */
+  private escaped = false;
+  private readonly tagCache = new Map<string, Tags>();
 
   constructor(
     private readonly s: string,
@@ -92,9 +112,47 @@ class Parser {
     const s = this.s;
     this.pos = start;
     this.end = end;
-    const measurement = this.token(COMMA, SPACE, -1);
-    if (measurement !== 'chip') fail(`measurement ${JSON.stringify(measurement)} is not accepted; only "chip"`);
+    if (s.startsWith('chip', start) && (s.charCodeAt(start + 4) === COMMA || isBlank(s.charCodeAt(start + 4)))) this.pos = start + 4;
+    else {
+      const measurement = this.token(COMMA, SPACE);
+      if (measurement !== 'chip') fail(`measurement ${JSON.stringify(measurement)} is not accepted; only "chip"`);
+    }
+    const tags = this.cachedTags();
+    if (this.pos >= end) fail('no fields');
+    this.skipBlanks();
+    const v = this.values;
+    const seen = this.fields();
+    const ts = this.pos < end ? this.timestamp() : this.now;
+    // Slot i / bit 1 << i is SAMPLE_FIELDS[i] (checked in line-fields.ts).
+    const sample: Sample = {
+      ts, chipId: tags.chip, utilPct: seen & 1 ? v[0] : null, memUtilPct: seen & 2 ? v[1] : null,
+      memUsedBytes: seen & 4 ? v[2] : null, memTotalBytes: seen & 8 ? v[3] : null, powerW: seen & 16 ? v[4] : null,
+      powerLimitW: seen & 32 ? v[5] : null, tempC: seen & 64 ? v[6] : null, energyJ: seen & 128 ? v[7] : null,
+      smClockMhz: seen & 256 ? v[8] : null, eccCorrected: seen & 512 ? v[9] : null, eccUncorrected: seen & 1024 ? v[10] : null,
+    };
+    if (this.extras) sample.extras = this.extras;
+    return { line, host: tags.host, vendor: tags.vendor, model: tags.model, instanceType: tags.instanceType, sample };
+  }
 
+  /** The tag section (from pos to the first unescaped blank), parsed once per distinct text. */
+  private cachedTags(): Tags {
+    const a = this.pos;
+    const b = this.scan(SPACE, -1, -1);
+    const raw = this.s.slice(a, b);
+    let tags = this.tagCache.get(raw);
+    if (tags === undefined) {
+      this.pos = a;
+      tags = this.tags();
+      if (this.tagCache.size >= TAG_CACHE_MAX) this.tagCache.clear();
+      this.tagCache.set(raw, tags);
+    }
+    this.pos = b;
+    return tags;
+  }
+
+  private tags(): Tags {
+    const s = this.s;
+    const end = this.end;
     let host: string | null = null, chip: string | null = null, vendor: string | null = null;
     let model: string | null = null, instanceType: string | null = null;
     while (this.pos < end && s.charCodeAt(this.pos) === COMMA) {
@@ -102,77 +160,75 @@ class Parser {
       const key = this.token(EQ, COMMA, SPACE);
       if (this.pos >= end || s.charCodeAt(this.pos) !== EQ) fail(`tag ${JSON.stringify(key)} has no "=value"`);
       this.pos++;
-      const value = this.token(COMMA, SPACE, -1);
+      const value = this.token(COMMA, SPACE);
       if (key === '') fail('a tag has an empty key');
       if (value === '') fail(`tag ${JSON.stringify(key)} has an empty value`);
-      const dup = () => fail(`tag ${JSON.stringify(key)} is given twice`);
+      let dup = false;
       switch (key) {
-        case 'host': host === null ? (host = value) : dup(); break;
-        case 'chip': chip === null ? (chip = value) : dup(); break;
-        case 'vendor': vendor === null ? (vendor = value) : dup(); break;
-        case 'model': model === null ? (model = value) : dup(); break;
-        case 'instance_type': instanceType === null ? (instanceType = value) : dup(); break;
+        case 'host': dup = host !== null; host = value; break;
+        case 'chip': dup = chip !== null; chip = value; break;
+        case 'vendor': dup = vendor !== null; vendor = value; break;
+        case 'model': dup = model !== null; model = value; break;
+        case 'instance_type': dup = instanceType !== null; instanceType = value; break;
         default: fail(`unknown tag ${JSON.stringify(key)}; accepted: host, chip, vendor, model, instance_type`);
       }
+      if (dup) fail(`tag ${JSON.stringify(key)} is given twice`);
     }
     if (host === null) fail('missing tag "host"');
     if (chip === null) fail('missing tag "chip"');
     if (vendor === null) fail('missing tag "vendor"');
     if (model === null) fail('missing tag "model"');
-    const hostProblem = chipIdProblem(host!, MAX_HOST);
+    const hostProblem = chipIdProblem(host, MAX_HOST);
     if (hostProblem) fail(`tag "host": ${JSON.stringify(host)} ${hostProblem}`);
-    const chipProblem = chipIdProblem(chip!);
+    const chipProblem = chipIdProblem(chip);
     if (chipProblem) fail(`tag "chip": ${JSON.stringify(chip)} ${chipProblem}`);
     if (vendor !== 'nvidia' && vendor !== 'aws') fail(`tag "vendor": ${JSON.stringify(vendor)} is not "nvidia" or "aws"`);
-    if (model!.length > MAX_MODEL) fail(`tag "model" is longer than ${MAX_MODEL} characters`);
+    if (model.length > MAX_MODEL) fail(`tag "model" is longer than ${MAX_MODEL} characters`);
     if (instanceType !== null && instanceType.length > MAX_INSTANCE_TYPE) fail(`tag "instance_type" is longer than ${MAX_INSTANCE_TYPE} characters`);
-
-    if (this.pos >= end) fail('no fields');
-    this.skipBlanks();
-    const sample: Sample = {
-      ts: 0, chipId: chip!, utilPct: null, memUtilPct: null, memUsedBytes: null, memTotalBytes: null, powerW: null,
-      powerLimitW: null, tempC: null, energyJ: null, smClockMhz: null, eccCorrected: null, eccUncorrected: null,
-    };
-    this.fields(sample);
-    sample.ts = this.pos < end ? this.timestamp() : this.now;
-    return { line, host: host!, vendor: vendor as Vendor, model: model!, instanceType, sample };
+    return { host, chip, vendor, model, instanceType };
   }
 
-  /** Fields up to the first unescaped blank (or the line end), written into `sample`. */
-  private fields(sample: Sample): void {
+  /**
+   * Fields up to the first blank (or the line end): canonical values go to `values[slot]`
+   * (returns the bitmask of slots set), others to `this.extras`.
+   */
+  private fields(): number {
     const s = this.s;
     const end = this.end;
+    const values = this.values;
     let seen = 0;
     let extras: Record<string, number> | undefined;
     for (;;) {
-      const key = this.token(EQ, COMMA, SPACE);
-      if (key === '') fail('a field has an empty name (or the line has a stray blank)');
-      if (this.pos >= end || s.charCodeAt(this.pos) !== EQ) fail(`field ${JSON.stringify(key)} has no "=value"`);
-      const a = ++this.pos;
-      if (a < end && s.charCodeAt(a) === QUOTE) fail(`field ${JSON.stringify(key)}: string values are not accepted; send a number`);
+      const ka = this.pos;
+      const kb = this.scan(EQ, COMMA, SPACE);
+      const escaped = this.escaped;
+      if (ka === kb) fail('a field has an empty name (or the line has a stray blank)');
+      const spec = escaped ? CANONICAL_FIELDS.get(this.unescape(ka, kb)) : canonicalFieldAt(s, ka, kb);
+      if (kb >= end || s.charCodeAt(kb) !== EQ) fail(`field ${JSON.stringify(this.text(ka, kb, escaped))} has no "=value"`);
+      const a = kb + 1;
+      if (a < end && s.charCodeAt(a) === QUOTE) fail(`field ${JSON.stringify(this.text(ka, kb, escaped))}: string values are not accepted; send a number`);
       let b = a;
       while (b < end) {
         const c = s.charCodeAt(b);
         if (c === COMMA || c === SPACE || c === TAB) break;
         b++;
       }
-      if (a === b) fail(`field ${JSON.stringify(key)} has an empty value`);
+      if (a === b) fail(`field ${JSON.stringify(this.text(ka, kb, escaped))} has an empty value`);
       const v = parseFieldNumber(s, a, b);
-      if (typeof v === 'string') fail(`field ${JSON.stringify(key)}: ${v}`);
-      const n = v as number;
-      const spec = CANONICAL_FIELDS.get(key);
-      if (spec) {
-        if (seen & spec.bit) fail(`field ${JSON.stringify(key)} is given twice`);
+      if (typeof v === 'string') fail(`field ${JSON.stringify(this.text(ka, kb, escaped))}: ${v}`);
+      if (spec !== undefined) {
+        if (seen & spec.bit) fail(`field ${JSON.stringify(this.text(ka, kb, escaped))} is given twice`);
         seen |= spec.bit;
-        if (n < spec.min) fail(`field ${JSON.stringify(key)}: ${s.slice(a, b)} is below ${spec.min}`);
-        if (n > spec.max) fail(`field ${JSON.stringify(key)}: ${s.slice(a, b)} is above ${spec.max}`);
-        sample[spec.prop] = n;
+        if (v < spec.min) fail(`field ${JSON.stringify(this.text(ka, kb, escaped))}: ${s.slice(a, b)} is below ${spec.min}`);
+        if (v > spec.max) fail(`field ${JSON.stringify(this.text(ka, kb, escaped))}: ${s.slice(a, b)} is above ${spec.max}`);
+        values[spec.slot] = v;
       } else {
-        if (key.length > MAX_EXTRA_KEY) fail(`field ${JSON.stringify(key.slice(0, 20) + '…')}: names are limited to ${MAX_EXTRA_KEY} characters`);
-        if (key === '__proto__') fail('field "__proto__" is not an accepted name');
+        const name = this.text(ka, kb, escaped);
+        if (name.length > MAX_EXTRA_KEY) fail(`field ${JSON.stringify(name.slice(0, 20) + '…')}: names are limited to ${MAX_EXTRA_KEY} characters`);
+        if (name === '__proto__') fail('field "__proto__" is not an accepted name');
         extras ??= {};
-        if (key in extras) fail(`field ${JSON.stringify(key)} is given twice`);
-        extras[key] = n;
+        if (name in extras) fail(`field ${JSON.stringify(name)} is given twice`);
+        extras[name] = v;
       }
       this.pos = b;
       if (b < end && s.charCodeAt(b) === COMMA) {
@@ -181,7 +237,8 @@ class Parser {
       }
       break;
     }
-    if (extras) sample.extras = extras;
+    this.extras = extras;
+    return seen;
   }
 
   /** The optional timestamp after the fields, converted to integer ms (sub-ms digits dropped). */
@@ -209,14 +266,13 @@ class Parser {
   }
 
   /**
-   * Read from pos up to (not including) the first unescaped stop char or the line end.
-   * `\,` `\=` `\ ` unescape to the char; any other backslash stays literal.
+   * Advance pos to the first unescaped stop char (a tab always stops) or the line end and return
+   * that index. `\,` `\=` `\ ` are escapes (see unescape); any other backslash is literal.
    */
-  private token(stop1: number, stop2: number, stop3: number): string {
+  private scan(stop1: number, stop2: number, stop3: number): number {
     const s = this.s;
     const end = this.end;
-    const a = this.pos;
-    let i = a;
+    let i = this.pos;
     let escaped = false;
     while (i < end) {
       const c = s.charCodeAt(i);
@@ -231,20 +287,38 @@ class Parser {
       if (c === stop1 || c === stop2 || c === stop3 || c === TAB) break;
       i++;
     }
+    this.escaped = escaped;
     this.pos = i;
-    if (!escaped) return s.slice(a, i);
+    return i;
+  }
+
+  /** s[a..b) with `\,` `\=` `\ ` turned into the bare character. */
+  private unescape(a: number, b: number): string {
+    const s = this.s;
     let out = '';
     let from = a;
-    for (let j = a; j < i; j++) {
+    for (let j = a; j < b; j++) {
       if (s.charCodeAt(j) === BSLASH) {
         const n = s.charCodeAt(j + 1);
-        if (n === COMMA || n === EQ || n === SPACE) {
+        if (j + 1 < b && (n === COMMA || n === EQ || n === SPACE)) {
           out += s.slice(from, j);
           from = j + 1;
           j++;
         }
       }
     }
-    return out + s.slice(from, i);
+    return out + s.slice(from, b);
+  }
+
+  /** s[a..b), unescaped when it holds escapes. */
+  private text(a: number, b: number, escaped: boolean): string {
+    return escaped ? this.unescape(a, b) : this.s.slice(a, b);
+  }
+
+  /** The (unescaped) token from pos to the first unescaped stop char. */
+  private token(stop1: number, stop2: number, stop3 = -1): string {
+    const a = this.pos;
+    const b = this.scan(stop1, stop2, stop3);
+    return this.escaped ? this.unescape(a, b) : this.s.slice(a, b);
   }
 }

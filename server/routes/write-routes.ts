@@ -1,0 +1,114 @@
+/**
+ * POST /api/v1/write — InfluxDB line protocol in (Telegraf's `outputs.influxdb` / `http` with
+ * `data_format = "influx"`), through the same ingest pipeline as /ws/agent:
+ * parse (first bad line -> 400, nothing stored) -> one push agent `lp-<host>` per host,
+ * registered when its inventory changed -> every point of the request committed in ONE store
+ * transaction -> 204 after commit -> fleet state and live fan-out.
+ */
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { Hono } from 'hono';
+import type { FleetState } from '../fleet-state.ts';
+import type { Ingest } from '../ingest.ts';
+import type { Logger } from '../logger.ts';
+import { HttpError } from '../http-errors.ts';
+import { parseLineProtocol, PRECISIONS, type LinePoint, type Precision } from '../line-protocol/parse-line-protocol.ts';
+import { planWrite } from '../line-protocol/plan-write.ts';
+
+/** Largest request body (after gzip decoding), bytes. */
+export const MAX_WRITE_BYTES = 16 * 1024 * 1024;
+
+const gunzipAsync = promisify(gunzip);
+
+/** What the write route needs from the hub. */
+export interface WriteDeps {
+  fleet: FleetState;
+  ingest: Ingest;
+  log: Logger;
+  /** Body limit in bytes (default MAX_WRITE_BYTES). */
+  maxBytes?: number;
+}
+
+/** The /api/v1/write routes (mounted by createApp). */
+export function writeRoutes(deps: WriteDeps) {
+  const { fleet, ingest, log } = deps;
+  const maxBytes = deps.maxBytes ?? MAX_WRITE_BYTES;
+  // Writes are applied one at a time: each plans its registrations against the fleet as the
+  // previous write left it (a host's chip indexes never race), and commits in arrival order.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const apply = async (points: LinePoint[]): Promise<number> => {
+    const plan = planWrite(points, fleet);
+    if (!plan.ok) throw new HttpError(400, 'bad_request', plan.message);
+    for (const h of plan.hosts) {
+      if (!h.changed) continue;
+      await ingest.registerPushAgent(h.registration);
+      log.info('line-protocol host registered', { agentId: h.registration.agentId, chips: h.registration.chips.length });
+    }
+    if (ingest.writerBusy()) await ingest.writerReady();
+    const { stored } = await ingest.commitMany(plan.hosts.map((h) => ({ agentId: h.registration.agentId, samples: h.samples })));
+    return stored;
+  };
+
+  return new Hono().post('/', async (c) => {
+    // Auth seam: the hub has no auth yet. When it does, check the token here, before the body
+    // is read — Influx clients send `Authorization: Token <t>` (v2) or `?u=&p=` / Basic (v1) —
+    // and answer 401 { code: 'unauthorized' }.
+    const precision = precisionParam(c.req.query('precision'));
+    const body = await readBody(c.req.raw, maxBytes);
+    const parsed = parseLineProtocol(body, Date.now(), precision);
+    if (!parsed.ok) throw new HttpError(400, 'bad_request', parsed.message);
+    if (parsed.points.length > 0) {
+      const run = queue.then(() => apply(parsed.points));
+      queue = run.catch(() => undefined);
+      await run;
+    }
+    return c.body(null, 204);
+  });
+}
+
+function precisionParam(raw: string | undefined): Precision {
+  if (raw === undefined || raw === '') return 'ns';
+  if ((PRECISIONS as readonly string[]).includes(raw)) return raw as Precision;
+  throw new HttpError(400, 'bad_request', `precision must be one of ${PRECISIONS.join(', ')}, got ${JSON.stringify(raw)}`);
+}
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, 'too_large', `the request body exceeds ${limit} bytes; split the write into smaller requests`);
+}
+
+/**
+ * The body as text, at most `limit` bytes: Content-Length is checked before reading, the
+ * stream is cut off once it passes the limit, and a gzip body (Content-Encoding: gzip) may not
+ * inflate past it either.
+ */
+async function readBody(req: Request, limit: number): Promise<string> {
+  const declared = req.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  const encoding = (req.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity' && encoding !== 'gzip') {
+    throw new HttpError(415, 'bad_request', `Content-Encoding ${JSON.stringify(encoding)} is not supported; send identity or gzip`);
+  }
+  if (!req.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const raw = Buffer.concat(chunks, size);
+  if (encoding === 'identity') return raw.toString('utf8');
+  try {
+    return (await gunzipAsync(raw, { maxOutputLength: limit })).toString('utf8');
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
+    throw new HttpError(400, 'bad_request', 'the body is not valid gzip');
+  }
+}
