@@ -9,7 +9,8 @@ import { MAX_FUTURE_SKEW_MS } from './sample.ts';
 import { isPassThroughBatchFast } from './fast-batch-check.ts';
 import type { ErrorCode } from './error-codes.ts';
 
-export type ParseResult<T> = { ok: true; msg: T } | { ok: false; code: ErrorCode; message: string };
+/** `verbatim`: the message is exactly the frame's JSON (so the frame text can be stored as is). */
+export type ParseResult<T> = { ok: true; msg: T; verbatim?: boolean } | { ok: false; code: ErrorCode; message: string };
 
 function fail(code: ErrorCode, message: string): { ok: false; code: ErrorCode; message: string } {
   return { ok: false, code, message };
@@ -64,7 +65,7 @@ export function parseAgentFrame(raw: string, now: number): ParseResult<AgentMess
   // returned as parsed, without zod. Anything else goes through zod, which produces the error code and
   // message exactly as before.
   if (dec.rec.type === 'batch' && isPassThroughBatchFast(dec.rec, now)) {
-    return { ok: true, msg: dec.rec as BatchMessage };
+    return { ok: true, msg: dec.rec as BatchMessage, verbatim: true };
   }
   const res = validate(agentMessageSchema, dec.rec);
   if (res.ok && res.msg.type === 'batch') {

@@ -17,7 +17,7 @@ import { silentLogger, type Logger } from '../logger.ts';
 import { decodeChunk } from './chunk-codec.ts';
 import { mergeByTs } from './writer/compaction.ts';
 import { RecentSamples } from './recent-samples.ts';
-import type { AgentRegistration, InsertResult, Store, StoredChip } from './store.ts';
+import type { AgentRegistration, BatchToStore, InsertResult, Store, StoredChip } from './store.ts';
 import { startWriter } from './writer/writer-client.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
@@ -59,8 +59,10 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     return rows.flatMap((r) => decodeChunk(r.data, chipId)).filter((s) => s.ts >= from && s.ts <= to);
   };
 
-  const insertBatches = async (batches: { agentId: string; seq: number | null; samples: Sample[] }[]): Promise<InsertResult[]> => {
-    const logId = await writer.write(batches);
+  const insertBatches = async (batches: BatchToStore[]): Promise<InsertResult[]> => {
+    const logId = await writer.write(
+      batches.map((b) => ({ agentId: b.agentId, seq: b.seq, n: b.samples.length, backfill: b.backfill ?? false, json: b.raw ?? JSON.stringify({ samples: b.samples }) })),
+    );
     for (const b of batches) recent.add(logId, b.samples);
     return batches.map((b) => ({ stored: b.samples.length }));
   };
@@ -85,8 +87,8 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     async registerAgent(reg, now) {
       registerTx(reg, now);
     },
-    async insertBatch(agentId, seq, batch) {
-      return (await insertBatches([{ agentId, seq, samples: batch }]))[0];
+    async insertBatch(agentId, seq, batch, extra) {
+      return (await insertBatches([{ agentId, seq, samples: batch, ...extra }]))[0];
     },
     insertBatches,
     writeBacklog: () => writer.backlog(),

@@ -65,7 +65,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): v
     }
     // Commits overlap (the writer groups them); acks still go out in the order batches came in.
     const seq = msg.seq;
-    const committed = ingest.commit(owner, seq, msg.samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped });
+    const committed = ingest.commit(owner, seq, msg.samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped, raw: res.verbatim ? raw : undefined });
     acks = acks.then(() =>
       committed.then(
         ({ stored }) => send({ v: 1, type: 'ack', seq, stored }),

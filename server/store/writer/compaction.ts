@@ -8,6 +8,7 @@ import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { Sample } from '../../../schema/sample.ts';
 import { sampleChunks, sampleLog } from '../../../schema/tables.ts';
 import { decodeChunk, encodeChunk } from '../chunk-codec.ts';
+import type { LogEntry } from './writer-protocol.ts';
 
 /** A chunk below this many samples takes in the chip's next samples (keeps chunks from staying tiny). */
 export const TARGET_CHUNK_SAMPLES = 600;
@@ -76,10 +77,13 @@ export function compactLog(db: Db, maxSamples = Number.POSITIVE_INFINITY): numbe
     const rows = db.select().from(sampleLog).where(lte(sampleLog.id, cutoff)).orderBy(asc(sampleLog.id)).all();
     const byChip = new Map<string, Sample[]>();
     for (const r of rows) {
-      for (const s of JSON.parse(r.data) as Sample[]) {
-        const list = byChip.get(s.chipId);
-        if (list) list.push(s);
-        else byChip.set(s.chipId, [s]);
+      for (const entry of JSON.parse(r.data) as LogEntry[]) {
+        for (const s of entry.f.samples) {
+          if (entry.b) s.flags = { ...s.flags, backfill: true };
+          const list = byChip.get(s.chipId);
+          if (list) list.push(s);
+          else byChip.set(s.chipId, [s]);
+        }
       }
     }
     for (const [chipId, fresh] of byChip) foldChip(db, chipId, fresh);

@@ -63,7 +63,7 @@ export async function startWriter(settings: WriterSettings, log: Logger): Promis
   };
 
   return {
-    write: (batches) => request({ op: 'write', id: nextId++, batches }, batches.reduce((n, b) => n + b.samples.length, 0)),
+    write: (batches) => request({ op: 'write', id: nextId++, batches }, batches.reduce((n, b) => n + b.n, 0)),
     flush: async () => {
       await request({ op: 'flush', id: nextId++ }, 0);
     },

@@ -5,7 +5,19 @@ export interface WriteBatch {
   agentId: string;
   /** The agent's batch sequence number, or null (HTTP writes). */
   seq: number | null;
-  samples: Sample[];
+  /** JSON text of an object with a `samples` array: the agent's frame as received, or built by the hub. */
+  json: string;
+  /** Number of samples in it. */
+  n: number;
+  /** Store the samples with the backfill flag. */
+  backfill: boolean;
+}
+
+/** One entry of a sample-log row's JSON array. */
+export interface LogEntry {
+  /** 1 = backfill */
+  b: 0 | 1;
+  f: { samples: Sample[] };
 }
 
 export type ToWriter =

@@ -37,8 +37,16 @@ let queue: Extract<ToWriter, { op: 'write' }>[] = [];
 
 const commit = client.transaction((jobs: typeof queue): number => {
   const now = Date.now();
-  const samples = jobs.flatMap((j) => j.batches.flatMap((b) => b.samples));
-  const { id } = insertLog.get({ receivedAt: now, n: samples.length, data: JSON.stringify(samples) })!;
+  let n = 0;
+  const parts: string[] = [];
+  for (const j of jobs) {
+    for (const b of j.batches) {
+      n += b.n;
+      parts.push(`{"b":${b.backfill ? 1 : 0},"f":${b.json}}`);
+    }
+  }
+  // The frames' JSON goes into the log as received: no re-encoding on the ingest path.
+  const { id } = insertLog.get({ receivedAt: now, n, data: `[${parts.join(',')}]` })!;
   for (const j of jobs) for (const b of j.batches) if (b.seq !== null) markSeq.run({ seq: b.seq, now, agentId: b.agentId });
   return id;
 });
