@@ -46,7 +46,7 @@ describe('/ws/agent', () => {
     a.send(b);
     a.send(b);
     await eventually(() => a.frames.filter((f) => f.type === 'ack').length === 2);
-    expect(a.frames.filter((f) => f.type === 'ack').map((f) => f.stored)).toEqual([1, 0]);
+    expect(a.frames.filter((f) => f.type === 'ack').map((f) => f.seq)).toEqual([3, 3]);
     expect(await hub.store.countSamples()).toBe(1);
   });
 
