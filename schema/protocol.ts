@@ -100,9 +100,15 @@ export interface ErrorMessage {
 export type HubToAgentMessage = WelcomeMessage | AckMessage | ErrorMessage;
 
 // ---------- browser -> hub ----------
+/**
+ * Live topics: `fleet` (snapshot, then coalesced `fleet-update` frames, status and inventory),
+ * `chip` (one chip's recent history, then its full samples) and `samples` (the firehose: every
+ * committed live sample in full, for scripts and tests).
+ */
 const topicSchema = z.discriminatedUnion('topic', [
   z.object({ topic: z.literal('fleet') }).strict(),
   z.object({ topic: z.literal('chip'), chipId: chipIdSchema }).strict(),
+  z.object({ topic: z.literal('samples') }).strict(),
 ]);
 export const liveClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ v, type: z.literal('subscribe'), sub: topicSchema }).strict(),
@@ -131,10 +137,32 @@ export interface InventoryMessage {
   type: 'inventory';
   chips: ChipView[];
 }
+/** Full samples: a chip subscription's samples of that chip, or the `samples` firehose. */
 export interface SamplesMessage {
   v: 1;
   type: 'samples';
+  /** Hub clock when the frame was built: `performance.timeOrigin + performance.now()` (ms, sub-ms fraction). */
+  sentAt?: number;
   samples: Sample[];
+}
+/**
+ * The fleet overview's live feed: per hub tick, the latest values of the chips that changed,
+ * in columns (index i of every array is one chip). Only what the grid tiles show is carried;
+ * nulls stay null. A chip appears at most once per frame (its newest sample of the tick).
+ */
+export interface FleetUpdateMessage {
+  v: 1;
+  type: 'fleet-update';
+  /** Hub clock when the frame was built: `performance.timeOrigin + performance.now()` (ms, sub-ms fraction). */
+  sentAt: number;
+  chipIds: string[];
+  ts: number[];
+  utilPct: (number | null)[];
+  powerW: (number | null)[];
+  tempC: (number | null)[];
+  memUsedBytes: (number | null)[];
+  /** Sample flags as a bitmask: 1 `powerEstimated`, 2 `energyDerived`, 4 `backfill`; 0 = none. */
+  flags: number[];
 }
 export interface ChipHistoryMessage {
   v: 1;
@@ -151,6 +179,7 @@ export type LiveServerMessage =
   | FleetSnapshotMessage
   | InventoryMessage
   | SamplesMessage
+  | FleetUpdateMessage
   | ChipHistoryMessage
   | StatusMessage
   | ErrorMessage;

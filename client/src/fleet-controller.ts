@@ -1,14 +1,15 @@
 /**
  * FleetController: a Lit ReactiveController holding chipId → ChipView for its host,
- * kept current from the `fleet` topic (snapshot, inventory, samples, status).
+ * kept current from the `fleet` topic (snapshot, inventory, fleet-update, samples, status).
  *
- * Ingest can be hundreds of samples a second, so the host is asked to update at
+ * Ingest can be thousands of samples a second, so the host is asked to update at
  * most once per animation frame; `chips` (a new array each flush) and `version`
  * change only on flush, so Lit's change detection sees them.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ChipView, LiveServerMessage } from '../../schema/protocol.ts';
 import type { Sample } from '../../schema/sample.ts';
+import { applyFleetUpdate } from './fleet-update.ts';
 import { getLiveConnection, type ConnectionState, type LiveConnection } from './live-connection.ts';
 
 export interface FleetTotals {
@@ -104,6 +105,9 @@ export class FleetController implements ReactiveController {
           const latest = old?.latest && (!c.latest || old.latest.ts > c.latest.ts) ? old.latest : c.latest;
           this.map.set(c.chipId, { ...c, latest });
         }
+        break;
+      case 'fleet-update':
+        if (applyFleetUpdate(this.map, msg) === 0) return;
         break;
       case 'samples':
         for (const s of msg.samples) {

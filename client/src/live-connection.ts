@@ -115,9 +115,10 @@ export class LiveConnection {
 
   /**
    * Receives the messages of `topic` until the returned function is called.
-   * Fleet handlers get every fleet message; chip handlers get that chip's
-   * `chip-history`, its samples (a `samples` message filtered to it), its status
-   * changes and inventory updates. Both get `error` frames.
+   * Fleet handlers get every fleet message (snapshot, `fleet-update`, status,
+   * inventory); chip handlers get that chip's `chip-history`, its samples (a
+   * `samples` message filtered to it), its status changes and inventory updates;
+   * `samples` (firehose) handlers get every committed live sample. All get `error` frames.
    */
   subscribe(topic: LiveTopic, handler: LiveHandler): () => void {
     const key = topicKey(topic);

@@ -3,7 +3,7 @@ import type { LiveServerMessage, LiveTopic, SamplesMessage, StatusMessage } from
 
 /** Stable map key of a topic. */
 export function topicKey(topic: LiveTopic): string {
-  return topic.topic === 'fleet' ? 'fleet' : `chip:${topic.chipId}`;
+  return topic.topic === 'chip' ? `chip:${topic.chipId}` : topic.topic;
 }
 
 const decoder = new TextDecoder();
@@ -21,9 +21,15 @@ export function isServerMessage(x: unknown): x is LiveServerMessage {
   return typeof x === 'object' && x !== null && (x as { v?: unknown }).v === 1 && typeof (x as { type?: unknown }).type === 'string';
 }
 
-/** What a topic's handlers see of `msg`, or null when it is not theirs. */
+/**
+ * What a topic's handlers see of `msg`, or null when it is not theirs. Fleet handlers get all but
+ * chip histories; firehose (`samples` topic) handlers get `samples` frames; chip handlers get
+ * their chip's share of `samples`, `status` and `inventory` frames and its `chip-history`.
+ * Every topic gets `error` frames.
+ */
 export function route(topic: LiveTopic, msg: LiveServerMessage): LiveServerMessage | null {
   if (topic.topic === 'fleet') return msg.type === 'chip-history' ? null : msg;
+  if (topic.topic === 'samples') return msg.type === 'samples' || msg.type === 'error' ? msg : null;
   const id = topic.chipId;
   switch (msg.type) {
     case 'chip-history':

@@ -1,113 +1,277 @@
 /**
- * Live fan-out to browsers: each frame is serialized once and the same buffer goes to every
- * subscriber. A socket whose send buffer is backed up skips frames and, once drained, gets a
- * fresh fleet snapshot instead (latest wins), so a slow browser never holds up the others.
+ * Live fan-out to browsers. Committed samples and status changes are coalesced: `publishSamples`
+ * and `publishStatus` only queue, and one flush per tick builds each frame once — one
+ * `fleet-update` (then one `status`) for every fleet subscriber, one set of `samples` frames for
+ * every firehose subscriber, one `samples` frame per subscribed chip — and sends the same Buffer
+ * to each of its subscribers. Inventory changes and replies go out at once.
+ *
+ * Ticks: a flush runs on `setImmediate` after the first publish (sub-ms when idle); under load
+ * the next flush waits `flushCostFactor` × the last flush's duration, so fan-out takes a bounded
+ * share of the event loop (ingest acks keep flowing) and frames grow instead of multiplying.
+ *
+ * Latest wins: a socket with more than `highWaterBytes` buffered skips frames; once it drains
+ * below `lowWaterBytes` (checked on each flush and by a timer while any socket lags) a fleet
+ * subscriber gets a fresh snapshot, so a slow browser never holds up the others.
  */
-import type { WebSocket } from 'ws';
-import type { ChipView, LiveServerMessage } from '../../schema/protocol.ts';
+import type { ChipView } from '../../schema/protocol.ts';
 import type { ChipStatus, Sample } from '../../schema/sample.ts';
+import { encode, encodeFleetUpdate, encodeSamples, groupByChip } from './live-frames.ts';
 
-/** Above this many buffered bytes a socket is lagging and skips frames. */
-const HIGH_WATER_BYTES = 1 << 20;
-const LOW_WATER_BYTES = 64 << 10;
+export { encode };
+
+/** What the fan-out needs of a socket (a `ws` WebSocket, or a fake in tests). */
+export interface LiveSocket {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: Buffer, opts: { binary: boolean }): void;
+}
+
+/** Tuning of `LiveFanout` (defaults suit a dashboard hub). */
+export interface LiveFanoutOptions {
+  /** The next flush waits at least this × the last flush's duration (default 2). */
+  flushCostFactor?: number;
+  /** Shortest time from one flush's start to the next, ms (default 0: the next tick). */
+  minTickMs?: number;
+  /** Longest wait between ticks that pacing may impose, ms (default 50). */
+  maxPaceMs?: number;
+  /** Largest `samples` frame (samples); a bigger tick is split (default 2,000). */
+  maxFrameSamples?: number;
+  /** Above this many buffered bytes a socket lags and skips frames (default 1 MiB). */
+  highWaterBytes?: number;
+  /** A lagging socket rejoins below this many buffered bytes (default 64 KiB). */
+  lowWaterBytes?: number;
+}
 
 interface LiveClient {
   fleet: boolean;
+  firehose: boolean;
   chips: Set<string>;
   lagging: boolean;
 }
 
-export class LiveFanout {
-  private readonly clients = new Map<WebSocket, LiveClient>();
+const OPEN = 1;
+const LAG_CHECK_MS = 50;
 
-  constructor(private readonly snapshot: () => ChipView[]) {}
+/** Counters of what the fan-out did (exposed for tests and benchmarks). */
+export interface FanoutStats {
+  flushes: number;
+  /** Frames handed to sockets (one per subscriber per frame). */
+  sends: number;
+  /** Frames a lagging socket skipped. */
+  skipped: number;
+}
+
+export class LiveFanout {
+  readonly stats: FanoutStats = { flushes: 0, sends: 0, skipped: 0 };
+  private readonly clients = new Map<LiveSocket, LiveClient>();
+  /** chipId -> sockets subscribed to that chip */
+  private readonly chipSubs = new Map<string, Set<LiveSocket>>();
+  private readonly opts: Required<LiveFanoutOptions>;
+  private pending: Sample[] = [];
+  private readonly pendingStatus = new Map<string, ChipStatus>();
+  private scheduled = false;
+  private notBefore = 0;
+  private lagTimer: ReturnType<typeof setInterval> | null = null;
+  private snapshotCache: Buffer | null = null;
+  private readonly flushTick = () => {
+    this.scheduled = false;
+    this.flush();
+  };
+
+  constructor(
+    private readonly snapshot: () => ChipView[],
+    opts: LiveFanoutOptions = {},
+  ) {
+    this.opts = { flushCostFactor: 2, minTickMs: 0, maxPaceMs: 50, maxFrameSamples: 2_000, highWaterBytes: 1 << 20, lowWaterBytes: 64 << 10, ...opts };
+  }
 
   get size(): number {
     return this.clients.size;
   }
 
-  add(ws: WebSocket): void {
-    this.clients.set(ws, { fleet: false, chips: new Set(), lagging: false });
+  add(ws: LiveSocket): void {
+    this.clients.set(ws, { fleet: false, firehose: false, chips: new Set(), lagging: false });
   }
 
-  remove(ws: WebSocket): void {
+  remove(ws: LiveSocket): void {
+    const c = this.clients.get(ws);
+    if (!c) return;
+    for (const chipId of c.chips) this.unindexChip(ws, chipId);
     this.clients.delete(ws);
   }
 
-  setFleet(ws: WebSocket, on: boolean): void {
+  /** Fleet topic on/off; on sends a snapshot right away. */
+  setFleet(ws: LiveSocket, on: boolean): void {
     const c = this.clients.get(ws);
     if (!c) return;
     c.fleet = on;
-    if (on) this.sendTo(ws, encode({ v: 1, type: 'fleet-snapshot', chips: this.snapshot() }), true);
+    if (on) this.sendTo(ws, this.snapshotFrame(), true);
   }
 
-  setChip(ws: WebSocket, chipId: string, on: boolean): void {
+  /** Firehose (`samples` topic) on/off. */
+  setFirehose(ws: LiveSocket, on: boolean): void {
+    const c = this.clients.get(ws);
+    if (c) c.firehose = on;
+  }
+
+  setChip(ws: LiveSocket, chipId: string, on: boolean): void {
     const c = this.clients.get(ws);
     if (!c) return;
-    if (on) c.chips.add(chipId);
-    else c.chips.delete(chipId);
+    if (on) {
+      c.chips.add(chipId);
+      let subs = this.chipSubs.get(chipId);
+      if (!subs) this.chipSubs.set(chipId, (subs = new Set()));
+      subs.add(ws);
+    } else if (c.chips.delete(chipId)) this.unindexChip(ws, chipId);
   }
 
-  sendTo(ws: WebSocket, frame: Buffer, force = false): void {
+  /** Send one frame to one socket now; `force` sends even while it lags (replies, snapshots). */
+  sendTo(ws: LiveSocket, frame: Buffer, force = false): void {
     const c = this.clients.get(ws);
-    if (!c || ws.readyState !== ws.OPEN) return;
+    if (!c || ws.readyState !== OPEN) return;
     if (!force && this.isLagging(ws, c)) return;
     ws.send(frame, { binary: false });
   }
 
+  /** Committed live samples: queued for the next tick's frames. */
   publishSamples(batch: Sample[]): void {
     if (this.clients.size === 0 || batch.length === 0) return;
+    if (this.pending.length === 0) this.pending = batch.slice();
+    else for (const s of batch) this.pending.push(s);
+    this.schedule();
+  }
+
+  /**
+   * Status changes are coalesced into the tick too (the last change of a chip wins) and go to
+   * fleet subscribers as one `status` frame, after that tick's `fleet-update`.
+   */
+  publishStatus(changes: { chipId: string; status: ChipStatus }[]): void {
+    if (changes.length === 0 || this.clients.size === 0) return;
+    for (const { chipId, status } of changes) {
+      this.pendingStatus.delete(chipId); // re-insert: frame order follows the latest change
+      this.pendingStatus.set(chipId, status);
+    }
+    this.schedule();
+  }
+
+  /**
+   * Inventory changes go to fleet subscribers at once — before any sample of a new chip, which
+   * can only be committed after its agent's hello. Their `latest` already includes queued samples.
+   */
+  publishInventory(chips: ChipView[]): void {
+    if (!chips.length) return;
+    this.snapshotCache = null;
+    this.toFleet(encode({ v: 1, type: 'inventory', chips }));
+  }
+
+  /** Builds this tick's frames once each and sends them; no-op when nothing is queued. */
+  flush(): void {
+    const batch = this.pending;
+    if (batch.length === 0 && this.pendingStatus.size === 0) return;
+    this.pending = [];
+    const status = this.pendingStatus.size ? encode({ v: 1, type: 'status', changes: [...this.pendingStatus].map(([chipId, st]) => ({ chipId, status: st })) }) : null;
+    this.pendingStatus.clear();
+    if (this.clients.size === 0) return;
+    const t0 = performance.now();
+    const sentAt = performance.timeOrigin + t0;
+    const chipFrames = new Map<string, Buffer>();
+    for (const [chipId, samples] of groupByChip(batch, this.chipSubs)) {
+      chipFrames.set(chipId, encode({ v: 1, type: 'samples', sentAt, samples }));
+    }
     let fleetFrame: Buffer | undefined;
-    const perChip = new Map<string, Buffer>();
+    let firehoseFrames: Buffer[] | undefined;
     for (const [ws, c] of this.clients) {
-      if (c.fleet) {
-        fleetFrame ??= encode({ v: 1, type: 'samples', samples: batch });
-        this.deliver(ws, c, fleetFrame);
-      } else if (c.chips.size > 0) {
-        const key = [...c.chips].sort().join(',');
-        let frame = perChip.get(key);
-        if (!frame) {
-          const mine = batch.filter((s) => c.chips.has(s.chipId));
-          if (mine.length === 0) continue;
-          frame = encode({ v: 1, type: 'samples', samples: mine });
-          perChip.set(key, frame);
+      if (ws.readyState !== OPEN) continue;
+      const lagging = this.isLagging(ws, c);
+      // A firehose subscriber already gets its chips' samples in the firehose.
+      if (c.chips.size > 0 && !c.firehose) {
+        for (const chipId of c.chips) {
+          const f = chipFrames.get(chipId);
+          if (f) this.send(ws, f, lagging);
         }
-        this.deliver(ws, c, frame);
+      }
+      if (c.fleet && batch.length) this.send(ws, (fleetFrame ??= encodeFleetUpdate(batch, sentAt)), lagging);
+      if (c.fleet && status) this.send(ws, status, lagging);
+      if (c.firehose && batch.length) {
+        firehoseFrames ??= encodeSamples(batch, sentAt, this.opts.maxFrameSamples);
+        for (const f of firehoseFrames) this.send(ws, f, lagging);
       }
     }
+    this.stats.flushes++;
+    const end = performance.now();
+    this.notBefore = Math.max(t0 + this.opts.minTickMs, end + (end - t0) * this.opts.flushCostFactor);
   }
 
-  publishStatus(changes: { chipId: string; status: ChipStatus }[]): void {
-    if (changes.length) this.toFleet(encode({ v: 1, type: 'status', changes }));
-  }
-
-  publishInventory(chips: ChipView[]): void {
-    if (chips.length) this.toFleet(encode({ v: 1, type: 'inventory', chips }));
-  }
-
-  private toFleet(frame: Buffer): void {
-    for (const [ws, c] of this.clients) if (c.fleet) this.deliver(ws, c, frame);
-  }
-
-  private deliver(ws: WebSocket, c: LiveClient, frame: Buffer): void {
-    if (ws.readyState !== ws.OPEN || this.isLagging(ws, c)) return;
+  private send(ws: LiveSocket, frame: Buffer, lagging: boolean): void {
+    if (lagging) {
+      this.stats.skipped++;
+      return;
+    }
+    this.stats.sends++;
     ws.send(frame, { binary: false });
   }
 
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const wait = this.notBefore - performance.now();
+    if (wait <= 0) setImmediate(this.flushTick);
+    else setTimeout(this.flushTick, Math.min(wait, this.opts.maxPaceMs)).unref();
+  }
+
+  /**
+   * The fleet snapshot as a frame, built at most once per event-loop turn (a reconnect storm
+   * brings many subscribes in one turn). Changes after it are queued for the tick or, for
+   * inventory, sent to every fleet subscriber, so a subscriber misses nothing.
+   */
+  private snapshotFrame(): Buffer {
+    if (!this.snapshotCache) {
+      this.snapshotCache = encode({ v: 1, type: 'fleet-snapshot', chips: this.snapshot() });
+      setImmediate(() => (this.snapshotCache = null));
+    }
+    return this.snapshotCache;
+  }
+
+  private toFleet(frame: Buffer): void {
+    for (const [ws, c] of this.clients) if (c.fleet && ws.readyState === OPEN) this.send(ws, frame, this.isLagging(ws, c));
+  }
+
+  private unindexChip(ws: LiveSocket, chipId: string): void {
+    const subs = this.chipSubs.get(chipId);
+    if (!subs) return;
+    subs.delete(ws);
+    if (subs.size === 0) this.chipSubs.delete(chipId);
+  }
+
   /** Lagging sockets skip frames; when drained they get a fresh snapshot and rejoin. */
-  private isLagging(ws: WebSocket, c: LiveClient): boolean {
+  private isLagging(ws: LiveSocket, c: LiveClient): boolean {
     if (!c.lagging) {
-      if (ws.bufferedAmount <= HIGH_WATER_BYTES) return false;
+      if (ws.bufferedAmount <= this.opts.highWaterBytes) return false;
       c.lagging = true;
+      this.watchLaggards();
       return true;
     }
-    if (ws.bufferedAmount > LOW_WATER_BYTES) return true;
+    if (ws.bufferedAmount > this.opts.lowWaterBytes) return true;
     c.lagging = false;
-    if (c.fleet) ws.send(encode({ v: 1, type: 'fleet-snapshot', chips: this.snapshot() }), { binary: false });
+    if (c.fleet) ws.send(this.snapshotFrame(), { binary: false });
     return false;
   }
-}
 
-export function encode(msg: LiveServerMessage): Buffer {
-  return Buffer.from(JSON.stringify(msg));
+  /** While any socket lags, check now and then whether it drained (no frame may come to tell). */
+  private watchLaggards(): void {
+    if (this.lagTimer) return;
+    this.lagTimer = setInterval(() => {
+      let still = 0;
+      for (const [ws, c] of this.clients) {
+        if (!c.lagging) continue;
+        if (ws.readyState !== OPEN) continue;
+        if (this.isLagging(ws, c)) still++;
+      }
+      if (still === 0 && this.lagTimer) {
+        clearInterval(this.lagTimer);
+        this.lagTimer = null;
+      }
+    }, LAG_CHECK_MS);
+    this.lagTimer.unref();
+  }
 }

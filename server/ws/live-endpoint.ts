@@ -1,6 +1,7 @@
 /**
- * /ws/live: browsers subscribe to the fleet overview (snapshot, then every committed sample and
- * status change) and to single chips (recent history, then that chip's samples).
+ * /ws/live: browsers subscribe to the fleet overview (snapshot, then coalesced `fleet-update`
+ * frames, status and inventory changes), to single chips (recent history, then that chip's
+ * samples) and to the `samples` firehose (every committed live sample in full).
  */
 import type { WebSocket, RawData } from 'ws';
 import { parseLiveFrame } from '../../schema/parse-frame.ts';
@@ -21,6 +22,7 @@ export interface LiveDeps {
   log: Logger;
 }
 
+/** Serves one /ws/live connection until it closes. */
 export function handleLiveSocket(ws: WebSocket, deps: LiveDeps): void {
   const { fanout, fleet, store, log } = deps;
   fanout.add(ws);
@@ -32,6 +34,7 @@ export function handleLiveSocket(ws: WebSocket, deps: LiveDeps): void {
     const { type, sub } = res.msg;
     const on = type === 'subscribe';
     if (sub.topic === 'fleet') return fanout.setFleet(ws, on);
+    if (sub.topic === 'samples') return fanout.setFirehose(ws, on);
     if (!on) return fanout.setChip(ws, sub.chipId, false);
     if (!fleet.get(sub.chipId)) return error('not_found', `unknown chip ${sub.chipId}`);
     const now = Date.now();

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentFootprintBench } from './agent-footprint.ts';
 import { ingestBench } from './ingest-bench.ts';
+import { fanoutBench, liveBench } from './live-bench.ts';
 import type { BenchResult } from './bench-result.ts';
 import { describeMachine, machineInfo } from './machine.ts';
 
@@ -11,6 +12,8 @@ type Part = (opts: { durationS: number; progress(msg: string): void }) => Promis
 export const BENCH_PARTS: Record<string, { describe: string; run: Part; defaultDurationS: number }> = {
   ingest: { describe: 'ingest: chip-samples/s persisted from agents sending as fast as acks allow', run: ingestBench, defaultDurationS: 60 },
   agent: { describe: 'agent footprint: CPU and RSS with 16 chips at 1 s', run: agentFootprintBench, defaultDurationS: 60 },
+  live: { describe: 'live latency: 20,000 chip-samples/s, 100 /ws/live clients (10 also on a chip), agent send -> client receive', run: liveBench, defaultDurationS: 30 },
+  fanout: { describe: 'fan-out: 1,008 chips at 1 s to 1,000 fleet clients, delivery p99 and ingest not slowed', run: fanoutBench, defaultDurationS: 30 },
 };
 
 export async function runBench(parts: string[], opts: { durationS?: number; outDir: string }): Promise<BenchResult[]> {

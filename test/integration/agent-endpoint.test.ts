@@ -29,8 +29,10 @@ describe('/ws/agent', () => {
     const ack = await a.waitFor((f) => f.type === 'ack');
     expect(ack).toMatchObject({ seq: 0, stored: 2 });
     expect(await hub.store.countSamples()).toBe(2);
-    const frame = await live.waitFor((f) => f.type === 'samples');
-    expect(frame.samples.map((s: any) => s.chipId).sort()).toEqual(['GPU-test-0', 'GPU-test-1']);
+    const frame = await live.waitFor((f) => f.type === 'fleet-update');
+    expect([...frame.chipIds].sort()).toEqual(['GPU-test-0', 'GPU-test-1']);
+    expect(frame.ts).toEqual([now, now]);
+    expect(frame.powerW).toEqual([400.25, 400.25]);
     const inv = await live.waitFor((f) => f.type === 'inventory');
     expect(inv.chips).toHaveLength(2);
     const { body } = await hub.get('/api/v1/chips');
@@ -113,6 +115,7 @@ describe('/ws/agent', () => {
 describe('late data, inventory and agent reports', () => {
   it('stores a backfill batch flagged and does not push it to live subscribers', async () => {
     const live = await hub.ws('/ws/live');
+    live.send({ v: 1, type: 'subscribe', sub: { topic: 'samples' } });
     live.send({ v: 1, type: 'subscribe', sub: { topic: 'fleet' } });
     await live.waitFor((f) => f.type === 'fleet-snapshot');
     const a = await connectAgent();
@@ -122,8 +125,10 @@ describe('late data, inventory and agent reports', () => {
     a.send(batch(1, [sample('GPU-test-0', Date.now())]));
     await a.waitFor((f) => f.type === 'ack' && f.seq === 1);
     await live.waitFor((f) => f.type === 'samples');
+    await live.waitFor((f) => f.type === 'fleet-update');
     const pushed = live.frames.filter((f) => f.type === 'samples').flatMap((f) => f.samples);
     expect(pushed.map((s: any) => s.ts)).not.toContain(old);
+    expect(live.frames.filter((f) => f.type === 'fleet-update').flatMap((f) => f.ts)).not.toContain(old);
     const stored = await hub.store.chipSamples('GPU-test-0', old, old, 10);
     expect(stored[0].flags).toEqual({ backfill: true });
   });

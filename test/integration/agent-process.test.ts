@@ -14,6 +14,8 @@ afterEach(async () => {
 describe('real agent process -> hub -> SQLite and /ws/live', () => {
   it('stores exactly the samples the agent sent, and a live client receives every one', async () => {
     const live = await hub.ws('/ws/live');
+    live.send({ v: 1, type: 'subscribe', sub: { topic: 'samples' } });
+    // Frames of one socket are handled in order: the snapshot means the firehose is on too.
     live.send({ v: 1, type: 'subscribe', sub: { topic: 'fleet' } });
     await live.waitFor((f) => f.type === 'fleet-snapshot');
 

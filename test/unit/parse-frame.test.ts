@@ -60,6 +60,8 @@ describe('parseLiveFrame', () => {
     ['fleet subscribe', { v: 1, type: 'subscribe', sub: { topic: 'fleet' } }, null],
     ['chip subscribe', { v: 1, type: 'subscribe', sub: { topic: 'chip', chipId: 'GPU-1' } }, null],
     ['unsubscribe', { v: 1, type: 'unsubscribe', sub: { topic: 'fleet' } }, null],
+    ['firehose subscribe', { v: 1, type: 'subscribe', sub: { topic: 'samples' } }, null],
+    ['firehose with a chip id', { v: 1, type: 'subscribe', sub: { topic: 'samples', chipId: 'GPU-1' } }, 'bad_frame'],
     ['unknown topic', { v: 1, type: 'subscribe', sub: { topic: 'everything' } }, 'bad_frame'],
     ['chip without id', { v: 1, type: 'subscribe', sub: { topic: 'chip' } }, 'bad_frame'],
     ['unknown type', { v: 1, type: 'hello' }, 'unknown_type'],

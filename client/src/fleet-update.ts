@@ -1,0 +1,57 @@
+/**
+ * Applying the hub's columnar `fleet-update` frames to the fleet view. Pure: no DOM, no socket.
+ */
+import type { ChipView, FleetUpdateMessage } from '../../schema/protocol.ts';
+import type { Sample, SampleFlags } from '../../schema/sample.ts';
+
+/** Bits of `FleetUpdateMessage.flags` (mirrors the hub's `FLAG_BITS`). */
+export const FLAG_BITS = { powerEstimated: 1, energyDerived: 2, backfill: 4 } as const;
+
+/** The flags object of a bitmask; undefined when no flag is set. */
+export function decodeFlagBits(bits: number): SampleFlags | undefined {
+  if (!bits) return undefined;
+  const f: SampleFlags = {};
+  if (bits & FLAG_BITS.powerEstimated) f.powerEstimated = true;
+  if (bits & FLAG_BITS.energyDerived) f.energyDerived = true;
+  if (bits & FLAG_BITS.backfill) f.backfill = true;
+  return f;
+}
+
+/**
+ * The `latest` sample of entry `i` of an update, shaped like a `Sample`: the carried values as
+ * sent; the chip's memory size and power limit kept from its previous latest sample (they do not
+ * change sample to sample); the rest, which the fleet view does not carry, null.
+ */
+export function updateSample(msg: FleetUpdateMessage, i: number, prev: Sample | null): Sample {
+  const s: Sample = {
+    ts: msg.ts[i],
+    chipId: msg.chipIds[i],
+    utilPct: msg.utilPct[i] ?? null,
+    memUtilPct: null,
+    memUsedBytes: msg.memUsedBytes[i] ?? null,
+    memTotalBytes: prev?.memTotalBytes ?? null,
+    powerW: msg.powerW[i] ?? null,
+    powerLimitW: prev?.powerLimitW ?? null,
+    tempC: msg.tempC[i] ?? null,
+    energyJ: null,
+  };
+  const flags = decodeFlagBits(msg.flags[i] ?? 0);
+  if (flags) s.flags = flags;
+  return s;
+}
+
+/**
+ * Applies an update to `chips` (chipId -> view, replaced never mutated): a chip's entry wins
+ * when it is newer than the view's latest sample; unknown chips are ignored (their inventory
+ * comes first). Returns how many chips changed.
+ */
+export function applyFleetUpdate(chips: Map<string, ChipView>, msg: FleetUpdateMessage): number {
+  let changed = 0;
+  for (let i = 0; i < msg.chipIds.length; i++) {
+    const old = chips.get(msg.chipIds[i]);
+    if (!old || (old.latest && old.latest.ts >= msg.ts[i])) continue;
+    chips.set(old.chipId, { ...old, latest: updateSample(msg, i, old.latest) });
+    changed++;
+  }
+  return changed;
+}

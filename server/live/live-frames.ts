@@ -1,0 +1,85 @@
+/**
+ * Pure encoders of the hub -> browser live frames. Each is called once per tick and the Buffer
+ * it returns goes to every subscriber of that frame as is.
+ */
+import type { FleetUpdateMessage, LiveServerMessage } from '../../schema/protocol.ts';
+import type { Sample, SampleFlags } from '../../schema/sample.ts';
+
+/** Bits of `FleetUpdateMessage.flags` (the browser's `decodeFlagBits` mirrors them). */
+export const FLAG_BITS = { powerEstimated: 1, energyDerived: 2, backfill: 4 } as const;
+
+/** A live frame as JSON bytes. */
+export function encode(msg: LiveServerMessage): Buffer {
+  return Buffer.from(JSON.stringify(msg));
+}
+
+/** Sample flags as the fleet-update bitmask (0 when none is set). */
+export function flagBits(flags: SampleFlags | undefined): number {
+  if (!flags) return 0;
+  return (flags.powerEstimated ? FLAG_BITS.powerEstimated : 0) | (flags.energyDerived ? FLAG_BITS.energyDerived : 0) | (flags.backfill ? FLAG_BITS.backfill : 0);
+}
+
+/**
+ * The fleet-update message of a tick: each chip once, with its newest sample of `samples`
+ * (on equal timestamps the later one wins), in order of first appearance.
+ */
+export function fleetUpdate(samples: readonly Sample[], sentAt: number): FleetUpdateMessage {
+  const newest = new Map<string, Sample>();
+  for (const s of samples) {
+    const seen = newest.get(s.chipId);
+    if (!seen || s.ts >= seen.ts) newest.set(s.chipId, s);
+  }
+  const n = newest.size;
+  const msg: FleetUpdateMessage = {
+    v: 1,
+    type: 'fleet-update',
+    sentAt,
+    chipIds: new Array<string>(n),
+    ts: new Array<number>(n),
+    utilPct: new Array<number | null>(n),
+    powerW: new Array<number | null>(n),
+    tempC: new Array<number | null>(n),
+    memUsedBytes: new Array<number | null>(n),
+    flags: new Array<number>(n),
+  };
+  let i = 0;
+  for (const s of newest.values()) {
+    msg.chipIds[i] = s.chipId;
+    msg.ts[i] = s.ts;
+    msg.utilPct[i] = s.utilPct;
+    msg.powerW[i] = s.powerW;
+    msg.tempC[i] = s.tempC;
+    msg.memUsedBytes[i] = s.memUsedBytes;
+    msg.flags[i] = flagBits(s.flags);
+    i++;
+  }
+  return msg;
+}
+
+/** `fleetUpdate` as one frame. */
+export function encodeFleetUpdate(samples: readonly Sample[], sentAt: number): Buffer {
+  return encode(fleetUpdate(samples, sentAt));
+}
+
+/** Full samples as `samples` frames of at most `maxPerFrame` samples each, in order. */
+export function encodeSamples(samples: readonly Sample[], sentAt: number, maxPerFrame: number): Buffer[] {
+  const frames: Buffer[] = [];
+  for (let i = 0; i < samples.length; i += maxPerFrame) {
+    const part = i === 0 && samples.length <= maxPerFrame ? (samples as Sample[]) : samples.slice(i, i + maxPerFrame);
+    frames.push(encode({ v: 1, type: 'samples', sentAt, samples: part }));
+  }
+  return frames;
+}
+
+/** The samples of `samples` whose chip is in `chips`, grouped by chip (order kept within a chip). */
+export function groupByChip(samples: readonly Sample[], chips: ReadonlyMap<string, unknown>): Map<string, Sample[]> {
+  const groups = new Map<string, Sample[]>();
+  if (chips.size === 0) return groups;
+  for (const s of samples) {
+    if (!chips.has(s.chipId)) continue;
+    const g = groups.get(s.chipId);
+    if (g) g.push(s);
+    else groups.set(s.chipId, [s]);
+  }
+  return groups;
+}

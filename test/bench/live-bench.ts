@@ -1,0 +1,79 @@
+/**
+ * Live delivery benchmarks (see `live-scenario.ts` for the processes and state machine):
+ * - `live`: 20,000 chip-samples/s of ingest, 100 /ws/live clients on the fleet overview, 10 of
+ *   them also on one chip each. Targets: sent -> received p50 <= 10 ms, p99 <= 50 ms.
+ * - `fanout`: 1,008 chips once a second, 1,000 fleet clients (over several client processes).
+ *   Targets: delivery p99 <= 100 ms, every client gets every chip's update each second, ingest
+ *   not slowed (ack p99 <= 250 ms and acks keep up).
+ */
+import { cpus } from 'node:os';
+import type { BenchResult } from './bench-result.ts';
+import { summary } from './latency-histogram.ts';
+import { runLiveScenario, type ScenarioResult } from './live-scenario.ts';
+
+type Opts = { durationS: number; progress(msg: string): void };
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+function conditions(r: ScenarioResult, what: string): string {
+  const f = summary(r.fleet);
+  const h = summary(r.hub);
+  const a = summary(r.toFrame);
+  const frames = Object.entries(r.frames).map(([k, n]) => `${k} ${fmt(n)}`).join(', ');
+  return [
+    what,
+    `${r.windowS} s window after a baseline without live clients and a settle while clients connect; generator, hub and client processes on the same machine`,
+    `CPU (100 % = one core): hub ${r.cpu.hub} % (baseline without clients ${r.cpu.hubBaseline} %), generator ${r.cpu.generator} %, client process(es) ${r.cpu.clients.map((c) => `${c} %`).join(' + ')}; whole machine ${r.cpu.machine} % of ${cpus().length * 100} %, of which other processes ${r.cpu.others} %; hub peak RSS ${r.hubPeakRssMB} MB`,
+    `ingest ${fmt(Math.round(r.gen.samplesInWindow / r.windowS))} chip-samples/s, ack p50 ${r.gen.ackWindow.p50} / p99 ${r.gen.ackWindow.p99} ms (baseline ${r.gen.ackBaseline.p50} / ${r.gen.ackBaseline.p99} ms), ${fmt(r.gen.acked)}/${fmt(r.gen.batches)} batches acked`,
+    `fleet latency = client receive (after JSON.parse) - sample ts (whole ms, over-states by < 1 ms): n ${fmt(f.n)}, max ${f.max} ms; split: agent send -> hub frame built p50 ${a.p50} / p99 ${a.p99} ms, hub frame built -> client p50 ${h.p50} / p99 ${h.p99} ms`,
+    `frames received over the run: ${frames}; ${fmt(Math.round(r.bytes / r.windowS / 1e6))} MB/s to all clients; lag re-snapshots ${r.resnapshots}; late generator sends ${r.gen.lateSends}, bumped ts ${r.gen.bumpedTs}${r.fleet.negative ? `, negative latencies ${r.fleet.negative}` : ''}${r.errors.length ? `; client errors: ${r.errors.slice(0, 3).join('; ')}` : ''}${r.clientsReadyLate ? '; clients were ready only after the window began' : ''}`,
+  ].join('; ');
+}
+
+export async function liveBench(opts: Opts): Promise<BenchResult[]> {
+  const agents = 80;
+  const chips = 16;
+  const intervalMs = 64;
+  opts.progress(`live: ${agents} agents x ${chips} chips every ${intervalMs} ms (20,000 chip-samples/s), 100 fleet clients (10 also on a chip), ${opts.durationS} s`);
+  const r = await runLiveScenario({ agents, chips, intervalMs, fleetClients: 100, clientProcs: 1, chipSubscribers: 10, baselineS: 5, settleS: 5, trackGaps: false, measureS: opts.durationS, progress: opts.progress });
+  const f = summary(r.fleet);
+  const c = summary(r.chip);
+  const chipComplete = r.chipInWindow.every((n, i) => n === r.chipSentInWindow[i]);
+  const perClient = r.fleetInWindow.reduce((a, b) => a + b, 0) / r.fleetInWindow.length;
+  const cond = conditions(r, `/ws/live, ${agents} agents x ${chips} chips at ${intervalMs} ms over /ws/agent (1 generator process), 100 clients in 1 client process all on fleet, 10 also on one chip each`);
+  const rate = r.gen.samplesInWindow / r.windowS;
+  const split = [summary(r.toFrame), summary(r.hub)];
+  return [
+    { part: 'live', metric: 'ingest while serving live clients, chip-samples/s', value: Math.round(rate), unit: '/s', target: '>= 19,500 (20,000 offered)', pass: rate >= 19_500 && r.gen.acked === r.gen.batches, conditions: cond },
+    { part: 'live', metric: 'fleet-update latency p50 (agent send -> client)', value: f.p50, unit: 'ms', target: '<= 10 ms', pass: f.p50 <= 10, conditions: cond },
+    { part: 'live', metric: 'fleet-update latency p99 (agent send -> client)', value: f.p99, unit: 'ms', target: '<= 50 ms', pass: f.p99 <= 50, conditions: cond },
+    { part: 'live', metric: 'chip samples latency p50 (agent send -> client)', value: c.p50, unit: 'ms', target: '<= 10 ms', pass: c.p50 <= 10, conditions: cond },
+    { part: 'live', metric: 'chip samples latency p99 (agent send -> client)', value: c.p99, unit: 'ms', target: '<= 50 ms', pass: c.p99 <= 50, conditions: cond },
+    { part: 'live', metric: 'of which agent send -> hub frame built (ingest + commit + tick), p50 / p99', value: split[0].p50, unit: `/ ${split[0].p99} ms`, target: 'info', pass: true, conditions: cond },
+    { part: 'live', metric: 'of which hub frame built -> client (fan-out + client), p50 / p99', value: split[1].p50, unit: `/ ${split[1].p99} ms`, target: 'info', pass: true, conditions: cond },
+    { part: 'live', metric: 'chip subscribers that got every sample of their chip', value: r.chipInWindow.filter((n, i) => n === r.chipSentInWindow[i]).length, unit: `of ${r.chipInWindow.length}`, target: 'all', pass: chipComplete, conditions: cond },
+    { part: 'live', metric: 'fleet entries per client / samples sent (latest-wins per tick)', value: Math.round((1000 * perClient) / Math.max(1, r.gen.samplesInWindow)) / 10, unit: '%', target: 'info', pass: true, conditions: cond },
+  ];
+}
+
+export async function fanoutBench(opts: Opts): Promise<BenchResult[]> {
+  const agents = 63;
+  const chips = 16;
+  const clients = 1000;
+  const clientProcs = 4;
+  opts.progress(`fanout: ${agents} agents x ${chips} chips every 1 s, ${clients} fleet clients in ${clientProcs} processes, ${opts.durationS} s`);
+  const r = await runLiveScenario({ agents, chips, intervalMs: 1000, fleetClients: clients, clientProcs, chipSubscribers: 0, baselineS: 10, settleS: 15, trackGaps: true, measureS: opts.durationS, progress: opts.progress });
+  const f = summary(r.fleet);
+  const sent = r.gen.samplesInWindow;
+  const complete = r.fleetInWindow.filter((n) => n === sent).length;
+  const cond = conditions(r, `/ws/live, ${agents * chips} chips (${agents} agents x ${chips}) once a second over /ws/agent, ${clients} fleet clients spread over ${clientProcs} client processes so the clients are not the bottleneck; every client should get ${fmt(sent)} chip updates in the window (min ${fmt(Math.min(...r.fleetInWindow))}, max ${fmt(Math.max(...r.fleetInWindow))})`);
+  const ackOk = r.gen.ackWindow.p99 <= 250 && r.gen.acked === r.gen.batches;
+  return [
+    { part: 'fanout', metric: `delivery latency p50 (agent send -> each of ${fmt(clients)} clients)`, value: f.p50, unit: 'ms', target: 'info', pass: true, conditions: cond },
+    { part: 'fanout', metric: `delivery latency p99 (agent send -> each of ${fmt(clients)} clients)`, value: f.p99, unit: 'ms', target: '<= 100 ms', pass: f.p99 <= 100, conditions: cond },
+    { part: 'fanout', metric: 'of which hub frame built -> client (fan-out + client), p50 / p99', value: summary(r.hub).p50, unit: `/ ${summary(r.hub).p99} ms`, target: 'info', pass: true, conditions: cond },
+    { part: 'fanout', metric: 'clients that got every chip update in the window', value: complete, unit: `of ${fmt(clients)}`, target: 'all', pass: complete === clients, conditions: cond },
+    { part: 'fanout', metric: 'longest gap between two updates of a chip at a client', value: Math.round(r.maxGapMs), unit: 'ms', target: '<= 1,100 ms', pass: r.maxGapMs <= 1100, conditions: cond },
+    { part: 'fanout', metric: `ack p99 with ${fmt(clients)} live clients (baseline without: ${r.gen.ackBaseline.p99} ms)`, value: r.gen.ackWindow.p99, unit: 'ms', target: '<= 250 ms, all acked', pass: ackOk, conditions: cond },
+  ];
+}

@@ -1,0 +1,133 @@
+/**
+ * Live-client load process of the live benchmarks: CLIENTS /ws/live clients, all on the fleet
+ * overview; client i also subscribes to chip `chipSubs[i]` when given. Each frame is stamped
+ * after `JSON.parse` with `performance.timeOrigin + performance.now()` (same clock as the
+ * generator's send times on this machine) and latencies are histogrammed:
+ * fleet = received - sample ts (whole ms: over-states by < 1 ms), chip = received -
+ * `extras.sentAt` (exact), hub = received - frame `sentAt` (the hub -> client part), toFrame =
+ * frame `sentAt` - sample ts (the agent -> hub part, first client only: the same for all).
+ *
+ * Usage: node --import tsx test/bench/live-clients.ts '<ClientsConfig JSON>'
+ * Prints `ready` once every client has its snapshot, then one JSON line (`ClientsReport`).
+ */
+import { pathToFileURL } from 'node:url';
+import WebSocket from 'ws';
+import { LatencyHistogram, preciseNow } from './latency-histogram.ts';
+
+/** What the bench tells a client process (absolute times are epoch ms). */
+export interface ClientsConfig {
+  url: string;
+  clients: number;
+  /** Client i also subscribes to chip chipSubs[i]. */
+  chipSubs: string[];
+  /** Most distinct chips expected (sizes the per-chip arrays). */
+  chipCapacity: number;
+  /** Track the longest gap between two updates of a chip (costs a map lookup per entry). */
+  trackGaps: boolean;
+  windowFrom: number;
+  windowTo: number;
+  stopAt: number;
+}
+
+type Sparse = ReturnType<LatencyHistogram['toSparse']>;
+
+/** A client process's result line. */
+export interface ClientsReport {
+  fleet: Sparse;
+  chip: Sparse;
+  hub: Sparse;
+  /** Per fleet entry: frame `sentAt` - sample ts (agent send -> hub frame built). */
+  toFrame: Sparse;
+  /** Per client: fleet-update entries with ts in the window. */
+  fleetInWindow: number[];
+  /** Per client: samples of its chip with ts in the window (-1 without a chip). */
+  chipInWindow: number[];
+  /** Largest time between two fleet updates of one chip at one client, within the window (ms; 0 unless trackGaps). */
+  maxGapMs: number;
+  frames: Record<string, number>;
+  /** Bytes received within the window. */
+  bytes: number;
+  /** Snapshots after the first (a lagging socket that drained), all clients. */
+  resnapshots: number;
+  errors: string[];
+}
+
+async function main(cfg: ClientsConfig): Promise<void> {
+  const fleet = new LatencyHistogram();
+  const chip = new LatencyHistogram();
+  const hub = new LatencyHistogram();
+  const toFrame = new LatencyHistogram();
+  const chipIndex = new Map<string, number>();
+  const report: ClientsReport = { fleet: fleet.toSparse(), chip: chip.toSparse(), hub: hub.toSparse(), toFrame: toFrame.toSparse(), fleetInWindow: [], chipInWindow: [], maxGapMs: 0, frames: {}, bytes: 0, resnapshots: 0, errors: [] };
+  const idx = (id: string) => {
+    let i = chipIndex.get(id);
+    if (i === undefined) chipIndex.set(id, (i = chipIndex.size));
+    return i;
+  };
+  let ready = 0;
+  const sockets: WebSocket[] = [];
+
+  const open = (c: number) =>
+    new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(`${cfg.url}/ws/live`, { perMessageDeflate: false });
+      sockets.push(ws);
+      const lastRecv = new Float64Array(cfg.trackGaps ? cfg.chipCapacity : 0);
+      const myChip = cfg.chipSubs[c];
+      report.fleetInWindow[c] = 0;
+      report.chipInWindow[c] = myChip ? 0 : -1;
+      let snapshots = 0;
+      ws.on('open', () => {
+        ws.send(JSON.stringify({ v: 1, type: 'subscribe', sub: { topic: 'fleet' } }));
+        if (myChip) ws.send(JSON.stringify({ v: 1, type: 'subscribe', sub: { topic: 'chip', chipId: myChip } }));
+      });
+      ws.on('message', (data: Buffer) => {
+        const m = JSON.parse(data.toString());
+        const t = preciseNow();
+        report.frames[m.type] = (report.frames[m.type] ?? 0) + 1;
+        const inWindow = t >= cfg.windowFrom && t < cfg.windowTo;
+        if (inWindow) report.bytes += data.length;
+        if (m.type === 'fleet-update') {
+          if (inWindow) hub.add(t - m.sentAt);
+          for (let i = 0; i < m.chipIds.length; i++) {
+            const ts = m.ts[i];
+            if (ts < cfg.windowFrom || ts >= cfg.windowTo) continue;
+            fleet.add(t - ts);
+            if (c === 0) toFrame.add(m.sentAt - ts);
+            report.fleetInWindow[c]++;
+            if (!cfg.trackGaps) continue;
+            const k = idx(m.chipIds[i]);
+            if (inWindow && lastRecv[k] >= cfg.windowFrom) report.maxGapMs = Math.max(report.maxGapMs, t - lastRecv[k]);
+            lastRecv[k] = t;
+          }
+        } else if (m.type === 'samples') {
+          if (m.sentAt && inWindow) hub.add(t - m.sentAt);
+          for (const s of m.samples) {
+            if (s.ts < cfg.windowFrom || s.ts >= cfg.windowTo || s.chipId !== myChip) continue;
+            chip.add(t - s.extras.sentAt);
+            report.chipInWindow[c]++;
+          }
+        } else if (m.type === 'fleet-snapshot') {
+          if (++snapshots === 1) {
+            ready++;
+            resolve();
+          } else report.resnapshots++;
+        } else if (m.type === 'error') report.errors.push(`${m.code}: ${m.message}`);
+      });
+      ws.on('error', (err) => {
+        report.errors.push(err.message);
+        reject(err);
+      });
+    });
+
+  await Promise.all(Array.from({ length: cfg.clients }, (_, c) => open(c)));
+  process.stdout.write(`ready ${ready}\n`);
+  await new Promise((r) => setTimeout(r, Math.max(0, cfg.stopAt - Date.now())));
+  for (const ws of sockets) ws.terminate();
+  report.fleet = fleet.toSparse();
+  report.chip = chip.toSparse();
+  report.hub = hub.toSparse();
+  report.toFrame = toFrame.toSparse();
+  process.stdout.write(JSON.stringify(report) + '\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main(JSON.parse(process.argv[2]!) as ClientsConfig);

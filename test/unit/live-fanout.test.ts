@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import type { ChipView } from '../../schema/protocol.ts';
+import { LiveFanout, type LiveSocket } from '../../server/live/live-fanout.ts';
+import { sample } from '../helpers/frames.ts';
+
+const T = 1_760_000_000_000;
+
+/** A socket that records what it is sent; `bufferedAmount` is set by the test. */
+class FakeSocket implements LiveSocket {
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly sent: Buffer[] = [];
+  send(data: Buffer, opts: { binary: boolean }): void {
+    expect(opts.binary).toBe(false);
+    this.sent.push(data);
+  }
+  get frames(): any[] {
+    return this.sent.map((b) => JSON.parse(b.toString()));
+  }
+  types(): string[] {
+    return this.frames.map((f) => f.type);
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).toBe(true);
+};
+
+function setup(opts = {}) {
+  const snapshots = { n: 0 };
+  const fanout = new LiveFanout(() => {
+    snapshots.n++;
+    return [] as ChipView[];
+  }, opts);
+  const socket = (subs: { fleet?: boolean; firehose?: boolean; chips?: string[] }) => {
+    const ws = new FakeSocket();
+    fanout.add(ws);
+    if (subs.fleet) fanout.setFleet(ws, true);
+    if (subs.firehose) fanout.setFirehose(ws, true);
+    for (const c of subs.chips ?? []) fanout.setChip(ws, c, true);
+    ws.sent.length = 0;
+    return ws;
+  };
+  /** Resolves after the next flush (pacing may put it on a timer rather than the next tick). */
+  const flushed = async () => {
+    const n = fanout.stats.flushes;
+    await until(() => fanout.stats.flushes > n);
+  };
+  return { fanout, socket, snapshots, flushed };
+}
+
+describe('LiveFanout', () => {
+  it('coalesces every batch published in one tick into one frame per topic, the same buffer for all', async () => {
+    const { fanout, socket } = setup();
+    const fleet = [socket({ fleet: true }), socket({ fleet: true })];
+    const hose = [socket({ firehose: true }), socket({ firehose: true })];
+    const chipA = [socket({ chips: ['a'] }), socket({ chips: ['a'], fleet: true })];
+    const idle = socket({});
+    for (let i = 0; i < 10; i++) fanout.publishSamples([sample('a', T + i), sample('b', T + i)]);
+    expect(fleet[0].sent).toHaveLength(0); // queued until the tick
+    await tick();
+    expect(fanout.stats.flushes).toBe(1);
+    for (const ws of fleet) expect(ws.types()).toEqual(['fleet-update']);
+    expect(fleet[0].sent[0]).toBe(fleet[1].sent[0]);
+    expect(fleet[0].frames[0]).toMatchObject({ chipIds: ['a', 'b'], ts: [T + 9, T + 9] });
+    expect(typeof fleet[0].frames[0].sentAt).toBe('number');
+    for (const ws of hose) expect(ws.types()).toEqual(['samples']);
+    expect(hose[0].sent[0]).toBe(hose[1].sent[0]);
+    expect(hose[0].frames[0].samples).toHaveLength(20);
+    expect(chipA[0].types()).toEqual(['samples']);
+    expect(chipA[0].frames[0].samples.map((s: any) => [s.chipId, s.ts])).toEqual(Array.from({ length: 10 }, (_, i) => ['a', T + i]));
+    expect(chipA[1].types()).toEqual(['samples', 'fleet-update']); // chip first: the detail view sees the full sample first
+    expect(chipA[1].sent[0]).toBe(chipA[0].sent[0]);
+    expect(idle.sent).toHaveLength(0);
+  });
+
+  it('splits a big firehose tick into frames of at most maxFrameSamples', async () => {
+    const { fanout, socket } = setup({ maxFrameSamples: 3 });
+    const ws = socket({ firehose: true, chips: ['a'] });
+    fanout.publishSamples(Array.from({ length: 7 }, (_, i) => sample('a', T + i)));
+    await tick();
+    expect(ws.frames.map((f) => f.samples.length)).toEqual([3, 3, 1]); // no separate chip frame
+  });
+
+  it('coalesces status changes into the tick after the fleet-update; inventory goes at once', async () => {
+    const { fanout, socket, flushed } = setup();
+    const ws = socket({ fleet: true });
+    const hose = socket({ firehose: true });
+    fanout.publishSamples([sample('a', T)]);
+    fanout.publishStatus([{ chipId: 'b', status: 'live' }, { chipId: 'c', status: 'stale' }]);
+    fanout.publishStatus([]);
+    fanout.publishInventory([]);
+    fanout.publishInventory([{ chipId: 'd' } as ChipView]);
+    fanout.publishStatus([{ chipId: 'b', status: 'stale' }]);
+    fanout.publishSamples([sample('b', T)]);
+    expect(ws.types()).toEqual(['inventory']);
+    await tick();
+    expect(ws.types()).toEqual(['inventory', 'fleet-update', 'status']);
+    expect(ws.frames[1].chipIds).toEqual(['a', 'b']);
+    expect(ws.frames[2].changes).toEqual([{ chipId: 'c', status: 'stale' }, { chipId: 'b', status: 'stale' }]);
+    expect(hose.types()).toEqual(['samples']);
+    fanout.publishStatus([{ chipId: 'a', status: 'offline' }]);
+    await flushed();
+    expect(ws.types()).toEqual(['inventory', 'fleet-update', 'status', 'status']);
+  });
+
+  it('a lagging socket skips frames without holding up others, then gets a fresh snapshot', async () => {
+    const { fanout, socket, snapshots, flushed } = setup({ highWaterBytes: 1000, lowWaterBytes: 100 });
+    const fast = socket({ fleet: true, firehose: true });
+    const slow = socket({ fleet: true, firehose: true });
+    slow.bufferedAmount = 5000;
+    for (let i = 0; i < 5; i++) {
+      fanout.publishSamples([sample('a', T + i)]);
+      await flushed();
+    }
+    expect(fast.types()).toEqual(Array(5).fill(['fleet-update', 'samples']).flat());
+    expect(slow.sent).toHaveLength(0);
+    expect(fanout.stats.skipped).toBe(10);
+    slow.bufferedAmount = 500; // below high water but above low water: still lagging
+    fanout.publishSamples([sample('a', T + 10)]);
+    await flushed();
+    expect(slow.sent).toHaveLength(0);
+    const before = snapshots.n;
+    slow.bufferedAmount = 0; // drained: the lag timer notices without new samples
+    await until(() => slow.sent.length > 0);
+    expect(slow.types()).toEqual(['fleet-snapshot']);
+    expect(snapshots.n).toBe(before + 1);
+    fanout.publishSamples([sample('a', T + 20)]);
+    await flushed();
+    expect(slow.types()).toEqual(['fleet-snapshot', 'fleet-update', 'samples']);
+  });
+
+  it('forgets closed and removed sockets, and chip unsubscribes', async () => {
+    const { fanout, socket } = setup();
+    const a = socket({ chips: ['a', 'b'] });
+    const closed = socket({ fleet: true });
+    closed.readyState = 3;
+    fanout.setChip(a, 'a', false);
+    fanout.publishSamples([sample('a', T), sample('b', T)]);
+    await tick();
+    expect(a.frames.map((f) => f.samples.map((s: any) => s.chipId))).toEqual([['b']]);
+    expect(closed.sent).toHaveLength(0);
+    fanout.remove(a);
+    fanout.remove(closed);
+    expect(fanout.size).toBe(0);
+    fanout.publishSamples([sample('b', T + 1)]);
+    await tick();
+    expect(a.sent).toHaveLength(1);
+  });
+});
