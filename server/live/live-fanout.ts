@@ -1,23 +1,22 @@
 /**
  * Live fan-out to browsers. Committed samples and status changes are coalesced: `publishSamples`
- * and `publishStatus` only queue, and one flush per tick builds each frame once — one
- * `fleet-update` (then one `status`) for every fleet subscriber, one set of `samples` frames for
- * every firehose subscriber, one `samples` frame per subscribed chip — and sends the same Buffer
- * to each of its subscribers. Inventory changes and replies go out at once.
+ * and `publishStatus` only queue, and one tick builds each frame once — one `fleet-update` (then
+ * one `status`) for every fleet subscriber, one set of `samples` frames for every firehose
+ * subscriber, one `samples` frame per subscribed chip — and sends the same Buffer to each of its
+ * subscribers. Inventory changes and replies go out at once.
  *
- * Ticks: a flush runs on `setImmediate` after the first publish (sub-ms when idle); under load
- * the next flush waits `flushCostFactor` × the last flush's duration, so fan-out takes a bounded
- * share of the event loop (ingest acks keep flowing) and frames grow instead of multiplying.
+ * Ticks: the first publish schedules a tick on `setImmediate` (sub-ms when idle). A tick sends in
+ * slices of at most 5 ms (agent frames and acks are served in between) and the next one waits
+ * `flushCostFactor` x the time it kept the loop busy, so fan-out takes a bounded share of the
+ * event loop and, under load, frames grow instead of multiplying.
  *
  * Latest wins: a socket with more than `highWaterBytes` buffered skips frames; once it drains
- * below `lowWaterBytes` (checked on each flush and by a timer while any socket lags) a fleet
+ * below `lowWaterBytes` (checked on each tick and by a timer while any socket lags) a fleet
  * subscriber gets a fresh snapshot, so a slow browser never holds up the others.
  */
 import type { ChipView } from '../../schema/protocol.ts';
 import type { ChipStatus, Sample } from '../../schema/sample.ts';
-import { encode, encodeFleetUpdate, encodeSamples, groupByChip } from './live-frames.ts';
-
-export { encode };
+import { TickFrames, encode } from './live-frames.ts';
 
 /** What the fan-out needs of a socket (a `ws` WebSocket, or a fake in tests). */
 export interface LiveSocket {
@@ -28,11 +27,11 @@ export interface LiveSocket {
 
 /** Tuning of `LiveFanout` (defaults suit a dashboard hub). */
 export interface LiveFanoutOptions {
-  /** The next flush waits at least this × the last flush's duration (default 2). */
+  /** The next tick waits at least this × the time the last one kept the loop busy (default 1). */
   flushCostFactor?: number;
-  /** Shortest time from one flush's start to the next, ms (default 0: the next tick). */
+  /** Shortest time from one tick's start to the next, ms (default 0). */
   minTickMs?: number;
-  /** Longest wait between ticks that pacing may impose, ms (default 50). */
+  /** Longest wait that pacing may impose between ticks, ms (default 50). */
   maxPaceMs?: number;
   /** Largest `samples` frame (samples); a bigger tick is split (default 2,000). */
   maxFrameSamples?: number;
@@ -51,6 +50,8 @@ interface LiveClient {
 
 const OPEN = 1;
 const LAG_CHECK_MS = 50;
+/** Longest stretch one tick keeps the event loop before letting I/O in, ms. */
+const SLICE_MS = 5;
 
 /** Counters of what the fan-out did (exposed for tests and benchmarks). */
 export interface FanoutStats {
@@ -61,6 +62,7 @@ export interface FanoutStats {
   skipped: number;
 }
 
+/** The hub's one fan-out: subscriptions of every /ws/live socket and the tick that feeds them. */
 export class LiveFanout {
   readonly stats: FanoutStats = { flushes: 0, sends: 0, skipped: 0 };
   private readonly clients = new Map<LiveSocket, LiveClient>();
@@ -70,6 +72,7 @@ export class LiveFanout {
   private pending: Sample[] = [];
   private readonly pendingStatus = new Map<string, ChipStatus>();
   private scheduled = false;
+  private flushing = false;
   private notBefore = 0;
   private lagTimer: ReturnType<typeof setInterval> | null = null;
   private snapshotCache: Buffer | null = null;
@@ -82,17 +85,19 @@ export class LiveFanout {
     private readonly snapshot: () => ChipView[],
     opts: LiveFanoutOptions = {},
   ) {
-    this.opts = { flushCostFactor: 2, minTickMs: 0, maxPaceMs: 50, maxFrameSamples: 2_000, highWaterBytes: 1 << 20, lowWaterBytes: 64 << 10, ...opts };
+    this.opts = { flushCostFactor: 1, minTickMs: 0, maxPaceMs: 50, maxFrameSamples: 2_000, highWaterBytes: 1 << 20, lowWaterBytes: 64 << 10, ...opts };
   }
 
   get size(): number {
     return this.clients.size;
   }
 
+  /** A new socket, subscribed to nothing yet. */
   add(ws: LiveSocket): void {
     this.clients.set(ws, { fleet: false, firehose: false, chips: new Set(), lagging: false });
   }
 
+  /** A closed socket: forget it and its subscriptions. */
   remove(ws: LiveSocket): void {
     const c = this.clients.get(ws);
     if (!c) return;
@@ -114,6 +119,7 @@ export class LiveFanout {
     if (c) c.firehose = on;
   }
 
+  /** One chip's samples on/off (the chip history is the endpoint's business). */
   setChip(ws: LiveSocket, chipId: string, on: boolean): void {
     const c = this.clients.get(ws);
     if (!c) return;
@@ -164,51 +170,71 @@ export class LiveFanout {
     this.toFleet(encode({ v: 1, type: 'inventory', chips }));
   }
 
-  /** Builds this tick's frames once each and sends them; no-op when nothing is queued. */
-  flush(): void {
+  /**
+   * Starts a tick: takes what is queued, then sends its frames (built once each, on first need)
+   * to every subscriber, in slices of at most SLICE_MS so agent frames and acks are served in
+   * between. The next tick waits `flushCostFactor` x the time this one kept the loop busy.
+   */
+  private flush(): void {
+    if (this.flushing) return; // the running tick schedules the next when it is done
+    if (this.pending.length === 0 && this.pendingStatus.size === 0) return;
     const batch = this.pending;
-    if (batch.length === 0 && this.pendingStatus.size === 0) return;
     this.pending = [];
     const status = this.pendingStatus.size ? encode({ v: 1, type: 'status', changes: [...this.pendingStatus].map(([chipId, st]) => ({ chipId, status: st })) }) : null;
     this.pendingStatus.clear();
     if (this.clients.size === 0) return;
     const t0 = performance.now();
-    const sentAt = performance.timeOrigin + t0;
-    const chipFrames = new Map<string, Buffer>();
-    for (const [chipId, samples] of groupByChip(batch, this.chipSubs)) {
-      chipFrames.set(chipId, encode({ v: 1, type: 'samples', sentAt, samples }));
-    }
-    let fleetFrame: Buffer | undefined;
-    let firehoseFrames: Buffer[] | undefined;
-    for (const [ws, c] of this.clients) {
-      if (ws.readyState !== OPEN) continue;
-      const lagging = this.isLagging(ws, c);
-      // A firehose subscriber already gets its chips' samples in the firehose.
-      if (c.chips.size > 0 && !c.firehose) {
-        for (const chipId of c.chips) {
-          const f = chipFrames.get(chipId);
-          if (f) this.send(ws, f, lagging);
+    const frames = new TickFrames(batch, status, performance.timeOrigin + t0, this.chipSubs, this.opts.maxFrameSamples);
+    const queue = [...this.clients.keys()];
+    let next = 0;
+    let busy = 0;
+    this.flushing = true;
+    const slice = () => {
+      const s0 = performance.now();
+      while (next < queue.length) {
+        const ws = queue[next++];
+        const c = this.clients.get(ws);
+        if (c && ws.readyState === OPEN) this.deliverTick(ws, c, frames);
+        if (next < queue.length && performance.now() - s0 >= SLICE_MS) {
+          busy += performance.now() - s0;
+          setImmediate(slice);
+          return;
         }
       }
-      if (c.fleet && batch.length) this.send(ws, (fleetFrame ??= encodeFleetUpdate(batch, sentAt)), lagging);
-      if (c.fleet && status) this.send(ws, status, lagging);
-      if (c.firehose && batch.length) {
-        firehoseFrames ??= encodeSamples(batch, sentAt, this.opts.maxFrameSamples);
-        for (const f of firehoseFrames) this.send(ws, f, lagging);
+      const end = performance.now();
+      busy += end - s0;
+      this.flushing = false;
+      this.stats.flushes++;
+      this.notBefore = Math.max(t0 + this.opts.minTickMs, end + busy * this.opts.flushCostFactor);
+      if (this.pending.length || this.pendingStatus.size) this.schedule();
+    };
+    slice();
+  }
+
+  /** One socket's share of a tick: its chips' samples, then fleet-update and status, then firehose. */
+  private deliverTick(ws: LiveSocket, c: LiveClient, frames: TickFrames): void {
+    const lagging = this.isLagging(ws, c);
+    // A firehose subscriber already gets its chips' samples in the firehose.
+    if (c.chips.size > 0 && !c.firehose) {
+      for (const chipId of c.chips) {
+        const f = frames.chip(chipId);
+        if (f) this.send(ws, f, lagging);
       }
     }
-    this.stats.flushes++;
-    const end = performance.now();
-    this.notBefore = Math.max(t0 + this.opts.minTickMs, end + (end - t0) * this.opts.flushCostFactor);
+    if (c.fleet) {
+      const f = frames.fleet();
+      if (f) this.send(ws, f, lagging);
+      if (frames.status) this.send(ws, frames.status, lagging);
+    }
+    if (c.firehose) for (const f of frames.firehose()) this.send(ws, f, lagging);
   }
 
   private send(ws: LiveSocket, frame: Buffer, lagging: boolean): void {
-    if (lagging) {
-      this.stats.skipped++;
-      return;
+    if (lagging) this.stats.skipped++;
+    else {
+      this.stats.sends++;
+      ws.send(frame, { binary: false });
     }
-    this.stats.sends++;
-    ws.send(frame, { binary: false });
   }
 
   private schedule(): void {
@@ -262,11 +288,7 @@ export class LiveFanout {
     if (this.lagTimer) return;
     this.lagTimer = setInterval(() => {
       let still = 0;
-      for (const [ws, c] of this.clients) {
-        if (!c.lagging) continue;
-        if (ws.readyState !== OPEN) continue;
-        if (this.isLagging(ws, c)) still++;
-      }
+      for (const [ws, c] of this.clients) if (c.lagging && ws.readyState === OPEN && this.isLagging(ws, c)) still++;
       if (still === 0 && this.lagTimer) {
         clearInterval(this.lagTimer);
         this.lagTimer = null;

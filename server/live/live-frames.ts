@@ -83,3 +83,40 @@ export function groupByChip(samples: readonly Sample[], chips: ReadonlyMap<strin
   }
   return groups;
 }
+
+/**
+ * The frames of one tick, each encoded at most once and only when a subscriber needs it:
+ * `fleet-update`, the firehose `samples` frames, one `samples` frame per subscribed chip, and
+ * the coalesced `status` frame.
+ */
+export class TickFrames {
+  private fleetFrame: Buffer | null = null;
+  private firehoseFrames: Buffer[] | null = null;
+  private readonly chipFrames = new Map<string, Buffer>();
+
+  constructor(
+    readonly samples: readonly Sample[],
+    readonly status: Buffer | null,
+    readonly sentAt: number,
+    chipSubs: ReadonlyMap<string, unknown>,
+    private readonly maxFrameSamples: number,
+  ) {
+    for (const [chipId, s] of groupByChip(samples, chipSubs)) this.chipFrames.set(chipId, encode({ v: 1, type: 'samples', sentAt, samples: s }));
+  }
+
+  /** The fleet-update frame, or null when the tick has no samples. */
+  fleet(): Buffer | null {
+    if (this.samples.length === 0) return null;
+    return (this.fleetFrame ??= encodeFleetUpdate(this.samples, this.sentAt));
+  }
+
+  /** The firehose frames (none when the tick has no samples). */
+  firehose(): Buffer[] {
+    return (this.firehoseFrames ??= this.samples.length ? encodeSamples(this.samples, this.sentAt, this.maxFrameSamples) : []);
+  }
+
+  /** The frame of one chip's samples, if it had any this tick (and subscribers when the tick began). */
+  chip(chipId: string): Buffer | undefined {
+    return this.chipFrames.get(chipId);
+  }
+}

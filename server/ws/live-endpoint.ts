@@ -7,7 +7,8 @@ import type { WebSocket, RawData } from 'ws';
 import { parseLiveFrame } from '../../schema/parse-frame.ts';
 import type { ErrorCode } from '../../schema/error-codes.ts';
 import type { FleetState } from '../fleet-state.ts';
-import { encode, type LiveFanout } from '../live/live-fanout.ts';
+import type { LiveFanout } from '../live/live-fanout.ts';
+import { encode } from '../live/live-frames.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../logger.ts';
 
@@ -15,6 +16,7 @@ import type { Logger } from '../logger.ts';
 export const CHIP_HISTORY_MS = 10 * 60_000;
 const CHIP_HISTORY_MAX = 5_000;
 
+/** What a /ws/live connection needs from the hub. */
 export interface LiveDeps {
   fanout: LiveFanout;
   fleet: FleetState;

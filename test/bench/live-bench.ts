@@ -30,6 +30,7 @@ function conditions(r: ScenarioResult, what: string): string {
   ].join('; ');
 }
 
+/** Bench part `live`: latency at 20,000 chip-samples/s with 100 live clients. */
 export async function liveBench(opts: Opts): Promise<BenchResult[]> {
   const agents = 80;
   const chips = 16;
@@ -56,6 +57,7 @@ export async function liveBench(opts: Opts): Promise<BenchResult[]> {
   ];
 }
 
+/** Bench part `fanout`: 1,000 fleet clients, 1,008 chips once a second. */
 export async function fanoutBench(opts: Opts): Promise<BenchResult[]> {
   const agents = 63;
   const chips = 16;
@@ -73,7 +75,8 @@ export async function fanoutBench(opts: Opts): Promise<BenchResult[]> {
     { part: 'fanout', metric: `delivery latency p99 (agent send -> each of ${fmt(clients)} clients)`, value: f.p99, unit: 'ms', target: '<= 100 ms', pass: f.p99 <= 100, conditions: cond },
     { part: 'fanout', metric: 'of which hub frame built -> client (fan-out + client), p50 / p99', value: summary(r.hub).p50, unit: `/ ${summary(r.hub).p99} ms`, target: 'info', pass: true, conditions: cond },
     { part: 'fanout', metric: 'clients that got every chip update in the window', value: complete, unit: `of ${fmt(clients)}`, target: 'all', pass: complete === clients, conditions: cond },
-    { part: 'fanout', metric: 'longest gap between two updates of a chip at a client', value: Math.round(r.maxGapMs), unit: 'ms', target: '<= 1,100 ms', pass: r.maxGapMs <= 1100, conditions: cond },
+    { part: 'fanout', metric: 'updates missing at the best-served client (merged by latest-wins when ticks fell behind)', value: sent - Math.max(...r.fleetInWindow), unit: `of ${fmt(sent)}`, target: 'info', pass: true, conditions: cond },
+    { part: 'fanout', metric: 'longest gap between two updates of a chip at a client', value: Math.round(r.maxGapMs), unit: 'ms', target: '<= 1,100 ms (each second, 100 ms jitter)', pass: r.maxGapMs <= 1100, conditions: cond },
     { part: 'fanout', metric: `ack p99 with ${fmt(clients)} live clients (baseline without: ${r.gen.ackBaseline.p99} ms)`, value: r.gen.ackWindow.p99, unit: 'ms', target: '<= 250 ms, all acked', pass: ackOk, conditions: cond },
   ];
 }

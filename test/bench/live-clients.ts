@@ -8,7 +8,8 @@
  * frame `sentAt` - sample ts (the agent -> hub part, first client only: the same for all).
  *
  * Usage: node --import tsx test/bench/live-clients.ts '<ClientsConfig JSON>'
- * Prints `ready` once every client has its snapshot, then one JSON line (`ClientsReport`).
+ * Prints `ready` once every client has its snapshot, then, after `stop` on stdin, one JSON line
+ * (`ClientsReport`).
  */
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
@@ -26,6 +27,7 @@ export interface ClientsConfig {
   trackGaps: boolean;
   windowFrom: number;
   windowTo: number;
+  /** Latest stop (normally `stop` on stdin comes first). */
   stopAt: number;
 }
 
@@ -121,7 +123,18 @@ async function main(cfg: ClientsConfig): Promise<void> {
 
   await Promise.all(Array.from({ length: cfg.clients }, (_, c) => open(c)));
   process.stdout.write(`ready ${ready}\n`);
-  await new Promise((r) => setTimeout(r, Math.max(0, cfg.stopAt - Date.now())));
+  // Runs until told `stop` on stdin (the bench does so once every sent batch was acked and
+  // published, plus a drain), or until stopAt at the latest.
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, Math.max(0, cfg.stopAt - Date.now()));
+    process.stdin.on('data', (d) => {
+      if (String(d).includes('stop')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  process.stdin.destroy();
   for (const ws of sockets) ws.terminate();
   report.fleet = fleet.toSparse();
   report.chip = chip.toSparse();

@@ -3,8 +3,9 @@
  * (`live-generator.ts`) and live-client processes (`live-clients.ts`), all on this machine.
  *
  * State machine: hub up -> generator connects and sends (baseline: no live clients) ->
- * client processes connect and subscribe (settle) -> measurement window -> generator stops ->
- * clients drain and report -> hub stopped. CPU is read from /proc at the window's edges.
+ * client processes connect and subscribe (settle) -> measurement window -> generator stops once
+ * every batch is acked -> clients drain 2 s and report -> hub stopped. CPU is read from /proc at
+ * the window's edges.
  * FLEETSCOPE_BENCH_PROF_DIR=dir runs every process under `node --cpu-prof` (hub profiles in dir,
  * generator and clients in dir/generator and dir/clients).
  */
@@ -24,8 +25,11 @@ import { cpus } from 'node:os';
 const GENERATOR = fileURLToPath(new URL('./live-generator.ts', import.meta.url));
 const CLIENTS = fileURLToPath(new URL('./live-clients.ts', import.meta.url));
 const CONNECT_MS = 2_000;
-const DRAIN_MS = 3_000;
+/** After the generator is done (all acked), clients keep reading this long. */
+const DRAIN_MS = 2_000;
+const MAX_DRAIN_MS = 120_000;
 
+/** Shape of one scenario: the load, the clients, and the phases' lengths. */
 export interface ScenarioConfig {
   agents: number;
   chips: number;
@@ -43,6 +47,7 @@ export interface ScenarioConfig {
   progress(msg: string): void;
 }
 
+/** What a scenario measured: merged client histograms and counts, generator report, CPU. */
 export interface ScenarioResult {
   gen: GeneratorReport;
   fleet: LatencyHistogram;
@@ -67,7 +72,7 @@ export interface ScenarioResult {
 
 function spawnTsx(file: string, cfg: unknown, profDir?: string): { child: ChildProcess; lines: string[]; exited: Promise<void> } {
   const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', file, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', file, JSON.stringify(cfg)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: string[] = [];
   let buf = '';
   child.stdout!.on('data', (d) => {
@@ -94,6 +99,7 @@ function startHubProcess(args: string[], profDir: string | undefined): Proc {
 const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
 const cpuPct = (a: ProcUsage, b: ProcUsage, ms: number) => Math.round((1000 * (b.cpuS - a.cpuS) * 100) / ms);
 
+/** Runs one scenario end to end (see the file header for its phases). */
 export async function runLiveScenario(cfg: ScenarioConfig): Promise<ScenarioResult> {
   const tmp = tempDir('fleetscope-bench-live-');
   const port = await freePort();
@@ -133,7 +139,7 @@ export async function runLiveScenario(cfg: ScenarioConfig): Promise<ScenarioResu
     const clients = Array.from({ length: cfg.clientProcs }, (_, p) => {
       const from = Math.floor((p * cfg.fleetClients) / cfg.clientProcs);
       const to = Math.floor(((p + 1) * cfg.fleetClients) / cfg.clientProcs);
-      const c: ClientsConfig = { url, clients: to - from, chipSubs: chipSubs.slice(from, to), chipCapacity: cfg.agents * cfg.chips, trackGaps: cfg.trackGaps, windowFrom, windowTo, stopAt: stopAt + DRAIN_MS };
+      const c: ClientsConfig = { url, clients: to - from, chipSubs: chipSubs.slice(from, to), chipCapacity: cfg.agents * cfg.chips, trackGaps: cfg.trackGaps, windowFrom, windowTo, stopAt: stopAt + MAX_DRAIN_MS };
       return spawnTsx(CLIENTS, c, profDir && `${profDir}/clients`);
     });
     procs.push(...clients.map((c) => c.child));
@@ -148,7 +154,10 @@ export async function runLiveScenario(cfg: ScenarioConfig): Promise<ScenarioResu
     await sleepUntil(windowTo);
     const w1 = { hub: procUsage(hub.child.pid!), gen: procUsage(gen.child.pid!), clients: clients.map((c) => procUsage(c.child.pid!)), machine: cpuTimes() };
     const windowMs = windowTo - windowFrom;
-    await Promise.all([gen.exited, ...clients.map((c) => c.exited)]);
+    await gen.exited;
+    await new Promise((r) => setTimeout(r, DRAIN_MS));
+    for (const c of clients) c.child.stdin!.end('stop\n');
+    await Promise.all(clients.map((c) => c.exited));
     clearInterval(rss);
 
     const cpu = { hub: cpuPct(w0.hub, w1.hub, windowMs), hubBaseline: cpuPct(hubB0, hubB1, baselineUntil - baselineFrom), generator: cpuPct(w0.gen, w1.gen, windowMs), clients: w0.clients.map((u, i) => cpuPct(u, w1.clients[i], windowMs)), machine: machineBusyPct(w0.machine, w1.machine, cpus().length), others: 0 };

@@ -132,6 +132,29 @@ describe('LiveFanout', () => {
     expect(slow.types()).toEqual(['fleet-snapshot', 'fleet-update', 'samples']);
   });
 
+  it('sends a long tick in slices, lets other work run in between, and keeps ticks in order', async () => {
+    const { fanout, socket } = setup();
+    const slow = Array.from({ length: 20 }, () => {
+      const ws = socket({ fleet: true });
+      const send = ws.send.bind(ws);
+      ws.send = (data, opts) => {
+        const until = performance.now() + 1; // 1 ms per send: a 20 ms tick
+        while (performance.now() < until);
+        send(data, opts);
+      };
+      return ws;
+    });
+    let ranBetween = false;
+    fanout.publishSamples([sample('a', T)]);
+    setImmediate(() => {
+      ranBetween = slow.at(-1)!.sent.length === 0;
+      fanout.publishSamples([sample('a', T + 1)]); // queued while the first tick is still sending
+    });
+    await until(() => slow.every((ws) => ws.sent.length === 2));
+    expect(ranBetween).toBe(true);
+    for (const ws of slow) expect(ws.frames.map((f) => f.ts[0])).toEqual([T, T + 1]);
+  });
+
   it('forgets closed and removed sockets, and chip unsubscribes', async () => {
     const { fanout, socket } = setup();
     const a = socket({ chips: ['a', 'b'] });
