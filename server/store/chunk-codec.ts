@@ -187,7 +187,7 @@ export function encodeChunk(samples: readonly Sample[]): Buffer {
     w.uvar(json.length);
     w.bytes(json);
   }
-  return deflateRawSync(w.done(), { level: 6 });
+  return deflateRawSync(w.done(), { level: 1 });
 }
 
 /** Decode a chunk back into the exact samples it was made from. */

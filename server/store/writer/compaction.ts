@@ -12,8 +12,6 @@ import type { LogEntry } from './writer-protocol.ts';
 
 /** A chunk below this many samples takes in the chip's next samples (keeps chunks from staying tiny). */
 export const TARGET_CHUNK_SAMPLES = 600;
-/** A chip's new samples below this count are merged into its last chunk when that one is small. */
-export const SMALL_GROUP_SAMPLES = 64;
 /** Chunks are split above this many samples. */
 export const MAX_CHUNK_SAMPLES = 4096;
 
@@ -49,7 +47,9 @@ function foldChip(db: Db, chipId: string, fresh: Sample[]): void {
   if (absorb.length === 0) {
     const last = db.select().from(sampleChunks).where(eq(sampleChunks.chipId, chipId)).orderBy(desc(sampleChunks.startTs)).limit(1).get();
     // Slow chips trickle in a few samples per step: grow their last chunk instead of writing tiny ones.
-    if (last && last.endTs < minTs && last.n < TARGET_CHUNK_SAMPLES && fresh.length < SMALL_GROUP_SAMPLES) absorb = [last];
+    // Bounded re-encoding: the old chunk is at most 4x the new samples, so each sample is re-encoded
+    // a few times at most however often the log is folded.
+    if (last && last.endTs < minTs && last.n + fresh.length <= TARGET_CHUNK_SAMPLES && last.n <= 4 * fresh.length) absorb = [last];
   }
   let existing: Sample[] = [];
   for (const c of absorb) {
