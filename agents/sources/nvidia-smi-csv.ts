@@ -5,7 +5,8 @@
  */
 import type { ChipInfo, Sample } from '../../schema/sample.ts';
 
-export const MIB = 1_048_576;
+export { MIB } from '../../schema/units.ts';
+import { MIB } from '../../schema/units.ts';
 
 /** What one CSV column means for us. */
 export type NvsmiKey =

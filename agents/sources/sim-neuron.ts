@@ -5,6 +5,8 @@
  * rated max (so flagged estimated) and integrated into energy (flagged derived).
  */
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
+import { MIB } from '../../schema/units.ts';
+import { lookupModel } from './model-table.ts';
 import { alwaysOk, type SimSourceOptions } from './chip-source.ts';
 import { NEURON_DEVICE_TYPES } from './neuron-monitor-report.ts';
 import { createPrng, hashSeed, type Prng } from './prng.ts';
@@ -50,7 +52,6 @@ export const NEURON_MODELS: Readonly<Record<string, NeuronModelSpec>> = {
   TRAINIUM: { model: 'Trainium', instanceType: 'trn1.32xlarge', hostPrefix: 'trn1', chips: 16, cores: 2, memTotalGiB: 32, ratedW: rated('trainium') },
 };
 
-const MIB = 1_048_576;
 /** Device memory a loaded runtime holds while not running a job, MiB. */
 const RUNTIME_MEM_MIB = 512;
 const MINUTE_MS = 60_000;
@@ -62,12 +63,7 @@ const MAX_LOAD = 1.12;
 
 /** Look up a model by name (case-insensitive); throws listing the supported ones. */
 export function neuronModelSpec(name: string | undefined): NeuronModelSpec {
-  const spec = NEURON_MODELS[(name ?? 'Trainium2').toUpperCase()];
-  if (!spec) {
-    const names = Object.values(NEURON_MODELS).map((m) => m.model);
-    throw new Error(`sim-neuron: unknown model ${JSON.stringify(name)}; supported: ${names.join(', ')}`);
-  }
-  return spec;
+  return lookupModel('sim-neuron', NEURON_MODELS, name, 'Trainium2');
 }
 
 /**

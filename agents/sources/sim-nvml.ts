@@ -4,6 +4,8 @@
  * since "driver load", integer °C, SM clocks that drop when power-capped, MiB-granular memory.
  */
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
+import { MIB } from '../../schema/units.ts';
+import { lookupModel } from './model-table.ts';
 import { alwaysOk, type SimSourceOptions } from './chip-source.ts';
 import { createPrng, hashSeed, type Prng } from './prng.ts';
 import {
@@ -53,17 +55,12 @@ export const NVML_MODELS: Readonly<Record<string, NvmlModelSpec>> = {
 const IDLE_MEM_MIB = 480;
 /** Memory a process's CUDA context holds, MiB. */
 const CONTEXT_MEM_MIB = 1107;
-const MIB = 1_048_576;
 /** How far below the limit the power controller holds a capped GPU, W. */
 const CAP_MARGIN_W = 2.5;
 
 /** Look up a model by name (case-insensitive); throws listing the supported ones. */
 export function nvmlModelSpec(name: string | undefined): NvmlModelSpec {
-  const spec = NVML_MODELS[(name ?? 'H100').toUpperCase()];
-  if (!spec) {
-    throw new Error(`sim-nvml: unknown model ${JSON.stringify(name)}; supported: ${Object.keys(NVML_MODELS).join(', ')}`);
-  }
-  return spec;
+  return lookupModel('sim-nvml', NVML_MODELS, name, 'H100');
 }
 
 /** A GPU UUID (`GPU-8-4-4-4-12` hex) derived from seed, host and index. */
