@@ -66,5 +66,26 @@ export const sampleChunks = sqliteTable(
     n: integer('n').notNull(),
     data: blob('data', { mode: 'buffer' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.chipId, t.startTs] }), index('sample_chunks_end_idx').on(t.chipId, t.endTs)],
+  (t) => [
+    primaryKey({ columns: [t.chipId, t.startTs] }),
+    index('sample_chunks_end_idx').on(t.chipId, t.endTs),
+    // Retention deletes by age across chips.
+    index('sample_chunks_age_idx').on(t.endTs),
+  ],
+);
+
+/**
+ * Rollup tiers (server/rollups): one row per key (a chip id, or `@vendor/model` for the fleet
+ * rollup of that model) per row span of a tier (1m tier: an hour of minute buckets; 1h tier: a day
+ * of hour buckets), encoded by server/rollups/rollup-codec.ts. Kept up to date as samples are folded.
+ */
+export const rollups = sqliteTable(
+  'rollups',
+  {
+    tier: text('tier', { enum: ['1m', '1h'] }).notNull(),
+    key: text('key').notNull(),
+    rowStart: integer('row_start').notNull(),
+    data: blob('data', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tier, t.key, t.rowStart] }), index('rollups_age_idx').on(t.tier, t.rowStart)],
 );

@@ -13,7 +13,7 @@ const MODE_SCALED = 1;
 const MODE_FLOAT = 2;
 const MAX_SAFE = 2 ** 52;
 
-class Writer {
+export class Writer {
   private buf = Buffer.allocUnsafe(4096);
   len = 0;
   private ensure(n: number) {
@@ -53,7 +53,7 @@ class Writer {
   }
 }
 
-class Reader {
+export class Reader {
   pos = 0;
   constructor(private readonly buf: Buffer) {}
   byte(): number {
@@ -102,7 +102,7 @@ function decimalsFor(values: number[]): number {
   return -1;
 }
 
-function writeColumn(w: Writer, column: (number | null | undefined)[]) {
+export function writeColumn(w: Writer, column: (number | null | undefined)[]) {
   const present = column.filter((v): v is number => v !== null && v !== undefined);
   if (present.length === 0) return w.byte(MODE_ALL_NULL);
   const d = decimalsFor(present);
@@ -129,7 +129,7 @@ function writeColumn(w: Writer, column: (number | null | undefined)[]) {
   }
 }
 
-function readColumn(r: Reader, n: number): (number | null)[] {
+export function readColumn(r: Reader, n: number): (number | null)[] {
   const mode = r.byte();
   if (mode === MODE_ALL_NULL) return new Array<number | null>(n).fill(null);
   const hasNull = r.byte() === 1;

@@ -17,7 +17,8 @@ import { silentLogger, type Logger } from '../logger.ts';
 import { decodeChunk } from './chunk-codec.ts';
 import { mergeByTs } from './writer/compaction.ts';
 import { RecentSamples } from './recent-samples.ts';
-import type { AgentRegistration, BatchToStore, InsertResult, Store, StoredChip } from './store.ts';
+import { DEFAULT_RETENTION, type AgentRegistration, type BatchToStore, type InsertResult, type Retention, type Store, type StoredChip } from './store.ts';
+import { readRollups } from './rollup-reads.ts';
 import { startWriter } from './writer/writer-client.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
@@ -28,20 +29,27 @@ export interface SqliteStoreOptions {
   compactAfterMs?: number;
   /** …or once it holds this many samples (default 50,000). */
   compactAtSamples?: number;
+  /** How long each tier keeps data (defaults: raw 48 h, 1m 30 days, 1h 2 years). */
+  retention?: Partial<Retention>;
+  /** How often retention runs (default 60 s). */
+  retentionEveryMs?: number;
 }
 
 export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Promise<Store> {
   if (path === ':memory:') throw new Error('the SQLite store needs a file (its writer thread opens its own connection)');
   mkdirSync(dirname(path), { recursive: true });
   const client = new Database(path);
+  // A new file gives freed pages back to the file system (retention runs incremental vacuum).
+  if ((client.pragma('page_count', { simple: true }) as number) === 0) client.pragma('auto_vacuum = INCREMENTAL');
   client.pragma('journal_mode = WAL');
   client.pragma('synchronous = NORMAL');
   client.pragma('busy_timeout = 5000');
   const db = drizzle(client);
   migrate(db, { migrationsFolder: MIGRATIONS_DIR });
 
+  const retention: Retention = { ...DEFAULT_RETENTION, ...opts.retention };
   const writer = await startWriter(
-    { path, compactAfterMs: opts.compactAfterMs ?? 60_000, compactAtSamples: opts.compactAtSamples ?? 50_000 },
+    { path, compactAfterMs: opts.compactAfterMs ?? 60_000, compactAtSamples: opts.compactAtSamples ?? 50_000, retention, retentionEveryMs: opts.retentionEveryMs ?? 60_000 },
     opts.log ?? silentLogger,
   );
   // Whatever an earlier run left in the log goes into chunks before we serve reads.
@@ -84,6 +92,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   });
 
   return {
+    retention,
     async registerAgent(reg, now) {
       registerTx(reg, now);
     },
@@ -120,6 +129,12 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     async chipSamples(chipId, from, to, limit) {
       const merged = mergeByTs(chunkSamples(chipId, from, to), recent.chip(chipId, from, to));
       return merged.length > limit ? merged.slice(0, limit) : merged;
+    },
+    async rollups(tier, keys, from, to) {
+      return readRollups(db, recent, tier, keys, from, to);
+    },
+    async enforceRetention(now = Date.now()) {
+      await writer.enforceRetention(now);
     },
     async countSamples() {
       await writer.flush();

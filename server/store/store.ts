@@ -3,6 +3,8 @@
  * to a remote database; the SQLite adapter is the embedded default.
  */
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
+import type { RollupBucket } from '../rollups/rollup-bucket.ts';
+import type { RollupTier } from '../rollups/rollup-fields.ts';
 
 export interface AgentRegistration {
   agentId: string;
@@ -37,7 +39,22 @@ export interface BatchToStore {
   backfill?: boolean;
 }
 
+/** How long each tier keeps data (ms). */
+export interface Retention {
+  rawMs: number;
+  m1Ms: number;
+  h1Ms: number;
+}
+
+export const DEFAULT_RETENTION: Retention = {
+  rawMs: 48 * 3_600_000,
+  m1Ms: 30 * 86_400_000,
+  h1Ms: 2 * 365 * 86_400_000,
+};
+
 export interface Store {
+  /** Retention in force. */
+  readonly retention: Retention;
   /** Record an agent's hello: host, agent and chip inventory (upsert). */
   registerAgent(reg: AgentRegistration, now: number): Promise<void>;
   /** Commit one batch atomically; idempotent: a (chip, ts) already stored is kept once. */
@@ -51,6 +68,14 @@ export interface Store {
   latestSamples(): Promise<Map<string, Sample>>;
   /** Raw samples of one chip with from <= ts <= to, ascending, at most `limit`. */
   chipSamples(chipId: string, from: number, to: number, limit: number): Promise<Sample[]>;
+  /**
+   * Rollup buckets of a tier, per key (chip id, or fleetKey(vendor, model) for a fleet group),
+   * with from <= bucket start <= to, ascending. Keys without data are absent from the map.
+   * Includes samples not yet folded into the tiers.
+   */
+  rollups(tier: RollupTier, keys: readonly string[], from: number, to: number): Promise<Map<string, RollupBucket[]>>;
+  /** Drop data older than the retention of each tier now, in small steps (also runs periodically). */
+  enforceRetention(now?: number): Promise<void>;
   /** Distinct samples stored (folds the log first). */
   countSamples(): Promise<number>;
   /** Fold everything committed so far into long-term storage. */

@@ -1,7 +1,8 @@
 /**
  * Folds the sample log into per-chip chunks: groups logged samples by chip, drops duplicates
- * (a (chip, ts) pair already stored wins), merges into overlapping or small recent chunks, and
- * deletes the folded log rows — all in one transaction, run by the writer thread.
+ * (a (chip, ts) pair already stored wins), merges into overlapping or small recent chunks,
+ * updates the rollup tiers with what was added, and deletes the folded log rows — all in one
+ * transaction, run by the writer thread.
  */
 import { and, asc, desc, eq, gte, lte, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
@@ -9,6 +10,10 @@ import type { Sample } from '../../../schema/sample.ts';
 import { sampleChunks, sampleLog } from '../../../schema/tables.ts';
 import { decodeChunk, encodeChunk } from '../chunk-codec.ts';
 import type { LogEntry } from './writer-protocol.ts';
+import { energyChanges, readings, type EnergyReading } from '../../rollups/energy-pairs.ts';
+import { RollupBatch } from '../../rollups/rollup-batch.ts';
+import { ChipTails } from './chip-tails.ts';
+import { RollupRows } from './rollup-rows.ts';
 
 /** A chunk below this many samples takes in the chip's next samples (keeps chunks from staying tiny). */
 export const TARGET_CHUNK_SAMPLES = 600;
@@ -34,63 +39,149 @@ function writeChunks(db: Db, chipId: string, samples: Sample[]): void {
   }
 }
 
-function foldChip(db: Db, chipId: string, fresh: Sample[]): void {
-  fresh.sort((a, b) => a.ts - b.ts);
-  const minTs = fresh[0].ts;
-  const maxTs = fresh[fresh.length - 1].ts;
-  const overlapping = db
-    .select()
-    .from(sampleChunks)
-    .where(and(eq(sampleChunks.chipId, chipId), lte(sampleChunks.startTs, maxTs), gte(sampleChunks.endTs, minTs)))
-    .all();
-  let absorb = overlapping;
-  if (absorb.length === 0) {
-    const last = db.select().from(sampleChunks).where(eq(sampleChunks.chipId, chipId)).orderBy(desc(sampleChunks.startTs)).limit(1).get();
-    // Slow chips trickle in a few samples per step: grow their last chunk instead of writing tiny ones.
-    // Bounded re-encoding: the old chunk is at most 4x the new samples, so each sample is re-encoded
-    // a few times at most however often the log is folded.
-    if (last && last.endTs < minTs && last.n + fresh.length <= TARGET_CHUNK_SAMPLES && last.n <= 4 * fresh.length) absorb = [last];
-  }
-  let existing: Sample[] = [];
-  for (const c of absorb) {
-    existing = existing.concat(decodeChunk(c.data, chipId));
-    db.delete(sampleChunks).where(and(eq(sampleChunks.chipId, chipId), eq(sampleChunks.startTs, c.startTs))).run();
-  }
-  writeChunks(db, chipId, existing.length ? mergeByTs(existing, fresh) : mergeByTs([], fresh));
-}
+const lastOf = <T>(a: readonly T[]): T | undefined => a[a.length - 1];
 
 /**
- * Fold the oldest log rows, up to about `maxSamples` samples (one step, one transaction), into
- * chunks. Returns the highest log id folded, or 0 when the log is empty. Small steps keep the
- * writer responsive: batches queued meanwhile are committed between steps.
+ * Folds the sample log into chunks and keeps the rollup tiers up to date with what each fold
+ * adds: new samples (duplicates of stored ones are dropped first) and the energy increments they
+ * create or split. Owns the writer's memory of chip tails.
  */
-export function compactLog(db: Db, maxSamples = Number.POSITIVE_INFINITY): number {
-  return db.transaction(() => {
-    let cutoff = 0;
-    let taken = 0;
-    for (const r of db.select({ id: sampleLog.id, n: sampleLog.n }).from(sampleLog).orderBy(asc(sampleLog.id)).all()) {
-      cutoff = r.id;
-      taken += r.n;
-      if (taken >= maxSamples) break;
+export class Compactor {
+  readonly tails = new ChipTails();
+  private readonly rows: RollupRows;
+
+  constructor(private readonly db: Db) {
+    this.rows = new RollupRows(db);
+  }
+
+  /**
+   * Fold the oldest log rows, up to about `maxSamples` samples (one step, one transaction), into
+   * chunks and rollups. Returns the highest log id folded, or 0 when the log is empty. Small steps
+   * keep the writer responsive: batches queued meanwhile are committed between steps.
+   */
+  compactLog(maxSamples = Number.POSITIVE_INFINITY): number {
+    const { db } = this;
+    try {
+      return db.transaction(() => {
+        let cutoff = 0;
+        let taken = 0;
+        for (const r of db.select({ id: sampleLog.id, n: sampleLog.n }).from(sampleLog).orderBy(asc(sampleLog.id)).all()) {
+          cutoff = r.id;
+          taken += r.n;
+          if (taken >= maxSamples) break;
+        }
+        if (cutoff === 0) return 0;
+        const rows = db.select().from(sampleLog).where(lte(sampleLog.id, cutoff)).orderBy(asc(sampleLog.id)).all();
+        const byChip = new Map<string, Sample[]>();
+        for (const r of rows) {
+          for (const entry of JSON.parse(r.data) as LogEntry[]) {
+            for (const s of entry.f.samples) {
+              if (entry.b) s.flags = { ...s.flags, backfill: true };
+              const list = byChip.get(s.chipId);
+              if (list) list.push(s);
+              else byChip.set(s.chipId, [s]);
+            }
+          }
+        }
+        const batch = new RollupBatch();
+        for (const [chipId, fresh] of byChip) this.foldChip(chipId, fresh, batch);
+        this.rows.apply(batch);
+        const maxId = rows[rows.length - 1].id;
+        db.delete(sampleLog).where(lte(sampleLog.id, maxId)).run();
+        return maxId;
+      });
+    } catch (err) {
+      // The transaction rolled back: what the tails learned in it is void.
+      this.tails.clear();
+      throw err;
     }
-    if (cutoff === 0) return 0;
-    const rows = db.select().from(sampleLog).where(lte(sampleLog.id, cutoff)).orderBy(asc(sampleLog.id)).all();
-    const byChip = new Map<string, Sample[]>();
-    for (const r of rows) {
-      for (const entry of JSON.parse(r.data) as LogEntry[]) {
-        for (const s of entry.f.samples) {
-          if (entry.b) s.flags = { ...s.flags, backfill: true };
-          const list = byChip.get(s.chipId);
-          if (list) list.push(s);
-          else byChip.set(s.chipId, [s]);
+  }
+
+  private foldChip(chipId: string, fresh: Sample[], batch: RollupBatch): void {
+    const { db } = this;
+    fresh.sort((a, b) => a.ts - b.ts);
+    const minTs = fresh[0].ts;
+    const maxTs = fresh[fresh.length - 1].ts;
+    const overlapping = db
+      .select()
+      .from(sampleChunks)
+      .where(and(eq(sampleChunks.chipId, chipId), lte(sampleChunks.startTs, maxTs), gte(sampleChunks.endTs, minTs)))
+      .orderBy(asc(sampleChunks.startTs))
+      .all();
+    let absorb = overlapping;
+    const tail = this.tails.get(chipId);
+    if (absorb.length === 0) {
+      const last = db.select().from(sampleChunks).where(eq(sampleChunks.chipId, chipId)).orderBy(desc(sampleChunks.startTs)).limit(1).get();
+      // Slow chips trickle in a few samples per step: grow their last chunk instead of writing tiny ones.
+      // Bounded re-encoding: the old chunk is at most 4x the new samples, so each sample is re-encoded
+      // a few times at most however often the log is folded.
+      if (last && last.endTs < minTs && last.n + fresh.length <= TARGET_CHUNK_SAMPLES && last.n <= 4 * fresh.length) absorb = [last];
+    }
+    let existing: Sample[] = [];
+    for (const c of absorb) {
+      existing = existing.concat(decodeChunk(c.data, chipId));
+      db.delete(sampleChunks).where(and(eq(sampleChunks.chipId, chipId), eq(sampleChunks.startTs, c.startTs))).run();
+    }
+    // Only samples at a new ts count (a stored sample wins over a resent one).
+    const seen = new Set(existing.map((s) => s.ts));
+    const added: Sample[] = [];
+    for (const s of fresh) {
+      if (seen.has(s.ts)) continue;
+      seen.add(s.ts);
+      added.push(s);
+    }
+    const merged = existing.length ? mergeByTs(existing, added) : added;
+    writeChunks(db, chipId, merged);
+    if (added.length === 0) return;
+
+    // Energy: the stored readings around the new ones, then the pairs the new ones make or split.
+    const stored = readings(existing);
+    let laterExists = existing.length > 0 && lastOf(existing)!.ts > maxTs;
+    if (tail && tail.latestTs < minTs) {
+      if (tail.reading && !(stored.length && stored[0].ts < minTs)) stored.unshift(tail.reading);
+    } else {
+      if (!stored.some((r) => r.ts < minTs)) {
+        const before = this.readingBefore(chipId, minTs);
+        if (before) stored.unshift(before);
+      }
+      const next = db
+        .select()
+        .from(sampleChunks)
+        .where(and(eq(sampleChunks.chipId, chipId), gte(sampleChunks.startTs, maxTs + 1)))
+        .orderBy(asc(sampleChunks.startTs))
+        .limit(1)
+        .get();
+      if (next) {
+        laterExists = true;
+        if (!stored.some((r) => r.ts > maxTs)) {
+          const first = readings(decodeChunk(next.data, chipId))[0];
+          if (first) stored.push(first);
         }
       }
+      stored.sort((a, b) => a.ts - b.ts);
     }
-    for (const [chipId, fresh] of byChip) foldChip(db, chipId, fresh);
-    const maxId = rows[rows.length - 1].id;
-    db.delete(sampleLog).where(lte(sampleLog.id, maxId)).run();
-    return maxId;
-  });
+    const keys = this.rows.keysOf(chipId);
+    for (const s of added) batch.addSample(keys, s);
+    const freshReadings = readings(added);
+    for (const c of energyChanges(stored, freshReadings)) batch.addEnergy(keys, c.ts, c.joules, c.pairs);
+
+    if (!laterExists) {
+      const all = stored.concat(freshReadings).sort((a, b) => a.ts - b.ts);
+      this.tails.set(chipId, { latestTs: Math.max(maxTs, tail?.latestTs ?? 0, lastOf(merged)!.ts), reading: lastOf(all) ?? tail?.reading ?? null });
+    }
+  }
+
+  /** The chip's stored energy reading just before `ts` (from the chunk ending before it). */
+  private readingBefore(chipId: string, ts: number): EnergyReading | undefined {
+    const prev = this.db
+      .select()
+      .from(sampleChunks)
+      .where(and(eq(sampleChunks.chipId, chipId), lte(sampleChunks.endTs, ts - 1)))
+      .orderBy(desc(sampleChunks.endTs))
+      .limit(1)
+      .get();
+    return prev ? lastOf(readings(decodeChunk(prev.data, chipId))) : undefined;
+  }
 }
 
 /** Samples waiting in the log and the age of the oldest row (ms). */

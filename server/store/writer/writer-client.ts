@@ -13,6 +13,8 @@ export interface WriterClient {
   write(batches: WriteBatch[]): Promise<number>;
   /** Fold the whole log into chunks now. */
   flush(): Promise<void>;
+  /** Run retention to completion as of `now`. */
+  enforceRetention(now: number): Promise<void>;
   backlog(): number;
   onCompacted(listener: (upToLogId: number) => void): void;
   close(): Promise<void>;
@@ -29,6 +31,7 @@ export async function startWriter(settings: WriterSettings, log: Logger): Promis
   worker.on('message', (m: FromWriter) => {
     if ('event' in m) {
       if (m.event === 'compacted') for (const l of compactedListeners) l(m.upToLogId);
+      else if (m.event === 'retention') log.info('retention pass', { deletedRows: m.deleted, freedPages: m.freedPages });
       else log.error('sqlite writer', { err: m.error });
       return;
     }
@@ -66,6 +69,9 @@ export async function startWriter(settings: WriterSettings, log: Logger): Promis
     write: (batches) => request({ op: 'write', id: nextId++, batches }, batches.reduce((n, b) => n + b.n, 0)),
     flush: async () => {
       await request({ op: 'flush', id: nextId++ }, 0);
+    },
+    enforceRetention: async (now) => {
+      await request({ op: 'retention', id: nextId++, now }, 0);
     },
     backlog: () => inFlight,
     onCompacted: (l) => compactedListeners.push(l),

@@ -1,5 +1,6 @@
 /** Messages between the hub and its SQLite writer thread. */
 import type { Sample } from '../../../schema/sample.ts';
+import type { Retention } from '../store.ts';
 
 export interface WriteBatch {
   agentId: string;
@@ -24,7 +25,9 @@ export type ToWriter =
   | { op: 'write'; id: number; batches: WriteBatch[] }
   /** Fold the whole sample log into chunks now. */
   | { op: 'flush'; id: number }
-  | { op: 'close'; id: number };
+  | { op: 'close'; id: number }
+  /** Run retention to completion now (tests, maintenance). */
+  | { op: 'retention'; id: number; now: number };
 
 export type FromWriter =
   /** Requests answered together (one group commit) arrive in one message, so they resolve in one turn. */
@@ -32,7 +35,9 @@ export type FromWriter =
   | { ids: number[]; ok: false; error: string }
   /** Log rows up to this id are now in chunks. */
   | { event: 'compacted'; upToLogId: number }
-  | { event: 'error'; error: string };
+  | { event: 'error'; error: string }
+  /** A retention pass finished: rows deleted and pages given back. */
+  | { event: 'retention'; deleted: number; freedPages: number };
 
 export interface WriterSettings {
   path: string;
@@ -40,4 +45,7 @@ export interface WriterSettings {
   compactAfterMs: number;
   /** ...or when it holds this many samples. */
   compactAtSamples: number;
+  retention: Retention;
+  /** How often the retention job runs (ms). */
+  retentionEveryMs: number;
 }

@@ -8,7 +8,8 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { eq, sql } from 'drizzle-orm';
 import { agents, sampleLog } from '../../../schema/tables.ts';
-import { compactLog, logBacklog } from './compaction.ts';
+import { Compactor, logBacklog } from './compaction.ts';
+import { RetentionJob } from './retention.ts';
 import type { FromWriter, ToWriter, WriterSettings } from './writer-protocol.ts';
 
 const settings = workerData as WriterSettings;
@@ -20,6 +21,8 @@ client.pragma('busy_timeout = 5000');
 client.pragma('wal_autocheckpoint = 20000');
 const db = drizzle(client);
 const port = parentPort!;
+const compactor = new Compactor(db);
+const retention = new RetentionJob(client, settings.retention);
 const post = (m: FromWriter) => port.postMessage(m);
 
 const insertLog = db
@@ -68,7 +71,7 @@ const COMPACTION_STEP_SAMPLES = 20_000;
 /** Fold the whole log now (flush, close). */
 function compact(): void {
   let upTo = 0;
-  for (let id = compactLog(db, COMPACTION_STEP_SAMPLES); id > 0; id = compactLog(db, COMPACTION_STEP_SAMPLES)) upTo = id;
+  for (let id = compactor.compactLog(COMPACTION_STEP_SAMPLES); id > 0; id = compactor.compactLog(COMPACTION_STEP_SAMPLES)) upTo = id;
   if (upTo > 0) post({ event: 'compacted', upToLogId: upTo });
 }
 
@@ -81,7 +84,7 @@ function compactionStep(): void {
       compacting = false;
       return;
     }
-    const upTo = compactLog(db, COMPACTION_STEP_SAMPLES);
+    const upTo = compactor.compactLog(COMPACTION_STEP_SAMPLES);
     if (upTo > 0) post({ event: 'compacted', upToLogId: upTo });
     setImmediate(compactionStep);
   } catch (err) {
@@ -99,6 +102,31 @@ const timer = setInterval(() => {
   }
 }, 250);
 
+/** Retention in bounded steps, one per turn, so queued commits go between them. */
+let retentionRunning = false;
+let retentionTotals = { deleted: 0, freedPages: 0 };
+function retentionStep(): void {
+  try {
+    const r = retention.step(Date.now());
+    retentionTotals.deleted += r.deleted;
+    retentionTotals.freedPages += r.freedPages;
+    if (r.deleted > 0 || r.freedPages > 0) {
+      setImmediate(retentionStep);
+      return;
+    }
+    if (retentionTotals.deleted > 0) post({ event: 'retention', ...retentionTotals });
+  } catch (err) {
+    post({ event: 'error', error: `retention failed: ${(err as Error).message}` });
+  }
+  retentionRunning = false;
+  retentionTotals = { deleted: 0, freedPages: 0 };
+}
+const retentionTimer = setInterval(() => {
+  if (retentionRunning) return;
+  retentionRunning = true;
+  retentionStep();
+}, settings.retentionEveryMs);
+
 port.on('message', (msg: ToWriter) => {
   if (msg.op === 'write') {
     queue.push(msg);
@@ -106,6 +134,15 @@ port.on('message', (msg: ToWriter) => {
     return;
   }
   if (queue.length) flushWrites();
+  if (msg.op === 'retention') {
+    try {
+      for (let r = retention.step(msg.now); r.deleted > 0 || r.freedPages > 0; r = retention.step(msg.now));
+      post({ ids: [msg.id], ok: true });
+    } catch (err) {
+      post({ ids: [msg.id], ok: false, error: (err as Error).message });
+    }
+    return;
+  }
   try {
     compact();
     post({ ids: [msg.id], ok: true });
@@ -114,6 +151,7 @@ port.on('message', (msg: ToWriter) => {
   }
   if (msg.op === 'close') {
     clearInterval(timer);
+    clearInterval(retentionTimer);
     client.close();
     port.close();
   }

@@ -1,0 +1,77 @@
+/**
+ * Encoding of one stored rollup row: the buckets of one key (chip or fleet group) within one row
+ * span of a tier, columnar with the chunk codec's column encoding (scaled-integer deltas, null
+ * bitmaps), then deflate. Lossless up to floating-point noise in sums (rounded away at 1e-9
+ * relative). Pure: no I/O.
+ */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { Reader, Writer, readColumn, writeColumn } from '../store/chunk-codec.ts';
+import { ROLLUP_FIELDS } from './rollup-fields.ts';
+import type { RollupBucket } from './rollup-bucket.ts';
+
+const VERSION = 1;
+
+/** Drop float noise from a sum of decimal values (0.1 + 0.2 → 0.3) so it encodes compactly. */
+function clean(v: number): number {
+  const r = Math.round(v * 1000) / 1000;
+  return Math.abs(r - v) <= 1e-9 * Math.max(1, Math.abs(v)) ? r : v;
+}
+
+/** Encode buckets (ascending start, all within [rowStart, rowStart + span)). */
+export function encodeRollupRow(rowStart: number, bucketMs: number, buckets: readonly RollupBucket[]): Buffer {
+  const w = new Writer();
+  w.byte(VERSION);
+  w.uvar(buckets.length);
+  let prev = 0;
+  for (const b of buckets) {
+    const off = (b.start - rowStart) / bucketMs;
+    w.uvar(off - prev);
+    prev = off;
+  }
+  writeColumn(w, buckets.map((b) => b.n));
+  for (let i = 0; i < ROLLUP_FIELDS.length; i++) {
+    writeColumn(w, buckets.map((b) => b.f[i]?.cnt ?? null));
+    const present = buckets.filter((b) => b.f[i]);
+    if (present.length === 0) continue;
+    writeColumn(w, present.map((b) => clean(b.f[i]!.sum)));
+    writeColumn(w, present.map((b) => b.f[i]!.min));
+    writeColumn(w, present.map((b) => b.f[i]!.max));
+    writeColumn(w, present.map((b) => b.f[i]!.last));
+    writeColumn(w, present.map((b) => b.f[i]!.lastTs - b.start));
+  }
+  writeColumn(w, buckets.map((b) => clean(b.energyJ)));
+  writeColumn(w, buckets.map((b) => b.energyPairs));
+  return deflateRawSync(w.done(), { level: 1 });
+}
+
+export function decodeRollupRow(data: Buffer, rowStart: number, bucketMs: number): RollupBucket[] {
+  const r = new Reader(inflateRawSync(data));
+  const version = r.byte();
+  if (version !== VERSION) throw new Error(`rollup row version ${version} is not supported`);
+  const k = r.uvar();
+  const out: RollupBucket[] = new Array(k);
+  let off = 0;
+  for (let j = 0; j < k; j++) {
+    off += r.uvar();
+    out[j] = { start: rowStart + off * bucketMs, n: 0, f: new Array(ROLLUP_FIELDS.length).fill(null), energyJ: 0, energyPairs: 0 };
+  }
+  const n = readColumn(r, k);
+  for (let j = 0; j < k; j++) out[j].n = n[j] ?? 0;
+  for (let i = 0; i < ROLLUP_FIELDS.length; i++) {
+    const cnt = readColumn(r, k);
+    const idx: number[] = [];
+    for (let j = 0; j < k; j++) if (cnt[j] !== null) idx.push(j);
+    if (idx.length === 0) continue;
+    const [sum, min, max, last, lastOff] = [0, 1, 2, 3, 4].map(() => readColumn(r, idx.length));
+    idx.forEach((j, p) => {
+      out[j].f[i] = { cnt: cnt[j]!, sum: sum[p]!, min: min[p]!, max: max[p]!, last: last[p]!, lastTs: out[j].start + lastOff[p]! };
+    });
+  }
+  const e = readColumn(r, k);
+  const pairs = readColumn(r, k);
+  for (let j = 0; j < k; j++) {
+    out[j].energyJ = e[j] ?? 0;
+    out[j].energyPairs = pairs[j] ?? 0;
+  }
+  return out;
+}

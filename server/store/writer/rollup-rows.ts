@@ -1,0 +1,54 @@
+/**
+ * Applies gathered rollup changes to the stored rollup rows (read, merge, re-encode, write), and
+ * knows each chip's fleet group. Runs in the writer thread inside the fold's transaction.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { chips, rollups } from '../../../schema/tables.ts';
+import { applyDelta, type RollupBatch } from '../../rollups/rollup-batch.ts';
+import { decodeRollupRow, encodeRollupRow } from '../../rollups/rollup-codec.ts';
+import { fleetKey, TIERS } from '../../rollups/rollup-fields.ts';
+
+type Db = BetterSQLite3Database;
+
+export class RollupRows {
+  private readonly readRow;
+  private readonly writeRow;
+  private readonly groups = new Map<string, string>();
+
+  constructor(private readonly db: Db) {
+    this.readRow = db
+      .select({ data: rollups.data })
+      .from(rollups)
+      .where(and(eq(rollups.tier, sql.placeholder('tier')), eq(rollups.key, sql.placeholder('key')), eq(rollups.rowStart, sql.placeholder('rowStart'))))
+      .prepare();
+    this.writeRow = db
+      .insert(rollups)
+      .values({ tier: sql.placeholder('tier'), key: sql.placeholder('key'), rowStart: sql.placeholder('rowStart'), data: sql.placeholder('data') })
+      .onConflictDoUpdate({ target: [rollups.tier, rollups.key, rollups.rowStart], set: { data: sql`excluded.data` } })
+      .prepare();
+  }
+
+  /** The rollup keys a chip's samples count towards: the chip, and its model's fleet group when known. */
+  keysOf(chipId: string): string[] {
+    let group = this.groups.get(chipId);
+    if (group === undefined) {
+      const row = this.db.select({ vendor: chips.vendor, model: chips.model }).from(chips).where(eq(chips.id, chipId)).get();
+      group = row ? fleetKey(row.vendor, row.model) : '';
+      if (row) this.groups.set(chipId, group);
+    }
+    return group ? [chipId, group] : [chipId];
+  }
+
+  /** Merge every delta of the batch into its stored row. */
+  apply(batch: RollupBatch): void {
+    for (const d of batch.deltas()) {
+      const { bucketMs } = TIERS[d.tier];
+      const params = { tier: d.tier, key: d.key, rowStart: d.rowStart };
+      const row = this.readRow.get(params);
+      const stored = row ? decodeRollupRow(row.data, d.rowStart, bucketMs) : [];
+      const merged = applyDelta(stored, d.buckets);
+      this.writeRow.run({ ...params, data: encodeRollupRow(d.rowStart, bucketMs, merged) });
+    }
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The rollup tiers against brute force: random telemetry (nulls, counter resets, gaps, duplicates,
+ * late samples, hour and day boundaries) is stored through the real SQLite store in many folds;
+ * every stored bucket must equal the same aggregation computed straight from the raw samples.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { createPrng } from '../../agents/sources/prng.ts';
+import type { Sample } from '../../schema/sample.ts';
+import { bucketize } from '../../server/rollups/bucketize.ts';
+import { mergeBucket, emptyBucket, type RollupBucket } from '../../server/rollups/rollup-bucket.ts';
+import { fleetKey, ROLLUP_FIELDS, TIERS, type RollupTier } from '../../server/rollups/rollup-fields.ts';
+import { openSqliteStore } from '../../server/store/sqlite-store.ts';
+import type { Store } from '../../server/store/store.ts';
+import { chipInfo } from '../helpers/frames.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+
+// 22:50 UTC: the data crosses hour boundaries and midnight (a 1h-tier row boundary).
+const T0 = Date.UTC(2026, 10, 25, 22, 50);
+const SPAN = 150 * 60_000;
+const CHIPS = [chipInfo(0), chipInfo(1), chipInfo(2, { chipId: 'i-0abc-neuron0', vendor: 'aws', model: 'Trainium2' })];
+const reg = { agentId: 'agent-r', agentVersion: 't', intervalMs: 1000, host: { hostname: 'h-r', instanceId: null, instanceType: null }, chips: CHIPS };
+
+function randomTelemetry(seed: number): Map<string, Sample[]> {
+  const rng = createPrng(seed);
+  const out = new Map<string, Sample[]>();
+  for (const [ci, chip] of CHIPS.entries()) {
+    const list: Sample[] = [];
+    let energy = 1e6 * (ci + 1);
+    for (let ts = T0 + rng.int(0, 5000); ts < T0 + SPAN; ts += rng.int(3000, 25_000)) {
+      // A 7-minute outage (no pairing across it) and a counter reset on chip 0.
+      if (ci === 1 && ts > T0 + 40 * 60_000 && ts < T0 + 47 * 60_000) continue;
+      if (ci === 0 && Math.abs(ts - (T0 + 70 * 60_000)) < 12_000) energy = 50;
+      const power = Math.round(rng.next() * 70_000) / 100;
+      energy = Math.round((energy + power * 10) * 1000) / 1000;
+      const maybe = (v: number) => (rng.next() < 0.05 ? null : v);
+      list.push({
+        ts,
+        chipId: chip.chipId,
+        utilPct: maybe(rng.int(0, 100)),
+        memUtilPct: chip.vendor === 'aws' ? null : maybe(rng.int(0, 100)),
+        memUsedBytes: maybe(rng.int(0, 80) * 1048576 * 1024),
+        memTotalBytes: 8e10,
+        powerW: maybe(power),
+        powerLimitW: 700,
+        tempC: chip.vendor === 'aws' ? null : maybe(30 + rng.int(0, 50)),
+        energyJ: rng.next() < 0.03 ? null : energy,
+        ...(chip.vendor === 'nvidia' ? { smClockMhz: rng.int(300, 1980), eccCorrected: 0, eccUncorrected: 0 } : {}),
+      });
+    }
+    out.set(chip.chipId, list);
+  }
+  return out;
+}
+
+function expectSameBuckets(actual: RollupBucket[] | undefined, expected: RollupBucket[], label: string) {
+  expect(actual?.map((b) => b.start), `${label}: bucket starts`).toEqual(expected.map((b) => b.start));
+  expected.forEach((e, i) => {
+    const a = actual![i];
+    const at = `${label} @ ${new Date(e.start).toISOString()}`;
+    expect(a.n, `${at} n`).toBe(e.n);
+    expect(a.energyPairs, `${at} energy pairs`).toBe(e.energyPairs);
+    expect(a.energyJ, `${at} energy`).toBeCloseTo(e.energyJ, 3);
+    ROLLUP_FIELDS.forEach((f, k) => {
+      const [x, y] = [a.f[k], e.f[k]];
+      if (!y) return expect(x, `${at} ${f}`).toBeNull();
+      expect(x, `${at} ${f}`).not.toBeNull();
+      expect({ cnt: x!.cnt, min: x!.min, max: x!.max, last: x!.last, lastTs: x!.lastTs }, `${at} ${f}`).toEqual({ cnt: y.cnt, min: y.min, max: y.max, last: y.last, lastTs: y.lastTs });
+      expect(x!.sum, `${at} ${f} sum`).toBeCloseTo(y.sum, 6);
+    });
+  });
+}
+
+/** The fleet group's buckets: the chips' buckets merged. */
+function mergeGroups(perChip: RollupBucket[][]): RollupBucket[] {
+  const byStart = new Map<number, RollupBucket>();
+  for (const list of perChip) for (const b of list) {
+    if (!byStart.has(b.start)) byStart.set(b.start, emptyBucket(b.start));
+    mergeBucket(byStart.get(b.start)!, b);
+  }
+  return [...byStart.values()].sort((a, b) => a.start - b.start);
+}
+
+async function checkAgainstRaw(store: Store) {
+  const from = T0 - 86_400_000;
+  const to = T0 + SPAN + 86_400_000;
+  for (const tier of Object.keys(TIERS) as RollupTier[]) {
+    const stepMs = TIERS[tier].bucketMs;
+    const expectedByChip = new Map<string, RollupBucket[]>();
+    for (const chip of CHIPS) {
+      const raw = await store.chipSamples(chip.chipId, from, to, 1e6);
+      expectedByChip.set(chip.chipId, bucketize(raw, stepMs));
+    }
+    const keys = [...CHIPS.map((c) => c.chipId), fleetKey('nvidia', 'H100'), fleetKey('aws', 'Trainium2')];
+    const got = await store.rollups(tier, keys, from, to);
+    for (const chip of CHIPS) expectSameBuckets(got.get(chip.chipId), expectedByChip.get(chip.chipId)!, `${tier} ${chip.chipId}`);
+    expectSameBuckets(got.get(fleetKey('nvidia', 'H100')), mergeGroups([expectedByChip.get('GPU-test-0')!, expectedByChip.get('GPU-test-1')!]), `${tier} fleet H100`);
+    expectSameBuckets(got.get(fleetKey('aws', 'Trainium2')), expectedByChip.get('i-0abc-neuron0')!, `${tier} fleet Trainium2`);
+  }
+}
+
+describe('rollup tiers equal brute-force aggregation over the raw samples', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let store: Store;
+  beforeEach(async () => {
+    tmp = tempDir();
+    store = await openSqliteStore(join(tmp.dir, 'fleet.db'));
+    await store.registerAgent(reg, T0);
+  });
+  afterEach(async () => {
+    await store.close();
+    tmp.cleanup();
+  });
+
+  for (const seed of [1, 2, 3]) {
+    it(`seed ${seed}: in-order, late and duplicate samples over many folds`, async () => {
+      const rng = createPrng(seed * 7919);
+      const data = randomTelemetry(seed);
+      // Interleave the chips in time order, then hold ~15% back to send late, and resend ~5%.
+      const all = [...data.values()].flat().sort((a, b) => a.ts - b.ts);
+      const onTime: Sample[] = [];
+      const late: Sample[] = [];
+      for (const s of all) (rng.next() < 0.15 ? late : onTime).push(s);
+      let seq = 0;
+      let since = 0;
+      for (let i = 0; i < onTime.length; i += 20) {
+        const part = onTime.slice(i, i + 20);
+        // A resent sample with other values: the first stored copy must win and count once.
+        if (rng.next() < 0.3) part.push({ ...part[0], powerW: 9999, utilPct: 0 });
+        await store.insertBatch('agent-r', seq++, part);
+        if (++since >= rng.int(1, 12)) {
+          since = 0;
+          await store.flush();
+        }
+        if (late.length && rng.next() < 0.2) await store.insertBatch('agent-r', seq++, late.splice(0, rng.int(1, 15)), { backfill: true });
+      }
+      await store.insertBatch('agent-r', seq++, late, { backfill: true });
+      await store.flush();
+      expect(await store.countSamples()).toBe(all.length);
+      await checkAgainstRaw(store);
+    });
+  }
+
+  it('answers with samples not yet folded (overlay), equal to brute force, before and after the fold', async () => {
+    const data = randomTelemetry(9);
+    const all = [...data.values()].flat().sort((a, b) => a.ts - b.ts);
+    const cut = Math.floor(all.length * 0.8);
+    await store.insertBatch('agent-r', 0, all.slice(0, cut));
+    await store.flush();
+    // In order after the folded part, still in the sample log.
+    await store.insertBatch('agent-r', 1, all.slice(cut));
+    await checkAgainstRaw(store);
+    await store.flush();
+    await checkAgainstRaw(store);
+  });
+
+  it('survives a restart: the energy pairing of the first fold after it uses the stored readings', async () => {
+    const data = randomTelemetry(4);
+    const all = [...data.values()].flat().sort((a, b) => a.ts - b.ts);
+    const half = Math.floor(all.length / 2);
+    await store.insertBatch('agent-r', 0, all.slice(0, half));
+    await store.flush();
+    const path = join(tmp.dir, 'fleet.db');
+    await store.close();
+    store = await openSqliteStore(path);
+    await store.insertBatch('agent-r', 1, all.slice(half));
+    await store.flush();
+    await checkAgainstRaw(store);
+  });
+});
