@@ -4,8 +4,9 @@
  * changes add, negative ones included). Pure: the writer reads, merges and writes the rows.
  */
 import type { Sample } from '../../schema/sample.ts';
-import { addEnergy, addSample, emptyBucket, mergeBucket, type RollupBucket } from './rollup-bucket.ts';
-import { bucketStart, ROLLUP_TIERS, TIERS, type RollupTier } from './rollup-fields.ts';
+import { addEnergy, addSample, cloneBucket, emptyBucket, mergeBucket, type RollupBucket } from './rollup-bucket.ts';
+import type { EnergyChange } from './energy-pairs.ts';
+import { bucketStart, TIERS, type RollupTier } from './rollup-fields.ts';
 
 export interface RollupRowDelta {
   tier: RollupTier;
@@ -17,6 +18,43 @@ export interface RollupRowDelta {
 
 export class RollupBatch {
   private readonly rows = new Map<string, RollupRowDelta>();
+
+  /**
+   * One chip's new samples (ascending ts) and energy changes, counted towards every key (the chip
+   * and its fleet group). Buckets are built once per chip, then merged per key and tier.
+   */
+  addChip(keys: readonly string[], samples: readonly Sample[], energy: readonly EnergyChange[]): void {
+    const minute = TIERS['1m'].bucketMs;
+    const m1 = new Map<number, RollupBucket>();
+    const at = (ts: number) => {
+      const start = bucketStart(ts, minute);
+      let b = m1.get(start);
+      if (!b) m1.set(start, (b = emptyBucket(start)));
+      return b;
+    };
+    let cur: RollupBucket | null = null;
+    for (const s of samples) {
+      if (!cur || s.ts < cur.start || s.ts >= cur.start + minute) cur = at(s.ts);
+      addSample(cur, s);
+    }
+    for (const c of energy) addEnergy(at(c.ts), c.joules, c.pairs);
+    const h1 = new Map<number, RollupBucket>();
+    for (const b of m1.values()) {
+      const start = bucketStart(b.start, TIERS['1h'].bucketMs);
+      const hb = h1.get(start);
+      if (hb) mergeBucket(hb, b);
+      else h1.set(start, cloneBucket({ ...b, start }));
+    }
+    for (const key of keys) {
+      for (const b of m1.values()) this.mergeInto('1m', key, b);
+      for (const b of h1.values()) this.mergeInto('1h', key, b);
+    }
+  }
+
+  private mergeInto(tier: RollupTier, key: string, b: RollupBucket): void {
+    const dst = this.bucket(tier, key, b.start);
+    mergeBucket(dst, b);
+  }
 
   private bucket(tier: RollupTier, key: string, ts: number): RollupBucket {
     const { bucketMs, rowSpanMs } = TIERS[tier];
@@ -34,15 +72,6 @@ export class RollupBatch {
       row.buckets.set(start, b);
     }
     return b;
-  }
-
-  /** A new sample of `keys` (the chip and its fleet group). */
-  addSample(keys: readonly string[], s: Sample): void {
-    for (const tier of ROLLUP_TIERS) for (const key of keys) addSample(this.bucket(tier, key, s.ts), s);
-  }
-
-  addEnergy(keys: readonly string[], ts: number, joules: number, pairs: number): void {
-    for (const tier of ROLLUP_TIERS) for (const key of keys) addEnergy(this.bucket(tier, key, ts), joules, pairs);
   }
 
   get size(): number {

@@ -1,8 +1,9 @@
 /**
  * Embedded SQLite store (better-sqlite3 through Drizzle), WAL mode, migrations applied at open.
- * Writes go to a writer thread: batches are committed to a sample log (group commit) and folded
- * into compressed per-chip chunks in the background. This connection serves reads (chunks plus
- * samples still in the log, held in memory) and the rare inventory writes.
+ * Writes go to a writer thread that commits batches to a sample log (group commit); a compactor
+ * thread folds the log into compressed per-chip chunks and the rollup tiers in the background and
+ * enforces retention. This connection serves reads (chunks and rollups plus samples still in the
+ * log, held in memory) and the rare inventory writes.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -23,6 +24,9 @@ import { startWriter } from './writer/writer-client.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
 
+/** Samples that may wait in the log (and in memory) for folding before ingest is slowed. */
+export const UNFOLDED_ALLOWANCE = 150_000;
+
 export interface SqliteStoreOptions {
   log?: Logger;
   /** Fold the sample log into chunks once its oldest row is this old (default 60 s)… */
@@ -39,8 +43,14 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   if (path === ':memory:') throw new Error('the SQLite store needs a file (its writer thread opens its own connection)');
   mkdirSync(dirname(path), { recursive: true });
   const client = new Database(path);
-  // A new file gives freed pages back to the file system (retention runs incremental vacuum).
-  if ((client.pragma('page_count', { simple: true }) as number) === 0) client.pragma('auto_vacuum = INCREMENTAL');
+  // Freed pages go back to the file system: retention runs incremental vacuum. A new file gets the
+  // mode at once; a file made without it is converted once with a full VACUUM.
+  const log = opts.log ?? silentLogger;
+  client.pragma('auto_vacuum = INCREMENTAL');
+  if ((client.pragma('page_count', { simple: true }) as number) > 0 && client.pragma('auto_vacuum', { simple: true }) !== 2) {
+    log.info('converting the database to incremental vacuum (one-time VACUUM)', { path });
+    client.exec('VACUUM');
+  }
   client.pragma('journal_mode = WAL');
   client.pragma('synchronous = NORMAL');
   client.pragma('busy_timeout = 5000');
@@ -50,7 +60,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   const retention: Retention = { ...DEFAULT_RETENTION, ...opts.retention };
   const writer = await startWriter(
     { path, compactAfterMs: opts.compactAfterMs ?? 60_000, compactAtSamples: opts.compactAtSamples ?? 50_000, retention, retentionEveryMs: opts.retentionEveryMs ?? 60_000 },
-    opts.log ?? silentLogger,
+    log,
   );
   // Whatever an earlier run left in the log goes into chunks before we serve reads.
   await writer.flush();
@@ -100,7 +110,9 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
       return (await insertBatches([{ agentId, seq, samples: batch, ...extra }]))[0];
     },
     insertBatches,
-    writeBacklog: () => writer.backlog(),
+    // Uncommitted samples, plus committed ones beyond what the compactor may lag by (they are held
+    // in memory until folded): either way ingest withholds acks when this grows.
+    writeBacklog: () => writer.backlog() + Math.max(0, recent.size - UNFOLDED_ALLOWANCE),
     async listChips(): Promise<StoredChip[]> {
       const rows = db
         .select({ chip: chips, instanceType: hosts.instanceType, intervalMs: agents.intervalMs })

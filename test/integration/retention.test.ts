@@ -88,4 +88,20 @@ describe('retention', () => {
     // The minute tier (kept a day) still holds the last day.
     expect((await store.rollups('1m', [chip], end - 20 * HOUR, end)).get(chip)?.length).toBeGreaterThan(19 * 60);
   });
+
+  it('converts a database file made without incremental vacuum, keeping its data', async () => {
+    const path = join(tmp.dir, 'old.db');
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec('CREATE TABLE keep_me (x INTEGER); INSERT INTO keep_me VALUES (42);');
+    expect(old.pragma('auto_vacuum', { simple: true })).toBe(0);
+    old.close();
+    store = await openSqliteStore(path);
+    await store.close();
+    store = undefined;
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
+    expect(db.prepare('SELECT x FROM keep_me').pluck().get()).toBe(42);
+    db.close();
+  });
 });

@@ -30,14 +30,8 @@ export function mergeByTs(keep: Sample[], add: Sample[]): Sample[] {
   return [...byTs.values()].sort((a, b) => a.ts - b.ts);
 }
 
-function writeChunks(db: Db, chipId: string, samples: Sample[]): void {
-  for (let i = 0; i < samples.length; i += MAX_CHUNK_SAMPLES) {
-    const part = samples.slice(i, i + MAX_CHUNK_SAMPLES);
-    db.insert(sampleChunks)
-      .values({ chipId, startTs: part[0].ts, endTs: part[part.length - 1].ts, n: part.length, data: encodeChunk(part) })
-      .run();
-  }
-}
+/** Writes decided while planning a fold, run together in one short write transaction. */
+export type WriteOps = (() => void)[];
 
 const lastOf = <T>(a: readonly T[]): T | undefined => a[a.length - 1];
 
@@ -48,10 +42,42 @@ const lastOf = <T>(a: readonly T[]): T | undefined => a[a.length - 1];
  */
 export class Compactor {
   readonly tails = new ChipTails();
+  /** Timing of the last step: planning (no lock held) and writing (write lock held). */
+  lastStep = { planMs: 0, writeMs: 0, writes: 0 };
   private readonly rows: RollupRows;
+  private readonly q;
 
   constructor(private readonly db: Db) {
     this.rows = new RollupRows(db);
+    const chip = eq(sampleChunks.chipId, sql.placeholder('chipId'));
+    this.q = {
+      overlapping: db
+        .select()
+        .from(sampleChunks)
+        .where(and(chip, lte(sampleChunks.startTs, sql.placeholder('maxTs')), gte(sampleChunks.endTs, sql.placeholder('minTs'))))
+        .orderBy(asc(sampleChunks.startTs))
+        .prepare(),
+      last: db.select().from(sampleChunks).where(chip).orderBy(desc(sampleChunks.startTs)).limit(1).prepare(),
+      after: db
+        .select()
+        .from(sampleChunks)
+        .where(and(chip, gte(sampleChunks.startTs, sql.placeholder('ts'))))
+        .orderBy(asc(sampleChunks.startTs))
+        .limit(1)
+        .prepare(),
+      endingBefore: db
+        .select()
+        .from(sampleChunks)
+        .where(and(chip, lte(sampleChunks.endTs, sql.placeholder('ts'))))
+        .orderBy(desc(sampleChunks.endTs))
+        .limit(1)
+        .prepare(),
+      insert: db
+        .insert(sampleChunks)
+        .values({ chipId: sql.placeholder('chipId'), startTs: sql.placeholder('startTs'), endTs: sql.placeholder('endTs'), n: sql.placeholder('n'), data: sql.placeholder('data') })
+        .prepare(),
+      remove: db.delete(sampleChunks).where(and(chip, eq(sampleChunks.startTs, sql.placeholder('startTs')))).prepare(),
+    };
   }
 
   /**
@@ -61,57 +87,69 @@ export class Compactor {
    */
   compactLog(maxSamples = Number.POSITIVE_INFINITY): number {
     const { db } = this;
+    const ops: WriteOps = [];
     try {
-      return db.transaction(() => {
-        let cutoff = 0;
-        let taken = 0;
-        for (const r of db.select({ id: sampleLog.id, n: sampleLog.n }).from(sampleLog).orderBy(asc(sampleLog.id)).all()) {
-          cutoff = r.id;
-          taken += r.n;
-          if (taken >= maxSamples) break;
-        }
-        if (cutoff === 0) return 0;
-        const rows = db.select().from(sampleLog).where(lte(sampleLog.id, cutoff)).orderBy(asc(sampleLog.id)).all();
-        const byChip = new Map<string, Sample[]>();
-        for (const r of rows) {
-          for (const entry of JSON.parse(r.data) as LogEntry[]) {
-            for (const s of entry.f.samples) {
-              if (entry.b) s.flags = { ...s.flags, backfill: true };
-              const list = byChip.get(s.chipId);
-              if (list) list.push(s);
-              else byChip.set(s.chipId, [s]);
-            }
-          }
-        }
-        const batch = new RollupBatch();
-        for (const [chipId, fresh] of byChip) this.foldChip(chipId, fresh, batch);
-        this.rows.apply(batch);
-        const maxId = rows[rows.length - 1].id;
-        db.delete(sampleLog).where(lte(sampleLog.id, maxId)).run();
-        return maxId;
-      });
+      // Plan under a read snapshot: parse, decode, merge, encode. Only this thread writes chunks
+      // and rollups, so what it read stays true until its writes run.
+      const t0 = performance.now();
+      const maxId = db.transaction(() => this.plan(maxSamples, ops));
+      if (maxId === 0) return 0;
+      const t1 = performance.now();
+      db.transaction(
+        () => {
+          for (const op of ops) op();
+        },
+        { behavior: 'immediate' },
+      );
+      this.lastStep = { planMs: Math.round(t1 - t0), writeMs: Math.round(performance.now() - t1), writes: ops.length };
+      return maxId;
     } catch (err) {
-      // The transaction rolled back: what the tails learned in it is void.
+      // Nothing was written: what the tails learned while planning is void.
       this.tails.clear();
       throw err;
     }
   }
 
-  private foldChip(chipId: string, fresh: Sample[], batch: RollupBatch): void {
+  private plan(maxSamples: number, ops: WriteOps): number {
+    const { db } = this;
+    let cutoff = 0;
+    let taken = 0;
+    for (const r of db.select({ id: sampleLog.id, n: sampleLog.n }).from(sampleLog).orderBy(asc(sampleLog.id)).all()) {
+      cutoff = r.id;
+      taken += r.n;
+      if (taken >= maxSamples) break;
+    }
+    if (cutoff === 0) return 0;
+    const rows = db.select().from(sampleLog).where(lte(sampleLog.id, cutoff)).orderBy(asc(sampleLog.id)).all();
+    const byChip = new Map<string, Sample[]>();
+    for (const r of rows) {
+      for (const entry of JSON.parse(r.data) as LogEntry[]) {
+        for (const s of entry.f.samples) {
+          if (entry.b) s.flags = { ...s.flags, backfill: true };
+          const list = byChip.get(s.chipId);
+          if (list) list.push(s);
+          else byChip.set(s.chipId, [s]);
+        }
+      }
+    }
+    const batch = new RollupBatch();
+    for (const [chipId, fresh] of byChip) this.foldChip(chipId, fresh, batch, ops);
+    this.rows.apply(batch, ops);
+    const maxId = rows[rows.length - 1].id;
+    ops.push(() => db.delete(sampleLog).where(lte(sampleLog.id, maxId)).run());
+    return maxId;
+  }
+
+  private foldChip(chipId: string, fresh: Sample[], batch: RollupBatch, ops: WriteOps): void {
     const { db } = this;
     fresh.sort((a, b) => a.ts - b.ts);
     const minTs = fresh[0].ts;
     const maxTs = fresh[fresh.length - 1].ts;
-    const overlapping = db
-      .select()
-      .from(sampleChunks)
-      .where(and(eq(sampleChunks.chipId, chipId), lte(sampleChunks.startTs, maxTs), gte(sampleChunks.endTs, minTs)))
-      .orderBy(asc(sampleChunks.startTs))
-      .all();
-    let absorb = overlapping;
     const tail = this.tails.get(chipId);
+    // Nothing stored at or after minTs when the chip's newest stored sample is older.
+    let absorb = tail && tail.latestTs < minTs ? [] : this.q.overlapping.all({ chipId, minTs, maxTs });
     if (absorb.length === 0) {
-      const last = db.select().from(sampleChunks).where(eq(sampleChunks.chipId, chipId)).orderBy(desc(sampleChunks.startTs)).limit(1).get();
+      const last = this.q.last.get({ chipId });
       // Slow chips trickle in a few samples per step: grow their last chunk instead of writing tiny ones.
       // Bounded re-encoding: the old chunk is at most 4x the new samples, so each sample is re-encoded
       // a few times at most however often the log is folded.
@@ -120,7 +158,7 @@ export class Compactor {
     let existing: Sample[] = [];
     for (const c of absorb) {
       existing = existing.concat(decodeChunk(c.data, chipId));
-      db.delete(sampleChunks).where(and(eq(sampleChunks.chipId, chipId), eq(sampleChunks.startTs, c.startTs))).run();
+      ops.push(() => this.q.remove.run({ chipId, startTs: c.startTs }));
     }
     // Only samples at a new ts count (a stored sample wins over a resent one).
     const seen = new Set(existing.map((s) => s.ts));
@@ -131,7 +169,11 @@ export class Compactor {
       added.push(s);
     }
     const merged = existing.length ? mergeByTs(existing, added) : added;
-    writeChunks(db, chipId, merged);
+    for (let i = 0; i < merged.length; i += MAX_CHUNK_SAMPLES) {
+      const part = merged.slice(i, i + MAX_CHUNK_SAMPLES);
+      const row = { chipId, startTs: part[0].ts, endTs: part[part.length - 1].ts, n: part.length, data: encodeChunk(part) };
+      ops.push(() => this.q.insert.run(row));
+    }
     if (added.length === 0) return;
 
     // Energy: the stored readings around the new ones, then the pairs the new ones make or split.
@@ -144,13 +186,7 @@ export class Compactor {
         const before = this.readingBefore(chipId, minTs);
         if (before) stored.unshift(before);
       }
-      const next = db
-        .select()
-        .from(sampleChunks)
-        .where(and(eq(sampleChunks.chipId, chipId), gte(sampleChunks.startTs, maxTs + 1)))
-        .orderBy(asc(sampleChunks.startTs))
-        .limit(1)
-        .get();
+      const next = this.q.after.get({ chipId, ts: maxTs + 1 });
       if (next) {
         laterExists = true;
         if (!stored.some((r) => r.ts > maxTs)) {
@@ -160,10 +196,8 @@ export class Compactor {
       }
       stored.sort((a, b) => a.ts - b.ts);
     }
-    const keys = this.rows.keysOf(chipId);
-    for (const s of added) batch.addSample(keys, s);
     const freshReadings = readings(added);
-    for (const c of energyChanges(stored, freshReadings)) batch.addEnergy(keys, c.ts, c.joules, c.pairs);
+    batch.addChip(this.rows.keysOf(chipId), added, energyChanges(stored, freshReadings));
 
     if (!laterExists) {
       const all = stored.concat(freshReadings).sort((a, b) => a.ts - b.ts);
@@ -173,13 +207,7 @@ export class Compactor {
 
   /** The chip's stored energy reading just before `ts` (from the chunk ending before it). */
   private readingBefore(chipId: string, ts: number): EnergyReading | undefined {
-    const prev = this.db
-      .select()
-      .from(sampleChunks)
-      .where(and(eq(sampleChunks.chipId, chipId), lte(sampleChunks.endTs, ts - 1)))
-      .orderBy(desc(sampleChunks.endTs))
-      .limit(1)
-      .get();
+    const prev = this.q.endingBefore.get({ chipId, ts: ts - 1 });
     return prev ? lastOf(readings(decodeChunk(prev.data, chipId))) : undefined;
   }
 }

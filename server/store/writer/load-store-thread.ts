@@ -1,13 +1,18 @@
 /**
- * Starts the SQLite writer thread from its TypeScript source: esbuild bundles the entry into one
- * ES module in memory (no build step, no files written), loaded as a data: URL worker. The one
- * native dependency, better-sqlite3, is loaded in the worker with the hub's own module resolution.
+ * Starts the store's threads (the writer, the compactor) from their TypeScript source: esbuild
+ * bundles each entry into one ES module in memory (no build step, no files written), loaded as a
+ * data: URL worker. The one native dependency, better-sqlite3, is loaded in the worker with the
+ * hub's own module resolution.
  */
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
-const ENTRY = fileURLToPath(new URL('./writer-thread.ts', import.meta.url));
+const ENTRIES = {
+  writer: fileURLToPath(new URL('./writer-thread.ts', import.meta.url)),
+  compactor: fileURLToPath(new URL('./compactor-thread.ts', import.meta.url)),
+};
+export type StoreThread = keyof typeof ENTRIES;
 
 /** better-sqlite3 resolved from the hub's location, not from the (data:) worker's. */
 const nativeFromHub: Plugin = {
@@ -21,11 +26,13 @@ const nativeFromHub: Plugin = {
   },
 };
 
-let bundled: Promise<string> | null = null;
+const bundled = new Map<StoreThread, Promise<string>>();
 
-function bundle(): Promise<string> {
-  bundled ??= build({
-    entryPoints: [ENTRY],
+function bundle(kind: StoreThread): Promise<string> {
+  let code = bundled.get(kind);
+  if (code) return code;
+  code = build({
+    entryPoints: [ENTRIES[kind]],
     bundle: true,
     write: false,
     platform: 'node',
@@ -34,11 +41,12 @@ function bundle(): Promise<string> {
     plugins: [nativeFromHub],
     logLevel: 'silent',
   }).then((r) => r.outputFiles[0].text);
-  return bundled;
+  bundled.set(kind, code);
+  return code;
 }
 
-export async function loadWriterThread(workerData: Record<string, unknown>): Promise<Worker> {
-  const code = await bundle();
+export async function loadStoreThread(kind: StoreThread, workerData: Record<string, unknown>): Promise<Worker> {
+  const code = await bundle(kind);
   return new Worker(new URL(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`), {
     workerData: { ...workerData, requireFrom: import.meta.url },
   });

@@ -40,15 +40,16 @@ export class RollupRows {
     return group ? [chipId, group] : [chipId];
   }
 
-  /** Merge every delta of the batch into its stored row. */
-  apply(batch: RollupBatch): void {
+  /** Merge every delta of the batch into its stored row: reads and encodes now, queues the writes. */
+  apply(batch: RollupBatch, ops: (() => void)[]): void {
     for (const d of batch.deltas()) {
       const { bucketMs } = TIERS[d.tier];
       const params = { tier: d.tier, key: d.key, rowStart: d.rowStart };
       const row = this.readRow.get(params);
       const stored = row ? decodeRollupRow(row.data, d.rowStart, bucketMs) : [];
       const merged = applyDelta(stored, d.buckets);
-      this.writeRow.run({ ...params, data: encodeRollupRow(d.rowStart, bucketMs, merged) });
+      const data = encodeRollupRow(d.rowStart, bucketMs, merged);
+      ops.push(() => this.writeRow.run({ ...params, data }));
     }
   }
 }

@@ -1,4 +1,4 @@
-/** Messages between the hub and its SQLite writer thread. */
+/** Messages between the hub and its SQLite threads: the writer (commits) and the compactor (folding, retention). */
 import type { Sample } from '../../../schema/sample.ts';
 import type { Retention } from '../store.ts';
 
@@ -23,23 +23,36 @@ export interface LogEntry {
 
 export type ToWriter =
   | { op: 'write'; id: number; batches: WriteBatch[] }
-  /** Fold the whole sample log into chunks now. */
-  | { op: 'flush'; id: number }
-  | { op: 'close'; id: number }
-  /** Run retention to completion now (tests, maintenance). */
-  | { op: 'retention'; id: number; now: number };
+  /** Answered once everything sent before it is committed. */
+  | { op: 'sync'; id: number }
+  | { op: 'close'; id: number };
 
-export type FromWriter =
-  /** Requests answered together (one group commit) arrive in one message, so they resolve in one turn. */
-  | { ids: number[]; ok: true; logId?: number }
-  | { ids: number[]; ok: false; error: string }
-  /** Log rows up to this id are now in chunks. */
-  | { event: 'compacted'; upToLogId: number }
+export type ToCompactor =
+  /** Fold the whole sample log into chunks and rollups now. */
+  | { op: 'fold'; id: number }
+  /** Run retention to completion as of `now`. */
+  | { op: 'retention'; id: number; now: number }
+  /** Fold everything, then close. */
+  | { op: 'close'; id: number };
+
+/** Answers: requests answered together (one group commit) arrive in one message, so they resolve in one turn. */
+export type Reply = { ids: number[]; ok: true; logId?: number } | { ids: number[]; ok: false; error: string };
+
+export type FromWriter = Reply;
+
+export type FromCompactor =
+  | Reply
+  /** Log rows up to this id are now in chunks and rollups; timing of the last step. */
+  | { event: 'compacted'; upToLogId: number; planMs: number; writeMs: number }
   | { event: 'error'; error: string }
   /** A retention pass finished: rows deleted and pages given back. */
   | { event: 'retention'; deleted: number; freedPages: number };
 
 export interface WriterSettings {
+  path: string;
+}
+
+export interface CompactorSettings {
   path: string;
   /** Fold the log when its oldest row is this old (ms)... */
   compactAfterMs: number;

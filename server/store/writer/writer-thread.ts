@@ -1,15 +1,13 @@
 /**
- * The SQLite writer thread. Owns the write connection: commits queued batches to the sample log
- * in one transaction per turn (group commit), and folds the log into per-chip chunks in the
- * background — so no commit or compaction ever runs on the hub's event loop.
+ * The SQLite writer thread. Owns the commit path: queued batches go to the sample log in one
+ * short transaction per turn (group commit), so no commit ever runs on the hub's event loop and
+ * none waits behind folding, which the compactor thread does on its own connection.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { eq, sql } from 'drizzle-orm';
 import { agents, sampleLog } from '../../../schema/tables.ts';
-import { Compactor, logBacklog } from './compaction.ts';
-import { RetentionJob } from './retention.ts';
 import type { FromWriter, ToWriter, WriterSettings } from './writer-protocol.ts';
 
 const settings = workerData as WriterSettings;
@@ -21,8 +19,6 @@ client.pragma('busy_timeout = 5000');
 client.pragma('wal_autocheckpoint = 20000');
 const db = drizzle(client);
 const port = parentPort!;
-const compactor = new Compactor(db);
-const retention = new RetentionJob(client, settings.retention);
 const post = (m: FromWriter) => port.postMessage(m);
 
 const insertLog = db
@@ -58,74 +54,13 @@ function flushWrites(): void {
   const jobs = queue;
   queue = [];
   try {
-    const logId = commit(jobs);
+    // IMMEDIATE: take the write lock up front, waiting (busy_timeout) while the compactor commits.
+    const logId = commit.immediate(jobs);
     post({ ids: jobs.map((j) => j.id), ok: true, logId });
   } catch (err) {
     post({ ids: jobs.map((j) => j.id), ok: false, error: (err as Error).message });
   }
 }
-
-/** Samples folded per compaction step; batches queued meanwhile are committed between steps. */
-const COMPACTION_STEP_SAMPLES = 20_000;
-
-/** Fold the whole log now (flush, close). */
-function compact(): void {
-  let upTo = 0;
-  for (let id = compactor.compactLog(COMPACTION_STEP_SAMPLES); id > 0; id = compactor.compactLog(COMPACTION_STEP_SAMPLES)) upTo = id;
-  if (upTo > 0) post({ event: 'compacted', upToLogId: upTo });
-}
-
-let compacting = false;
-/** Background folding, one step per turn, until the log is below its thresholds. */
-function compactionStep(): void {
-  try {
-    const b = logBacklog(db, Date.now());
-    if (!(b.samples >= settings.compactAtSamples / 2 || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs))) {
-      compacting = false;
-      return;
-    }
-    const upTo = compactor.compactLog(COMPACTION_STEP_SAMPLES);
-    if (upTo > 0) post({ event: 'compacted', upToLogId: upTo });
-    setImmediate(compactionStep);
-  } catch (err) {
-    compacting = false;
-    post({ event: 'error', error: `compaction failed: ${(err as Error).message}` });
-  }
-}
-
-const timer = setInterval(() => {
-  if (compacting) return;
-  const b = logBacklog(db, Date.now());
-  if (b.samples >= settings.compactAtSamples || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs)) {
-    compacting = true;
-    compactionStep();
-  }
-}, 250);
-
-/** Retention in bounded steps, one per turn, so queued commits go between them. */
-let retentionRunning = false;
-let retentionTotals = { deleted: 0, freedPages: 0 };
-function retentionStep(): void {
-  try {
-    const r = retention.step(Date.now());
-    retentionTotals.deleted += r.deleted;
-    retentionTotals.freedPages += r.freedPages;
-    if (r.deleted > 0 || r.freedPages > 0) {
-      setImmediate(retentionStep);
-      return;
-    }
-    if (retentionTotals.deleted > 0) post({ event: 'retention', ...retentionTotals });
-  } catch (err) {
-    post({ event: 'error', error: `retention failed: ${(err as Error).message}` });
-  }
-  retentionRunning = false;
-  retentionTotals = { deleted: 0, freedPages: 0 };
-}
-const retentionTimer = setInterval(() => {
-  if (retentionRunning) return;
-  retentionRunning = true;
-  retentionStep();
-}, settings.retentionEveryMs);
 
 port.on('message', (msg: ToWriter) => {
   if (msg.op === 'write') {
@@ -133,25 +68,10 @@ port.on('message', (msg: ToWriter) => {
     if (queue.length === 1) setImmediate(flushWrites);
     return;
   }
+  // 'sync' and 'close': everything queued before them is committed first.
   if (queue.length) flushWrites();
-  if (msg.op === 'retention') {
-    try {
-      for (let r = retention.step(msg.now); r.deleted > 0 || r.freedPages > 0; r = retention.step(msg.now));
-      post({ ids: [msg.id], ok: true });
-    } catch (err) {
-      post({ ids: [msg.id], ok: false, error: (err as Error).message });
-    }
-    return;
-  }
-  try {
-    compact();
-    post({ ids: [msg.id], ok: true });
-  } catch (err) {
-    post({ ids: [msg.id], ok: false, error: (err as Error).message });
-  }
+  post({ ids: [msg.id], ok: true });
   if (msg.op === 'close') {
-    clearInterval(timer);
-    clearInterval(retentionTimer);
     client.close();
     port.close();
   }

@@ -1,0 +1,101 @@
+/**
+ * The compactor thread: folds the sample log into chunks and rollups in the background, and runs
+ * retention, on its own SQLite connection. The CPU work (parsing, encoding) runs outside any write
+ * lock; only the resulting writes take it, briefly, so the writer's commits never wait long.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { Compactor, logBacklog } from './compaction.ts';
+import { RetentionJob } from './retention.ts';
+import type { CompactorSettings, FromCompactor, ToCompactor } from './writer-protocol.ts';
+
+const settings = workerData as CompactorSettings;
+const client = new Database(settings.path);
+client.pragma('journal_mode = WAL');
+client.pragma('synchronous = NORMAL');
+client.pragma('busy_timeout = 10000');
+const db = drizzle(client);
+const port = parentPort!;
+const post = (m: FromCompactor) => port.postMessage(m);
+const compactor = new Compactor(db);
+const retention = new RetentionJob(client, settings.retention);
+
+/** Samples folded per step. */
+const STEP_SAMPLES = 50_000;
+
+/** Fold the whole log now. */
+function foldAll(): void {
+  let upTo = 0;
+  for (let id = compactor.compactLog(STEP_SAMPLES); id > 0; id = compactor.compactLog(STEP_SAMPLES)) upTo = id;
+  if (upTo > 0) post({ event: 'compacted', upToLogId: upTo, ...compactor.lastStep });
+}
+
+let compacting = false;
+/** Background folding, one step per turn, until the log is below its thresholds. */
+function compactionStep(): void {
+  try {
+    const b = logBacklog(db, Date.now());
+    if (!(b.samples >= settings.compactAtSamples / 2 || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs))) {
+      compacting = false;
+      return;
+    }
+    const upTo = compactor.compactLog(STEP_SAMPLES);
+    if (upTo > 0) post({ event: 'compacted', upToLogId: upTo, ...compactor.lastStep });
+    setImmediate(compactionStep);
+  } catch (err) {
+    compacting = false;
+    post({ event: 'error', error: `compaction failed: ${(err as Error).message}` });
+  }
+}
+
+const timer = setInterval(() => {
+  if (compacting) return;
+  const b = logBacklog(db, Date.now());
+  if (b.samples >= settings.compactAtSamples || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs)) {
+    compacting = true;
+    compactionStep();
+  }
+}, 250);
+
+/** Retention in bounded steps, one per turn. */
+let retentionRunning = false;
+let retentionTotals = { deleted: 0, freedPages: 0 };
+function retentionStep(): void {
+  try {
+    const r = retention.step(Date.now());
+    retentionTotals.deleted += r.deleted;
+    retentionTotals.freedPages += r.freedPages;
+    if (r.deleted > 0 || r.freedPages > 0) {
+      setImmediate(retentionStep);
+      return;
+    }
+    if (retentionTotals.deleted > 0) post({ event: 'retention', ...retentionTotals });
+  } catch (err) {
+    post({ event: 'error', error: `retention failed: ${(err as Error).message}` });
+  }
+  retentionRunning = false;
+  retentionTotals = { deleted: 0, freedPages: 0 };
+}
+const retentionTimer = setInterval(() => {
+  if (retentionRunning) return;
+  retentionRunning = true;
+  retentionStep();
+}, settings.retentionEveryMs);
+
+port.on('message', (msg: ToCompactor) => {
+  try {
+    if (msg.op === 'retention') {
+      for (let r = retention.step(msg.now); r.deleted > 0 || r.freedPages > 0; r = retention.step(msg.now));
+    } else foldAll();
+    post({ ids: [msg.id], ok: true });
+  } catch (err) {
+    post({ ids: [msg.id], ok: false, error: (err as Error).message });
+  }
+  if (msg.op === 'close') {
+    clearInterval(timer);
+    clearInterval(retentionTimer);
+    client.close();
+    port.close();
+  }
+});

@@ -1,0 +1,60 @@
+/**
+ * Request/answer bookkeeping over one store thread: each request gets an id, answers resolve
+ * them (several per message for a group commit), and a thread that dies rejects all pending.
+ */
+import type { Worker } from 'node:worker_threads';
+import type { Logger } from '../../logger.ts';
+import type { Reply } from './writer-protocol.ts';
+
+export class ThreadRequests {
+  private readonly pending = new Map<number, { resolve(logId: number): void; reject(e: Error): void; samples: number }>();
+  private nextId = 1;
+  /** Samples in requests not yet answered. */
+  inFlight = 0;
+  private dead: Error | null = null;
+
+  constructor(
+    private readonly worker: Worker,
+    private readonly name: string,
+    log: Logger,
+    onEvent: (m: object) => void,
+  ) {
+    worker.on('message', (m: Reply | { event: string }) => {
+      if ('event' in m) return onEvent(m);
+      for (const id of m.ids) {
+        const p = this.pending.get(id);
+        if (!p) continue;
+        this.pending.delete(id);
+        this.inFlight -= p.samples;
+        if (m.ok) p.resolve(m.logId ?? 0);
+        else p.reject(new Error(`sqlite ${name}: ${m.error}`));
+      }
+    });
+    const fail = (err: Error) => {
+      this.dead = err;
+      log.error(`sqlite ${name} thread failed`, { err: err.message });
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+      this.inFlight = 0;
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (!this.dead && this.pending.size) fail(new Error(`sqlite ${name} thread exited with code ${code}`));
+    });
+  }
+
+  get alive(): boolean {
+    return this.dead === null;
+  }
+
+  /** Send `msg` with a fresh id; resolves with the answer's log id (0 when it has none). */
+  request<M extends { id: number }>(msg: Omit<M, 'id'>, samples = 0): Promise<number> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    this.inFlight += samples;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, samples });
+      this.worker.postMessage({ ...msg, id });
+    });
+  }
+}
