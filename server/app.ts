@@ -12,6 +12,11 @@ import { agentsRoutes } from './routes/agents-routes.ts';
 import { chipsRoutes } from './routes/chips-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { writeRoutes } from './routes/write-routes.ts';
+import { seriesRoutes } from './routes/series-routes.ts';
+import { energyRoutes } from './routes/energy-routes.ts';
+import { topRoutes } from './routes/top-routes.ts';
+import { openApiRoutes } from './routes/openapi-routes.ts';
+import { NO_PRICES, type Prices } from './history/prices.ts';
 
 export interface AppDeps {
   store: Store;
@@ -21,6 +26,8 @@ export interface AppDeps {
   startedAt: number;
   /** Directory of the built client; served at `/` when it exists. */
   clientDir: string;
+  /** Prices for /api/v1/energy costs (default: none). */
+  prices?: Prices;
 }
 
 export function createApp(deps: AppDeps) {
@@ -29,7 +36,11 @@ export function createApp(deps: AppDeps) {
     .route('/', healthRoutes(deps.startedAt, deps.ingest.metrics))
     .route('/api/v1/chips', chipsRoutes(deps.fleet, deps.store))
     .route('/api/v1/agents', agentsRoutes(deps.fleet))
-    .route('/api/v1/write', writeRoutes({ fleet: deps.fleet, ingest: deps.ingest, log: deps.log }));
+    .route('/api/v1/write', writeRoutes({ fleet: deps.fleet, ingest: deps.ingest, log: deps.log }))
+    .route('/api/v1/series', seriesRoutes(deps.store))
+    .route('/api/v1/energy', energyRoutes(deps.store, deps.prices ?? NO_PRICES))
+    .route('/api/v1/top', topRoutes(deps.store))
+    .route('/api/v1/openapi.json', openApiRoutes());
   app.onError(errorHandler(deps.log));
   if (existsSync(deps.clientDir)) {
     app.use('/*', serveStatic({ root: deps.clientDir }));

@@ -8,7 +8,8 @@ import { FleetState } from './fleet-state.ts';
 import { Ingest } from './ingest.ts';
 import { LiveFanout } from './live/live-fanout.ts';
 import { openSqliteStore } from './store/sqlite-store.ts';
-import type { Store } from './store/store.ts';
+import type { Retention, Store } from './store/store.ts';
+import type { Prices } from './history/prices.ts';
 import { handleAgentSocket } from './ws/agent-endpoint.ts';
 import { handleLiveSocket } from './ws/live-endpoint.ts';
 import { attachWebSockets } from './ws/upgrade-router.ts';
@@ -26,6 +27,10 @@ export interface HubOptions {
   db: string;
   clientDir?: string;
   log?: Logger;
+  /** Prices for /api/v1/energy costs (default: none). */
+  prices?: Prices;
+  /** How long each storage tier keeps data (defaults: raw 48 h, 1m 30 days, 1h 2 years). */
+  retention?: Partial<Retention>;
 }
 
 export interface HubHandle {
@@ -39,12 +44,12 @@ export interface HubHandle {
 
 export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const log = opts.log ?? silentLogger;
-  const store = await openSqliteStore(opts.db, { log });
+  const store = await openSqliteStore(opts.db, { log, retention: opts.retention });
   const fleet = new FleetState();
   fleet.load(await store.listChips(), await store.latestSamples());
   const fanout = new LiveFanout(() => fleet.list());
   const ingest = new Ingest(store, fleet, fanout);
-  const app = createApp({ store, fleet, ingest, log, startedAt: Date.now(), clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR });
+  const app = createApp({ store, fleet, ingest, log, startedAt: Date.now(), clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR, prices: opts.prices });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host ?? '0.0.0.0' }, () => resolve(s as Server));

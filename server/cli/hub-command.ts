@@ -1,5 +1,8 @@
 /** `fleetscope hub`: run the hub (HTTP API, WebSockets, embedded store, dashboard). */
+import { parseDuration } from '../../schema/duration.ts';
+import { parsePriceChipHour, parsePriceKwh, type Prices } from '../history/prices.ts';
 import { startHub } from '../hub.ts';
+import type { Retention } from '../store/store.ts';
 import { createLogger, type LogLevel } from '../logger.ts';
 import { helpText, intOption, parseCommand, resolveOptions, UsageError, type CommandSpec } from './cli-args.ts';
 import { onShutdown } from './shutdown.ts';
@@ -16,6 +19,11 @@ const spec = {
     db: { type: 'string' },
     'log-format': { type: 'string' },
     'log-level': { type: 'string' },
+    'price-kwh': { type: 'string' },
+    'price-chip-hour': { type: 'string' },
+    'retention-raw': { type: 'string' },
+    'retention-1m': { type: 'string' },
+    'retention-1h': { type: 'string' },
     config: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -25,10 +33,15 @@ const spec = {
     db: `SQLite database file (default ${DEFAULT_DB}, env FLEETSCOPE_DB)`,
     'log-format': 'text (default) or json',
     'log-level': 'debug, info (default), warn or error',
+    'price-kwh': 'price of one kWh, for /api/v1/energy costs (e.g. 0.15; no currency)',
+    'price-chip-hour': 'price of one chip-hour by model, for /api/v1/energy costs (e.g. H100=2.5,Trainium2=1.3)',
+    'retention-raw': 'how long raw samples are kept (default 48h)',
+    'retention-1m': 'how long 1-minute rollups are kept (default 30d)',
+    'retention-1h': 'how long 1-hour rollups are kept (default 730d)',
     config: 'JSON config file; keys are these long option names (FLEETSCOPE_<OPTION> env vars work too)',
     help: 'show this help',
   },
-  examples: ['fleetscope hub', 'fleetscope hub --port 9000 --db /var/lib/fleetscope/fleet.db'],
+  examples: ['fleetscope hub', 'fleetscope hub --port 9000 --db /var/lib/fleetscope/fleet.db', 'fleetscope hub --price-kwh 0.15 --price-chip-hour H100=2.5,Trainium2=1.3'],
 } satisfies CommandSpec<Record<string, { type: 'string' | 'boolean'; short?: string }>>;
 
 export async function hubCommand(argv: string[]): Promise<void> {
@@ -41,7 +54,7 @@ export async function hubCommand(argv: string[]): Promise<void> {
   const log = createLogger({ format: o['log-format'] === 'json' ? 'json' : 'text', level: (o['log-level'] as LogLevel) ?? 'info', name: 'hub' });
   const port = intOption('port', o.port as string | undefined, 8080, 0, 65535);
   const db = (o.db as string | undefined) ?? DEFAULT_DB;
-  const hub = await startHub({ port, host: o.host as string | undefined, db, log }).catch((err: NodeJS.ErrnoException) => {
+  const hub = await startHub({ port, host: o.host as string | undefined, db, log, prices: pricesOption(o), retention: retentionOption(o) }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} is already in use; pick another with --port`);
     throw err;
   });
@@ -49,4 +62,30 @@ export async function hubCommand(argv: string[]): Promise<void> {
   // Machine-readable line for scripts and tests that start the hub on port 0.
   process.stdout.write(`fleetscope hub listening on ${hub.url}\n`);
   onShutdown(log, () => hub.close());
+}
+
+function pricesOption(o: Record<string, unknown>): Prices {
+  try {
+    return { kwh: parsePriceKwh(o['price-kwh'] as string | undefined), chipHour: parsePriceChipHour(o['price-chip-hour'] as string | undefined) };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function retentionOption(o: Record<string, unknown>): Partial<Retention> {
+  const out: Partial<Retention> = {};
+  const keys = { 'retention-raw': 'rawMs', 'retention-1m': 'm1Ms', 'retention-1h': 'h1Ms' } as const;
+  for (const [flag, key] of Object.entries(keys)) {
+    const raw = o[flag] as string | undefined;
+    if (raw === undefined) continue;
+    let ms: number;
+    try {
+      ms = parseDuration(raw);
+    } catch (err) {
+      throw new UsageError(`--${flag}: ${(err as Error).message}`);
+    }
+    if (!(ms > 0)) throw new UsageError(`--${flag} must be a positive duration such as 48h or 30d, got ${JSON.stringify(raw)}`);
+    out[key] = ms;
+  }
+  return out;
 }

@@ -1,0 +1,125 @@
+/**
+ * Which storage tier answers a history query, and at which step. Pure: no I/O, no clock.
+ *
+ * Tiers: `raw` (samples, kept retention.rawMs), `1m` and `1h` rollups (kept m1Ms and h1Ms). A tier
+ * "holds" `from` when from >= now - its retention.
+ *
+ * /series with a step: the coarsest tier whose bucket divides the step (1h, then 1m, else raw);
+ * 400 when that tier no longer holds `from`, or when the range has more than maxPoints steps.
+ * /series without a step: the smallest nice step (NICE_STEPS) with at most maxPoints steps that is
+ * no finer than the finest tier still holding `from` allows (raw: any, 1m: >= 1m, 1h: >= 1h).
+ *
+ * /energy and /top (one figure per chip over the range): 1h when from and to are whole hours, the
+ * range is over 7 days or 1m rollups no longer hold `from`; else 1m when from and to are whole
+ * minutes, the range is over 6 hours or raw samples no longer hold `from`; else raw.
+ */
+import { bucketStart, TIERS, type RollupTier } from '../rollups/rollup-fields.ts';
+import type { Retention } from '../store/store.ts';
+import { HttpError } from '../http-errors.ts';
+import { formatDuration, formatSpan } from './time-spec.ts';
+
+export type Tier = 'raw' | RollupTier;
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** Steps chosen automatically, finest first. */
+export const NICE_STEPS = [10_000, 30_000, MIN, 5 * MIN, 15 * MIN, 30 * MIN, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 7 * DAY, 30 * DAY];
+export const DEFAULT_MAX_POINTS = 2_000;
+export const MAX_MAX_POINTS = 100_000;
+/** /energy and /top: ranges longer than these use the 1h (resp. 1m) tier even when not aligned. */
+export const LONG_RANGE_1H_MS = 7 * DAY;
+export const LONG_RANGE_1M_MS = 6 * HOUR;
+
+/** Bucket width of a tier (raw: none, 0). */
+export function tierBucketMs(tier: Tier): number {
+  return tier === 'raw' ? 0 : TIERS[tier].bucketMs;
+}
+
+/** The finest tier that still holds data as old as `from`. */
+export function finestTierHolding(from: number, now: number, retention: Retention): Tier {
+  if (from >= now - retention.rawMs) return 'raw';
+  if (from >= now - retention.m1Ms) return '1m';
+  return '1h';
+}
+
+/** Step buckets (aligned to multiples of the step since epoch) that [from, to] touches. */
+export function countPoints(from: number, to: number, stepMs: number): number {
+  return (bucketStart(to, stepMs) - bucketStart(from, stepMs)) / stepMs + 1;
+}
+
+/** The coarsest tier whose bucket divides `stepMs`. */
+export function tierForStep(stepMs: number): Tier {
+  if (stepMs % HOUR === 0) return '1h';
+  if (stepMs % MIN === 0) return '1m';
+  return 'raw';
+}
+
+export interface StepChoice {
+  tier: Tier;
+  stepMs: number;
+  /** Points per series. */
+  points: number;
+}
+
+export interface StepRequest {
+  from: number;
+  to: number;
+  now: number;
+  retention: Retention;
+  maxPoints: number;
+  /** Requested step; absent: automatic. */
+  stepMs?: number;
+}
+
+const TIER_HOLDS: Record<Tier, (r: Retention) => number> = { raw: (r) => r.rawMs, '1m': (r) => r.m1Ms, '1h': (r) => r.h1Ms };
+const TIER_NAME: Record<Tier, string> = { raw: 'raw samples', '1m': '1-minute rollups', '1h': '1-hour rollups' };
+const MIN_STEP: Record<Tier, number> = { raw: 0, '1m': MIN, '1h': HOUR };
+
+function badRequest(message: string): HttpError {
+  return new HttpError(400, 'bad_request', message);
+}
+
+/** The smallest nice step that fits maxPoints and the tier holding `from`, or null. */
+function autoStep(req: StepRequest): number | null {
+  const minStep = MIN_STEP[finestTierHolding(req.from, req.now, req.retention)];
+  return NICE_STEPS.find((s) => s >= minStep && countPoints(req.from, req.to, s) <= req.maxPoints) ?? null;
+}
+
+/** Step and tier for /series; throws a 400 HttpError that says how to fix the request. */
+export function chooseSeriesStep(req: StepRequest): StepChoice {
+  const { from, to, maxPoints } = req;
+  if (req.stepMs === undefined) {
+    const stepMs = autoStep(req);
+    if (stepMs === null) {
+      const largest = formatDuration(NICE_STEPS[NICE_STEPS.length - 1]);
+      throw badRequest(`the range from ${from} to ${to} needs more than maxPoints (${maxPoints}) points per series even at step ${largest}; use a shorter range (from/to) or a larger maxPoints (up to ${MAX_MAX_POINTS})`);
+    }
+    return { tier: tierForStep(stepMs), stepMs, points: countPoints(from, to, stepMs) };
+  }
+  const stepMs = req.stepMs;
+  const tier = tierForStep(stepMs);
+  const holding = finestTierHolding(from, req.now, req.retention);
+  if (MIN_STEP[holding] > MIN_STEP[tier]) {
+    const kept = formatSpan(TIER_HOLDS[tier](req.retention));
+    throw badRequest(`step ${formatDuration(stepMs)}: ${TIER_NAME[tier]} are kept ${kept} and from is older than that; use a step that is a multiple of ${formatDuration(MIN_STEP[holding])} for older data, or a later from`);
+  }
+  const points = countPoints(from, to, stepMs);
+  if (points > maxPoints) {
+    const fits = autoStep(req);
+    const hint = fits === null ? 'a shorter range (from/to)' : `step=${formatDuration(fits)} or coarser, or a shorter range (from/to)`;
+    throw badRequest(`step ${formatDuration(stepMs)} gives ${points} points per series over this range, more than maxPoints (${maxPoints}); use ${hint}, or a larger maxPoints (up to ${MAX_MAX_POINTS})`);
+  }
+  return { tier, stepMs, points };
+}
+
+/** Tier for one figure over [from, to) (/energy, /top); see the rules at the top of this file. */
+export function chooseRangeTier(from: number, to: number, now: number, retention: Retention): Tier {
+  const range = to - from;
+  const holding = finestTierHolding(from, now, retention);
+  const aligned = (ms: number) => bucketStart(from, ms) === from && bucketStart(to, ms) === to;
+  if (aligned(HOUR) || range > LONG_RANGE_1H_MS || holding === '1h') return '1h';
+  if (aligned(MIN) || range > LONG_RANGE_1M_MS || holding === '1m') return '1m';
+  return 'raw';
+}
