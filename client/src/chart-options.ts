@@ -12,7 +12,10 @@ const AXIS: uPlot.Axis = {
 const MIN_SPAN_S = 60;
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** One-line local time tick labels: HH:MM, or HH:MM:SS when ticks are under a minute apart. */
+/**
+ * One-line local time tick labels: HH:MM, or HH:MM:SS when ticks are under a minute apart;
+ * with ticks an hour or more apart (history ranges), a tick at local midnight shows the date.
+ */
 const X_AXIS: uPlot.Axis = {
   ...AXIS,
   space: 64,
@@ -21,21 +24,32 @@ const X_AXIS: uPlot.Axis = {
     splits.map((t) => {
       const d = new Date(t * 1000);
       const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+      if (incr >= 3600 && d.getHours() === 0 && d.getMinutes() === 0) return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
       return incr < 60 ? `${hm}:${pad(d.getSeconds())}` : hm;
     }),
 };
 
-function fmt(unit: string, digits = 0) {
+export function fmt(unit: string, digits = 0) {
   return (_u: uPlot, v: number | null) => (v == null ? '—' : `${v.toFixed(digits)}${unit}`);
 }
 
-function base(series: uPlot.Series[], yAxis: Partial<uPlot.Axis>, yScale: uPlot.Scale, plugins: uPlot.Plugin[]): ChartOptions {
+/**
+ * Options for a time chart (x in seconds since epoch) of `series`; `dated` shows date and
+ * time in the legend (history ranges) instead of the time alone.
+ */
+export function baseOptions(
+  series: uPlot.Series[],
+  yAxis: Partial<uPlot.Axis>,
+  yScale: uPlot.Scale,
+  plugins: uPlot.Plugin[],
+  dated = false,
+): ChartOptions {
   return {
     plugins,
     series: [
       {
         label: 'time',
-        value: (_u, v) => (v == null ? '—' : new Date(v * 1000).toLocaleTimeString()),
+        value: (_u, v) => (v == null ? '—' : dated ? new Date(v * 1000).toLocaleString() : new Date(v * 1000).toLocaleTimeString()),
       },
       ...series,
     ],
@@ -53,12 +67,33 @@ function base(series: uPlot.Series[], yAxis: Partial<uPlot.Axis>, yScale: uPlot.
   };
 }
 
+/** y axes and scales of the chip charts (live and history). */
+export const UTIL_AXIS: Partial<uPlot.Axis> = { values: (_u, ticks) => ticks.map((t) => `${t}%`) };
+export const UTIL_SCALE: uPlot.Scale = { range: [0, 100] };
+export const POWER_AXIS: Partial<uPlot.Axis> = { values: (_u, ticks) => ticks.map((t) => `${t} W`), size: 56 };
+/** 0 to a round number above both the data and `ratedW()`. */
+export function powerScale(ratedW: () => number | null): uPlot.Scale {
+  return {
+    range: (_u, _min, max) => {
+      const top = Math.max(max ?? 0, ratedW() ?? 0, 10);
+      return [0, Math.ceil((top * 1.08) / 50) * 50];
+    },
+  };
+}
+export const TEMP_AXIS: Partial<uPlot.Axis> = { values: (_u, ticks) => ticks.map((t) => `${t}°`) };
+export const TEMP_SCALE: uPlot.Scale = {
+  range: (_u, min, max) => [
+    Math.min(Math.floor(((min ?? 30) - 5) / 10) * 10, 30),
+    Math.max(Math.ceil(((max ?? 80) + 5) / 10) * 10, 90),
+  ],
+};
+
 /** Each builder takes extra uPlot `plugins` (e.g. the backfill shading of `backfill-bands.ts`). */
 export function utilOptions(plugins: uPlot.Plugin[] = []): ChartOptions {
-  return base(
+  return baseOptions(
     [{ label: 'utilization', stroke: '#5fb3ff', fill: 'rgba(95,179,255,0.12)', width: 1.5, value: fmt(' %') }],
-    { values: (_u, ticks) => ticks.map((t) => `${t}%`) },
-    { range: [0, 100] },
+    UTIL_AXIS,
+    UTIL_SCALE,
     plugins,
   );
 }
@@ -73,7 +108,7 @@ export function powerOptions(
   limitLabel = 'limit',
   plugins: uPlot.Plugin[] = [],
 ): ChartOptions {
-  return base(
+  return baseOptions(
     [
       {
         label: estimated ? 'power (est.)' : 'power',
@@ -84,27 +119,17 @@ export function powerOptions(
       },
       { label: limitLabel, stroke: '#c6ccd6', width: 1.25, dash: [6, 4], value: fmt(' W') },
     ],
-    { values: (_u, ticks) => ticks.map((t) => `${t} W`), size: 56 },
-    {
-      range: (_u, _min, max) => {
-        const top = Math.max(max ?? 0, ratedW() ?? 0, 10);
-        return [0, Math.ceil((top * 1.08) / 50) * 50];
-      },
-    },
+    POWER_AXIS,
+    powerScale(ratedW),
     plugins,
   );
 }
 
 export function tempOptions(plugins: uPlot.Plugin[] = []): ChartOptions {
-  return base(
+  return baseOptions(
     [{ label: 'temperature', stroke: '#ff6b6b', fill: 'rgba(255,107,107,0.1)', width: 1.5, value: fmt(' °C') }],
-    { values: (_u, ticks) => ticks.map((t) => `${t}°`) },
-    {
-      range: (_u, min, max) => [
-        Math.min(Math.floor(((min ?? 30) - 5) / 10) * 10, 30),
-        Math.max(Math.ceil(((max ?? 80) + 5) / 10) * 10, 90),
-      ],
-    },
+    TEMP_AXIS,
+    TEMP_SCALE,
     plugins,
   );
 }

@@ -1,7 +1,31 @@
-/** Styles of `<chip-detail>`. */
+/** Styles of `<chip-detail>` and the chart panels it shares with `<chip-history>`. */
 import { css } from 'lit';
 
-export const chipDetailStyles = css`
+/** The column of chart panels, and the note that stands in for a chart. */
+export const chartPanelStyles = css`
+    .charts {
+      display: grid;
+      gap: 14px;
+      --chart-height: 220px;
+    }
+    .panel {
+      background: #141922;
+      border: 1px solid #222a36;
+      border-radius: 8px;
+      padding: 8px 8px 4px;
+      min-width: 0;
+    }
+    .note {
+      height: 80px;
+      display: flex;
+      align-items: center;
+      justify-content: center;
+      color: #9aa4b2;
+      font-size: 15px;
+    }
+`;
+
+const detailStyles = css`
     :host {
       display: block;
       padding: 10px 16px 16px;
@@ -47,6 +71,7 @@ export const chipDetailStyles = css`
     .status.live { background: #1f6b3a; color: #c9f7d8; }
     .status.stale { background: #d0a030; color: #1a1a1a; }
     .status.offline { background: #5a2026; color: #ffb3b8; }
+    range-picker { margin-left: auto; align-self: center; }
     .backfill {
       display: inline-flex;
       align-items: center;
@@ -82,25 +107,7 @@ export const chipDetailStyles = css`
       margin-left: 4px;
     }
     .stats.dim b { opacity: 0.6; }
-    .charts {
-      display: grid;
-      gap: 14px;
-      --chart-height: 220px;
-    }
-    .panel {
-      background: #141922;
-      border: 1px solid #222a36;
-      border-radius: 8px;
-      padding: 8px 8px 4px;
-      min-width: 0;
-    }
-    .note {
-      height: 80px;
-      display: flex;
-      align-items: center;
-      justify-content: center;
-      color: #9aa4b2;
-      font-size: 15px;
-    }
     .empty-hint { color: #7d8794; font-size: 13px; margin: -6px 0 8px; }
 `;
+
+export const chipDetailStyles = [detailStyles, chartPanelStyles];

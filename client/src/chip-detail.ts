@@ -7,9 +7,12 @@ import { chipDetailStyles } from './chip-detail-styles.ts';
 import { ChipSamplesController, HISTORY_MS } from './chip-samples-controller.ts';
 import { powerOptions, tempOptions, utilOptions } from './chart-options.ts';
 import { DASH, fmtAgo, fmtMem, fmtPct, fmtTemp, fmtWatts } from './format.ts';
+import { isRangeKey, type RangeKey } from './history-range.ts';
 import type { LiveConnection } from './live-connection.ts';
 import type { ChartOptions, UplotChart } from './uplot-chart.ts';
 import './uplot-chart.ts';
+import './chip-history.ts';
+import './range-picker.ts';
 
 export { HISTORY_MS };
 
@@ -27,11 +30,19 @@ export { HISTORY_MS };
  * live) are counted in a notice next to the header and their time ranges are shaded
  * on every chart.
  *
+ * Past ranges: a `<range-picker>` in the header switches between `Live (10 min)` (the
+ * above, default) and `1 h` … `30 d`, which `<chip-history>` reads from
+ * `/api/v1/series` and plots in the same charts (averages with a min–max band, the
+ * step and tier in a caption, re-read every 30 s). The live subscription keeps
+ * running meanwhile, so going back to Live is instant.
+ *
  * Test hooks: host `data-testid="chip-detail"`; `<uplot-chart>` elements
  * `data-testid="chart-util" | "chart-power" | "chart-temp"` with `data-points`;
  * `data-testid="temp-unavailable"` for the Neuron note; `data-testid="backfill-notice"`
- * with `data-count` (backfilled samples in view), present only when there are some.
+ * with `data-count` (backfilled samples in view), present only when there are some;
+ * host `range` attribute (the range shown); `range-<key>` buttons (see `<range-picker>`).
  *
+ * @fires range-change - bubbled from the range picker, `detail: { range }`
  * @csspart header - the chip header
  * @csspart charts - the chart column
  */
@@ -40,6 +51,7 @@ export class ChipDetail extends LitElement {
     chipId: { type: String, attribute: 'chip-id' },
     chip: { attribute: false },
     pollMs: { type: Number, attribute: 'poll-ms' },
+    range: { type: String, reflect: true },
   };
 
   /** The chip to show. */
@@ -48,6 +60,8 @@ export class ChipDetail extends LitElement {
   declare chip: ChipView | undefined;
   /** How often the shown window is re-read over HTTP for late samples (ms; 0 = never). */
   declare pollMs: number;
+  /** The time range shown: `live` (the last 10 minutes, streamed) or a past range. */
+  declare range: RangeKey;
 
   /** The live connection; defaults to the page-wide one. Set before connecting. */
   connection: LiveConnection | null = null;
@@ -70,6 +84,7 @@ export class ChipDetail extends LitElement {
     this.chipId = '';
     this.chip = undefined;
     this.pollMs = this.samples.pollMs;
+    this.range = 'live';
   }
 
   override connectedCallback(): void {
@@ -88,6 +103,7 @@ export class ChipDetail extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('chipId') && this.isConnected) this.samples.sync();
     if (changed.has('pollMs')) this.samples.pollMs = this.pollMs;
+    if (changed.has('range') && !isRangeKey(this.range)) this.range = 'live';
     const estimated = this.latest()?.flags?.powerEstimated === true;
     const limitLabel = this.limitLabel();
     const key = `${estimated}|${limitLabel}`;
@@ -132,6 +148,51 @@ export class ChipDetail extends LitElement {
     this.chart('chart-temp')?.setData([c.xs, c.temp] as uPlot.AlignedData);
   }
 
+  private readonly onRange = (e: CustomEvent<{ range: RangeKey }>) => {
+    this.range = e.detail.range;
+  };
+
+  /** The past range's charts, or the live ones. */
+  private renderCharts(neuron: boolean, est: boolean, limitLabel: string) {
+    const c = this.chip;
+    if (this.range !== 'live') {
+      const s = this.latest();
+      return html`<chip-history
+        chip-id=${this.chipId}
+        range=${this.range}
+        ?neuron=${neuron}
+        .ratedW=${s?.powerLimitW ?? c?.ratedPowerW ?? null}
+        .memTotalBytes=${s?.memTotalBytes ?? c?.memTotalBytes ?? null}
+      ></chip-history>`;
+    }
+    return html`
+      ${this.buffer.samples.length === 0
+        ? html`<div class="empty-hint">No samples in the last ${HISTORY_MS / 60_000} minutes yet.</div>`
+        : nothing}
+      <div part="charts" class="charts">
+        <div class="panel">
+          <uplot-chart data-testid="chart-util" heading="Utilization %" .options=${this.utilOptions}></uplot-chart>
+        </div>
+        <div class="panel">
+          <uplot-chart
+            data-testid="chart-power"
+            heading=${`Power W${est ? ' (estimated)' : ''} · ${limitLabel === 'rated' ? 'rated power' : 'limit'} dashed`}
+            .options=${this.powerOptions}
+          ></uplot-chart>
+        </div>
+        <div class="panel">
+          ${!c
+            ? html`<div class="note">…</div>`
+            : neuron
+              ? html`<div class="note" data-testid="temp-unavailable">
+                  Temperature is not exposed by Neuron for ${c.model} chips.
+                </div>`
+              : html`<uplot-chart data-testid="chart-temp" heading="Temperature °C" .options=${this.tempOptions}></uplot-chart>`}
+        </div>
+      </div>
+    `;
+  }
+
   /** "⟲ N samples in view arrived late": only while the window holds backfilled samples. */
   private renderBackfillNotice() {
     const { count } = this.buffer.backfill;
@@ -162,6 +223,7 @@ export class ChipDetail extends LitElement {
           ? html`<span class="status ${status}" data-testid="detail-status" data-status=${status}>${status}</span>`
           : nothing}
         ${this.renderBackfillNotice()}
+        <range-picker .value=${this.range} @range-change=${this.onRange}></range-picker>
       </header>
       <div class="stats ${status && status !== 'live' ? 'dim' : ''}">
         <span>util<b>${fmtPct(s?.utilPct)}</b></span>
@@ -175,30 +237,7 @@ export class ChipDetail extends LitElement {
         ${s?.eccUncorrected != null ? html`<span>ECC uncorr.<b>${s.eccUncorrected}</b></span>` : nothing}
         <span>last sample<b>${s ? fmtAgo(s.ts) : DASH}</b></span>
       </div>
-      ${this.buffer.samples.length === 0
-        ? html`<div class="empty-hint">No samples in the last ${HISTORY_MS / 60_000} minutes yet.</div>`
-        : nothing}
-      <div part="charts" class="charts">
-        <div class="panel">
-          <uplot-chart data-testid="chart-util" heading="Utilization %" .options=${this.utilOptions}></uplot-chart>
-        </div>
-        <div class="panel">
-          <uplot-chart
-            data-testid="chart-power"
-            heading=${`Power W${est ? ' (estimated)' : ''} · ${limitLabel === 'rated' ? 'rated power' : 'limit'} dashed`}
-            .options=${this.powerOptions}
-          ></uplot-chart>
-        </div>
-        <div class="panel">
-          ${!c
-            ? html`<div class="note">…</div>`
-            : neuron
-              ? html`<div class="note" data-testid="temp-unavailable">
-                  Temperature is not exposed by Neuron for ${c.model} chips.
-                </div>`
-              : html`<uplot-chart data-testid="chart-temp" heading="Temperature °C" .options=${this.tempOptions}></uplot-chart>`}
-        </div>
-      </div>
+      ${this.renderCharts(neuron, est, limitLabel)}
     `;
   }
 }

@@ -2,6 +2,7 @@ import { LitElement, css, html } from 'lit';
 import { FleetController } from './fleet-controller.ts';
 import { fmtKw } from './format.ts';
 import './chip-detail.ts';
+import './fleet-energy.ts';
 import './fleet-grid.ts';
 
 /** The chip id in a `#/chip/<chipId>` hash, or null for the fleet view. */
@@ -18,7 +19,7 @@ export function parseRoute(hash: string): string | null {
 /**
  * `<fleet-app>`: the dashboard. A header with the name, the live-connection
  * indicator and fleet counts (chips live / stale / offline, total live power),
- * then `<fleet-grid>`, or `<chip-detail>` when the hash is `#/chip/<chipId>`.
+ * then `<fleet-energy>` (the last 24 h) over `<fleet-grid>`, or `<chip-detail>` when the hash is `#/chip/<chipId>`.
  *
  * Test hooks: `data-testid="connection"` with `data-state` (connecting | open |
  * closed), `data-testid="count-live" | "count-stale" | "count-offline" |
@@ -191,7 +192,10 @@ export class FleetApp extends LitElement {
 
   private renderBody() {
     const id = this.route;
-    if (id == null) return html`<fleet-grid .chips=${this.fleet.chips} ?loaded=${this.fleet.loaded}></fleet-grid>`;
+    if (id == null) {
+      return html`<fleet-energy></fleet-energy>
+        <fleet-grid .chips=${this.fleet.chips} ?loaded=${this.fleet.loaded}></fleet-grid>`;
+    }
     const chip = this.fleet.get(id);
     if (!chip && this.fleet.loaded) {
       return html`<div class="missing" data-testid="chip-missing">

@@ -1,0 +1,236 @@
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import type uPlot from 'uplot';
+import { chipHistory, HISTORY_FIELDS, scaled, type ChipHistory, type ChipHistoryField } from './chip-history-data.ts';
+import { chartPanelStyles } from './chip-detail-styles.ts';
+import { fetchHubJson } from './hub-fetch.ts';
+import { memHistoryOptions, powerHistoryOptions, tempHistoryOptions, utilHistoryOptions } from './history-chart-options.ts';
+import { rangeLabel, rangeMs, stepWords, tierWords, type RangeKey } from './history-range.ts';
+import { PolledFetchController } from './polled-fetch-controller.ts';
+import type { UplotChart } from './uplot-chart.ts';
+import './uplot-chart.ts';
+
+/** How often a shown past range is re-read (ms). */
+export const HISTORY_REFRESH_MS = 30_000;
+const GiB = 1024 ** 3;
+
+/**
+ * Reads one chip's history for `range` (`now-<range>` to now, the step chosen by the hub):
+ * the averages, and the minima and maxima for a band. Only the averages are required;
+ * without usable min/max answers the charts show the averages alone.
+ */
+export async function loadChipHistory(chipId: string, range: Exclude<RangeKey, 'live'>, signal: AbortSignal): Promise<ChipHistory> {
+  const url = (agg: string) =>
+    `/api/v1/series?chip=${encodeURIComponent(chipId)}&fields=${HISTORY_FIELDS.join(',')}&from=now-${range}&to=now&agg=${agg}`;
+  const [avg, min, max] = await Promise.allSettled(['avg', 'min', 'max'].map((agg) => fetchHubJson<unknown>(url(agg), signal)));
+  if (avg.status === 'rejected') throw avg.reason;
+  const ok = (r: PromiseSettledResult<unknown>) => (r.status === 'fulfilled' ? r.value : undefined);
+  return chipHistory(chipId, avg.value, ok(min), ok(max));
+}
+
+function fmtWhen(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+/**
+ * `<chip-history>`: one chip's past `range` from `GET /api/v1/series`, in the same
+ * charts as the live view (utilization, power, temperature unless `neuron`, plus
+ * memory used): per bucket the average as a line and the min–max range shaded.
+ * A caption says the step and tier the hub chose ("30-second averages · raw tier").
+ * The range is re-read every `refreshMs` while shown. A failed read shows the hub's
+ * `{code, message}` (the last good answer stays plotted); a range without any value
+ * says "No data in this range".
+ *
+ * Test hooks: `data-testid="history-caption"` with `data-step`, `data-tier`,
+ * `data-points` (buckets plotted) and `data-filled` (buckets holding data);
+ * `data-state` (loading | ok | error | idle); `data-testid="history-error"` with
+ * `data-code`; `data-testid="history-empty"`; charts `chart-util`, `chart-power`, `chart-temp`,
+ * `chart-mem` (each with `data-points`).
+ *
+ * @csspart caption - the step/tier line
+ * @csspart charts - the chart column
+ */
+export class ChipHistoryView extends LitElement {
+  static override properties = {
+    chipId: { type: String, attribute: 'chip-id' },
+    range: { type: String },
+    neuron: { type: Boolean },
+    ratedW: { attribute: false },
+    memTotalBytes: { attribute: false },
+    refreshMs: { type: Number, attribute: 'refresh-ms' },
+  };
+
+  declare chipId: string;
+  /** The past range to show; `live` shows nothing. */
+  declare range: RangeKey;
+  /** Neuron chips have no temperature: a note replaces that chart. */
+  declare neuron: boolean;
+  /** Kept inside the power chart's y range (rated power or limit), W. */
+  declare ratedW: number | null;
+  /** Top of the memory chart, bytes. */
+  declare memTotalBytes: number | null;
+  /** Re-read period (ms); 0 = never. */
+  declare refreshMs: number;
+
+  private readonly history = new PolledFetchController<ChipHistory>(this, {
+    key: () => (this.chipId && this.range !== 'live' ? `${this.chipId}|${this.range}` : null),
+    load: (signal) => loadChipHistory(this.chipId, this.range as Exclude<RangeKey, 'live'>, signal),
+    intervalMs: () => this.refreshMs,
+  });
+  private readonly charts: Record<ChipHistoryField, { id: string; options: ReturnType<typeof utilHistoryOptions>; k: number }> = {
+    utilPct: { id: 'chart-util', options: utilHistoryOptions(true), k: 1 },
+    powerW: { id: 'chart-power', options: powerHistoryOptions(true, () => this.ratedW), k: 1 },
+    tempC: { id: 'chart-temp', options: tempHistoryOptions(true), k: 1 },
+    memUsedBytes: { id: 'chart-mem', options: memHistoryOptions(true, () => (this.memTotalBytes == null ? null : this.memTotalBytes / GiB)), k: 1 / GiB },
+  };
+  private pushedKey = '';
+
+  static override styles = [
+    chartPanelStyles,
+    css`
+      :host {
+        display: block;
+      }
+      .caption {
+        font-size: 12px;
+        color: #9aa4b2;
+        margin: -4px 0 8px;
+        min-height: 16px;
+        font-variant-numeric: tabular-nums;
+      }
+      .msg {
+        margin: 0 0 10px;
+        padding: 8px 12px;
+        border-radius: 7px;
+        font-size: 14px;
+      }
+      .msg.error {
+        background: #3a1a1f;
+        border: 1px solid #7a2a33;
+        color: #ffd2d5;
+      }
+      .msg.error code {
+        color: #ffb3b8;
+        font-size: 12px;
+      }
+      .msg.empty {
+        background: #1a2030;
+        border: 1px solid #2a3342;
+        color: #cfd6df;
+      }
+    `,
+  ];
+
+  constructor() {
+    super();
+    this.chipId = '';
+    this.range = 'live';
+    this.neuron = false;
+    this.ratedW = null;
+    this.memTotalBytes = null;
+    this.refreshMs = HISTORY_REFRESH_MS;
+  }
+
+  /** The history shown, if any (for scripts and tests). */
+  get data(): ChipHistory | null {
+    return this.history.data;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('chipId') || changed.has('range')) this.history.sync();
+    if (changed.has('refreshMs') && this.hasUpdated) this.history.restartTimer();
+  }
+
+  protected override updated(): void {
+    const n = this.renderRoot.querySelectorAll('uplot-chart').length;
+    const key = `${this.history.version}|${n}`;
+    if (key === this.pushedKey) return;
+    this.pushedKey = key;
+    const h = this.history.data;
+    for (const f of HISTORY_FIELDS) {
+      const { id, k } = this.charts[f];
+      const chart = this.renderRoot.querySelector<UplotChart>(`uplot-chart[data-testid="${id}"]`);
+      if (!chart) continue;
+      if (!h) {
+        // nothing (yet): keep the x axis on the asked-for range rather than on the last one shown
+        const to = Date.now() / 1000;
+        chart.setData([[to - rangeMs(this.range) / 1000, to], [null, null], [null, null], [null, null]] as uPlot.AlignedData);
+        continue;
+      }
+      const col = h.fields[f];
+      const none = new Array<null>(h.xs.length).fill(null);
+      const series = k === 1 ? [col.avg, col.min ?? none, col.max ?? none] : [scaled(col.avg, k)!, scaled(col.min, k) ?? none, scaled(col.max, k) ?? none];
+      chart.setData([h.xs, ...series] as uPlot.AlignedData);
+    }
+  }
+
+  private renderCaption(h: ChipHistory | null) {
+    const state = this.history.loading && !h ? 'loading' : h ? 'ok' : this.history.error ? 'error' : 'idle';
+    const text = h
+      ? `${stepWords(h.stepMs)} averages · ${tierWords(h.tier)}${h.band ? ' · shaded: min–max' : ''} · ${fmtWhen(h.from)} – ${fmtWhen(h.to)}`
+      : state === 'loading'
+        ? `Loading ${rangeLabel(this.range)} of history…`
+        : '';
+    return html`<div
+      part="caption"
+      class="caption"
+      data-testid="history-caption"
+      data-state=${state}
+      data-step=${h?.step ?? ''}
+      data-tier=${h?.tier ?? ''}
+      data-points=${h?.xs.length ?? 0}
+      data-filled=${h?.filled ?? 0}
+    >
+      ${text}
+    </div>`;
+  }
+
+  private renderMessage(h: ChipHistory | null) {
+    const e = this.history.error;
+    if (e) {
+      return html`<div class="msg error" role="alert" data-testid="history-error" data-code=${e.code}>
+        Could not load the ${rangeLabel(this.range)} history: ${e.message} <code>(${e.code})</code>${h
+          ? html` — showing the answer from ${new Date(this.history.loadedAt).toLocaleTimeString()}.`
+          : '.'}
+        ${this.refreshMs > 0 ? `Retrying every ${+(this.refreshMs / 1000).toFixed(1)} s.` : nothing}
+      </div>`;
+    }
+    if (h && h.filled === 0) {
+      return html`<div class="msg empty" data-testid="history-empty">
+        No data in this range: the hub holds no samples of this chip in the last ${rangeLabel(this.range)}.
+      </div>`;
+    }
+    return nothing;
+  }
+
+  protected override render() {
+    const h = this.history.data;
+    const c = this.charts;
+    return html`
+      ${this.renderCaption(h)} ${this.renderMessage(h)}
+      <div part="charts" class="charts">
+        <div class="panel">
+          <uplot-chart data-testid=${c.utilPct.id} heading="Utilization %" .options=${c.utilPct.options}></uplot-chart>
+        </div>
+        <div class="panel">
+          <uplot-chart data-testid=${c.powerW.id} heading="Power W" .options=${c.powerW.options}></uplot-chart>
+        </div>
+        <div class="panel">
+          ${this.neuron
+            ? html`<div class="note" data-testid="temp-unavailable">Temperature is not exposed by Neuron.</div>`
+            : html`<uplot-chart data-testid=${c.tempC.id} heading="Temperature °C" .options=${c.tempC.options}></uplot-chart>`}
+        </div>
+        <div class="panel">
+          <uplot-chart data-testid=${c.memUsedBytes.id} heading="Memory used GiB" .options=${c.memUsedBytes.options}></uplot-chart>
+        </div>
+      </div>
+    `;
+  }
+}
+
+if (!customElements.get('chip-history')) customElements.define('chip-history', ChipHistoryView);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'chip-history': ChipHistoryView;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * GET a JSON answer from the hub's HTTP API. Every failure becomes a `HubFetchError`
+ * with a message fit to show: the hub's own `{code, message}` for a 4xx/5xx, or
+ * "could not reach the hub" when the request never got an answer.
+ */
+
+export class HubFetchError extends Error {
+  constructor(
+    /** The hub's error code (`bad_request`, `internal`…), or `unreachable` / `bad_answer`. */
+    readonly code: string,
+    message: string,
+    /** HTTP status, 0 when there was no answer. */
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'HubFetchError';
+  }
+}
+
+export function isAbort(e: unknown): boolean {
+  return e instanceof DOMException && e.name === 'AbortError';
+}
+
+/** Fetches `url` and parses its JSON body; throws `HubFetchError` (or an AbortError when `signal` aborts). */
+export async function fetchHubJson<T>(url: string, signal: AbortSignal): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+  } catch (e) {
+    if (isAbort(e) || signal.aborted) throw e;
+    throw new HubFetchError('unreachable', 'Could not reach the hub', 0);
+  }
+  let body: unknown = null;
+  try {
+    body = await res.json();
+  } catch (e) {
+    if (isAbort(e) || signal.aborted) throw e;
+  }
+  if (!res.ok) {
+    const b = (body ?? {}) as { code?: unknown; message?: unknown };
+    const code = typeof b.code === 'string' ? b.code : `http_${res.status}`;
+    const message = typeof b.message === 'string' ? b.message : `The hub answered ${res.status} ${res.statusText}`.trim();
+    throw new HubFetchError(code, message, res.status);
+  }
+  if (body === null || typeof body !== 'object') throw new HubFetchError('bad_answer', 'The hub sent an answer that is not JSON', res.status);
+  return body as T;
+}
+
+/** A message for any error a load may end with. */
+export function describeError(e: unknown): HubFetchError {
+  if (e instanceof HubFetchError) return e;
+  return new HubFetchError('client', e instanceof Error ? e.message : String(e), 0);
+}

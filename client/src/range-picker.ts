@@ -1,0 +1,91 @@
+import { LitElement, css, html } from 'lit';
+import { RANGES, type RangeKey } from './history-range.ts';
+
+/**
+ * `<range-picker>`: a row of toggle buttons for the chip detail's time range —
+ * `Live (10 min)`, `1 h`, `6 h`, `24 h`, `7 d`, `30 d`.
+ *
+ * Test hooks: each button has `data-testid="range-<key>"` (`range-live`, `range-6h`…)
+ * and `aria-pressed`.
+ *
+ * @fires range-change - `detail: { range: RangeKey }` when the user picks another range
+ * @csspart button - each range button
+ */
+export class RangePicker extends LitElement {
+  static override properties = {
+    value: { type: String },
+  };
+
+  /** The selected range. */
+  declare value: RangeKey;
+
+  static override styles = css`
+    :host {
+      display: inline-flex;
+      border: 1px solid #2a3342;
+      border-radius: 7px;
+      overflow: hidden;
+      font-size: 13px;
+    }
+    button {
+      background: #141922;
+      color: #aeb7c4;
+      border: none;
+      border-left: 1px solid #2a3342;
+      padding: 3px 10px;
+      font: inherit;
+      cursor: pointer;
+      white-space: nowrap;
+    }
+    button:first-child {
+      border-left: none;
+    }
+    button:hover {
+      background: #1c2330;
+      color: #e8edf3;
+    }
+    button[aria-pressed='true'] {
+      background: #2b4a7a;
+      color: #f2f5f9;
+      font-weight: 600;
+    }
+    button:focus-visible {
+      outline: 2px solid #8ab4ff;
+      outline-offset: -2px;
+    }
+  `;
+
+  constructor() {
+    super();
+    this.value = 'live';
+  }
+
+  private pick(range: RangeKey): void {
+    if (range === this.value) return;
+    this.value = range;
+    this.dispatchEvent(new CustomEvent('range-change', { detail: { range }, bubbles: true, composed: true }));
+  }
+
+  protected override render() {
+    return html`${RANGES.map(
+      (r) => html`<button
+        part="button"
+        type="button"
+        data-testid=${`range-${r.key}`}
+        title=${r.title}
+        aria-pressed=${r.key === this.value ? 'true' : 'false'}
+        @click=${() => this.pick(r.key)}
+      >
+        ${r.label}
+      </button>`,
+    )}`;
+  }
+}
+
+if (!customElements.get('range-picker')) customElements.define('range-picker', RangePicker);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'range-picker': RangePicker;
+  }
+}
