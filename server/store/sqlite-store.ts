@@ -25,7 +25,7 @@ import { startWriter } from './writer/writer-client.ts';
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
 
 /** Samples that may wait in the log (and in memory) for folding before ingest is slowed. */
-export const UNFOLDED_ALLOWANCE = 150_000;
+export const UNFOLDED_ALLOWANCE = 50_000;
 
 export interface SqliteStoreOptions {
   log?: Logger;
