@@ -6,7 +6,7 @@
 import type { RollupBucket } from '../rollups/rollup-bucket.ts';
 import { bucketize } from '../rollups/bucketize.ts';
 import type { EnergyReading } from '../rollups/energy-pairs.ts';
-import { bucketStart, MAX_ENERGY_GAP_MS } from '../rollups/rollup-fields.ts';
+import { bucketStart, MAX_ENERGY_GAP_MS, type RollupField } from '../rollups/rollup-fields.ts';
 import type { Store } from '../store/store.ts';
 import { coarsen } from './step-buckets.ts';
 import { chooseRangeTier, tierBucketMs, type Tier } from './tier-choice.ts';
@@ -22,11 +22,11 @@ export const RAW_RANGE_BUCKET_MS = 60_000;
  * (within MAX_ENERGY_GAP_MS) pairs with the first one in range. Rollup tiers: keys are chip ids
  * or fleet keys, `stepMs` a multiple of the tier's bucket. Keys without data are absent.
  */
-export async function readBuckets(store: Store, tier: Tier, keys: readonly string[], stepMs: number, from: number, to: number): Promise<Map<string, RollupBucket[]>> {
+export async function readBuckets(store: Store, tier: Tier, keys: readonly string[], stepMs: number, from: number, to: number, fields?: readonly RollupField[]): Promise<Map<string, RollupBucket[]>> {
   const out = new Map<string, RollupBucket[]>();
   if (keys.length === 0) return out;
   if (tier !== 'raw') {
-    const stored = await store.rollups(tier, keys, bucketStart(from, tierBucketMs(tier)), to);
+    const stored = await store.rollups(tier, keys, bucketStart(from, tierBucketMs(tier)), to, fields);
     for (const [key, buckets] of stored) out.set(key, stepMs === tierBucketMs(tier) ? buckets : coarsen(buckets, stepMs));
     return out;
   }

@@ -27,6 +27,14 @@ export interface AssembleInput {
   buckets: ReadonlyMap<string, readonly RollupBucket[]>;
 }
 
+/**
+ * Values go out with at most 4 decimals: sources report at most 3, and averages would otherwise
+ * carry 17 digits of float noise into every point of the answer.
+ */
+export function roundValue(v: number | null): number | null {
+  return v === null ? null : Math.round(v * 1e4) / 1e4;
+}
+
 /** Bucket starts from the one holding `from` to the one holding `to`. */
 export function stepStarts(from: number, to: number, stepMs: number): number[] {
   const xs: number[] = [];
@@ -38,12 +46,22 @@ export function assembleSeries(input: AssembleInput): SeriesColumns {
   const xs = stepStarts(input.from, input.to, input.stepMs);
   const series: SeriesColumn[] = [];
   const data: (number | null)[][] = [xs];
+  const x0 = xs[0] ?? 0;
   for (const g of input.groups) {
     const merged = mergeKeys(input.buckets, g.keys);
-    for (const field of input.fields) {
+    const columns = input.fields.map((field) => {
       series.push({ label: g.label, ...g.tags, field });
-      data.push(xs.map((x) => fieldValue(merged.get(x), field, input.agg)));
+      return new Array<number | null>(xs.length).fill(null);
+    });
+    // Each bucket goes to its point by index (buckets outside the points are dropped).
+    for (const b of merged.values()) {
+      const i = (b.start - x0) / input.stepMs;
+      if (!(i >= 0 && i < xs.length && Number.isInteger(i))) continue;
+      input.fields.forEach((field, k) => {
+        columns[k][i] = roundValue(fieldValue(b, field, input.agg));
+      });
     }
+    data.push(...columns);
   }
   return { series, data };
 }

@@ -31,6 +31,10 @@ export function coarsen(buckets: readonly RollupBucket[], stepMs: number): Rollu
  * given, so among samples with the same timestamp the later key's value is `last`.
  */
 export function mergeKeys(byKey: ReadonlyMap<string, readonly RollupBucket[]>, keys: readonly string[]): Map<number, RollupBucket> {
+  if (keys.length === 1) {
+    // One key: its buckets as they are (callers only read them).
+    return new Map((byKey.get(keys[0]) ?? []).map((b) => [b.start, b]));
+  }
   const out = new Map<number, RollupBucket>();
   for (const key of keys) {
     for (const b of byKey.get(key) ?? []) {

@@ -5,7 +5,7 @@
  * relative). Pure: no I/O.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { Reader, Writer, readColumn, writeColumn } from '../store/chunk-codec.ts';
+import { Reader, Writer, readColumn, skipColumn, writeColumn } from '../store/chunk-codec.ts';
 import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import type { RollupBucket } from './rollup-bucket.ts';
 
@@ -44,7 +44,11 @@ export function encodeRollupRow(rowStart: number, bucketMs: number, buckets: rea
   return deflateRawSync(w.done(), { level: 1 });
 }
 
-export function decodeRollupRow(data: Buffer, rowStart: number, bucketMs: number): RollupBucket[] {
+/**
+ * Decode a row. With `only` (indexes into ROLLUP_FIELDS), other fields are skipped and left null:
+ * a query for two fields does not build the other eight.
+ */
+export function decodeRollupRow(data: Buffer, rowStart: number, bucketMs: number, only?: ReadonlySet<number>): RollupBucket[] {
   const r = new Reader(inflateRawSync(data));
   const version = r.byte();
   if (version !== VERSION) throw new Error(`rollup row version ${version} is not supported`);
@@ -58,6 +62,12 @@ export function decodeRollupRow(data: Buffer, rowStart: number, bucketMs: number
   const n = readColumn(r, k);
   for (let j = 0; j < k; j++) out[j].n = n[j] ?? 0;
   for (let i = 0; i < ROLLUP_FIELDS.length; i++) {
+    if (only && !only.has(i)) {
+      // The count column says how many buckets have the field; its five stats columns follow.
+      const present = skipColumn(r, k);
+      if (present > 0) for (let c = 0; c < 5; c++) skipColumn(r, present);
+      continue;
+    }
     const cnt = readColumn(r, k);
     const idx: number[] = [];
     for (let j = 0; j < k; j++) if (cnt[j] !== null) idx.push(j);

@@ -151,6 +151,21 @@ export function readColumn(r: Reader, n: number): (number | null)[] {
   return out;
 }
 
+/** Move past a column written by writeColumn without building it; returns its non-null count. */
+export function skipColumn(r: Reader, n: number): number {
+  const mode = r.byte();
+  if (mode === MODE_ALL_NULL) return 0;
+  let present = n;
+  if (r.byte() === 1) {
+    const bits = r.bytes(Math.ceil(n / 8));
+    present = 0;
+    for (let i = 0; i < n; i++) if (bits[i >> 3] & (1 << (i & 7))) present++;
+  }
+  if (mode === MODE_FLOAT) r.pos += 8 * present;
+  else for (let i = 0; i < present; i++) r.uvar();
+  return present;
+}
+
 /** Optional sample fields: absent (undefined) and null are kept apart. */
 const OPTIONAL_FIELDS = new Set(['smClockMhz', 'eccCorrected', 'eccUncorrected']);
 

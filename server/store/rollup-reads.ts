@@ -2,43 +2,48 @@
  * Reads of the rollup tiers for the SQLite store: stored rows decoded and cut to the range, plus
  * the samples still in the sample log (not yet folded) bucketed on the fly, so answers are current.
  */
-import { and, eq, gte, inArray, lte } from 'drizzle-orm';
+import type Database from 'better-sqlite3';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { chips, rollups } from '../../schema/tables.ts';
+import { chips } from '../../schema/tables.ts';
 import { bucketize } from '../rollups/bucketize.ts';
 import { mergeBucket, type RollupBucket } from '../rollups/rollup-bucket.ts';
 import { decodeRollupRow } from '../rollups/rollup-codec.ts';
-import { bucketStart, fleetKey, TIERS, type RollupTier } from '../rollups/rollup-fields.ts';
+import { bucketStart, fleetKey, ROLLUP_FIELDS, TIERS, type RollupField, type RollupTier } from '../rollups/rollup-fields.ts';
 import type { RecentSamples } from './recent-samples.ts';
 
-/** Keys per IN (...) list. */
-const KEYS_PER_QUERY = 500;
+export interface RollupRead {
+  tier: RollupTier;
+  keys: readonly string[];
+  from: number;
+  to: number;
+  /** Decode only these fields' stats. */
+  fields?: readonly RollupField[];
+}
 
-export function readRollups(
-  db: BetterSQLite3Database,
-  recent: RecentSamples,
-  tier: RollupTier,
-  keys: readonly string[],
-  from: number,
-  to: number,
-): Map<string, RollupBucket[]> {
+const statements = new WeakMap<Database.Database, Database.Statement>();
+
+/** One indexed range scan per key on the (tier, key, row_start) primary key, rows as arrays. */
+function rowsOf(client: Database.Database): Database.Statement {
+  let st = statements.get(client);
+  if (!st) {
+    st = client.prepare('SELECT row_start, data FROM rollups WHERE tier = ? AND key = ? AND row_start >= ? AND row_start <= ? ORDER BY row_start').raw();
+    statements.set(client, st);
+  }
+  return st;
+}
+
+export function readRollups(client: Database.Database, db: BetterSQLite3Database, recent: RecentSamples, q: RollupRead): Map<string, RollupBucket[]> {
+  const { tier, keys, from, to } = q;
   const { bucketMs, rowSpanMs } = TIERS[tier];
+  const only = q.fields ? new Set(q.fields.map((f) => ROLLUP_FIELDS.indexOf(f))) : undefined;
   const out = new Map<string, RollupBucket[]>();
-  for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
-    const part = keys.slice(i, i + KEYS_PER_QUERY);
-    const rows = db
-      .select()
-      .from(rollups)
-      .where(and(eq(rollups.tier, tier), inArray(rollups.key, part), gte(rollups.rowStart, bucketStart(from, rowSpanMs)), lte(rollups.rowStart, to)))
-      .orderBy(rollups.key, rollups.rowStart)
-      .all();
-    for (const r of rows) {
-      const buckets = decodeRollupRow(r.data, r.rowStart, bucketMs).filter((b) => b.start >= from && b.start <= to);
-      if (buckets.length === 0) continue;
-      const list = out.get(r.key);
-      if (list) list.push(...buckets);
-      else out.set(r.key, buckets);
+  const st = rowsOf(client);
+  for (const key of keys) {
+    const list: RollupBucket[] = [];
+    for (const [rowStart, data] of st.all(tier, key, bucketStart(from, rowSpanMs), to) as [number, Buffer][]) {
+      for (const b of decodeRollupRow(data, rowStart, bucketMs, only)) if (b.start >= from && b.start <= to) list.push(b);
     }
+    if (list.length) out.set(key, list);
   }
   if (recent.size > 0) overlayRecent(db, recent, out, bucketMs, new Set(keys), from, to);
   return out;

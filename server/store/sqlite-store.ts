@@ -142,8 +142,8 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
       const merged = mergeByTs(chunkSamples(chipId, from, to), recent.chip(chipId, from, to));
       return merged.length > limit ? merged.slice(0, limit) : merged;
     },
-    async rollups(tier, keys, from, to) {
-      return readRollups(db, recent, tier, keys, from, to);
+    async rollups(tier, keys, from, to, fields) {
+      return readRollups(client, db, recent, { tier, keys, from, to, fields });
     },
     async enforceRetention(now = Date.now()) {
       await writer.enforceRetention(now);

@@ -4,7 +4,7 @@
  */
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
 import type { RollupBucket } from '../rollups/rollup-bucket.ts';
-import type { RollupTier } from '../rollups/rollup-fields.ts';
+import type { RollupField, RollupTier } from '../rollups/rollup-fields.ts';
 
 export interface AgentRegistration {
   agentId: string;
@@ -71,9 +71,10 @@ export interface Store {
   /**
    * Rollup buckets of a tier, per key (chip id, or fleetKey(vendor, model) for a fleet group),
    * with from <= bucket start <= to, ascending. Keys without data are absent from the map.
-   * Includes samples not yet folded into the tiers.
+   * Includes samples not yet folded into the tiers. With `fields`, only those field stats are
+   * filled in (others are null; energy is always there).
    */
-  rollups(tier: RollupTier, keys: readonly string[], from: number, to: number): Promise<Map<string, RollupBucket[]>>;
+  rollups(tier: RollupTier, keys: readonly string[], from: number, to: number, fields?: readonly RollupField[]): Promise<Map<string, RollupBucket[]>>;
   /** Drop data older than the retention of each tier now, in small steps (also runs periodically). */
   enforceRetention(now?: number): Promise<void>;
   /** Distinct samples stored (folds the log first). */

@@ -3,7 +3,7 @@ import { energyChanges, energyIncrement } from '../../server/rollups/energy-pair
 import { addSample, aggregate, emptyBucket, mergeBucket } from '../../server/rollups/rollup-bucket.ts';
 import { bucketize } from '../../server/rollups/bucketize.ts';
 import { decodeRollupRow, encodeRollupRow } from '../../server/rollups/rollup-codec.ts';
-import { bucketStart, fleetKey, parseFleetKey, TIERS } from '../../server/rollups/rollup-fields.ts';
+import { bucketStart, fleetKey, parseFleetKey, ROLLUP_FIELDS, TIERS } from '../../server/rollups/rollup-fields.ts';
 import { sample } from '../helpers/frames.ts';
 
 describe('energy increments', () => {
@@ -78,6 +78,20 @@ describe('rollup row codec', () => {
         expect({ ...f!, sum: 0 }).toEqual({ ...e, sum: 0 });
         expect(f!.sum).toBeCloseTo(e.sum, 9);
       });
+    });
+  });
+
+  it('decodes only the asked fields, leaving the others null and the rest intact', () => {
+    const rowStart = Date.UTC(2026, 10, 26, 10);
+    const samples = [0, 30_000, 90_000].map((o, k) => sample('c', rowStart + o, { utilPct: 10 * k, tempC: k === 1 ? null : 40 + k, smClockMhz: 1980 }));
+    const buckets = bucketize(samples, 60_000);
+    const data = encodeRollupRow(rowStart, 60_000, buckets);
+    const util = ROLLUP_FIELDS.indexOf('utilPct');
+    const power = ROLLUP_FIELDS.indexOf('powerW');
+    const back = decodeRollupRow(data, rowStart, 60_000, new Set([util, power]));
+    back.forEach((b, i) => {
+      b.f.forEach((st, k) => (k === util || k === power ? expect(st).toEqual(buckets[i].f[k]) : expect(st).toBeNull()));
+      expect([b.start, b.n, b.energyJ, b.energyPairs]).toEqual([buckets[i].start, buckets[i].n, buckets[i].energyJ, buckets[i].energyPairs]);
     });
   });
 
