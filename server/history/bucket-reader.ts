@@ -22,7 +22,7 @@ export const RAW_RANGE_BUCKET_MS = 60_000;
  * (within MAX_ENERGY_GAP_MS) pairs with the first one in range. Rollup tiers: keys are chip ids
  * or fleet keys, `stepMs` a multiple of the tier's bucket. Keys without data are absent.
  */
-export async function readBuckets(store: Store, tier: Tier, keys: readonly string[], stepMs: number, from: number, to: number, fields?: readonly RollupField[]): Promise<Map<string, RollupBucket[]>> {
+export async function readBuckets(store: Store, tier: Tier, keys: readonly string[], stepMs: number, from: number, to: number, fields?: readonly (RollupField | 'energyJ')[]): Promise<Map<string, RollupBucket[]>> {
   const out = new Map<string, RollupBucket[]>();
   if (keys.length === 0) return out;
   if (tier !== 'raw') {

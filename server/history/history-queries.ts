@@ -4,7 +4,7 @@
  * only read through bucket-reader.ts and listChips().
  */
 import type { Agg } from '../rollups/rollup-bucket.ts';
-import { bucketStart, type RollupField } from '../rollups/rollup-fields.ts';
+import { bucketStart } from '../rollups/rollup-fields.ts';
 import type { Store } from '../store/store.ts';
 import { readBuckets, readRangeBuckets } from './bucket-reader.ts';
 import { groupChips, groupFleetKeys, narrowsBelowModel, selectChips, type GroupBy } from './chip-selection.ts';
@@ -47,8 +47,7 @@ export async function querySeries(store: Store, q: SeriesQuery, now: number): Pr
   const groups = useFleet ? groupFleetKeys(chips, groupBy as 'model' | 'vendor' | 'fleet') : groupChips(chips, groupBy);
   const keys = [...new Set(groups.flatMap((g) => g.keys))];
   const fields = q.fields ?? DEFAULT_SERIES_FIELDS;
-  const statFields = fields.filter((f): f is RollupField => f !== 'energyJ');
-  const buckets = await readBuckets(store, tier, keys, stepMs, bucketStart(from, stepMs), bucketStart(to, stepMs) + stepMs - 1, statFields);
+  const buckets = await readBuckets(store, tier, keys, stepMs, bucketStart(from, stepMs), bucketStart(to, stepMs) + stepMs - 1, fields);
   const agg = q.agg ?? 'avg';
   const columns = assembleSeries({ from, to, stepMs, fields, agg, groups, buckets });
   return { from, to, step: formatDuration(stepMs), stepMs, tier, agg, groupBy, fields, source: useFleet ? 'fleet-rollups' : 'chips', ...columns };

@@ -5,7 +5,7 @@
 import type { Agg, RollupBucket } from '../rollups/rollup-bucket.ts';
 import { bucketStart } from '../rollups/rollup-fields.ts';
 import type { ChipGroup, ChipRef } from './chip-selection.ts';
-import { fieldValue, mergeKeys, type HistoryField } from './step-buckets.ts';
+import { mergeKeys, valueReader, type HistoryField } from './step-buckets.ts';
 
 /** One column after the x column: the group's label and tags, and the field. */
 export type SeriesColumn = { label: string; field: HistoryField } & Partial<ChipRef>;
@@ -47,19 +47,19 @@ export function assembleSeries(input: AssembleInput): SeriesColumns {
   const series: SeriesColumn[] = [];
   const data: (number | null)[][] = [xs];
   const x0 = xs[0] ?? 0;
+  const readers = input.fields.map((f) => valueReader(f, input.agg));
   for (const g of input.groups) {
-    const merged = mergeKeys(input.buckets, g.keys);
+    // One key (a chip, or one fleet group): its buckets as read; several: merged per step.
+    const buckets = g.keys.length === 1 ? (input.buckets.get(g.keys[0]) ?? []) : mergeKeys(input.buckets, g.keys).values();
     const columns = input.fields.map((field) => {
       series.push({ label: g.label, ...g.tags, field });
       return new Array<number | null>(xs.length).fill(null);
     });
     // Each bucket goes to its point by index (buckets outside the points are dropped).
-    for (const b of merged.values()) {
+    for (const b of buckets) {
       const i = (b.start - x0) / input.stepMs;
       if (!(i >= 0 && i < xs.length && Number.isInteger(i))) continue;
-      input.fields.forEach((field, k) => {
-        columns[k][i] = roundValue(fieldValue(b, field, input.agg));
-      });
+      for (let k = 0; k < readers.length; k++) columns[k][i] = roundValue(readers[k](b));
     }
     data.push(...columns);
   }

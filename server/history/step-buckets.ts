@@ -2,7 +2,7 @@
  * Rollup buckets regrouped into query steps and chip groups, and the value a bucket gives for a
  * field. Pure: no I/O; inputs are never modified.
  */
-import { aggregate, cloneBucket, emptyBucket, mergeBucket, type Agg, type RollupBucket } from '../rollups/rollup-bucket.ts';
+import { aggregate, cloneBucket, emptyBucket, fieldIndex, mergeBucket, type Agg, type RollupBucket } from '../rollups/rollup-bucket.ts';
 import { bucketStart, ROLLUP_FIELDS, type RollupField } from '../rollups/rollup-fields.ts';
 
 /** Fields a history query can ask for: the rolled-up gauges, and energy used (`energyJ`). */
@@ -54,6 +54,22 @@ export function fieldValue(b: RollupBucket | undefined, field: HistoryField, agg
   if (!b) return null;
   if (field === 'energyJ') return b.energyPairs > 0 ? b.energyJ : null;
   return aggregate(b, field as RollupField, agg);
+}
+
+/** fieldValue specialised once for a field and agg (for loops over many buckets). */
+export function valueReader(field: HistoryField, agg: Agg): (b: RollupBucket) => number | null {
+  if (field === 'energyJ') return (b) => (b.energyPairs > 0 ? b.energyJ : null);
+  const i = fieldIndex(field as RollupField);
+  switch (agg) {
+    case 'avg':
+      return (b) => (b.f[i] ? b.f[i]!.sum / b.f[i]!.cnt : null);
+    case 'min':
+      return (b) => b.f[i]?.min ?? null;
+    case 'max':
+      return (b) => b.f[i]?.max ?? null;
+    case 'last':
+      return (b) => b.f[i]?.last ?? null;
+  }
 }
 
 /** All buckets of one key merged into one (a whole-range figure). */

@@ -45,10 +45,11 @@ export function encodeRollupRow(rowStart: number, bucketMs: number, buckets: rea
 }
 
 /**
- * Decode a row. With `only` (indexes into ROLLUP_FIELDS), other fields are skipped and left null:
+ * Decode a row. With `only` (indexes into ROLLUP_FIELDS), other fields are skipped and left null;
+ * with `energy` false the energy columns are not read (energyJ and energyPairs stay 0):
  * a query for two fields does not build the other eight.
  */
-export function decodeRollupRow(data: Buffer, rowStart: number, bucketMs: number, only?: ReadonlySet<number>): RollupBucket[] {
+export function decodeRollupRow(data: Buffer, rowStart: number, bucketMs: number, only?: ReadonlySet<number>, energy = true): RollupBucket[] {
   const r = new Reader(inflateRawSync(data));
   const version = r.byte();
   if (version !== VERSION) throw new Error(`rollup row version ${version} is not supported`);
@@ -77,6 +78,7 @@ export function decodeRollupRow(data: Buffer, rowStart: number, bucketMs: number
       out[j].f[i] = { cnt: cnt[j]!, sum: sum[p]!, min: min[p]!, max: max[p]!, last: last[p]!, lastTs: out[j].start + lastOff[p]! };
     });
   }
+  if (!energy) return out;
   const e = readColumn(r, k);
   const pairs = readColumn(r, k);
   for (let j = 0; j < k; j++) {

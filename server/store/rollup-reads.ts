@@ -16,8 +16,8 @@ export interface RollupRead {
   keys: readonly string[];
   from: number;
   to: number;
-  /** Decode only these fields' stats. */
-  fields?: readonly RollupField[];
+  /** Decode only these fields' stats, and energy only when `energyJ` is among them. */
+  fields?: readonly (RollupField | 'energyJ')[];
 }
 
 const statements = new WeakMap<Database.Database, Database.Statement>();
@@ -35,13 +35,14 @@ function rowsOf(client: Database.Database): Database.Statement {
 export function readRollups(client: Database.Database, db: BetterSQLite3Database, recent: RecentSamples, q: RollupRead): Map<string, RollupBucket[]> {
   const { tier, keys, from, to } = q;
   const { bucketMs, rowSpanMs } = TIERS[tier];
-  const only = q.fields ? new Set(q.fields.map((f) => ROLLUP_FIELDS.indexOf(f))) : undefined;
+  const only = q.fields ? new Set(q.fields.map((f) => ROLLUP_FIELDS.indexOf(f as RollupField)).filter((i) => i >= 0)) : undefined;
+  const energy = !q.fields || q.fields.includes('energyJ');
   const out = new Map<string, RollupBucket[]>();
   const st = rowsOf(client);
   for (const key of keys) {
     const list: RollupBucket[] = [];
     for (const [rowStart, data] of st.all(tier, key, bucketStart(from, rowSpanMs), to) as [number, Buffer][]) {
-      for (const b of decodeRollupRow(data, rowStart, bucketMs, only)) if (b.start >= from && b.start <= to) list.push(b);
+      for (const b of decodeRollupRow(data, rowStart, bucketMs, only, energy)) if (b.start >= from && b.start <= to) list.push(b);
     }
     if (list.length) out.set(key, list);
   }

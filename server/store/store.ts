@@ -72,9 +72,9 @@ export interface Store {
    * Rollup buckets of a tier, per key (chip id, or fleetKey(vendor, model) for a fleet group),
    * with from <= bucket start <= to, ascending. Keys without data are absent from the map.
    * Includes samples not yet folded into the tiers. With `fields`, only those field stats are
-   * filled in (others are null; energy is always there).
+   * filled in (others are null), and energy only when `energyJ` is among them.
    */
-  rollups(tier: RollupTier, keys: readonly string[], from: number, to: number, fields?: readonly RollupField[]): Promise<Map<string, RollupBucket[]>>;
+  rollups(tier: RollupTier, keys: readonly string[], from: number, to: number, fields?: readonly (RollupField | 'energyJ')[]): Promise<Map<string, RollupBucket[]>>;
   /** Drop data older than the retention of each tier now, in small steps (also runs periodically). */
   enforceRetention(now?: number): Promise<void>;
   /** Distinct samples stored (folds the log first). */
