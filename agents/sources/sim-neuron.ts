@@ -53,13 +53,13 @@ export const NEURON_MODELS: Readonly<Record<string, NeuronModelSpec>> = {
 };
 
 /** Device memory a loaded runtime holds while not running a job, MiB. */
-const RUNTIME_MEM_MIB = 512;
+export const RUNTIME_MEM_MIB = 512;
 const MINUTE_MS = 60_000;
 /** sysfs power is % of max with background power backed out: idle reads a few %. */
-const IDLE_PCT = 3;
-const PCT_PER_LOAD = 80;
+export const IDLE_PCT = 3;
+export const PCT_PER_LOAD = 80;
 /** Load at which the device saturates (Neuron has no 1 s power cap to model). */
-const MAX_LOAD = 1.12;
+export const MAX_LOAD = 1.12;
 
 /** Look up a model by name (case-insensitive); throws listing the supported ones. */
 export function neuronModelSpec(name: string | undefined): NeuronModelSpec {

@@ -52,11 +52,13 @@ export const NVML_MODELS: Readonly<Record<string, NvmlModelSpec>> = {
 };
 
 /** Memory an idle GPU reports used (driver reservation), MiB. */
-const IDLE_MEM_MIB = 480;
+export const IDLE_MEM_MIB = 480;
 /** Memory a process's CUDA context holds, MiB. */
-const CONTEXT_MEM_MIB = 1107;
+export const CONTEXT_MEM_MIB = 1107;
 /** How far below the limit the power controller holds a capped GPU, W. */
-const CAP_MARGIN_W = 2.5;
+export const CAP_MARGIN_W = 2.5;
+/** Corrected ECC errors per second of load (about one every 6 hours). */
+export const ECC_PER_SECOND = 1 / (6 * 3600);
 
 /** Look up a model by name (case-insensitive); throws listing the supported ones. */
 export function nvmlModelSpec(name: string | undefined): NvmlModelSpec {
@@ -138,7 +140,7 @@ export function createSimNvmlSource(opts: SimSourceOptions): SimChipSource {
     else memMiB = Math.max(CONTEXT_MEM_MIB, Math.round(act.memFrac * spec.memTotalMiB)) + g.traits.memJitterMiB;
     memMiB = Math.min(memMiB, spec.memTotalMiB);
 
-    if (g.rng.chance(perStep(1 / (6 * 3600), dt))) g.eccCorrected += 1;
+    if (g.rng.chance(perStep(ECC_PER_SECOND, dt))) g.eccCorrected += 1;
 
     return {
       ts: now,

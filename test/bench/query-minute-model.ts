@@ -10,22 +10,21 @@
  * cannot afford to simulate at 1 s for 1,000 chips.
  */
 import { MIB } from '../../schema/units.ts';
-import { NEURON_MODELS, isPartiallyAllocated, type NeuronModelSpec } from '../../agents/sources/sim-neuron.ts';
-import { NVML_MODELS, type NvmlModelSpec } from '../../agents/sources/sim-nvml.ts';
+import {
+  IDLE_PCT as NEURON_IDLE_PCT,
+  MAX_LOAD as NEURON_MAX_LOAD,
+  NEURON_MODELS,
+  PCT_PER_LOAD as NEURON_PCT_PER_LOAD,
+  RUNTIME_MEM_MIB,
+  isPartiallyAllocated,
+  type NeuronModelSpec,
+} from '../../agents/sources/sim-neuron.ts';
+import { CAP_MARGIN_W, CONTEXT_MEM_MIB, ECC_PER_SECOND, IDLE_MEM_MIB, NVML_MODELS, type NvmlModelSpec } from '../../agents/sources/sim-nvml.ts';
 import { createPrng, hashSeed, type Prng } from '../../agents/sources/prng.ts';
 import { HostSchedule, PHASE_LOADS, clamp, drawChipTraits, perStep, stepThermal, type ChipTraits, type PhaseName, type ThermalState } from '../../agents/sources/workload-model.ts';
 import type { FieldStats, RollupBucket } from '../../server/rollups/rollup-bucket.ts';
 import { QUERY_SEED, MINUTE_MS, type BenchHost } from './query-dataset.ts';
 
-// Constants of the simulated sources (sim-nvml.ts, sim-neuron.ts).
-const IDLE_MEM_MIB = 480;
-const CONTEXT_MEM_MIB = 1107;
-const CAP_MARGIN_W = 2.5;
-const RUNTIME_MEM_MIB = 512;
-const NEURON_IDLE_PCT = 3;
-const NEURON_PCT_PER_LOAD = 80;
-const NEURON_MAX_LOAD = 1.12;
-const ECC_PER_SECOND = 1 / (6 * 3600);
 const SECONDS = MINUTE_MS / 1000;
 
 /** A stretch of one phase inside a minute. */
