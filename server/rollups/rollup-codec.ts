@@ -9,7 +9,8 @@ import { Reader, Writer, readColumn, skipColumn, writeColumn } from '../store/ch
 import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import type { RollupBucket } from './rollup-bucket.ts';
 
-const VERSION = 1;
+/** 2: each field block is prefixed with its byte length (1: no lengths; still read). */
+const VERSION = 2;
 
 /** Drop float noise from a sum of decimal values (0.1 + 0.2 → 0.3) so it encodes compactly. */
 function clean(v: number): number {
@@ -30,14 +31,20 @@ export function encodeRollupRow(rowStart: number, bucketMs: number, buckets: rea
   }
   writeColumn(w, buckets.map((b) => b.n));
   for (let i = 0; i < ROLLUP_FIELDS.length; i++) {
-    writeColumn(w, buckets.map((b) => b.f[i]?.cnt ?? null));
+    // Each field's block is prefixed with its length, so a reader that wants other fields skips it in one step.
+    const fw = new Writer();
+    writeColumn(fw, buckets.map((b) => b.f[i]?.cnt ?? null));
     const present = buckets.filter((b) => b.f[i]);
-    if (present.length === 0) continue;
-    writeColumn(w, present.map((b) => clean(b.f[i]!.sum)));
-    writeColumn(w, present.map((b) => b.f[i]!.min));
-    writeColumn(w, present.map((b) => b.f[i]!.max));
-    writeColumn(w, present.map((b) => b.f[i]!.last));
-    writeColumn(w, present.map((b) => b.f[i]!.lastTs - b.start));
+    if (present.length > 0) {
+      writeColumn(fw, present.map((b) => clean(b.f[i]!.sum)));
+      writeColumn(fw, present.map((b) => b.f[i]!.min));
+      writeColumn(fw, present.map((b) => b.f[i]!.max));
+      writeColumn(fw, present.map((b) => b.f[i]!.last));
+      writeColumn(fw, present.map((b) => b.f[i]!.lastTs - b.start));
+    }
+    const block = fw.done();
+    w.uvar(block.length);
+    w.bytes(block);
   }
   writeColumn(w, buckets.map((b) => clean(b.energyJ)));
   writeColumn(w, buckets.map((b) => b.energyPairs));
@@ -52,7 +59,7 @@ export function encodeRollupRow(rowStart: number, bucketMs: number, buckets: rea
 export function decodeRollupRow(data: Buffer, rowStart: number, bucketMs: number, only?: ReadonlySet<number>, energy = true): RollupBucket[] {
   const r = new Reader(inflateRawSync(data));
   const version = r.byte();
-  if (version !== VERSION) throw new Error(`rollup row version ${version} is not supported`);
+  if (version !== 1 && version !== VERSION) throw new Error(`rollup row version ${version} is not supported`);
   const k = r.uvar();
   const out: RollupBucket[] = new Array(k);
   let off = 0;
@@ -63,10 +70,14 @@ export function decodeRollupRow(data: Buffer, rowStart: number, bucketMs: number
   const n = readColumn(r, k);
   for (let j = 0; j < k; j++) out[j].n = n[j] ?? 0;
   for (let i = 0; i < ROLLUP_FIELDS.length; i++) {
+    const blockLength = version >= 2 ? r.uvar() : -1;
     if (only && !only.has(i)) {
-      // The count column says how many buckets have the field; its five stats columns follow.
-      const present = skipColumn(r, k);
-      if (present > 0) for (let c = 0; c < 5; c++) skipColumn(r, present);
+      if (blockLength >= 0) r.pos += blockLength;
+      else {
+        // Version 1: the count column says how many buckets have the field; its five stats columns follow.
+        const present = skipColumn(r, k);
+        if (present > 0) for (let c = 0; c < 5; c++) skipColumn(r, present);
+      }
       continue;
     }
     const cnt = readColumn(r, k);

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { deflateRawSync } from 'node:zlib';
+import { Writer, writeColumn } from '../../server/store/chunk-codec.ts';
 import { energyChanges, energyIncrement } from '../../server/rollups/energy-pairs.ts';
 import { addSample, aggregate, emptyBucket, mergeBucket } from '../../server/rollups/rollup-bucket.ts';
 import { bucketize } from '../../server/rollups/bucketize.ts';
@@ -93,6 +95,34 @@ describe('rollup row codec', () => {
       b.f.forEach((st, k) => (k === util || k === power ? expect(st).toEqual(buckets[i].f[k]) : expect(st).toBeNull()));
       expect([b.start, b.n, b.energyJ, b.energyPairs]).toEqual([buckets[i].start, buckets[i].n, buckets[i].energyJ, buckets[i].energyPairs]);
     });
+  });
+
+  it('still reads rows of the first format (no field block lengths)', () => {
+    const rowStart = Date.UTC(2026, 10, 26, 10);
+    const buckets = bucketize([0, 30_000, 90_000].map((o, k) => sample('c', rowStart + o, { utilPct: 10 * k, powerW: 100.5 + k })), 60_000);
+    // Version 1 as it was written: the same columns, without the per-field length prefix.
+    const w = new Writer();
+    w.byte(1);
+    w.uvar(buckets.length);
+    let prev = 0;
+    for (const b of buckets) {
+      const off = (b.start - rowStart) / 60_000;
+      w.uvar(off - prev);
+      prev = off;
+    }
+    writeColumn(w, buckets.map((b) => b.n));
+    ROLLUP_FIELDS.forEach((_, i) => {
+      writeColumn(w, buckets.map((b) => b.f[i]?.cnt ?? null));
+      const present = buckets.filter((b) => b.f[i]);
+      if (present.length === 0) return;
+      for (const pick of [(b: typeof buckets[0]) => b.f[i]!.sum, (b: typeof buckets[0]) => b.f[i]!.min, (b: typeof buckets[0]) => b.f[i]!.max, (b: typeof buckets[0]) => b.f[i]!.last, (b: typeof buckets[0]) => b.f[i]!.lastTs - b.start]) writeColumn(w, present.map(pick));
+    });
+    writeColumn(w, buckets.map((b) => b.energyJ));
+    writeColumn(w, buckets.map((b) => b.energyPairs));
+    const v1 = deflateRawSync(w.done(), { level: 1 });
+    expect(decodeRollupRow(v1, rowStart, 60_000)).toEqual(buckets);
+    const power = ROLLUP_FIELDS.indexOf('powerW');
+    expect(decodeRollupRow(v1, rowStart, 60_000, new Set([power])).map((b) => b.f[power])).toEqual(buckets.map((b) => b.f[power]));
   });
 
   it('keeps a row of an hour of minute buckets small', () => {
