@@ -4,7 +4,10 @@
  */
 import type { SampleField } from '../../schema/sample.ts';
 
-/** Fields rolled up as count/sum/min/max/last, in storage order. */
+/**
+ * Fields rolled up as count/sum/min/max/last. Written out rather than derived from SAMPLE_FIELDS:
+ * this order is the rollup rows' storage format and must not move when the sample schema does.
+ */
 export const ROLLUP_FIELDS = [
   'utilPct',
   'memUtilPct',
