@@ -74,10 +74,6 @@ export class RollupBatch {
     return b;
   }
 
-  get size(): number {
-    return this.rows.size;
-  }
-
   deltas(): IterableIterator<RollupRowDelta> {
     return this.rows.values();
   }

@@ -28,7 +28,6 @@ export const TIERS = {
   '1h': { bucketMs: 3_600_000, rowSpanMs: 86_400_000 },
 } as const;
 export type RollupTier = keyof typeof TIERS;
-export const ROLLUP_TIERS = Object.keys(TIERS) as RollupTier[];
 
 /**
  * Two consecutive energy readings further apart than this are not paired: the energy used in

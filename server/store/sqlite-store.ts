@@ -20,6 +20,7 @@ import { mergeByTs } from './writer/compaction.ts';
 import { RecentSamples } from './recent-samples.ts';
 import { DEFAULT_RETENTION, type AgentRegistration, type BatchToStore, type InsertResult, type Retention, type Store, type StoredChip } from './store.ts';
 import { readRollups } from './rollup-reads.ts';
+import { setUpConnection } from './sqlite-connection.ts';
 import { startWriter } from './writer/writer-client.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
@@ -51,9 +52,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     log.info('converting the database to incremental vacuum (one-time VACUUM)', { path });
     client.exec('VACUUM');
   }
-  client.pragma('journal_mode = WAL');
-  client.pragma('synchronous = NORMAL');
-  client.pragma('busy_timeout = 5000');
+  setUpConnection(client);
   const db = drizzle(client);
   migrate(db, { migrationsFolder: MIGRATIONS_DIR });
 

@@ -21,10 +21,6 @@ export class ChipTails {
     this.tails.set(chipId, tail);
   }
 
-  forget(chipId: string): void {
-    this.tails.delete(chipId);
-  }
-
   clear(): void {
     this.tails.clear();
   }

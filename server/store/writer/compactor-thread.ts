@@ -9,12 +9,11 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { Compactor, logBacklog } from './compaction.ts';
 import { RetentionJob } from './retention.ts';
 import type { CompactorSettings, FromCompactor, ToCompactor } from './writer-protocol.ts';
+import { setUpConnection } from '../sqlite-connection.ts';
 
 const settings = workerData as CompactorSettings;
-const client = new Database(settings.path);
-client.pragma('journal_mode = WAL');
-client.pragma('synchronous = NORMAL');
-client.pragma('busy_timeout = 10000');
+// A longer wait for the write lock than the writer's: a fold step must not fail behind commits.
+const client = setUpConnection(new Database(settings.path), 10_000);
 const db = drizzle(client);
 const port = parentPort!;
 const post = (m: FromCompactor) => port.postMessage(m);

@@ -9,12 +9,10 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { eq, sql } from 'drizzle-orm';
 import { agents, sampleLog } from '../../../schema/tables.ts';
 import type { FromWriter, ToWriter, WriterSettings } from './writer-protocol.ts';
+import { setUpConnection } from '../sqlite-connection.ts';
 
 const settings = workerData as WriterSettings;
-const client = new Database(settings.path);
-client.pragma('journal_mode = WAL');
-client.pragma('synchronous = NORMAL');
-client.pragma('busy_timeout = 5000');
+const client = setUpConnection(new Database(settings.path));
 // Checkpoint less often: each checkpoint stalls the writer on fsync.
 client.pragma('wal_autocheckpoint = 20000');
 const db = drizzle(client);
