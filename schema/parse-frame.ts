@@ -9,7 +9,7 @@ import { MAX_FUTURE_SKEW_MS } from './sample.ts';
 import { isPassThroughBatchFast } from './fast-batch-check.ts';
 import type { ErrorCode } from './error-codes.ts';
 
-/** `verbatim`: the message is exactly the frame's JSON (so the frame text can be stored as is). */
+/** `verbatim`: the message is exactly the frame's JSON, passed by the fast check without zod. */
 export type ParseResult<T> = { ok: true; msg: T; verbatim?: boolean } | { ok: false; code: ErrorCode; message: string };
 
 function fail(code: ErrorCode, message: string): { ok: false; code: ErrorCode; message: string } {

@@ -43,14 +43,15 @@ export const chips = sqliteTable(
 );
 
 /**
- * Samples just committed, one row per group commit (JSON array of samples from any chips). The
- * writer folds them into per-chip chunks within seconds; until then reads merge them in.
+ * Samples just committed, one row per group commit (samples of any chips). The compactor folds
+ * them into per-chip chunks within seconds; until then reads merge them in.
  */
 export const sampleLog = sqliteTable('sample_log', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   receivedAt: integer('received_at').notNull(),
   n: integer('n').notNull(),
-  data: text('data').notNull(),
+  /** Sample records back to back (server/store/sample-records.ts); rows written by earlier versions hold JSON text. */
+  data: blob('data', { mode: 'buffer' }).notNull(),
 });
 
 /**

@@ -17,8 +17,6 @@ export interface IngestMetrics {
 
 export interface BatchReport {
   backfill?: boolean;
-  /** The frame text exactly as validated (stored as is, saving a re-encode). */
-  raw?: string;
   health?: SourceHealthReport[];
   dropped?: { batches: number; samples: number };
 }
@@ -88,7 +86,7 @@ export class Ingest {
    */
   async commit(agentId: string, seq: number, batch: Sample[], opts: BatchReport = {}): Promise<InsertResult> {
     const samples = opts.backfill ? batch.map((s) => ({ ...s, flags: { ...s.flags, backfill: true } })) : batch;
-    const res = await this.store.insertBatch(agentId, seq, samples, { raw: opts.raw, backfill: opts.backfill });
+    const res = await this.store.insertBatch(agentId, seq, samples, { backfill: opts.backfill });
     this.committed([agentId], samples, res, opts);
     return res;
   }

@@ -18,6 +18,7 @@ import { silentLogger, type Logger } from '../logger.ts';
 import { decodeChunk } from './chunk-codec.ts';
 import { mergeByTs } from './writer/compaction.ts';
 import { RecentSamples } from './recent-samples.ts';
+import { encodeSampleRecord, SampleRecord } from './sample-records.ts';
 import { DEFAULT_RETENTION, type AgentRegistration, type BatchToStore, type InsertResult, type Retention, type Store, type StoredChip } from './store.ts';
 import { readRollups } from './rollup-reads.ts';
 import { setUpConnection } from './sqlite-connection.ts';
@@ -39,6 +40,8 @@ export interface SqliteStoreOptions {
   /** How often retention runs (default 60 s). */
   retentionEveryMs?: number;
 }
+
+const asBackfill = (s: Sample): Sample => (s.flags?.backfill ? s : { ...s, flags: { ...s.flags, backfill: true } });
 
 export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Promise<Store> {
   if (path === ':memory:') throw new Error('the SQLite store needs a file (its writer thread opens its own connection)');
@@ -77,10 +80,9 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   };
 
   const insertBatches = async (batches: BatchToStore[]): Promise<InsertResult[]> => {
-    const logId = await writer.write(
-      batches.map((b) => ({ agentId: b.agentId, seq: b.seq, n: b.samples.length, backfill: b.backfill ?? false, json: b.raw ?? JSON.stringify({ samples: b.samples }) })),
-    );
-    for (const b of batches) recent.add(logId, b.samples);
+    const records = batches.map((b) => encodeSampleRecord(b.backfill ? b.samples.map(asBackfill) : b.samples));
+    const logId = await writer.write(batches.map((b, i) => ({ agentId: b.agentId, seq: b.seq, n: b.samples.length, record: records[i] })));
+    recent.add(logId, records.map((r) => new SampleRecord(r)));
     return batches.map((b) => ({ stored: b.samples.length }));
   };
 

@@ -33,9 +33,7 @@ export interface BatchToStore {
   agentId: string;
   seq: number | null;
   samples: Sample[];
-  /** The frame text the samples were parsed from, exactly (`{ ..., "samples": [...] }`), to store without re-encoding. */
-  raw?: string;
-  /** Store them flagged as backfill (`samples` already carry the flag; `raw` does not). */
+  /** Store them flagged as backfill (whatever flags the samples carry). */
   backfill?: boolean;
 }
 
@@ -58,7 +56,7 @@ export interface Store {
   /** Record an agent's hello: host, agent and chip inventory (upsert). */
   registerAgent(reg: AgentRegistration, now: number): Promise<void>;
   /** Commit one batch atomically; idempotent: a (chip, ts) already stored is kept once. */
-  insertBatch(agentId: string, seq: number, samples: Sample[], extra?: Pick<BatchToStore, 'raw' | 'backfill'>): Promise<InsertResult>;
+  insertBatch(agentId: string, seq: number, samples: Sample[], extra?: Pick<BatchToStore, 'backfill'>): Promise<InsertResult>;
   /** Commit several batches all-or-nothing (one transaction); results in the same order. */
   insertBatches(batches: BatchToStore[]): Promise<InsertResult[]>;
   /** Sample rows handed to the writer and not yet committed (ingest withholds acks above a limit). */

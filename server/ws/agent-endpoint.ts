@@ -12,6 +12,7 @@ import type { ErrorCode } from '../../schema/error-codes.ts';
 import type { Ingest } from '../ingest.ts';
 import type { AgentRegistration } from '../store/store.ts';
 import type { Logger } from '../logger.ts';
+import { corkedSender } from './corked-send.ts';
 
 export const HUB_VERSION = '0.1.0';
 /** After this many rejected frames on one connection the hub closes it with 1008. */
@@ -24,9 +25,8 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): v
   let chain: Promise<void> = Promise.resolve();
   let acks: Promise<void> = Promise.resolve();
 
-  const send = (msg: HubToAgentMessage) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
-  };
+  const sendText = corkedSender(ws);
+  const send = (msg: HubToAgentMessage) => sendText(JSON.stringify(msg));
   const reject = (code: ErrorCode, message: string, seq?: number) => {
     ingest.metrics.rejectedFrames++;
     send({ v: 1, type: 'error', code, message, ...(seq !== undefined ? { seq } : {}) });
@@ -65,7 +65,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): v
     }
     // Commits overlap (the writer groups them); acks still go out in the order batches came in.
     const seq = msg.seq;
-    const committed = ingest.commit(owner, seq, msg.samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped, raw: res.verbatim ? raw : undefined });
+    const committed = ingest.commit(owner, seq, msg.samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped });
     acks = acks.then(() =>
       committed.then(
         ({ stored }) => send({ v: 1, type: 'ack', seq, stored }),

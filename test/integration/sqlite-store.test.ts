@@ -98,4 +98,19 @@ describe('SQLite store (temporary file, real migrations)', () => {
     expect(await store.countSamples()).toBe(1);
     expect((await store.listChips()).length).toBe(2);
   });
+
+  it('folds log rows an earlier version wrote as JSON text when it opens (upgrade with unfolded samples)', async () => {
+    await store.registerAgent(reg, T0);
+    await store.close();
+    // An earlier version's log row: a JSON array of {b: backfill, f: frame} entries, stored as text.
+    const live = [sample('GPU-test-0', T0), sample('GPU-test-1', T0, { powerW: 12.5 })];
+    const late = [sample('GPU-test-0', T0 - 60_000)];
+    const db = new Database(path);
+    db.prepare('insert into sample_log (received_at, n, data) values (?, ?, ?)').run(T0, 3, JSON.stringify([{ b: 0, f: { samples: live } }, { b: 1, f: { samples: late } }]));
+    db.close();
+    store = await openSqliteStore(path);
+    expect(await store.countSamples()).toBe(3);
+    expect(await store.chipSamples('GPU-test-1', T0, T0, 10)).toEqual([live[1]]);
+    expect(await store.chipSamples('GPU-test-0', T0 - 60_000, T0, 10)).toEqual([{ ...late[0], flags: { backfill: true } }, live[0]]);
+  });
 });

@@ -555,7 +555,7 @@ describe('isValidBatchFast: property test against zod', () => {
       if (pass) fastOk++;
       if (want) valid++;
       // parseAgentFrame: same ok/code/message as before, and the same message content as zod's output
-      // (`verbatim` only says the frame text can be stored as is; it is not part of the message)
+      // (`verbatim` only says the fast check passed the parsed frame through; it is not part of the message)
       const { verbatim: _verbatim, ...got } = parseAgentFrame(raw, NOW) as { verbatim?: boolean };
       expect(got).toStrictEqual(referenceParseAgentFrame(raw, NOW));
     }
@@ -583,7 +583,7 @@ describe('isValidBatchFast: property test against zod', () => {
     const raw = JSON.stringify(baseFrame([{ ...baseSample(), extras: JSON.parse('{"__proto__":"not a number","nc0":1}') }]));
     const res = parseAgentFrame(raw, NOW);
     expect(res.ok).toBe(true);
-    // not verbatim: the hub must store zod's output, not the frame text
+    // not verbatim: what the hub stores is zod's output (without the key), not the parsed frame
     expect(res.ok && res.verbatim).toBeFalsy();
     if (res.ok && res.msg.type === 'batch') {
       const extras = res.msg.samples[0].extras!;

@@ -9,7 +9,8 @@ import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { Sample } from '../../../schema/sample.ts';
 import { sampleChunks, sampleLog } from '../../../schema/tables.ts';
 import { decodeChunk, encodeChunk } from '../chunk-codec.ts';
-import type { LogEntry } from './writer-protocol.ts';
+import type { LegacyLogEntry } from './writer-protocol.ts';
+import { isSampleRecords, readSampleRecords } from '../sample-records.ts';
 import { energyChanges, readings, type EnergyReading } from '../../rollups/energy-pairs.ts';
 import { RollupBatch } from '../../rollups/rollup-batch.ts';
 import { ChipTails } from './chip-tails.ts';
@@ -123,13 +124,10 @@ export class Compactor {
     const rows = db.select().from(sampleLog).where(lte(sampleLog.id, cutoff)).orderBy(asc(sampleLog.id)).all();
     const byChip = new Map<string, Sample[]>();
     for (const r of rows) {
-      for (const entry of JSON.parse(r.data) as LogEntry[]) {
-        for (const s of entry.f.samples) {
-          if (entry.b) s.flags = { ...s.flags, backfill: true };
-          const list = byChip.get(s.chipId);
-          if (list) list.push(s);
-          else byChip.set(s.chipId, [s]);
-        }
+      for (const s of loggedSamples(r.data)) {
+        const list = byChip.get(s.chipId);
+        if (list) list.push(s);
+        else byChip.set(s.chipId, [s]);
       }
     }
     const batch = new RollupBatch();
@@ -210,6 +208,15 @@ export class Compactor {
     const prev = this.q.endingBefore.get({ chipId, ts: ts - 1 });
     return prev ? lastOf(readings(decodeChunk(prev.data, chipId))) : undefined;
   }
+}
+
+/** The samples of one log row: sample records, or the JSON text earlier versions wrote. */
+export function loggedSamples(data: Uint8Array | string): Sample[] {
+  if (typeof data !== 'string' && isSampleRecords(data)) return readSampleRecords(data).flatMap((r) => r.samples());
+  const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+  return (JSON.parse(text) as LegacyLogEntry[]).flatMap((entry) =>
+    entry.b ? entry.f.samples.map((s) => ({ ...s, flags: { ...s.flags, backfill: true } })) : entry.f.samples,
+  );
 }
 
 /** Samples waiting in the log and the age of the oldest row (ms). */

@@ -6,16 +6,14 @@ export interface WriteBatch {
   agentId: string;
   /** The agent's batch sequence number, or null (HTTP writes). */
   seq: number | null;
-  /** JSON text of an object with a `samples` array: the agent's frame as received, or built by the hub. */
-  json: string;
+  /** The samples as one binary sample record (sample-records.ts). */
+  record: Uint8Array;
   /** Number of samples in it. */
   n: number;
-  /** Store the samples with the backfill flag. */
-  backfill: boolean;
 }
 
-/** One entry of a sample-log row's JSON array. */
-export interface LogEntry {
+/** One entry of a sample-log row written as JSON text by earlier versions (still read when folding). */
+export interface LegacyLogEntry {
   /** 1 = backfill */
   b: 0 | 1;
   f: { samples: Sample[] };

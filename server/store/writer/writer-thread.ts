@@ -35,15 +35,15 @@ let queue: Extract<ToWriter, { op: 'write' }>[] = [];
 const commit = client.transaction((jobs: typeof queue): number => {
   const now = Date.now();
   let n = 0;
-  const parts: string[] = [];
+  const parts: Uint8Array[] = [];
   for (const j of jobs) {
     for (const b of j.batches) {
       n += b.n;
-      parts.push(`{"b":${b.backfill ? 1 : 0},"f":${b.json}}`);
+      parts.push(b.record);
     }
   }
-  // The frames' JSON goes into the log as received: no re-encoding on the ingest path.
-  const { id } = insertLog.get({ receivedAt: now, n, data: `[${parts.join(',')}]` })!;
+  // The batches' sample records, back to back, are the log row: no re-encoding on the commit path.
+  const { id } = insertLog.get({ receivedAt: now, n, data: Buffer.concat(parts) })!;
   for (const j of jobs) for (const b of j.batches) if (b.seq !== null) markSeq.run({ seq: b.seq, now, agentId: b.agentId });
   return id;
 });
