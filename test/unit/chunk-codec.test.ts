@@ -1,8 +1,10 @@
+import { inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeChunk, encodeChunk } from '../../server/store/chunk-codec.ts';
+import { flagsToBits } from '../../server/store/sample-flags.ts';
 import { createSimNeuronSource } from '../../agents/sources/sim-neuron.ts';
 import { createSimNvmlSource } from '../../agents/sources/sim-nvml.ts';
-import { sampleSchema, type Sample } from '../../schema/sample.ts';
+import { SAMPLE_FIELDS, sampleSchema, type Sample, type SampleFlags } from '../../schema/sample.ts';
 import { createPrng } from '../../agents/sources/prng.ts';
 
 const T0 = Date.UTC(2026, 10, 26);
@@ -68,5 +70,56 @@ describe('chunk codec', () => {
       console.log(`${kind}: ${perSample.toFixed(1)} bytes per chip-sample in 600-sample chunks`);
       expect(perSample).toBeLessThanOrEqual(24);
     }
+  });
+
+  it('writes the stored byte format unchanged (chunks on disk must stay readable)', () => {
+    // Nulls, absent optional fields, flags, extras, a negative value, a float column (0.1234567),
+    // an all-null column (powerLimitW), values past 2^31 and 1.5e12 with three decimals.
+    const samples: Sample[] = [
+      { ts: T0, chipId: 'c', utilPct: 12.5, memUtilPct: 40, memUsedBytes: 85_899_345_920, memTotalBytes: 85_899_345_920, powerW: 123.45, powerLimitW: null, tempC: -12, energyJ: 1_500_000_000_000.125, smClockMhz: 1980, eccCorrected: 0, eccUncorrected: 0 },
+      { ts: T0 + 1000, chipId: 'c', utilPct: null, memUtilPct: 0.1234567, memUsedBytes: 85_899_341_824, memTotalBytes: 85_899_345_920, powerW: null, powerLimitW: null, tempC: 45, energyJ: 1_500_000_000_123.456, smClockMhz: null, eccUncorrected: 3, flags: { energyDerived: true } },
+      { ts: T0 + 2010, chipId: 'c', utilPct: 100, memUtilPct: 7, memUsedBytes: 0, memTotalBytes: 85_899_345_920, powerW: 699.99, powerLimitW: null, tempC: 0, energyJ: 1_500_000_000_824.1, flags: { powerEstimated: true, backfill: true }, extras: { core0_util: 12.5, core1_util: 100 } },
+      { ts: T0 + 3000, chipId: 'c', utilPct: 0.1, memUtilPct: null, memUsedBytes: null, memTotalBytes: 85_899_345_920, powerW: 60, powerLimitW: null, tempC: -40.5, energyJ: null, smClockMhz: 300, eccCorrected: 2 ** 40 },
+    ];
+    // Captured from the codec as first released. The deflated bytes may differ between zlib
+    // versions, so the inflated ones are compared. If this fails, the format changed: old chunks
+    // would decode wrongly. Bump VERSION and keep reading version 1 instead of editing this.
+    const expected =
+      '010480c89ba9a134d00f142711010dfa01d60dcd0f020107000000000000444072daf8b8db9abf3f0000000000001c40' +
+      '010107808080808005ff3fffbfffffff04010080808080800500000021010df2c001ec8407fde707001100ef01f40883' +
+      '07a906310107fa81cef2be8faa0586870fc8c355010109f81e9f1a0101090080808080804001010300060b0903000205' +
+      '0001355b6e756c6c2c6e756c6c2c7b22636f7265305f7574696c223a31322e352c22636f7265315f7574696c223a3130' +
+      '307d2c6e756c6c5d';
+    const encoded = encodeChunk(samples);
+    expect(inflateRawSync(encoded).toString('hex')).toBe(expected);
+    expect(decodeChunk(encoded, 'c')).toEqual(samples);
+  });
+
+  it('stores each sample\'s flags as flagsToBits gives them', () => {
+    const names = ['powerEstimated', 'energyDerived', 'backfill'] as const;
+    for (let combo = 0; combo < 8; combo++) {
+      const flags: SampleFlags = {};
+      names.forEach((name, k) => (flags[name] = (combo >> k) & 1 ? true : undefined));
+      const sample: Sample = { ts: T0, chipId: 'c', utilPct: 1, memUtilPct: null, memUsedBytes: null, memTotalBytes: null, powerW: null, powerLimitW: null, tempC: null, energyJ: null, flags };
+      const raw = inflateRawSync(encodeChunk([sample]));
+      // One sample without extras: the chunk ends with its flags byte, then the "no extras" byte.
+      expect(raw[raw.length - 2]).toBe(flagsToBits(flags));
+      expect(raw[raw.length - 1]).toBe(0);
+    }
+  });
+
+  it('decodes every sample field', () => {
+    const sample = { ts: T0, chipId: 'c', ...Object.fromEntries(SAMPLE_FIELDS.map((f, i) => [f, i + 1])) } as Sample;
+    expect(decodeChunk(encodeChunk([sample]), 'c')).toEqual([sample]);
+  });
+
+  it('gives the same bytes whatever was encoded before (reused buffers)', () => {
+    const [small] = simulated('nvml', 5);
+    const [big] = simulated('neuron', 3000);
+    const first = encodeChunk(small);
+    expect(decodeChunk(encodeChunk(big), big[0].chipId)).toEqual(big);
+    expect(encodeChunk(small)).toEqual(first);
+    expect(encodeChunk([])).toEqual(encodeChunk([]));
+    expect(encodeChunk(small)).toEqual(first);
   });
 });
