@@ -6,10 +6,12 @@
  *
  * Layout (little-endian), records self-delimited so a log row holds several back to back:
  *   u8 magic 0xFB | u8 version | u16 string count | u32 record bytes | u32 sample count
- *   strings: u16 byte length + UTF-8 (chip ids and extras keys)
+ *   | u32 offset of the strings (from the record's start)
  *   rows:    u16 chip string | u16 present mask | u8 defined mask | u8 flag bits | f64 ts
  *            | f64 per present field (SAMPLE_FIELDS order)
  *            | when flag bit 0x80: u16 extras count, then (u16 key string, f64 value) each
+ *   strings: u16 byte length + UTF-8 each (chip ids and extras keys), after the rows so that
+ *            a record is written in one pass
  * present: bit i = SAMPLE_FIELDS[i] holds a number; defined: bit j = OPTIONAL_FIELDS[j] is not absent
  * (so an optional field is absent, null or a number, as in the sample).
  */
@@ -18,7 +20,7 @@ import { bitsToFlags, flagsToBits } from './sample-flags.ts';
 
 export const RECORD_MAGIC = 0xfb;
 const VERSION = 1;
-const HEADER_BYTES = 12;
+const HEADER_BYTES = 16;
 const ROW_FIXED_BYTES = 14;
 const HAS_EXTRAS = 0x80;
 const MAX_STRINGS = 0xffff;
@@ -29,8 +31,47 @@ const OPTIONAL_FIELDS = ['smClockMhz', 'eccCorrected', 'eccUncorrected'] as cons
 const OPTIONAL_BIT = new Map<string, number>(OPTIONAL_FIELDS.map((f, j) => [f, 1 << j]));
 const FIELD_OPTIONAL_BIT = SAMPLE_FIELDS.map((f) => OPTIONAL_BIT.get(f) ?? 0);
 
-const utf8 = new TextEncoder();
+/** A sample's field values in SAMPLE_FIELDS order, read by name (fast property loads, not keyed ones). */
+function readFields(s: Sample, out: (number | null | undefined)[]): void {
+  out[0] = s.utilPct;
+  out[1] = s.memUtilPct;
+  out[2] = s.memUsedBytes;
+  out[3] = s.memTotalBytes;
+  out[4] = s.powerW;
+  out[5] = s.powerLimitW;
+  out[6] = s.tempC;
+  out[7] = s.energyJ;
+  out[8] = s.smClockMhz;
+  out[9] = s.eccCorrected;
+  out[10] = s.eccUncorrected;
+}
+const READ_ORDER = 'utilPct,memUtilPct,memUsedBytes,memTotalBytes,powerW,powerLimitW,tempC,energyJ,smClockMhz,eccCorrected,eccUncorrected';
+if (SAMPLE_FIELDS.join(',') !== READ_ORDER) throw new Error('sample-records: readFields does not follow SAMPLE_FIELDS');
+
 const utf8Decoder = new TextDecoder();
+/** UTF-8 bytes of chip ids and extras keys seen lately (a fleet has few; bounded all the same). */
+const utf8Cache = new Map<string, Buffer>();
+function utf8Of(s: string): Buffer {
+  let b = utf8Cache.get(s);
+  if (!b) {
+    if (utf8Cache.size >= 100_000) utf8Cache.clear();
+    utf8Cache.set(s, (b = Buffer.from(s, 'utf8')));
+  }
+  return b;
+}
+
+/** Reused output buffer: a record is written here in one pass, then copied out at its exact size. */
+let scratch = Buffer.allocUnsafe(64 << 10);
+let scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
+/** Grow the scratch to hold `bytes`, keeping the first `used` bytes written so far. */
+function ensureScratch(bytes: number, used: number): void {
+  if (bytes <= scratch.length) return;
+  const bigger = Buffer.allocUnsafe(Math.max(bytes, scratch.length * 2));
+  scratch.copy(bigger, 0, 0, used);
+  scratch = bigger;
+  scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
+}
+const values: (number | null | undefined)[] = new Array(FIELD_COUNT).fill(null);
 
 /** Encode samples (any chips, any order) as one record. */
 export function encodeSampleRecord(samples: readonly Sample[]): Uint8Array {
@@ -43,67 +84,58 @@ export function encodeSampleRecord(samples: readonly Sample[]): Uint8Array {
     }
     return i;
   };
-  // Pass 1: string table and size.
-  let rowBytes = 0;
-  for (const s of samples) {
-    stringOf(s.chipId);
-    let present = 0;
-    for (let f = 0; f < FIELD_COUNT; f++) if (typeof s[SAMPLE_FIELDS[f]] === 'number') present++;
-    rowBytes += ROW_FIXED_BYTES + 8 * present;
-    if (s.extras) {
-      const keys = Object.keys(s.extras);
-      if (keys.length) rowBytes += 2 + 10 * keys.length;
-      for (const k of keys) stringOf(k);
-    }
-  }
-  const encoded = [...strings.keys()].map((s) => utf8.encode(s));
-  const stringBytes = encoded.reduce((n, b) => n + 2 + b.length, 0);
-  const size = HEADER_BYTES + stringBytes + rowBytes;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, RECORD_MAGIC);
-  view.setUint8(1, VERSION);
-  view.setUint16(2, encoded.length, true);
-  view.setUint32(4, size, true);
-  view.setUint32(8, samples.length, true);
   let p = HEADER_BYTES;
-  for (const b of encoded) {
-    view.setUint16(p, b.length, true);
-    out.set(b, p + 2);
-    p += 2 + b.length;
-  }
-  // Pass 2: rows.
   for (const s of samples) {
+    readFields(s, values);
+    const extras = s.extras;
+    const keys = extras ? Object.keys(extras) : null;
+    const nExtras = keys ? keys.length : 0;
+    ensureScratch(p + ROW_FIXED_BYTES + 8 * FIELD_COUNT + 2 + 10 * nExtras, p);
+    const view = scratchView;
     let present = 0;
     let defined = 0;
+    let q = p + ROW_FIXED_BYTES;
     for (let f = 0; f < FIELD_COUNT; f++) {
-      const v = s[SAMPLE_FIELDS[f]];
-      if (typeof v === 'number') present |= 1 << f;
+      const v = values[f];
+      if (typeof v === 'number') {
+        present |= 1 << f;
+        view.setFloat64(q, v, true);
+        q += 8;
+      }
       if (v !== undefined) defined |= FIELD_OPTIONAL_BIT[f];
     }
-    const keys = s.extras ? Object.keys(s.extras) : [];
-    view.setUint16(p, strings.get(s.chipId)!, true);
+    view.setUint16(p, stringOf(s.chipId), true);
     view.setUint16(p + 2, present, true);
     view.setUint8(p + 4, defined);
-    view.setUint8(p + 5, flagsToBits(s.flags) | (keys.length ? HAS_EXTRAS : 0));
+    view.setUint8(p + 5, flagsToBits(s.flags) | (nExtras ? HAS_EXTRAS : 0));
     view.setFloat64(p + 6, s.ts, true);
-    p += ROW_FIXED_BYTES;
-    for (let f = 0; f < FIELD_COUNT; f++) {
-      if (!(present & (1 << f))) continue;
-      view.setFloat64(p, s[SAMPLE_FIELDS[f]] as number, true);
-      p += 8;
-    }
-    if (keys.length) {
-      view.setUint16(p, keys.length, true);
-      p += 2;
-      for (const k of keys) {
-        view.setUint16(p, strings.get(k)!, true);
-        view.setFloat64(p + 2, s.extras![k], true);
-        p += 10;
+    if (nExtras) {
+      view.setUint16(q, nExtras, true);
+      q += 2;
+      for (const k of keys!) {
+        view.setUint16(q, stringOf(k), true);
+        view.setFloat64(q + 2, extras![k], true);
+        q += 10;
       }
     }
+    p = q;
   }
-  return out;
+  const stringsAt = p;
+  for (const str of strings.keys()) {
+    const b = utf8Of(str);
+    ensureScratch(p + 2 + b.length, p);
+    scratchView.setUint16(p, b.length, true);
+    scratch.set(b, p + 2);
+    p += 2 + b.length;
+  }
+  const view = scratchView;
+  view.setUint8(0, RECORD_MAGIC);
+  view.setUint8(1, VERSION);
+  view.setUint16(2, strings.size, true);
+  view.setUint32(4, p, true);
+  view.setUint32(8, samples.length, true);
+  view.setUint32(12, stringsAt, true);
+  return Uint8Array.prototype.slice.call(scratch, 0, p);
 }
 
 /** A record opened for reading: its strings decoded, its rows reachable by offset. */
@@ -129,13 +161,13 @@ export class SampleRecord {
     if (this.end > bytes.byteLength) throw new Error('sample record is truncated');
     this.count = v.getUint32(start + 8, true);
     this.strings = new Array<string>(nStrings);
-    let p = start + HEADER_BYTES;
+    let p = start + v.getUint32(start + 12, true);
     for (let i = 0; i < nStrings; i++) {
       const len = v.getUint16(p, true);
       this.strings[i] = utf8Decoder.decode(bytes.subarray(p + 2, p + 2 + len));
       p += 2 + len;
     }
-    this.rowsStart = p;
+    this.rowsStart = start + HEADER_BYTES;
   }
 
   /** Calls `visit(chipId, rowOffset)` for each row in order. */

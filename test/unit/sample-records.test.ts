@@ -60,6 +60,17 @@ describe('sample records', () => {
     }
   });
 
+  it('round-trips a record bigger than its reused buffer, and small ones after it', () => {
+    const big = randomSamples(21, 5_000);
+    const small = randomSamples(22, 3);
+    expect(new SampleRecord(encodeSampleRecord(small)).samples()).toEqual(small);
+    const bytes = encodeSampleRecord(big);
+    expect(bytes.byteLength).toBeGreaterThan(256 << 10);
+    expect(new SampleRecord(bytes).samples()).toEqual(big);
+    expect(new SampleRecord(encodeSampleRecord(small)).samples()).toEqual(small);
+    expect(new SampleRecord(bytes).samples()).toEqual(big); // not overwritten by the later encode
+  });
+
   it('round-trips what the simulated sources produce', () => {
     const nvml = createSimNvmlSource({ seed: 3, intervalMs: 1000 });
     const neuron = createSimNeuronSource({ seed: 3, intervalMs: 1000 });

@@ -49,12 +49,25 @@ export class ThreadRequests {
 
   /** Send `msg` with a fresh id; resolves with the answer's log id (0 when it has none). */
   request<M extends { id: number }>(msg: Omit<M, 'id'>, samples = 0): Promise<number> {
-    if (this.dead) return Promise.reject(this.dead);
+    const { id, answered } = this.expect(samples);
+    if (!this.dead) this.worker.postMessage({ ...msg, id });
+    return answered;
+  }
+
+  /**
+   * A fresh id whose answer is awaited, for a request the caller sends itself (several can
+   * travel in one message, see `post`).
+   */
+  expect(samples = 0): { id: number; answered: Promise<number> } {
     const id = this.nextId++;
+    if (this.dead) return { id, answered: Promise.reject(this.dead) };
     this.inFlight += samples;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, samples });
-      this.worker.postMessage({ ...msg, id });
-    });
+    const answered = new Promise<number>((resolve, reject) => this.pending.set(id, { resolve, reject, samples }));
+    return { id, answered };
+  }
+
+  /** Post a message carrying requests made with `expect` (with buffers to move, not copy). */
+  post(msg: object, transfer: ArrayBuffer[] = []): void {
+    if (!this.dead) this.worker.postMessage(msg, transfer);
   }
 }

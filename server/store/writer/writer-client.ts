@@ -6,7 +6,7 @@
 import type { Logger } from '../../logger.ts';
 import { loadStoreThread } from './load-store-thread.ts';
 import { ThreadRequests } from './thread-requests.ts';
-import type { CompactorSettings, FromCompactor, ToCompactor, ToWriter, WriteBatch } from './writer-protocol.ts';
+import type { CompactorSettings, FromCompactor, ToCompactor, ToWriter, WriteBatch, WriteRequest } from './writer-protocol.ts';
 
 export interface WriterClient {
   /** Commit the batches all-or-nothing; resolves with the log id that holds them. */
@@ -37,9 +37,32 @@ export async function startWriter(settings: CompactorSettings, log: Logger): Pro
     else log.error('sqlite compactor', { err: m.error });
   });
 
+  // Writes of one turn travel to the writer in one message, their records in one moved buffer:
+  // posting each batch on its own (a structured clone per record) costs the event loop more than
+  // encoding it. Anything else sent to the writer goes after the writes queued before it.
+  let queued: { request: WriteRequest; records: Uint8Array[] }[] = [];
+  const sendQueued = () => {
+    if (!queued.length) return;
+    const parts = queued.flatMap((q) => q.records);
+    const data = Buffer.concat(parts);
+    // A fresh buffer of its own (Buffer.concat may hand back a slice of a shared pool only for small sizes).
+    const own = data.byteOffset === 0 && data.buffer.byteLength === data.byteLength ? data : Uint8Array.prototype.slice.call(data);
+    writer.post({ op: 'write', requests: queued.map((q) => q.request), data: own } satisfies ToWriter, [own.buffer as ArrayBuffer]);
+    queued = [];
+  };
+
   return {
-    write: (batches) => writer.request<Extract<ToWriter, { op: 'write' }>>({ op: 'write', batches }, batches.reduce((n, b) => n + b.n, 0)),
+    write(batches) {
+      const { id, answered } = writer.expect(batches.reduce((n, b) => n + b.n, 0));
+      if (!queued.length) setImmediate(sendQueued);
+      queued.push({
+        request: { id, batches: batches.map((b) => ({ agentId: b.agentId, seq: b.seq, n: b.n })) },
+        records: batches.map((b) => b.record),
+      });
+      return answered;
+    },
     async flush() {
+      sendQueued();
       await writer.request<Extract<ToWriter, { op: 'sync' }>>({ op: 'sync' });
       await compactor.request<Extract<ToCompactor, { op: 'fold' }>>({ op: 'fold' });
     },
@@ -49,6 +72,7 @@ export async function startWriter(settings: CompactorSettings, log: Logger): Pro
     backlog: () => writer.inFlight,
     onCompacted: (l) => compactedListeners.push(l),
     async close() {
+      sendQueued();
       if (writer.alive) await writer.request<Extract<ToWriter, { op: 'close' }>>({ op: 'close' });
       if (compactor.alive) await compactor.request<Extract<ToCompactor, { op: 'close' }>>({ op: 'close' });
       await Promise.all([writerWorker.terminate(), compactorWorker.terminate()]);

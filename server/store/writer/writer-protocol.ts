@@ -12,6 +12,12 @@ export interface WriteBatch {
   n: number;
 }
 
+/** One write request inside a `write` message (its batches' records are in the message's `data`). */
+export interface WriteRequest {
+  id: number;
+  batches: { agentId: string; seq: number | null; n: number }[];
+}
+
 /** One entry of a sample-log row written as JSON text by earlier versions (still read when folding). */
 export interface LegacyLogEntry {
   /** 1 = backfill */
@@ -20,7 +26,8 @@ export interface LegacyLogEntry {
 }
 
 export type ToWriter =
-  | { op: 'write'; id: number; batches: WriteBatch[] }
+  /** The write requests of one turn; `data` is their records back to back, in order. */
+  | { op: 'write'; requests: WriteRequest[]; data: Uint8Array }
   /** Answered once everything sent before it is committed. */
   | { op: 'sync'; id: number }
   | { op: 'close'; id: number };

@@ -32,19 +32,14 @@ const markSeq = db
 
 let queue: Extract<ToWriter, { op: 'write' }>[] = [];
 
-const commit = client.transaction((jobs: typeof queue): number => {
+const commit = client.transaction((msgs: typeof queue): number => {
   const now = Date.now();
   let n = 0;
-  const parts: Uint8Array[] = [];
-  for (const j of jobs) {
-    for (const b of j.batches) {
-      n += b.n;
-      parts.push(b.record);
-    }
-  }
+  for (const m of msgs) for (const r of m.requests) for (const b of r.batches) n += b.n;
   // The batches' sample records, back to back, are the log row: no re-encoding on the commit path.
-  const { id } = insertLog.get({ receivedAt: now, n, data: Buffer.concat(parts) })!;
-  for (const j of jobs) for (const b of j.batches) if (b.seq !== null) markSeq.run({ seq: b.seq, now, agentId: b.agentId });
+  const data = msgs.length === 1 ? msgs[0].data : Buffer.concat(msgs.map((m) => m.data));
+  const { id } = insertLog.get({ receivedAt: now, n, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) })!;
+  for (const m of msgs) for (const r of m.requests) for (const b of r.batches) if (b.seq !== null) markSeq.run({ seq: b.seq, now, agentId: b.agentId });
   return id;
 });
 
@@ -54,9 +49,9 @@ function flushWrites(): void {
   try {
     // IMMEDIATE: take the write lock up front, waiting (busy_timeout) while the compactor commits.
     const logId = commit.immediate(jobs);
-    post({ ids: jobs.map((j) => j.id), ok: true, logId });
+    post({ ids: jobs.flatMap((j) => j.requests.map((r) => r.id)), ok: true, logId });
   } catch (err) {
-    post({ ids: jobs.map((j) => j.id), ok: false, error: (err as Error).message });
+    post({ ids: jobs.flatMap((j) => j.requests.map((r) => r.id)), ok: false, error: (err as Error).message });
   }
 }
 
