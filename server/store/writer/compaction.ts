@@ -166,7 +166,8 @@ export class Compactor {
       seen.add(s.ts);
       added.push(s);
     }
-    const merged = existing.length ? mergeByTs(existing, added) : added;
+    // Usually the new samples follow the stored ones: append; otherwise interleave.
+    const merged = existing.length === 0 ? added : added.length === 0 || lastOf(existing)!.ts < added[0].ts ? existing.concat(added) : mergeByTs(existing, added);
     for (let i = 0; i < merged.length; i += MAX_CHUNK_SAMPLES) {
       const part = merged.slice(i, i + MAX_CHUNK_SAMPLES);
       const row = { chipId, startTs: part[0].ts, endTs: part[part.length - 1].ts, n: part.length, data: encodeChunk(part) };
