@@ -26,8 +26,11 @@ import { startWriter } from './writer/writer-client.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
 
-/** Samples that may wait in the log (and in memory) for folding before ingest is slowed. */
-export const UNFOLDED_ALLOWANCE = 50_000;
+/**
+ * Samples that may wait in the log (and in memory, as sample records of ~100 bytes each) for
+ * folding before ingest is slowed: the compactor's largest step (see compactor-thread.ts).
+ */
+export const UNFOLDED_ALLOWANCE = 200_000;
 
 export interface SqliteStoreOptions {
   log?: Logger;

@@ -44,7 +44,7 @@ const lastOf = <T>(a: readonly T[]): T | undefined => a[a.length - 1];
 export class Compactor {
   readonly tails = new ChipTails();
   /** Timing of the last step: planning (no lock held) and writing (write lock held). */
-  lastStep = { planMs: 0, writeMs: 0, writes: 0 };
+  lastStep = { planMs: 0, writeMs: 0, writes: 0, chips: 0 };
   private readonly rows: RollupRows;
   private readonly q;
 
@@ -93,7 +93,8 @@ export class Compactor {
       // Plan under a read snapshot: parse, decode, merge, encode. Only this thread writes chunks
       // and rollups, so what it read stays true until its writes run.
       const t0 = performance.now();
-      const maxId = db.transaction(() => this.plan(maxSamples, ops));
+      let chips = 0;
+      const maxId = db.transaction(() => this.plan(maxSamples, ops, (n) => (chips = n)));
       if (maxId === 0) return 0;
       const t1 = performance.now();
       db.transaction(
@@ -102,7 +103,7 @@ export class Compactor {
         },
         { behavior: 'immediate' },
       );
-      this.lastStep = { planMs: Math.round(t1 - t0), writeMs: Math.round(performance.now() - t1), writes: ops.length };
+      this.lastStep = { planMs: Math.round(t1 - t0), writeMs: Math.round(performance.now() - t1), writes: ops.length, chips };
       return maxId;
     } catch (err) {
       // Nothing was written: what the tails learned while planning is void.
@@ -111,7 +112,7 @@ export class Compactor {
     }
   }
 
-  private plan(maxSamples: number, ops: WriteOps): number {
+  private plan(maxSamples: number, ops: WriteOps, chipsSeen: (n: number) => void): number {
     const { db } = this;
     let cutoff = 0;
     let taken = 0;
@@ -130,6 +131,7 @@ export class Compactor {
         else byChip.set(s.chipId, [s]);
       }
     }
+    chipsSeen(byChip.size);
     const batch = new RollupBatch();
     for (const [chipId, fresh] of byChip) this.foldChip(chipId, fresh, batch, ops);
     this.rows.apply(batch, ops);
@@ -149,9 +151,11 @@ export class Compactor {
     if (absorb.length === 0) {
       const last = this.q.last.get({ chipId });
       // Slow chips trickle in a few samples per step: grow their last chunk instead of writing tiny ones.
-      // Bounded re-encoding: the old chunk is at most 4x the new samples, so each sample is re-encoded
-      // a few times at most however often the log is folded.
-      if (last && last.endTs < minTs && last.n + fresh.length <= TARGET_CHUNK_SAMPLES && last.n <= 4 * fresh.length) absorb = [last];
+      // Bounded re-encoding: the old chunk is at most as big as the new samples (chunks double), so a
+      // sample is encoded about twice on average however often the log is folded. With many chips
+      // each step brings a few dozen samples per chip: a looser bound re-encoded (and re-read and
+      // inflated) each sample many times, which made folding the bulk of the hub's CPU.
+      if (last && last.endTs < minTs && last.n + fresh.length <= TARGET_CHUNK_SAMPLES && last.n <= fresh.length) absorb = [last];
     }
     let existing: Sample[] = [];
     for (const c of absorb) {

@@ -20,13 +20,28 @@ const post = (m: FromCompactor) => port.postMessage(m);
 const compactor = new Compactor(db);
 const retention = new RetentionJob(client, settings.retention);
 
-/** Samples folded per step. */
-const STEP_SAMPLES = 50_000;
+/**
+ * Samples folded per step. A step rewrites the newest chunk and rollup rows of every chip it
+ * touches, a cost per chip and step: with many chips, steps grow so that each brings about
+ * PER_CHIP samples per chip (within MIN_STEP..MAX_STEP), and folding waits for that many.
+ */
+const MIN_STEP = 50_000;
+const MAX_STEP = 200_000;
+const PER_CHIP = 100;
+let stepSamples = MIN_STEP;
+/** The log size that starts folding: the configured threshold, scaled like the step. */
+const foldAt = () => settings.compactAtSamples * (stepSamples / MIN_STEP);
+
+function step(): number {
+  const upTo = compactor.compactLog(stepSamples);
+  if (upTo > 0) stepSamples = Math.min(MAX_STEP, Math.max(MIN_STEP, PER_CHIP * compactor.lastStep.chips));
+  return upTo;
+}
 
 /** Fold the whole log now. */
 function foldAll(): void {
   let upTo = 0;
-  for (let id = compactor.compactLog(STEP_SAMPLES); id > 0; id = compactor.compactLog(STEP_SAMPLES)) upTo = id;
+  for (let id = step(); id > 0; id = step()) upTo = id;
   if (upTo > 0) post({ event: 'compacted', upToLogId: upTo, ...compactor.lastStep });
 }
 
@@ -35,11 +50,11 @@ let compacting = false;
 function compactionStep(): void {
   try {
     const b = logBacklog(db, Date.now());
-    if (!(b.samples >= settings.compactAtSamples / 2 || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs))) {
+    if (!(b.samples >= foldAt() / 2 || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs))) {
       compacting = false;
       return;
     }
-    const upTo = compactor.compactLog(STEP_SAMPLES);
+    const upTo = step();
     if (upTo > 0) post({ event: 'compacted', upToLogId: upTo, ...compactor.lastStep });
     setImmediate(compactionStep);
   } catch (err) {
@@ -51,7 +66,7 @@ function compactionStep(): void {
 const timer = setInterval(() => {
   if (compacting) return;
   const b = logBacklog(db, Date.now());
-  if (b.samples >= settings.compactAtSamples || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs)) {
+  if (b.samples >= foldAt() || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs)) {
     compacting = true;
     compactionStep();
   }
