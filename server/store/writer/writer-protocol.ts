@@ -66,6 +66,4 @@ export interface CompactorSettings {
   retention: Retention;
   /** How often the retention job runs (ms). */
   retentionEveryMs: number;
-  /** OS niceness of the compactor thread (0 = as the hub; Linux only). */
-  niceness: number;
 }
