@@ -42,8 +42,12 @@ export interface SqliteStoreOptions {
   retention?: Partial<Retention>;
   /** How often retention runs (default 60 s). */
   retentionEveryMs?: number;
+  /** OS niceness of the compactor thread (default COMPACTOR_NICENESS; 0 keeps the hub's). */
+  compactorNiceness?: number;
 }
 
+/** The compactor thread runs at this niceness: background folding yields the CPU to live traffic. */
+export const COMPACTOR_NICENESS = 10;
 
 const asBackfill = (s: Sample): Sample => (s.flags?.backfill ? s : { ...s, flags: { ...s.flags, backfill: true } });
 
@@ -65,7 +69,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
 
   const retention: Retention = { ...DEFAULT_RETENTION, ...opts.retention };
   const writer = await startWriter(
-    { path, compactAfterMs: opts.compactAfterMs ?? 60_000, compactAtSamples: opts.compactAtSamples ?? 50_000, retention, retentionEveryMs: opts.retentionEveryMs ?? 60_000 },
+    { path, compactAfterMs: opts.compactAfterMs ?? 60_000, compactAtSamples: opts.compactAtSamples ?? 50_000, retention, retentionEveryMs: opts.retentionEveryMs ?? 60_000, niceness: opts.compactorNiceness ?? COMPACTOR_NICENESS },
     log,
   );
   // Whatever an earlier run left in the log goes into chunks before we serve reads.

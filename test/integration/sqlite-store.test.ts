@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { openSqliteStore } from '../../server/store/sqlite-store.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { COMPACTOR_NICENESS, openSqliteStore } from '../../server/store/sqlite-store.ts';
 import type { Store } from '../../server/store/store.ts';
 import { chipInfo, sample } from '../helpers/frames.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -112,5 +113,15 @@ describe('SQLite store (temporary file, real migrations)', () => {
     expect(await store.countSamples()).toBe(3);
     expect(await store.chipSamples('GPU-test-1', T0, T0, 10)).toEqual([live[1]]);
     expect(await store.chipSamples('GPU-test-0', T0 - 60_000, T0, 10)).toEqual([{ ...late[0], flags: { backfill: true } }, live[0]]);
+  });
+
+  it.runIf(process.platform === 'linux')('runs the compactor thread at a lower OS priority, and only that thread', () => {
+    const niceOf = (tid: string): number => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]); // field 19: nice
+    };
+    const nices = readdirSync('/proc/self/task').map(niceOf);
+    expect(nices.filter((n) => n === COMPACTOR_NICENESS)).toHaveLength(1);
+    expect(niceOf(String(process.pid))).toBe(0);
   });
 });

@@ -10,8 +10,10 @@ import { Compactor, logBacklog } from './compaction.ts';
 import { RetentionJob } from './retention.ts';
 import type { CompactorSettings, FromCompactor, ToCompactor } from './writer-protocol.ts';
 import { setUpConnection } from '../sqlite-connection.ts';
+import { lowerThreadPriority } from './thread-priority.ts';
 
 const settings = workerData as CompactorSettings;
+lowerThreadPriority(settings.niceness);
 // A longer wait for the write lock than the writer's: a fold step must not fail behind commits.
 const client = setUpConnection(new Database(settings.path), 10_000);
 const db = drizzle(client);

@@ -45,7 +45,7 @@ export async function startWriter(settings: CompactorSettings, log: Logger): Pro
     if (!queued.length) return;
     const parts = queued.flatMap((q) => q.records);
     const data = Buffer.concat(parts);
-    // Moving a buffer detaches it: it must be this message's own (Buffer.concat takes small results from a shared pool).
+    // A fresh buffer of its own (Buffer.concat may hand back a slice of a shared pool only for small sizes).
     const own = data.byteOffset === 0 && data.buffer.byteLength === data.byteLength ? data : Uint8Array.prototype.slice.call(data);
     writer.post({ op: 'write', requests: queued.map((q) => q.request), data: own } satisfies ToWriter, [own.buffer as ArrayBuffer]);
     queued = [];

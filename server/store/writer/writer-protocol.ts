@@ -66,4 +66,6 @@ export interface CompactorSettings {
   retention: Retention;
   /** How often the retention job runs (ms). */
   retentionEveryMs: number;
+  /** OS niceness of the compactor thread (0 = as the hub; Linux only). */
+  niceness: number;
 }
