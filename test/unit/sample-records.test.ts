@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeSampleRecord, isSampleRecords, readSampleRecords, SampleRecord } from '../../server/store/sample-records.ts';
 import { RecentSamples } from '../../server/store/recent-samples.ts';
+import { loggedSamples } from '../../server/store/writer/compaction.ts';
 import { createSimNeuronSource } from '../../agents/sources/sim-neuron.ts';
 import { createSimNvmlSource } from '../../agents/sources/sim-nvml.ts';
 import { createPrng } from '../../agents/sources/prng.ts';
@@ -95,6 +96,13 @@ describe('sample records', () => {
     expect(seen.map((r) => r.ts)).toEqual(samples.map((s) => s.ts));
     expect(seen.map((r) => r.e)).toEqual(samples.map((s) => s.energyJ));
     expect(seen.map((r) => r.sample)).toEqual(samples);
+  });
+
+  it('a log row reads back as its samples: records, JSON text of earlier versions, or nothing', () => {
+    const samples = randomSamples(13, 5);
+    expect(loggedSamples(Buffer.concat([encodeSampleRecord(samples.slice(0, 2)), encodeSampleRecord(samples.slice(2))]))).toEqual(samples);
+    expect(loggedSamples(JSON.stringify([{ b: 1, f: { samples: samples.slice(0, 1) } }]))).toEqual([{ ...samples[0], flags: { ...samples[0].flags, backfill: true } }]);
+    expect(loggedSamples(Buffer.alloc(0))).toEqual([]);
   });
 
   it('refuses what is not a record, another version, or a truncated one', () => {

@@ -217,6 +217,7 @@ export class Compactor {
 
 /** The samples of one log row: sample records, or the JSON text earlier versions wrote. */
 export function loggedSamples(data: Uint8Array | string): Sample[] {
+  if (data.length === 0) return [];
   if (typeof data !== 'string' && isSampleRecords(data)) return readSampleRecords(data).flatMap((r) => r.samples());
   const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
   return (JSON.parse(text) as LegacyLogEntry[]).flatMap((entry) =>

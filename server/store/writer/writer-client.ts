@@ -37,17 +37,14 @@ export async function startWriter(settings: CompactorSettings, log: Logger): Pro
     else log.error('sqlite compactor', { err: m.error });
   });
 
-  // Writes of one turn travel to the writer in one message, their records in one moved buffer:
+  // Writes of one turn travel to the writer in one message, their records in one buffer:
   // posting each batch on its own (a structured clone per record) costs the event loop more than
   // encoding it. Anything else sent to the writer goes after the writes queued before it.
   let queued: { request: WriteRequest; records: Uint8Array[] }[] = [];
   const sendQueued = () => {
     if (!queued.length) return;
-    const parts = queued.flatMap((q) => q.records);
-    const data = Buffer.concat(parts);
-    // A fresh buffer of its own (Buffer.concat may hand back a slice of a shared pool only for small sizes).
-    const own = data.byteOffset === 0 && data.buffer.byteLength === data.byteLength ? data : Uint8Array.prototype.slice.call(data);
-    writer.post({ op: 'write', requests: queued.map((q) => q.request), data: own } satisfies ToWriter, [own.buffer as ArrayBuffer]);
+    const data = Buffer.concat(queued.flatMap((q) => q.records));
+    writer.post({ op: 'write', requests: queued.map((q) => q.request), data } satisfies ToWriter);
     queued = [];
   };
 

@@ -44,6 +44,8 @@ const commit = client.transaction((msgs: typeof queue): number => {
 });
 
 function flushWrites(): void {
+  // A 'sync' may have flushed the queue before the turn's scheduled flush runs: nothing to log then.
+  if (queue.length === 0) return;
   const jobs = queue;
   queue = [];
   try {
