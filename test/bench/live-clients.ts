@@ -1,7 +1,9 @@
 /**
  * Live-client load process of the live benchmarks: CLIENTS /ws/live clients, all on the fleet
  * overview; client i also subscribes to chip `chipSubs[i]` when given. Each frame is stamped
- * after `JSON.parse` with `performance.timeOrigin + performance.now()` (same clock as the
+ * after it is decoded (`SharedFrameDecoder`: the hub sends every fleet subscriber the same
+ * bytes, so a frame byte-identical to one another client of this process just decoded is not
+ * parsed again — in production each client parses on its own machine) with `performance.timeOrigin + performance.now()` (same clock as the
  * generator's send times on this machine) and latencies are histogrammed:
  * fleet = received - sample ts (whole ms: over-states by < 1 ms), chip = received -
  * `extras.sentAt` (exact), hub = received - frame `sentAt` (the hub -> client part), toFrame =
@@ -31,6 +33,37 @@ export interface ClientsConfig {
   stopAt: number;
 }
 
+/**
+ * JSON decoding shared by the clients of one process: a frame whose bytes equal one of the last
+ * few distinct frames decoded returns that frame's (read-only) object; any other is parsed.
+ * Every client still receives, and is stamped for, its own copy.
+ */
+export class SharedFrameDecoder {
+  private readonly bufs: Buffer[] = [];
+  private readonly msgs: unknown[] = [];
+  private next = 0;
+  parsed = 0;
+  reused = 0;
+
+  constructor(private readonly size = 4) {}
+
+  decode(data: Buffer): any {
+    for (let i = 0; i < this.bufs.length; i++) {
+      const b = this.bufs[i]!;
+      if (b.length === data.length && b.equals(data)) {
+        this.reused++;
+        return this.msgs[i];
+      }
+    }
+    const m = JSON.parse(data.toString());
+    this.parsed++;
+    this.bufs[this.next] = data;
+    this.msgs[this.next] = m;
+    this.next = (this.next + 1) % this.size;
+    return m;
+  }
+}
+
 type Sparse = ReturnType<LatencyHistogram['toSparse']>;
 
 /** A client process's result line. */
@@ -51,6 +84,8 @@ export interface ClientsReport {
   bytes: number;
   /** Snapshots after the first (a lagging socket that drained), all clients. */
   resnapshots: number;
+  /** Frames parsed / frames that were byte-identical to a recently parsed one (`SharedFrameDecoder`). */
+  decoded: { parsed: number; reused: number };
   errors: string[];
 }
 
@@ -60,7 +95,8 @@ async function main(cfg: ClientsConfig): Promise<void> {
   const hub = new LatencyHistogram();
   const toFrame = new LatencyHistogram();
   const chipIndex = new Map<string, number>();
-  const report: ClientsReport = { fleet: fleet.toSparse(), chip: chip.toSparse(), hub: hub.toSparse(), toFrame: toFrame.toSparse(), fleetInWindow: [], chipInWindow: [], maxGapMs: 0, frames: {}, bytes: 0, resnapshots: 0, errors: [] };
+  const report: ClientsReport = { fleet: fleet.toSparse(), chip: chip.toSparse(), hub: hub.toSparse(), toFrame: toFrame.toSparse(), fleetInWindow: [], chipInWindow: [], maxGapMs: 0, frames: {}, bytes: 0, resnapshots: 0, decoded: { parsed: 0, reused: 0 }, errors: [] };
+  const decoder = new SharedFrameDecoder();
   const idx = (id: string) => {
     let i = chipIndex.get(id);
     if (i === undefined) chipIndex.set(id, (i = chipIndex.size));
@@ -83,7 +119,7 @@ async function main(cfg: ClientsConfig): Promise<void> {
         if (myChip) ws.send(JSON.stringify({ v: 1, type: 'subscribe', sub: { topic: 'chip', chipId: myChip } }));
       });
       ws.on('message', (data: Buffer) => {
-        const m = JSON.parse(data.toString());
+        const m = decoder.decode(data);
         const t = preciseNow();
         report.frames[m.type] = (report.frames[m.type] ?? 0) + 1;
         const inWindow = t >= cfg.windowFrom && t < cfg.windowTo;
@@ -140,6 +176,7 @@ async function main(cfg: ClientsConfig): Promise<void> {
   report.chip = chip.toSparse();
   report.hub = hub.toSparse();
   report.toFrame = toFrame.toSparse();
+  report.decoded = { parsed: decoder.parsed, reused: decoder.reused };
   process.stdout.write(JSON.stringify(report) + '\n');
 }
 

@@ -62,6 +62,8 @@ export interface ScenarioResult {
   frames: Record<string, number>;
   bytes: number;
   resnapshots: number;
+  /** Frames the client processes parsed / reused as byte-identical to one just parsed. */
+  decoded: { parsed: number; reused: number };
   errors: string[];
   /** CPU % (100 = one core) over the window; hubBaseline over the baseline phase. */
   cpu: { hub: number; hubBaseline: number; generator: number; clients: number[]; machine: number; others: number };
@@ -184,6 +186,7 @@ export async function runLiveScenario(cfg: ScenarioConfig): Promise<ScenarioResu
       maxGapMs: Math.max(...reports.map((r) => r.maxGapMs)),
       bytes: reports.reduce((n, r) => n + r.bytes, 0),
       resnapshots: reports.reduce((n, r) => n + r.resnapshots, 0),
+      decoded: { parsed: reports.reduce((n, r) => n + r.decoded.parsed, 0), reused: reports.reduce((n, r) => n + r.decoded.reused, 0) },
       errors: reports.flatMap((r) => r.errors),
       cpu,
       hubPeakRssMB: Math.round(hubPeak / 1e6),

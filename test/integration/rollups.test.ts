@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { createPrng } from '../../agents/sources/prng.ts';
 import type { Sample } from '../../schema/sample.ts';
 import { bucketize } from '../../server/rollups/bucketize.ts';
@@ -166,5 +167,29 @@ describe('rollup tiers equal brute-force aggregation over the raw samples', () =
     await store.insertBatch('agent-r', 1, all.slice(half));
     await store.flush();
     await checkAgainstRaw(store);
+  });
+
+  it('a stop between a fold and the deletion of its log rows: the next open folds them again and adds nothing', async () => {
+    const data = randomTelemetry(5);
+    const all = [...data.values()].flat().sort((a, b) => a.ts - b.ts);
+    const path = join(tmp.dir, 'fleet.db');
+    for (let i = 0; i < all.length; i += 50) await store.insertBatch('agent-r', i, all.slice(i, i + 50));
+    // The committed log rows, as a fold would find them.
+    const raw = new Database(path);
+    const logged = raw.prepare('SELECT id, received_at, n, data FROM sample_log ORDER BY id').all() as { id: number; received_at: number; n: number; data: Buffer }[];
+    expect(logged.reduce((n, r) => n + r.n, 0)).toBe(all.length);
+    await store.flush();
+    expect(raw.prepare('SELECT count(*) AS c FROM sample_log').get()).toEqual({ c: 0 });
+    await store.close();
+    // As if the process had stopped after the fold's commit and before its rows were deleted.
+    const put = raw.prepare('INSERT INTO sample_log (id, received_at, n, data) VALUES (?, ?, ?, ?)');
+    for (const r of logged) put.run(r.id, r.received_at, r.n, r.data);
+    raw.close();
+    store = await openSqliteStore(path);
+    expect(await store.countSamples()).toBe(all.length);
+    await checkAgainstRaw(store);
+    const after = new Database(path, { readonly: true });
+    expect(after.prepare('SELECT count(*) AS c FROM sample_log').get()).toEqual({ c: 0 });
+    after.close();
   });
 });

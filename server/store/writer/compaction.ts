@@ -1,10 +1,13 @@
 /**
  * Folds the sample log into per-chip chunks: groups logged samples by chip, drops duplicates
- * (a (chip, ts) pair already stored wins), merges into overlapping or small recent chunks,
- * updates the rollup tiers with what was added, and deletes the folded log rows — all in one
- * transaction, run by the writer thread.
+ * (a (chip, ts) pair already stored wins), merges into overlapping or small recent chunks and
+ * updates the rollup tiers with what was added — in one write transaction, run by the compactor
+ * thread. The folded log rows are deleted afterwards in small transactions of their own
+ * (`deleteFolded`), so the write lock the writer's commits need is never held for long. Should the
+ * process stop between the two, the next fold reads those rows again and adds nothing: every
+ * sample is already stored, and rollups count only samples new to the chunks.
  */
-import { and, asc, desc, eq, gte, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lte, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { Sample } from '../../../schema/sample.ts';
 import { sampleChunks, sampleLog } from '../../../schema/tables.ts';
@@ -45,10 +48,16 @@ export class Compactor {
   readonly tails = new ChipTails();
   /** Timing of the last step: planning (no lock held) and writing (write lock held). */
   lastStep = { planMs: 0, writeMs: 0, writes: 0, chips: 0 };
+  /** The highest log id folded by this compactor (rows up to it are only waiting to be deleted). */
+  private foldedUpTo = 0;
   private readonly rows: RollupRows;
   private readonly q;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    /** Runs each write transaction (default: as is); the thread may raise its priority around it. */
+    private readonly aroundWrite: (write: () => void) => void = (write) => write(),
+  ) {
     this.rows = new RollupRows(db);
     const chip = eq(sampleChunks.chipId, sql.placeholder('chipId'));
     this.q = {
@@ -97,13 +106,16 @@ export class Compactor {
       const maxId = db.transaction(() => this.plan(maxSamples, ops, (n) => (chips = n)));
       if (maxId === 0) return 0;
       const t1 = performance.now();
-      db.transaction(
-        () => {
-          for (const op of ops) op();
-        },
-        { behavior: 'immediate' },
+      this.aroundWrite(() =>
+        db.transaction(
+          () => {
+            for (const op of ops) op();
+          },
+          { behavior: 'immediate' },
+        ),
       );
       this.lastStep = { planMs: Math.round(t1 - t0), writeMs: Math.round(performance.now() - t1), writes: ops.length, chips };
+      this.foldedUpTo = maxId;
       return maxId;
     } catch (err) {
       // Nothing was written: what the tails learned while planning is void.
@@ -112,17 +124,38 @@ export class Compactor {
     }
   }
 
+  /**
+   * Deletes folded log rows, at most `maxRows` of them, in one short write transaction. Returns
+   * how many went (0 when none is left).
+   */
+  deleteFolded(maxRows = Number.POSITIVE_INFINITY): number {
+    if (this.foldedUpTo === 0) return 0;
+    const { db } = this;
+    const first = db.select({ id: sql<number | null>`min(${sampleLog.id})` }).from(sampleLog).get()?.id;
+    if (first == null || first > this.foldedUpTo) return 0;
+    const upTo = Math.min(this.foldedUpTo, first + maxRows - 1);
+    let deleted = 0;
+    this.aroundWrite(() => (deleted = db.transaction(() => db.delete(sampleLog).where(lte(sampleLog.id, upTo)).run().changes, { behavior: 'immediate' })));
+    return deleted;
+  }
+
+  /** Log rows after this id wait to be folded. */
+  get foldedLogId(): number {
+    return this.foldedUpTo;
+  }
+
   private plan(maxSamples: number, ops: WriteOps, chipsSeen: (n: number) => void): number {
     const { db } = this;
     let cutoff = 0;
     let taken = 0;
-    for (const r of db.select({ id: sampleLog.id, n: sampleLog.n }).from(sampleLog).orderBy(asc(sampleLog.id)).all()) {
+    const unfolded = gt(sampleLog.id, this.foldedUpTo);
+    for (const r of db.select({ id: sampleLog.id, n: sampleLog.n }).from(sampleLog).where(unfolded).orderBy(asc(sampleLog.id)).all()) {
       cutoff = r.id;
       taken += r.n;
       if (taken >= maxSamples) break;
     }
     if (cutoff === 0) return 0;
-    const rows = db.select().from(sampleLog).where(lte(sampleLog.id, cutoff)).orderBy(asc(sampleLog.id)).all();
+    const rows = db.select().from(sampleLog).where(and(unfolded, lte(sampleLog.id, cutoff))).orderBy(asc(sampleLog.id)).all();
     const byChip = new Map<string, Sample[]>();
     for (const r of rows) {
       for (const s of loggedSamples(r.data)) {
@@ -135,9 +168,7 @@ export class Compactor {
     const batch = new RollupBatch();
     for (const [chipId, fresh] of byChip) this.foldChip(chipId, fresh, batch, ops);
     this.rows.apply(batch, ops);
-    const maxId = rows[rows.length - 1].id;
-    ops.push(() => db.delete(sampleLog).where(lte(sampleLog.id, maxId)).run());
-    return maxId;
+    return rows[rows.length - 1].id;
   }
 
   private foldChip(chipId: string, fresh: Sample[], batch: RollupBatch, ops: WriteOps): void {
@@ -225,8 +256,12 @@ export function loggedSamples(data: Uint8Array | string): Sample[] {
   );
 }
 
-/** Samples waiting in the log and the age of the oldest row (ms). */
-export function logBacklog(db: Db, now: number): { samples: number; oldestAgeMs: number } {
-  const r = db.select({ n: sql<number>`coalesce(sum(${sampleLog.n}), 0)`, oldest: sql<number | null>`min(${sampleLog.receivedAt})` }).from(sampleLog).get();
+/** Samples waiting in the log after `foldedLogId` and the age of the oldest such row (ms). */
+export function logBacklog(db: Db, now: number, foldedLogId = 0): { samples: number; oldestAgeMs: number } {
+  const r = db
+    .select({ n: sql<number>`coalesce(sum(${sampleLog.n}), 0)`, oldest: sql<number | null>`min(${sampleLog.receivedAt})` })
+    .from(sampleLog)
+    .where(gt(sampleLog.id, foldedLogId))
+    .get();
   return { samples: r?.n ?? 0, oldestAgeMs: r?.oldest ? now - r.oldest : 0 };
 }

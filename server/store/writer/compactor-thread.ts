@@ -10,16 +10,24 @@ import { Compactor, logBacklog } from './compaction.ts';
 import { RetentionJob } from './retention.ts';
 import type { CompactorSettings, FromCompactor, ToCompactor } from './writer-protocol.ts';
 import { setUpConnection } from '../sqlite-connection.ts';
-import { lowerThreadPriority } from './thread-priority.ts';
+import { atNormalPriority, lowerThreadPriority } from './thread-priority.ts';
+import { WriteTurns } from './write-turns.ts';
 
 const settings = workerData as CompactorSettings;
-lowerThreadPriority(settings.niceness);
+const niceness = lowerThreadPriority(settings.niceness) ?? 0;
 // A longer wait for the write lock than the writer's: a fold step must not fail behind commits.
 const client = setUpConnection(new Database(settings.path), 10_000);
+// Checkpoints run here, on a timer (`checkpoint` below), not after this thread's own commits:
+// copying the WAL into the database and its fsyncs cost this thread, not the writer's commits
+// (the writer's own automatic checkpoint is only a backstop, at a much longer WAL).
+client.pragma('wal_autocheckpoint = 0');
 const db = drizzle(client);
 const port = parentPort!;
 const post = (m: FromCompactor) => port.postMessage(m);
-const compactor = new Compactor(db);
+// Its write transactions hold the write lock the writer's commits wait for: they take a turn and
+// run at the hub's priority.
+const turns = new WriteTurns(settings.writeTurns);
+const compactor = new Compactor(db, (write) => turns.run(() => atNormalPriority(niceness, write)));
 const retention = new RetentionJob(client, settings.retention);
 
 /**
@@ -40,18 +48,42 @@ function step(): number {
   return upTo;
 }
 
+/** Folded log rows deleted per transaction: a few milliseconds of write lock each. */
+const DELETE_ROWS = 256;
+
 /** Fold the whole log now. */
 function foldAll(): void {
   let upTo = 0;
   for (let id = step(); id > 0; id = step()) upTo = id;
+  compactor.deleteFolded();
   if (upTo > 0) post({ event: 'compacted', upToLogId: upTo, ...compactor.lastStep });
 }
 
 let compacting = false;
+/** WAL frames past which a checkpoint finishes under a write turn, so that the WAL starts over. */
+const WAL_RESTART_FRAMES = 16_384;
+
+/**
+ * Copies the WAL into the database without holding up writes; once the WAL is long, a second
+ * pass holds a write turn for the few frames written meanwhile, which completes the checkpoint so
+ * that the next commit starts the WAL from its beginning (a checkpoint racing commits never does).
+ */
+function checkpoint(): void {
+  const [r] = client.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+  if (r && r.log >= WAL_RESTART_FRAMES) {
+    turns.run(() => atNormalPriority(niceness, () => client.pragma('wal_checkpoint(PASSIVE)')));
+  }
+}
+
 /** Background folding, one step per turn, until the log is below its thresholds. */
 function compactionStep(): void {
   try {
-    const b = logBacklog(db, Date.now());
+    // The rows of the last step go first, one small transaction per turn.
+    if (compactor.deleteFolded(DELETE_ROWS) > 0) {
+      setImmediate(compactionStep);
+      return;
+    }
+    const b = logBacklog(db, Date.now(), compactor.foldedLogId);
     if (!(b.samples >= foldAt() / 2 || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs))) {
       compacting = false;
       return;
@@ -66,8 +98,9 @@ function compactionStep(): void {
 }
 
 const timer = setInterval(() => {
+  checkpoint();
   if (compacting) return;
-  const b = logBacklog(db, Date.now());
+  const b = logBacklog(db, Date.now(), compactor.foldedLogId);
   if (b.samples >= foldAt() || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs)) {
     compacting = true;
     compactionStep();

@@ -45,7 +45,7 @@ function bundle(kind: StoreThread): Promise<string> {
   return code;
 }
 
-export async function loadStoreThread(kind: StoreThread, workerData: Record<string, unknown>): Promise<Worker> {
+export async function loadStoreThread(kind: StoreThread, workerData: object): Promise<Worker> {
   const code = await bundle(kind);
   return new Worker(new URL(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`), {
     workerData: { ...workerData, requireFrom: import.meta.url },

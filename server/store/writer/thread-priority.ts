@@ -7,16 +7,51 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
-/** Returns the niceness applied, or null when the thread's priority could not be changed. */
-export function lowerThreadPriority(niceness: number): number | null {
-  if (niceness <= 0 || process.platform !== 'linux') return null;
+/** The calling thread's kernel id, or null off Linux. */
+function threadId(): number | null {
+  if (process.platform !== 'linux') return null;
   try {
     // /proc/thread-self -> "<pid>/task/<tid>"
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isInteger(tid) || tid <= 0) return null;
+    return Number.isInteger(tid) && tid > 0 ? tid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Returns the niceness applied, or null when the thread's priority could not be changed. */
+export function lowerThreadPriority(niceness: number): number | null {
+  if (niceness <= 0) return null;
+  const tid = threadId();
+  if (tid === null) return null;
+  try {
     setPriority(tid, niceness);
     return niceness;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Runs `fn` at the hub's priority when the thread was lowered to `niceness`, then lowers it again.
+ * For work done while holding a lock others wait for: at the lower priority the lock would be
+ * held longer whenever the CPU is busy. Raising a priority needs CAP_SYS_NICE (or RLIMIT_NICE);
+ * without it `fn` simply runs at the lower one.
+ */
+export function atNormalPriority<T>(niceness: number, fn: () => T): T {
+  const tid = niceness > 0 ? threadId() : null;
+  let raised = false;
+  if (tid !== null) {
+    try {
+      setPriority(tid, 0);
+      raised = true;
+    } catch {
+      // not permitted: stay lowered
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    if (raised) setPriority(tid!, niceness);
   }
 }

@@ -6,7 +6,8 @@
 import type { Logger } from '../../logger.ts';
 import { loadStoreThread } from './load-store-thread.ts';
 import { ThreadRequests } from './thread-requests.ts';
-import type { CompactorSettings, FromCompactor, ToCompactor, ToWriter, WriteBatch, WriteRequest } from './writer-protocol.ts';
+import type { CompactorSettings, FromCompactor, ToCompactor, ToWriter, WriteBatch, WriteRequest, WriterSettings } from './writer-protocol.ts';
+import { WriteTurns } from './write-turns.ts';
 
 export interface WriterClient {
   /** Commit the batches all-or-nothing; resolves with the log id that holds them. */
@@ -20,10 +21,11 @@ export interface WriterClient {
   close(): Promise<void>;
 }
 
-export async function startWriter(settings: CompactorSettings, log: Logger): Promise<WriterClient> {
+export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'>, log: Logger): Promise<WriterClient> {
+  const writeTurns = WriteTurns.create().shared;
   const [writerWorker, compactorWorker] = await Promise.all([
-    loadStoreThread('writer', { path: settings.path }),
-    loadStoreThread('compactor', { ...settings }),
+    loadStoreThread('writer', { path: settings.path, writeTurns } satisfies WriterSettings),
+    loadStoreThread('compactor', { ...settings, writeTurns } satisfies CompactorSettings),
   ]);
   const compactedListeners: ((id: number) => void)[] = [];
   const writer = new ThreadRequests(writerWorker, 'writer', log, () => {});

@@ -55,10 +55,14 @@ export type FromCompactor =
 
 export interface WriterSettings {
   path: string;
+  /** `WriteTurns` shared with the compactor. */
+  writeTurns: SharedArrayBuffer;
 }
 
 export interface CompactorSettings {
   path: string;
+  /** `WriteTurns` shared with the writer. */
+  writeTurns: SharedArrayBuffer;
   /** Fold the log when its oldest row is this old (ms)... */
   compactAfterMs: number;
   /** ...or when it holds this many samples. */

@@ -10,13 +10,16 @@ import { eq, sql } from 'drizzle-orm';
 import { agents, sampleLog } from '../../../schema/tables.ts';
 import type { FromWriter, ToWriter, WriterSettings } from './writer-protocol.ts';
 import { setUpConnection } from '../sqlite-connection.ts';
+import { WriteTurns } from './write-turns.ts';
 
 const settings = workerData as WriterSettings;
 const client = setUpConnection(new Database(settings.path));
-// Checkpoint less often: each checkpoint stalls the writer on fsync.
-client.pragma('wal_autocheckpoint = 20000');
+// The compactor thread checkpoints (and makes the WAL start over) without stalling commits; this
+// connection's own checkpoint, which stalls them on fsync, is only a backstop should it not.
+client.pragma('wal_autocheckpoint = 100000');
 const db = drizzle(client);
 const port = parentPort!;
+const turns = new WriteTurns(settings.writeTurns);
 const post = (m: FromWriter) => port.postMessage(m);
 
 const insertLog = db
@@ -49,8 +52,8 @@ function flushWrites(): void {
   const jobs = queue;
   queue = [];
   try {
-    // IMMEDIATE: take the write lock up front, waiting (busy_timeout) while the compactor commits.
-    const logId = commit.immediate(jobs);
+    // A turn, then IMMEDIATE: the write lock up front (busy_timeout only backs up the turns).
+    const logId = turns.run(() => commit.immediate(jobs));
     post({ ids: jobs.flatMap((j) => j.requests.map((r) => r.id)), ok: true, logId });
   } catch (err) {
     post({ ids: jobs.flatMap((j) => j.requests.map((r) => r.id)), ok: false, error: (err as Error).message });
