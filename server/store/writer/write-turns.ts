@@ -8,7 +8,7 @@
 
 const FREE = 0;
 const HELD = 1;
-/** Longest single sleep before checking again (a holder that died without letting go). */
+/** Longest single sleep before the word is checked again (a safety net, should a wake-up be missed). */
 const RECHECK_MS = 100;
 
 export class WriteTurns {
