@@ -16,7 +16,7 @@ import { agents, chips, hosts, sampleChunks } from '../../schema/tables.ts';
 import type { Sample } from '../../schema/sample.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { decodeChunk } from './chunk-codec.ts';
-import { CHIPS_PER_WRITE, mergeByTs } from './writer/compaction.ts';
+import { mergeByTs } from './writer/compaction.ts';
 import { RecentSamples } from './recent-samples.ts';
 import { encodeSampleRecord, SampleRecord } from './sample-records.ts';
 import { DEFAULT_RETENTION, type AgentRegistration, type BatchToStore, type InsertResult, type Retention, type Store, type StoredChip } from './store.ts';
@@ -44,8 +44,6 @@ export interface SqliteStoreOptions {
   retentionEveryMs?: number;
   /** OS niceness of the compactor thread (default COMPACTOR_NICENESS; 0 keeps the hub's). */
   compactorNiceness?: number;
-  /** Chips whose fold writes share one transaction (default CHIPS_PER_WRITE). */
-  chipsPerWrite?: number;
 }
 
 /** The compactor thread runs at this niceness: background folding yields the CPU to live traffic. */
@@ -71,7 +69,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
 
   const retention: Retention = { ...DEFAULT_RETENTION, ...opts.retention };
   const writer = await startWriter(
-    { path, compactAfterMs: opts.compactAfterMs ?? 60_000, compactAtSamples: opts.compactAtSamples ?? 50_000, retention, retentionEveryMs: opts.retentionEveryMs ?? 60_000, niceness: opts.compactorNiceness ?? COMPACTOR_NICENESS, chipsPerWrite: opts.chipsPerWrite ?? CHIPS_PER_WRITE },
+    { path, compactAfterMs: opts.compactAfterMs ?? 60_000, compactAtSamples: opts.compactAtSamples ?? 50_000, retention, retentionEveryMs: opts.retentionEveryMs ?? 60_000, niceness: opts.compactorNiceness ?? COMPACTOR_NICENESS },
     log,
   );
   // Whatever an earlier run left in the log goes into chunks before we serve reads.

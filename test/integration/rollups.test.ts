@@ -115,13 +115,6 @@ describe('rollup tiers equal brute-force aggregation over the raw samples', () =
 
   for (const seed of [1, 2, 3]) {
     it(`seed ${seed}: in-order, late and duplicate samples over many folds`, async () => {
-      if (seed === 3) {
-        // Every chip's writes in a transaction of its own: the fleet group of chips 0 and 1 is
-        // merged into across transactions of one fold.
-        await store.close();
-        store = await openSqliteStore(join(tmp.dir, 'fleet-split.db'), { chipsPerWrite: 1 });
-        await store.registerAgent(reg, T0);
-      }
       const rng = createPrng(seed * 7919);
       const data = randomTelemetry(seed);
       // Interleave the chips in time order, then hold ~15% back to send late, and resend ~5%.

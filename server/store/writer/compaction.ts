@@ -1,8 +1,8 @@
 /**
  * Folds the sample log into per-chip chunks: groups logged samples by chip, drops duplicates
  * (a (chip, ts) pair already stored wins), merges into overlapping or small recent chunks and
- * updates the rollup tiers with what was added — in short write transactions of up to
- * CHIPS_PER_WRITE chips each, run by the compactor thread. The folded log rows are deleted afterwards in small transactions of their own
+ * updates the rollup tiers with what was added — in one write transaction, run by the compactor
+ * thread. The folded log rows are deleted afterwards in small transactions of their own
  * (`deleteFolded`), so the write lock the writer's commits need is never held for long. Should the
  * process stop between the two, the next fold reads those rows again and adds nothing: every
  * sample is already stored, and rollups count only samples new to the chunks.
@@ -16,7 +16,6 @@ import type { LegacyLogEntry } from './writer-protocol.ts';
 import { isSampleRecords, readSampleRecords } from '../sample-records.ts';
 import { energyChanges, readings, type EnergyReading } from '../../rollups/energy-pairs.ts';
 import { RollupBatch } from '../../rollups/rollup-batch.ts';
-import type { RollupBucket } from '../../rollups/rollup-bucket.ts';
 import { ChipTails } from './chip-tails.ts';
 import { RollupRows } from './rollup-rows.ts';
 
@@ -38,9 +37,6 @@ export function mergeByTs(keep: Sample[], add: Sample[]): Sample[] {
 /** Writes decided while planning a fold, run together in one short write transaction. */
 export type WriteOps = (() => void)[];
 
-/** Chips whose writes go in one transaction by default (a fold of more chips writes in several). */
-export const CHIPS_PER_WRITE = 256;
-
 const lastOf = <T>(a: readonly T[]): T | undefined => a[a.length - 1];
 
 /**
@@ -61,8 +57,6 @@ export class Compactor {
     private readonly db: Db,
     /** Runs each write transaction (default: as is); the thread may raise its priority around it. */
     private readonly aroundWrite: (write: () => void) => void = (write) => write(),
-    /** Chips whose writes go in one transaction. */
-    private readonly chipsPerWrite = CHIPS_PER_WRITE,
   ) {
     this.rows = new RollupRows(db);
     const chip = eq(sampleChunks.chipId, sql.placeholder('chipId'));
@@ -103,29 +97,24 @@ export class Compactor {
    */
   compactLog(maxSamples = Number.POSITIVE_INFINITY): number {
     const { db } = this;
-    const writes: WriteOps[] = [];
+    const ops: WriteOps = [];
     try {
       // Plan under a read snapshot: parse, decode, merge, encode. Only this thread writes chunks
       // and rollups, so what it read stays true until its writes run.
       const t0 = performance.now();
       let chips = 0;
-      const maxId = db.transaction(() => this.plan(maxSamples, writes, (n) => (chips = n)));
+      const maxId = db.transaction(() => this.plan(maxSamples, ops, (n) => (chips = n)));
       if (maxId === 0) return 0;
       const t1 = performance.now();
-      // One transaction per group of chips: each holds the write lock a few ms, and commits may
-      // run between them. Each is whole on its own (a group's chunks with its rollup rows, and
-      // the fleet-group rows as of that group), so a stop between them loses nothing.
-      for (const ops of writes) {
-        this.aroundWrite(() =>
-          db.transaction(
-            () => {
-              for (const op of ops) op();
-            },
-            { behavior: 'immediate' },
-          ),
-        );
-      }
-      this.lastStep = { planMs: Math.round(t1 - t0), writeMs: Math.round(performance.now() - t1), writes: writes.reduce((n, ops) => n + ops.length, 0), chips };
+      this.aroundWrite(() =>
+        db.transaction(
+          () => {
+            for (const op of ops) op();
+          },
+          { behavior: 'immediate' },
+        ),
+      );
+      this.lastStep = { planMs: Math.round(t1 - t0), writeMs: Math.round(performance.now() - t1), writes: ops.length, chips };
       this.foldedUpTo = maxId;
       return maxId;
     } catch (err) {
@@ -155,7 +144,7 @@ export class Compactor {
     return this.foldedUpTo;
   }
 
-  private plan(maxSamples: number, writes: WriteOps[], chipsSeen: (n: number) => void): number {
+  private plan(maxSamples: number, ops: WriteOps, chipsSeen: (n: number) => void): number {
     const { db } = this;
     let cutoff = 0;
     let taken = 0;
@@ -176,16 +165,9 @@ export class Compactor {
       }
     }
     chipsSeen(byChip.size);
-    // Rollup rows merged so far in this fold: a fleet group's rows take every group's chips.
-    const pending = new Map<string, RollupBucket[]>();
-    const entries = [...byChip];
-    for (let i = 0; i < entries.length; i += this.chipsPerWrite) {
-      const ops: WriteOps = [];
-      const batch = new RollupBatch();
-      for (const [chipId, fresh] of entries.slice(i, i + this.chipsPerWrite)) this.foldChip(chipId, fresh, batch, ops);
-      this.rows.apply(batch, ops, pending);
-      writes.push(ops);
-    }
+    const batch = new RollupBatch();
+    for (const [chipId, fresh] of byChip) this.foldChip(chipId, fresh, batch, ops);
+    this.rows.apply(batch, ops);
     return rows[rows.length - 1].id;
   }
 

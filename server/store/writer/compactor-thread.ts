@@ -27,7 +27,7 @@ const post = (m: FromCompactor) => port.postMessage(m);
 // Its write transactions hold the write lock the writer's commits wait for: they take a turn and
 // run at the hub's priority.
 const turns = new WriteTurns(settings.writeTurns);
-const compactor = new Compactor(db, (write) => turns.run(() => atNormalPriority(niceness, write)), settings.chipsPerWrite);
+const compactor = new Compactor(db, (write) => turns.run(() => atNormalPriority(niceness, write)));
 const retention = new RetentionJob(client, settings.retention);
 
 /**

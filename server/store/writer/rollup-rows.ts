@@ -6,7 +6,6 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { chips, rollups } from '../../../schema/tables.ts';
 import { applyDelta, type RollupBatch } from '../../rollups/rollup-batch.ts';
-import type { RollupBucket } from '../../rollups/rollup-bucket.ts';
 import { decodeRollupRow, encodeRollupRow } from '../../rollups/rollup-codec.ts';
 import { fleetKey, TIERS } from '../../rollups/rollup-fields.ts';
 
@@ -16,8 +15,6 @@ export class RollupRows {
   private readonly readRow;
   private readonly writeRow;
   private readonly groups = new Map<string, string>();
-  /** The fleet-group keys seen (rows that take the samples of many chips). */
-  private readonly groupKeys = new Set<string>();
 
   constructor(private readonly db: Db) {
     this.readRow = db
@@ -38,31 +35,19 @@ export class RollupRows {
     if (group === undefined) {
       const row = this.db.select({ vendor: chips.vendor, model: chips.model }).from(chips).where(eq(chips.id, chipId)).get();
       group = row ? fleetKey(row.vendor, row.model) : '';
-      if (row) {
-        this.groups.set(chipId, group);
-        this.groupKeys.add(group);
-      }
+      if (row) this.groups.set(chipId, group);
     }
     return group ? [chipId, group] : [chipId];
   }
 
-  /**
-   * Merge every delta of the batch into its row: reads and encodes now, queues the writes. A fleet
-   * group's row already merged into by an earlier batch of the same fold (`pending`: the fold
-   * writes its chips in several transactions) is taken from there, not re-read.
-   */
-  apply(batch: RollupBatch, ops: (() => void)[], pending = new Map<string, RollupBucket[]>()): void {
+  /** Merge every delta of the batch into its stored row: reads and encodes now, queues the writes. */
+  apply(batch: RollupBatch, ops: (() => void)[]): void {
     for (const d of batch.deltas()) {
       const { bucketMs } = TIERS[d.tier];
       const params = { tier: d.tier, key: d.key, rowStart: d.rowStart };
-      const id = `${d.tier}\u0000${d.key}\u0000${d.rowStart}`;
-      let stored = pending.get(id);
-      if (!stored) {
-        const row = this.readRow.get(params);
-        stored = row ? decodeRollupRow(row.data, d.rowStart, bucketMs) : [];
-      }
+      const row = this.readRow.get(params);
+      const stored = row ? decodeRollupRow(row.data, d.rowStart, bucketMs) : [];
       const merged = applyDelta(stored, d.buckets);
-      if (this.groupKeys.has(d.key)) pending.set(id, merged);
       const data = encodeRollupRow(d.rowStart, bucketMs, merged);
       ops.push(() => this.writeRow.run({ ...params, data }));
     }

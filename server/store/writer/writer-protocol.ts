@@ -72,6 +72,4 @@ export interface CompactorSettings {
   retentionEveryMs: number;
   /** OS niceness of the compactor thread (0 = as the hub; Linux only). */
   niceness: number;
-  /** Chips whose fold writes share one transaction. */
-  chipsPerWrite: number;
 }
