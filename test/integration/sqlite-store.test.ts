@@ -59,6 +59,30 @@ describe('SQLite store (temporary file, real migrations)', () => {
     expect((await store.chipSamples('GPU-test-0', T0, T0, 10))[0].powerW).toBe(400.25);
   });
 
+  it('folds in the background once the log holds enough samples, then deletes the folded rows in small transactions', async () => {
+    await store.close();
+    store = await openSqliteStore(path, { compactAtSamples: 500, compactAfterMs: 3_600_000 });
+    await store.registerAgent(reg, T0);
+    // 600 commits of 5 samples: 600 log rows, more than one deletion transaction takes.
+    const sent = [];
+    for (let i = 0; i < 600; i++) {
+      const batch = [0, 1, 2, 3, 4].map((k) => sample(`GPU-test-${k % 2}`, T0 + (i * 5 + k) * 1000));
+      sent.push(...batch);
+      await store.insertBatch('agent-a', i, batch);
+    }
+    const db = new Database(path, { readonly: true });
+    const count = (table: string) => (db.prepare(`select count(*) as c from ${table}`).get() as { c: number }).c;
+    const until = Date.now() + 20_000;
+    while (count('sample_log') > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    // No flush: the compactor thread folded and cleaned up by itself.
+    expect(count('sample_log')).toBe(0);
+    expect(count('sample_chunks')).toBeGreaterThan(0);
+    db.close();
+    expect(await store.countSamples()).toBe(sent.length);
+    const chip0 = sent.filter((x) => x.chipId === 'GPU-test-0');
+    expect(await store.chipSamples('GPU-test-0', T0, T0 + 3_000_000, 10_000)).toEqual(chip0);
+  });
+
   it('serves reads from the log at once and from chunks after folding, with the same answers', async () => {
     await store.registerAgent(reg, T0);
     const rows = Array.from({ length: 1500 }, (_, i) => sample('GPU-test-1', T0 + i * 1000, { powerW: i / 4 }));
