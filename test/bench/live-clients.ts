@@ -3,8 +3,9 @@
  * overview; client i also subscribes to chip `chipSubs[i]` when given. Each frame is stamped
  * after it is decoded (`SharedFrameDecoder`: the hub sends every fleet subscriber the same
  * bytes, so a frame byte-identical to one another client of this process just decoded is not
- * parsed again — in production each client parses on its own machine) with `performance.timeOrigin + performance.now()` (same clock as the
- * generator's send times on this machine) and latencies are histogrammed:
+ * parsed again — in production each client parses on its own machine) with
+ * `performance.timeOrigin + performance.now()` (same clock as the generator's send times on this
+ * machine) and latencies are histogrammed:
  * fleet = received - sample ts (whole ms: over-states by < 1 ms), chip = received -
  * `extras.sentAt` (exact), hub = received - frame `sentAt` (the hub -> client part), toFrame =
  * frame `sentAt` - sample ts (the agent -> hub part, first client only: the same for all).

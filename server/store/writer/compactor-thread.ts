@@ -27,7 +27,8 @@ const post = (m: FromCompactor) => port.postMessage(m);
 // Its write transactions hold the write lock the writer's commits wait for: they take a turn and
 // run at the hub's priority.
 const turns = new WriteTurns(settings.writeTurns);
-const compactor = new Compactor(db, (write) => turns.run(() => atNormalPriority(niceness, write)));
+const holdingWriteTurn = <T>(fn: () => T): T => turns.run(() => atNormalPriority(niceness, fn));
+const compactor = new Compactor(db, holdingWriteTurn);
 const retention = new RetentionJob(client, settings.retention);
 
 /**
@@ -71,7 +72,7 @@ const WAL_RESTART_FRAMES = 16_384;
 function checkpoint(): void {
   const [r] = client.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
   if (r && r.log >= WAL_RESTART_FRAMES) {
-    turns.run(() => atNormalPriority(niceness, () => client.pragma('wal_checkpoint(PASSIVE)')));
+    holdingWriteTurn(() => client.pragma('wal_checkpoint(PASSIVE)'));
   }
 }
 

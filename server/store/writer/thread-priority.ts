@@ -7,23 +7,21 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
-/** The calling thread's kernel id, or null off Linux. */
-function threadId(): number | null {
+/** The calling thread's kernel id, or null off Linux (this module is loaded once per thread). */
+const tid: number | null = (() => {
   if (process.platform !== 'linux') return null;
   try {
     // /proc/thread-self -> "<pid>/task/<tid>"
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    return Number.isInteger(tid) && tid > 0 ? tid : null;
+    const id = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    return Number.isInteger(id) && id > 0 ? id : null;
   } catch {
     return null;
   }
-}
+})();
 
 /** Returns the niceness applied, or null when the thread's priority could not be changed. */
 export function lowerThreadPriority(niceness: number): number | null {
-  if (niceness <= 0) return null;
-  const tid = threadId();
-  if (tid === null) return null;
+  if (niceness <= 0 || tid === null) return null;
   try {
     setPriority(tid, niceness);
     return niceness;
@@ -39,9 +37,8 @@ export function lowerThreadPriority(niceness: number): number | null {
  * without it `fn` simply runs at the lower one.
  */
 export function atNormalPriority<T>(niceness: number, fn: () => T): T {
-  const tid = niceness > 0 ? threadId() : null;
   let raised = false;
-  if (tid !== null) {
+  if (niceness > 0 && tid !== null) {
     try {
       setPriority(tid, 0);
       raised = true;
