@@ -59,9 +59,10 @@ describe('SQLite store (temporary file, real migrations)', () => {
     expect((await store.chipSamples('GPU-test-0', T0, T0, 10))[0].powerW).toBe(400.25);
   });
 
-  it('folds in the background once the log holds enough samples, then deletes the folded rows in small transactions', async () => {
+  it('folds in the background (by size, the rest by age), then deletes the folded rows in small transactions', async () => {
     await store.close();
-    store = await openSqliteStore(path, { compactAtSamples: 500, compactAfterMs: 3_600_000 });
+    // By size once 500 samples wait; what is left below that, once its oldest row is 1.5 s old.
+    store = await openSqliteStore(path, { compactAtSamples: 500, compactAfterMs: 1_500 });
     await store.registerAgent(reg, T0);
     // 600 commits of 5 samples: 600 log rows, more than one deletion transaction takes.
     const sent = [];
