@@ -3,7 +3,7 @@
  * Writes go to a writer thread that commits batches to a sample log (group commit); a compactor
  * thread folds the log into compressed per-chip chunks and the rollup tiers in the background and
  * enforces retention. This connection serves reads (chunks and rollups plus samples still in the
- * log, held in memory) and the rare inventory writes.
+ * log, held in memory); inventory writes go through the writer thread too.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -94,26 +94,10 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     return batches.map((b) => ({ stored: b.samples.length }));
   };
 
-  const registerTx = client.transaction((reg: AgentRegistration, now: number) => {
-    const { host } = reg;
-    db.insert(hosts)
-      .values({ hostname: host.hostname, instanceId: host.instanceId, instanceType: host.instanceType, lastAgentId: reg.agentId, firstSeen: now, lastSeen: now })
-      .onConflictDoUpdate({ target: hosts.hostname, set: { instanceId: host.instanceId, instanceType: host.instanceType, lastAgentId: reg.agentId, lastSeen: now } })
-      .run();
-    db.insert(agents)
-      .values({ id: reg.agentId, hostname: host.hostname, version: reg.agentVersion, intervalMs: reg.intervalMs, firstSeen: now, lastSeen: now })
-      .onConflictDoUpdate({ target: agents.id, set: { hostname: host.hostname, version: reg.agentVersion, intervalMs: reg.intervalMs, lastSeen: now } })
-      .run();
-    for (const c of reg.chips) {
-      const row = { agentId: reg.agentId, hostname: host.hostname, vendor: c.vendor, model: c.model, idx: c.index, cores: c.cores, memTotalBytes: c.memTotalBytes, ratedPowerW: c.ratedPowerW, lastSeen: now };
-      db.insert(chips).values({ id: c.chipId, firstSeen: now, ...row }).onConflictDoUpdate({ target: chips.id, set: row }).run();
-    }
-  });
-
   return {
     retention,
     async registerAgent(reg, now) {
-      registerTx(reg, now);
+      await writer.registerAgent(reg, now);
     },
     async insertBatch(agentId, seq, batch, extra) {
       return (await insertBatches([{ agentId, seq, samples: batch, ...extra }]))[0];

@@ -46,6 +46,23 @@ describe('SQLite store (temporary file, real migrations)', () => {
     ]);
   });
 
+  it('registers off the event loop: while another connection holds the write lock the loop keeps running, and the inventory lands once it is free', async () => {
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    let done = false;
+    const registered = store.registerAgent(reg, T0).then(() => (done = true));
+    // A registration on the hub's own thread would sleep there in SQLite's busy handler: this
+    // 20 ms timer would fire late, and the lock's holder (this thread) could never let go.
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(performance.now() - t0).toBeLessThan(200);
+    expect(done).toBe(false);
+    other.exec('COMMIT');
+    other.close();
+    await registered;
+    expect((await store.listChips()).map((c) => c.chipId)).toEqual(['GPU-test-0', 'GPU-test-1']);
+  });
+
   it('is idempotent for a resent batch: each (chip, ts) is stored once, before and after folding into chunks', async () => {
     await store.registerAgent(reg, T0);
     const b = [sample('GPU-test-0', T0), sample('GPU-test-0', T0 + 1000)];

@@ -113,7 +113,7 @@ let retentionRunning = false;
 let retentionTotals = { deleted: 0, freedPages: 0 };
 function retentionStep(): void {
   try {
-    const r = retention.step(Date.now());
+    const r = holdingWriteTurn(() => retention.step(Date.now()));
     retentionTotals.deleted += r.deleted;
     retentionTotals.freedPages += r.freedPages;
     if (r.deleted > 0 || r.freedPages > 0) {
@@ -136,7 +136,8 @@ const retentionTimer = setInterval(() => {
 port.on('message', (msg: ToCompactor) => {
   try {
     if (msg.op === 'retention') {
-      for (let r = retention.step(msg.now); r.deleted > 0 || r.freedPages > 0; r = retention.step(msg.now));
+      const step = () => holdingWriteTurn(() => retention.step(msg.now));
+      for (let r = step(); r.deleted > 0 || r.freedPages > 0; r = step());
     } else foldAll();
     post({ ids: [msg.id], ok: true });
   } catch (err) {

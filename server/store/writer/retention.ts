@@ -1,7 +1,8 @@
 /**
  * Retention: drops raw chunks and rollup rows older than their tier keeps, a few hundred rows per
  * step (each step its own short transaction, so commits interleave), and gives the freed pages
- * back to the file system with incremental vacuum. Runs in the writer thread.
+ * back to the file system with incremental vacuum. Runs in the compactor thread, each step in a
+ * write turn (see write-turns.ts).
  */
 import type Database from 'better-sqlite3';
 import { TIERS } from '../../rollups/rollup-fields.ts';

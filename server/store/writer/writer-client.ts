@@ -4,12 +4,15 @@
  * when it has. Bounded: `backlog()` counts samples handed over and not yet committed.
  */
 import type { Logger } from '../../logger.ts';
+import type { AgentRegistration } from '../store.ts';
 import { loadStoreThread } from './load-store-thread.ts';
 import { ThreadRequests } from './thread-requests.ts';
 import type { CompactorSettings, FromCompactor, ToCompactor, ToWriter, WriteBatch, WriteRequest, WriterSettings } from './writer-protocol.ts';
 import { WriteTurns } from './write-turns.ts';
 
 export interface WriterClient {
+  /** Commit an agent's inventory (after the writes sent before it). */
+  registerAgent(reg: AgentRegistration, now: number): Promise<void>;
   /** Commit the batches all-or-nothing; resolves with the log id that holds them. */
   write(batches: WriteBatch[]): Promise<number>;
   /** Commit everything sent so far, then fold the whole log into chunks and rollups. */
@@ -59,6 +62,10 @@ export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'
         records: batches.map((b) => b.record),
       });
       return answered;
+    },
+    async registerAgent(reg, now) {
+      sendQueued();
+      await writer.request<Extract<ToWriter, { op: 'register' }>>({ op: 'register', reg, now });
     },
     async flush() {
       sendQueued();

@@ -1,6 +1,6 @@
 /** Messages between the hub and its SQLite threads: the writer (commits) and the compactor (folding, retention). */
 import type { Sample } from '../../../schema/sample.ts';
-import type { Retention } from '../store.ts';
+import type { AgentRegistration, Retention } from '../store.ts';
 
 export interface WriteBatch {
   agentId: string;
@@ -28,6 +28,8 @@ export interface LegacyLogEntry {
 export type ToWriter =
   /** The write requests of one turn; `data` is their records back to back, in order. */
   | { op: 'write'; requests: WriteRequest[]; data: Uint8Array }
+  /** An agent's inventory, committed after everything sent before it. */
+  | { op: 'register'; id: number; reg: AgentRegistration; now: number }
   /** Answered once everything sent before it is committed. */
   | { op: 'sync'; id: number }
   | { op: 'close'; id: number };

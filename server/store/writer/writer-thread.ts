@@ -11,6 +11,7 @@ import { agents, sampleLog } from '../../../schema/tables.ts';
 import type { FromWriter, ToWriter, WriterSettings } from './writer-protocol.ts';
 import { setUpConnection } from '../sqlite-connection.ts';
 import { WriteTurns } from './write-turns.ts';
+import { registerAgentTransaction } from './inventory-writes.ts';
 
 const settings = workerData as WriterSettings;
 const client = setUpConnection(new Database(settings.path));
@@ -32,6 +33,8 @@ const markSeq = db
   .set({ lastSeq: sql`max(coalesce(${agents.lastSeq}, -1), ${sql.placeholder('seq')})`, lastSeen: sql`${sql.placeholder('now')}` })
   .where(eq(agents.id, sql.placeholder('agentId')))
   .prepare();
+
+const registerAgent = registerAgentTransaction(client, db);
 
 let queue: Extract<ToWriter, { op: 'write' }>[] = [];
 
@@ -66,8 +69,16 @@ port.on('message', (msg: ToWriter) => {
     if (queue.length === 1) setImmediate(flushWrites);
     return;
   }
-  // 'sync' and 'close': everything queued before them is committed first.
+  // 'register', 'sync' and 'close': everything queued before them is committed first.
   if (queue.length) flushWrites();
+  if (msg.op === 'register') {
+    try {
+      turns.run(() => registerAgent.immediate(msg.reg, msg.now));
+    } catch (err) {
+      post({ ids: [msg.id], ok: false, error: (err as Error).message });
+      return;
+    }
+  }
   post({ ids: [msg.id], ok: true });
   if (msg.op === 'close') {
     client.close();
