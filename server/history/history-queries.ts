@@ -1,7 +1,7 @@
 /**
  * /series, /energy and /top answered from validated parameters: resolve the range, choose the
  * tier, select and group chips, read buckets, assemble. Route handlers call these; the store is
- * only read through bucket-reader.ts and listChips().
+ * only read through bucket-reader.ts, rollupsInto() and listChips().
  */
 import type { Agg } from '../rollups/rollup-bucket.ts';
 import { bucketStart } from '../rollups/rollup-fields.ts';
@@ -12,9 +12,9 @@ import { energyReport, type EnergyReport } from './energy-report.ts';
 import type { Prices } from './prices.ts';
 import { resolveRange } from './query-range.ts';
 import type { EnergyQuery, SeriesQuery, TopQuery } from './query-schemas.ts';
-import { assembleSeries, type SeriesColumns } from './series-assembly.ts';
+import { SeriesBuilder, type SeriesColumns } from './series-assembly.ts';
 import type { HistoryField } from './step-buckets.ts';
-import { chooseSeriesStep, DEFAULT_MAX_POINTS, type Tier } from './tier-choice.ts';
+import { chooseSeriesStep, DEFAULT_MAX_POINTS, tierBucketMs, type Tier } from './tier-choice.ts';
 import { formatDuration } from './time-spec.ts';
 import { topChips, type TopEntry } from './top-chips.ts';
 
@@ -45,11 +45,14 @@ export async function querySeries(store: Store, q: SeriesQuery, now: number): Pr
   const groupBy = q.groupBy ?? 'none';
   const useFleet = tier !== 'raw' && (groupBy === 'model' || groupBy === 'vendor' || groupBy === 'fleet') && !narrowsBelowModel(q);
   const groups = useFleet ? groupFleetKeys(chips, groupBy as 'model' | 'vendor' | 'fleet') : groupChips(chips, groupBy);
-  const keys = [...new Set(groups.flatMap((g) => g.keys))];
   const fields = q.fields ?? DEFAULT_SERIES_FIELDS;
-  const buckets = await readBuckets(store, tier, keys, stepMs, bucketStart(from, stepMs), bucketStart(to, stepMs) + stepMs - 1, fields);
   const agg = q.agg ?? 'avg';
-  const columns = assembleSeries({ from, to, stepMs, fields, agg, groups, buckets });
+  const builder = new SeriesBuilder({ from, to, stepMs, fields, agg, groups });
+  const [first, last] = [bucketStart(from, stepMs), bucketStart(to, stepMs) + stepMs - 1];
+  // Rollup tiers go straight from stored rows into the answer's columns (no bucket objects).
+  if (tier !== 'raw') await store.rollupsInto(tier, builder.keys(), bucketStart(first, tierBucketMs(tier)), last, fields, (key, cols) => builder.add(key, cols));
+  else for (const [key, buckets] of await readBuckets(store, tier, builder.keys(), stepMs, first, last, fields)) builder.addBuckets(key, buckets);
+  const columns = builder.columns();
   return { from, to, step: formatDuration(stepMs), stepMs, tier, agg, groupBy, fields, source: useFleet ? 'fleet-rollups' : 'chips', ...columns };
 }
 

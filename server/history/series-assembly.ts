@@ -5,7 +5,9 @@
 import type { Agg, RollupBucket } from '../rollups/rollup-bucket.ts';
 import { bucketStart } from '../rollups/rollup-fields.ts';
 import type { ChipGroup, ChipRef } from './chip-selection.ts';
-import { mergeKeys, valueReader, type HistoryField } from './step-buckets.ts';
+import { columnsOf, RowColumns } from '../rollups/rollup-columns.ts';
+import { fieldIndex } from '../rollups/rollup-bucket.ts';
+import type { HistoryField } from './step-buckets.ts';
 
 /** One column after the x column: the group's label and tags, and the field. */
 export type SeriesColumn = { label: string; field: HistoryField } & Partial<ChipRef>;
@@ -42,26 +44,133 @@ export function stepStarts(from: number, to: number, stepMs: number): number[] {
   return xs;
 }
 
-export function assembleSeries(input: AssembleInput): SeriesColumns {
-  const xs = stepStarts(input.from, input.to, input.stepMs);
-  const series: SeriesColumn[] = [];
-  const data: (number | null)[][] = [xs];
-  const x0 = xs[0] ?? 0;
-  const readers = input.fields.map((f) => valueReader(f, input.agg));
-  for (const g of input.groups) {
-    // One key (a chip, or one fleet group): its buckets as read; several: merged per step.
-    const buckets = g.keys.length === 1 ? (input.buckets.get(g.keys[0]) ?? []) : mergeKeys(input.buckets, g.keys).values();
-    const columns = input.fields.map((field) => {
-      series.push({ label: g.label, ...g.tags, field });
-      return new Array<number | null>(xs.length).fill(null);
+/** Running stats of one (group, field) over the points: only the arrays its aggregate reads. */
+interface StepStats {
+  cnt: Float64Array;
+  /** avg: sums; min: minima; max: maxima; last: latest values. */
+  acc: Float64Array;
+  /** last: the latest value's ts, and the rank of the key it came from (ties go to the later key). */
+  lastTs?: Float64Array;
+  lastRank?: Float64Array;
+}
+
+const ENERGY = -1;
+
+/**
+ * Builds a /series answer from buckets fed one key at a time, column-wise: each bucket lands in
+ * the point of the step that holds it (tier buckets fold into coarser steps, a group's keys into
+ * one column) with the arithmetic of mergeBucket, without a bucket object per point. Buckets
+ * outside the points are dropped.
+ */
+export class SeriesBuilder {
+  readonly xs: number[];
+  private readonly x0: number;
+  private readonly slots: number[];
+  private readonly stats: StepStats[][] = [];
+  private readonly byKey = new Map<string, { group: number; rank: number }[]>();
+  private readonly scratch = new RowColumns();
+
+  constructor(private readonly input: Omit<AssembleInput, 'buckets'>) {
+    this.xs = stepStarts(input.from, input.to, input.stepMs);
+    this.x0 = this.xs[0] ?? 0;
+    this.slots = input.fields.map((f) => (f === 'energyJ' ? ENERGY : fieldIndex(f)));
+    const points = this.xs.length;
+    input.groups.forEach((g, group) => {
+      this.stats.push(
+        this.slots.map(() => ({
+          cnt: new Float64Array(points),
+          acc: new Float64Array(points),
+          ...(input.agg === 'last' ? { lastTs: new Float64Array(points), lastRank: new Float64Array(points) } : {}),
+        })),
+      );
+      g.keys.forEach((key, rank) => {
+        const to = this.byKey.get(key);
+        if (to) to.push({ group, rank });
+        else this.byKey.set(key, [{ group, rank }]);
+      });
     });
-    // Each bucket goes to its point by index (buckets outside the points are dropped).
-    for (const b of buckets) {
-      const i = (b.start - x0) / input.stepMs;
-      if (!(i >= 0 && i < xs.length && Number.isInteger(i))) continue;
-      for (let k = 0; k < readers.length; k++) columns[k][i] = roundValue(readers[k](b));
-    }
-    data.push(...columns);
   }
-  return { series, data };
+
+  /** Keys some group wants. */
+  keys(): string[] {
+    return [...this.byKey.keys()];
+  }
+
+  /** Add the buckets held in `cols` (one stored row, say) for `key`. */
+  add(key: string, cols: RowColumns): void {
+    const targets = this.byKey.get(key);
+    if (!targets) return;
+    const { stepMs, agg } = this.input;
+    const points = this.xs.length;
+    for (const { group, rank } of targets) {
+      const stats = this.stats[group];
+      for (let s = 0; s < this.slots.length; s++) {
+        const st = stats[s];
+        const { cnt, acc } = st;
+        if (this.slots[s] === ENERGY) {
+          if (!cols.hasEnergy) continue;
+          for (let j = 0; j < cols.k; j++) {
+            const i = Math.floor((cols.start[j] - this.x0) / stepMs);
+            if (i < 0 || i >= points) continue;
+            cnt[i] += cols.energyPairs[j];
+            acc[i] += cols.energyJ[j];
+          }
+          continue;
+        }
+        const f = cols.fields[this.slots[s]];
+        if (!f) continue;
+        const src = agg === 'avg' ? f.sum : agg === 'min' ? f.min : agg === 'max' ? f.max : f.last;
+        for (let j = 0; j < cols.k; j++) {
+          const c = f.cnt[j];
+          if (c === 0) continue;
+          const i = Math.floor((cols.start[j] - this.x0) / stepMs);
+          if (i < 0 || i >= points) continue;
+          const v = src[j];
+          const first = cnt[i] === 0;
+          cnt[i] += c;
+          if (agg === 'avg') acc[i] = first ? v : acc[i] + v;
+          else if (agg === 'min') acc[i] = first || v < acc[i] ? v : acc[i];
+          else if (agg === 'max') acc[i] = first || v > acc[i] ? v : acc[i];
+          else {
+            const ts = f.lastTs[j];
+            if (first || ts > st.lastTs![i] || (ts === st.lastTs![i] && rank >= st.lastRank![i])) {
+              acc[i] = v;
+              st.lastTs![i] = ts;
+              st.lastRank![i] = rank;
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Add bucket objects for `key` (the raw tier's, or a test's). */
+  addBuckets(key: string, buckets: readonly RollupBucket[]): void {
+    if (buckets.length) this.add(key, columnsOf(buckets, this.scratch));
+  }
+
+  /** The answer: the x column, then one column per (group, field), values rounded, nulls where empty. */
+  columns(): SeriesColumns {
+    const series: SeriesColumn[] = [];
+    const data: (number | null)[][] = [this.xs];
+    const avg = this.input.agg === 'avg';
+    this.input.groups.forEach((g, group) => {
+      this.input.fields.forEach((field, s) => {
+        series.push({ label: g.label, ...g.tags, field });
+        const { cnt, acc } = this.stats[group][s];
+        const energy = this.slots[s] === ENERGY;
+        const col = new Array<number | null>(cnt.length);
+        for (let i = 0; i < cnt.length; i++) col[i] = cnt[i] === 0 ? null : roundValue(avg && !energy ? acc[i] / cnt[i] : acc[i]);
+        data.push(col);
+      });
+    });
+    return { series, data };
+  }
+}
+
+/** The answer for buckets already read (per key; any width that divides the step). */
+export function assembleSeries(input: AssembleInput): SeriesColumns {
+  const builder = new SeriesBuilder(input);
+  for (const key of builder.keys()) builder.addBuckets(key, input.buckets.get(key) ?? []);
+  return builder.columns();
 }

@@ -5,7 +5,8 @@
  * relative). Pure: no I/O.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { Reader, Writer, readColumn, skipColumn, writeColumn } from '../store/chunk-codec.ts';
+import { Reader, Writer, readColumnInto, skipColumn, writeColumn } from '../store/chunk-codec.ts';
+import { bucketsOf, RowColumns } from './rollup-columns.ts';
 import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import type { RollupBucket } from './rollup-bucket.ts';
 
@@ -52,49 +53,54 @@ export function encodeRollupRow(rowStart: number, bucketMs: number, buckets: rea
 }
 
 /**
- * Decode a row. With `only` (indexes into ROLLUP_FIELDS), other fields are skipped and left null;
- * with `energy` false the energy columns are not read (energyJ and energyPairs stay 0):
- * a query for two fields does not build the other eight.
+ * Decode a row into `into` (see RowColumns). With `only` (indexes into ROLLUP_FIELDS), other
+ * fields are skipped and left undecoded; with `energy` false the energy columns are not read:
+ * a query for two fields does not decode the other eight.
  */
-export function decodeRollupRow(data: Buffer, rowStart: number, bucketMs: number, only?: ReadonlySet<number>, energy = true): RollupBucket[] {
+export function decodeRollupColumns(data: Buffer, rowStart: number, bucketMs: number, into: RowColumns, only?: ReadonlySet<number>, energy = true): RowColumns {
   const r = new Reader(inflateRawSync(data));
   const version = r.byte();
   if (version !== 1 && version !== VERSION) throw new Error(`rollup row version ${version} is not supported`);
   const k = r.uvar();
-  const out: RollupBucket[] = new Array(k);
+  into.prepare(k, only, energy);
   let off = 0;
   for (let j = 0; j < k; j++) {
     off += r.uvar();
-    out[j] = { start: rowStart + off * bucketMs, n: 0, f: new Array(ROLLUP_FIELDS.length).fill(null), energyJ: 0, energyPairs: 0 };
+    into.start[j] = rowStart + off * bucketMs;
   }
-  const n = readColumn(r, k);
-  for (let j = 0; j < k; j++) out[j].n = n[j] ?? 0;
+  readColumnInto(r, k, into.n, 0);
+  const at = into.at;
   for (let i = 0; i < ROLLUP_FIELDS.length; i++) {
     const blockLength = version >= 2 ? r.uvar() : -1;
-    if (only && !only.has(i)) {
+    const c = into.fields[i];
+    if (!c) {
       if (blockLength >= 0) r.pos += blockLength;
       else {
         // Version 1: the count column says how many buckets have the field; its five stats columns follow.
         const present = skipColumn(r, k);
-        if (present > 0) for (let c = 0; c < 5; c++) skipColumn(r, present);
+        if (present > 0) for (let s = 0; s < 5; s++) skipColumn(r, present);
       }
       continue;
     }
-    const cnt = readColumn(r, k);
-    const idx: number[] = [];
-    for (let j = 0; j < k; j++) if (cnt[j] !== null) idx.push(j);
-    if (idx.length === 0) continue;
-    const [sum, min, max, last, lastOff] = [0, 1, 2, 3, 4].map(() => readColumn(r, idx.length));
-    idx.forEach((j, p) => {
-      out[j].f[i] = { cnt: cnt[j]!, sum: sum[p]!, min: min[p]!, max: max[p]!, last: last[p]!, lastTs: out[j].start + lastOff[p]! };
-    });
+    readColumnInto(r, k, c.cnt, 0);
+    let p = 0;
+    for (let j = 0; j < k; j++) if (c.cnt[j] > 0) at[p++] = j;
+    if (p === 0) continue;
+    readColumnInto(r, p, c.sum, 0, at);
+    readColumnInto(r, p, c.min, 0, at);
+    readColumnInto(r, p, c.max, 0, at);
+    readColumnInto(r, p, c.last, 0, at);
+    readColumnInto(r, p, c.lastTs, 0, at);
+    for (let q = 0; q < p; q++) c.lastTs[at[q]] += into.start[at[q]];
   }
-  if (!energy) return out;
-  const e = readColumn(r, k);
-  const pairs = readColumn(r, k);
-  for (let j = 0; j < k; j++) {
-    out[j].energyJ = e[j] ?? 0;
-    out[j].energyPairs = pairs[j] ?? 0;
+  if (energy) {
+    readColumnInto(r, k, into.energyJ, 0);
+    readColumnInto(r, k, into.energyPairs, 0);
   }
-  return out;
+  return into;
+}
+
+/** Decode a row into bucket objects (see decodeRollupColumns for `only` and `energy`). */
+export function decodeRollupRow(data: Buffer, rowStart: number, bucketMs: number, only?: ReadonlySet<number>, energy = true): RollupBucket[] {
+  return bucketsOf(decodeRollupColumns(data, rowStart, bucketMs, new RowColumns(), only, energy));
 }

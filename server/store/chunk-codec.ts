@@ -225,6 +225,30 @@ export function readColumn(r: Reader, n: number): (number | null)[] {
   return out;
 }
 
+/**
+ * readColumn without building an array: value p goes to out[at ? at[p] : p], a null becomes
+ * `ifNull`. For decoders that fill reusable typed arrays.
+ */
+export function readColumnInto(r: Reader, n: number, out: Float64Array, ifNull: number, at?: Int32Array): void {
+  const mode = r.byte();
+  if (mode === MODE_ALL_NULL) {
+    for (let i = 0; i < n; i++) out[at ? at[i] : i] = ifNull;
+    return;
+  }
+  const bits = r.byte() === 1 ? r.bytes(Math.ceil(n / 8)) : null;
+  const scale = mode === MODE_FLOAT ? 0 : 10 ** ((mode - MODE_SCALED) / 16);
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const j = at ? at[i] : i;
+    if (bits && !(bits[i >> 3] & (1 << (i & 7)))) out[j] = ifNull;
+    else if (scale === 0) out[j] = r.f64();
+    else {
+      prev += r.svar();
+      out[j] = prev / scale;
+    }
+  }
+}
+
 /** Move past a column written by writeColumn without building it; returns its non-null count. */
 export function skipColumn(r: Reader, n: number): number {
   const mode = r.byte();

@@ -7,7 +7,8 @@ import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { chips } from '../../schema/tables.ts';
 import { bucketize } from '../rollups/bucketize.ts';
 import { mergeBucket, type RollupBucket } from '../rollups/rollup-bucket.ts';
-import { decodeRollupRow } from '../rollups/rollup-codec.ts';
+import { decodeRollupColumns } from '../rollups/rollup-codec.ts';
+import { bucketsOf, columnsOf, RowColumns } from '../rollups/rollup-columns.ts';
 import { bucketStart, fleetKey, ROLLUP_FIELDS, TIERS, type RollupField, type RollupTier } from '../rollups/rollup-fields.ts';
 import type { RecentSamples } from './recent-samples.ts';
 
@@ -32,29 +33,64 @@ function rowsOf(client: Database.Database): Database.Statement {
   return st;
 }
 
-export function readRollups(client: Database.Database, db: BetterSQLite3Database, recent: RecentSamples, q: RollupRead): Map<string, RollupBucket[]> {
+/** Receives the buckets of a read one row at a time: `cols` holds them until the call returns. */
+export type RollupSink = (key: string, cols: RowColumns) => void;
+
+/**
+ * The stored rows of each key in order, then the buckets of samples not yet folded (a bucket
+ * start may repeat: merge). Buckets outside [from, to] may be passed; the sink cuts.
+ */
+export function readRollupsInto(client: Database.Database, db: BetterSQLite3Database, recent: RecentSamples, q: RollupRead, sink: RollupSink): void {
   const { tier, keys, from, to } = q;
   const { bucketMs, rowSpanMs } = TIERS[tier];
   const only = q.fields ? new Set(q.fields.map((f) => ROLLUP_FIELDS.indexOf(f as RollupField)).filter((i) => i >= 0)) : undefined;
   const energy = !q.fields || q.fields.includes('energyJ');
-  const out = new Map<string, RollupBucket[]>();
+  const cols = new RowColumns();
   const st = rowsOf(client);
   for (const key of keys) {
-    const list: RollupBucket[] = [];
     for (const [rowStart, data] of st.all(tier, key, bucketStart(from, rowSpanMs), to) as [number, Buffer][]) {
-      for (const b of decodeRollupRow(data, rowStart, bucketMs, only, energy)) if (b.start >= from && b.start <= to) list.push(b);
+      sink(key, decodeRollupColumns(data, rowStart, bucketMs, cols, only, energy));
     }
-    if (list.length) out.set(key, list);
   }
-  if (recent.size > 0) overlayRecent(db, recent, out, bucketMs, new Set(keys), from, to);
+  if (recent.size > 0) overlayRecent(db, recent, (key, buckets) => sink(key, columnsOf(buckets, cols)), bucketMs, new Set(keys), from, to);
+}
+
+/** As readRollupsInto, collected into bucket objects per key, cut to [from, to]. */
+export function readRollups(client: Database.Database, db: BetterSQLite3Database, recent: RecentSamples, q: RollupRead): Map<string, RollupBucket[]> {
+  const out = new Map<string, RollupBucket[]>();
+  readRollupsInto(client, db, recent, q, (key, cols) => {
+    for (const b of bucketsOf(cols)) {
+      if (b.start < q.from || b.start > q.to) continue;
+      const list = out.get(key);
+      if (!list) out.set(key, [b]);
+      else addInOrder(list, b);
+    }
+  });
   return out;
 }
 
-/** Merge buckets of the not-yet-folded samples into `out` for the requested chip and fleet keys. */
+/** Append a bucket to an ascending list, or merge it into the one with its start. */
+function addInOrder(list: RollupBucket[], b: RollupBucket): void {
+  if (b.start > list[list.length - 1].start) {
+    list.push(b);
+    return;
+  }
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid].start < b.start) lo = mid + 1;
+    else hi = mid;
+  }
+  if (list[lo].start === b.start) mergeBucket(list[lo], b);
+  else list.splice(lo, 0, b);
+}
+
+/** The buckets of the not-yet-folded samples for the requested chip and fleet keys. */
 function overlayRecent(
   db: BetterSQLite3Database,
   recent: RecentSamples,
-  out: Map<string, RollupBucket[]>,
+  sink: (key: string, buckets: RollupBucket[]) => void,
   bucketMs: number,
   wanted: Set<string>,
   from: number,
@@ -69,18 +105,6 @@ function overlayRecent(
     const unique = samples.filter((s, i) => i === 0 || s.ts !== samples[i - 1].ts);
     const fresh = bucketize(unique, bucketMs, recent.energyBefore(chipId)).filter((b) => b.start >= from && b.start <= to);
     if (fresh.length === 0) continue;
-    for (const key of targets) {
-      const list = out.get(key) ?? [];
-      const byStart = new Map(list.map((b) => [b.start, b]));
-      for (const b of fresh) {
-        const have = byStart.get(b.start);
-        if (have) mergeBucket(have, b);
-        else {
-          const copy = { ...b, f: b.f.map((s) => (s ? { ...s } : null)) };
-          byStart.set(b.start, copy);
-        }
-      }
-      out.set(key, [...byStart.values()].sort((a, b) => a.start - b.start));
-    }
+    for (const key of targets) sink(key, fresh);
   }
 }

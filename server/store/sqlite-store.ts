@@ -20,7 +20,7 @@ import { mergeByTs } from './writer/compaction.ts';
 import { RecentSamples } from './recent-samples.ts';
 import { encodeSampleRecord, SampleRecord } from './sample-records.ts';
 import { DEFAULT_RETENTION, type AgentRegistration, type BatchToStore, type InsertResult, type Retention, type Store, type StoredChip } from './store.ts';
-import { readRollups } from './rollup-reads.ts';
+import { readRollups, readRollupsInto } from './rollup-reads.ts';
 import { setUpConnection } from './sqlite-connection.ts';
 import { startWriter } from './writer/writer-client.ts';
 
@@ -94,10 +94,16 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     return batches.map((b) => ({ stored: b.samples.length }));
   };
 
+  let chipList: readonly StoredChip[] | undefined;
+
   return {
     retention,
     async registerAgent(reg, now) {
-      await writer.registerAgent(reg, now);
+      try {
+        await writer.registerAgent(reg, now);
+      } finally {
+        chipList = undefined;
+      }
     },
     async insertBatch(agentId, seq, batch, extra) {
       return (await insertBatches([{ agentId, seq, samples: batch, ...extra }]))[0];
@@ -107,18 +113,23 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     // in memory until folded): either way ingest withholds acks when this grows.
     writeBacklog: () => writer.backlog() + Math.max(0, recent.size - UNFOLDED_ALLOWANCE),
     async listChips(): Promise<StoredChip[]> {
-      const rows = db
-        .select({ chip: chips, instanceType: hosts.instanceType, intervalMs: agents.intervalMs })
-        .from(chips)
-        .leftJoin(hosts, eq(hosts.hostname, chips.hostname))
-        .leftJoin(agents, eq(agents.id, chips.agentId))
-        .orderBy(asc(chips.hostname), asc(chips.idx))
-        .all();
-      return rows.map(({ chip, instanceType, intervalMs }) => ({
-        chipId: chip.id, vendor: chip.vendor, model: chip.model, index: chip.idx, cores: chip.cores,
-        memTotalBytes: chip.memTotalBytes, ratedPowerW: chip.ratedPowerW, agentId: chip.agentId,
-        host: chip.hostname, instanceType: instanceType ?? null, intervalMs: intervalMs ?? 1000, lastSeen: chip.lastSeen,
-      }));
+      // The inventory changes only through registerAgent (which drops this copy): queries, which
+      // all start by listing the chips, do not re-read 1,000 rows each.
+      chipList ??= Object.freeze(
+        db
+          .select({ chip: chips, instanceType: hosts.instanceType, intervalMs: agents.intervalMs })
+          .from(chips)
+          .leftJoin(hosts, eq(hosts.hostname, chips.hostname))
+          .leftJoin(agents, eq(agents.id, chips.agentId))
+          .orderBy(asc(chips.hostname), asc(chips.idx))
+          .all()
+          .map(({ chip, instanceType, intervalMs }) => Object.freeze({
+            chipId: chip.id, vendor: chip.vendor, model: chip.model, index: chip.idx, cores: chip.cores,
+            memTotalBytes: chip.memTotalBytes, ratedPowerW: chip.ratedPowerW, agentId: chip.agentId,
+            host: chip.hostname, instanceType: instanceType ?? null, intervalMs: intervalMs ?? 1000, lastSeen: chip.lastSeen,
+          })),
+      );
+      return [...chipList];
     },
     async latestSamples() {
       const out = new Map<string, Sample>();
@@ -137,6 +148,9 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     },
     async rollups(tier, keys, from, to, fields) {
       return readRollups(client, db, recent, { tier, keys, from, to, fields });
+    },
+    async rollupsInto(tier, keys, from, to, fields, sink) {
+      readRollupsInto(client, db, recent, { tier, keys, from, to, fields }, sink);
     },
     async enforceRetention(now = Date.now()) {
       await writer.enforceRetention(now);

@@ -3,6 +3,7 @@
  * to a remote database; the SQLite adapter is the embedded default.
  */
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
+import type { RowColumns } from '../rollups/rollup-columns.ts';
 import type { RollupBucket } from '../rollups/rollup-bucket.ts';
 import type { RollupField, RollupTier } from '../rollups/rollup-fields.ts';
 
@@ -73,6 +74,12 @@ export interface Store {
    * filled in (others are null), and energy only when `energyJ` is among them.
    */
   rollups(tier: RollupTier, keys: readonly string[], from: number, to: number, fields?: readonly (RollupField | 'energyJ')[]): Promise<Map<string, RollupBucket[]>>;
+  /**
+   * The same buckets handed to `sink` column-wise, one stored row at a time, without building
+   * bucket objects (long series). Buckets outside [from, to] may be passed, and a start may come
+   * again (samples not yet folded, after the stored rows): the sink cuts and merges.
+   */
+  rollupsInto(tier: RollupTier, keys: readonly string[], from: number, to: number, fields: readonly (RollupField | 'energyJ')[] | undefined, sink: (key: string, cols: RowColumns) => void): Promise<void>;
   /** Drop data older than the retention of each tier now, in small steps (also runs periodically). */
   enforceRetention(now?: number): Promise<void>;
   /** Distinct samples stored (folds the log first). */

@@ -13,6 +13,8 @@ import { mergeBucket, emptyBucket, type RollupBucket } from '../../server/rollup
 import { fleetKey, ROLLUP_FIELDS, TIERS, type RollupTier } from '../../server/rollups/rollup-fields.ts';
 import { openSqliteStore } from '../../server/store/sqlite-store.ts';
 import type { Store } from '../../server/store/store.ts';
+import { assembleSeries, SeriesBuilder } from '../../server/history/series-assembly.ts';
+import { AGGS, coarsen } from '../../server/history/step-buckets.ts';
 import { chipInfo } from '../helpers/frames.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -97,6 +99,37 @@ async function checkAgainstRaw(store: Store) {
     for (const chip of CHIPS) expectSameBuckets(got.get(chip.chipId), expectedByChip.get(chip.chipId)!, `${tier} ${chip.chipId}`);
     expectSameBuckets(got.get(fleetKey('nvidia', 'H100')), mergeGroups([expectedByChip.get('GPU-test-0')!, expectedByChip.get('GPU-test-1')!]), `${tier} fleet H100`);
     expectSameBuckets(got.get(fleetKey('aws', 'Trainium2')), expectedByChip.get('i-0abc-neuron0')!, `${tier} fleet Trainium2`);
+    await checkSeries(store, tier, expectedByChip);
+  }
+}
+
+/**
+ * /series answers read column-wise from the store (rollupsInto: stored rows plus unfolded samples)
+ * equal the answer assembled from the brute-force buckets: per chip and per fleet group, every
+ * aggregate, at the tier's step and a coarser one.
+ */
+async function checkSeries(store: Store, tier: RollupTier, expectedByChip: Map<string, RollupBucket[]>) {
+  const from = T0 - 60 * 60_000;
+  const to = T0 + SPAN + 60 * 60_000;
+  const fleetH100 = fleetKey('nvidia', 'H100');
+  const expected = new Map([...expectedByChip, [fleetH100, mergeGroups([expectedByChip.get('GPU-test-0')!, expectedByChip.get('GPU-test-1')!])]]);
+  const groups = [...CHIPS.map((c) => ({ label: c.chipId, tags: {}, keys: [c.chipId] })), { label: 'H100', tags: {}, keys: [fleetH100] }, { label: 'two', tags: {}, keys: ['GPU-test-1', 'i-0abc-neuron0'] }];
+  const fields = ['utilPct', 'powerW', 'tempC', 'energyJ'] as const;
+  for (const stepMs of [TIERS[tier].bucketMs, 5 * TIERS[tier].bucketMs]) {
+    for (const agg of AGGS) {
+      const input = { from, to, stepMs, fields, agg, groups };
+      const builder = new SeriesBuilder(input);
+      await store.rollupsInto(tier, builder.keys(), from - (from % TIERS[tier].bucketMs), to, fields, (key, cols) => builder.add(key, cols));
+      const got = builder.columns();
+      const want = assembleSeries({ ...input, buckets: new Map([...expected].map(([k, list]) => [k, coarsen(list, stepMs)])) });
+      const label = `${tier} series step ${stepMs} ${agg}`;
+      expect(got.series, label).toEqual(want.series);
+      expect(got.data[0], label).toEqual(want.data[0]);
+      for (let c = 1; c < want.data.length; c++) {
+        expect(got.data[c].map((v) => v === null), `${label} column ${c}: nulls`).toEqual(want.data[c].map((v) => v === null));
+        want.data[c].forEach((v, i) => v !== null && expect(got.data[c][i], `${label} column ${c} point ${i}`).toBeCloseTo(v, 2));
+      }
+    }
   }
 }
 

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../schema/sample.ts';
 import { groupChips, groupFleetKeys, narrowsBelowModel, selectChips, type ChipRef, type GroupBy } from '../../server/history/chip-selection.ts';
-import { assembleSeries, stepStarts } from '../../server/history/series-assembly.ts';
+import { assembleSeries, roundValue, SeriesBuilder, stepStarts } from '../../server/history/series-assembly.ts';
 import { columnHeader, csvCell, seriesCsv } from '../../server/history/series-csv.ts';
-import { coarsen, fieldValue, mergeKeys } from '../../server/history/step-buckets.ts';
+import { AGGS, coarsen, fieldValue } from '../../server/history/step-buckets.ts';
+import { createPrng } from '../../agents/sources/prng.ts';
+import { decodeRollupColumns, decodeRollupRow, encodeRollupRow } from '../../server/rollups/rollup-codec.ts';
+import { RowColumns } from '../../server/rollups/rollup-columns.ts';
+import { bucketStart, ROLLUP_FIELDS } from '../../server/rollups/rollup-fields.ts';
 import { bucketize } from '../../server/rollups/bucketize.ts';
-import type { RollupBucket } from '../../server/rollups/rollup-bucket.ts';
+import { aggregate, emptyBucket, mergeBucket, type RollupBucket } from '../../server/rollups/rollup-bucket.ts';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 15, 12);
@@ -81,7 +85,7 @@ function minuteBuckets(chipId: string, minutes: number, utilOf: (m: number) => n
   return bucketize(samples, MIN);
 }
 
-describe('coarsen / mergeKeys / fieldValue', () => {
+describe('coarsen / fieldValue / groups', () => {
   it('merges 1m buckets into 5m buckets aligned to multiples of 5m since epoch', () => {
     const one = minuteBuckets('a0', 12, (m) => m, 2 * MIN);
     const five = coarsen(one, 5 * MIN);
@@ -104,20 +108,76 @@ describe('coarsen / mergeKeys / fieldValue', () => {
     expect(fieldValue(b, 'utilPct', 'last')).toBe(5);
   });
 
-  it('mergeKeys: sample-weighted mean, min of mins, max of maxes, last of the latest sample, energy summed', () => {
+  it('a group of keys: sample-weighted mean, min of mins, max of maxes, last of the latest sample, energy summed', () => {
     const byKey = new Map([
       ['a0', bucketize([sample('a0', T0, { utilPct: 10, energyJ: 0 }), sample('a0', T0 + 20_000, { utilPct: 20, energyJ: 50 })], MIN)],
       ['a1', bucketize([sample('a1', T0 + 10_000, { utilPct: 90, energyJ: 0 }), sample('a1', T0 + 30_000, { utilPct: 60, energyJ: 0 }), sample('a1', T0 + 40_000, { utilPct: 30, energyJ: 25 })], MIN)],
     ]);
-    const merged = mergeKeys(byKey, ['a0', 'a1']).get(T0)!;
-    expect(merged.n).toBe(5);
-    expect(fieldValue(merged, 'utilPct', 'avg')).toBe(42);
-    expect(fieldValue(merged, 'utilPct', 'min')).toBe(10);
-    expect(fieldValue(merged, 'utilPct', 'max')).toBe(90);
-    expect(fieldValue(merged, 'utilPct', 'last')).toBe(30);
-    expect(fieldValue(merged, 'energyJ', 'avg')).toBe(75);
+    const groups = [{ label: 'g', tags: {}, keys: ['a0', 'a1'] }];
+    const value = (field: 'utilPct' | 'energyJ', agg: (typeof AGGS)[number]) => assembleSeries({ from: T0, to: T0, stepMs: MIN, fields: [field], agg, groups, buckets: byKey }).data[1][0];
+    expect(value('utilPct', 'avg')).toBe(42);
+    expect(value('utilPct', 'min')).toBe(10);
+    expect(value('utilPct', 'max')).toBe(90);
+    expect(value('utilPct', 'last')).toBe(30);
+    expect(value('energyJ', 'avg')).toBe(75);
     // Inputs untouched.
     expect(byKey.get('a0')![0].n).toBe(2);
+  });
+});
+
+describe('SeriesBuilder: stored rows column-wise, equal to merging bucket objects', () => {
+  // Three keys, 3 hours of 1-minute buckets as stored rows (gaps, missing fields, energy without
+  // pairs, equal lastTs across keys), read back with decodeRollupColumns.
+  const rng = createPrng(42);
+  const rows = new Map<string, { rowStart: number; data: Buffer }[]>();
+  const decoded = new Map<string, RollupBucket[]>();
+  for (const key of ['k0', 'k1', 'k2']) {
+    for (let h = 0; h < 3; h++) {
+      const rowStart = T0 + h * 60 * MIN;
+      const buckets: RollupBucket[] = [];
+      for (let m = 0; m < 60; m++) {
+        if (rng.next() < 0.2) continue;
+        const b = emptyBucket(rowStart + m * MIN);
+        b.n = rng.int(1, 60);
+        ROLLUP_FIELDS.forEach((_, i) => {
+          if (rng.next() < 0.25) return;
+          const cnt = rng.int(1, b.n);
+          const min = rng.int(0, 50);
+          const max = min + rng.int(0, 50);
+          b.f[i] = { cnt, sum: cnt * (min + max) / 2 + rng.int(0, 9) / 100, min, max, last: rng.int(min, max), lastTs: b.start + 1000 * rng.int(0, 2) };
+        });
+        if (rng.next() < 0.8) [b.energyJ, b.energyPairs] = [rng.int(0, 40_000) / 10, rng.int(1, 60)];
+        buckets.push(b);
+      }
+      const data = encodeRollupRow(rowStart, MIN, buckets);
+      rows.set(key, [...(rows.get(key) ?? []), { rowStart, data }]);
+      decoded.set(key, [...(decoded.get(key) ?? []), ...decodeRollupRow(data, rowStart, MIN)]);
+    }
+  }
+  const fields = ['utilPct', 'powerW', 'tempC', 'energyJ'] as const;
+  const only = new Set(fields.filter((f) => f !== 'energyJ').map((f) => ROLLUP_FIELDS.indexOf(f)));
+  const groupings = {
+    'one key each': ['k0', 'k1', 'k2'].map((k) => ({ label: k, tags: {}, keys: [k] })),
+    'groups of keys': [{ label: 'all', tags: {}, keys: ['k2', 'k0', 'k1'] }, { label: 'two', tags: {}, keys: ['k1', 'k0'] }],
+  };
+  const cases = Object.entries(groupings).flatMap(([name, groups]) => [MIN, 5 * MIN, 60 * MIN].flatMap((stepMs) => AGGS.map((agg) => [name, stepMs / MIN, agg, groups, stepMs] as const)));
+
+  it.each(cases)('%s, %i-minute step, %s', (_name, _minutes, agg, groups, stepMs) => {
+    const from = T0 + 7 * MIN;
+    const to = T0 + 170 * MIN;
+    const builder = new SeriesBuilder({ from, to, stepMs, fields, agg, groups });
+    const cols = new RowColumns();
+    for (const key of builder.keys()) for (const r of rows.get(key)!) builder.add(key, decodeRollupColumns(r.data, r.rowStart, MIN, cols, only, true));
+    // Reference: for each point, the group's buckets in it merged with mergeBucket, key by key.
+    const xs = stepStarts(from, to, stepMs);
+    const want = [xs, ...groups.flatMap((g) => fields.map((field) => xs.map((x) => {
+      const acc = emptyBucket(x);
+      for (const key of g.keys) for (const b of decoded.get(key)!) if (bucketStart(b.start, stepMs) === x) mergeBucket(acc, b);
+      return roundValue(field === 'energyJ' ? (acc.energyPairs > 0 ? acc.energyJ : null) : aggregate(acc, field, agg));
+    })))];
+    const got = builder.columns();
+    expect(got.series.map((s) => `${s.label}/${s.field}`)).toEqual(groups.flatMap((g) => fields.map((f) => `${g.label}/${f}`)));
+    expect(got.data).toEqual(want);
   });
 });
 
