@@ -46,6 +46,23 @@ describe('SQLite store (temporary file, real migrations)', () => {
     ]);
   });
 
+  it('lists the chips as last registered: a new agent, and a chip whose inventory changed, show at once', async () => {
+    await store.registerAgent(reg, T0);
+    expect((await store.listChips()).map((c) => c.chipId)).toEqual(['GPU-test-0', 'GPU-test-1']);
+    await store.registerAgent({ ...reg, agentId: 'agent-b', host: { hostname: 'h2', instanceId: null, instanceType: null }, chips: [chipInfo(2)] }, T0 + 1000);
+    await store.registerAgent({ ...reg, intervalMs: 250, chips: [chipInfo(0, { model: 'H200' }), chipInfo(1)] }, T0 + 2000);
+    const listed = await store.listChips();
+    expect(listed.map((c) => [c.chipId, c.host, c.model, c.intervalMs, c.lastSeen])).toEqual([
+      ['GPU-test-0', 'h1', 'H200', 250, T0 + 2000],
+      ['GPU-test-1', 'h1', 'H100', 250, T0 + 2000],
+      ['GPU-test-2', 'h2', 'H100', 1000, T0 + 1000],
+    ]);
+    // Callers get their own array; the chips in it are read-only.
+    listed.pop();
+    expect(await store.listChips()).toHaveLength(3);
+    expect(() => ((listed[0] as { model: string }).model = 'x')).toThrow(TypeError);
+  });
+
   it('registers off the event loop: while another connection holds the write lock the loop keeps running, and the inventory lands once it is free', async () => {
     const other = new Database(path);
     other.exec('BEGIN IMMEDIATE');
