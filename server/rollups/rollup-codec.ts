@@ -100,7 +100,10 @@ export function decodeRollupColumns(data: Buffer, rowStart: number, bucketMs: nu
   return into;
 }
 
+/** Columns decodeRollupRow decodes into before it builds the objects (reused: decoding is synchronous). */
+const scratch = new RowColumns();
+
 /** Decode a row into bucket objects (see decodeRollupColumns for `only` and `energy`). */
 export function decodeRollupRow(data: Buffer, rowStart: number, bucketMs: number, only?: ReadonlySet<number>, energy = true): RollupBucket[] {
-  return bucketsOf(decodeRollupColumns(data, rowStart, bucketMs, new RowColumns(), only, energy));
+  return bucketsOf(decodeRollupColumns(data, rowStart, bucketMs, scratch, only, energy));
 }

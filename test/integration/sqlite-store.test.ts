@@ -118,6 +118,21 @@ describe('SQLite store (temporary file, real migrations)', () => {
     expect(await store.chipSamples('GPU-test-0', T0, T0 + 3_000_000, 10_000)).toEqual(chip0);
   });
 
+  it('a chip that brings few samples per fold grows its newest chunk instead of writing tiny ones', async () => {
+    await store.registerAgent(reg, T0);
+    const all = Array.from({ length: 200 }, (_, i) => sample('GPU-test-0', T0 + i * 1000, { powerW: 100 + i }));
+    // Ten folds of 20: the newest chunk takes in the next 20 while it is no bigger than them.
+    for (let i = 0; i < 200; i += 20) {
+      await store.insertBatch('agent-a', i, all.slice(i, i + 20));
+      await store.flush();
+    }
+    const db = new Database(path, { readonly: true });
+    const sizes = (db.prepare('select n from sample_chunks where chip_id = ? order by start_ts').all('GPU-test-0') as { n: number }[]).map((c) => c.n);
+    db.close();
+    expect(sizes).toEqual([40, 40, 40, 40, 40]);
+    expect(await store.chipSamples('GPU-test-0', T0, T0 + 200_000, 1000)).toEqual(all);
+  });
+
   it('serves reads from the log at once and from chunks after folding, with the same answers', async () => {
     await store.registerAgent(reg, T0);
     const rows = Array.from({ length: 1500 }, (_, i) => sample('GPU-test-1', T0 + i * 1000, { powerW: i / 4 }));

@@ -67,7 +67,19 @@ export class Compactor {
         .where(and(chip, lte(sampleChunks.startTs, sql.placeholder('maxTs')), gte(sampleChunks.endTs, sql.placeholder('minTs'))))
         .orderBy(asc(sampleChunks.startTs))
         .prepare(),
-      last: db.select().from(sampleChunks).where(chip).orderBy(desc(sampleChunks.startTs)).limit(1).prepare(),
+      // The newest chunk's extent only: its data is read when it takes in the new samples.
+      last: db
+        .select({ startTs: sampleChunks.startTs, endTs: sampleChunks.endTs, n: sampleChunks.n })
+        .from(sampleChunks)
+        .where(chip)
+        .orderBy(desc(sampleChunks.startTs))
+        .limit(1)
+        .prepare(),
+      data: db
+        .select({ data: sampleChunks.data })
+        .from(sampleChunks)
+        .where(and(chip, eq(sampleChunks.startTs, sql.placeholder('startTs'))))
+        .prepare(),
       after: db
         .select()
         .from(sampleChunks)
@@ -186,7 +198,9 @@ export class Compactor {
       // sample is encoded about twice on average however often the log is folded. With many chips
       // each step brings a few dozen samples per chip: a looser bound re-encoded (and re-read and
       // inflated) each sample many times, which made folding the bulk of the hub's CPU.
-      if (last && last.endTs < minTs && last.n + fresh.length <= TARGET_CHUNK_SAMPLES && last.n <= fresh.length) absorb = [last];
+      if (last && last.endTs < minTs && last.n + fresh.length <= TARGET_CHUNK_SAMPLES && last.n <= fresh.length) {
+        absorb = [{ ...last, chipId, data: this.q.data.get({ chipId, startTs: last.startTs })!.data }];
+      }
     }
     let existing: Sample[] = [];
     for (const c of absorb) {

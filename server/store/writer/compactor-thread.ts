@@ -98,8 +98,11 @@ function compactionStep(): void {
   }
 }
 
+/** Checkpoint every CHECKPOINT_TICKS-th tick (1 s): a page rewritten meanwhile is copied once. */
+const CHECKPOINT_TICKS = 4;
+let ticks = 0;
 const timer = setInterval(() => {
-  checkpoint();
+  if (++ticks % CHECKPOINT_TICKS === 0) checkpoint();
   if (compacting) return;
   const b = logBacklog(db, Date.now(), compactor.foldedLogId);
   if (b.samples >= foldAt() || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs)) {
