@@ -1,7 +1,8 @@
 /**
  * Compact, lossless encoding of one chip's samples (a "chunk"): columnar, timestamps as
- * delta-of-delta, each numeric field as scaled-integer deltas when every value has at most three
- * decimals (else raw float64), nulls in a presence bitmap, then deflate. Pure: no I/O.
+ * delta-of-delta, each numeric field a column of column-codec.ts (scaled-integer deltas when
+ * every value has at most three decimals, else raw float64; nulls in a presence bitmap), then
+ * deflate. Pure: no I/O.
  *
  * The byte format is stored on disk: any change to what is written here must keep old chunks
  * readable (test/unit/chunk-codec.test.ts pins the bytes). This code runs on the compactor's hot
@@ -11,258 +12,10 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SAMPLE_FIELDS, type Sample, type SampleField, type SampleFlags } from '../../schema/sample.ts';
 import { bitsToFlags } from './sample-flags.ts';
+import { prepareScratch, readColumn, Reader, Writer, writeScratchColumn } from './column-codec.ts';
 
 const VERSION = 1;
-const MODE_ALL_NULL = 0;
-const MODE_SCALED = 1;
-const MODE_FLOAT = 2;
-const MAX_SAFE = 2 ** 52;
-/** 10 ** d for the decimals d a scaled column may have. */
-const SCALES = [1, 10, 100, 1000];
 const DEFLATE_OPTIONS = { level: 1 };
-
-export class Writer {
-  private buf: Buffer;
-  len = 0;
-  constructor(size = 4096) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-  /** Bytes the buffer holds before it must grow. */
-  get capacity(): number {
-    return this.buf.length;
-  }
-  /** Start over, keeping the buffer (what done() returned earlier is overwritten). */
-  reset() {
-    this.len = 0;
-  }
-  private ensure(n: number) {
-    if (this.len + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
-  }
-  byte(b: number) {
-    this.ensure(1);
-    this.buf[this.len++] = b;
-  }
-  /** Unsigned varint for integers up to 2^53. */
-  uvar(v: number) {
-    this.ensure(8);
-    const buf = this.buf;
-    let len = this.len;
-    // 32-bit bitwise ops would wrap at 2^31, so bytes of larger values are peeled off with arithmetic...
-    while (v >= 0x80000000) {
-      buf[len++] = (v % 128) | 128;
-      v = Math.floor(v / 128);
-    }
-    // ...and the rest (most values) with shifts, which give the same bytes for 0 <= v < 2^31.
-    while (v >= 128) {
-      buf[len++] = (v & 127) | 128;
-      v >>>= 7;
-    }
-    buf[len++] = v;
-    this.len = len;
-  }
-  svar(v: number) {
-    this.uvar(v >= 0 ? v * 2 : -v * 2 - 1);
-  }
-  f64(v: number) {
-    this.ensure(8);
-    this.buf.writeDoubleLE(v, this.len);
-    this.len += 8;
-  }
-  bytes(b: Uint8Array) {
-    this.ensure(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-  }
-  done(): Buffer {
-    return this.buf.subarray(0, this.len);
-  }
-}
-
-export class Reader {
-  pos = 0;
-  constructor(private readonly buf: Buffer) {}
-  byte(): number {
-    return this.buf[this.pos++];
-  }
-  uvar(): number {
-    const buf = this.buf;
-    let pos = this.pos;
-    // Up to four bytes (28 bits) with shifts: cannot overflow 32 bits.
-    let v = 0;
-    for (let shift = 0; shift < 28; shift += 7) {
-      const b = buf[pos++];
-      v |= (b & 127) << shift;
-      if (b < 128) {
-        this.pos = pos;
-        return v;
-      }
-    }
-    // Longer values (up to 2^53) with arithmetic.
-    let mul = 2 ** 28;
-    for (;;) {
-      const b = buf[pos++];
-      if (b === undefined) throw new Error('data ends inside a varint');
-      v += (b & 127) * mul;
-      if (b < 128) {
-        this.pos = pos;
-        return v;
-      }
-      mul *= 128;
-    }
-  }
-  svar(): number {
-    const z = this.uvar();
-    // Zigzag back to signed: with bit ops below 2^31 (same result, much faster), else arithmetic.
-    if (z < 0x80000000) return (z >>> 1) ^ -(z & 1);
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-  }
-  f64(): number {
-    const v = this.buf.readDoubleLE(this.pos);
-    this.pos += 8;
-    return v;
-  }
-  bytes(n: number): Buffer {
-    const b = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return b;
-  }
-}
-
-/**
- * Scratch for the column being written, reused across calls: its non-null values (in order) and
- * its presence bitmap. Safe because writing is synchronous and never re-entered.
- */
-let colValues = new Float64Array(1024);
-let colBits = new Uint8Array(128);
-
-/** Make the scratch fit a column of n values and clear its bitmap. */
-function prepareScratch(n: number) {
-  if (colValues.length < n) colValues = new Float64Array(Math.max(n, colValues.length * 2));
-  const bitBytes = (n + 7) >> 3;
-  if (colBits.length < bitBytes) colBits = new Uint8Array(Math.max(bitBytes, colBits.length * 2));
-  colBits.fill(0, 0, bitBytes);
-}
-
-/** Smallest number of decimals (0..3) that represents every value exactly, or -1. */
-function decimalsFor(values: Float64Array, count: number): number {
-  // Candidates in order, each stopping at its first failing value: a column of integers passes at
-  // d = 0 in one pass, and one with decimals usually fails the smaller d within its first few
-  // values, so this costs about one pass over the values either way.
-  next: for (let d = 0; d <= 3; d++) {
-    const scale = SCALES[d];
-    for (let i = 0; i < count; i++) {
-      const v = values[i];
-      const s = Math.round(v * scale);
-      if (Math.abs(s) >= MAX_SAFE || s / scale !== v) continue next;
-    }
-    return d;
-  }
-  return -1;
-}
-
-/** Write the column gathered in the scratch: `count` non-null values out of n. */
-function writeScratchColumn(w: Writer, n: number, count: number) {
-  if (count === 0) return w.byte(MODE_ALL_NULL);
-  const values = colValues;
-  const d = decimalsFor(values, count);
-  w.byte(d < 0 ? MODE_FLOAT : MODE_SCALED + 16 * d);
-  const hasNull = count !== n;
-  w.byte(hasNull ? 1 : 0);
-  if (hasNull) w.bytes(colBits.subarray(0, (n + 7) >> 3));
-  if (d < 0) {
-    for (let i = 0; i < count; i++) w.f64(values[i]);
-    return;
-  }
-  const scale = SCALES[d];
-  let prev = 0;
-  for (let i = 0; i < count; i++) {
-    const s = Math.round(values[i] * scale);
-    w.svar(s - prev);
-    prev = s;
-  }
-}
-
-export function writeColumn(w: Writer, column: readonly (number | null | undefined)[]) {
-  const n = column.length;
-  prepareScratch(n);
-  let count = 0;
-  for (let i = 0; i < n; i++) {
-    const v = column[i];
-    if (v === null || v === undefined) continue;
-    colValues[count++] = v;
-    colBits[i >> 3] |= 1 << (i & 7);
-  }
-  writeScratchColumn(w, n, count);
-}
-
-export function readColumn(r: Reader, n: number): (number | null)[] {
-  const mode = r.byte();
-  const out = new Array<number | null>(n);
-  if (mode === MODE_ALL_NULL) return out.fill(null);
-  const bits = r.byte() === 1 ? r.bytes(Math.ceil(n / 8)) : null;
-  if (mode === MODE_FLOAT) {
-    for (let i = 0; i < n; i++) out[i] = bits && !(bits[i >> 3] & (1 << (i & 7))) ? null : r.f64();
-    return out;
-  }
-  const scale = 10 ** ((mode - MODE_SCALED) / 16);
-  let prev = 0;
-  if (!bits) {
-    for (let i = 0; i < n; i++) {
-      prev += r.svar();
-      out[i] = prev / scale;
-    }
-    return out;
-  }
-  for (let i = 0; i < n; i++) {
-    if (bits[i >> 3] & (1 << (i & 7))) {
-      prev += r.svar();
-      out[i] = prev / scale;
-    } else out[i] = null;
-  }
-  return out;
-}
-
-/**
- * readColumn without building an array: value p goes to out[at ? at[p] : p], a null becomes
- * `ifNull`. For decoders that fill reusable typed arrays.
- */
-export function readColumnInto(r: Reader, n: number, out: Float64Array, ifNull: number, at?: Int32Array): void {
-  const mode = r.byte();
-  if (mode === MODE_ALL_NULL) {
-    for (let i = 0; i < n; i++) out[at ? at[i] : i] = ifNull;
-    return;
-  }
-  const bits = r.byte() === 1 ? r.bytes(Math.ceil(n / 8)) : null;
-  const scale = mode === MODE_FLOAT ? 0 : 10 ** ((mode - MODE_SCALED) / 16);
-  let prev = 0;
-  for (let i = 0; i < n; i++) {
-    const j = at ? at[i] : i;
-    if (bits && !(bits[i >> 3] & (1 << (i & 7)))) out[j] = ifNull;
-    else if (scale === 0) out[j] = r.f64();
-    else {
-      prev += r.svar();
-      out[j] = prev / scale;
-    }
-  }
-}
-
-/** Move past a column written by writeColumn without building it; returns its non-null count. */
-export function skipColumn(r: Reader, n: number): number {
-  const mode = r.byte();
-  if (mode === MODE_ALL_NULL) return 0;
-  let present = n;
-  if (r.byte() === 1) {
-    const bits = r.bytes(Math.ceil(n / 8));
-    present = 0;
-    for (let i = 0; i < n; i++) if (bits[i >> 3] & (1 << (i & 7))) present++;
-  }
-  if (mode === MODE_FLOAT) r.pos += 8 * present;
-  else for (let i = 0; i < present; i++) r.uvar();
-  return present;
-}
 
 /**
  * s[f], written out as named property reads: V8 runs these much faster than s[f] with a key that
@@ -333,21 +86,21 @@ export function encodeChunk(samples: readonly Sample[]): Buffer {
     prevTs = ts;
   }
   for (const f of SAMPLE_FIELDS) {
-    prepareScratch(n);
+    const { values, bits } = prepareScratch(n);
     let count = 0;
     for (let i = 0; i < n; i++) {
       const v = fieldValue(samples[i], f);
       if (v === null || v === undefined) continue;
-      colValues[count++] = v;
-      colBits[i >> 3] |= 1 << (i & 7);
+      values[count++] = v;
+      bits[i >> 3] |= 1 << (i & 7);
     }
     writeScratchColumn(w, n, count);
   }
   // Which optional fields were present (vs absent) per sample: one bitmap per optional field.
   for (const f of OPTIONAL_FIELDS) {
-    prepareScratch(n);
-    for (let i = 0; i < n; i++) if (samples[i][f] !== undefined) colBits[i >> 3] |= 1 << (i & 7);
-    w.bytes(colBits.subarray(0, (n + 7) >> 3));
+    const { bits } = prepareScratch(n);
+    for (let i = 0; i < n; i++) if (samples[i][f] !== undefined) bits[i >> 3] |= 1 << (i & 7);
+    w.bytes(bits.subarray(0, (n + 7) >> 3));
   }
   let anyExtras = false;
   for (let i = 0; i < n; i++) {
