@@ -8,8 +8,6 @@ import type Database from 'better-sqlite3';
 import { agents, chips, hosts } from '../../../schema/tables.ts';
 import type { AgentRegistration } from '../store.ts';
 
-export type RegisterAgent = (reg: AgentRegistration, now: number) => void;
-
 /** The registration transaction on `client` (run it with `.immediate` under a write turn). */
 export function registerAgentTransaction(client: Database.Database, db: BetterSQLite3Database) {
   return client.transaction((reg: AgentRegistration, now: number) => {
