@@ -8,6 +8,12 @@ import { build } from 'esbuild';
 
 export const AGENT_BUNDLE = fileURLToPath(new URL('../dist/agent/fleetscope-agent.mjs', import.meta.url));
 
+/**
+ * The bundle's own URL, as code for its banner (spelled in pieces: the fleetscope executable's
+ * bundler gives each source file its own `import.meta.url`, and must not rewrite this text).
+ */
+const BUNDLE_URL = ['import', 'meta', 'url'].join('.');
+
 export async function buildAgentBundle(): Promise<string> {
   await build({
     entryPoints: [fileURLToPath(new URL('./agent-main.ts', import.meta.url))],
@@ -20,7 +26,7 @@ export async function buildAgentBundle(): Promise<string> {
     legalComments: 'none',
     // ws loads these optional native helpers only if present.
     external: ['bufferutil', 'utf-8-validate'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: { js: `import { createRequire as __cr } from 'node:module'; const require = __cr(${BUNDLE_URL});` },
     logLevel: 'warning',
   });
   return AGENT_BUNDLE;

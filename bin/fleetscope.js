@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The fleetscope executable. Sources are TypeScript, loaded through tsx.
-import { register } from 'tsx/esm/api';
+// The fleetscope executable. Sources are TypeScript, run from a bundle made with esbuild and
+// rebuilt when they change (see cli-bundle.js).
+import { loadCli } from './cli-bundle.js';
 
-register();
-const { main } = await import('../server/cli/main.ts');
+const { main } = await loadCli();
 await main(process.argv.slice(2));
