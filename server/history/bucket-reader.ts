@@ -9,7 +9,7 @@ import type { EnergyReading } from '../rollups/energy-pairs.ts';
 import { bucketStart, MAX_ENERGY_GAP_MS, type RollupField } from '../rollups/rollup-fields.ts';
 import type { Store } from '../store/store.ts';
 import { coarsen } from './step-buckets.ts';
-import { chooseRangeTier, tierBucketMs, type Tier } from './tier-choice.ts';
+import { chooseRangeTier, rawSampleEstimate, tierBucketMs, type Tier } from './tier-choice.ts';
 
 /** Most raw samples read per chip (48 h at 10 per second). */
 export const RAW_SAMPLE_LIMIT = 2_000_000;
@@ -54,8 +54,9 @@ export interface RangeBuckets {
   buckets: Map<string, RollupBucket[]>;
 }
 
-export async function readRangeBuckets(store: Store, chipIds: readonly string[], from: number, to: number, now: number): Promise<RangeBuckets> {
-  const tier = chooseRangeTier(from, to, now, store.retention);
+export async function readRangeBuckets(store: Store, chips: readonly { chipId: string; intervalMs: number }[], from: number, to: number, now: number): Promise<RangeBuckets> {
+  const chipIds = chips.map((c) => c.chipId);
+  const tier = chooseRangeTier(from, to, now, store.retention, rawSampleEstimate(chips.map((c) => c.intervalMs), from, to));
   if (tier === 'raw') {
     const buckets = await readBuckets(store, 'raw', chipIds, RAW_RANGE_BUCKET_MS, from, to - 1);
     return { tier, bucketMs: RAW_RANGE_BUCKET_MS, coveredFrom: from, coveredTo: to, buckets };

@@ -70,7 +70,7 @@ export interface EnergyAnswer extends EnergyReport {
 export async function queryEnergy(store: Store, q: EnergyQuery, now: number, prices: Prices): Promise<EnergyAnswer> {
   const { from, to } = resolveRange(q.from, q.to, now, ENERGY_DEFAULT_RANGE_MS, true);
   const chips = selectChips(await store.listChips(), q);
-  const r = await readRangeBuckets(store, chips.map((c) => c.chipId), from, to, now);
+  const r = await readRangeBuckets(store, chips, from, to, now);
   const groupBy = q.groupBy ?? 'chip';
   const report = energyReport({ chips, buckets: r.buckets, bucketMs: r.bucketMs, from: r.coveredFrom, to: r.coveredTo, groupBy, prices });
   return { from, to, tier: r.tier, coveredFrom: r.coveredFrom, coveredTo: r.coveredTo, groupBy, prices, ...report };
@@ -92,7 +92,7 @@ export interface TopAnswer {
 export async function queryTop(store: Store, q: TopQuery, now: number): Promise<TopAnswer> {
   const { from, to } = resolveRange(q.from, q.to, now, TOP_DEFAULT_RANGE_MS, true);
   const chips = selectChips(await store.listChips(), q);
-  const r = await readRangeBuckets(store, chips.map((c) => c.chipId), from, to, now);
+  const r = await readRangeBuckets(store, chips, from, to, now);
   const field = q.field ?? 'utilPct';
   const agg = q.agg ?? 'avg';
   const order = q.order ?? 'desc';

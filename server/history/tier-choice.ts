@@ -11,7 +11,8 @@
  *
  * /energy and /top (one figure per chip over the range): 1h when from and to are whole hours, the
  * range is over 7 days or 1m rollups no longer hold `from`; else 1m when from and to are whole
- * minutes, the range is over 6 hours or raw samples no longer hold `from`; else raw.
+ * minutes, the range is over 6 hours, the selected chips hold more than RAW_RANGE_SAMPLE_BUDGET
+ * raw samples in it (estimated from their intervals) or raw samples no longer hold `from`; else raw.
  */
 import { bucketStart, TIERS, type RollupTier } from '../rollups/rollup-fields.ts';
 import type { Retention } from '../store/store.ts';
@@ -31,6 +32,20 @@ export const MAX_MAX_POINTS = 100_000;
 /** /energy and /top: ranges longer than these use the 1h (resp. 1m) tier even when not aligned. */
 export const LONG_RANGE_1H_MS = 7 * DAY;
 export const LONG_RANGE_1M_MS = 6 * HOUR;
+/**
+ * /energy and /top read at most about this many raw samples (all chips together); a range that
+ * holds more is answered from the 1m tier. Raw samples are decoded on the hub's event loop
+ * (~1.5 µs each: 100 chips × 1 h took 0.43–0.62 s): 100,000 is ~0.15 s, where 1,000 chips × 1 h
+ * at 1 s would hold it for seconds and take gigabytes.
+ */
+export const RAW_RANGE_SAMPLE_BUDGET = 100_000;
+
+/** Raw samples the chips hold in [from, to), from their sampling intervals (ms). */
+export function rawSampleEstimate(intervalsMs: readonly number[], from: number, to: number): number {
+  let n = 0;
+  for (const ms of intervalsMs) n += Math.ceil((to - from) / Math.max(1, ms));
+  return n;
+}
 
 /** Bucket width of a tier (raw: none, 0). */
 export function tierBucketMs(tier: Tier): number {
@@ -114,12 +129,15 @@ export function chooseSeriesStep(req: StepRequest): StepChoice {
   return { tier, stepMs, points };
 }
 
-/** Tier for one figure over [from, to) (/energy, /top); see the rules at the top of this file. */
-export function chooseRangeTier(from: number, to: number, now: number, retention: Retention): Tier {
+/**
+ * Tier for one figure over [from, to) (/energy, /top); see the rules at the top of this file.
+ * `rawSamples`: the raw samples the selected chips hold in the range (rawSampleEstimate).
+ */
+export function chooseRangeTier(from: number, to: number, now: number, retention: Retention, rawSamples: number): Tier {
   const range = to - from;
   const holding = finestTierHolding(from, now, retention);
   const aligned = (ms: number) => bucketStart(from, ms) === from && bucketStart(to, ms) === to;
   if (aligned(HOUR) || range > LONG_RANGE_1H_MS || holding === '1h') return '1h';
-  if (aligned(MIN) || range > LONG_RANGE_1M_MS || holding === '1m') return '1m';
+  if (aligned(MIN) || range > LONG_RANGE_1M_MS || rawSamples > RAW_RANGE_SAMPLE_BUDGET || holding === '1m') return '1m';
   return 'raw';
 }

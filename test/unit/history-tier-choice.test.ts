@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseRangeTier, chooseSeriesStep, countPoints, finestTierHolding, tierForStep, type StepChoice, type Tier } from '../../server/history/tier-choice.ts';
+import { chooseRangeTier, chooseSeriesStep, countPoints, finestTierHolding, RAW_RANGE_SAMPLE_BUDGET, rawSampleEstimate, tierForStep, type StepChoice, type Tier } from '../../server/history/tier-choice.ts';
 import { DEFAULT_RETENTION, type Retention } from '../../server/store/store.ts';
 
 const S = 1000;
@@ -105,7 +105,9 @@ describe('chooseSeriesStep: given step', () => {
 });
 
 describe('chooseRangeTier (/energy, /top)', () => {
-  const cases: [string, number, number, Tier][] = [
+  // Raw samples the selection holds: 10 chips at 1 s unless a case says otherwise.
+  const tenChips = (from: number, to: number) => rawSampleEstimate(Array(10).fill(S), from, to);
+  const cases: [string, number, number, Tier, number?][] = [
     ['whole hours', NOW - 2 * HOUR, NOW, '1h'],
     ['whole minutes', NOW - 2 * HOUR + MIN, NOW, '1m'],
     ['unaligned, short, recent', NOW - 2 * HOUR + S, NOW, 'raw'],
@@ -113,6 +115,17 @@ describe('chooseRangeTier (/energy, /top)', () => {
     ['unaligned, over 7 days', NOW - 8 * DAY + S, NOW - S, '1h'],
     ['unaligned, past raw retention', NOW - 49 * HOUR + S, NOW - 48 * HOUR, '1m'],
     ['unaligned, past 1m retention', NOW - 31 * DAY + S, NOW - 31 * DAY + HOUR, '1h'],
+    ['unaligned, short, but the chips hold more raw samples than the budget', NOW - 2 * HOUR + S, NOW, '1m', RAW_RANGE_SAMPLE_BUDGET + 1],
+    ['unaligned, short, the chips hold exactly the budget', NOW - 2 * HOUR + S, NOW, 'raw', RAW_RANGE_SAMPLE_BUDGET],
+    ['whole hours, over the budget: still 1h', NOW - 2 * HOUR, NOW, '1h', 10 * RAW_RANGE_SAMPLE_BUDGET],
   ];
-  it.each(cases)('%s -> %s', (_name, from, to, tier) => expect(chooseRangeTier(from, to, NOW, R)).toBe(tier));
+  it.each(cases)('%s -> %s', (_name, from, to, tier, raw) => expect(chooseRangeTier(from, to, NOW, R, raw ?? tenChips(from, to))).toBe(tier));
+
+  it('estimates raw samples from each chip\'s interval', () => {
+    expect(rawSampleEstimate([], NOW - HOUR, NOW)).toBe(0);
+    expect(rawSampleEstimate([S, S, 250], NOW - HOUR, NOW)).toBe(3600 + 3600 + 14_400);
+    expect(rawSampleEstimate([7 * S], NOW - MIN, NOW)).toBe(9);
+    // 1,000 chips at 1 s over the default hour of /top: far over the budget.
+    expect(rawSampleEstimate(Array(1000).fill(S), NOW - HOUR, NOW)).toBeGreaterThan(RAW_RANGE_SAMPLE_BUDGET);
+  });
 });
