@@ -1,15 +1,14 @@
 /**
- * Reads the buckets a history query needs from the store: the raw tier bucketizes samples, the
- * rollup tiers merge stored buckets into the query's step. The only module of server/history that
- * talks to the store.
+ * Reads what the history queries need from the store besides /series' rollup rows: raw samples
+ * bucketized, and each chip's figures over a range (/energy, /top) from whichever tier answers it.
  */
 import type { RollupBucket } from '../rollups/rollup-bucket.ts';
 import { bucketize } from '../rollups/bucketize.ts';
 import type { EnergyReading } from '../rollups/energy-pairs.ts';
 import { bucketStart, MAX_ENERGY_GAP_MS, type RollupField } from '../rollups/rollup-fields.ts';
 import type { Store } from '../store/store.ts';
-import { coarsen } from './step-buckets.ts';
 import { chooseRangeTier, rawSampleEstimate, tierBucketMs, type Tier } from './tier-choice.ts';
+import { RangeSummaries, summarize, type RangeSummary } from './range-summary.ts';
 
 /** Most raw samples read per chip (48 h at 10 per second). */
 export const RAW_SAMPLE_LIMIT = 2_000_000;
@@ -17,20 +16,13 @@ export const RAW_SAMPLE_LIMIT = 2_000_000;
 export const RAW_RANGE_BUCKET_MS = 60_000;
 
 /**
- * Buckets of `stepMs` per key covering [from, to] (from and to inclusive; bucket starts aligned to
- * multiples of the step). Raw tier: keys are chip ids; the energy reading just before `from`
- * (within MAX_ENERGY_GAP_MS) pairs with the first one in range. Rollup tiers: keys are chip ids
- * or fleet keys, `stepMs` a multiple of the tier's bucket. Keys without data are absent.
+ * Raw samples of each chip bucketized into buckets of `stepMs` covering [from, to] (inclusive;
+ * starts aligned to multiples of the step); the energy reading just before `from` (within
+ * MAX_ENERGY_GAP_MS) pairs with the first one in range. Chips without data are absent.
  */
-export async function readBuckets(store: Store, tier: Tier, keys: readonly string[], stepMs: number, from: number, to: number, fields?: readonly (RollupField | 'energyJ')[]): Promise<Map<string, RollupBucket[]>> {
+export async function readRawBuckets(store: Store, chipIds: readonly string[], stepMs: number, from: number, to: number): Promise<Map<string, RollupBucket[]>> {
   const out = new Map<string, RollupBucket[]>();
-  if (keys.length === 0) return out;
-  if (tier !== 'raw') {
-    const stored = await store.rollups(tier, keys, bucketStart(from, tierBucketMs(tier)), to, fields);
-    for (const [key, buckets] of stored) out.set(key, stepMs === tierBucketMs(tier) ? buckets : coarsen(buckets, stepMs));
-    return out;
-  }
-  for (const chipId of keys) {
+  for (const chipId of chipIds) {
     const samples = await store.chipSamples(chipId, from - MAX_ENERGY_GAP_MS, to, RAW_SAMPLE_LIMIT);
     let first = 0;
     let before: EnergyReading | undefined;
@@ -44,26 +36,38 @@ export async function readBuckets(store: Store, tier: Tier, keys: readonly strin
   return out;
 }
 
-/** Buckets per chip for one figure over [from, to): the tier chosen for the range and what it covers. */
-export interface RangeBuckets {
+/** Each chip's figures over [from, to) (/energy, /top): the tier chosen for the range and what it covers. */
+export interface RangeRead {
   tier: Tier;
   bucketMs: number;
   /** The range the buckets cover, [coveredFrom, coveredTo): [from, to) widened to whole buckets (raw: exact). */
   coveredFrom: number;
   coveredTo: number;
-  buckets: Map<string, RollupBucket[]>;
+  summaries: ReadonlyMap<string, RangeSummary>;
 }
 
-export async function readRangeBuckets(store: Store, chips: readonly { chipId: string; intervalMs: number }[], from: number, to: number, now: number): Promise<RangeBuckets> {
+/**
+ * The chips' summaries over [from, to), reading only `fields` (and energy when `energyJ` is
+ * among them). Rollup tiers go from stored rows straight into the summaries.
+ */
+export async function readRangeSummaries(
+  store: Store,
+  chips: readonly { chipId: string; intervalMs: number }[],
+  from: number,
+  to: number,
+  now: number,
+  fields: readonly (RollupField | 'energyJ')[],
+): Promise<RangeRead> {
   const chipIds = chips.map((c) => c.chipId);
-  const tier = chooseRangeTier(from, to, now, store.retention, rawSampleEstimate(chips.map((c) => c.intervalMs), from, to));
+  const tier = chooseRangeTier(from, to, now, store.retention, { chips: chips.length, rawSamples: rawSampleEstimate(chips.map((c) => c.intervalMs), from, to) });
   if (tier === 'raw') {
-    const buckets = await readBuckets(store, 'raw', chipIds, RAW_RANGE_BUCKET_MS, from, to - 1);
-    return { tier, bucketMs: RAW_RANGE_BUCKET_MS, coveredFrom: from, coveredTo: to, buckets };
+    const summaries = summarize(await readRawBuckets(store, chipIds, RAW_RANGE_BUCKET_MS, from, to - 1), RAW_RANGE_BUCKET_MS, from, to);
+    return { tier, bucketMs: RAW_RANGE_BUCKET_MS, coveredFrom: from, coveredTo: to, summaries };
   }
   const bucketMs = tierBucketMs(tier);
   const coveredFrom = bucketStart(from, bucketMs);
   const coveredTo = bucketStart(to - 1, bucketMs) + bucketMs;
-  const buckets = await readBuckets(store, tier, chipIds, bucketMs, coveredFrom, coveredTo - 1);
-  return { tier, bucketMs, coveredFrom, coveredTo, buckets };
+  const s = new RangeSummaries(bucketMs, coveredFrom, coveredTo);
+  if (chipIds.length) await store.rollupsInto(tier, chipIds, coveredFrom, coveredTo - 1, fields, (chipId, cols) => s.add(chipId, cols));
+  return { tier, bucketMs, coveredFrom, coveredTo, summaries: s.byChip };
 }

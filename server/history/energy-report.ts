@@ -10,11 +10,11 @@
  *   Each is null when a price or the energy it needs is missing (or, for the last, utilization is 0
  *   or unknown).
  */
-import type { RollupBucket } from '../rollups/rollup-bucket.ts';
 import { fieldIndex } from '../rollups/rollup-bucket.ts';
 import type { ChipRef, GroupBy } from './chip-selection.ts';
 import { groupChips } from './chip-selection.ts';
 import { chipHourPrice, type Prices } from './prices.ts';
+import type { RangeSummary } from './range-summary.ts';
 
 export const J_PER_KWH = 3_600_000;
 const MS_PER_HOUR = 3_600_000;
@@ -41,12 +41,8 @@ export interface EnergyRow {
 
 export interface EnergyInput {
   chips: readonly ChipRef[];
-  /** Buckets per chip id, each `bucketMs` wide. */
-  buckets: ReadonlyMap<string, readonly RollupBucket[]>;
-  bucketMs: number;
-  /** The range covered, [from, to). */
-  from: number;
-  to: number;
+  /** Each chip's figures over the covered range (range-summary.ts); a chip without data is absent. */
+  summaries: ReadonlyMap<string, RangeSummary>;
   groupBy: Exclude<GroupBy, 'none' | 'fleet'>;
   prices: Prices;
 }
@@ -70,14 +66,16 @@ const emptyTally = (): Tally => ({ chips: 0, energyJ: 0, energyPairs: 0, powerSu
 function chipTally(chip: ChipRef, input: EnergyInput): Tally {
   const t = emptyTally();
   t.chips = 1;
-  for (const b of input.buckets.get(chip.chipId) ?? []) {
-    t.energyJ += b.energyJ;
-    t.energyPairs += b.energyPairs;
+  const s = input.summaries.get(chip.chipId);
+  if (s) {
+    const b = s.merged;
+    t.energyJ = b.energyJ;
+    t.energyPairs = b.energyPairs;
     const p = b.f[POWER];
-    if (p) (t.powerSum += p.sum), (t.powerCnt += p.cnt);
+    if (p) (t.powerSum = p.sum), (t.powerCnt = p.cnt);
     const u = b.f[UTIL];
-    if (u) (t.utilSum += u.sum), (t.utilCnt += u.cnt);
-    if (b.n > 0) t.chipMs += Math.max(0, Math.min(b.start + input.bucketMs, input.to) - Math.max(b.start, input.from));
+    if (u) (t.utilSum = u.sum), (t.utilCnt = u.cnt);
+    t.chipMs = s.chipMs;
   }
   const price = chipHourPrice(input.prices, chip.model);
   t.chipHourCost = t.chipMs === 0 ? 0 : price === null ? null : (t.chipMs / MS_PER_HOUR) * price;

@@ -6,7 +6,7 @@
 import type { Agg } from '../rollups/rollup-bucket.ts';
 import { bucketStart } from '../rollups/rollup-fields.ts';
 import type { Store } from '../store/store.ts';
-import { readBuckets, readRangeBuckets } from './bucket-reader.ts';
+import { readRangeSummaries, readRawBuckets } from './bucket-reader.ts';
 import { groupChips, groupFleetKeys, narrowsBelowModel, selectChips, type GroupBy } from './chip-selection.ts';
 import { energyReport, type EnergyReport } from './energy-report.ts';
 import type { Prices } from './prices.ts';
@@ -51,7 +51,7 @@ export async function querySeries(store: Store, q: SeriesQuery, now: number): Pr
   const [first, last] = [bucketStart(from, stepMs), bucketStart(to, stepMs) + stepMs - 1];
   // Rollup tiers go straight from stored rows into the answer's columns (no bucket objects).
   if (tier !== 'raw') await store.rollupsInto(tier, builder.keys(), bucketStart(first, tierBucketMs(tier)), last, fields, (key, cols) => builder.add(key, cols));
-  else for (const [key, buckets] of await readBuckets(store, tier, builder.keys(), stepMs, first, last, fields)) builder.addBuckets(key, buckets);
+  else for (const [key, buckets] of await readRawBuckets(store, builder.keys(), stepMs, first, last)) builder.addBuckets(key, buckets);
   const columns = builder.columns();
   return { from, to, step: formatDuration(stepMs), stepMs, tier, agg, groupBy, fields, source: useFleet ? 'fleet-rollups' : 'chips', ...columns };
 }
@@ -70,9 +70,9 @@ export interface EnergyAnswer extends EnergyReport {
 export async function queryEnergy(store: Store, q: EnergyQuery, now: number, prices: Prices): Promise<EnergyAnswer> {
   const { from, to } = resolveRange(q.from, q.to, now, ENERGY_DEFAULT_RANGE_MS, true);
   const chips = selectChips(await store.listChips(), q);
-  const r = await readRangeBuckets(store, chips, from, to, now);
+  const r = await readRangeSummaries(store, chips, from, to, now, ['powerW', 'utilPct', 'energyJ']);
   const groupBy = q.groupBy ?? 'chip';
-  const report = energyReport({ chips, buckets: r.buckets, bucketMs: r.bucketMs, from: r.coveredFrom, to: r.coveredTo, groupBy, prices });
+  const report = energyReport({ chips, summaries: r.summaries, groupBy, prices });
   return { from, to, tier: r.tier, coveredFrom: r.coveredFrom, coveredTo: r.coveredTo, groupBy, prices, ...report };
 }
 
@@ -92,11 +92,11 @@ export interface TopAnswer {
 export async function queryTop(store: Store, q: TopQuery, now: number): Promise<TopAnswer> {
   const { from, to } = resolveRange(q.from, q.to, now, TOP_DEFAULT_RANGE_MS, true);
   const chips = selectChips(await store.listChips(), q);
-  const r = await readRangeBuckets(store, chips, from, to, now);
   const field = q.field ?? 'utilPct';
+  const r = await readRangeSummaries(store, chips, from, to, now, [field]);
   const agg = q.agg ?? 'avg';
   const order = q.order ?? 'desc';
   const k = q.k ?? 10;
-  const top = topChips({ chips, buckets: r.buckets, field, agg, k, order });
+  const top = topChips({ chips, summaries: r.summaries, field, agg, k, order });
   return { from, to, tier: r.tier, coveredFrom: r.coveredFrom, coveredTo: r.coveredTo, field, agg, order, k, chips: top };
 }

@@ -10,9 +10,10 @@
  * no finer than the finest tier still holding `from` allows (raw: any, 1m: >= 1m, 1h: >= 1h).
  *
  * /energy and /top (one figure per chip over the range): 1h when from and to are whole hours, the
- * range is over 7 days or 1m rollups no longer hold `from`; else 1m when from and to are whole
- * minutes, the range is over 6 hours, the selected chips hold more than RAW_RANGE_SAMPLE_BUDGET
- * raw samples in it (estimated from their intervals) or raw samples no longer hold `from`; else raw.
+ * range is over 7 days, the selected chips have more than M1_RANGE_ROW_BUDGET 1m rollup rows in
+ * it, or 1m rollups no longer hold `from`; else 1m when from and to are whole minutes, the range
+ * is over 6 hours, the selected chips hold more than RAW_RANGE_SAMPLE_BUDGET raw samples in it
+ * (estimated from their intervals) or raw samples no longer hold `from`; else raw.
  */
 import { bucketStart, TIERS, type RollupTier } from '../rollups/rollup-fields.ts';
 import type { Retention } from '../store/store.ts';
@@ -39,6 +40,18 @@ export const LONG_RANGE_1M_MS = 6 * HOUR;
  * at 1 s would hold it for seconds and take gigabytes.
  */
 export const RAW_RANGE_SAMPLE_BUDGET = 100_000;
+
+/**
+ * /energy and /top decode at most this many 1m rollup rows (one chip-hour each, ~30-50 µs
+ * measured: 168,000 rows took 7.9 s); a range that has more is answered from the 1h tier.
+ */
+export const M1_RANGE_ROW_BUDGET = 10_000;
+
+/** What a range asks of the tiers: the selected chips, and the raw samples they hold in it. */
+export interface RangeLoad {
+  chips: number;
+  rawSamples: number;
+}
 
 /** Raw samples the chips hold in [from, to), from their sampling intervals (ms). */
 export function rawSampleEstimate(intervalsMs: readonly number[], from: number, to: number): number {
@@ -129,15 +142,13 @@ export function chooseSeriesStep(req: StepRequest): StepChoice {
   return { tier, stepMs, points };
 }
 
-/**
- * Tier for one figure over [from, to) (/energy, /top); see the rules at the top of this file.
- * `rawSamples`: the raw samples the selected chips hold in the range (rawSampleEstimate).
- */
-export function chooseRangeTier(from: number, to: number, now: number, retention: Retention, rawSamples: number): Tier {
+/** Tier for one figure over [from, to) (/energy, /top); see the rules at the top of this file. */
+export function chooseRangeTier(from: number, to: number, now: number, retention: Retention, load: RangeLoad): Tier {
   const range = to - from;
   const holding = finestTierHolding(from, now, retention);
   const aligned = (ms: number) => bucketStart(from, ms) === from && bucketStart(to, ms) === to;
-  if (aligned(HOUR) || range > LONG_RANGE_1H_MS || holding === '1h') return '1h';
-  if (aligned(MIN) || range > LONG_RANGE_1M_MS || rawSamples > RAW_RANGE_SAMPLE_BUDGET || holding === '1m') return '1m';
+  const m1Rows = load.chips * Math.ceil((to - bucketStart(from, HOUR)) / HOUR);
+  if (aligned(HOUR) || range > LONG_RANGE_1H_MS || m1Rows > M1_RANGE_ROW_BUDGET || holding === '1h') return '1h';
+  if (aligned(MIN) || range > LONG_RANGE_1M_MS || load.rawSamples > RAW_RANGE_SAMPLE_BUDGET || holding === '1m') return '1m';
   return 'raw';
 }

@@ -2,16 +2,17 @@
  * The /top ranking: the k chips with the highest (or lowest) value of a field over a range.
  * Pure: no I/O. Chips without a value are left out; ties are ordered by chip id.
  */
-import type { Agg, RollupBucket } from '../rollups/rollup-bucket.ts';
+import type { Agg } from '../rollups/rollup-bucket.ts';
 import type { ChipRef } from './chip-selection.ts';
-import { fieldValue, mergeAll, type HistoryField } from './step-buckets.ts';
+import type { RangeSummary } from './range-summary.ts';
+import { fieldValue, type HistoryField } from './step-buckets.ts';
 
 export type TopEntry = ChipRef & { value: number };
 
 export interface TopInput {
   chips: readonly ChipRef[];
-  /** Buckets per chip id over the range (any width). */
-  buckets: ReadonlyMap<string, readonly RollupBucket[]>;
+  /** Each chip's figures over the range (range-summary.ts). */
+  summaries: ReadonlyMap<string, RangeSummary>;
   field: HistoryField;
   agg: Agg;
   k: number;
@@ -21,7 +22,7 @@ export interface TopInput {
 export function topChips(input: TopInput): TopEntry[] {
   const entries: TopEntry[] = [];
   for (const c of input.chips) {
-    const value = fieldValue(mergeAll(input.buckets.get(c.chipId) ?? []), input.field, input.agg);
+    const value = fieldValue(input.summaries.get(c.chipId)?.merged, input.field, input.agg);
     if (value !== null) entries.push({ chipId: c.chipId, host: c.host, model: c.model, vendor: c.vendor, value });
   }
   const dir = input.order === 'desc' ? -1 : 1;

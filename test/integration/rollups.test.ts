@@ -14,7 +14,8 @@ import { fleetKey, ROLLUP_FIELDS, TIERS, type RollupTier } from '../../server/ro
 import { openSqliteStore } from '../../server/store/sqlite-store.ts';
 import type { Store } from '../../server/store/store.ts';
 import { assembleSeries, SeriesBuilder } from '../../server/history/series-assembly.ts';
-import { AGGS, coarsen } from '../../server/history/step-buckets.ts';
+import { AGGS } from '../../server/history/step-buckets.ts';
+import { RangeSummaries, summarize } from '../../server/history/range-summary.ts';
 import { chipInfo } from '../helpers/frames.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -100,6 +101,25 @@ async function checkAgainstRaw(store: Store) {
     expectSameBuckets(got.get(fleetKey('nvidia', 'H100')), mergeGroups([expectedByChip.get('GPU-test-0')!, expectedByChip.get('GPU-test-1')!]), `${tier} fleet H100`);
     expectSameBuckets(got.get(fleetKey('aws', 'Trainium2')), expectedByChip.get('i-0abc-neuron0')!, `${tier} fleet Trainium2`);
     await checkSeries(store, tier, expectedByChip);
+    await checkRangeSummaries(store, tier, expectedByChip);
+  }
+}
+
+/** /energy and /top's per-chip figures read column-wise from the store equal those of the brute-force buckets. */
+async function checkRangeSummaries(store: Store, tier: RollupTier, expectedByChip: Map<string, RollupBucket[]>) {
+  const { bucketMs } = TIERS[tier];
+  // Whole buckets around the data, and a range cutting into it.
+  for (const [from, to] of [[T0 - (T0 % bucketMs), T0 + SPAN + bucketMs], [T0 - (T0 % bucketMs) + bucketMs, T0 - (T0 % bucketMs) + 3 * bucketMs]]) {
+    const got = new RangeSummaries(bucketMs, from, to);
+    await store.rollupsInto(tier, CHIPS.map((c) => c.chipId), from, to - 1, undefined, (chipId, cols) => got.add(chipId, cols));
+    const want = summarize(expectedByChip, bucketMs, from, to);
+    expect([...got.byChip.keys()].sort(), `${tier} summaries ${from}`).toEqual([...want.keys()].sort());
+    for (const [chipId, w] of want) {
+      const g = got.byChip.get(chipId)!;
+      const label = `${tier} summary of ${chipId} over [${from}, ${to})`;
+      expect(g.chipMs, label).toBe(w.chipMs);
+      expectSameBuckets([g.merged], [w.merged], label);
+    }
   }
 }
 
@@ -121,7 +141,7 @@ async function checkSeries(store: Store, tier: RollupTier, expectedByChip: Map<s
       const builder = new SeriesBuilder(input);
       await store.rollupsInto(tier, builder.keys(), from - (from % TIERS[tier].bucketMs), to, fields, (key, cols) => builder.add(key, cols));
       const got = builder.columns();
-      const want = assembleSeries({ ...input, buckets: new Map([...expected].map(([k, list]) => [k, coarsen(list, stepMs)])) });
+      const want = assembleSeries({ ...input, buckets: expected });
       const label = `${tier} series step ${stepMs} ${agg}`;
       expect(got.series, label).toEqual(want.series);
       expect(got.data[0], label).toEqual(want.data[0]);

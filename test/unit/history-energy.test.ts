@@ -4,6 +4,7 @@ import type { ChipRef } from '../../server/history/chip-selection.ts';
 import { energyReport, type EnergyInput } from '../../server/history/energy-report.ts';
 import { NO_PRICES } from '../../server/history/prices.ts';
 import { topChips } from '../../server/history/top-chips.ts';
+import { summarize } from '../../server/history/range-summary.ts';
 import { bucketize } from '../../server/rollups/bucketize.ts';
 import type { RollupBucket } from '../../server/rollups/rollup-bucket.ts';
 
@@ -34,7 +35,12 @@ const BUCKETS = new Map([
   ['a1', chip('a1', T0, 60, 100, 600, 36_000)],
   ['n0', chip('n0', T0, 90, 20, 100, null)],
 ]);
-const base: EnergyInput = { chips: CHIPS, buckets: BUCKETS, bucketMs: HOUR, from: T0, to: T0 + 2 * HOUR, groupBy: 'chip', prices: NO_PRICES };
+/** The report's input over buckets: each chip's buckets summarized over [from, to). */
+type Over = Partial<Omit<EnergyInput, 'summaries'>> & { buckets?: Map<string, RollupBucket[]>; bucketMs?: number; from?: number; to?: number };
+function input({ buckets = BUCKETS, bucketMs = HOUR, from = T0, to = T0 + 2 * HOUR, ...rest }: Over = {}): EnergyInput {
+  return { chips: CHIPS, groupBy: 'chip', prices: NO_PRICES, ...rest, summaries: summarize(buckets, bucketMs, from, to) };
+}
+const base = input();
 
 describe('energyReport', () => {
   it('per chip: kWh from energy pairs, sample-weighted averages, chip-hours of buckets with data', () => {
@@ -49,7 +55,7 @@ describe('energyReport', () => {
   });
 
   const priced = { kwh: 0.2, chipHour: { h100: 3 } };
-  const cases: [string, Partial<EnergyInput>, [string, number, number | null, number | null, number | null, number | null][]][] = [
+  const cases: [string, Over, [string, number, number | null, number | null, number | null, number | null][]][] = [
     // label, chipHours, energyCost, chipHourCost, cost, costPerUtilizedChipHour
     [
       'by chip with prices (Trainium2 has no chip-hour price; idle has no data)',
@@ -73,7 +79,7 @@ describe('energyReport', () => {
     ['clipped to a range narrower than the buckets (raw tier)', { bucketMs: HOUR, from: T0 + 30 * MIN, to: T0 + 45 * MIN, chips: CHIPS.slice(0, 1) }, [['a0', 0.25, null, null, null, null]]],
   ];
   it.each(cases)('%s', (_name, over, expected) => {
-    const { rows } = energyReport({ ...base, ...over });
+    const { rows } = energyReport(input(over));
     expect(rows.map((r) => r.label)).toEqual(expected.map((e) => e[0]));
     rows.forEach((r, i) => {
       const [, chipHours, energyCost, chipHourCost, cost, perUtil] = expected[i];
@@ -86,24 +92,24 @@ describe('energyReport', () => {
   });
 
   it('totals: sums and sample-weighted means over every chip; a missing price makes the total cost null', () => {
-    const { totals } = energyReport({ ...base, prices: priced });
+    const { totals } = energyReport(input({ prices: priced }));
     expect(totals).toMatchObject({ chips: 4, chipHours: 5, chipHourCost: null, cost: null, costPerUtilizedChipHour: null });
     expect(totals.energyKWh).toBeCloseTo((119 * 24_000 + 59 * 36_000) / KWH, 12);
     expect(totals.avgPowerW).toBeCloseTo((120 * 400 + 60 * 600 + 90 * 100) / 270, 12);
     expect(totals.avgUtilPct).toBeCloseTo((120 * 50 + 60 * 100 + 90 * 20) / 270, 12);
-    const h100 = energyReport({ ...base, chips: CHIPS.slice(0, 2), prices: priced }).totals;
+    const h100 = energyReport(input({ chips: CHIPS.slice(0, 2), prices: priced })).totals;
     expect(h100.cost).toBeCloseTo(((119 * 24_000 + 59 * 36_000) / KWH) * 0.2 + 9, 12);
   });
 });
 
 describe('topChips', () => {
-  const input = { chips: CHIPS, buckets: BUCKETS, field: 'powerW' as const, agg: 'avg' as const, k: 10, order: 'desc' as const };
+  const input = { chips: CHIPS, summaries: summarize(BUCKETS, HOUR, T0, T0 + 2 * HOUR), field: 'powerW' as const, agg: 'avg' as const, k: 10, order: 'desc' as const };
   const cases: [string, Partial<Parameters<typeof topChips>[0]>, [string, number][]][] = [
     ['highest average power; chips without data left out', {}, [['a1', 600], ['a0', 400], ['n0', 100]]],
     ['lowest first', { order: 'asc' }, [['n0', 100], ['a0', 400], ['a1', 600]]],
     ['k', { k: 2 }, [['a1', 600], ['a0', 400]]],
     ['energy used', { field: 'energyJ' }, [['a0', 119 * 24_000], ['a1', 59 * 36_000]]],
-    ['max utilization, ties by chip id', { field: 'utilPct', agg: 'max', chips: [...CHIPS, { chipId: 'a2', host: 'h1', vendor: 'nvidia', model: 'H100' }], buckets: new Map([...BUCKETS, ['a2', chip('a2', T0, 5, 100, 1, null)]]) }, [['a1', 100], ['a2', 100], ['a0', 50], ['n0', 20]]],
+    ['max utilization, ties by chip id', { field: 'utilPct', agg: 'max', chips: [...CHIPS, { chipId: 'a2', host: 'h1', vendor: 'nvidia', model: 'H100' }], summaries: summarize(new Map([...BUCKETS, ['a2', chip('a2', T0, 5, 100, 1, null)]]), HOUR, T0, T0 + 2 * HOUR) }, [['a1', 100], ['a2', 100], ['a0', 50], ['n0', 20]]],
   ];
   it.each(cases)('%s', (_name, over, expected) => {
     const out = topChips({ ...input, ...over });

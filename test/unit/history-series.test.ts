@@ -3,7 +3,7 @@ import type { Sample } from '../../schema/sample.ts';
 import { groupChips, groupFleetKeys, narrowsBelowModel, selectChips, type ChipRef, type GroupBy } from '../../server/history/chip-selection.ts';
 import { assembleSeries, roundValue, SeriesBuilder, stepStarts } from '../../server/history/series-assembly.ts';
 import { columnHeader, csvCell, seriesCsv } from '../../server/history/series-csv.ts';
-import { AGGS, coarsen, fieldValue } from '../../server/history/step-buckets.ts';
+import { AGGS, fieldValue } from '../../server/history/step-buckets.ts';
 import { createPrng } from '../../agents/sources/prng.ts';
 import { decodeRollupColumns, decodeRollupRow, encodeRollupRow } from '../../server/rollups/rollup-codec.ts';
 import { RowColumns } from '../../server/rollups/rollup-columns.ts';
@@ -85,18 +85,18 @@ function minuteBuckets(chipId: string, minutes: number, utilOf: (m: number) => n
   return bucketize(samples, MIN);
 }
 
-describe('coarsen / fieldValue / groups', () => {
-  it('merges 1m buckets into 5m buckets aligned to multiples of 5m since epoch', () => {
+describe('steps / fieldValue / groups', () => {
+  it('folds 1m buckets into 5m steps aligned to multiples of 5m since epoch', () => {
     const one = minuteBuckets('a0', 12, (m) => m, 2 * MIN);
-    const five = coarsen(one, 5 * MIN);
-    expect(five.map((b) => b.start)).toEqual([T0, T0 + 5 * MIN, T0 + 10 * MIN]);
-    expect(five.map((b) => b.n)).toEqual([6, 10, 8]);
+    const data = (agg: (typeof AGGS)[number]) =>
+      assembleSeries({ from: T0, to: T0 + 14 * MIN, stepMs: 5 * MIN, fields: ['utilPct', 'energyJ'], agg, groups: [{ label: 'a0', tags: {}, keys: ['a0'] }], buckets: new Map([['a0', one]]) }).data;
+    expect(data('avg')[0]).toEqual([T0, T0 + 5 * MIN, T0 + 10 * MIN]);
     // minutes 2..4 | 5..9 | 10..13 (util = minute index since the data began, +2 for the offset)
-    expect(five.map((b) => fieldValue(b, 'utilPct', 'avg'))).toEqual([1, 5, 9.5]);
-    expect(five.map((b) => fieldValue(b, 'utilPct', 'min'))).toEqual([0, 3, 8]);
-    expect(five.map((b) => fieldValue(b, 'utilPct', 'max'))).toEqual([2, 7, 11]);
-    expect(five.map((b) => fieldValue(b, 'utilPct', 'last'))).toEqual([2, 7, 11]);
-    expect(five.map((b) => fieldValue(b, 'energyJ', 'avg'))).toEqual([5 * 600, 10 * 600, 8 * 600]);
+    expect(data('avg')[1]).toEqual([1, 5, 9.5]);
+    expect(data('min')[1]).toEqual([0, 3, 8]);
+    expect(data('max')[1]).toEqual([2, 7, 11]);
+    expect(data('last')[1]).toEqual([2, 7, 11]);
+    expect(data('avg')[2]).toEqual([5 * 600, 10 * 600, 8 * 600]);
     expect(one[0].n).toBe(2);
   });
 
@@ -183,8 +183,8 @@ describe('SeriesBuilder: stored rows column-wise, equal to merging bucket object
 
 describe('assembleSeries: columnar shape', () => {
   const buckets = new Map([
-    ['a0', coarsen(minuteBuckets('a0', 3, () => 40), 2 * MIN)],
-    ['a1', coarsen(minuteBuckets('a1', 2, () => 80), 2 * MIN)],
+    ['a0', minuteBuckets('a0', 3, () => 40)],
+    ['a1', minuteBuckets('a1', 2, () => 80)],
   ]);
   const groups = groupChips(CHIPS.slice(0, 2), 'none');
 

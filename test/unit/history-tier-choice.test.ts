@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseRangeTier, chooseSeriesStep, countPoints, finestTierHolding, RAW_RANGE_SAMPLE_BUDGET, rawSampleEstimate, tierForStep, type StepChoice, type Tier } from '../../server/history/tier-choice.ts';
+import { chooseRangeTier, chooseSeriesStep, countPoints, finestTierHolding, RAW_RANGE_SAMPLE_BUDGET, rawSampleEstimate, tierForStep, type RangeLoad, type StepChoice, type Tier } from '../../server/history/tier-choice.ts';
 import { DEFAULT_RETENTION, type Retention } from '../../server/store/store.ts';
 
 const S = 1000;
@@ -105,9 +105,9 @@ describe('chooseSeriesStep: given step', () => {
 });
 
 describe('chooseRangeTier (/energy, /top)', () => {
-  // Raw samples the selection holds: 10 chips at 1 s unless a case says otherwise.
-  const tenChips = (from: number, to: number) => rawSampleEstimate(Array(10).fill(S), from, to);
-  const cases: [string, number, number, Tier, number?][] = [
+  // The selection: 10 chips at 1 s unless a case says otherwise.
+  const tenChips = (from: number, to: number): RangeLoad => ({ chips: 10, rawSamples: rawSampleEstimate(Array(10).fill(S), from, to) });
+  const cases: [string, number, number, Tier, Partial<RangeLoad>?][] = [
     ['whole hours', NOW - 2 * HOUR, NOW, '1h'],
     ['whole minutes', NOW - 2 * HOUR + MIN, NOW, '1m'],
     ['unaligned, short, recent', NOW - 2 * HOUR + S, NOW, 'raw'],
@@ -115,11 +115,16 @@ describe('chooseRangeTier (/energy, /top)', () => {
     ['unaligned, over 7 days', NOW - 8 * DAY + S, NOW - S, '1h'],
     ['unaligned, past raw retention', NOW - 49 * HOUR + S, NOW - 48 * HOUR, '1m'],
     ['unaligned, past 1m retention', NOW - 31 * DAY + S, NOW - 31 * DAY + HOUR, '1h'],
-    ['unaligned, short, but the chips hold more raw samples than the budget', NOW - 2 * HOUR + S, NOW, '1m', RAW_RANGE_SAMPLE_BUDGET + 1],
-    ['unaligned, short, the chips hold exactly the budget', NOW - 2 * HOUR + S, NOW, 'raw', RAW_RANGE_SAMPLE_BUDGET],
-    ['whole hours, over the budget: still 1h', NOW - 2 * HOUR, NOW, '1h', 10 * RAW_RANGE_SAMPLE_BUDGET],
+    ['unaligned, short, but the chips hold more raw samples than the budget', NOW - 2 * HOUR + S, NOW, '1m', { rawSamples: RAW_RANGE_SAMPLE_BUDGET + 1 }],
+    ['unaligned, short, the chips hold exactly the budget', NOW - 2 * HOUR + S, NOW, 'raw', { rawSamples: RAW_RANGE_SAMPLE_BUDGET }],
+    ['whole hours, over the raw budget: still 1h', NOW - 2 * HOUR, NOW, '1h', { rawSamples: 10 * RAW_RANGE_SAMPLE_BUDGET }],
+    // 1m rows: each chip's hour rows the range touches (2 h + 1 s unaligned: 3 rows per chip).
+    ['unaligned day, 1,000 chips: more 1m rows than the budget', NOW - DAY + S, NOW, '1h', { chips: 1000, rawSamples: 1e9 }],
+    ['unaligned, 2 h, 3,333 chips: 9,999 rows, within the budget', NOW - 2 * HOUR - S, NOW, '1m', { chips: 3333, rawSamples: 1e9 }],
+    ['unaligned, 2 h, 3,334 chips: 10,002 rows, over it', NOW - 2 * HOUR - S, NOW, '1h', { chips: 3334, rawSamples: 1e9 }],
+    ['unaligned day, 48 chips: 1m', NOW - DAY + S, NOW, '1m', { chips: 48, rawSamples: 1e9 }],
   ];
-  it.each(cases)('%s -> %s', (_name, from, to, tier, raw) => expect(chooseRangeTier(from, to, NOW, R, raw ?? tenChips(from, to))).toBe(tier));
+  it.each(cases)('%s -> %s', (_name, from, to, tier, load) => expect(chooseRangeTier(from, to, NOW, R, { ...tenChips(from, to), ...load })).toBe(tier));
 
   it('estimates raw samples from each chip\'s interval', () => {
     expect(rawSampleEstimate([], NOW - HOUR, NOW)).toBe(0);
