@@ -78,6 +78,11 @@ export async function ensureBundle({ root, entry, outDir, name }) {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** The CLI's bundle, current (built now if it is not). */
+export function ensureCliBundle() {
+  return ensureBundle({ root: ROOT, entry: 'server/cli/main.ts', outDir: join(ROOT, 'dist', 'cli'), name: 'fleetscope' });
+}
+
 /**
  * The CLI's module, from its bundle; through the tsx loader when no bundle can be made (a
  * read-only install, or a source that does not compile: tsx then reports it as it loads).
@@ -85,7 +90,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export async function loadCli() {
   let file = null;
   try {
-    file = await ensureBundle({ root: ROOT, entry: 'server/cli/main.ts', outDir: join(ROOT, 'dist', 'cli'), name: 'fleetscope' });
+    file = await ensureCliBundle();
   } catch {
     /* fall back below */
   }
@@ -93,4 +98,9 @@ export async function loadCli() {
   const { register } = await import('tsx/esm/api');
   register();
   return import(pathToFileURL(join(ROOT, 'server', 'cli', 'main.ts')).href);
+}
+
+// `node bin/cli-bundle.js` (npm run build): make the bundle current now rather than at the next start.
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
+  process.stdout.write(`cli bundle: ${await ensureCliBundle()}\n`);
 }

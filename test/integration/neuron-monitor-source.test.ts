@@ -223,7 +223,8 @@ describe('neuron-monitor source (fake neuron-monitor)', () => {
 
   it('start() rejects when no report arrives in time (garbage only), counting the garbage', async () => {
     const fake = makeFake(['garbage']);
-    const { src } = makeSource(fake.bin, { hangTimeoutMs: 300 });
+    // Long enough for the fake to start and write a few lines on a loaded machine.
+    const { src } = makeSource(fake.bin, { hangTimeoutMs: 1500 });
     await expect(src.start()).rejects.toThrow(/sent no report for .* \(hung\)/);
     expect(src.health().state).toBe('failed');
     expect(src.health().parseErrors).toBeGreaterThan(3);
