@@ -1,6 +1,6 @@
 /**
- * Reads of the rollup tiers for the SQLite store: stored rows decoded and cut to the range, plus
- * the samples still in the sample log (not yet folded) bucketed on the fly, so answers are current.
+ * Reads of the rollup tiers for the SQLite store: stored rows decoded column-wise, plus the
+ * samples still in the sample log (not yet folded) bucketed on the fly, so answers are current.
  */
 import type Database from 'better-sqlite3';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
@@ -36,29 +36,83 @@ function rowsOf(client: Database.Database): Database.Statement {
 /** Receives the buckets of a read one row at a time: `cols` holds them until the call returns. */
 export type RollupSink = (key: string, cols: RowColumns) => void;
 
-/**
- * The stored rows of each key in order, then the buckets of samples not yet folded (a bucket
- * start may repeat: merge). Buckets outside [from, to] may be passed; the sink cuts.
- */
-export function readRollupsInto(client: Database.Database, db: BetterSQLite3Database, recent: RecentSamples, q: RollupRead, sink: RollupSink): void {
-  const { tier, keys, from, to } = q;
-  const { bucketMs, rowSpanMs } = TIERS[tier];
-  const only = q.fields ? new Set(q.fields.map((f) => ROLLUP_FIELDS.indexOf(f as RollupField)).filter((i) => i >= 0)) : undefined;
-  const energy = !q.fields || q.fields.includes('energyJ');
-  const cols = new RowColumns();
-  const st = rowsOf(client);
-  for (const key of keys) {
-    for (const [rowStart, data] of st.all(tier, key, bucketStart(from, rowSpanMs), to) as [number, Buffer][]) {
-      sink(key, decodeRollupColumns(data, rowStart, bucketMs, cols, only, energy));
-    }
-  }
-  if (recent.size > 0) overlayRecent(db, recent, (key, buckets) => sink(key, columnsOf(buckets, cols)), bucketMs, new Set(keys), from, to);
+/** How a long read shares the event loop: it pauses (lets other work run) after each `everyMs` of its own work. */
+export interface ReadPacing {
+  everyMs: number;
+  pause(): Promise<void>;
 }
 
-/** As readRollupsInto, collected into bucket objects per key, cut to [from, to]. */
-export function readRollups(client: Database.Database, db: BetterSQLite3Database, recent: RecentSamples, q: RollupRead): Map<string, RollupBucket[]> {
+/** About 4 ms of decoding between turns of the event loop (live frames and acks go in between). */
+export const EVENT_LOOP_PACING: ReadPacing = { everyMs: 4, pause: () => new Promise((resolve) => setImmediate(resolve)) };
+
+/**
+ * Rollup reads on a connection of their own, one at a time, each in a read transaction: a long
+ * read (1,000 chips over days is thousands of rows) pauses for the event loop now and then, and
+ * still sees one snapshot of the stored rows throughout, with the samples not yet folded as they
+ * were when it started — a fold that commits meanwhile changes nothing in its answer.
+ */
+export class RollupReader {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly conn: Database.Database,
+    /** The store's own connection: which fleet group each chip is in (for unfolded samples). */
+    private readonly db: BetterSQLite3Database,
+    private readonly recent: RecentSamples,
+    private readonly pacing: ReadPacing = EVENT_LOOP_PACING,
+  ) {}
+
+  /**
+   * The stored rows of each key in order, then the buckets of samples not yet folded (a bucket
+   * start may repeat: merge). Buckets outside [from, to] may be passed; the sink cuts.
+   */
+  read(q: RollupRead, sink: RollupSink): Promise<void> {
+    const run = this.queue.then(() => this.readNow(q, sink));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Resolves once the reads asked for so far are done. */
+  idle(): Promise<unknown> {
+    return this.queue;
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+
+  private async readNow(q: RollupRead, sink: RollupSink): Promise<void> {
+    const { tier, keys, from, to } = q;
+    const { bucketMs, rowSpanMs } = TIERS[tier];
+    const only = q.fields ? new Set(q.fields.map((f) => ROLLUP_FIELDS.indexOf(f as RollupField)).filter((i) => i >= 0)) : undefined;
+    const energy = !q.fields || q.fields.includes('energyJ');
+    const cols = new RowColumns();
+    const st = rowsOf(this.conn);
+    // The unfolded samples now, and the snapshot from the first read just below: the same moment.
+    const unfolded = this.recent.size > 0 ? recentBuckets(this.db, this.recent, bucketMs, new Set(keys), from, to) : [];
+    this.conn.exec('BEGIN');
+    try {
+      let t0 = performance.now();
+      for (const key of keys) {
+        for (const [rowStart, data] of st.all(tier, key, bucketStart(from, rowSpanMs), to) as [number, Buffer][]) {
+          sink(key, decodeRollupColumns(data, rowStart, bucketMs, cols, only, energy));
+        }
+        if (performance.now() - t0 >= this.pacing.everyMs) {
+          await this.pacing.pause();
+          t0 = performance.now();
+        }
+      }
+    } finally {
+      this.conn.exec('COMMIT');
+    }
+    for (const [key, buckets] of unfolded) sink(key, columnsOf(buckets, cols));
+  }
+}
+
+/** As RollupReader.read, collected into bucket objects per key, cut to [from, to]. */
+export async function collectRollups(reader: RollupReader, q: RollupRead): Promise<Map<string, RollupBucket[]>> {
   const out = new Map<string, RollupBucket[]>();
-  readRollupsInto(client, db, recent, q, (key, cols) => {
+  await reader.read(q, (key, cols) => {
     for (const b of bucketsOf(cols)) {
       if (b.start < q.from || b.start > q.to) continue;
       const list = out.get(key);
@@ -87,15 +141,8 @@ function addInOrder(list: RollupBucket[], b: RollupBucket): void {
 }
 
 /** The buckets of the not-yet-folded samples for the requested chip and fleet keys. */
-function overlayRecent(
-  db: BetterSQLite3Database,
-  recent: RecentSamples,
-  sink: (key: string, buckets: RollupBucket[]) => void,
-  bucketMs: number,
-  wanted: Set<string>,
-  from: number,
-  to: number,
-): void {
+function recentBuckets(db: BetterSQLite3Database, recent: RecentSamples, bucketMs: number, wanted: Set<string>, from: number, to: number): [string, RollupBucket[]][] {
+  const out: [string, RollupBucket[]][] = [];
   const wantsFleet = [...wanted].some((k) => k.startsWith('@'));
   const groups = wantsFleet ? new Map(db.select({ id: chips.id, vendor: chips.vendor, model: chips.model }).from(chips).all().map((c) => [c.id, fleetKey(c.vendor, c.model)])) : null;
   for (const chipId of recent.chips()) {
@@ -105,6 +152,7 @@ function overlayRecent(
     const unique = samples.filter((s, i) => i === 0 || s.ts !== samples[i - 1].ts);
     const fresh = bucketize(unique, bucketMs, recent.energyBefore(chipId)).filter((b) => b.start >= from && b.start <= to);
     if (fresh.length === 0) continue;
-    for (const key of targets) sink(key, fresh);
+    for (const key of targets) out.push([key, fresh]);
   }
+  return out;
 }

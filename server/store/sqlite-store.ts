@@ -20,7 +20,7 @@ import { mergeByTs } from './writer/compaction.ts';
 import { RecentSamples } from './recent-samples.ts';
 import { encodeSampleRecord, SampleRecord } from './sample-records.ts';
 import { DEFAULT_RETENTION, type AgentRegistration, type BatchToStore, type InsertResult, type Retention, type Store, type StoredChip } from './store.ts';
-import { readRollups, readRollupsInto } from './rollup-reads.ts';
+import { collectRollups, RollupReader, type ReadPacing } from './rollup-reads.ts';
 import { setUpConnection } from './sqlite-connection.ts';
 import { startWriter } from './writer/writer-client.ts';
 
@@ -44,6 +44,8 @@ export interface SqliteStoreOptions {
   retentionEveryMs?: number;
   /** OS niceness of the compactor thread (default COMPACTOR_NICENESS; 0 keeps the hub's). */
   compactorNiceness?: number;
+  /** How long rollup reads share the event loop (default: a turn every ~4 ms of decoding). */
+  readPacing?: ReadPacing;
 }
 
 /** The compactor thread runs at this niceness: background folding yields the CPU to live traffic. */
@@ -76,6 +78,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   await writer.flush();
   const recent = new RecentSamples();
   writer.onCompacted((upTo) => recent.compacted(upTo));
+  const rollupReader = new RollupReader(setUpConnection(new Database(path)), db, recent, opts.readPacing);
 
   const chunkSamples = (chipId: string, from: number, to: number): Sample[] => {
     const rows = db
@@ -146,11 +149,11 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
       const merged = mergeByTs(chunkSamples(chipId, from, to), recent.chip(chipId, from, to));
       return merged.length > limit ? merged.slice(0, limit) : merged;
     },
-    async rollups(tier, keys, from, to, fields) {
-      return readRollups(client, db, recent, { tier, keys, from, to, fields });
+    rollups(tier, keys, from, to, fields) {
+      return collectRollups(rollupReader, { tier, keys, from, to, fields });
     },
-    async rollupsInto(tier, keys, from, to, fields, sink) {
-      readRollupsInto(client, db, recent, { tier, keys, from, to, fields }, sink);
+    rollupsInto(tier, keys, from, to, fields, sink) {
+      return rollupReader.read({ tier, keys, from, to, fields }, sink);
     },
     async enforceRetention(now = Date.now()) {
       await writer.enforceRetention(now);
@@ -164,7 +167,9 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
       await writer.flush();
     },
     async close() {
+      await rollupReader.idle();
       await writer.close();
+      rollupReader.close();
       client.close();
     },
   };

@@ -77,8 +77,8 @@ export async function queryBench(opts: { durationS: number; progress(msg: string
     hub.child.kill('SIGTERM');
     await hub.exited;
     opts.progress('query: profiling the one-chip query in this process');
-    const prof = profileChipQuery(path, rotation);
-    const profile = `one-chip query in this process, hub's read path (avg of ${prof.runs}): SQL ${prof.sqlMs} ms, decoding its ${prof.rows} rows ${prof.decodeMs} ms, read into the answer's columns (readRollupsInto + SeriesBuilder: SQL + decode + binning) ${prof.seriesMs} ms, JSON.stringify ${prof.jsonMs} ms`;
+    const prof = await profileChipQuery(path, rotation);
+    const profile = `one-chip query in this process, hub's read path (avg of ${prof.runs}): SQL ${prof.sqlMs} ms, decoding its ${prof.rows} rows ${prof.decodeMs} ms, read into the answer's columns (RollupReader + SeriesBuilder: SQL + decode + binning) ${prof.seriesMs} ms, JSON.stringify ${prof.jsonMs} ms`;
     const conditions = [
       describeSeed(seed),
       `queries: GET /api/v1/series on a hub process (fleetscope hub) on the seeded file, sent one at a time from the bench process, timed from request to last body byte; one chip cycles through ${CHIPS_IN_ROTATION} chips of every model`,

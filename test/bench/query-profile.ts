@@ -1,7 +1,7 @@
 /**
  * Where the time of a one-chip /series query goes, measured in this process on the seeded file
  * with the hub's own read path: the SQL alone, decoding the rows alone (decodeRollupColumns), the
- * whole read into the answer's columns (readRollupsInto feeding a SeriesBuilder: SQL + decode +
+ * whole read into the answer's columns (RollupReader feeding a SeriesBuilder: SQL + decode +
  * binning) and JSON serialization. Averages after warm-up runs; the hub is not running meanwhile.
  */
 import Database from 'better-sqlite3';
@@ -11,7 +11,7 @@ import { decodeRollupColumns } from '../../server/rollups/rollup-codec.ts';
 import { RowColumns } from '../../server/rollups/rollup-columns.ts';
 import { ROLLUP_FIELDS, TIERS } from '../../server/rollups/rollup-fields.ts';
 import { RecentSamples } from '../../server/store/recent-samples.ts';
-import { readRollupsInto } from '../../server/store/rollup-reads.ts';
+import { RollupReader } from '../../server/store/rollup-reads.ts';
 import { DAY_MS } from './query-dataset.ts';
 
 /** The two fields the benchmark query asks for, as ROLLUP_FIELDS indexes. */
@@ -26,7 +26,7 @@ export interface QueryProfile {
   jsonMs: number;
 }
 
-export function profileChipQuery(path: string, chipIds: readonly string[], runs = 10, warmup = 3): QueryProfile {
+export async function profileChipQuery(path: string, chipIds: readonly string[], runs = 10, warmup = 3): Promise<QueryProfile> {
   const client = new Database(path, { readonly: true });
   try {
     const db = drizzle(client);
@@ -34,6 +34,8 @@ export function profileChipQuery(path: string, chipIds: readonly string[], runs 
     const rowsOf = client.prepare("SELECT row_start AS rowStart, data FROM rollups WHERE tier = '1m' AND key = ? AND row_start >= ? AND row_start <= ? ORDER BY row_start");
     const sum = { sql: 0, decode: 0, series: 0, json: 0 };
     const cols = new RowColumns();
+    // Reads without pausing: this measures the work, not the event loop's turns.
+    const reader = new RollupReader(client, db, new RecentSamples(), { everyMs: Number.POSITIVE_INFINITY, pause: async () => {} });
     let rows = 0;
     for (let i = 0; i < warmup + runs; i++) {
       const chip = chipIds[i % chipIds.length];
@@ -45,7 +47,7 @@ export function profileChipQuery(path: string, chipIds: readonly string[], runs 
       for (const r of raw) decodeRollupColumns(r.data, r.rowStart, bucketMs, cols, FIELDS, false);
       const t2 = performance.now();
       const builder = new SeriesBuilder({ from, to, stepMs: bucketMs, fields: ['utilPct', 'powerW'], agg: 'avg', groups: [{ label: chip, tags: { chipId: chip }, keys: [chip] }] });
-      readRollupsInto(client, db, new RecentSamples(), { tier: '1m', keys: [chip], from: from - (from % bucketMs), to, fields: ['utilPct', 'powerW'] }, (key, c) => builder.add(key, c));
+      await reader.read({ tier: '1m', keys: [chip], from: from - (from % bucketMs), to, fields: ['utilPct', 'powerW'] }, (key, c) => builder.add(key, c));
       const columns = builder.columns();
       const t3 = performance.now();
       JSON.stringify(columns);

@@ -199,3 +199,47 @@ describe('SQLite store (temporary file, real migrations)', () => {
     expect(niceOf(String(process.pid))).toBe(0);
   });
 });
+
+describe('SQLite store: long rollup reads', () => {
+  it('pause for the event loop and still answer from one snapshot: a fold committed during a pause changes nothing in the answer', async () => {
+    const tmp = tempDir();
+    let interfere = false;
+    let pauses = 0;
+    let store: Store | undefined;
+    const more = Array.from({ length: 30 }, (_, i) => sample('GPU-test-1', T0 + 45 * 60_000 + i * 1000, { powerW: 1 }));
+    try {
+      store = await openSqliteStore(join(tmp.dir, 'fleet.db'), {
+        readPacing: {
+          everyMs: 0,
+          async pause() {
+            pauses++;
+            if (!interfere) return;
+            interfere = false;
+            // Between the two chips' rows: new samples for the second chip, folded and committed.
+            await store!.insertBatch('agent-a', 9, more);
+            await store!.flush();
+          },
+        },
+      });
+      await store.registerAgent(reg, T0);
+      const first = ['GPU-test-0', 'GPU-test-1'].flatMap((id) => Array.from({ length: 40 }, (_, i) => sample(id, T0 + i * 60_000, { powerW: 100 + i })));
+      await store.insertBatch('agent-a', 0, first);
+      await store.flush();
+      // Not folded yet: part of the answer through the unfolded samples.
+      await store.insertBatch('agent-a', 1, [sample('GPU-test-0', T0 + 50 * 60_000, { powerW: 7 })]);
+      const read = () => store!.rollups('1m', ['GPU-test-0', 'GPU-test-1'], T0, T0 + 2 * 3_600_000, ['powerW']);
+      const before = await read();
+      expect(pauses).toBeGreaterThan(0);
+      expect(before.get('GPU-test-0')).toHaveLength(41);
+      interfere = true;
+      expect(await read()).toEqual(before);
+      expect(interfere).toBe(false);
+      // The next read sees the folded samples.
+      const after = await read();
+      expect(after.get('GPU-test-1')!.find((b) => b.start === T0 + 45 * 60_000)!.f[4]).toMatchObject({ cnt: 30, sum: 30 });
+    } finally {
+      await store?.close();
+      tmp.cleanup();
+    }
+  });
+});
