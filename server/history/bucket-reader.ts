@@ -7,6 +7,7 @@ import { bucketize } from '../rollups/bucketize.ts';
 import type { EnergyReading } from '../rollups/energy-pairs.ts';
 import { bucketStart, MAX_ENERGY_GAP_MS, type RollupField } from '../rollups/rollup-fields.ts';
 import type { Store } from '../store/store.ts';
+import { pacer } from '../event-loop-pacing.ts';
 import { chooseRangeTier, rawSampleEstimate, tierBucketMs, type Tier } from './tier-choice.ts';
 import { RangeSummaries, summarize, type RangeSummary } from './range-summary.ts';
 
@@ -22,7 +23,11 @@ export const RAW_RANGE_BUCKET_MS = 60_000;
  */
 export async function readRawBuckets(store: Store, chipIds: readonly string[], stepMs: number, from: number, to: number): Promise<Map<string, RollupBucket[]>> {
   const out = new Map<string, RollupBucket[]>();
+  // Each chip's read is whole (its chunks and unfolded samples together); between chips the
+  // event loop gets its turns.
+  const pace = pacer();
   for (const chipId of chipIds) {
+    await pace.maybePause();
     const samples = await store.chipSamples(chipId, from - MAX_ENERGY_GAP_MS, to, RAW_SAMPLE_LIMIT);
     let first = 0;
     let before: EnergyReading | undefined;

@@ -11,6 +11,7 @@ import { decodeRollupColumns } from '../rollups/rollup-codec.ts';
 import { bucketsOf, columnsOf, RowColumns } from '../rollups/rollup-columns.ts';
 import { bucketStart, fleetKey, ROLLUP_FIELDS, TIERS, type RollupField, type RollupTier } from '../rollups/rollup-fields.ts';
 import type { RecentSamples } from './recent-samples.ts';
+import { EVENT_LOOP_PACING, pacer, type ReadPacing } from '../event-loop-pacing.ts';
 
 export interface RollupRead {
   tier: RollupTier;
@@ -35,15 +36,6 @@ function rowsOf(client: Database.Database): Database.Statement {
 
 /** Receives the buckets of a read one row at a time: `cols` holds them until the call returns. */
 export type RollupSink = (key: string, cols: RowColumns) => void;
-
-/** How a long read shares the event loop: it pauses (lets other work run) after each `everyMs` of its own work. */
-export interface ReadPacing {
-  everyMs: number;
-  pause(): Promise<void>;
-}
-
-/** About 4 ms of decoding between turns of the event loop (live frames and acks go in between). */
-export const EVENT_LOOP_PACING: ReadPacing = { everyMs: 4, pause: () => new Promise((resolve) => setImmediate(resolve)) };
 
 /**
  * Rollup reads on a connection of their own, one at a time, each in a read transaction: a long
@@ -92,15 +84,12 @@ export class RollupReader {
     const unfolded = this.recent.size > 0 ? recentBuckets(this.db, this.recent, bucketMs, new Set(keys), from, to) : [];
     this.conn.exec('BEGIN');
     try {
-      let t0 = performance.now();
+      const pace = pacer(this.pacing);
       for (const key of keys) {
         for (const [rowStart, data] of st.all(tier, key, bucketStart(from, rowSpanMs), to) as [number, Buffer][]) {
           sink(key, decodeRollupColumns(data, rowStart, bucketMs, cols, only, energy));
         }
-        if (performance.now() - t0 >= this.pacing.everyMs) {
-          await this.pacing.pause();
-          t0 = performance.now();
-        }
+        await pace.maybePause();
       }
     } finally {
       this.conn.exec('COMMIT');

@@ -20,7 +20,8 @@ import { mergeByTs } from './writer/compaction.ts';
 import { RecentSamples } from './recent-samples.ts';
 import { encodeSampleRecord, SampleRecord } from './sample-records.ts';
 import { DEFAULT_RETENTION, type AgentRegistration, type BatchToStore, type InsertResult, type Retention, type Store, type StoredChip } from './store.ts';
-import { collectRollups, RollupReader, type ReadPacing } from './rollup-reads.ts';
+import { collectRollups, RollupReader } from './rollup-reads.ts';
+import type { ReadPacing } from '../event-loop-pacing.ts';
 import { setUpConnection } from './sqlite-connection.ts';
 import { startWriter } from './writer/writer-client.ts';
 
