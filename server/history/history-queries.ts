@@ -14,7 +14,7 @@ import { resolveRange } from './query-range.ts';
 import type { EnergyQuery, SeriesQuery, TopQuery } from './query-schemas.ts';
 import { SeriesBuilder, type SeriesColumns } from './series-assembly.ts';
 import type { HistoryField } from './step-buckets.ts';
-import { chooseSeriesStep, DEFAULT_MAX_POINTS, tierBucketMs, type Tier } from './tier-choice.ts';
+import { chooseSeriesStep, DEFAULT_MAX_POINTS, rawSampleEstimate, tierBucketMs, type Tier } from './tier-choice.ts';
 import { formatDuration } from './time-spec.ts';
 import { topChips, type TopEntry } from './top-chips.ts';
 
@@ -40,11 +40,17 @@ export interface SeriesAnswer extends SeriesColumns {
 
 export async function querySeries(store: Store, q: SeriesQuery, now: number): Promise<SeriesAnswer> {
   const { from, to } = resolveRange(q.from, q.to, now, SERIES_DEFAULT_RANGE_MS, false);
-  const { tier, stepMs } = chooseSeriesStep({ from, to, now, retention: store.retention, maxPoints: q.maxPoints ?? DEFAULT_MAX_POINTS, stepMs: q.step });
   const chips = selectChips(await store.listChips(), q);
   const groupBy = q.groupBy ?? 'none';
-  const useFleet = tier !== 'raw' && (groupBy === 'model' || groupBy === 'vendor' || groupBy === 'fleet') && !narrowsBelowModel(q);
-  const groups = useFleet ? groupFleetKeys(chips, groupBy as 'model' | 'vendor' | 'fleet') : groupChips(chips, groupBy);
+  // Rollup tiers answer model/vendor/fleet groups from the fleet rollups (a key per model).
+  const fleetGroups = (groupBy === 'model' || groupBy === 'vendor' || groupBy === 'fleet') && !narrowsBelowModel(q) ? groupFleetKeys(chips, groupBy) : null;
+  const load = {
+    rollupKeys: fleetGroups ? new Set(fleetGroups.flatMap((g) => g.keys)).size : chips.length,
+    rawSamples: rawSampleEstimate(chips.map((c) => c.intervalMs), from, to),
+  };
+  const { tier, stepMs } = chooseSeriesStep({ from, to, now, retention: store.retention, maxPoints: q.maxPoints ?? DEFAULT_MAX_POINTS, stepMs: q.step, load });
+  const useFleet = tier !== 'raw' && fleetGroups !== null;
+  const groups = useFleet ? fleetGroups : groupChips(chips, groupBy);
   const fields = q.fields ?? DEFAULT_SERIES_FIELDS;
   const agg = q.agg ?? 'avg';
   const builder = new SeriesBuilder({ from, to, stepMs, fields, agg, groups });

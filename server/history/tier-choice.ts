@@ -7,7 +7,8 @@
  * /series with a step: the coarsest tier whose bucket divides the step (1h, then 1m, else raw);
  * 400 when that tier no longer holds `from`, or when the range has more than maxPoints steps.
  * /series without a step: the smallest nice step (NICE_STEPS) with at most maxPoints steps that is
- * no finer than the finest tier still holding `from` allows (raw: any, 1m: >= 1m, 1h: >= 1h).
+ * no finer than the finest tier still holding `from` allows (raw: any, 1m: >= 1m, 1h: >= 1h), and
+ * whose tier reads no more than the budgets below for the selection when a step that fits does.
  *
  * /energy and /top (one figure per chip over the range): 1h when from and to are whole hours, the
  * range is over 7 days, the selected chips have more than M1_RANGE_ROW_BUDGET 1m rollup rows in
@@ -99,6 +100,12 @@ export interface StepRequest {
   maxPoints: number;
   /** Requested step; absent: automatic. */
   stepMs?: number;
+  /**
+   * What the selection would read: rollup keys (chips, or fleet groups) and the raw samples its
+   * chips hold in the range. An automatic step skips steps whose tier would read more than the
+   * budgets below (RAW_RANGE_SAMPLE_BUDGET, M1_RANGE_ROW_BUDGET) when a coarser one fits.
+   */
+  load?: { rollupKeys: number; rawSamples: number };
 }
 
 const TIER_HOLDS: Record<Tier, (r: Retention) => number> = { raw: (r) => r.rawMs, '1m': (r) => r.m1Ms, '1h': (r) => r.h1Ms };
@@ -109,10 +116,27 @@ function badRequest(message: string): HttpError {
   return new HttpError(400, 'bad_request', message);
 }
 
-/** The smallest nice step that fits maxPoints and the tier holding `from`, or null. */
+/** 1m rollup rows `keys` have over [from, to] (one per key and hour touched). */
+function m1Rows(keys: number, from: number, to: number): number {
+  return keys * Math.ceil((to + 1 - bucketStart(from, HOUR)) / HOUR);
+}
+
+/**
+ * The smallest nice step that fits maxPoints and the tier holding `from` and, given the load,
+ * whose tier stays within the read budgets, or null. The budgets never refuse a query: the 1h
+ * tier has none, and when a finer step fits, 1h fits too.
+ */
 function autoStep(req: StepRequest): number | null {
   const minStep = MIN_STEP[finestTierHolding(req.from, req.now, req.retention)];
-  return NICE_STEPS.find((s) => s >= minStep && countPoints(req.from, req.to, s) <= req.maxPoints) ?? null;
+  const fits = (s: number) => s >= minStep && countPoints(req.from, req.to, s) <= req.maxPoints;
+  const { load } = req;
+  const cheap = (s: number) => {
+    if (!load) return true;
+    const tier = tierForStep(s);
+    if (tier === 'raw') return load.rawSamples <= RAW_RANGE_SAMPLE_BUDGET;
+    return tier === '1h' || m1Rows(load.rollupKeys, req.from, req.to) <= M1_RANGE_ROW_BUDGET;
+  };
+  return NICE_STEPS.find((s) => fits(s) && cheap(s)) ?? null;
 }
 
 /** Step and tier for /series; throws a 400 HttpError that says how to fix the request. */
@@ -147,8 +171,7 @@ export function chooseRangeTier(from: number, to: number, now: number, retention
   const range = to - from;
   const holding = finestTierHolding(from, now, retention);
   const aligned = (ms: number) => bucketStart(from, ms) === from && bucketStart(to, ms) === to;
-  const m1Rows = load.chips * Math.ceil((to - bucketStart(from, HOUR)) / HOUR);
-  if (aligned(HOUR) || range > LONG_RANGE_1H_MS || m1Rows > M1_RANGE_ROW_BUDGET || holding === '1h') return '1h';
+  if (aligned(HOUR) || range > LONG_RANGE_1H_MS || m1Rows(load.chips, from, to - 1) > M1_RANGE_ROW_BUDGET || holding === '1h') return '1h';
   if (aligned(MIN) || range > LONG_RANGE_1M_MS || load.rawSamples > RAW_RANGE_SAMPLE_BUDGET || holding === '1m') return '1m';
   return 'raw';
 }

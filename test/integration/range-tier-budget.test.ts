@@ -1,7 +1,7 @@
 /**
- * /energy and /top read raw samples only while the selected chips hold few of them in the range
- * (estimated from each agent's interval); a bigger selection is answered from the 1m tier, widened
- * to whole minutes, instead of decoding millions of samples on the hub's event loop.
+ * /energy, /top and /series without a step read raw samples only while the selected chips hold
+ * few of them in the range (estimated from each agent's interval); a bigger selection is answered
+ * from the 1m tier instead of decoding millions of samples on the hub's event loop.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RAW_RANGE_SAMPLE_BUDGET } from '../../server/history/tier-choice.ts';
@@ -41,5 +41,13 @@ describe('raw-sample budget of /energy and /top', () => {
     expect(body.chips[0].value).toBeCloseTo(109.5, 9);
     const energy = await hub.get(`/api/v1/energy?chip=GPU-fast&from=${from}&to=${to}`);
     expect(energy.body.tier).toBe('1m');
+  });
+
+  it('/series without a step: raw 10 s steps for the slow chip, 1 m steps from the 1m tier for the fast one', async () => {
+    const slow = await hub.get(`/api/v1/series?chip=GPU-slow&fields=powerW&from=${from}&to=${to}`);
+    expect(slow.body).toMatchObject({ tier: 'raw', step: '10s' });
+    const fast = await hub.get(`/api/v1/series?chip=GPU-fast&fields=powerW&from=${from}&to=${to}`);
+    expect(fast.body).toMatchObject({ tier: '1m', step: '1m' });
+    expect(fast.body.data[1].filter((v: number | null) => v !== null)).toHaveLength(20);
   });
 });

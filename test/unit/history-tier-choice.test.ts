@@ -67,6 +67,26 @@ describe('chooseSeriesStep: automatic step', () => {
     expect(chooseSeriesStep({ from, to, now: NOW, retention: R, maxPoints })).toEqual(expected);
   });
 
+  // Load: rollup keys and raw samples the selection would read (one chip at 1 s unless said).
+  const loadCases: [string, number, number, { rollupKeys: number; rawSamples: number }, StepChoice][] = [
+    ['one chip, last hour: raw 10s as without load', NOW - HOUR, NOW, { rollupKeys: 1, rawSamples: 3600 }, { tier: 'raw', stepMs: 10 * S, points: 361 }],
+    ['1,000 chips, last hour: over the raw budget, 1m', NOW - HOUR, NOW, { rollupKeys: 1000, rawSamples: 3_600_000 }, { tier: '1m', stepMs: MIN, points: 61 }],
+    ['400 chips, last week: over the 1m row budget, 1h', NOW - 7 * DAY, NOW, { rollupKeys: 400, rawSamples: 1e9 }, { tier: '1h', stepMs: HOUR, points: 169 }],
+    ['one chip, last week: 15m as without load', NOW - 7 * DAY, NOW, { rollupKeys: 1, rawSamples: 1e9 }, { tier: '1m', stepMs: 15 * MIN, points: 673 }],
+    ['fleet groups (4 keys), last week: 15m', NOW - 7 * DAY, NOW, { rollupKeys: 4, rawSamples: 1e9 }, { tier: '1m', stepMs: 15 * MIN, points: 673 }],
+    ['1,000 chips, last hour in 2 points: only 1h steps fit anyway', NOW - HOUR, NOW, { rollupKeys: 1000, rawSamples: 3_600_000 }, { tier: '1h', stepMs: HOUR, points: 2 }],
+  ];
+  it.each(loadCases)('with load: %s', (_name, from, to, load, expected) => {
+    const maxPoints = expected.points === 2 ? 2 : 2000;
+    expect(chooseSeriesStep({ from, to, now: NOW, retention: R, maxPoints, load })).toEqual(expected);
+  });
+
+  it('with load: a budget that no fitting step meets does not refuse the query', () => {
+    // 100,000 keys: raw and 1m tiers are over their budgets; the 1h tier answers.
+    expect(chooseSeriesStep({ from: NOW - HOUR + S, to: NOW - S, now: NOW, retention: R, maxPoints: 1, load: { rollupKeys: 100_000, rawSamples: 1e9 } })).toEqual({ tier: '1h', stepMs: HOUR, points: 1 });
+    expect(chooseSeriesStep({ from: NOW - 10 * MIN, to: NOW - 5 * MIN, now: NOW, retention: R, maxPoints: 2000, load: { rollupKeys: 100_000, rawSamples: 1e9 } })).toEqual({ tier: '1h', stepMs: HOUR, points: 1 });
+  });
+
   it('answers 400 when even the largest step gives too many points', () => {
     expect(() => chooseSeriesStep({ from: 0, to: NOW, now: NOW, retention: R, maxPoints: 100 })).toThrow(
       `the range from 0 to ${NOW} needs more than maxPoints (100) points per series even at step 30d; use a shorter range (from/to) or a larger maxPoints (up to 100000)`,
