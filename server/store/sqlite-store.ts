@@ -2,8 +2,9 @@
  * Embedded SQLite store (better-sqlite3 through Drizzle), WAL mode, migrations applied at open.
  * Writes go to a writer thread that commits batches to a sample log (group commit); a compactor
  * thread folds the log into compressed per-chip chunks and the rollup tiers in the background and
- * enforces retention. This connection serves reads (chunks and rollups plus samples still in the
- * log, held in memory); inventory writes go through the writer thread too.
+ * enforces retention. This connection serves reads of chunks and the inventory, a second one the
+ * rollup reads (RollupReader: paced, one snapshot each); both add the samples still in the log,
+ * held in memory. Inventory writes go through the writer thread too.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
