@@ -4,7 +4,7 @@
  * and the time of the buckets that hold samples, clipped to the range. What /energy and /top need,
  * without a bucket object per chip-minute (1,000 chips over a day are 1.44 million). Pure: no I/O.
  */
-import { emptyBucket, type RollupBucket } from '../rollups/rollup-bucket.ts';
+import { emptyBucket, mergeFieldStats, type RollupBucket } from '../rollups/rollup-bucket.ts';
 import { columnsOf, RowColumns } from '../rollups/rollup-columns.ts';
 import { bucketStart, ROLLUP_FIELDS } from '../rollups/rollup-fields.ts';
 
@@ -47,9 +47,9 @@ export class RangeSummaries {
       if (!s) this.byChip.set(chipId, (s = { merged: emptyBucket(from), chipMs: 0, counted: new Uint8Array((this.buckets + 7) >> 3) }));
       const m = s.merged;
       m.n += cols.n[j];
-      const i = (start - this.origin) / bucketMs;
-      if (cols.n[j] > 0 && !(s.counted[i >> 3] & (1 << (i & 7)))) {
-        s.counted[i >> 3] |= 1 << (i & 7);
+      const at = (start - this.origin) / bucketMs;
+      if (cols.n[j] > 0 && !(s.counted[at >> 3] & (1 << (at & 7)))) {
+        s.counted[at >> 3] |= 1 << (at & 7);
         s.chipMs += Math.min(start + bucketMs, to) - Math.max(start, from);
       }
       if (cols.hasEnergy) {
@@ -58,20 +58,7 @@ export class RangeSummaries {
       }
       for (let i = 0; i < ROLLUP_FIELDS.length; i++) {
         const c = cols.fields[i];
-        if (!c || c.cnt[j] === 0) continue;
-        const d = m.f[i];
-        if (!d) {
-          m.f[i] = { cnt: c.cnt[j], sum: c.sum[j], min: c.min[j], max: c.max[j], last: c.last[j], lastTs: c.lastTs[j] };
-          continue;
-        }
-        d.cnt += c.cnt[j];
-        d.sum += c.sum[j];
-        if (c.min[j] < d.min) d.min = c.min[j];
-        if (c.max[j] > d.max) d.max = c.max[j];
-        if (c.lastTs[j] >= d.lastTs) {
-          d.last = c.last[j];
-          d.lastTs = c.lastTs[j];
-        }
+        if (c && c.cnt[j] > 0) mergeFieldStats(m, i, c.cnt[j], c.sum[j], c.min[j], c.max[j], c.last[j], c.lastTs[j]);
       }
     }
   }

@@ -64,22 +64,30 @@ export function mergeBucket(dst: RollupBucket, src: RollupBucket): void {
   dst.n += src.n;
   for (let i = 0; i < src.f.length; i++) {
     const s = src.f[i];
-    if (!s) continue;
-    const d = dst.f[i];
-    if (!d) dst.f[i] = { ...s };
-    else {
-      d.cnt += s.cnt;
-      d.sum += s.sum;
-      if (s.min < d.min) d.min = s.min;
-      if (s.max > d.max) d.max = s.max;
-      if (s.lastTs >= d.lastTs) {
-        d.last = s.last;
-        d.lastTs = s.lastTs;
-      }
-    }
+    if (s) mergeFieldStats(dst, i, s.cnt, s.sum, s.min, s.max, s.last, s.lastTs);
   }
   dst.energyJ += src.energyJ;
   dst.energyPairs += src.energyPairs;
+}
+
+/**
+ * Fold one field's stats (ROLLUP_FIELDS index `i`) into `dst`: counts and sums add, min of mins,
+ * max of maxes, `last` from the latest sample (on equal times, the stats folded in later win).
+ */
+export function mergeFieldStats(dst: RollupBucket, i: number, cnt: number, sum: number, min: number, max: number, last: number, lastTs: number): void {
+  const d = dst.f[i];
+  if (!d) {
+    dst.f[i] = { cnt, sum, min, max, last, lastTs };
+    return;
+  }
+  d.cnt += cnt;
+  d.sum += sum;
+  if (min < d.min) d.min = min;
+  if (max > d.max) d.max = max;
+  if (lastTs >= d.lastTs) {
+    d.last = last;
+    d.lastTs = lastTs;
+  }
 }
 
 export function cloneBucket(b: RollupBucket): RollupBucket {
