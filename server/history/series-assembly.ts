@@ -2,11 +2,10 @@
  * A /series answer in columnar form, as uPlot takes it: `data[0]` the bucket starts (ms), then one
  * column per (series, field), nulls for buckets without data. Pure: no I/O.
  */
-import type { Agg, RollupBucket } from '../rollups/rollup-bucket.ts';
+import { fieldIndex, type Agg, type RollupBucket } from '../rollups/rollup-bucket.ts';
 import { bucketStart } from '../rollups/rollup-fields.ts';
 import type { ChipGroup, ChipRef } from './chip-selection.ts';
 import { columnsOf, RowColumns } from '../rollups/rollup-columns.ts';
-import { fieldIndex } from '../rollups/rollup-bucket.ts';
 import type { HistoryField } from './step-buckets.ts';
 
 /** One column after the x column: the group's label and tags, and the field. */
