@@ -1,84 +1,154 @@
 /**
  * Samples committed to the sample log but not yet folded into chunks, so that reads see them at
- * once. Held as the binary sample records the writer was sent (outside the JS heap's object
- * graph), indexed per chip by row offset; a sample object is only built when a read asks for it.
- * Records leave when the writer reports their log rows compacted.
+ * once. Only an index is held in memory — which log rows are unfolded, how many samples each
+ * holds, and which rows each chip has samples in; the samples themselves are read back from the
+ * log rows when a read asks for them (on the reader's own connection, inside its snapshot).
+ * At full ingest the log holds a few hundred thousand samples: keeping their records in memory
+ * as well cost the hub tens of megabytes and its garbage collector the marking of them.
+ * Rows leave the index when the compactor reports them folded.
  */
+import type Database from 'better-sqlite3';
 import type { Sample } from '../../schema/sample.ts';
 import type { EnergyReading } from '../rollups/energy-pairs.ts';
-import { SampleRecord } from './sample-records.ts';
+import { isSampleRecords, readSampleRecords } from './sample-records.ts';
+import { loggedSamples } from './writer/compaction.ts';
 
-/** One chip's rows in arrival order: parallel arrays (small integers and references, no per-row objects). */
-interface ChipRows {
-  logIds: number[];
-  records: SampleRecord[];
-  offsets: number[];
-  /** Rows before this index are gone (compacted); the arrays are trimmed now and then. */
-  head: number;
+/** Reads log rows on some connection (inside a transaction: in its snapshot). */
+export interface LogRowsReader {
+  /** Rows with `from <= id <= to`, ascending by id. */
+  range(from: number, to: number): Iterable<LogRow>;
+  /** One row, if it is still there. */
+  byId(id: number): LogRow | undefined;
+}
+export interface LogRow {
+  id: number;
+  data: Uint8Array | string;
+}
+
+/** A LogRowsReader on a connection. */
+export function logRowsOf(conn: Database.Database): LogRowsReader {
+  const range = conn.prepare('SELECT id, data FROM sample_log WHERE id >= ? AND id <= ? ORDER BY id');
+  const byId = conn.prepare('SELECT id, data FROM sample_log WHERE id = ?');
+  return {
+    range: (from, to) => range.iterate(from, to) as IterableIterator<LogRow>,
+    byId: (id) => byId.get(id) as LogRow | undefined,
+  };
+}
+
+/** Up to this many chips, a read fetches just their log rows by id; more, it scans the range. */
+const FETCH_BY_ID_CHIPS = 16;
+
+/** A folded chip's newest energy reading, as the compactor reports it: [chipId, ts, joules]. */
+export type FoldedReading = [string, number, number];
+
+/** Ascending unique ids, each with a count, and a consumed prefix (before `head`) trimmed now and then. */
+class IdList {
+  ids: number[] = [];
+  counts: number[] = [];
+  head = 0;
+
+  get empty(): boolean {
+    return this.head === this.ids.length;
+  }
+
+  get first(): number {
+    return this.ids[this.head];
+  }
+
+  get last(): number {
+    return this.ids[this.ids.length - 1];
+  }
+
+  /** Add `n` to the id's count, adding the id if new (usually the largest yet). */
+  add(id: number, n = 0): void {
+    const { ids } = this;
+    if (this.empty || id > this.last) {
+      ids.push(id);
+      this.counts.push(n);
+      return;
+    }
+    const at = this.indexOf(id);
+    if (ids[at] === id) this.counts[at] += n;
+    else {
+      ids.splice(at, 0, id);
+      this.counts.splice(at, 0, n);
+    }
+  }
+
+  /** Drop the ids <= upTo; returns the sum of their counts. */
+  dropThrough(upTo: number): number {
+    let i = this.head;
+    let n = 0;
+    for (; i < this.ids.length && this.ids[i] <= upTo; i++) n += this.counts[i];
+    this.head = i;
+    // Drop the consumed prefix once it is at least half the array (amortized O(1) per id).
+    if (i * 2 >= this.ids.length) {
+      this.ids.splice(0, i);
+      this.counts.splice(0, i);
+      this.head = 0;
+    }
+    return n;
+  }
+
+  has(id: number): boolean {
+    return this.ids[this.indexOf(id)] === id;
+  }
+
+  /** The index of the first id >= `id` at or after head. */
+  private indexOf(id: number): number {
+    let lo = this.head;
+    let hi = this.ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ids[mid] < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
 }
 
 export class RecentSamples {
-  private readonly byChip = new Map<string, ChipRows>();
+  /** Unfolded log rows, ascending, with the samples each holds. */
+  private readonly rows = new IdList();
+  /** The unfolded log rows each chip has samples in. */
+  private readonly byChip = new Map<string, IdList>();
   private count = 0;
   /** Newest energy reading of each chip among samples already folded (pairs the first recent one). */
   private readonly foldedEnergy = new Map<string, EnergyReading>();
 
+  /** Samples held in unfolded log rows. */
   get size(): number {
     return this.count;
   }
 
-  /** Index the records of one log row. */
-  add(logId: number, records: readonly SampleRecord[]): void {
-    for (const record of records) {
-      record.forEachRow((chipId, row) => {
-        let rows = this.byChip.get(chipId);
-        if (!rows) this.byChip.set(chipId, (rows = { logIds: [], records: [], offsets: [], head: 0 }));
-        rows.logIds.push(logId);
-        rows.records.push(record);
-        rows.offsets.push(row);
-      });
-      this.count += record.count;
+  /** Index samples committed in log row `logId` (a row may hold several calls' samples). */
+  add(logId: number, samples: readonly { chipId: string }[]): void {
+    this.rows.add(logId, samples.length);
+    this.count += samples.length;
+    let prev: string | undefined;
+    for (const { chipId } of samples) {
+      if (chipId === prev) continue;
+      prev = chipId;
+      let list = this.byChip.get(chipId);
+      if (!list) this.byChip.set(chipId, (list = new IdList()));
+      list.add(logId);
     }
   }
 
-  /** Forget everything held in log rows with id <= upToLogId (now in chunks). */
-  compacted(upToLogId: number): void {
-    for (const [chip, rows] of this.byChip) {
-      const { logIds, records, offsets } = rows;
-      let i = rows.head;
-      let energy = this.foldedEnergy.get(chip);
-      for (; i < logIds.length && logIds[i] <= upToLogId; i++) {
-        const e = records[i].energyAt(offsets[i]);
-        if (e === null) continue;
-        const ts = records[i].tsAt(offsets[i]);
-        if (!energy || ts > energy.ts) energy = { ts, e };
-      }
-      if (energy) this.foldedEnergy.set(chip, energy);
-      this.count -= i - rows.head;
-      if (i === logIds.length) {
-        this.byChip.delete(chip);
-        continue;
-      }
-      rows.head = i;
-      // Drop the consumed prefix once it is at least half the arrays (amortized O(1) per row).
-      if (i * 2 >= logIds.length) {
-        logIds.splice(0, i);
-        records.splice(0, i);
-        offsets.splice(0, i);
-        rows.head = 0;
-      }
+  /**
+   * Forget the log rows with id <= upToLogId (now in chunks), and take the folded chips' newest
+   * energy readings as the compactor reports them.
+   */
+  compacted(upToLogId: number, readings: readonly FoldedReading[] = []): void {
+    for (const [chipId, ts, e] of readings) {
+      const known = this.foldedEnergy.get(chipId);
+      if (!known || ts > known.ts) this.foldedEnergy.set(chipId, { ts, e });
     }
-  }
-
-  chip(chipId: string, from: number, to: number): Sample[] {
-    const rows = this.byChip.get(chipId);
-    const out: Sample[] = [];
-    if (!rows) return out;
-    for (let i = rows.head; i < rows.offsets.length; i++) {
-      const ts = rows.records[i].tsAt(rows.offsets[i]);
-      if (ts >= from && ts <= to) out.push(rows.records[i].sampleAt(rows.offsets[i]));
+    this.count -= this.rows.dropThrough(upToLogId);
+    for (const [chip, list] of this.byChip) {
+      list.dropThrough(upToLogId);
+      if (list.empty) this.byChip.delete(chip);
     }
-    return out;
   }
 
   /** Chips with samples not yet folded. */
@@ -91,13 +161,59 @@ export class RecentSamples {
     return this.foldedEnergy.get(chipId);
   }
 
-  latest(chipId: string): Sample | undefined {
-    const rows = this.byChip.get(chipId);
-    if (!rows) return undefined;
-    let best = -1;
-    for (let i = rows.head; i < rows.offsets.length; i++) {
-      if (best < 0 || rows.records[i].tsAt(rows.offsets[i]) > rows.records[best].tsAt(rows.offsets[best])) best = i;
+  /**
+   * The unfolded samples of the wanted chips (all chips when `wanted` is null), read through
+   * `read`, per chip in log order (not sorted by ts; a resent sample may appear twice).
+   */
+  samples(read: LogRowsReader, wanted: ReadonlySet<string> | null): Map<string, Sample[]> {
+    const out = new Map<string, Sample[]>();
+    let from = Number.POSITIVE_INFINITY;
+    let to = Number.NEGATIVE_INFINITY;
+    const lists: IdList[] = [];
+    for (const chipId of wanted ?? this.byChip.keys()) {
+      const list = this.byChip.get(chipId);
+      if (!list || list.empty) continue;
+      lists.push(list);
+      from = Math.min(from, list.first);
+      to = Math.max(to, list.last);
     }
-    return best < 0 ? undefined : rows.records[best].sampleAt(rows.offsets[best]);
+    if (lists.length === 0) return out;
+    const keep = wanted ? (chipId: string) => wanted.has(chipId) : () => true;
+    const push = (s: Sample) => {
+      const list = out.get(s.chipId);
+      if (list) list.push(s);
+      else out.set(s.chipId, [s]);
+    };
+    for (const row of this.rowsOf(read, lists, wanted !== null && lists.length <= FETCH_BY_ID_CHIPS, from, to)) {
+      const { data } = row;
+      if (typeof data !== 'string' && isSampleRecords(data)) {
+        for (const record of readSampleRecords(data)) {
+          if (!record.strings.some(keep)) continue;
+          record.forEachRow((chipId, at) => {
+            if (keep(chipId)) push(record.sampleAt(at));
+          });
+        }
+      } else for (const s of loggedSamples(data)) if (keep(s.chipId)) push(s);
+    }
+    return out;
+  }
+
+  /**
+   * The unfolded log rows the lists name, ascending: fetched one by one (a chip's rows are a
+   * fraction of the log when many agents write), or by scanning [from, to] and skipping the rows
+   * folded meanwhile and, for a chip list, the rows none of them is in.
+   */
+  private *rowsOf(read: LogRowsReader, lists: IdList[], fetch: boolean, from: number, to: number): Iterable<LogRow> {
+    if (fetch) {
+      const ids = new Set<number>();
+      for (const l of lists) for (let i = l.head; i < l.ids.length; i++) ids.add(l.ids[i]);
+      for (const id of [...ids].sort((a, b) => a - b)) {
+        const row = read.byId(id);
+        if (row) yield row;
+      }
+      return;
+    }
+    const all = lists.length === this.byChip.size;
+    for (const row of read.range(from, to)) if (this.rows.has(row.id) && (all || lists.some((l) => l.has(row.id)))) yield row;
   }
 }

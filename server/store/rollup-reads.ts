@@ -10,7 +10,7 @@ import { mergeBucket, type RollupBucket } from '../rollups/rollup-bucket.ts';
 import { decodeRollupColumns } from '../rollups/rollup-codec.ts';
 import { bucketsOf, columnsOf, RowColumns } from '../rollups/rollup-columns.ts';
 import { bucketStart, fleetKey, ROLLUP_FIELDS, TIERS, type RollupField, type RollupTier } from '../rollups/rollup-fields.ts';
-import type { RecentSamples } from './recent-samples.ts';
+import { logRowsOf, type LogRowsReader, type RecentSamples } from './recent-samples.ts';
 import { EVENT_LOOP_PACING, pacer, type ReadPacing } from '../event-loop-pacing.ts';
 
 export interface RollupRead {
@@ -45,6 +45,7 @@ export type RollupSink = (key: string, cols: RowColumns) => void;
  */
 export class RollupReader {
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly logRows: LogRowsReader;
 
   constructor(
     private readonly conn: Database.Database,
@@ -52,7 +53,9 @@ export class RollupReader {
     private readonly db: BetterSQLite3Database,
     private readonly recent: RecentSamples,
     private readonly pacing: ReadPacing = EVENT_LOOP_PACING,
-  ) {}
+  ) {
+    this.logRows = logRowsOf(conn);
+  }
 
   /**
    * The stored rows of each key in order, then the buckets of samples not yet folded (a bucket
@@ -80,10 +83,10 @@ export class RollupReader {
     const energy = !q.fields || q.fields.includes('energyJ');
     const cols = new RowColumns();
     const st = rowsOf(this.conn);
-    // The unfolded samples now, and the snapshot from the first read just below: the same moment.
-    const unfolded = this.recent.size > 0 ? recentBuckets(this.db, this.recent, bucketMs, new Set(keys), from, to) : [];
     this.conn.exec('BEGIN');
     try {
+      // The unfolded samples first: their log rows and the stored rows below are one snapshot.
+      const unfolded = this.recent.size > 0 ? recentBuckets(this.db, this.recent, this.logRows, bucketMs, new Set(keys), from, to) : [];
       const pace = pacer(this.pacing);
       for (const key of keys) {
         for (const [rowStart, data] of st.all(tier, key, bucketStart(from, rowSpanMs), to) as [number, Buffer][]) {
@@ -91,10 +94,10 @@ export class RollupReader {
         }
         await pace.maybePause();
       }
+      for (const [key, buckets] of unfolded) sink(key, columnsOf(buckets, cols));
     } finally {
       this.conn.exec('COMMIT');
     }
-    for (const [key, buckets] of unfolded) sink(key, columnsOf(buckets, cols));
   }
 }
 
@@ -130,18 +133,22 @@ function addInOrder(list: RollupBucket[], b: RollupBucket): void {
 }
 
 /** The buckets of the not-yet-folded samples for the requested chip and fleet keys. */
-function recentBuckets(db: BetterSQLite3Database, recent: RecentSamples, bucketMs: number, wanted: Set<string>, from: number, to: number): [string, RollupBucket[]][] {
+function recentBuckets(db: BetterSQLite3Database, recent: RecentSamples, logRows: LogRowsReader, bucketMs: number, wanted: Set<string>, from: number, to: number): [string, RollupBucket[]][] {
   const out: [string, RollupBucket[]][] = [];
   const wantsFleet = [...wanted].some((k) => k.startsWith('@'));
   const groups = wantsFleet ? new Map(db.select({ id: chips.id, vendor: chips.vendor, model: chips.model }).from(chips).all().map((c) => [c.id, fleetKey(c.vendor, c.model)])) : null;
+  const targets = new Map<string, string[]>();
   for (const chipId of recent.chips()) {
-    const targets = [chipId, groups?.get(chipId)].filter((k): k is string => k !== undefined && wanted.has(k));
-    if (targets.length === 0) continue;
-    const samples = recent.chip(chipId, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY).sort((a, b) => a.ts - b.ts);
+    const keys = [chipId, groups?.get(chipId)].filter((k): k is string => k !== undefined && wanted.has(k));
+    if (keys.length) targets.set(chipId, keys);
+  }
+  if (targets.size === 0) return out;
+  for (const [chipId, samples] of recent.samples(logRows, new Set(targets.keys()))) {
+    samples.sort((a, b) => a.ts - b.ts);
     const unique = samples.filter((s, i) => i === 0 || s.ts !== samples[i - 1].ts);
     const fresh = bucketize(unique, bucketMs, recent.energyBefore(chipId)).filter((b) => b.start >= from && b.start <= to);
     if (fresh.length === 0) continue;
-    for (const key of targets) out.push([key, fresh]);
+    for (const key of targets.get(chipId)!) out.push([key, fresh]);
   }
   return out;
 }

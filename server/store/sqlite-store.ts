@@ -3,8 +3,8 @@
  * Writes go to a writer thread that commits batches to a sample log (group commit); a compactor
  * thread folds the log into compressed per-chip chunks and the rollup tiers in the background and
  * enforces retention. This connection serves reads of chunks and the inventory, a second one the
- * rollup reads (RollupReader: paced, one snapshot each); both add the samples still in the log,
- * held in memory. Inventory writes go through the writer thread too.
+ * rollup reads (RollupReader: paced, one snapshot each); both add the samples still in the log
+ * (indexed in memory, read from the log rows). Inventory writes go through the writer thread too.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -18,8 +18,8 @@ import type { Sample } from '../../schema/sample.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { decodeChunk } from './chunk-codec.ts';
 import { mergeByTs } from './writer/compaction.ts';
-import { RecentSamples } from './recent-samples.ts';
-import { encodeSampleRecord, SampleRecord } from './sample-records.ts';
+import { logRowsOf, RecentSamples } from './recent-samples.ts';
+import { encodeSampleRecord } from './sample-records.ts';
 import { DEFAULT_RETENTION, type AgentRegistration, type BatchToStore, type InsertResult, type Retention, type Store, type StoredChip } from './store.ts';
 import { collectRollups, RollupReader } from './rollup-reads.ts';
 import type { ReadPacing } from '../event-loop-pacing.ts';
@@ -29,8 +29,8 @@ import { startWriter } from './writer/writer-client.ts';
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
 
 /**
- * Samples that may wait in the log (and in memory, as sample records of ~100 bytes each) for
- * folding before ingest is slowed: the compactor's largest step (see compactor-thread.ts).
+ * Samples that may wait in the log for folding before ingest is slowed: the compactor's largest
+ * step (see compactor-thread.ts). Reads of recent data read the unfolded log rows they need.
  */
 export const UNFOLDED_ALLOWANCE = 200_000;
 
@@ -79,7 +79,8 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   // Whatever an earlier run left in the log goes into chunks before we serve reads.
   await writer.flush();
   const recent = new RecentSamples();
-  writer.onCompacted((upTo) => recent.compacted(upTo));
+  writer.onCompacted((upTo, readings) => recent.compacted(upTo, readings));
+  const logRows = logRowsOf(client);
   const rollupReader = new RollupReader(setUpConnection(new Database(path)), db, recent, opts.readPacing);
 
   const chunkSamples = (chipId: string, from: number, to: number): Sample[] => {
@@ -95,7 +96,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   const insertBatches = async (batches: BatchToStore[]): Promise<InsertResult[]> => {
     const records = batches.map((b) => encodeSampleRecord(b.backfill ? b.samples.map(asBackfill) : b.samples));
     const logId = await writer.write(batches.map((b, i) => ({ agentId: b.agentId, seq: b.seq, n: b.samples.length, record: records[i] })));
-    recent.add(logId, records.map((r) => new SampleRecord(r)));
+    for (const b of batches) recent.add(logId, b.samples);
     return batches.map((b) => ({ stored: b.samples.length }));
   };
 
@@ -138,17 +139,22 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     },
     async latestSamples() {
       const out = new Map<string, Sample>();
-      for (const { id } of db.select({ id: chips.id }).from(chips).all()) {
-        const last = db.select({ data: sampleChunks.data }).from(sampleChunks).where(eq(sampleChunks.chipId, id)).orderBy(desc(sampleChunks.endTs)).limit(1).get();
-        const fromChunk = last ? decodeChunk(last.data, id).at(-1) : undefined;
-        const fromLog = recent.latest(id);
-        const best = fromLog && (!fromChunk || fromLog.ts > fromChunk.ts) ? fromLog : fromChunk;
-        if (best) out.set(id, best);
-      }
+      client.transaction(() => {
+        const unfolded = recent.samples(logRows, null);
+        for (const { id } of db.select({ id: chips.id }).from(chips).all()) {
+          const last = db.select({ data: sampleChunks.data }).from(sampleChunks).where(eq(sampleChunks.chipId, id)).orderBy(desc(sampleChunks.endTs)).limit(1).get();
+          const fromChunk = last ? decodeChunk(last.data, id).at(-1) : undefined;
+          const fromLog = unfolded.get(id)?.reduce((a, b) => (b.ts > a.ts ? b : a));
+          const best = fromLog && (!fromChunk || fromLog.ts > fromChunk.ts) ? fromLog : fromChunk;
+          if (best) out.set(id, best);
+        }
+      })();
       return out;
     },
     async chipSamples(chipId, from, to, limit) {
-      const merged = mergeByTs(chunkSamples(chipId, from, to), recent.chip(chipId, from, to));
+      // One snapshot: a fold committing between the two reads could otherwise hide samples.
+      const [stored, unfolded] = client.transaction(() => [chunkSamples(chipId, from, to), recent.samples(logRows, new Set([chipId])).get(chipId) ?? []])();
+      const merged = mergeByTs(stored, unfolded.filter((s) => s.ts >= from && s.ts <= to));
       return merged.length > limit ? merged.slice(0, limit) : merged;
     },
     rollups(tier, keys, from, to, fields) {

@@ -115,55 +115,120 @@ describe('sample records', () => {
   });
 });
 
-describe('recent samples (unfolded, held as records)', () => {
+describe('recent samples (unfolded: indexed in memory, read from the log rows)', () => {
   const S = (chipId: string, ts: number, energyJ: number | null): Sample => ({ ts, chipId, utilPct: 1, ...base, energyJ });
 
-  it('answers per chip and range, forgets folded log rows and keeps the newest folded energy reading', () => {
+  /** A sample log table: rows by id, records back to back in each, as the writer commits them. */
+  class FakeLog {
+    readonly rows = new Map<number, Uint8Array | string>();
+    reads = 0;
+    append(id: number, ...batches: Sample[][]): void {
+      const prev = this.rows.get(id);
+      const parts = [...(prev && typeof prev !== 'string' ? [prev] : []), ...batches.map((b) => encodeSampleRecord(b))];
+      this.rows.set(id, Buffer.concat(parts));
+    }
+    readonly reader = {
+      range: (from: number, to: number) => {
+        this.reads++;
+        return [...this.rows].filter(([id]) => id >= from && id <= to).sort((a, b) => a[0] - b[0]).map(([id, data]) => ({ id, data }));
+      },
+      byId: (id: number) => {
+        this.reads++;
+        const data = this.rows.get(id);
+        return data === undefined ? undefined : { id, data };
+      },
+    };
+  }
+  const tsOf = (m: Map<string, Sample[]>, chip: string) => (m.get(chip) ?? []).map((s) => s.ts);
+
+  it('answers per chip, leaves out folded rows still in the log, and keeps the newest folded energy reading', () => {
     const recent = new RecentSamples();
-    const rec = (s: Sample[]) => new SampleRecord(encodeSampleRecord(s));
-    recent.add(1, [rec([S('a', 1000, 5), S('b', 1000, 7)]), rec([S('a', 3000, 9)])]);
-    recent.add(2, [rec([S('a', 2000, null), S('b', 2000, 8)])]);
-    recent.add(3, [rec([S('a', 4000, 12)])]);
+    const log = new FakeLog();
+    const add = (id: number, ...batches: Sample[][]) => {
+      log.append(id, ...batches);
+      for (const b of batches) recent.add(id, b);
+    };
+    add(1, [S('a', 1000, 5), S('b', 1000, 7)], [S('a', 3000, 9)]);
+    add(2, [S('a', 2000, null), S('b', 2000, 8)]);
+    add(3, [S('a', 4000, 12)]);
     expect(recent.size).toBe(6);
     expect([...recent.chips()].sort()).toEqual(['a', 'b']);
-    expect(recent.chip('a', 0, Infinity).map((s) => s.ts)).toEqual([1000, 3000, 2000, 4000]);
-    expect(recent.chip('a', 1500, 3500).map((s) => s.ts)).toEqual([3000, 2000]);
-    expect(recent.latest('a')?.ts).toBe(4000);
+    const all = recent.samples(log.reader, null);
+    expect(tsOf(all, 'a')).toEqual([1000, 3000, 2000, 4000]);
+    expect(tsOf(all, 'b')).toEqual([1000, 2000]);
+    expect(clean(all.get('b')!)).toEqual(clean([S('b', 1000, 7), S('b', 2000, 8)]));
+    expect([...recent.samples(log.reader, new Set(['b'])).keys()]).toEqual(['b']);
 
-    recent.compacted(1);
+    // Row 1 folded: the compactor deletes it later, so it is still in the log now.
+    recent.compacted(1, [['a', 3000, 9], ['b', 1000, 7]]);
     expect(recent.size).toBe(3);
-    expect(recent.chip('a', 0, Infinity).map((s) => s.ts)).toEqual([2000, 4000]);
+    expect(tsOf(recent.samples(log.reader, new Set(['a'])), 'a')).toEqual([2000, 4000]);
     expect(recent.energyBefore('a')).toEqual({ ts: 3000, e: 9 });
     expect(recent.energyBefore('b')).toEqual({ ts: 1000, e: 7 });
 
-    recent.compacted(2);
+    // An older reading reported late does not replace a newer one.
+    recent.compacted(2, [['a', 2500, 1], ['b', 2000, 8]]);
     expect([...recent.chips()]).toEqual(['a']);
-    expect(recent.energyBefore('a')).toEqual({ ts: 3000, e: 9 }); // the null reading at 2000 pairs nothing
+    expect(recent.energyBefore('a')).toEqual({ ts: 3000, e: 9 });
     expect(recent.energyBefore('b')).toEqual({ ts: 2000, e: 8 });
-    recent.compacted(3);
+    expect(recent.samples(log.reader, new Set(['b'])).size).toBe(0);
+
+    // A row committed but not yet indexed (its answer not yet handled) is left out.
+    log.append(4, [S('a', 5000, 13)]);
+    add(5, [S('a', 6000, 14)]);
+    expect(tsOf(recent.samples(log.reader, null), 'a')).toEqual([4000, 6000]);
+    expect(tsOf(recent.samples(log.reader, new Set(['a'])), 'a')).toEqual([4000, 6000]);
+
+    recent.compacted(5);
     expect(recent.size).toBe(0);
-    expect(recent.chip('a', 0, Infinity)).toEqual([]);
-    expect(recent.latest('a')).toBeUndefined();
+    const reads = log.reads;
+    expect(recent.samples(log.reader, null).size).toBe(0);
+    expect(log.reads).toBe(reads); // nothing unfolded: the log is not read
   });
 
-  it('stays consistent over many adds and partial compactions', () => {
+  it('reads log rows written as JSON by earlier versions', () => {
     const recent = new RecentSamples();
+    const log = new FakeLog();
+    const batch = [S('a', 1000, 5), S('b', 1000, 6)];
+    log.rows.set(7, JSON.stringify([{ f: { samples: batch } }]));
+    recent.add(7, batch);
+    expect(clean(recent.samples(log.reader, new Set(['b'])).get('b')!)).toEqual(clean([batch[1]]));
+  });
+
+  it('stays consistent over many adds (several per log row, out of order now and then) and partial compactions', () => {
+    const recent = new RecentSamples();
+    const log = new FakeLog();
     const rng = createPrng(99);
     const held: { logId: number; s: Sample }[] = [];
     let logId = 0;
     let folded = 0;
     for (let round = 0; round < 300; round++) {
-      logId++;
-      const batch = Array.from({ length: rng.int(1, 20) }, (_, i) => S(`c${rng.int(0, 4)}`, T0 + round * 100 + i, round));
-      recent.add(logId, [new SampleRecord(encodeSampleRecord(batch))]);
-      held.push(...batch.map((s) => ({ logId, s })));
+      // Mostly a new row; sometimes another batch in the newest row, or in an older unfolded one.
+      if (logId === folded || rng.chance(0.7)) logId++;
+      const id = logId > folded + 1 && rng.chance(0.1) ? rng.int(folded + 1, logId) : logId;
+      const batch = Array.from({ length: rng.int(1, 20) }, (_, i) => S(`c${rng.int(0, 19)}`, T0 + round * 100 + i, round));
+      log.append(id, batch);
+      recent.add(id, batch);
+      held.push(...batch.map((s) => ({ logId: id, s })));
       if (rng.chance(0.3)) {
         folded = rng.int(folded, logId);
         recent.compacted(folded);
+        // The compactor deletes folded rows some time later.
+        if (rng.chance(0.5)) for (const k of [...log.rows.keys()]) if (k <= folded) log.rows.delete(k);
       }
-      const live = held.filter((h) => h.logId > folded);
+      const live = held.filter((h) => h.logId > folded).sort((a, b) => a.logId - b.logId);
       expect(recent.size).toBe(live.length);
-      for (const c of ['c0', 'c3']) expect(recent.chip(c, 0, Infinity)).toEqual(live.filter((h) => h.s.chipId === c).map((h) => h.s));
+      // Two chips (their rows fetched by id), 17 chips (the log scanned, rows of other chips
+      // skipped) and all chips (the log scanned): the same answers.
+      const expected = (c: string) => clean(live.filter((h) => h.s.chipId === c).map((h) => h.s));
+      const two = ['c0', 'c3'];
+      const many = Array.from({ length: 17 }, (_, i) => `c${i}`);
+      const everyChip = Array.from({ length: 20 }, (_, i) => `c${i}`);
+      for (const [asked, got] of [[two, recent.samples(log.reader, new Set(two))], [many, recent.samples(log.reader, new Set(many))], [everyChip, recent.samples(log.reader, null)]] as const) {
+        for (const c of asked) expect(got.get(c) ?? []).toEqual(expected(c));
+        expect([...got.keys()].every((c) => asked.includes(c))).toBe(true);
+      }
+      expect([...recent.chips()].sort()).toEqual([...new Set(live.map((h) => h.s.chipId))].sort());
     }
   });
 });

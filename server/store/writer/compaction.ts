@@ -50,6 +50,10 @@ export class Compactor {
   lastStep = { planMs: 0, writeMs: 0, writes: 0, chips: 0 };
   /** The highest log id folded by this compactor (rows up to it are only waiting to be deleted). */
   private foldedUpTo = 0;
+  /** Chips folded since the last `takeReadings()`. */
+  private touched = new Set<string>();
+  /** The chips of the step being planned (touched once its writes commit). */
+  private planned: Iterable<string> = [];
   private readonly rows: RollupRows;
   private readonly q;
 
@@ -128,6 +132,7 @@ export class Compactor {
       );
       this.lastStep = { planMs: Math.round(t1 - t0), writeMs: Math.round(performance.now() - t1), writes: ops.length, chips };
       this.foldedUpTo = maxId;
+      for (const chipId of this.planned) this.touched.add(chipId);
       return maxId;
     } catch (err) {
       // Nothing was written: what the tails learned while planning is void.
@@ -149,6 +154,20 @@ export class Compactor {
     let deleted = 0;
     this.aroundWrite(() => (deleted = db.transaction(() => db.delete(sampleLog).where(lte(sampleLog.id, upTo)).run().changes, { behavior: 'immediate' })));
     return deleted;
+  }
+
+  /**
+   * The newest stored energy reading of each chip folded since the last call, as
+   * [chipId, ts, joules] (chips with none left out), for readers pairing the unfolded samples.
+   */
+  takeReadings(): [string, number, number][] {
+    const out: [string, number, number][] = [];
+    for (const chipId of this.touched) {
+      const r = this.tails.get(chipId)?.reading;
+      if (r) out.push([chipId, r.ts, r.e]);
+    }
+    this.touched = new Set();
+    return out;
   }
 
   /** Log rows after this id wait to be folded. */
@@ -177,6 +196,7 @@ export class Compactor {
       }
     }
     chipsSeen(byChip.size);
+    this.planned = [...byChip.keys()];
     const batch = new RollupBatch();
     for (const [chipId, fresh] of byChip) this.foldChip(chipId, fresh, batch, ops);
     this.rows.apply(batch, ops);

@@ -57,7 +57,7 @@ function foldAll(): void {
   let upTo = 0;
   for (let id = step(); id > 0; id = step()) upTo = id;
   compactor.deleteFolded();
-  if (upTo > 0) post({ event: 'compacted', upToLogId: upTo, ...compactor.lastStep });
+  if (upTo > 0) post({ event: 'compacted', upToLogId: upTo, readings: compactor.takeReadings(), ...compactor.lastStep });
 }
 
 let compacting = false;
@@ -90,7 +90,7 @@ function compactionStep(): void {
       return;
     }
     const upTo = step();
-    if (upTo > 0) post({ event: 'compacted', upToLogId: upTo, ...compactor.lastStep });
+    if (upTo > 0) post({ event: 'compacted', upToLogId: upTo, readings: compactor.takeReadings(), ...compactor.lastStep });
     setImmediate(compactionStep);
   } catch (err) {
     compacting = false;

@@ -4,7 +4,7 @@
  * data: URL worker. The one native dependency, better-sqlite3, is loaded in the worker with the
  * hub's own module resolution.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
@@ -24,6 +24,16 @@ const nativeFromHub: Plugin = {
       loader: 'js',
     }));
   },
+};
+
+/**
+ * The compactor makes short-lived garbage fast (decoded log rows and chunks, encoded chunks): with
+ * V8's default young generation (32 MB at full ingest) its heap alone took ~90 MB. A 12 MB one
+ * keeps it near 50 MB at the same folding speed (measured at 190,000 samples/s of ingest).
+ */
+const RESOURCE_LIMITS: Record<StoreThread, ResourceLimits> = {
+  writer: {},
+  compactor: { maxYoungGenerationSizeMb: 12 },
 };
 
 const bundled = new Map<StoreThread, Promise<string>>();
@@ -49,5 +59,6 @@ export async function loadStoreThread(kind: StoreThread, workerData: object): Pr
   const code = await bundle(kind);
   return new Worker(new URL(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`), {
     workerData: { ...workerData, requireFrom: import.meta.url },
+    resourceLimits: RESOURCE_LIMITS[kind],
   });
 }

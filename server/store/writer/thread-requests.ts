@@ -66,8 +66,8 @@ export class ThreadRequests {
     return { id, answered };
   }
 
-  /** Post a message carrying requests made with `expect`. */
-  post(msg: object): void {
-    if (!this.dead) this.worker.postMessage(msg);
+  /** Post a message carrying requests made with `expect`; `transfer` moves buffers instead of copying them. */
+  post(msg: object, transfer?: ArrayBuffer[]): void {
+    if (!this.dead) this.worker.postMessage(msg, transfer);
   }
 }

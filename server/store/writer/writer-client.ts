@@ -20,7 +20,7 @@ export interface WriterClient {
   /** Run retention to completion as of `now`. */
   enforceRetention(now: number): Promise<void>;
   backlog(): number;
-  onCompacted(listener: (upToLogId: number) => void): void;
+  onCompacted(listener: (upToLogId: number, readings: [string, number, number][]) => void): void;
   close(): Promise<void>;
 }
 
@@ -30,13 +30,13 @@ export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'
     loadStoreThread('writer', { path: settings.path, writeTurns } satisfies WriterSettings),
     loadStoreThread('compactor', { ...settings, writeTurns } satisfies CompactorSettings),
   ]);
-  const compactedListeners: ((id: number) => void)[] = [];
+  const compactedListeners: ((id: number, readings: [string, number, number][]) => void)[] = [];
   const writer = new ThreadRequests(writerWorker, 'writer', log, () => {});
   const compactor = new ThreadRequests(compactorWorker, 'compactor', log, (e) => {
     const m = e as Exclude<FromCompactor, { ids: number[] }>;
     if (m.event === 'compacted') {
       log.debug('log folded', { upToLogId: m.upToLogId, lastStepPlanMs: m.planMs, lastStepWriteMs: m.writeMs });
-      for (const l of compactedListeners) l(m.upToLogId);
+      for (const l of compactedListeners) l(m.upToLogId, m.readings);
     }
     else if (m.event === 'retention') log.info('retention pass', { deletedRows: m.deleted, freedPages: m.freedPages });
     else log.error('sqlite compactor', { err: m.error });
@@ -48,8 +48,13 @@ export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'
   let queued: { request: WriteRequest; records: Uint8Array[] }[] = [];
   const sendQueued = () => {
     if (!queued.length) return;
-    const data = Buffer.concat(queued.flatMap((q) => q.records));
-    writer.post({ op: 'write', requests: queued.map((q) => q.request), data } satisfies ToWriter);
+    // One buffer of its own (never a slice of Node's shared pool), moved to the writer, not copied.
+    let bytes = 0;
+    for (const q of queued) for (const r of q.records) bytes += r.byteLength;
+    const data = new Uint8Array(bytes);
+    let at = 0;
+    for (const q of queued) for (const r of q.records) (data.set(r, at), (at += r.byteLength));
+    writer.post({ op: 'write', requests: queued.map((q) => q.request), data } satisfies ToWriter, [data.buffer]);
     queued = [];
   };
 

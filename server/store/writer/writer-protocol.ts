@@ -49,8 +49,11 @@ export type FromWriter = Reply;
 
 export type FromCompactor =
   | Reply
-  /** Log rows up to this id are now in chunks and rollups; timing of the last step. */
-  | { event: 'compacted'; upToLogId: number; planMs: number; writeMs: number }
+  /**
+   * Log rows up to this id are now in chunks and rollups; the newest stored energy reading of
+   * each chip folded since the last such event ([chipId, ts, joules]); timing of the last step.
+   */
+  | { event: 'compacted'; upToLogId: number; readings: [string, number, number][]; planMs: number; writeMs: number }
   | { event: 'error'; error: string }
   /** A retention pass finished: rows deleted and pages given back. */
   | { event: 'retention'; deleted: number; freedPages: number };
