@@ -12,6 +12,7 @@ import type { Sample } from '../../schema/sample.ts';
 import type { EnergyReading } from '../rollups/energy-pairs.ts';
 import { isSampleRecords, readSampleRecords } from './sample-records.ts';
 import { loggedSamples } from './writer/compaction.ts';
+import type { FoldedReading } from './writer/writer-protocol.ts';
 
 /** Reads log rows on some connection (inside a transaction: in its snapshot). */
 export interface LogRowsReader {
@@ -37,9 +38,6 @@ export function logRowsOf(conn: Database.Database): LogRowsReader {
 
 /** Up to this many chips, a read fetches just their log rows by id; more, it scans the range. */
 const FETCH_BY_ID_CHIPS = 16;
-
-/** A folded chip's newest energy reading, as the compactor reports it: [chipId, ts, joules]. */
-export type FoldedReading = [string, number, number];
 
 /** Ascending unique ids, each with a count, and a consumed prefix (before `head`) trimmed now and then. */
 class IdList {

@@ -12,7 +12,7 @@ import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { Sample } from '../../../schema/sample.ts';
 import { sampleChunks, sampleLog } from '../../../schema/tables.ts';
 import { decodeChunk, encodeChunk } from '../chunk-codec.ts';
-import type { LegacyLogEntry } from './writer-protocol.ts';
+import type { FoldedReading, LegacyLogEntry } from './writer-protocol.ts';
 import { isSampleRecords, readSampleRecords } from '../sample-records.ts';
 import { energyChanges, readings, type EnergyReading } from '../../rollups/energy-pairs.ts';
 import { RollupBatch } from '../../rollups/rollup-batch.ts';
@@ -160,8 +160,8 @@ export class Compactor {
    * The newest stored energy reading of each chip folded since the last call, as
    * [chipId, ts, joules] (chips with none left out), for readers pairing the unfolded samples.
    */
-  takeReadings(): [string, number, number][] {
-    const out: [string, number, number][] = [];
+  takeReadings(): FoldedReading[] {
+    const out: FoldedReading[] = [];
     for (const chipId of this.touched) {
       const r = this.tails.get(chipId)?.reading;
       if (r) out.push([chipId, r.ts, r.e]);

@@ -7,7 +7,7 @@ import type { Logger } from '../../logger.ts';
 import type { AgentRegistration } from '../store.ts';
 import { loadStoreThread } from './load-store-thread.ts';
 import { ThreadRequests } from './thread-requests.ts';
-import type { CompactorSettings, FromCompactor, ToCompactor, ToWriter, WriteBatch, WriteRequest, WriterSettings } from './writer-protocol.ts';
+import type { CompactorSettings, FoldedReading, FromCompactor, ToCompactor, ToWriter, WriteBatch, WriteRequest, WriterSettings } from './writer-protocol.ts';
 import { WriteTurns } from './write-turns.ts';
 
 export interface WriterClient {
@@ -20,7 +20,7 @@ export interface WriterClient {
   /** Run retention to completion as of `now`. */
   enforceRetention(now: number): Promise<void>;
   backlog(): number;
-  onCompacted(listener: (upToLogId: number, readings: [string, number, number][]) => void): void;
+  onCompacted(listener: (upToLogId: number, readings: FoldedReading[]) => void): void;
   close(): Promise<void>;
 }
 
@@ -30,7 +30,7 @@ export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'
     loadStoreThread('writer', { path: settings.path, writeTurns } satisfies WriterSettings),
     loadStoreThread('compactor', { ...settings, writeTurns } satisfies CompactorSettings),
   ]);
-  const compactedListeners: ((id: number, readings: [string, number, number][]) => void)[] = [];
+  const compactedListeners: ((id: number, readings: FoldedReading[]) => void)[] = [];
   const writer = new ThreadRequests(writerWorker, 'writer', log, () => {});
   const compactor = new ThreadRequests(compactorWorker, 'compactor', log, (e) => {
     const m = e as Exclude<FromCompactor, { ids: number[] }>;

@@ -47,13 +47,16 @@ export type Reply = { ids: number[]; ok: true; logId?: number } | { ids: number[
 
 export type FromWriter = Reply;
 
+/** A folded chip's newest stored energy reading: [chipId, ts, joules]. */
+export type FoldedReading = [string, number, number];
+
 export type FromCompactor =
   | Reply
   /**
    * Log rows up to this id are now in chunks and rollups; the newest stored energy reading of
    * each chip folded since the last such event ([chipId, ts, joules]); timing of the last step.
    */
-  | { event: 'compacted'; upToLogId: number; readings: [string, number, number][]; planMs: number; writeMs: number }
+  | { event: 'compacted'; upToLogId: number; readings: FoldedReading[]; planMs: number; writeMs: number }
   | { event: 'error'; error: string }
   /** A retention pass finished: rows deleted and pages given back. */
   | { event: 'retention'; deleted: number; freedPages: number };
