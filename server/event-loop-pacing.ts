@@ -11,7 +11,11 @@ export interface ReadPacing {
 export const EVENT_LOOP_PACING: ReadPacing = { everyMs: 4, pause: () => new Promise((resolve) => setImmediate(resolve)) };
 
 /** A clock for one piece of work: `maybePause()` pauses once `everyMs` have passed since the last pause. */
-export function pacer(pacing: ReadPacing = EVENT_LOOP_PACING): { maybePause(): Promise<void> | undefined } {
+export interface Pacer {
+  maybePause(): Promise<void> | undefined;
+}
+
+export function pacer(pacing: ReadPacing = EVENT_LOOP_PACING): Pacer {
   let t0 = performance.now();
   return {
     maybePause() {

@@ -49,10 +49,6 @@ class IdList {
     return this.head === this.ids.length;
   }
 
-  get first(): number {
-    return this.ids[this.head];
-  }
-
   get last(): number {
     return this.ids[this.ids.length - 1];
   }
@@ -86,10 +82,6 @@ class IdList {
       this.head = 0;
     }
     return n;
-  }
-
-  has(id: number): boolean {
-    return this.ids[this.indexOf(id)] === id;
   }
 
   /** The index of the first id >= `id` at or after head. */
@@ -165,24 +157,33 @@ export class RecentSamples {
    */
   samples(read: LogRowsReader, wanted: ReadonlySet<string> | null): Map<string, Sample[]> {
     const out = new Map<string, Sample[]>();
-    let from = Number.POSITIVE_INFINITY;
-    let to = Number.NEGATIVE_INFINITY;
-    const lists: IdList[] = [];
+    for (const _ of this.readInto(read, wanted, out));
+    return out;
+  }
+
+  /**
+   * As `samples`, into `out`, yielding after each log row so that a caller may pause there. Which
+   * rows it reads is fixed when it starts: rows folded meanwhile are still read (a caller that
+   * pauses reads inside a transaction, whose snapshot still holds them).
+   */
+  *readInto(read: LogRowsReader, wanted: ReadonlySet<string> | null, out: Map<string, Sample[]>): Generator<void> {
+    const ids = new Set<number>();
     for (const chipId of wanted ?? this.byChip.keys()) {
       const list = this.byChip.get(chipId);
-      if (!list || list.empty) continue;
-      lists.push(list);
-      from = Math.min(from, list.first);
-      to = Math.max(to, list.last);
+      if (list) for (let i = list.head; i < list.ids.length; i++) ids.add(list.ids[i]);
     }
-    if (lists.length === 0) return out;
+    if (ids.size === 0) return;
     const keep = wanted ? (chipId: string) => wanted.has(chipId) : () => true;
     const push = (s: Sample) => {
       const list = out.get(s.chipId);
       if (list) list.push(s);
       else out.set(s.chipId, [s]);
     };
-    for (const row of this.rowsOf(read, lists, wanted !== null && lists.length <= FETCH_BY_ID_CHIPS, from, to)) {
+    const sorted = [...ids].sort((a, b) => a - b);
+    // A few chips: just their rows, by id (a chip's rows are a fraction of the log when many
+    // agents write). More: one scan of the range, skipping rows none of them is in.
+    const rows = wanted !== null && wanted.size <= FETCH_BY_ID_CHIPS ? byIds(read, sorted) : inRange(read, sorted, ids);
+    for (const row of rows) {
       const { data } = row;
       if (typeof data !== 'string' && isSampleRecords(data)) {
         for (const record of readSampleRecords(data)) {
@@ -192,26 +193,18 @@ export class RecentSamples {
           });
         }
       } else for (const s of loggedSamples(data)) if (keep(s.chipId)) push(s);
+      yield;
     }
-    return out;
   }
+}
 
-  /**
-   * The unfolded log rows the lists name, ascending: fetched one by one (a chip's rows are a
-   * fraction of the log when many agents write), or by scanning [from, to] and skipping the rows
-   * folded meanwhile and, for a chip list, the rows none of them is in.
-   */
-  private *rowsOf(read: LogRowsReader, lists: IdList[], fetch: boolean, from: number, to: number): Iterable<LogRow> {
-    if (fetch) {
-      const ids = new Set<number>();
-      for (const l of lists) for (let i = l.head; i < l.ids.length; i++) ids.add(l.ids[i]);
-      for (const id of [...ids].sort((a, b) => a - b)) {
-        const row = read.byId(id);
-        if (row) yield row;
-      }
-      return;
-    }
-    const all = lists.length === this.byChip.size;
-    for (const row of read.range(from, to)) if (this.rows.has(row.id) && (all || lists.some((l) => l.has(row.id)))) yield row;
+function* byIds(read: LogRowsReader, ids: readonly number[]): Generator<LogRow> {
+  for (const id of ids) {
+    const row = read.byId(id);
+    if (row) yield row;
   }
+}
+
+function* inRange(read: LogRowsReader, sorted: readonly number[], ids: ReadonlySet<number>): Generator<LogRow> {
+  for (const row of read.range(sorted[0], sorted[sorted.length - 1])) if (ids.has(row.id)) yield row;
 }

@@ -11,7 +11,9 @@ import { decodeRollupColumns } from '../rollups/rollup-codec.ts';
 import { bucketsOf, columnsOf, RowColumns } from '../rollups/rollup-columns.ts';
 import { bucketStart, fleetKey, ROLLUP_FIELDS, TIERS, type RollupField, type RollupTier } from '../rollups/rollup-fields.ts';
 import { logRowsOf, type LogRowsReader, type RecentSamples } from './recent-samples.ts';
-import { EVENT_LOOP_PACING, pacer, type ReadPacing } from '../event-loop-pacing.ts';
+import { EVENT_LOOP_PACING, pacer, type Pacer, type ReadPacing } from '../event-loop-pacing.ts';
+import type { EnergyReading } from '../rollups/energy-pairs.ts';
+import type { Sample } from '../../schema/sample.ts';
 
 export interface RollupRead {
   tier: RollupTier;
@@ -85,9 +87,9 @@ export class RollupReader {
     const st = rowsOf(this.conn);
     this.conn.exec('BEGIN');
     try {
-      // The unfolded samples first: their log rows and the stored rows below are one snapshot.
-      const unfolded = this.recent.size > 0 ? recentBuckets(this.db, this.recent, this.logRows, bucketMs, new Set(keys), from, to) : [];
       const pace = pacer(this.pacing);
+      // The unfolded samples first: their log rows and the stored rows below are one snapshot.
+      const unfolded = this.recent.size > 0 ? await recentBuckets(this.db, this.recent, this.logRows, pace, bucketMs, new Set(keys), from, to) : [];
       for (const key of keys) {
         for (const [rowStart, data] of st.all(tier, key, bucketStart(from, rowSpanMs), to) as [number, Buffer][]) {
           sink(key, decodeRollupColumns(data, rowStart, bucketMs, cols, only, energy));
@@ -132,23 +134,42 @@ function addInOrder(list: RollupBucket[], b: RollupBucket): void {
   else list.splice(lo, 0, b);
 }
 
-/** The buckets of the not-yet-folded samples for the requested chip and fleet keys. */
-function recentBuckets(db: BetterSQLite3Database, recent: RecentSamples, logRows: LogRowsReader, bucketMs: number, wanted: Set<string>, from: number, to: number): [string, RollupBucket[]][] {
+/**
+ * The buckets of the not-yet-folded samples for the requested chip and fleet keys, pausing
+ * between log rows. What pairs each chip's first unfolded energy reading is taken before any
+ * pause (a fold reported during one moves it on, past this read's snapshot).
+ */
+async function recentBuckets(
+  db: BetterSQLite3Database,
+  recent: RecentSamples,
+  logRows: LogRowsReader,
+  pace: Pacer,
+  bucketMs: number,
+  wanted: Set<string>,
+  from: number,
+  to: number,
+): Promise<[string, RollupBucket[]][]> {
   const out: [string, RollupBucket[]][] = [];
   const wantsFleet = [...wanted].some((k) => k.startsWith('@'));
   const groups = wantsFleet ? new Map(db.select({ id: chips.id, vendor: chips.vendor, model: chips.model }).from(chips).all().map((c) => [c.id, fleetKey(c.vendor, c.model)])) : null;
-  const targets = new Map<string, string[]>();
+  const targets = new Map<string, { keys: string[]; energyBefore: EnergyReading | undefined }>();
   for (const chipId of recent.chips()) {
     const keys = [chipId, groups?.get(chipId)].filter((k): k is string => k !== undefined && wanted.has(k));
-    if (keys.length) targets.set(chipId, keys);
+    if (keys.length) targets.set(chipId, { keys, energyBefore: recent.energyBefore(chipId) });
   }
   if (targets.size === 0) return out;
-  for (const [chipId, samples] of recent.samples(logRows, new Set(targets.keys()))) {
+  const unfolded = new Map<string, Sample[]>();
+  for (const _ of recent.readInto(logRows, new Set(targets.keys()), unfolded)) {
+    const pause = pace.maybePause();
+    if (pause) await pause;
+  }
+  for (const [chipId, samples] of unfolded) {
     samples.sort((a, b) => a.ts - b.ts);
     const unique = samples.filter((s, i) => i === 0 || s.ts !== samples[i - 1].ts);
-    const fresh = bucketize(unique, bucketMs, recent.energyBefore(chipId)).filter((b) => b.start >= from && b.start <= to);
+    const { keys, energyBefore } = targets.get(chipId)!;
+    const fresh = bucketize(unique, bucketMs, energyBefore).filter((b) => b.start >= from && b.start <= to);
     if (fresh.length === 0) continue;
-    for (const key of targets.get(chipId)!) out.push([key, fresh]);
+    for (const key of keys) out.push([key, fresh]);
   }
   return out;
 }

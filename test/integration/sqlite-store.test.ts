@@ -222,15 +222,17 @@ describe('SQLite store: long rollup reads', () => {
         },
       });
       await store.registerAgent(reg, T0);
-      const first = ['GPU-test-0', 'GPU-test-1'].flatMap((id) => Array.from({ length: 40 }, (_, i) => sample(id, T0 + i * 60_000, { powerW: 100 + i })));
+      const first = ['GPU-test-0', 'GPU-test-1'].flatMap((id) => Array.from({ length: 40 }, (_, i) => sample(id, T0 + i * 60_000, { powerW: 100 + i, energyJ: 1000 + 10 * i })));
       await store.insertBatch('agent-a', 0, first);
       await store.flush();
-      // Not folded yet: part of the answer through the unfolded samples.
-      await store.insertBatch('agent-a', 1, [sample('GPU-test-0', T0 + 50 * 60_000, { powerW: 7 })]);
-      const read = () => store!.rollups('1m', ['GPU-test-0', 'GPU-test-1'], T0, T0 + 2 * 3_600_000, ['powerW']);
+      // Not folded yet: part of the answer through the unfolded samples (read first, pausing too),
+      // its energy paired with the last folded reading (T0 + 39 min, 1,390 J).
+      await store.insertBatch('agent-a', 1, [sample('GPU-test-0', T0 + 42 * 60_000, { powerW: 7, energyJ: 1500 })]);
+      const read = () => store!.rollups('1m', ['GPU-test-0', 'GPU-test-1'], T0, T0 + 2 * 3_600_000, ['powerW', 'energyJ']);
       const before = await read();
       expect(pauses).toBeGreaterThan(0);
       expect(before.get('GPU-test-0')).toHaveLength(41);
+      expect(before.get('GPU-test-0')!.reduce((e, b) => e + b.energyJ, 0)).toBeCloseTo(500);
       interfere = true;
       expect(await read()).toEqual(before);
       expect(interfere).toBe(false);
