@@ -55,6 +55,16 @@ export const sampleLog = sqliteTable('sample_log', {
 });
 
 /**
+ * How far the sample log is folded (one row, id 1): log rows with id <= foldedLogId are in the
+ * chunks and rollups, even while they wait to be deleted. Written in each fold's transaction, so
+ * a reader's snapshot tells which log rows it must still add.
+ */
+export const foldState = sqliteTable('fold_state', {
+  id: integer('id').primaryKey(),
+  foldedLogId: integer('folded_log_id').notNull(),
+});
+
+/**
  * Raw samples of one chip over a time span, encoded by server/store/chunk-codec.ts (columnar,
  * delta-encoded, deflated). A (chip, ts) pair appears in at most one chunk.
  */

@@ -21,6 +21,8 @@ export interface LogRowsReader {
   range(from: number, to: number): Iterable<LogRow>;
   /** One row, if it is still there. */
   byId(id: number): LogRow | undefined;
+  /** The highest log id whose samples are already in the chunks and rollups (0: none). */
+  foldedThrough(): number;
 }
 export interface LogRow {
   id: number;
@@ -31,9 +33,11 @@ export interface LogRow {
 export function logRowsOf(conn: Database.Database): LogRowsReader {
   const range = conn.prepare('SELECT id, data FROM sample_log WHERE id >= ? AND id <= ? ORDER BY id');
   const byId = conn.prepare('SELECT id, data FROM sample_log WHERE id = ?');
+  const folded = conn.prepare('SELECT folded_log_id FROM fold_state WHERE id = 1').pluck();
   return {
     range: (from, to) => range.iterate(from, to) as IterableIterator<LogRow>,
     byId: (id) => byId.get(id) as LogRow | undefined,
+    foldedThrough: () => (folded.get() as number | undefined) ?? 0,
   };
 }
 
@@ -104,6 +108,7 @@ export class RecentSamples {
   /** The unfolded log rows each chip has samples in. */
   private readonly byChip = new Map<string, IdList>();
   private count = 0;
+  private reportedUpTo = 0;
   /** Newest energy reading of each chip among samples already folded (pairs the first recent one). */
   private readonly foldedEnergy = new Map<string, EnergyReading>();
 
@@ -131,6 +136,7 @@ export class RecentSamples {
    * energy readings as the compactor reports them.
    */
   compacted(upToLogId: number, readings: readonly FoldedReading[] = []): void {
+    this.reportedUpTo = Math.max(this.reportedUpTo, upToLogId);
     for (const [chipId, ts, e] of readings) {
       const known = this.foldedEnergy.get(chipId);
       if (!known || ts > known.ts) this.foldedEnergy.set(chipId, { ts, e });
@@ -140,6 +146,11 @@ export class RecentSamples {
       list.dropThrough(upToLogId);
       if (list.empty) this.byChip.delete(chip);
     }
+  }
+
+  /** The highest log id reported folded so far. */
+  get foldedUpTo(): number {
+    return this.reportedUpTo;
   }
 
   /** Chips with samples not yet folded. */
@@ -158,20 +169,22 @@ export class RecentSamples {
    */
   samples(read: LogRowsReader, wanted: ReadonlySet<string> | null): Map<string, Sample[]> {
     const out = new Map<string, Sample[]>();
-    for (const _ of this.readInto(read, wanted, out));
+    for (const _ of this.readInto(read, wanted, out, read.foldedThrough()));
     return out;
   }
 
   /**
-   * As `samples`, into `out`, yielding after each log row so that a caller may pause there. Which
-   * rows it reads is fixed when it starts: rows folded meanwhile are still read (a caller that
-   * pauses reads inside a transaction, whose snapshot still holds them).
+   * As `samples`, into `out`, yielding after each log row so that a caller may pause there.
+   * `foldedThrough` is the reader's snapshot's fold state: rows up to it are left out even where
+   * this index still lists them (their fold committed, its report not handled yet). Which rows it
+   * reads is fixed when it starts: rows folded meanwhile are still read (a caller that pauses
+   * reads inside a transaction, whose snapshot still holds them unfolded).
    */
-  *readInto(read: LogRowsReader, wanted: ReadonlySet<string> | null, out: Map<string, Sample[]>): Generator<void> {
+  *readInto(read: LogRowsReader, wanted: ReadonlySet<string> | null, out: Map<string, Sample[]>, foldedThrough: number): Generator<void> {
     const ids = new Set<number>();
     for (const chipId of wanted ?? this.byChip.keys()) {
       const list = this.byChip.get(chipId);
-      if (list) for (let i = list.head; i < list.ids.length; i++) ids.add(list.ids[i]);
+      if (list) for (let i = list.head; i < list.ids.length; i++) if (list.ids[i] > foldedThrough) ids.add(list.ids[i]);
     }
     if (ids.size === 0) return;
     const keep = wanted ? (chipId: string) => wanted.has(chipId) : () => true;

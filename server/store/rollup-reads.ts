@@ -85,11 +85,11 @@ export class RollupReader {
     const energy = !q.fields || q.fields.includes('energyJ');
     const cols = new RowColumns();
     const st = rowsOf(this.conn);
-    this.conn.exec('BEGIN');
+    const folded = await this.beginSnapshot();
     try {
       const pace = pacer(this.pacing);
       // The unfolded samples first: their log rows and the stored rows below are one snapshot.
-      const unfolded = this.recent.size > 0 ? await recentBuckets(this.db, this.recent, this.logRows, pace, bucketMs, new Set(keys), from, to) : [];
+      const unfolded = this.recent.size > 0 ? await recentBuckets(this.db, this.recent, this.logRows, folded, pace, bucketMs, new Set(keys), from, to) : [];
       for (const key of keys) {
         for (const [rowStart, data] of st.all(tier, key, bucketStart(from, rowSpanMs), to) as [number, Buffer][]) {
           sink(key, decodeRollupColumns(data, rowStart, bucketMs, cols, only, energy));
@@ -101,7 +101,33 @@ export class RollupReader {
       this.conn.exec('COMMIT');
     }
   }
+
+  /**
+   * BEGIN, and the snapshot's fold state. When the snapshot holds a fold whose report this thread
+   * has not handled yet (it is on its way), the energy readings that pair the first unfolded
+   * samples are older than the snapshot's chunks: start over once the report is in (a few
+   * milliseconds; after ~1 s go on regardless — the unfolded rows are still cut at the snapshot's
+   * fold, only an energy pair may then be missed or span folded readings).
+   */
+  private async beginSnapshot(): Promise<number> {
+    for (let waits = 0; ; waits++) {
+      this.conn.exec('BEGIN');
+      let folded: number;
+      try {
+        folded = this.logRows.foldedThrough();
+      } catch (err) {
+        this.conn.exec('COMMIT');
+        throw err;
+      }
+      if (folded <= this.recent.foldedUpTo || waits >= REPORT_WAITS) return folded;
+      this.conn.exec('COMMIT');
+      await new Promise((resolve) => setTimeout(resolve, REPORT_WAIT_MS));
+    }
+  }
 }
+
+const REPORT_WAIT_MS = 5;
+const REPORT_WAITS = 200;
 
 /** As RollupReader.read, collected into bucket objects per key, cut to [from, to]. */
 export async function collectRollups(reader: RollupReader, q: RollupRead): Promise<Map<string, RollupBucket[]>> {
@@ -143,6 +169,7 @@ async function recentBuckets(
   db: BetterSQLite3Database,
   recent: RecentSamples,
   logRows: LogRowsReader,
+  foldedThrough: number,
   pace: Pacer,
   bucketMs: number,
   wanted: Set<string>,
@@ -159,7 +186,7 @@ async function recentBuckets(
   }
   if (targets.size === 0) return out;
   const unfolded = new Map<string, Sample[]>();
-  for (const _ of recent.readInto(logRows, new Set(targets.keys()), unfolded)) {
+  for (const _ of recent.readInto(logRows, new Set(targets.keys()), unfolded, foldedThrough)) {
     const pause = pace.maybePause();
     if (pause) await pause;
   }

@@ -81,6 +81,8 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   const recent = new RecentSamples();
   writer.onCompacted((upTo, readings) => recent.compacted(upTo, readings));
   const logRows = logRowsOf(client);
+  // Everything logged so far is folded now (as far as the log is folded: reads wait for reports past it).
+  recent.compacted(logRows.foldedThrough());
   const rollupReader = new RollupReader(setUpConnection(new Database(path)), db, recent, opts.readPacing);
 
   const chunkSamples = (chipId: string, from: number, to: number): Sample[] => {

@@ -201,6 +201,36 @@ describe('SQLite store (temporary file, real migrations)', () => {
 });
 
 describe('SQLite store: long rollup reads', () => {
+  it('a rollup read whose snapshot holds a fold not yet reported waits for the report, then counts each sample once', async () => {
+    const tmp = tempDir();
+    const path = join(tmp.dir, 'fleet.db');
+    const store = await openSqliteStore(path);
+    const side = new Database(path);
+    try {
+      await store.registerAgent(reg, T0);
+      await store.flush();
+      const folded = () => side.prepare('SELECT folded_log_id FROM fold_state WHERE id = 1').pluck().get() as number | undefined;
+      expect(folded()).toBeUndefined();
+      await store.insertBatch('agent-a', 0, [sample('GPU-test-0', T0, { powerW: 50, energyJ: 100 }), sample('GPU-test-0', T0 + 1000, { powerW: 60, energyJ: 160 })]);
+      const logId = side.prepare('SELECT max(id) FROM sample_log').pluck().get() as number;
+      // As if the fold of that row had committed and its report were still on its way.
+      side.prepare('INSERT INTO fold_state (id, folded_log_id) VALUES (1, ?)').run(logId);
+      const read = store.rollups('1m', ['GPU-test-0'], T0, T0 + 60_000, ['powerW', 'energyJ']);
+      // The fold itself, reported while the read waits.
+      await new Promise((r) => setTimeout(r, 50));
+      await store.flush();
+      expect(folded()).toBe(logId);
+      const [bucket] = (await read).get('GPU-test-0')!;
+      expect(bucket.n).toBe(2);
+      expect(bucket.energyJ).toBeCloseTo(60);
+      expect(bucket.f[4]).toMatchObject({ cnt: 2, sum: 110 });
+    } finally {
+      side.close();
+      await store.close();
+      tmp.cleanup();
+    }
+  });
+
   it('pause for the event loop and still answer from one snapshot: a fold committed during a pause changes nothing in the answer', async () => {
     const tmp = tempDir();
     let interfere = false;

@@ -121,6 +121,8 @@ describe('recent samples (unfolded: indexed in memory, read from the log rows)',
   /** A sample log table: rows by id, records back to back in each, as the writer commits them. */
   class FakeLog {
     readonly rows = new Map<number, Uint8Array | string>();
+    /** The fold state a reader's snapshot sees. */
+    folded = 0;
     reads = 0;
     append(id: number, ...batches: Sample[][]): void {
       const prev = this.rows.get(id);
@@ -137,6 +139,7 @@ describe('recent samples (unfolded: indexed in memory, read from the log rows)',
         const data = this.rows.get(id);
         return data === undefined ? undefined : { id, data };
       },
+      foldedThrough: () => this.folded,
     };
   }
   const tsOf = (m: Map<string, Sample[]>, chip: string) => (m.get(chip) ?? []).map((s) => s.ts);
@@ -179,7 +182,14 @@ describe('recent samples (unfolded: indexed in memory, read from the log rows)',
     expect(tsOf(recent.samples(log.reader, null), 'a')).toEqual([4000, 6000]);
     expect(tsOf(recent.samples(log.reader, new Set(['a'])), 'a')).toEqual([4000, 6000]);
 
+    // A fold of row 3 committed (the snapshot says so) but not reported yet: row 3 is left out.
+    log.folded = 3;
+    expect(tsOf(recent.samples(log.reader, null), 'a')).toEqual([6000]);
+    expect(tsOf(recent.samples(log.reader, new Set(['a'])), 'a')).toEqual([6000]);
+    expect(recent.foldedUpTo).toBe(2);
+
     recent.compacted(5);
+    expect(recent.foldedUpTo).toBe(5);
     expect(recent.size).toBe(0);
     const reads = log.reads;
     expect(recent.samples(log.reader, null).size).toBe(0);

@@ -10,7 +10,7 @@
 import { and, asc, desc, eq, gt, gte, lte, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { Sample } from '../../../schema/sample.ts';
-import { sampleChunks, sampleLog } from '../../../schema/tables.ts';
+import { foldState, sampleChunks, sampleLog } from '../../../schema/tables.ts';
 import { decodeChunk, encodeChunk } from '../chunk-codec.ts';
 import type { FoldedReading, LegacyLogEntry } from './writer-protocol.ts';
 import { isSampleRecords, readSampleRecords } from '../sample-records.ts';
@@ -103,6 +103,11 @@ export class Compactor {
         .values({ chipId: sql.placeholder('chipId'), startTs: sql.placeholder('startTs'), endTs: sql.placeholder('endTs'), n: sql.placeholder('n'), data: sql.placeholder('data') })
         .prepare(),
       remove: db.delete(sampleChunks).where(and(chip, eq(sampleChunks.startTs, sql.placeholder('startTs')))).prepare(),
+      markFolded: db
+        .insert(foldState)
+        .values({ id: 1, foldedLogId: sql.placeholder('upTo') })
+        .onConflictDoUpdate({ target: foldState.id, set: { foldedLogId: sql`max(${foldState.foldedLogId}, excluded.folded_log_id)` } })
+        .prepare(),
     };
   }
 
@@ -121,6 +126,9 @@ export class Compactor {
       let chips = 0;
       const maxId = db.transaction(() => this.plan(maxSamples, ops, (n) => (chips = n)));
       if (maxId === 0) return 0;
+      // In the same transaction: a reader's snapshot holds the chunks and rollups of exactly the
+      // log rows it says are folded.
+      ops.push(() => this.q.markFolded.run({ upTo: maxId }));
       const t1 = performance.now();
       this.aroundWrite(() =>
         db.transaction(

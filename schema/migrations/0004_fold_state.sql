@@ -1,0 +1,4 @@
+CREATE TABLE `fold_state` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`folded_log_id` integer NOT NULL
+);
