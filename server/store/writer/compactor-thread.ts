@@ -54,10 +54,9 @@ const DELETE_ROWS = 256;
 
 /** Fold the whole log now. */
 function foldAll(): void {
-  let upTo = 0;
-  for (let id = step(); id > 0; id = step()) upTo = id;
+  // Each step reported as it commits: reads whose snapshot holds it wait for its report.
+  for (let id = step(); id > 0; id = step()) post({ event: 'compacted', upToLogId: id, readings: compactor.takeReadings(), ...compactor.lastStep });
   compactor.deleteFolded();
-  if (upTo > 0) post({ event: 'compacted', upToLogId: upTo, readings: compactor.takeReadings(), ...compactor.lastStep });
 }
 
 let compacting = false;
