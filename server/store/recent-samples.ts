@@ -44,11 +44,15 @@ export function logRowsOf(conn: Database.Database): LogRowsReader {
 /** Up to this many chips, a read fetches just their log rows by id; more, it scans the range. */
 const FETCH_BY_ID_CHIPS = 16;
 
-/** Ascending unique ids, each with a count, and a consumed prefix (before `head`) trimmed now and then. */
+/**
+ * Ascending unique ids, each with a count when `counts` is kept, and a consumed prefix (before
+ * `head`) trimmed now and then.
+ */
 class IdList {
   ids: number[] = [];
-  counts: number[] = [];
   head = 0;
+
+  constructor(private readonly counts: number[] | null = null) {}
 
   get empty(): boolean {
     return this.head === this.ids.length;
@@ -61,29 +65,32 @@ class IdList {
   /** Add `n` to the id's count, adding the id if new (usually the largest yet). */
   add(id: number, n = 0): void {
     const { ids } = this;
+    const { counts } = this;
     if (this.empty || id > this.last) {
       ids.push(id);
-      this.counts.push(n);
+      counts?.push(n);
       return;
     }
     const at = this.indexOf(id);
-    if (ids[at] === id) this.counts[at] += n;
-    else {
+    if (ids[at] === id) {
+      if (counts) counts[at] += n;
+    } else {
       ids.splice(at, 0, id);
-      this.counts.splice(at, 0, n);
+      counts?.splice(at, 0, n);
     }
   }
 
-  /** Drop the ids <= upTo; returns the sum of their counts. */
+  /** Drop the ids <= upTo; returns the sum of their counts (0 without counts). */
   dropThrough(upTo: number): number {
+    const { ids, counts } = this;
     let i = this.head;
     let n = 0;
-    for (; i < this.ids.length && this.ids[i] <= upTo; i++) n += this.counts[i];
+    for (; i < ids.length && ids[i] <= upTo; i++) if (counts) n += counts[i];
     this.head = i;
     // Drop the consumed prefix once it is at least half the array (amortized O(1) per id).
-    if (i * 2 >= this.ids.length) {
-      this.ids.splice(0, i);
-      this.counts.splice(0, i);
+    if (i * 2 >= ids.length) {
+      ids.splice(0, i);
+      counts?.splice(0, i);
       this.head = 0;
     }
     return n;
@@ -104,7 +111,7 @@ class IdList {
 
 export class RecentSamples {
   /** Unfolded log rows, ascending, with the samples each holds. */
-  private readonly rows = new IdList();
+  private readonly rows = new IdList([]);
   /** The unfolded log rows each chip has samples in. */
   private readonly byChip = new Map<string, IdList>();
   private count = 0;
