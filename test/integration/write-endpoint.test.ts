@@ -133,6 +133,33 @@ describe('POST /api/v1/write', () => {
     expect((await hub.get('/healthz')).status).toBe(200);
   });
 
+  it('decodes large bodies that arrive in many pieces, several at once, each exactly (multi-byte characters split across pieces)', async () => {
+    // ~170 KB per request, sent in 4,099-byte pieces: pieces end inside the 2-byte "ü".
+    const body = (host: number) =>
+      Array.from({ length: 1000 }, (_, i) => `chip,host=node-${host},chip=GPU-${host}-${i % 8},vendor=nvidia,model=H100-${'ü'.repeat(20)} util_pct=${host},power_w=${i} ${ns(T - 1000 + i)}`).join('\n');
+    const pieces = (text: string) => {
+      const bytes = new TextEncoder().encode(text);
+      return new ReadableStream<Uint8Array>({
+        start(ctl) {
+          for (let at = 0; at < bytes.length; at += 4099) ctl.enqueue(bytes.slice(at, at + 4099));
+          ctl.close();
+        },
+      });
+    };
+    const send = (host: number) =>
+      fetch(`http://127.0.0.1:${hub.port}/api/v1/write?precision=ns`, { method: 'POST', body: pieces(body(host)), duplex: 'half' } as RequestInit & { duplex: 'half' });
+    const answers = await Promise.all([1, 2, 3].map(send));
+    expect(await Promise.all(answers.map(async (r) => [r.status, await r.text()]))).toEqual([[204, ""], [204, ""], [204, ""]]);
+    expect(await hub.store.countSamples()).toBe(3000);
+    expect((await hub.store.listChips()).filter((c) => c.model === `H100-${'ü'.repeat(20)}`)).toHaveLength(24);
+    for (const host of [1, 2, 3]) {
+      const got = await hub.store.chipSamples(`GPU-${host}-3`, 0, Date.now(), 1000);
+      expect(got).toHaveLength(125);
+      expect(got.every((s) => s.utilPct === host)).toBe(true);
+      expect(got.map((s) => s.powerW)).toEqual(Array.from({ length: 125 }, (_, k) => 3 + 8 * k));
+    }
+  });
+
   it('takes ?precision= and gzip bodies, and explains a bad precision', async () => {
     expect((await write(`${G2} util_pct=7 ${Math.floor(T / 1000)}`, '?precision=s')).status).toBe(204);
     expect((await write(new Blob([gzipSync(`${G2} util_pct=8 ${T + 1}`)]), '?precision=ms', { 'content-encoding': 'gzip' })).status).toBe(204);
