@@ -42,8 +42,11 @@ export type ToCompactor =
   /** Fold everything, then close. */
   | { op: 'close'; id: number };
 
-/** Answers: requests answered together (one group commit) arrive in one message, so they resolve in one turn. */
-export type Reply = { ids: number[]; ok: true; logId?: number } | { ids: number[]; ok: false; error: string };
+/**
+ * Answers: requests answered together (one group commit) arrive in one message, so they resolve in
+ * one turn. `spent`: the committed writes' record buffers, handed back to be freed on the hub's thread.
+ */
+export type Reply = { ids: number[]; ok: true; logId?: number; spent?: ArrayBuffer[] } | { ids: number[]; ok: false; error: string };
 
 export type FromWriter = Reply;
 
