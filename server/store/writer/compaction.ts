@@ -51,9 +51,7 @@ export class Compactor {
   /** The highest log id folded by this compactor (rows up to it are only waiting to be deleted). */
   private foldedUpTo = 0;
   /** Chips folded since the last `takeReadings()`. */
-  private touched = new Set<string>();
-  /** The chips of the step being planned (touched once its writes commit). */
-  private planned: Iterable<string> = [];
+  private readonly touched = new Set<string>();
   private readonly rows: RollupRows;
   private readonly q;
 
@@ -123,8 +121,8 @@ export class Compactor {
       // Plan under a read snapshot: parse, decode, merge, encode. Only this thread writes chunks
       // and rollups, so what it read stays true until its writes run.
       const t0 = performance.now();
-      let chips = 0;
-      const maxId = db.transaction(() => this.plan(maxSamples, ops, (n) => (chips = n)));
+      let chips: string[] = [];
+      const maxId = db.transaction(() => this.plan(maxSamples, ops, (ids) => (chips = ids)));
       if (maxId === 0) return 0;
       // In the same transaction: a reader's snapshot holds the chunks and rollups of exactly the
       // log rows it says are folded.
@@ -138,9 +136,9 @@ export class Compactor {
           { behavior: 'immediate' },
         ),
       );
-      this.lastStep = { planMs: Math.round(t1 - t0), writeMs: Math.round(performance.now() - t1), writes: ops.length, chips };
+      this.lastStep = { planMs: Math.round(t1 - t0), writeMs: Math.round(performance.now() - t1), writes: ops.length, chips: chips.length };
       this.foldedUpTo = maxId;
-      for (const chipId of this.planned) this.touched.add(chipId);
+      for (const chipId of chips) this.touched.add(chipId);
       return maxId;
     } catch (err) {
       // Nothing was written: what the tails learned while planning is void.
@@ -174,7 +172,7 @@ export class Compactor {
       const r = this.tails.get(chipId)?.reading;
       if (r) out.push([chipId, r.ts, r.e]);
     }
-    this.touched = new Set();
+    this.touched.clear();
     return out;
   }
 
@@ -183,7 +181,7 @@ export class Compactor {
     return this.foldedUpTo;
   }
 
-  private plan(maxSamples: number, ops: WriteOps, chipsSeen: (n: number) => void): number {
+  private plan(maxSamples: number, ops: WriteOps, chipsSeen: (chipIds: string[]) => void): number {
     const { db } = this;
     let cutoff = 0;
     let taken = 0;
@@ -203,8 +201,7 @@ export class Compactor {
         else byChip.set(s.chipId, [s]);
       }
     }
-    chipsSeen(byChip.size);
-    this.planned = [...byChip.keys()];
+    chipsSeen([...byChip.keys()]);
     const batch = new RollupBatch();
     for (const [chipId, fresh] of byChip) this.foldChip(chipId, fresh, batch, ops);
     this.rows.apply(batch, ops);
