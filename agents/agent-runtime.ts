@@ -4,7 +4,7 @@
  */
 import type { HelloMessage } from '../schema/protocol.ts';
 import type { HostInfo } from '../schema/sample.ts';
-import type { Logger } from '../server/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import { HubLink } from './hub-link.ts';
 import type { ChipSource } from './sources/chip-source.ts';
 import { Spool } from './spool.ts';

@@ -5,7 +5,7 @@
  */
 import WebSocket from 'ws';
 import type { BatchMessage, HelloMessage, HubToAgentMessage } from '../schema/protocol.ts';
-import type { Logger } from '../server/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import type { Spool, SpoolRecord } from './spool.ts';
 

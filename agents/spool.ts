@@ -8,7 +8,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sample } from '../schema/sample.ts';
-import type { Logger } from '../server/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import { SpoolLock } from './spool-lock.ts';
 
 export interface SpoolRecord {

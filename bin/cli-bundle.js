@@ -80,7 +80,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** The CLI's bundle, current (built now if it is not). */
 export function ensureCliBundle() {
-  return ensureBundle({ root: ROOT, entry: 'server/cli/main.ts', outDir: join(ROOT, 'dist', 'cli'), name: 'fleetscope' });
+  return ensureBundle({ root: ROOT, entry: 'cli/main.ts', outDir: join(ROOT, 'dist', 'cli'), name: 'fleetscope' });
 }
 
 /**

@@ -6,7 +6,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import type { FleetState } from './fleet-state.ts';
 import type { Ingest } from './ingest.ts';
 import type { Store } from './store/store.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../common/logger.ts';
 import { errorHandler, notFound } from './http-errors.ts';
 import { agentsRoutes } from './routes/agents-routes.ts';
 import { chipsRoutes } from './routes/chips-routes.ts';

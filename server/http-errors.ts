@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorCode } from '../schema/error-codes.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../common/logger.ts';
 
 export class HttpError extends Error {
   constructor(

@@ -13,7 +13,7 @@ import type { Prices } from './history/prices.ts';
 import { handleAgentSocket } from './ws/agent-endpoint.ts';
 import { handleLiveSocket } from './ws/live-endpoint.ts';
 import { attachWebSockets } from './ws/upgrade-router.ts';
-import { silentLogger, type Logger } from './logger.ts';
+import { silentLogger, type Logger } from '../common/logger.ts';
 
 export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 /** How often chip statuses (live/stale/offline) are re-derived. */

@@ -8,7 +8,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
-import type { Logger } from '../../server/logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import type { ChipSource, SourceHealth } from './chip-source.ts';
 import {
   EnergyIntegrator,

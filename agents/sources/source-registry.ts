@@ -1,5 +1,5 @@
 /** Maps `--source KIND` to a source factory. */
-import type { Logger } from '../../server/logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import type { ChipSource, SimSourceOptions } from './chip-source.ts';
 import { createNeuronMonitorSource } from './neuron-monitor-source.ts';
 import { createNvidiaSmiSource } from './nvidia-smi-source.ts';

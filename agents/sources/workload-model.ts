@@ -3,7 +3,7 @@
  * seconds to a few minutes), per-chip activity for each phase, a "1 s average" power filter and a
  * two-pole thermal lag. Vendor-neutral: sources map `load` to watts (or % of max) themselves.
  *
- * Calibrated on the real captures in shared/fixtures (H100 synthetic phases, H200 training run).
+ * Calibrated on the real captures in test/fixtures (H100 synthetic phases, H200 training run).
  * Everything is deterministic: the only randomness comes from the `Prng` streams passed in.
  */
 import type { ChipSource, SimSourceOptions } from './chip-source.ts';

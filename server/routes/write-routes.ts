@@ -10,7 +10,7 @@ import { gunzip } from 'node:zlib';
 import { Hono } from 'hono';
 import type { FleetState } from '../fleet-state.ts';
 import type { Ingest } from '../ingest.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import { HttpError } from '../http-errors.ts';
 import { parseLineProtocol, PRECISIONS, type LinePoint, type Precision } from '../line-protocol/parse-line-protocol.ts';
 import { planWrite } from '../line-protocol/plan-write.ts';

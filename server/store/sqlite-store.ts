@@ -15,7 +15,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { and, asc, desc, eq, gte, lte, sql } from 'drizzle-orm';
 import { agents, chips, hosts, sampleChunks } from '../../schema/tables.ts';
 import type { Sample } from '../../schema/sample.ts';
-import { silentLogger, type Logger } from '../logger.ts';
+import { silentLogger, type Logger } from '../../common/logger.ts';
 import { decodeChunk } from './chunk-codec.ts';
 import { mergeByTs } from './writer/compaction.ts';
 import { logRowsOf, RecentSamples } from './recent-samples.ts';

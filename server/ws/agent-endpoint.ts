@@ -11,7 +11,7 @@ import type { HubToAgentMessage } from '../../schema/protocol.ts';
 import type { ErrorCode } from '../../schema/error-codes.ts';
 import type { Ingest } from '../ingest.ts';
 import type { AgentRegistration } from '../store/store.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import { corkedSender } from './corked-send.ts';
 
 export const HUB_VERSION = '0.1.0';

@@ -10,7 +10,7 @@ import type { FleetState } from '../fleet-state.ts';
 import type { LiveFanout } from '../live/live-fanout.ts';
 import { encode } from '../live/live-frames.ts';
 import type { Store } from '../store/store.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../common/logger.ts';
 
 /** How much history a chip subscription starts with. */
 export const CHIP_HISTORY_MS = 10 * 60_000;

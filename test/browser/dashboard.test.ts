@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import { runAgent, type RunningAgent } from '../../agents/agent-runtime.ts';
 import { createSource } from '../../agents/sources/source-registry.ts';
-import { ensureClientBuilt } from '../../server/cli/client-build.ts';
-import { silentLogger } from '../../server/logger.ts';
+import { ensureClientBuilt } from '../../cli/client-build.ts';
+import { silentLogger } from '../../common/logger.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 

@@ -9,8 +9,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { ensureClientBuilt } from '../../server/cli/client-build.ts';
-import { silentLogger } from '../../server/logger.ts';
+import { ensureClientBuilt } from '../../cli/client-build.ts';
+import { silentLogger } from '../../common/logger.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 

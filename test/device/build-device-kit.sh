@@ -19,7 +19,7 @@ rm -rf "$KIT"
 mkdir -p "$KIT"
 
 echo "agent bundle"
-node --import tsx agents/build-agent-bundle.ts
+node --import tsx cli/build-agent-bundle.ts
 cp dist/agent/fleetscope-agent.mjs "$KIT/"
 
 echo "capture hub bundle"

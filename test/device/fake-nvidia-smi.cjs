@@ -6,12 +6,12 @@
  * run-on-device.sh calls: `-L`, `--version`, `-q`, the bare table, and `--format=csv` with header and
  * units and `-l SECONDS`. Rows carry the current time; the row shown is chosen by the wall clock
  * (capture rows are 250 ms apart, looped), so concurrent fakes report the same values at the same time.
- * FAKE_NVSMI_FIXTURES overrides the fixture folder (default ../shared/fixtures/nvidia-h100).
+ * FAKE_NVSMI_FIXTURES overrides the fixture folder (default test/fixtures/nvidia-h100).
  */
 const fs = require('fs');
 const path = require('path');
 
-const FIX = process.env.FAKE_NVSMI_FIXTURES || path.resolve(__dirname, '../../../shared/fixtures/nvidia-h100');
+const FIX = process.env.FAKE_NVSMI_FIXTURES || path.resolve(__dirname, '../fixtures/nvidia-h100');
 const read = (f) => fs.readFileSync(path.join(FIX, f), 'utf8');
 const args = process.argv.slice(2);
 const out = (s) => process.stdout.write(s);

@@ -1,7 +1,7 @@
 /** An in-process hub on port 0 with a temporary SQLite file. */
 import { join } from 'node:path';
 import { startHub, type HubHandle } from '../../server/hub.ts';
-import { tempDir } from './temp-dir.ts';
+import { tempDir } from '../../bench/support/temp-dir.ts';
 import { TestSocket } from './ws-client.ts';
 
 export interface TestHub extends HubHandle {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 import { eventually } from '../helpers/ws-client.ts';
-import { runFleetscope } from '../helpers/processes.ts';
+import { runFleetscope } from '../../bench/support/processes.ts';
 
 let hub: TestHub;
 beforeEach(async () => {
@@ -52,7 +52,7 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
   it('runs several sources as one host, configured from a config file and the environment', async () => {
     const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { tempDir } = await import('../helpers/temp-dir.ts');
+    const { tempDir } = await import('../../bench/support/temp-dir.ts');
     const tmp = tempDir();
     const config = join(tmp.dir, 'agent.json');
     writeFileSync(config, JSON.stringify({ source: ['sim-neuron', 'sim-nvml:H200'], interval: '500ms', spool: join(tmp.dir, 'spool'), hostname: 'mixed-host-1' }));
@@ -71,7 +71,7 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
   });
 
   it('fails over to the next --hub when the first is unreachable', async () => {
-    const { freePort } = await import('../helpers/free-port.ts');
+    const { freePort } = await import('../../bench/support/free-port.ts');
     const dead = await freePort();
     const agent = runFleetscope(['agent', '--hub', `ws://127.0.0.1:${dead}`, '--hub', `ws://127.0.0.1:${hub.port}`, '--source', 'sim-nvml', '--interval', '200ms', '--spool', 'none', '--log-format', 'json']);
     await eventually(async () => (await hub.store.countSamples()) >= 8 * 3, 15_000, 'samples via the second hub');

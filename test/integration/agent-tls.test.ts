@@ -4,8 +4,8 @@ import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { runFleetscope } from '../helpers/processes.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { runFleetscope } from '../../bench/support/processes.ts';
+import { tempDir } from '../../bench/support/temp-dir.ts';
 import { eventually } from '../helpers/ws-client.ts';
 
 const tmp = tempDir();

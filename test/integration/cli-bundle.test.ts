@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureBundle } from '../../bin/cli-bundle.js';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { tempDir } from '../../bench/support/temp-dir.ts';
 
 describe('the executable bundle', () => {
   let tmp: ReturnType<typeof tempDir>;

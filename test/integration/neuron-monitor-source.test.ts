@@ -7,8 +7,8 @@ import type { ChipSource } from '../../agents/sources/chip-source.ts';
 import { createNeuronMonitorSource, neuronMonitorPeriod, type NeuronMonitorTiming } from '../../agents/sources/neuron-monitor-source.ts';
 import { createSource } from '../../agents/sources/source-registry.ts';
 import { sampleSchema, type Sample } from '../../schema/sample.ts';
-import type { Logger } from '../../server/logger.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import type { Logger } from '../../common/logger.ts';
+import { tempDir } from '../../bench/support/temp-dir.ts';
 
 const FIX = fileURLToPath(new URL('../fixtures/neuron/', import.meta.url));
 const STREAM = join(FIX, 'neuron-monitor-stream.jsonl');

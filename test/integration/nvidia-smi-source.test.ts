@@ -9,10 +9,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChipSource } from '../../agents/sources/chip-source.ts';
 import { createSource } from '../../agents/sources/source-registry.ts';
 import { chipInfoSchema, sampleSchema, type Sample } from '../../schema/sample.ts';
-import { silentLogger } from '../../server/logger.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { silentLogger } from '../../common/logger.ts';
+import { tempDir } from '../../bench/support/temp-dir.ts';
 
-const FIX = path.resolve(process.cwd(), '../shared/fixtures');
+const FIX = path.resolve(process.cwd(), 'test/fixtures');
 const H100_CSV = path.join(FIX, 'nvidia-h100/query-gpu-250ms.csv');
 const H200_CSV = path.join(FIX, 'nvidia-h200-training/query-gpu-500ms.csv');
 const HELP = path.join(FIX, 'nvidia-h100/nvidia-smi-help-query-gpu.txt');

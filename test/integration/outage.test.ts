@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort } from '../../bench/support/free-port.ts';
 import { decodeChunk } from '../../server/store/chunk-codec.ts';
 import type { Sample } from '../../schema/sample.ts';
-import { runFleetscope, type Proc } from '../helpers/processes.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { runFleetscope, type Proc } from '../../bench/support/processes.ts';
+import { tempDir } from '../../bench/support/temp-dir.ts';
 import { eventually } from '../helpers/ws-client.ts';
 
 const tmp = tempDir();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openSqliteStore } from '../../server/store/sqlite-store.ts';
 import type { Store } from '../../server/store/store.ts';
 import { chipInfo, sample } from '../helpers/frames.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { tempDir } from '../../bench/support/temp-dir.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

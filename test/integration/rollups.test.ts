@@ -17,7 +17,7 @@ import { assembleSeries, SeriesBuilder } from '../../server/history/series-assem
 import { AGGS } from '../../server/history/step-buckets.ts';
 import { RangeSummaries, summarize } from '../../server/history/range-summary.ts';
 import { chipInfo } from '../helpers/frames.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { tempDir } from '../../bench/support/temp-dir.ts';
 
 // 22:50 UTC: the data crosses hour boundaries and midnight (a 1h-tier row boundary).
 const T0 = Date.UTC(2026, 10, 25, 22, 50);

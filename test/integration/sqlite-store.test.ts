@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { COMPACTOR_NICENESS, openSqliteStore } from '../../server/store/sqlite-store.ts';
 import type { Store } from '../../server/store/store.ts';
 import { chipInfo, sample } from '../helpers/frames.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { tempDir } from '../../bench/support/temp-dir.ts';
 
 const T0 = Date.UTC(2026, 10, 26, 10);
 const reg = { agentId: 'agent-a', agentVersion: 't', intervalMs: 1000, host: { hostname: 'h1', instanceId: 'i-1', instanceType: 'p5.48xlarge' }, chips: [chipInfo(0), chipInfo(1)] };

@@ -18,7 +18,7 @@ import {
 } from '../../agents/sources/nvidia-smi-csv.ts';
 import { chipInfoSchema, sampleSchema } from '../../schema/sample.ts';
 
-const FIX = path.resolve(process.cwd(), '../shared/fixtures');
+const FIX = path.resolve(process.cwd(), 'test/fixtures');
 const H100_HELP = readFileSync(path.join(FIX, 'nvidia-h100/nvidia-smi-help-query-gpu.txt'), 'utf8');
 const UUID = 'GPU-82a2d334-d3f3-e1ce-0176-3b908d0cb49e';
 const DEFAULT_COLS = columnsForFields(DEFAULT_QUERY_FIELDS);

@@ -6,10 +6,10 @@ import { DEFAULT_QUERY_FIELDS } from '../../agents/sources/nvidia-smi-csv.ts';
 import { createReplaySource, detectReplayFormat } from '../../agents/sources/replay-source.ts';
 import { createSource, type SourceOptions } from '../../agents/sources/source-registry.ts';
 import { chipInfoSchema, sampleSchema, type Sample } from '../../schema/sample.ts';
-import { silentLogger } from '../../server/logger.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { silentLogger } from '../../common/logger.ts';
+import { tempDir } from '../../bench/support/temp-dir.ts';
 
-const FIX = path.resolve(process.cwd(), '../shared/fixtures');
+const FIX = path.resolve(process.cwd(), 'test/fixtures');
 const H100_CSV = path.join(FIX, 'nvidia-h100/query-gpu-250ms.csv');
 const H100_NVML = path.join(FIX, 'nvidia-h100/nvml-100ms.jsonl');
 const H200_CSV = path.join(FIX, 'nvidia-h200-training/query-gpu-500ms.csv');

@@ -196,7 +196,7 @@ describe('sim-neuron specifics', () => {
 
 /** Per-phase mean power of the real H100 capture, under the simulator's phase names. */
 function capturePhaseMeans(): Record<string, number> {
-  const file = path.resolve(process.cwd(), '../shared/fixtures/nvidia-h100/nvml-100ms.jsonl');
+  const file = path.resolve(process.cwd(), 'test/fixtures/nvidia-h100/nvml-100ms.jsonl');
   const map: Record<string, PhaseName> = { idle: 'idle', matmul_full: 'training', matmul_duty50: 'duty50', memcopy: 'memory-bound' };
   const acc: Record<string, { sum: number; n: number }> = {};
   for (const line of readFileSync(file, 'utf8').split('\n')) {

@@ -2,9 +2,9 @@ import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Spool, type SpoolOptions } from '../../agents/spool.ts';
-import { silentLogger } from '../../server/logger.ts';
+import { silentLogger } from '../../common/logger.ts';
 import { sample } from '../helpers/frames.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { tempDir } from '../../bench/support/temp-dir.ts';
 
 const T0 = Date.UTC(2026, 10, 26);
 let tmp: ReturnType<typeof tempDir>;

@@ -3,7 +3,7 @@
  * them (several per message for a group commit), and a thread that dies rejects all pending.
  */
 import type { Worker } from 'node:worker_threads';
-import type { Logger } from '../../logger.ts';
+import type { Logger } from '../../../common/logger.ts';
 import type { Reply } from './writer-protocol.ts';
 
 export class ThreadRequests {

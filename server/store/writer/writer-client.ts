@@ -3,7 +3,7 @@
  * sample-log id that holds them), the compactor folds the log into chunks and rollups and tells
  * when it has. Bounded: `backlog()` counts samples handed over and not yet committed.
  */
-import type { Logger } from '../../logger.ts';
+import type { Logger } from '../../../common/logger.ts';
 import type { AgentRegistration } from '../store.ts';
 import { loadStoreThread } from './load-store-thread.ts';
 import { ThreadRequests } from './thread-requests.ts';

@@ -2,7 +2,7 @@
  * Load generator for the ingest benchmark (a separate process from the hub): C agents with 16
  * chips each send batches as fast as acks allow (W batches in flight per agent) for D seconds
  * over /ws/agent, then print one JSON line: batches/samples acknowledged and ack latency
- * percentiles. Usage: node --import tsx test/bench/ingest-generator.ts URL AGENTS WINDOW SECONDS
+ * percentiles. Usage: node --import tsx bench/ingest-generator.ts URL AGENTS WINDOW SECONDS
  */
 import WebSocket from 'ws';
 

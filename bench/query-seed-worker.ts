@@ -7,14 +7,14 @@
  * day's end the chips' encoded 1h rows. The parent is the only writer: no lock waits.
  * Usage: fork(this file, [JSON {hosts: indices into benchHosts(), frame}]) with serialization 'advanced'.
  */
-import type { Sample } from '../../schema/sample.ts';
-import { encodeChunk } from '../../server/store/chunk-codec.ts';
-import { bucketize } from '../../server/rollups/bucketize.ts';
-import type { EnergyReading } from '../../server/rollups/energy-pairs.ts';
-import { cloneBucket, emptyBucket, mergeBucket, type RollupBucket } from '../../server/rollups/rollup-bucket.ts';
-import { encodeRollupRow } from '../../server/rollups/rollup-codec.ts';
-import { fleetKey } from '../../server/rollups/rollup-fields.ts';
-import type { SimChipSource } from '../../agents/sources/workload-model.ts';
+import type { Sample } from '../schema/sample.ts';
+import { encodeChunk } from '../server/store/chunk-codec.ts';
+import { bucketize } from '../server/rollups/bucketize.ts';
+import type { EnergyReading } from '../server/rollups/energy-pairs.ts';
+import { cloneBucket, emptyBucket, mergeBucket, type RollupBucket } from '../server/rollups/rollup-bucket.ts';
+import { encodeRollupRow } from '../server/rollups/rollup-codec.ts';
+import { fleetKey } from '../server/rollups/rollup-fields.ts';
+import type { SimChipSource } from '../agents/sources/workload-model.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS, benchHosts, hostSource, rowStarts, type BenchHost, type TimeFrame } from './query-dataset.ts';
 import { HostMinuteModel } from './query-minute-model.ts';
 

@@ -6,12 +6,12 @@
  */
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
-import { SeriesBuilder } from '../../server/history/series-assembly.ts';
-import { decodeRollupColumns } from '../../server/rollups/rollup-codec.ts';
-import { RowColumns } from '../../server/rollups/rollup-columns.ts';
-import { ROLLUP_FIELDS, TIERS } from '../../server/rollups/rollup-fields.ts';
-import { RecentSamples } from '../../server/store/recent-samples.ts';
-import { RollupReader } from '../../server/store/rollup-reads.ts';
+import { SeriesBuilder } from '../server/history/series-assembly.ts';
+import { decodeRollupColumns } from '../server/rollups/rollup-codec.ts';
+import { RowColumns } from '../server/rollups/rollup-columns.ts';
+import { ROLLUP_FIELDS, TIERS } from '../server/rollups/rollup-fields.ts';
+import { RecentSamples } from '../server/store/recent-samples.ts';
+import { RollupReader } from '../server/store/rollup-reads.ts';
 import { DAY_MS } from './query-dataset.ts';
 
 /** The two fields the benchmark query asks for, as ROLLUP_FIELDS indexes. */

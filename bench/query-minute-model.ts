@@ -9,7 +9,7 @@
  * of power (60 pairs per minute). Used for the 30 days of the 1-minute tier that the benchmark
  * cannot afford to simulate at 1 s for 1,000 chips.
  */
-import { MIB } from '../../schema/units.ts';
+import { MIB } from '../schema/units.ts';
 import {
   IDLE_PCT as NEURON_IDLE_PCT,
   MAX_LOAD as NEURON_MAX_LOAD,
@@ -18,11 +18,11 @@ import {
   RUNTIME_MEM_MIB,
   isPartiallyAllocated,
   type NeuronModelSpec,
-} from '../../agents/sources/sim-neuron.ts';
-import { CAP_MARGIN_W, CONTEXT_MEM_MIB, ECC_PER_SECOND, IDLE_MEM_MIB, NVML_MODELS, type NvmlModelSpec } from '../../agents/sources/sim-nvml.ts';
-import { createPrng, hashSeed, type Prng } from '../../agents/sources/prng.ts';
-import { HostSchedule, PHASE_LOADS, clamp, drawChipTraits, perStep, stepThermal, type ChipTraits, type PhaseName, type ThermalState } from '../../agents/sources/workload-model.ts';
-import type { FieldStats, RollupBucket } from '../../server/rollups/rollup-bucket.ts';
+} from '../agents/sources/sim-neuron.ts';
+import { CAP_MARGIN_W, CONTEXT_MEM_MIB, ECC_PER_SECOND, IDLE_MEM_MIB, NVML_MODELS, type NvmlModelSpec } from '../agents/sources/sim-nvml.ts';
+import { createPrng, hashSeed, type Prng } from '../agents/sources/prng.ts';
+import { HostSchedule, PHASE_LOADS, clamp, drawChipTraits, perStep, stepThermal, type ChipTraits, type PhaseName, type ThermalState } from '../agents/sources/workload-model.ts';
+import type { FieldStats, RollupBucket } from '../server/rollups/rollup-bucket.ts';
 import { QUERY_SEED, MINUTE_MS, type BenchHost } from './query-dataset.ts';
 
 const SECONDS = MINUTE_MS / 1000;

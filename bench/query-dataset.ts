@@ -4,10 +4,10 @@
  * identified exactly as the simulated sources name them (GPU UUIDs, `<instance-id>-neuron<N>`).
  * 100 of the chips (11 hosts, every model) also get 48 h of raw samples. Pure: no I/O.
  */
-import type { ChipInfo, HostInfo } from '../../schema/sample.ts';
-import { createSimNeuronSource } from '../../agents/sources/sim-neuron.ts';
-import { createSimNvmlSource } from '../../agents/sources/sim-nvml.ts';
-import type { SimChipSource } from '../../agents/sources/workload-model.ts';
+import type { ChipInfo, HostInfo } from '../schema/sample.ts';
+import { createSimNeuronSource } from '../agents/sources/sim-neuron.ts';
+import { createSimNvmlSource } from '../agents/sources/sim-nvml.ts';
+import type { SimChipSource } from '../agents/sources/workload-model.ts';
 
 export const QUERY_SEED = 7;
 export const MINUTE_MS = 60_000;

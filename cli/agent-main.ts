@@ -1,6 +1,6 @@
 /** Entry point of the standalone agent bundle (`dist/agent/fleetscope-agent.mjs`): plain Node, no loader. */
 import { agentCommand } from './agent-command.ts';
-import { UsageError } from '../server/cli/cli-args.ts';
+import { UsageError } from '../common/cli-args.ts';
 
 const argv = process.argv.slice(2);
 const args = argv[0] === 'agent' ? argv.slice(1) : argv;

@@ -1,10 +1,10 @@
 /** `fleetscope agent`: sample local chips and push them to the hub. */
-import { createLogger, type Logger, type LogLevel } from '../server/logger.ts';
-import { helpText, parseCommand, resolveOptions, UsageError } from '../server/cli/cli-args.ts';
+import { createLogger, type Logger, type LogLevel } from '../common/logger.ts';
+import { helpText, parseCommand, resolveOptions, UsageError } from '../common/cli-args.ts';
 import { agentSpec, defaultSpoolDir, intOption, parseInterval, parseSize, positiveNumber, readCa, sourcesHelp, validateHubs } from './agent-options.ts';
-import { runAgent } from './agent-runtime.ts';
-import type { ChipSource } from './sources/chip-source.ts';
-import { createSource, SOURCE_KINDS, type SourceOptions } from './sources/source-registry.ts';
+import { runAgent } from '../agents/agent-runtime.ts';
+import type { ChipSource } from '../agents/sources/chip-source.ts';
+import { createSource, SOURCE_KINDS, type SourceOptions } from '../agents/sources/source-registry.ts';
 
 function buildSources(specs: string[], base: Omit<SourceOptions, 'model'> & { model?: string }): ChipSource[] {
   return specs.map((s) => {

@@ -10,7 +10,7 @@
  * `extras.sentAt` (exact), hub = received - frame `sentAt` (the hub -> client part), toFrame =
  * frame `sentAt` - sample ts (the agent -> hub part, first client only: the same for all).
  *
- * Usage: node --import tsx test/bench/live-clients.ts '<ClientsConfig JSON>'
+ * Usage: node --import tsx bench/live-clients.ts '<ClientsConfig JSON>'
  * Prints `ready` once every client has its snapshot, then, after `stop` on stdin, one JSON line
  * (`ClientsReport`).
  */

@@ -1,6 +1,6 @@
 /** The `fleetscope` executable: dispatches to subcommands. */
-import { agentCommand } from '../../agents/agent-command.ts';
-import { UsageError } from './cli-args.ts';
+import { agentCommand } from './agent-command.ts';
+import { UsageError } from '../common/cli-args.ts';
 import { benchCommand } from './bench-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { hubCommand } from './hub-command.ts';

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseDuration } from '../schema/duration.ts';
-import { intOption, UsageError, type CommandSpec } from '../server/cli/cli-args.ts';
-import { SOURCE_KINDS } from './sources/source-registry.ts';
+import { intOption, UsageError, type CommandSpec } from '../common/cli-args.ts';
+import { SOURCE_KINDS } from '../agents/sources/source-registry.ts';
 
 export const agentSpec = {
   name: 'agent',

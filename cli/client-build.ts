@@ -2,9 +2,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../common/logger.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLIENT_DIR = join(ROOT, 'client');
 const BUILT_INDEX = join(ROOT, 'dist/client/index.html');
 

@@ -5,9 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { startHub } from '../../server/hub.ts';
-import { buildAgentBundle } from '../../agents/build-agent-bundle.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { startHub } from '../server/hub.ts';
+import { buildAgentBundle } from '../cli/build-agent-bundle.ts';
+import { tempDir } from './support/temp-dir.ts';
 import { procUsage } from './proc-usage.ts';
 import type { BenchResult } from './bench-result.ts';
 

@@ -1,5 +1,5 @@
-/** `fleetscope bench [part]`: the benchmark suite (lives in test/bench). */
-import { helpText, intOption, parseCommand, UsageError, type CommandSpec } from './cli-args.ts';
+/** `fleetscope bench [part]`: the benchmark suite (lives in bench/). */
+import { helpText, intOption, parseCommand, UsageError, type CommandSpec } from '../common/cli-args.ts';
 
 const spec = {
   name: 'bench',
@@ -21,7 +21,7 @@ const spec = {
 export async function benchCommand(argv: string[]): Promise<void> {
   const positional = argv.filter((a, i) => !a.startsWith('-') && !(i > 0 && ['--duration', '--out'].includes(argv[i - 1])));
   const o = parseCommand(spec, argv.filter((a) => !positional.includes(a)));
-  const { BENCH_PARTS, runBench } = await import('../../test/bench/run-bench.ts');
+  const { BENCH_PARTS, runBench } = await import('../bench/run-bench.ts');
   if (o.help) {
     process.stdout.write(helpText(spec) + `\nParts:\n${Object.entries(BENCH_PARTS).map(([k, v]) => `  ${k.padEnd(10)} ${v.describe}`).join('\n')}\n`);
     return;

@@ -1,5 +1,5 @@
 /** Graceful shutdown on SIGINT/SIGTERM: run the cleanup once, then exit. */
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../common/logger.ts';
 
 export function onShutdown(log: Logger, cleanup: () => Promise<unknown>): void {
   let stopping = false;

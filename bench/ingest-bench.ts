@@ -13,9 +13,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { freePort } from '../helpers/free-port.ts';
-import { runFleetscope } from '../helpers/processes.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { freePort } from './support/free-port.ts';
+import { runFleetscope } from './support/processes.ts';
+import { tempDir } from './support/temp-dir.ts';
 import type { BenchResult } from './bench-result.ts';
 import { procUsage } from './proc-usage.ts';
 

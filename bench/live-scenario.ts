@@ -12,9 +12,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../helpers/free-port.ts';
-import { BIN, runFleetscope, type Proc } from '../helpers/processes.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { freePort } from './support/free-port.ts';
+import { BIN, runFleetscope, type Proc } from './support/processes.ts';
+import { tempDir } from './support/temp-dir.ts';
 import type { ClientsConfig, ClientsReport } from './live-clients.ts';
 import { benchChipId, type GeneratorConfig, type GeneratorReport } from './live-generator.ts';
 import { LatencyHistogram } from './latency-histogram.ts';

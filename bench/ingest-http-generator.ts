@@ -6,7 +6,7 @@
  * the next sent as soon as the 204 arrives, for D seconds. Then prints one JSON line: requests,
  * lines acknowledged (in 204 answers), non-204 answers, transport errors and request latency
  * percentiles.
- * Usage: node --import tsx test/bench/ingest-http-generator.ts URL CLIENTS TICKS SECONDS
+ * Usage: node --import tsx bench/ingest-http-generator.ts URL CLIENTS TICKS SECONDS
  */
 import { Agent, request } from 'node:http';
 

@@ -7,8 +7,8 @@
  * The database is deleted at the end unless FLEETSCOPE_BENCH_KEEP=1.
  */
 import { join } from 'node:path';
-import { runFleetscope, type Proc } from '../helpers/processes.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { runFleetscope, type Proc } from './support/processes.ts';
+import { tempDir } from './support/temp-dir.ts';
 import type { BenchResult } from './bench-result.ts';
 import { profileChipQuery } from './query-profile.ts';
 import { seedQueryDataset, type SeedResult } from './query-seed.ts';

@@ -1,10 +1,10 @@
 /** `fleetscope hub`: run the hub (HTTP API, WebSockets, embedded store, dashboard). */
-import { parseDuration } from '../../schema/duration.ts';
-import { parsePriceChipHour, parsePriceKwh, type Prices } from '../history/prices.ts';
-import { startHub } from '../hub.ts';
-import type { Retention } from '../store/store.ts';
-import { createLogger, type LogLevel } from '../logger.ts';
-import { helpText, intOption, parseCommand, resolveOptions, UsageError, type CommandSpec } from './cli-args.ts';
+import { parseDuration } from '../schema/duration.ts';
+import { parsePriceChipHour, parsePriceKwh, type Prices } from '../server/history/prices.ts';
+import { startHub } from '../server/hub.ts';
+import type { Retention } from '../server/store/store.ts';
+import { createLogger, type LogLevel } from '../common/logger.ts';
+import { helpText, intOption, parseCommand, resolveOptions, UsageError, type CommandSpec } from '../common/cli-args.ts';
 import { onShutdown } from './shutdown.ts';
 
 export const DEFAULT_DB = './data/fleetscope.db';

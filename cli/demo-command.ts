@@ -1,9 +1,9 @@
 /** `fleetscope demo`: hub + embedded database + a simulated mixed fleet, live in the browser. */
-import { runAgent, type RunningAgent } from '../../agents/agent-runtime.ts';
-import { createSource } from '../../agents/sources/source-registry.ts';
-import { startHub } from '../hub.ts';
-import { createLogger } from '../logger.ts';
-import { helpText, intOption, parseCommand, UsageError, type CommandSpec } from './cli-args.ts';
+import { runAgent, type RunningAgent } from '../agents/agent-runtime.ts';
+import { createSource } from '../agents/sources/source-registry.ts';
+import { startHub } from '../server/hub.ts';
+import { createLogger } from '../common/logger.ts';
+import { helpText, intOption, parseCommand, UsageError, type CommandSpec } from '../common/cli-args.ts';
 import { ensureClientBuilt } from './client-build.ts';
 import { DEFAULT_DB } from './hub-command.ts';
 import { onShutdown } from './shutdown.ts';
@@ -30,7 +30,7 @@ const spec = {
     replay: 'also replay a real capture in a loop (nvidia-smi CSV, NVML or neuron-monitor JSON lines); repeatable',
     help: 'show this help',
   },
-  examples: ['npm run demo', 'fleetscope demo --port 9090 --trn2-hosts 4 --p5-hosts 8', 'npm run demo -- --replay ../shared/fixtures/nvidia-h100/query-gpu-250ms.csv'],
+  examples: ['npm run demo', 'fleetscope demo --port 9090 --trn2-hosts 4 --p5-hosts 8', 'npm run demo -- --replay test/fixtures/nvidia-h100/query-gpu-250ms.csv'],
 } satisfies CommandSpec<Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>;
 
 export async function demoCommand(argv: string[]): Promise<void> {
@@ -42,7 +42,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const port = intOption('port', o.port as string | undefined, 8080, 0, 65535);
   const trn2Hosts = intOption('trn2-hosts', o['trn2-hosts'] as string | undefined, 2, 0, 64);
   const p5Hosts = intOption('p5-hosts', o['p5-hosts'] as string | undefined, 2, 0, 64);
-  const intervalMs = o.interval ? (await import('../../schema/duration.ts')).parseDuration(o.interval as string) : 1000;
+  const intervalMs = o.interval ? (await import('../schema/duration.ts')).parseDuration(o.interval as string) : 1000;
   const db = (o.db as string | undefined) ?? DEFAULT_DB;
   const log = createLogger({ name: 'demo' });
 

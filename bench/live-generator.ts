@@ -5,7 +5,7 @@
  * (`floor(performance.timeOrigin + performance.now())`) and `extras.sentAt` the exact send time,
  * so a client on the same machine can compute sent -> received latency.
  *
- * Usage: node --import tsx test/bench/live-generator.ts '<GeneratorConfig JSON>'
+ * Usage: node --import tsx bench/live-generator.ts '<GeneratorConfig JSON>'
  * Prints one JSON line (`GeneratorReport`) when done.
  */
 import { pathToFileURL } from 'node:url';
