@@ -1,12 +1,12 @@
 /**
  * The agent's connection to the hub(s): sends hello then every pending batch in order, removes a
- * batch only when the hub acknowledges it, reconnects with capped backoff + jitter (rotating
+ * batch only when the hub acknowledges it, reconnects with capped backoff + equal jitter (rotating
  * through the hub URLs) and resends whatever was not acknowledged.
  */
 import WebSocket from 'ws';
 import type { BatchMessage, HelloMessage, HubToAgentMessage } from '../schema/protocol.ts';
 import type { Logger } from '../common/logger.ts';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
+import { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from '../schema/backoff.ts';
 import type { Spool, SpoolRecord } from './spool.ts';
 
 export interface HubLinkOptions {
@@ -121,7 +121,7 @@ export class HubLink {
   }
 
   private scheduleReconnect(): void {
-    const delay = backoffDelay(this.attempt++, this.opts.backoff ?? DEFAULT_BACKOFF);
+    const delay = backoffDelay(this.attempt++, this.opts.backoff ?? RECONNECT_BACKOFF);
     if (this.opts.hubs.length > 1) this.hubIndex = (this.hubIndex + 1) % this.opts.hubs.length;
     this.opts.log.info('reconnecting', { hub: this.currentHub, inMs: delay, unacknowledged: this.opts.spool.pendingBatches });
     this.timer = setTimeout(() => this.connect(), delay);

@@ -12,6 +12,7 @@
  *   while disconnected stays missing from the UI.
  */
 import type { LiveClientMessage, LiveServerMessage, LiveTopic } from '../../schema/protocol.ts';
+import { backoffDelay, RECONNECT_BACKOFF } from '../../schema/backoff.ts';
 import { frameText, isServerMessage, route, topicKey } from './live-routing.ts';
 
 export { route, topicKey };
@@ -65,12 +66,6 @@ interface Subscription {
   handlers: Set<LiveHandler>;
 }
 
-/** Delay before reconnect attempt `attempt` (0-based): capped exponential, "equal jitter". */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: () => number): number {
-  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
-
 export class LiveConnection {
   private readonly url: string;
   private readonly minDelayMs: number;
@@ -93,8 +88,8 @@ export class LiveConnection {
 
   constructor(opts: LiveConnectionOptions = {}) {
     this.url = opts.url ?? defaultLiveUrl();
-    this.minDelayMs = opts.minDelayMs ?? 250;
-    this.maxDelayMs = opts.maxDelayMs ?? 10_000;
+    this.minDelayMs = opts.minDelayMs ?? RECONNECT_BACKOFF.initialMs;
+    this.maxDelayMs = opts.maxDelayMs ?? RECONNECT_BACKOFF.maxMs;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.stableAfterMs = opts.stableAfterMs ?? 5_000;
     this.socketFactory =
@@ -219,7 +214,7 @@ export class LiveConnection {
   private scheduleReconnect(): void {
     this.setState('closed');
     if (this.stopped) return;
-    const delay = backoffDelay(this.attempt, this.minDelayMs, this.maxDelayMs, this.random);
+    const delay = backoffDelay(this.attempt, { ...RECONNECT_BACKOFF, initialMs: this.minDelayMs, maxMs: this.maxDelayMs }, this.random);
     this.attempt++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
