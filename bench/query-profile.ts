@@ -10,7 +10,7 @@ import { SeriesBuilder } from '../server/history/series-assembly.ts';
 import { decodeRollupColumns } from '../server/rollups/rollup-codec.ts';
 import { RowColumns } from '../server/rollups/rollup-columns.ts';
 import { ROLLUP_FIELDS, TIERS } from '../server/rollups/rollup-fields.ts';
-import { RecentSamples } from '../server/store/recent-samples.ts';
+import { UnfoldedLogIndex } from '../server/store/unfolded-log-index.ts';
 import { RollupReader } from '../server/store/rollup-reads.ts';
 import { DAY_MS } from './query-dataset.ts';
 
@@ -35,7 +35,7 @@ export async function profileChipQuery(path: string, chipIds: readonly string[],
     const sum = { sql: 0, decode: 0, series: 0, json: 0 };
     const cols = new RowColumns();
     // Reads without pausing: this measures the work, not the event loop's turns.
-    const reader = new RollupReader(client, db, new RecentSamples(), { everyMs: Number.POSITIVE_INFINITY, pause: async () => {} });
+    const reader = new RollupReader(client, db, new UnfoldedLogIndex(), { everyMs: Number.POSITIVE_INFINITY, pause: async () => {} });
     let rows = 0;
     for (let i = 0; i < warmup + runs; i++) {
       const chip = chipIds[i % chipIds.length];

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorCode } from '../schema/error-codes.ts';
 import type { Logger } from '../common/logger.ts';
+import { InvalidQueryError } from './history/invalid-query.ts';
 
 export class HttpError extends Error {
   constructor(
@@ -19,6 +20,9 @@ export function errorHandler(log: Logger) {
     const requestId = (c.get('requestId' as never) as string | undefined) ?? null;
     if (err instanceof HttpError) {
       return c.json({ code: err.code, message: err.message, requestId }, err.status);
+    }
+    if (err instanceof InvalidQueryError) {
+      return c.json({ code: 'bad_request' as ErrorCode, message: err.message, requestId }, 400);
     }
     log.error('request failed', { requestId, path: c.req.path, err: err.stack ?? String(err) });
     return c.json({ code: 'internal' as ErrorCode, message: 'internal error', requestId }, 500);

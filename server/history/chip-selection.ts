@@ -6,7 +6,7 @@
  * give an empty answer.
  */
 import { fleetKey } from '../rollups/rollup-fields.ts';
-import { HttpError } from '../http-errors.ts';
+import { InvalidQueryError } from './invalid-query.ts';
 
 /** What a history query needs to know about a chip. */
 export interface ChipRef {
@@ -40,7 +40,7 @@ export function selectChips<C extends ChipRef>(all: readonly C[], sel: ChipSelec
     const known = new Set(all.map((c) => c.chipId));
     const unknown = sel.chip.filter((id) => !known.has(id));
     if (unknown.length > 0) {
-      throw new HttpError(400, 'bad_request', `chip: unknown chip ${unknown.map((id) => JSON.stringify(id)).join(', ')}; GET /api/v1/chips lists the chips`);
+      throw new InvalidQueryError(`chip: unknown chip ${unknown.map((id) => JSON.stringify(id)).join(', ')}; GET /api/v1/chips lists the chips`);
     }
   }
   const match = (values: string[] | undefined, v: string) => !values?.length || values.includes(v);

@@ -1,5 +1,5 @@
 /** The time range of a history query: parameters resolved against now, checked. Pure. */
-import { HttpError } from '../http-errors.ts';
+import { InvalidQueryError } from './invalid-query.ts';
 import { formatDuration, resolveTime, type TimeSpec } from './time-spec.ts';
 
 export interface TimeRange {
@@ -19,7 +19,7 @@ export function resolveRange(from: TimeSpec | undefined, to: TimeSpec | undefine
   if (start > end || (exclusiveTo && start === end)) {
     const rel = exclusiveTo ? 'is not before' : 'is after';
     const hint = from ? '' : ` (from defaults to to - ${formatDuration(defaultMs)})`;
-    throw new HttpError(400, 'bad_request', `from: ${iso(start)} ${rel} to (${iso(end)})${hint}; give from earlier than to`);
+    throw new InvalidQueryError(`from: ${iso(start)} ${rel} to (${iso(end)})${hint}; give from earlier than to`);
   }
   return { from: start, to: end };
 }

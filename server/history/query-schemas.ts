@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { vendorSchema } from '../../schema/sample.ts';
-import { HttpError } from '../http-errors.ts';
+import { InvalidQueryError } from './invalid-query.ts';
 import { GROUP_BYS } from './chip-selection.ts';
 import { AGGS, HISTORY_FIELDS, type HistoryField } from './step-buckets.ts';
 import { DEFAULT_MAX_POINTS, MAX_MAX_POINTS } from './tier-choice.ts';
@@ -124,8 +124,8 @@ export function isListParam(schema: z.ZodObject, name: string): boolean {
   return t !== undefined && unwrap(t) instanceof z.ZodArray;
 }
 
-function badRequest(message: string): HttpError {
-  return new HttpError(400, 'bad_request', message);
+function badRequest(message: string): InvalidQueryError {
+  return new InvalidQueryError(message);
 }
 
 /**

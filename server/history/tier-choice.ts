@@ -18,7 +18,7 @@
  */
 import { bucketStart, TIERS, type RollupTier } from '../rollups/rollup-fields.ts';
 import type { Retention } from '../store/store.ts';
-import { HttpError } from '../http-errors.ts';
+import { InvalidQueryError } from './invalid-query.ts';
 import { formatDuration, formatSpan } from './time-spec.ts';
 
 export type Tier = 'raw' | RollupTier;
@@ -112,8 +112,8 @@ const TIER_HOLDS: Record<Tier, (r: Retention) => number> = { raw: (r) => r.rawMs
 const TIER_NAME: Record<Tier, string> = { raw: 'raw samples', '1m': '1-minute rollups', '1h': '1-hour rollups' };
 const MIN_STEP: Record<Tier, number> = { raw: 0, '1m': MIN, '1h': HOUR };
 
-function badRequest(message: string): HttpError {
-  return new HttpError(400, 'bad_request', message);
+function badRequest(message: string): InvalidQueryError {
+  return new InvalidQueryError(message);
 }
 
 /** 1m rollup rows `keys` have over [from, to] (one per key and hour touched). */
@@ -139,7 +139,7 @@ function autoStep(req: StepRequest): number | null {
   return NICE_STEPS.find((s) => fits(s) && cheap(s)) ?? null;
 }
 
-/** Step and tier for /series; throws a 400 HttpError that says how to fix the request. */
+/** Step and tier for /series; throws an InvalidQueryError that says how to fix the request. */
 export function chooseSeriesStep(req: StepRequest): StepChoice {
   const { from, to, maxPoints } = req;
   if (req.stepMs === undefined) {

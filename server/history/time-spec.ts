@@ -2,15 +2,14 @@
  * Times and durations in history query parameters. Pure: no I/O, no clock (callers pass `now`).
  *
  * Times: ISO-8601 (`2025-01-31T12:00:00Z`), epoch milliseconds (`1738324800000`), or relative to
- * now (`now`, `now-6h`, `now-30m`, `now+5m`). Durations (steps, offsets): a whole number with a
- * unit `s`, `m`, `h`, `d` or `w` (`10s`, `5m`, `1h`); a bare whole number means seconds.
+ * now (`now`, `now-6h`, `now-30m`, `now+5m`). Durations (steps, offsets): as schema/duration.ts
+ * reads them (`10s`, `5m`, `1h`; a bare number means seconds), positive and at most ~10 years.
  */
-import { parseTimeParam } from '../routes/time-param.ts';
+import { durationMs, UNIT_MS } from '../../schema/duration.ts';
 
 /** A time as given: absolute, or an offset from the time the request is served. */
 export type TimeSpec = { kind: 'abs'; ms: number } | { kind: 'rel'; offsetMs: number };
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
 /** Units from coarsest to finest, to print durations. */
 const PRINT_UNITS: [string, number][] = [['w', UNIT_MS.w], ['d', UNIT_MS.d], ['h', UNIT_MS.h], ['m', UNIT_MS.m], ['s', UNIT_MS.s]];
 /** Longest duration accepted (about 10 years): keeps arithmetic far from overflow. */
@@ -21,10 +20,16 @@ export const DURATION_FORMS = 'a positive whole number with a unit s, m, h, d or
 
 /** A duration in ms, or null when `text` is not one (zero and negative durations are not). */
 export function parseDurationParam(text: string): number | null {
-  const m = /^(\d{1,12})(s|m|h|d|w)?$/.exec(text.trim());
-  if (!m) return null;
-  const ms = Number(m[1]) * UNIT_MS[m[2] ?? 's'];
-  return ms > 0 && ms <= MAX_DURATION_MS ? ms : null;
+  const ms = durationMs(text);
+  return ms !== null && ms > 0 && ms <= MAX_DURATION_MS ? ms : null;
+}
+
+/** An absolute time parameter: epoch ms or an ISO-8601 date; null when it is neither. */
+export function parseTimeParam(value: string): number | null {
+  if (/^\d{1,16}$/.test(value)) return Number(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value)) return null;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : null;
 }
 
 /** A time parameter, or null when `text` is none of the accepted forms. */

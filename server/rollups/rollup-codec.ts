@@ -5,7 +5,7 @@
  * relative). Pure: no I/O.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { Reader, Writer, readColumnInto, skipColumn, writeColumn } from '../store/column-codec.ts';
+import { Reader, Writer, readColumnInto, skipColumn, writeColumn } from '../codec/column-codec.ts';
 import { bucketsOf, RowColumns } from './rollup-columns.ts';
 import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import type { RollupBucket } from './rollup-bucket.ts';

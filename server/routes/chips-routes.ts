@@ -4,7 +4,7 @@ import { chipIdSchema } from '../../schema/sample.ts';
 import type { FleetState } from '../fleet-state.ts';
 import type { Store } from '../store/store.ts';
 import { HttpError } from '../http-errors.ts';
-import { parseTimeParam } from './time-param.ts';
+import { parseTimeParam } from '../history/time-spec.ts';
 
 const DEFAULT_RANGE_MS = 60 * 60_000;
 const DEFAULT_LIMIT = 10_000;

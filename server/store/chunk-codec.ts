@@ -12,7 +12,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SAMPLE_FIELDS, type Sample, type SampleField, type SampleFlags } from '../../schema/sample.ts';
 import { bitsToFlags } from './sample-flags.ts';
-import { prepareScratch, readColumn, Reader, Writer, writeScratchColumn } from './column-codec.ts';
+import { prepareScratch, readColumn, Reader, Writer, writeScratchColumn } from '../codec/column-codec.ts';
 
 const VERSION = 1;
 const DEFLATE_OPTIONS = { level: 1 };

@@ -10,7 +10,8 @@ import { mergeBucket, type RollupBucket } from '../rollups/rollup-bucket.ts';
 import { decodeRollupColumns } from '../rollups/rollup-codec.ts';
 import { bucketsOf, columnsOf, RowColumns } from '../rollups/rollup-columns.ts';
 import { bucketStart, fleetKey, ROLLUP_FIELDS, TIERS, type RollupField, type RollupTier } from '../rollups/rollup-fields.ts';
-import { logRowsOf, type LogRowsReader, type RecentSamples } from './recent-samples.ts';
+import { logRowsOf, type LogRowsReader } from './log-rows.ts';
+import type { UnfoldedLogIndex } from './unfolded-log-index.ts';
 import { EVENT_LOOP_PACING, pacer, type Pacer, type ReadPacing } from '../event-loop-pacing.ts';
 import type { EnergyReading } from '../rollups/energy-pairs.ts';
 import type { Sample } from '../../schema/sample.ts';
@@ -53,7 +54,7 @@ export class RollupReader {
     private readonly conn: Database.Database,
     /** The store's own connection: which fleet group each chip is in (for unfolded samples). */
     private readonly db: BetterSQLite3Database,
-    private readonly recent: RecentSamples,
+    private readonly recent: UnfoldedLogIndex,
     private readonly pacing: ReadPacing = EVENT_LOOP_PACING,
   ) {
     this.logRows = logRowsOf(conn);
@@ -167,7 +168,7 @@ function addInOrder(list: RollupBucket[], b: RollupBucket): void {
  */
 async function recentBuckets(
   db: BetterSQLite3Database,
-  recent: RecentSamples,
+  recent: UnfoldedLogIndex,
   logRows: LogRowsReader,
   foldedThrough: number,
   pace: Pacer,

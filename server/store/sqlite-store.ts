@@ -17,8 +17,8 @@ import { agents, chips, hosts, sampleChunks } from '../../schema/tables.ts';
 import type { Sample } from '../../schema/sample.ts';
 import { silentLogger, type Logger } from '../../common/logger.ts';
 import { decodeChunk } from './chunk-codec.ts';
-import { mergeByTs } from './writer/compaction.ts';
-import { logRowsOf, RecentSamples } from './recent-samples.ts';
+import { logRowsOf, mergeByTs } from './log-rows.ts';
+import { UnfoldedLogIndex } from './unfolded-log-index.ts';
 import { encodeSampleRecord } from './sample-records.ts';
 import { DEFAULT_RETENTION, type AgentRegistration, type BatchToStore, type InsertResult, type Retention, type Store, type StoredChip } from './store.ts';
 import { collectRollups, RollupReader } from './rollup-reads.ts';
@@ -78,7 +78,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   );
   // Whatever an earlier run left in the log goes into chunks before we serve reads.
   await writer.flush();
-  const recent = new RecentSamples();
+  const recent = new UnfoldedLogIndex();
   writer.onCompacted((upTo, readings) => recent.compacted(upTo, readings));
   const logRows = logRowsOf(client);
   // Everything logged so far is folded now (as far as the log is folded: reads wait for reports past it).

@@ -65,7 +65,7 @@ describe('parseQuery: each bad parameter names itself and what it accepts', () =
     ['single parameter repeated', { step: ['1m', '5m'] }, 'step: given 2 times; give it once'],
   ];
   it.each(cases)('%s', (_name, query, message) => {
-    expect(() => parseQuery(seriesQuerySchema, query)).toThrow(expect.objectContaining({ status: 400, code: 'bad_request', message }));
+    expect(() => parseQuery(seriesQuerySchema, query)).toThrow(expect.objectContaining({ name: 'InvalidQueryError', message }));
   });
 
   const others: [string, Parameters<typeof parseQuery>[0], Record<string, string[]>, string][] = [
@@ -78,7 +78,7 @@ describe('parseQuery: each bad parameter names itself and what it accepts', () =
     ['top field', topQuerySchema, { field: ['bogus'] }, `field: must be one of ${FIELDS}; got "bogus"`],
   ];
   it.each(others)('%s', (_name, schema, query, message) => {
-    expect(() => parseQuery(schema, query)).toThrow(expect.objectContaining({ status: 400, code: 'bad_request', message }));
+    expect(() => parseQuery(schema, query)).toThrow(expect.objectContaining({ name: 'InvalidQueryError', message }));
   });
 });
 

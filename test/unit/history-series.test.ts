@@ -37,7 +37,7 @@ describe('selectChips', () => {
   it.each(cases)('%s', (_name, sel, ids) => expect(selectChips(CHIPS, sel).map((c) => c.chipId)).toEqual(ids));
 
   it('answers 400 naming unknown chip ids', () => {
-    expect(() => selectChips(CHIPS, { chip: ['a0', 'zz', 'yy'] })).toThrow(expect.objectContaining({ status: 400, message: 'chip: unknown chip "zz", "yy"; GET /api/v1/chips lists the chips' }));
+    expect(() => selectChips(CHIPS, { chip: ['a0', 'zz', 'yy'] })).toThrow(expect.objectContaining({ name: 'InvalidQueryError', message: 'chip: unknown chip "zz", "yy"; GET /api/v1/chips lists the chips' }));
   });
 
   it('knows when fleet rollups cannot answer', () => {

@@ -120,7 +120,7 @@ describe('chooseSeriesStep: given step', () => {
     ['1h over 50 years', HOUR, NOW - 50 * 365 * DAY, NOW, 100, { rawMs: R.rawMs, m1Ms: R.m1Ms, h1Ms: 100 * 365 * DAY }, `step 1h gives ${50 * 365 * 24 + 1} points per series over this range, more than maxPoints (100); use a shorter range (from/to), or a larger maxPoints (up to 100000)`],
   ];
   it.each(bad)('%s -> 400', (_name, stepMs, from, to, maxPoints, retention, message) => {
-    expect(() => chooseSeriesStep({ from, to, now: NOW, retention, maxPoints, stepMs })).toThrow(expect.objectContaining({ status: 400, code: 'bad_request', message }));
+    expect(() => chooseSeriesStep({ from, to, now: NOW, retention, maxPoints, stepMs })).toThrow(expect.objectContaining({ name: 'InvalidQueryError', message }));
   });
 });
 

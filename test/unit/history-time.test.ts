@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveRange } from '../../server/history/query-range.ts';
 import { formatDuration, formatSpan, parseDurationParam, parseTimeSpec, resolveTime, type TimeSpec } from '../../server/history/time-spec.ts';
-import { HttpError } from '../../server/http-errors.ts';
+import { InvalidQueryError } from '../../server/history/invalid-query.ts';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 34, 56, 789);
 const S = 1000;
@@ -30,7 +30,8 @@ describe('parseTimeSpec + resolveTime', () => {
     ['now-', null],
     ['now-0m', null],
     ['now-6x', null],
-    ['now-1.5h', null],
+    ['now-1.5h', NOW - 5_400_000],
+    ['now-1.5x', null],
     ['-5', null],
     ['12.5', null],
     ['2026-13-45T99:00:00Z', null],
@@ -60,7 +61,9 @@ describe('parseDurationParam (steps)', () => {
     ['0', null],
     ['0m', null],
     ['-5m', null],
-    ['1.5m', null],
+    ['1.5m', 90_000],
+    ['250ms', 250],
+    ['1.5.5m', null],
     ['5 minutes', null],
     ['m', null],
     ['', null],
@@ -112,7 +115,7 @@ describe('resolveRange', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(HttpError);
-    expect(err).toMatchObject({ status: 400, code: 'bad_request', message });
+    expect(err).toBeInstanceOf(InvalidQueryError);
+    expect(err).toMatchObject({ message });
   });
 });

@@ -20,7 +20,7 @@ const ALLOWED: Record<string, string[]> = {
   'server': ['server', 'schema', 'common', 'dist'],
   // The rollup core knows nothing of storage; history queries know nothing of HTTP.
   'server/rollups': ['server/rollups', 'server/codec', 'schema', 'common'],
-  'server/history': ['server/history', 'server/rollups', 'server/codec', 'server/store', 'schema', 'common'],
+  'server/history': ['server/history', 'server/rollups', 'server/codec', 'server/store', 'server/event-loop-pacing.ts', 'schema', 'common'],
   'cli': ['cli', 'server', 'agents', 'bench', 'schema', 'common', 'dist'],
   // Builds the browser client from the repository root.
   'cli/client-build.ts': ['.', 'common'],

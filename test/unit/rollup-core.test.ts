@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deflateRawSync } from 'node:zlib';
-import { Writer, writeColumn } from '../../server/store/column-codec.ts';
+import { Writer, writeColumn } from '../../server/codec/column-codec.ts';
 import { energyChanges, energyIncrement } from '../../server/rollups/energy-pairs.ts';
 import { addSample, aggregate, emptyBucket, mergeBucket } from '../../server/rollups/rollup-bucket.ts';
 import { bucketize } from '../../server/rollups/bucketize.ts';

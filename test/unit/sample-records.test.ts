@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeSampleRecord, isSampleRecords, readSampleRecords, SampleRecord } from '../../server/store/sample-records.ts';
-import { RecentSamples } from '../../server/store/recent-samples.ts';
-import { loggedSamples } from '../../server/store/writer/compaction.ts';
+import { UnfoldedLogIndex } from '../../server/store/unfolded-log-index.ts';
+import { loggedSamples } from '../../server/store/log-rows.ts';
 import { createSimNeuronSource } from '../../agents/sources/sim-neuron.ts';
 import { createSimNvmlSource } from '../../agents/sources/sim-nvml.ts';
 import { createPrng } from '../../agents/sources/prng.ts';
@@ -145,7 +145,7 @@ describe('recent samples (unfolded: indexed in memory, read from the log rows)',
   const tsOf = (m: Map<string, Sample[]>, chip: string) => (m.get(chip) ?? []).map((s) => s.ts);
 
   it('answers per chip, leaves out folded rows still in the log, and keeps the newest folded energy reading', () => {
-    const recent = new RecentSamples();
+    const recent = new UnfoldedLogIndex();
     const log = new FakeLog();
     const add = (id: number, ...batches: Sample[][]) => {
       log.append(id, ...batches);
@@ -197,7 +197,7 @@ describe('recent samples (unfolded: indexed in memory, read from the log rows)',
   });
 
   it('reads log rows written as JSON by earlier versions', () => {
-    const recent = new RecentSamples();
+    const recent = new UnfoldedLogIndex();
     const log = new FakeLog();
     const batch = [S('a', 1000, 5), S('b', 1000, 6)];
     log.rows.set(7, JSON.stringify([{ f: { samples: batch } }]));
@@ -206,7 +206,7 @@ describe('recent samples (unfolded: indexed in memory, read from the log rows)',
   });
 
   it('stays consistent over many adds (several per log row, out of order now and then) and partial compactions', () => {
-    const recent = new RecentSamples();
+    const recent = new UnfoldedLogIndex();
     const log = new FakeLog();
     const rng = createPrng(99);
     const held: { logId: number; s: Sample }[] = [];

@@ -12,8 +12,8 @@ import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { Sample } from '../../../schema/sample.ts';
 import { foldState, sampleChunks, sampleLog } from '../../../schema/tables.ts';
 import { decodeChunk, encodeChunk } from '../chunk-codec.ts';
-import type { FoldedReading, LegacyLogEntry } from './writer-protocol.ts';
-import { isSampleRecords, readSampleRecords } from '../sample-records.ts';
+import type { FoldedReading } from './writer-protocol.ts';
+import { loggedSamples, mergeByTs } from '../log-rows.ts';
 import { energyChanges, readings, type EnergyReading } from '../../rollups/energy-pairs.ts';
 import { RollupBatch } from '../../rollups/rollup-batch.ts';
 import { ChipTails } from './chip-tails.ts';
@@ -25,14 +25,6 @@ export const TARGET_CHUNK_SAMPLES = 600;
 export const MAX_CHUNK_SAMPLES = 4096;
 
 type Db = BetterSQLite3Database;
-
-/** Merge by ts: `keep` wins on equal timestamps; result ascending. */
-export function mergeByTs(keep: Sample[], add: Sample[]): Sample[] {
-  const byTs = new Map<number, Sample>();
-  for (const s of add) if (!byTs.has(s.ts)) byTs.set(s.ts, s);
-  for (const s of keep) byTs.set(s.ts, s);
-  return [...byTs.values()].sort((a, b) => a.ts - b.ts);
-}
 
 /** Writes decided while planning a fold, run together in one short write transaction. */
 export type WriteOps = (() => void)[];
@@ -283,16 +275,6 @@ export class Compactor {
     const prev = this.q.endingBefore.get({ chipId, ts: ts - 1 });
     return prev ? lastOf(readings(decodeChunk(prev.data, chipId))) : undefined;
   }
-}
-
-/** The samples of one log row: sample records, or the JSON text earlier versions wrote. */
-export function loggedSamples(data: Uint8Array | string): Sample[] {
-  if (data.length === 0) return [];
-  if (typeof data !== 'string' && isSampleRecords(data)) return readSampleRecords(data).flatMap((r) => r.samples());
-  const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
-  return (JSON.parse(text) as LegacyLogEntry[]).flatMap((entry) =>
-    entry.b ? entry.f.samples.map((s) => ({ ...s, flags: { ...s.flags, backfill: true } })) : entry.f.samples,
-  );
 }
 
 /** Samples waiting in the log after `foldedLogId` and the age of the oldest such row (ms). */

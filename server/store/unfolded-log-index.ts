@@ -1,6 +1,6 @@
 /**
- * Samples committed to the sample log but not yet folded into chunks, so that reads see them at
- * once. Only an index is held in memory — which log rows are unfolded, how many samples each
+ * The index of unfolded log rows: samples committed to the sample log but not yet folded into
+ * chunks, which reads must see at once. Only an index is held in memory — which log rows are unfolded, how many samples each
  * holds, and which rows each chip has samples in; the samples themselves are read back from the
  * log rows when a read asks for them (on the reader's own connection, inside its snapshot).
  * At full ingest the log holds a few hundred thousand samples: keeping their records in memory
@@ -8,38 +8,11 @@
  * strings that every mark-compact traced).
  * Rows leave the index when the compactor reports them folded.
  */
-import type Database from 'better-sqlite3';
 import type { Sample } from '../../schema/sample.ts';
 import type { EnergyReading } from '../rollups/energy-pairs.ts';
 import { isSampleRecords, readSampleRecords } from './sample-records.ts';
-import { loggedSamples } from './writer/compaction.ts';
+import { loggedSamples, type LogRow, type LogRowsReader } from './log-rows.ts';
 import type { FoldedReading } from './writer/writer-protocol.ts';
-
-/** Reads log rows on some connection (inside a transaction: in its snapshot). */
-export interface LogRowsReader {
-  /** Rows with `from <= id <= to`, ascending by id. */
-  range(from: number, to: number): Iterable<LogRow>;
-  /** One row, if it is still there. */
-  byId(id: number): LogRow | undefined;
-  /** The highest log id whose samples are already in the chunks and rollups (0: none). */
-  foldedThrough(): number;
-}
-export interface LogRow {
-  id: number;
-  data: Uint8Array | string;
-}
-
-/** A LogRowsReader on a connection. */
-export function logRowsOf(conn: Database.Database): LogRowsReader {
-  const range = conn.prepare('SELECT id, data FROM sample_log WHERE id >= ? AND id <= ? ORDER BY id');
-  const byId = conn.prepare('SELECT id, data FROM sample_log WHERE id = ?');
-  const folded = conn.prepare('SELECT folded_log_id FROM fold_state WHERE id = 1').pluck();
-  return {
-    range: (from, to) => range.iterate(from, to) as IterableIterator<LogRow>,
-    byId: (id) => byId.get(id) as LogRow | undefined,
-    foldedThrough: () => (folded.get() as number | undefined) ?? 0,
-  };
-}
 
 /** Up to this many chips, a read fetches just their log rows by id; more, it scans the range. */
 const FETCH_BY_ID_CHIPS = 16;
@@ -109,7 +82,7 @@ class IdList {
   }
 }
 
-export class RecentSamples {
+export class UnfoldedLogIndex {
   /** Unfolded log rows, ascending, with the samples each holds. */
   private readonly rows = new IdList([]);
   /** The unfolded log rows each chip has samples in. */
