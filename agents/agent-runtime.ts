@@ -3,13 +3,15 @@
  * and let the hub link deliver it; a batch leaves the spool only when the hub acknowledges it.
  */
 import type { HelloMessage } from '../schema/protocol.ts';
+import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
+import { FLEETSCOPE_VERSION } from '../schema/version.ts';
 import type { HostInfo } from '../schema/sample.ts';
 import type { Logger } from '../common/logger.ts';
 import { HubLink } from './hub-link.ts';
 import type { ChipSource } from './sources/chip-source.ts';
 import { Spool } from './spool.ts';
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION = FLEETSCOPE_VERSION;
 export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 
 export interface AgentOptions {
@@ -75,7 +77,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     throw err;
   }
   const allChips = () => opts.sources.flatMap((s) => s.chips);
-  const hello: HelloMessage = { v: 1, type: 'hello', agentId, agentVersion: AGENT_VERSION, host, intervalMs: opts.intervalMs, chips: allChips() };
+  const hello: HelloMessage = { v: PROTOCOL_VERSION, type: 'hello', agentId, agentVersion: AGENT_VERSION, host, intervalMs: opts.intervalMs, chips: allChips() };
 
   const counts = { batchesSent: 0, samplesSent: 0, batchesAcked: 0, samplesStored: 0, batchesRejected: 0 };
   const link = new HubLink({

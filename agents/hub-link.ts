@@ -5,6 +5,7 @@
  */
 import WebSocket from 'ws';
 import type { BatchMessage, HelloMessage, HubToAgentMessage } from '../schema/protocol.ts';
+import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
 import type { Logger } from '../common/logger.ts';
 import { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from '../schema/backoff.ts';
 import type { Spool, SpoolRecord } from './spool.ts';
@@ -77,12 +78,12 @@ export class HubLink {
   /** Replace the inventory (a GPU appeared or disappeared): told to the hub now and in every later hello. */
   setChips(chips: HelloMessage['chips']): void {
     this.opts.hello = { ...this.opts.hello, chips };
-    if (this.ready && this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ v: 1, type: 'inventory', chips }));
+    if (this.ready && this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'inventory', chips }));
   }
 
   private frame(rec: SpoolRecord, now: number, report: Pick<BatchMessage, 'health' | 'dropped'>): BatchMessage {
     const late = now - rec.producedAt > (this.opts.backfillAfterMs ?? 5000);
-    return { v: 1, type: 'batch', seq: rec.seq, samples: rec.samples, ...(late ? { backfill: true } : {}), ...report };
+    return { v: PROTOCOL_VERSION, type: 'batch', seq: rec.seq, samples: rec.samples, ...(late ? { backfill: true } : {}), ...report };
   }
 
   async stop(): Promise<void> {

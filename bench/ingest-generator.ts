@@ -5,6 +5,7 @@
  * percentiles. Usage: node --import tsx bench/ingest-generator.ts URL AGENTS WINDOW SECONDS
  */
 import WebSocket from 'ws';
+import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
 
 const [url, agentsArg, windowArg, secondsArg] = process.argv.slice(2);
 const AGENTS = Number(agentsArg);
@@ -38,12 +39,12 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
     }
     const s = seq++;
     sentAt.set(s, performance.now());
-    ws.send(JSON.stringify({ v: 1, type: 'batch', seq: s, samples }));
+    ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'batch', seq: s, samples }));
   };
   return new Promise((resolve, reject) => {
     ws.on('open', () => {
       const chips = Array.from({ length: CHIPS }, (_, c) => ({ chipId: chipId(a, c), vendor: 'nvidia', model: 'H100', index: c, cores: 132, memTotalBytes: 85_520_809_984, ratedPowerW: 700 }));
-      ws.send(JSON.stringify({ v: 1, type: 'hello', agentId: `bench-${a}`, agentVersion: 'bench', host: { hostname: `bench-host-${a}`, instanceId: null, instanceType: 'p5.48xlarge' }, intervalMs: 1000, chips }));
+      ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'hello', agentId: `bench-${a}`, agentVersion: 'bench', host: { hostname: `bench-host-${a}`, instanceId: null, instanceType: 'p5.48xlarge' }, intervalMs: 1000, chips }));
     });
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString());

@@ -17,6 +17,7 @@
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { LatencyHistogram, preciseNow } from './latency-histogram.ts';
+import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
 
 /** What the bench tells a client process (absolute times are epoch ms). */
 export interface ClientsConfig {
@@ -116,8 +117,8 @@ async function main(cfg: ClientsConfig): Promise<void> {
       report.chipInWindow[c] = myChip ? 0 : -1;
       let snapshots = 0;
       ws.on('open', () => {
-        ws.send(JSON.stringify({ v: 1, type: 'subscribe', sub: { topic: 'fleet' } }));
-        if (myChip) ws.send(JSON.stringify({ v: 1, type: 'subscribe', sub: { topic: 'chip', chipId: myChip } }));
+        ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'subscribe', sub: { topic: 'fleet' } }));
+        if (myChip) ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'subscribe', sub: { topic: 'chip', chipId: myChip } }));
       });
       ws.on('message', (data: Buffer) => {
         const m = decoder.decode(data);

@@ -11,6 +11,7 @@
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { LatencyHistogram, preciseNow, summary } from './latency-histogram.ts';
+import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
 
 /** What the bench tells the generator (absolute times are epoch ms). */
 export interface GeneratorConfig {
@@ -83,7 +84,7 @@ async function main(cfg: GeneratorConfig): Promise<void> {
       }));
       const s = seq++;
       inFlight.set(s, sentAt);
-      ws.send(JSON.stringify({ v: 1, type: 'batch', seq: s, samples }));
+      ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'batch', seq: s, samples }));
       report.batches++;
       report.samples += samples.length;
       if (ts >= cfg.windowFrom && ts < cfg.windowTo) {
@@ -94,7 +95,7 @@ async function main(cfg: GeneratorConfig): Promise<void> {
     return new Promise((resolve, reject) => {
       ws.on('open', () => {
         const chips = chipIds.map((chipId, c) => ({ chipId, vendor: 'nvidia', model: 'H100', index: c, cores: 132, memTotalBytes: 85_520_809_984, ratedPowerW: 700 }));
-        ws.send(JSON.stringify({ v: 1, type: 'hello', agentId: `live-bench-${a}`, agentVersion: 'bench', host: { hostname: `live-host-${String(a).padStart(4, '0')}`, instanceId: null, instanceType: 'p5.48xlarge' }, intervalMs: cfg.intervalMs, chips }));
+        ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'hello', agentId: `live-bench-${a}`, agentVersion: 'bench', host: { hostname: `live-host-${String(a).padStart(4, '0')}`, instanceId: null, instanceType: 'p5.48xlarge' }, intervalMs: cfg.intervalMs, chips }));
       });
       ws.on('message', (d) => {
         const m = JSON.parse(d.toString());

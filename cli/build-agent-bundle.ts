@@ -4,7 +4,8 @@
  * hosts, and no TypeScript loader in the agent's memory or CPU.
  */
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { build, type Plugin } from 'esbuild';
 
 export const AGENT_BUNDLE = fileURLToPath(new URL('../dist/agent/fleetscope-agent.mjs', import.meta.url));
 
@@ -13,6 +14,17 @@ export const AGENT_BUNDLE = fileURLToPath(new URL('../dist/agent/fleetscope-agen
  * bundler gives each source file its own `import.meta.url`, and must not rewrite this text).
  */
 const BUNDLE_URL = ['import', 'meta', 'url'].join('.');
+
+/** package.json reduced to its version: all the agent reads of it (schema/version.ts). */
+const versionOnly: Plugin = {
+  name: 'package-version-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]package\.json$/ }, (args) => ({
+      contents: JSON.stringify({ version: (JSON.parse(readFileSync(args.path, 'utf8')) as { version: string }).version }),
+      loader: 'json',
+    }));
+  },
+};
 
 export async function buildAgentBundle(): Promise<string> {
   await build({
@@ -27,6 +39,7 @@ export async function buildAgentBundle(): Promise<string> {
     // ws loads these optional native helpers only if present.
     external: ['bufferutil', 'utf-8-validate'],
     banner: { js: `import { createRequire as __cr } from 'node:module'; const require = __cr(${BUNDLE_URL});` },
+    plugins: [versionOnly],
     logLevel: 'warning',
   });
   return AGENT_BUNDLE;

@@ -4,6 +4,7 @@ import { UsageError } from '../common/cli-args.ts';
 import { benchCommand } from './bench-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { hubCommand } from './hub-command.ts';
+import { FLEETSCOPE_VERSION } from '../schema/version.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; summary: string }> = {
   hub: { run: hubCommand, summary: 'run the hub: ingest, storage, API, live dashboard' },
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   if (name === '--version' || name === '-v') {
-    process.stdout.write('fleetscope 0.1.0\n');
+    process.stdout.write(`fleetscope ${FLEETSCOPE_VERSION}\n`);
     return;
   }
   const cmd = COMMANDS[name];

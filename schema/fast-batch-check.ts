@@ -20,7 +20,7 @@
  * test in test/unit/fast-batch-check.test.ts compares this function with zod on boundary values, so a
  * schema change that is not mirrored here fails it.
  */
-import { MAX_BATCH_SAMPLES } from './protocol.ts';
+import { MAX_BATCH_SAMPLES, PROTOCOL_VERSION } from './protocol.ts';
 import { MAX_FUTURE_SKEW_MS, MIN_TS } from './sample.ts';
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -238,7 +238,7 @@ function check(data: unknown, now: number, passThrough: boolean): boolean {
         return false;
     }
   }
-  if (data.v !== 1 || data.type !== 'batch') return false;
+  if (data.v !== PROTOCOL_VERSION || data.type !== 'batch') return false;
   if (!isCount(data.seq)) return false;
   if (!isOptBool(data.backfill)) return false;
   const health = data.health;

@@ -1,13 +1,15 @@
 /**
  * Wire protocol v1: agent <-> hub on /ws/agent and browser <-> hub on /ws/live.
- * Every frame is one JSON object `{ v: 1, type, ... }`, validated with zod at the socket boundary.
+ * Every frame is one JSON object `{ v: PROTOCOL_VERSION, type, ... }`, validated with zod at the
+ * socket boundary.
  */
 import { z } from 'zod';
 import { chipIdSchema, chipInfoSchema, hostInfoSchema, sampleSchema } from './sample.ts';
 import type { ChipInfo, ChipStatus, Sample } from './sample.ts';
 import type { ErrorCode } from './error-codes.ts';
+import { PROTOCOL_VERSION } from './protocol-constants.ts';
 
-export const PROTOCOL_VERSION = 1;
+export { LIVE_WINDOW_MS, PROTOCOL_VERSION } from './protocol-constants.ts';
 /** Largest agent frame the hub accepts (bytes); bigger frames close with 1009. */
 export const MAX_AGENT_FRAME_BYTES = 4 * 1024 * 1024;
 /** Largest number of samples in one batch. */
@@ -31,12 +33,18 @@ export const helloSchema = z
   })
   .strict();
 
+/** Health of one agent source, reported to the hub with every batch. */
 export const sourceHealthSchema = z
   .object({
+    /** The source's --source kind, e.g. `nvidia-smi`. */
     kind: z.string().min(1).max(64),
+    /** ok: producing; starting: not yet produced; restarting: child exited, restart pending; failed: gave up or cannot start. */
     state: z.enum(['ok', 'starting', 'restarting', 'failed']),
+    /** Child restarts since the agent started. */
     restarts: z.number().int().min(0),
+    /** Lines/records skipped because they could not be parsed. */
     parseErrors: z.number().int().min(0),
+    /** Last error seen, for people. */
     lastError: z.string().max(1000).nullable(),
   })
   .strict();
@@ -72,25 +80,28 @@ export const agentMessageSchema = z.discriminatedUnion('type', [helloSchema, bat
 export type HelloMessage = z.infer<typeof helloSchema>;
 export type BatchMessage = z.infer<typeof batchSchema>;
 export type InventoryUpdateMessage = z.infer<typeof inventorySchema>;
-export type SourceHealthReport = z.infer<typeof sourceHealthSchema>;
+/** Health of one agent source (what `ChipSource.health()` gives and a batch's `health` carries). */
+export type SourceHealth = z.infer<typeof sourceHealthSchema>;
+/** The same type under the name the hub uses for the reports it receives. */
+export type SourceHealthReport = SourceHealth;
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 
 // ---------- hub -> agent ----------
 export interface WelcomeMessage {
-  v: 1;
+  v: typeof PROTOCOL_VERSION;
   type: 'welcome';
   hubVersion: string;
   maxBatchSamples: number;
 }
 export interface AckMessage {
-  v: 1;
+  v: typeof PROTOCOL_VERSION;
   type: 'ack';
   seq: number;
   /** Samples newly stored (duplicates of already-stored samples are not counted). */
   stored: number;
 }
 export interface ErrorMessage {
-  v: 1;
+  v: typeof PROTOCOL_VERSION;
   type: 'error';
   code: ErrorCode;
   message: string;
@@ -127,19 +138,19 @@ export interface ChipView extends ChipInfo {
   latest: Sample | null;
 }
 export interface FleetSnapshotMessage {
-  v: 1;
+  v: typeof PROTOCOL_VERSION;
   type: 'fleet-snapshot';
   chips: ChipView[];
 }
 /** New or changed chips (an agent said hello). */
 export interface InventoryMessage {
-  v: 1;
+  v: typeof PROTOCOL_VERSION;
   type: 'inventory';
   chips: ChipView[];
 }
 /** Full samples: a chip subscription's samples of that chip, or the `samples` firehose. */
 export interface SamplesMessage {
-  v: 1;
+  v: typeof PROTOCOL_VERSION;
   type: 'samples';
   /** Hub clock when the frame was built: `performance.timeOrigin + performance.now()` (ms, sub-ms fraction). */
   sentAt?: number;
@@ -151,7 +162,7 @@ export interface SamplesMessage {
  * nulls stay null. A chip appears at most once per frame (its newest sample of the tick).
  */
 export interface FleetUpdateMessage {
-  v: 1;
+  v: typeof PROTOCOL_VERSION;
   type: 'fleet-update';
   /** Hub clock when the frame was built: `performance.timeOrigin + performance.now()` (ms, sub-ms fraction). */
   sentAt: number;
@@ -161,17 +172,17 @@ export interface FleetUpdateMessage {
   powerW: (number | null)[];
   tempC: (number | null)[];
   memUsedBytes: (number | null)[];
-  /** Sample flags as a bitmask: 1 `powerEstimated`, 2 `energyDerived`, 4 `backfill`; 0 = none. */
+  /** Sample flags as a bitmask (`SAMPLE_FLAG_BITS` of schema/sample-flags.ts: `flagsToBits` / `bitsToFlags`); 0 = none. */
   flags: number[];
 }
 export interface ChipHistoryMessage {
-  v: 1;
+  v: typeof PROTOCOL_VERSION;
   type: 'chip-history';
   chipId: string;
   samples: Sample[];
 }
 export interface StatusMessage {
-  v: 1;
+  v: typeof PROTOCOL_VERSION;
   type: 'status';
   changes: { chipId: string; status: ChipStatus }[];
 }

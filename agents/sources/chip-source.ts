@@ -4,19 +4,10 @@
  * sysfs); the agent owns the clock.
  */
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
+import type { SourceHealth } from '../../schema/protocol.ts';
 
-/** Health of one source, reported to the hub with every batch. */
-export interface SourceHealth {
-  kind: string;
-  /** ok: producing; starting: not yet produced; restarting: child exited, restart pending; failed: gave up or cannot start. */
-  state: 'ok' | 'starting' | 'restarting' | 'failed';
-  /** Child restarts since the agent started. */
-  restarts: number;
-  /** Lines/records skipped because they could not be parsed. */
-  parseErrors: number;
-  /** Last error seen, for people. */
-  lastError: string | null;
-}
+/** Health of one source, reported to the hub with every batch (defined by `sourceHealthSchema`). */
+export type { SourceHealth };
 
 export interface ChipSource {
   /** The --source kind, e.g. `sim-nvml`. */

@@ -15,13 +15,15 @@
  * - asks the host to update at most once per animation frame after a change.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { ChipSamplesAnswer } from '../../schema/api-answers.ts';
 import type { LiveServerMessage } from '../../schema/protocol.ts';
 import type { Sample } from '../../schema/sample.ts';
+import { LIVE_WINDOW_MS } from '../../schema/protocol-constants.ts';
 import { getLiveConnection, type LiveConnection } from './live-connection.ts';
 import { SampleWindow } from './sample-window.ts';
 
-/** History asked for over HTTP when the socket gives none. */
-export const HISTORY_MS = 10 * 60_000;
+/** History asked for over HTTP when the socket gives none: the hub's live window (`chip-history`). */
+export const HISTORY_MS = LIVE_WINDOW_MS;
 /** How long to wait for `chip-history` before falling back to HTTP. */
 export const HISTORY_FALLBACK_MS = 1500;
 /** How often the visible window is re-read over HTTP for late (backfilled) samples. */
@@ -38,8 +40,8 @@ export async function fetchChipSamples(chipId: string, from: number, to: number,
   const url = `/api/v1/chips/${encodeURIComponent(chipId)}/samples?from=${Math.floor(from)}&to=${Math.ceil(to)}&limit=${limit}`;
   const res = await fetch(url, { signal });
   if (!res.ok) return null;
-  const body = (await res.json()) as { samples?: unknown };
-  return Array.isArray(body.samples) ? (body.samples as Sample[]) : null;
+  const body = (await res.json()) as Partial<ChipSamplesAnswer>;
+  return Array.isArray(body.samples) ? body.samples : null;
 }
 
 export class ChipSamplesController implements ReactiveController {

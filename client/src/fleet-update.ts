@@ -2,20 +2,8 @@
  * Applying the hub's columnar `fleet-update` frames to the fleet view. Pure: no DOM, no socket.
  */
 import type { ChipView, FleetUpdateMessage } from '../../schema/protocol.ts';
-import type { Sample, SampleFlags } from '../../schema/sample.ts';
-
-/** Bits of `FleetUpdateMessage.flags` (mirrors the hub's `FLAG_BITS`). */
-export const FLAG_BITS = { powerEstimated: 1, energyDerived: 2, backfill: 4 } as const;
-
-/** The flags object of a bitmask; undefined when no flag is set. */
-export function decodeFlagBits(bits: number): SampleFlags | undefined {
-  if (!bits) return undefined;
-  const f: SampleFlags = {};
-  if (bits & FLAG_BITS.powerEstimated) f.powerEstimated = true;
-  if (bits & FLAG_BITS.energyDerived) f.energyDerived = true;
-  if (bits & FLAG_BITS.backfill) f.backfill = true;
-  return f;
-}
+import type { Sample } from '../../schema/sample.ts';
+import { bitsToFlags } from '../../schema/sample-flags.ts';
 
 /**
  * The `latest` sample of entry `i` of an update, shaped like a `Sample`: the carried values as
@@ -35,7 +23,7 @@ export function updateSample(msg: FleetUpdateMessage, i: number, prev: Sample | 
     tempC: msg.tempC[i] ?? null,
     energyJ: null,
   };
-  const flags = decodeFlagBits(msg.flags[i] ?? 0);
+  const flags = bitsToFlags(msg.flags[i] ?? 0);
   if (flags) s.flags = flags;
   return s;
 }

@@ -1,4 +1,5 @@
 /** The time ranges the chip detail offers, and how a history answer's step and tier are worded. */
+import { LIVE_WINDOW_MS } from '../../schema/protocol-constants.ts';
 
 export type RangeKey = 'live' | '1h' | '6h' | '24h' | '7d' | '30d';
 
@@ -13,7 +14,7 @@ export interface RangeChoice {
 }
 
 export const RANGES: readonly RangeChoice[] = [
-  { key: 'live', ms: 10 * 60_000, label: 'Live (10 min)', title: 'The last 10 minutes, streamed live' },
+  { key: 'live', ms: LIVE_WINDOW_MS, label: `Live (${LIVE_WINDOW_MS / 60_000} min)`, title: `The last ${LIVE_WINDOW_MS / 60_000} minutes, streamed live` },
   { key: '1h', ms: 3_600_000, label: '1 h', title: 'The last hour, from history' },
   { key: '6h', ms: 6 * 3_600_000, label: '6 h', title: 'The last 6 hours, from history' },
   { key: '24h', ms: 24 * 3_600_000, label: '24 h', title: 'The last 24 hours, from history' },

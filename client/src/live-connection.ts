@@ -13,6 +13,7 @@
  */
 import type { LiveClientMessage, LiveServerMessage, LiveTopic } from '../../schema/protocol.ts';
 import { backoffDelay, RECONNECT_BACKOFF } from '../../schema/backoff.ts';
+import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
 import { frameText, isServerMessage, route, topicKey } from './live-routing.ts';
 
 export { route, topicKey };
@@ -121,7 +122,7 @@ export class LiveConnection {
     if (!sub) {
       sub = { topic, handlers: new Set() };
       this.subs.set(key, sub);
-      this.send({ v: 1, type: 'subscribe', sub: topic });
+      this.send({ v: PROTOCOL_VERSION, type: 'subscribe', sub: topic });
     }
     sub.handlers.add(handler);
     this.start();
@@ -134,7 +135,7 @@ export class LiveConnection {
       current.handlers.delete(handler);
       if (current.handlers.size === 0) {
         this.subs.delete(key);
-        this.send({ v: 1, type: 'unsubscribe', sub: current.topic });
+        this.send({ v: PROTOCOL_VERSION, type: 'unsubscribe', sub: current.topic });
       }
     };
   }
@@ -184,7 +185,7 @@ export class LiveConnection {
       this.clearConnectTimer();
       this.openedAt = Date.now();
       this.setState('open');
-      for (const sub of this.subs.values()) this.send({ v: 1, type: 'subscribe', sub: sub.topic });
+      for (const sub of this.subs.values()) this.send({ v: PROTOCOL_VERSION, type: 'subscribe', sub: sub.topic });
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws) return;

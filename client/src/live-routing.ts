@@ -1,5 +1,6 @@
 /** Pure helpers of the live connection: topic keys, frame decoding, per-topic message routing. */
 import type { LiveServerMessage, LiveTopic, SamplesMessage, StatusMessage } from '../../schema/protocol.ts';
+import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
 
 /** Stable map key of a topic. */
 export function topicKey(topic: LiveTopic): string {
@@ -18,7 +19,7 @@ export function frameText(data: unknown): string | null {
 
 /** Cheap shape check; the hub validated the frame before sending it. */
 export function isServerMessage(x: unknown): x is LiveServerMessage {
-  return typeof x === 'object' && x !== null && (x as { v?: unknown }).v === 1 && typeof (x as { type?: unknown }).type === 'string';
+  return typeof x === 'object' && x !== null && (x as { v?: unknown }).v === PROTOCOL_VERSION && typeof (x as { type?: unknown }).type === 'string';
 }
 
 /**
@@ -36,15 +37,15 @@ export function route(topic: LiveTopic, msg: LiveServerMessage): LiveServerMessa
       return msg.chipId === id ? msg : null;
     case 'samples': {
       const samples = msg.samples.filter((s) => s.chipId === id);
-      return samples.length ? ({ v: 1, type: 'samples', samples } satisfies SamplesMessage) : null;
+      return samples.length ? ({ v: PROTOCOL_VERSION, type: 'samples', samples } satisfies SamplesMessage) : null;
     }
     case 'status': {
       const changes = msg.changes.filter((c) => c.chipId === id);
-      return changes.length ? ({ v: 1, type: 'status', changes } satisfies StatusMessage) : null;
+      return changes.length ? ({ v: PROTOCOL_VERSION, type: 'status', changes } satisfies StatusMessage) : null;
     }
     case 'inventory': {
       const chips = msg.chips.filter((c) => c.chipId === id);
-      return chips.length ? { v: 1, type: 'inventory', chips } : null;
+      return chips.length ? { v: PROTOCOL_VERSION, type: 'inventory', chips } : null;
     }
     case 'error':
       return msg;

@@ -15,6 +15,7 @@
  * subscriber gets a fresh snapshot, so a slow browser never holds up the others.
  */
 import type { ChipView } from '../../schema/protocol.ts';
+import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
 import type { ChipStatus, Sample } from '../../schema/sample.ts';
 import { TickFrames, encode } from './live-frames.ts';
 
@@ -167,7 +168,7 @@ export class LiveFanout {
   publishInventory(chips: ChipView[]): void {
     if (!chips.length) return;
     this.snapshotCache = null;
-    this.toFleet(encode({ v: 1, type: 'inventory', chips }));
+    this.toFleet(encode({ v: PROTOCOL_VERSION, type: 'inventory', chips }));
   }
 
   /**
@@ -180,7 +181,7 @@ export class LiveFanout {
     if (this.pending.length === 0 && this.pendingStatus.size === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const status = this.pendingStatus.size ? encode({ v: 1, type: 'status', changes: [...this.pendingStatus].map(([chipId, st]) => ({ chipId, status: st })) }) : null;
+    const status = this.pendingStatus.size ? encode({ v: PROTOCOL_VERSION, type: 'status', changes: [...this.pendingStatus].map(([chipId, st]) => ({ chipId, status: st })) }) : null;
     this.pendingStatus.clear();
     if (this.clients.size === 0) return;
     const t0 = performance.now();
@@ -252,7 +253,7 @@ export class LiveFanout {
    */
   private snapshotFrame(): Buffer {
     if (!this.snapshotCache) {
-      this.snapshotCache = encode({ v: 1, type: 'fleet-snapshot', chips: this.snapshot() });
+      this.snapshotCache = encode({ v: PROTOCOL_VERSION, type: 'fleet-snapshot', chips: this.snapshot() });
       setImmediate(() => (this.snapshotCache = null));
     }
     return this.snapshotCache;

@@ -3,20 +3,13 @@
  * it returns goes to every subscriber of that frame as is.
  */
 import type { FleetUpdateMessage, LiveServerMessage } from '../../schema/protocol.ts';
-import type { Sample, SampleFlags } from '../../schema/sample.ts';
-
-/** Bits of `FleetUpdateMessage.flags` (the browser's `decodeFlagBits` mirrors them). */
-export const FLAG_BITS = { powerEstimated: 1, energyDerived: 2, backfill: 4 } as const;
+import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
+import type { Sample } from '../../schema/sample.ts';
+import { flagsToBits } from '../../schema/sample-flags.ts';
 
 /** A live frame as JSON bytes. */
 export function encode(msg: LiveServerMessage): Buffer {
   return Buffer.from(JSON.stringify(msg));
-}
-
-/** Sample flags as the fleet-update bitmask (0 when none is set). */
-export function flagBits(flags: SampleFlags | undefined): number {
-  if (!flags) return 0;
-  return (flags.powerEstimated ? FLAG_BITS.powerEstimated : 0) | (flags.energyDerived ? FLAG_BITS.energyDerived : 0) | (flags.backfill ? FLAG_BITS.backfill : 0);
 }
 
 /**
@@ -31,7 +24,7 @@ export function fleetUpdate(samples: readonly Sample[], sentAt: number): FleetUp
   }
   const n = newest.size;
   const msg: FleetUpdateMessage = {
-    v: 1,
+    v: PROTOCOL_VERSION,
     type: 'fleet-update',
     sentAt,
     chipIds: new Array<string>(n),
@@ -50,7 +43,7 @@ export function fleetUpdate(samples: readonly Sample[], sentAt: number): FleetUp
     msg.powerW[i] = s.powerW;
     msg.tempC[i] = s.tempC;
     msg.memUsedBytes[i] = s.memUsedBytes;
-    msg.flags[i] = flagBits(s.flags);
+    msg.flags[i] = flagsToBits(s.flags);
     i++;
   }
   return msg;
@@ -66,7 +59,7 @@ export function encodeSamples(samples: readonly Sample[], sentAt: number, maxPer
   const frames: Buffer[] = [];
   for (let i = 0; i < samples.length; i += maxPerFrame) {
     const part = i === 0 && samples.length <= maxPerFrame ? (samples as Sample[]) : samples.slice(i, i + maxPerFrame);
-    frames.push(encode({ v: 1, type: 'samples', sentAt, samples: part }));
+    frames.push(encode({ v: PROTOCOL_VERSION, type: 'samples', sentAt, samples: part }));
   }
   return frames;
 }
@@ -101,7 +94,7 @@ export class TickFrames {
     chipSubs: ReadonlyMap<string, unknown>,
     private readonly maxFrameSamples: number,
   ) {
-    for (const [chipId, s] of groupByChip(samples, chipSubs)) this.chipFrames.set(chipId, encode({ v: 1, type: 'samples', sentAt, samples: s }));
+    for (const [chipId, s] of groupByChip(samples, chipSubs)) this.chipFrames.set(chipId, encode({ v: PROTOCOL_VERSION, type: 'samples', sentAt, samples: s }));
   }
 
   /** The fleet-update frame, or null when the tick has no samples. */

@@ -11,7 +11,7 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SAMPLE_FIELDS, type Sample, type SampleField, type SampleFlags } from '../../schema/sample.ts';
-import { bitsToFlags } from './sample-flags.ts';
+import { bitsToFlags } from '../../schema/sample-flags.ts';
 import { prepareScratch, readColumn, Reader, Writer, writeScratchColumn } from '../codec/column-codec.ts';
 
 const VERSION = 1;
@@ -42,7 +42,7 @@ function fieldValue(s: Sample, f: SampleField): number | null | undefined {
 }
 
 /**
- * Flag name for each bit of the stored flags byte, read off sample-flags.ts's own mapping, so that
+ * Flag name for each bit of the stored flags byte, read off schema/sample-flags.ts's mapping, so that
  * flagBits gives flagsToBits's result without its per-call Object.entries (measured: ~10% of
  * encodeChunk when every sample has flags). The unit test checks the two agree.
  */

@@ -16,7 +16,7 @@
  * (so an optional field is absent, null or a number, as in the sample).
  */
 import { SAMPLE_FIELDS, type Sample } from '../../schema/sample.ts';
-import { bitsToFlags, flagsToBits } from './sample-flags.ts';
+import { bitsToFlags, flagsToBits } from '../../schema/sample-flags.ts';
 
 export const RECORD_MAGIC = 0xfb;
 const VERSION = 1;

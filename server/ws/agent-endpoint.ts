@@ -7,6 +7,8 @@
 import type { WebSocket, RawData } from 'ws';
 import { parseAgentFrame } from '../../schema/parse-frame.ts';
 import { MAX_BATCH_SAMPLES } from '../../schema/protocol.ts';
+import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
+import { FLEETSCOPE_VERSION } from '../../schema/version.ts';
 import type { HubToAgentMessage } from '../../schema/protocol.ts';
 import type { ErrorCode } from '../../schema/error-codes.ts';
 import type { Ingest } from '../ingest.ts';
@@ -14,7 +16,7 @@ import type { AgentRegistration } from '../store/store.ts';
 import type { Logger } from '../../common/logger.ts';
 import { corkedSender } from './corked-send.ts';
 
-export const HUB_VERSION = '0.1.0';
+export const HUB_VERSION = FLEETSCOPE_VERSION;
 /** After this many rejected frames on one connection the hub closes it with 1008. */
 const MAX_ERRORS_PER_CONNECTION = 50;
 
@@ -29,7 +31,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): v
   const send = (msg: HubToAgentMessage) => sendText(JSON.stringify(msg));
   const reject = (code: ErrorCode, message: string, seq?: number) => {
     ingest.metrics.rejectedFrames++;
-    send({ v: 1, type: 'error', code, message, ...(seq !== undefined ? { seq } : {}) });
+    send({ v: PROTOCOL_VERSION, type: 'error', code, message, ...(seq !== undefined ? { seq } : {}) });
     log.warn('agent frame rejected', { agentId, code, message });
     if (++errors >= MAX_ERRORS_PER_CONNECTION) ws.close(1008, 'too many invalid frames');
   };
@@ -45,7 +47,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): v
       await ingest.register(registration);
       agentId = id;
       log.info('agent connected', { agentId, host: host.hostname, chips: chips.length });
-      return send({ v: 1, type: 'welcome', hubVersion: HUB_VERSION, maxBatchSamples: MAX_BATCH_SAMPLES });
+      return send({ v: PROTOCOL_VERSION, type: 'welcome', hubVersion: HUB_VERSION, maxBatchSamples: MAX_BATCH_SAMPLES });
     }
     if (agentId === null || registration === null) return reject('no_hello', 'send hello first', msg.type === 'batch' ? msg.seq : undefined);
     if (msg.type === 'inventory') {
@@ -68,10 +70,10 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): v
     const committed = ingest.commit(owner, seq, msg.samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped });
     acks = acks.then(() =>
       committed.then(
-        ({ stored }) => send({ v: 1, type: 'ack', seq, stored }),
+        ({ stored }) => send({ v: PROTOCOL_VERSION, type: 'ack', seq, stored }),
         (err: unknown) => {
           log.error('batch commit failed', { agentId, seq, err: String(err) });
-          send({ v: 1, type: 'error', code: 'internal', message: 'internal error while storing the batch; resend it', seq });
+          send({ v: PROTOCOL_VERSION, type: 'error', code: 'internal', message: 'internal error while storing the batch; resend it', seq });
         },
       ),
     );
@@ -83,7 +85,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): v
       .then(() => (raw === null ? reject('bad_frame', 'binary frames are not accepted; send JSON text') : handle(raw)))
       .catch((err: unknown) => {
         log.error('agent frame failed', { agentId, err: String(err) });
-        send({ v: 1, type: 'error', code: 'internal', message: 'internal error while storing the batch; resend it' });
+        send({ v: PROTOCOL_VERSION, type: 'error', code: 'internal', message: 'internal error while storing the batch; resend it' });
       });
   });
   ws.on('close', () => {

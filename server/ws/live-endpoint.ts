@@ -6,14 +6,13 @@
 import type { WebSocket, RawData } from 'ws';
 import { parseLiveFrame } from '../../schema/parse-frame.ts';
 import type { ErrorCode } from '../../schema/error-codes.ts';
+import { LIVE_WINDOW_MS, PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
 import type { FleetState } from '../fleet-state.ts';
 import type { LiveFanout } from '../live/live-fanout.ts';
 import { encode } from '../live/live-frames.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../../common/logger.ts';
 
-/** How much history a chip subscription starts with. */
-export const CHIP_HISTORY_MS = 10 * 60_000;
 const CHIP_HISTORY_MAX = 5_000;
 
 /** What a /ws/live connection needs from the hub. */
@@ -28,7 +27,7 @@ export interface LiveDeps {
 export function handleLiveSocket(ws: WebSocket, deps: LiveDeps): void {
   const { fanout, fleet, store, log } = deps;
   fanout.add(ws);
-  const error = (code: ErrorCode, message: string) => fanout.sendTo(ws, encode({ v: 1, type: 'error', code, message }), true);
+  const error = (code: ErrorCode, message: string) => fanout.sendTo(ws, encode({ v: PROTOCOL_VERSION, type: 'error', code, message }), true);
 
   ws.on('message', (data: RawData) => {
     const res = parseLiveFrame(data.toString());
@@ -43,8 +42,8 @@ export function handleLiveSocket(ws: WebSocket, deps: LiveDeps): void {
     // Subscribe first so nothing committed while history loads is missed; the client merges by ts.
     fanout.setChip(ws, sub.chipId, true);
     store
-      .chipSamples(sub.chipId, now - CHIP_HISTORY_MS, Number.MAX_SAFE_INTEGER, CHIP_HISTORY_MAX)
-      .then((samples) => fanout.sendTo(ws, encode({ v: 1, type: 'chip-history', chipId: sub.chipId, samples }), true))
+      .chipSamples(sub.chipId, now - LIVE_WINDOW_MS, Number.MAX_SAFE_INTEGER, CHIP_HISTORY_MAX)
+      .then((samples) => fanout.sendTo(ws, encode({ v: PROTOCOL_VERSION, type: 'chip-history', chipId: sub.chipId, samples }), true))
       .catch((err: unknown) => {
         log.error('chip history failed', { chipId: sub.chipId, err: String(err) });
         error('internal', 'could not load chip history');

@@ -1,7 +1,7 @@
 import { inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeChunk, encodeChunk } from '../../server/store/chunk-codec.ts';
-import { flagsToBits } from '../../server/store/sample-flags.ts';
+import { flagsToBits } from '../../schema/sample-flags.ts';
 import { createSimNeuronSource } from '../../agents/sources/sim-neuron.ts';
 import { createSimNvmlSource } from '../../agents/sources/sim-nvml.ts';
 import { SAMPLE_FIELDS, sampleSchema, type Sample, type SampleFlags } from '../../schema/sample.ts';

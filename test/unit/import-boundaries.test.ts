@@ -11,7 +11,8 @@ const SOURCE = /\.(ts|js|mjs|cjs)$/;
 
 /** Folder (or sub-folder) of the importing file -> folders it may import from. Longest prefix wins. */
 const ALLOWED: Record<string, string[]> = {
-  'schema': ['schema'],
+  // package.json: schema/version.ts reads the version from it (inlined by the bundlers).
+  'schema': ['schema', 'package.json'],
   'common': ['common', 'schema'],
   'agents': ['agents', 'schema', 'common'],
   'client': ['client', 'schema'],

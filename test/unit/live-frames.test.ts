@@ -1,30 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ChipView, FleetUpdateMessage, LiveServerMessage, LiveTopic } from '../../schema/protocol.ts';
-import type { Sample, SampleFlags } from '../../schema/sample.ts';
-import { FLAG_BITS, encodeSamples, flagBits, fleetUpdate, groupByChip } from '../../server/live/live-frames.ts';
-import { FLAG_BITS as CLIENT_FLAG_BITS, applyFleetUpdate, decodeFlagBits } from '../../client/src/fleet-update.ts';
+import type { Sample } from '../../schema/sample.ts';
+import { encodeSamples, fleetUpdate, groupByChip } from '../../server/live/live-frames.ts';
+import { applyFleetUpdate } from '../../client/src/fleet-update.ts';
 import { route, topicKey } from '../../client/src/live-routing.ts';
 import { chipInfo, sample } from '../helpers/frames.ts';
 
 const T = 1_760_000_000_000;
-
-describe('flag bits', () => {
-  const cases: [string, SampleFlags | undefined, number][] = [
-    ['none', undefined, 0],
-    ['empty', {}, 0],
-    ['powerEstimated', { powerEstimated: true }, 1],
-    ['energyDerived', { energyDerived: true }, 2],
-    ['backfill', { backfill: true }, 4],
-    ['explicit false', { powerEstimated: false, energyDerived: true }, 2],
-    ['all', { powerEstimated: true, energyDerived: true, backfill: true }, 7],
-  ];
-  it.each(cases)('%s', (_n, flags, bits) => {
-    expect(flagBits(flags)).toBe(bits);
-    const back = decodeFlagBits(bits);
-    expect(back).toEqual(bits === 0 ? undefined : Object.fromEntries(Object.entries(flags ?? {}).filter(([, v]) => v)));
-  });
-  it('hub and browser agree on the bits', () => expect(CLIENT_FLAG_BITS).toEqual(FLAG_BITS));
-});
 
 describe('fleetUpdate', () => {
   const cases: [string, Sample[], Pick<FleetUpdateMessage, 'chipIds' | 'ts' | 'utilPct' | 'powerW' | 'tempC' | 'memUsedBytes' | 'flags'>][] = [
