@@ -77,10 +77,12 @@ export async function ensureBundle({ root, entry, outDir, name }) {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The executable's entry point, relative to the repository root. */
+const CLI_ENTRY = 'cli/main.ts';
 
 /** The CLI's bundle, current (built now if it is not). */
 export function ensureCliBundle() {
-  return ensureBundle({ root: ROOT, entry: 'cli/main.ts', outDir: join(ROOT, 'dist', 'cli'), name: 'fleetscope' });
+  return ensureBundle({ root: ROOT, entry: CLI_ENTRY, outDir: join(ROOT, 'dist', 'cli'), name: 'fleetscope' });
 }
 
 /**
@@ -97,7 +99,7 @@ export async function loadCli() {
   if (file) return import(pathToFileURL(file).href);
   const { register } = await import('tsx/esm/api');
   register();
-  return import(pathToFileURL(join(ROOT, 'server', 'cli', 'main.ts')).href);
+  return import(pathToFileURL(join(ROOT, CLI_ENTRY)).href);
 }
 
 // `node bin/cli-bundle.js` (npm run build): make the bundle current now rather than at the next start.

@@ -23,7 +23,7 @@ export interface HubOptions {
   /** 0 picks a free port. */
   port: number;
   host?: string;
-  /** SQLite file path (or `:memory:`). */
+  /** SQLite file path. */
   db: string;
   clientDir?: string;
   log?: Logger;
