@@ -20,9 +20,10 @@ export interface BackoffPolicy {
 /** Reconnects to the hub. */
 export const RECONNECT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 10_000, factor: 2, jitter: 'equal' };
 
-/** The ceiling of attempt `attempt` (0-based): `initialMs · factor^attempt`, at most `maxMs`. */
+/** The ceiling of attempt `attempt` (0-based): `initialMs · factor^attempt`, at most `maxMs` (an attempt that is not a number counts as the first). */
 export function backoffCeiling(attempt: number, policy: BackoffPolicy): number {
-  return Math.min(policy.maxMs, policy.initialMs * policy.factor ** Math.min(Math.max(attempt, 0), 30));
+  const n = Number.isNaN(attempt) ? 0 : Math.min(Math.max(attempt, 0), 30);
+  return Math.min(policy.maxMs, policy.initialMs * policy.factor ** n);
 }
 
 /** Delay before attempt `attempt` (0-based). */
