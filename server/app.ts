@@ -50,5 +50,3 @@ export function createApp(deps: AppDeps) {
   app.notFound(notFound);
   return app;
 }
-
-export type AppType = ReturnType<typeof createApp>;

@@ -3,25 +3,13 @@
  * plus min and max columns (for a band) when those answers have the same buckets.
  * Pure: no I/O, no DOM.
  */
+import type { SeriesAnswer } from '../../schema/api-answers.ts';
 
 /** The fields the chip history view asks for, in this order. */
 export const HISTORY_FIELDS = ['utilPct', 'powerW', 'tempC', 'memUsedBytes'] as const;
 export type ChipHistoryField = (typeof HISTORY_FIELDS)[number];
 
 export type Column = (number | null)[];
-
-/** The JSON answer of /api/v1/series (what this view reads of it). */
-export interface SeriesAnswer {
-  from: number;
-  to: number;
-  step: string;
-  stepMs: number;
-  tier: string;
-  agg: string;
-  series: { label: string; chipId?: string; field: string }[];
-  /** data[0]: bucket starts (ms since epoch), then one column per `series` entry. */
-  data: Column[];
-}
 
 export interface FieldHistory {
   avg: Column;

@@ -1,23 +1,10 @@
 import { LitElement, css, html, nothing } from 'lit';
+import type { EnergyAnswer } from '../../schema/api-answers.ts';
 import { fetchHubJson } from './hub-fetch.ts';
 import { PolledFetchController } from './polled-fetch-controller.ts';
 
 /** How often the fleet energy line is re-read (ms). */
 export const ENERGY_REFRESH_MS = 60_000;
-
-/** What this line reads of `GET /api/v1/energy` (groupBy=vendor). */
-export interface EnergyFigures {
-  chips: number;
-  energyKWh: number | null;
-  avgPowerW: number | null;
-  avgUtilPct: number | null;
-  chipHours: number;
-  cost: number | null;
-}
-export interface EnergyAnswer {
-  rows: (EnergyFigures & { label: string })[];
-  totals: EnergyFigures;
-}
 
 /** "0.60 kWh", "12.3 kWh", "1,234 kWh", "12.3 MWh". */
 export function fmtKWh(kwh: number | null): string {

@@ -1,8 +1,10 @@
 /**
  * GET a JSON answer from the hub's HTTP API. Every failure becomes a `HubFetchError`
  * with a message fit to show: the hub's own `{code, message}` for a 4xx/5xx, or
- * "could not reach the hub" when the request never got an answer.
+ * "could not reach the hub" when the request never got an answer. Answers are typed by
+ * the caller with schema/api-answers.ts; they are not checked here.
  */
+import type { ErrorBody } from '../../schema/api-answers.ts';
 
 export class HubFetchError extends Error {
   constructor(
@@ -37,7 +39,7 @@ export async function fetchHubJson<T>(url: string, signal: AbortSignal): Promise
     if (isAbort(e) || signal.aborted) throw e;
   }
   if (!res.ok) {
-    const b = (body ?? {}) as { code?: unknown; message?: unknown };
+    const b = (body ?? {}) as Partial<Record<keyof ErrorBody, unknown>>;
     const code = typeof b.code === 'string' ? b.code : `http_${res.status}`;
     const message = typeof b.message === 'string' ? b.message : `The hub answered ${res.status} ${res.statusText}`.trim();
     throw new HubFetchError(code, message, res.status);

@@ -10,6 +10,7 @@
  *   Each is null when a price or the energy it needs is missing (or, for the last, utilization is 0
  *   or unknown).
  */
+import type { EnergyAnswer, EnergyFigures, EnergyRow } from '../../schema/api-answers.ts';
 import { fieldIndex } from '../rollups/rollup-bucket.ts';
 import type { ChipRef, GroupBy } from './chip-selection.ts';
 import { groupChips } from './chip-selection.ts';
@@ -21,23 +22,8 @@ const MS_PER_HOUR = 3_600_000;
 const POWER = fieldIndex('powerW');
 const UTIL = fieldIndex('utilPct');
 
-export interface EnergyRow {
-  label: string;
-  chipId?: string;
-  host?: string;
-  model?: string;
-  vendor?: string;
-  /** Chips in the row. */
-  chips: number;
-  energyKWh: number | null;
-  avgPowerW: number | null;
-  avgUtilPct: number | null;
-  chipHours: number;
-  energyCost: number | null;
-  chipHourCost: number | null;
-  cost: number | null;
-  costPerUtilizedChipHour: number | null;
-}
+/** A row of the report (its shape: schema/api-answers.ts). */
+export type { EnergyRow };
 
 export interface EnergyInput {
   chips: readonly ChipRef[];
@@ -94,7 +80,7 @@ function add(into: Tally, t: Tally): void {
   into.chipHourCost = into.chipHourCost === null || t.chipHourCost === null ? null : into.chipHourCost + t.chipHourCost;
 }
 
-function figures(t: Tally, prices: Prices): Omit<EnergyRow, 'label'> {
+function figures(t: Tally, prices: Prices): EnergyFigures {
   const energyKWh = t.energyPairs > 0 ? t.energyJ / J_PER_KWH : null;
   const avgUtilPct = t.utilCnt > 0 ? t.utilSum / t.utilCnt : null;
   const energyCost = prices.kwh === null || energyKWh === null ? null : energyKWh * prices.kwh;
@@ -114,10 +100,7 @@ function figures(t: Tally, prices: Prices): Omit<EnergyRow, 'label'> {
   };
 }
 
-export interface EnergyReport {
-  rows: EnergyRow[];
-  totals: Omit<EnergyRow, 'label'>;
-}
+export type EnergyReport = Pick<EnergyAnswer, 'rows' | 'totals'>;
 
 export function energyReport(input: EnergyInput): EnergyReport {
   const tallies = new Map(input.chips.map((c) => [c.chipId, chipTally(c, input)]));

@@ -1,42 +1,29 @@
 /**
  * /series, /energy and /top answered from validated parameters: resolve the range, choose the
  * tier, select and group chips, read buckets, assemble. Route handlers call these; the store is
- * only read through bucket-reader.ts, rollupsInto() and listChips().
+ * only read through bucket-reader.ts, rollupsInto() and listChips(). The answers' shapes are
+ * schema/api-answers.ts.
  */
-import type { Agg } from '../rollups/rollup-bucket.ts';
+import type { EnergyAnswer, SeriesAnswer, TopAnswer } from '../../schema/api-answers.ts';
 import { bucketStart } from '../rollups/rollup-fields.ts';
 import type { Store } from '../store/store.ts';
 import { readRangeSummaries, readRawBuckets } from './bucket-reader.ts';
-import { groupChips, groupFleetKeys, narrowsBelowModel, selectChips, type GroupBy } from './chip-selection.ts';
-import { energyReport, type EnergyReport } from './energy-report.ts';
+import { groupChips, groupFleetKeys, narrowsBelowModel, selectChips } from './chip-selection.ts';
+import { energyReport } from './energy-report.ts';
 import type { Prices } from './prices.ts';
 import { resolveRange } from './query-range.ts';
 import type { EnergyQuery, SeriesQuery, TopQuery } from './query-schemas.ts';
-import { SeriesBuilder, type SeriesColumns } from './series-assembly.ts';
+import { SeriesBuilder } from './series-assembly.ts';
 import type { HistoryField } from './step-buckets.ts';
-import { chooseSeriesStep, DEFAULT_MAX_POINTS, rawSampleEstimate, tierBucketMs, type Tier } from './tier-choice.ts';
+import { chooseSeriesStep, DEFAULT_MAX_POINTS, rawSampleEstimate, tierBucketMs } from './tier-choice.ts';
 import { formatDuration } from './time-spec.ts';
-import { topChips, type TopEntry } from './top-chips.ts';
+import { topChips } from './top-chips.ts';
 
 const HOUR = 3_600_000;
 export const DEFAULT_SERIES_FIELDS: HistoryField[] = ['utilPct', 'powerW'];
 export const SERIES_DEFAULT_RANGE_MS = HOUR;
 export const ENERGY_DEFAULT_RANGE_MS = 24 * HOUR;
 export const TOP_DEFAULT_RANGE_MS = HOUR;
-
-export interface SeriesAnswer extends SeriesColumns {
-  from: number;
-  to: number;
-  /** Step as a duration (`5m`) and in ms. */
-  step: string;
-  stepMs: number;
-  tier: Tier;
-  agg: Agg;
-  groupBy: GroupBy;
-  fields: HistoryField[];
-  /** `fleet-rollups`: groups read from the per-model fleet rollups; `chips`: from each chip. */
-  source: 'chips' | 'fleet-rollups';
-}
 
 export async function querySeries(store: Store, q: SeriesQuery, now: number): Promise<SeriesAnswer> {
   const { from, to } = resolveRange(q.from, q.to, now, SERIES_DEFAULT_RANGE_MS, false);
@@ -62,17 +49,6 @@ export async function querySeries(store: Store, q: SeriesQuery, now: number): Pr
   return { from, to, step: formatDuration(stepMs), stepMs, tier, agg, groupBy, fields, source: useFleet ? 'fleet-rollups' : 'chips', ...columns };
 }
 
-export interface EnergyAnswer extends EnergyReport {
-  from: number;
-  to: number;
-  tier: Tier;
-  /** What the tier's buckets cover: [from, to) widened to whole buckets. */
-  coveredFrom: number;
-  coveredTo: number;
-  groupBy: NonNullable<EnergyQuery['groupBy']>;
-  prices: Prices;
-}
-
 export async function queryEnergy(store: Store, q: EnergyQuery, now: number, prices: Prices): Promise<EnergyAnswer> {
   const { from, to } = resolveRange(q.from, q.to, now, ENERGY_DEFAULT_RANGE_MS, true);
   const chips = selectChips(await store.listChips(), q);
@@ -80,19 +56,6 @@ export async function queryEnergy(store: Store, q: EnergyQuery, now: number, pri
   const groupBy = q.groupBy ?? 'chip';
   const report = energyReport({ chips, summaries: r.summaries, groupBy, prices });
   return { from, to, tier: r.tier, coveredFrom: r.coveredFrom, coveredTo: r.coveredTo, groupBy, prices, ...report };
-}
-
-export interface TopAnswer {
-  from: number;
-  to: number;
-  tier: Tier;
-  coveredFrom: number;
-  coveredTo: number;
-  field: HistoryField;
-  agg: Agg;
-  order: 'asc' | 'desc';
-  k: number;
-  chips: TopEntry[];
 }
 
 export async function queryTop(store: Store, q: TopQuery, now: number): Promise<TopAnswer> {

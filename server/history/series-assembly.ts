@@ -2,19 +2,18 @@
  * A /series answer in columnar form, as uPlot takes it: `data[0]` the bucket starts (ms), then one
  * column per (series, field), nulls for buckets without data. Pure: no I/O.
  */
+import type { SeriesAnswer, SeriesColumn } from '../../schema/api-answers.ts';
 import { fieldIndex, type Agg, type RollupBucket } from '../rollups/rollup-bucket.ts';
 import { bucketStart } from '../rollups/rollup-fields.ts';
-import type { ChipGroup, ChipRef } from './chip-selection.ts';
+import type { ChipGroup } from './chip-selection.ts';
 import { columnsOf, RowColumns } from '../rollups/rollup-columns.ts';
 import type { HistoryField } from './step-buckets.ts';
 
-/** One column after the x column: the group's label and tags, and the field. */
-export type SeriesColumn = { label: string; field: HistoryField } & Partial<ChipRef>;
+/** One column after the x column: the group's label and tags, and the field (schema/api-answers.ts). */
+export type { SeriesColumn };
 
-export interface SeriesColumns {
-  series: SeriesColumn[];
-  data: (number | null)[][];
-}
+/** The columns of a /series answer. */
+export type SeriesColumns = Pick<SeriesAnswer, 'series' | 'data'>;
 
 export interface AssembleInput {
   /** Requested range; every step bucket that it touches is one point. */

@@ -2,12 +2,14 @@
  * The /top ranking: the k chips with the highest (or lowest) value of a field over a range.
  * Pure: no I/O. Chips without a value are left out; ties are ordered by chip id.
  */
+import type { TopEntry } from '../../schema/api-answers.ts';
 import type { Agg } from '../rollups/rollup-bucket.ts';
 import type { ChipRef } from './chip-selection.ts';
 import type { RangeSummary } from './range-summary.ts';
 import { fieldValue, type HistoryField } from './step-buckets.ts';
 
-export type TopEntry = ChipRef & { value: number };
+/** A ranked chip (its shape: schema/api-answers.ts). */
+export type { TopEntry };
 
 export interface TopInput {
   chips: readonly ChipRef[];

@@ -1,5 +1,6 @@
 /** GET /api/v1/chips and GET /api/v1/chips/:chipId/samples */
 import { Hono } from 'hono';
+import type { ChipSamplesAnswer, ChipsAnswer } from '../../schema/api-answers.ts';
 import { chipIdSchema } from '../../schema/sample.ts';
 import type { FleetState } from '../fleet-state.ts';
 import type { Store } from '../store/store.ts';
@@ -19,7 +20,7 @@ function timeParam(name: string, raw: string | undefined, fallback: number): num
 
 export function chipsRoutes(fleet: FleetState, store: Store) {
   return new Hono()
-    .get('/', (c) => c.json({ chips: fleet.list() }))
+    .get('/', (c) => c.json({ chips: fleet.list() } satisfies ChipsAnswer))
     .get('/:chipId/samples', async (c) => {
       const chipId = c.req.param('chipId');
       if (!chipIdSchema.safeParse(chipId).success || !fleet.get(chipId)) {
@@ -44,6 +45,6 @@ export function chipsRoutes(fleet: FleetState, store: Store) {
         samples,
         // When truncated, ask again with from = next to read the rest.
         ...(truncated ? { truncated: true, next: samples[samples.length - 1].ts + 1 } : {}),
-      });
+      } satisfies ChipSamplesAnswer);
     });
 }

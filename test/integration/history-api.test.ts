@@ -289,7 +289,7 @@ describe('bad parameters: 400 bad_request naming the parameter', () => {
     ['step 0', '/api/v1/series?step=0', /^step: must be a positive whole number with a unit s, m, h, d or w .*; got "0"$/],
     ['negative step', '/api/v1/series?step=-5m', /^step: .* got "-5m"$/],
     ['garbage step', '/api/v1/series?step=fast', /^step: .* got "fast"$/],
-    ['fractional step', '/api/v1/series?step=1.5m', /^step: .* got "1.5m"$/],
+    ['step not whole seconds', '/api/v1/series?step=1.5s', /^step: .* got "1.5s"$/],
     ['too many points', `/api/v1/series?from=${H0}&to=${H0 + 2 * HOUR}&step=1s&maxPoints=100`, 'step 1s gives 7201 points per series over this range, more than maxPoints (100); use step=5m or coarser, or a shorter range (from/to), or a larger maxPoints (up to 100000)'],
     ['too many points by default', `/api/v1/series?from=now-6h&step=10s`, /^step 10s gives 216[01] points per series over this range, more than maxPoints \(2000\); use step=30s or coarser/],
     ['raw samples are gone', '/api/v1/series?from=now-3d&step=10s', 'step 10s: raw samples are kept 48h and from is older than that; use a step that is a multiple of 1m for older data, or a later from'],
