@@ -7,6 +7,7 @@ import { helpText, intOption, parseCommand, UsageError, type CommandSpec } from 
 import { ensureClientBuilt } from './client-build.ts';
 import { DEFAULT_DB } from './hub-command.ts';
 import { onShutdown } from './shutdown.ts';
+import { OPEN_WARNING } from './open-warning.ts';
 
 const spec = {
   name: 'demo',
@@ -47,7 +48,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const log = createLogger({ name: 'demo' });
 
   await ensureClientBuilt(log);
-  const hub = await startHub({ port, db, log: createLogger({ name: 'hub', level: 'warn' }) }).catch((err: NodeJS.ErrnoException) => {
+  const hub = await startHub({ port, db, log: createLogger({ name: 'hub', level: 'warn' }), auth: { open: true } }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} is already in use; try: npm run demo -- --port ${port + 1}`);
     throw err;
   });
@@ -73,7 +74,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   }
   process.stdout.write(
     `\nfleetscope demo is running: ${trn2Hosts} trn2 hosts (16 x Trainium2 each) and ${p5Hosts} p5 hosts (8 x H100 each), ` +
-      `sampling every ${intervalMs} ms${replays.length ? `, plus ${replays.length} replayed capture(s)` : ''}.\n\n  Open http://localhost:${hub.port}/\n\n  Database: ${db}\n  Stop with Ctrl+C.\n\n`,
+      `sampling every ${intervalMs} ms${replays.length ? `, plus ${replays.length} replayed capture(s)` : ''}.\n\n  Open http://localhost:${hub.port}/\n\n  ${OPEN_WARNING}\n\n  Database: ${db}\n  Stop with Ctrl+C.\n\n`,
   );
   onShutdown(log, async () => {
     await Promise.all(agents.map((a) => a.stop(1000)));

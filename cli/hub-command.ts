@@ -6,6 +6,9 @@ import type { Retention } from '../server/store/store.ts';
 import { createLogger, type LogLevel } from '../common/logger.ts';
 import { helpText, intOption, parseCommand, resolveOptions, UsageError, type CommandSpec } from '../common/cli-args.ts';
 import { onShutdown } from './shutdown.ts';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../server/ws/upgrade-router.ts';
+import { OPEN_WARNING } from './open-warning.ts';
 
 export const DEFAULT_DB = './data/fleetscope.db';
 
@@ -24,6 +27,12 @@ const spec = {
     'retention-raw': { type: 'string' },
     'retention-1m': { type: 'string' },
     'retention-1h': { type: 'string' },
+    open: { type: 'boolean' },
+    'allowed-origin': { type: 'string', multiple: true },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'max-connections': { type: 'string' },
+    'max-connections-per-ip': { type: 'string' },
     config: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -38,11 +47,17 @@ const spec = {
     'retention-raw': 'how long raw samples are kept (default 48h)',
     'retention-1m': 'how long 1-minute rollups are kept (default 30d)',
     'retention-1h': 'how long 1-hour rollups are kept (default 730d)',
+    open: 'auth off: anyone who reaches the port can read the fleet and write samples (no tokens)',
+    'allowed-origin': 'another web origin that may open /ws/live (repeatable), e.g. https://grafana.example.com',
+    'tls-cert': 'serve https and wss with this certificate (PEM file; with --tls-key)',
+    'tls-key': 'private key (PEM file) of --tls-cert',
+    'max-connections': `most open WebSockets in total (default ${DEFAULT_MAX_CONNECTIONS})`,
+    'max-connections-per-ip': `most open WebSockets per client address (default ${DEFAULT_MAX_CONNECTIONS_PER_IP})`,
     config: 'JSON config file; keys are these long option names (FLEETSCOPE_<OPTION> env vars work too)',
     help: 'show this help',
   },
-  examples: ['fleetscope hub', 'fleetscope hub --port 9000 --db /var/lib/fleetscope/fleet.db', 'fleetscope hub --price-kwh 0.15 --price-chip-hour H100=2.5,Trainium2=1.3'],
-} satisfies CommandSpec<Record<string, { type: 'string' | 'boolean'; short?: string }>>;
+  examples: ['fleetscope token create --role admin --name ops && fleetscope hub', 'fleetscope hub --tls-cert hub.crt --tls-key hub.key', 'fleetscope hub --port 9000 --db /var/lib/fleetscope/fleet.db', 'fleetscope hub --price-kwh 0.15 --price-chip-hour H100=2.5,Trainium2=1.3'],
+} satisfies CommandSpec<Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>;
 
 export async function hubCommand(argv: string[]): Promise<void> {
   const flags = parseCommand(spec, argv);
@@ -54,14 +69,38 @@ export async function hubCommand(argv: string[]): Promise<void> {
   const log = createLogger({ format: o['log-format'] === 'json' ? 'json' : 'text', level: (o['log-level'] as LogLevel) ?? 'info', name: 'hub' });
   const port = intOption('port', o.port as string | undefined, 8080, 0, 65535);
   const db = (o.db as string | undefined) ?? DEFAULT_DB;
-  const hub = await startHub({ port, host: o.host as string | undefined, db, log, prices: pricesOption(o), retention: retentionOption(o) }).catch((err: NodeJS.ErrnoException) => {
+  const open = o.open === true;
+  const hub = await startHub({
+    port, host: o.host as string | undefined, db, log, prices: pricesOption(o), retention: retentionOption(o),
+    auth: { open, allowedOrigins: (o['allowed-origin'] as string[] | undefined) ?? [] },
+    tls: tlsOption(o),
+    maxConnections: intOption('max-connections', o['max-connections'] as string | undefined, DEFAULT_MAX_CONNECTIONS, 1, 10_000_000),
+    maxConnectionsPerIp: intOption('max-connections-per-ip', o['max-connections-per-ip'] as string | undefined, DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 10_000_000),
+  }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} is already in use; pick another with --port`);
     throw err;
   });
-  log.info('hub listening', { url: hub.url, db, port: hub.port });
+  log.info('hub listening', { url: hub.url, db, port: hub.port, auth: open ? 'off' : 'tokens' });
+  if (open) log.warn(OPEN_WARNING);
+  else if (hub.tokens.list().every((t) => t.revokedAt !== null)) log.warn(`no tokens yet: create one with 'fleetscope token create --role admin --db ${db}' (agents need --role agent, the dashboard --role viewer)`);
   // Machine-readable line for scripts and tests that start the hub on port 0.
   process.stdout.write(`fleetscope hub listening on ${hub.url}\n`);
   onShutdown(log, () => hub.close());
+}
+
+function tlsOption(o: Record<string, unknown>): { cert: Buffer; key: Buffer } | undefined {
+  const cert = o['tls-cert'] as string | undefined;
+  const key = o['tls-key'] as string | undefined;
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new UsageError('--tls-cert and --tls-key go together');
+  const read = (flag: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new UsageError(`--${flag}: cannot read ${file}: ${(err as Error).message}`);
+    }
+  };
+  return { cert: read('tls-cert', cert), key: read('tls-key', key) };
 }
 
 function pricesOption(o: Record<string, unknown>): Prices {

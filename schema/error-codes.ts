@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   not_found: 'Not found',
   bad_request: 'Bad request',
   unauthorized: 'Missing or invalid token',
+  forbidden: 'The token does not allow this',
+  too_many_connections: 'Too many connections',
   internal: 'Internal error',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -2,7 +2,7 @@
  * Drizzle tables for the embedded SQLite store. Migrations are generated from this file by
  * drizzle-kit (`npm run db:generate`) into schema/migrations and applied by the hub at start.
  */
-import { sqliteTable, text, integer, real, blob, primaryKey, index } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, real, blob, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const hosts = sqliteTable('hosts', {
   hostname: text('hostname').primaryKey(),
@@ -20,6 +20,8 @@ export const agents = sqliteTable('agents', {
   intervalMs: integer('interval_ms').notNull(),
   /** Highest batch sequence number committed for this agent. */
   lastSeq: integer('last_seq'),
+  /** The token that first registered this agent id (null: registered on an open hub); no other token may use the id. */
+  tokenId: text('token_id'),
   firstSeen: integer('first_seen').notNull(),
   lastSeen: integer('last_seen').notNull(),
 });
@@ -40,6 +42,24 @@ export const chips = sqliteTable(
     lastSeen: integer('last_seen').notNull(),
   },
   (t) => [index('chips_host_idx').on(t.hostname)],
+);
+
+/**
+ * API tokens (server/auth): only the SHA-256 of each token is stored. Roles: `agent` (ingest),
+ * `viewer` (read API, live stream, dashboard), `admin` (everything, including tokens and chip moves).
+ */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    role: text('role', { enum: ['agent', 'viewer', 'admin'] }).notNull(),
+    /** Hex SHA-256 of the token. */
+    hash: text('hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_tokens_hash_idx').on(t.hash)],
 );
 
 /**

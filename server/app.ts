@@ -17,6 +17,9 @@ import { energyRoutes } from './routes/energy-routes.ts';
 import { topRoutes } from './routes/top-routes.ts';
 import { openApiRoutes } from './routes/openapi-routes.ts';
 import { NO_PRICES, type Prices } from './history/prices.ts';
+import { OPEN_POLICY, type AuthPolicy } from './auth/auth-policy.ts';
+import { apiAuth } from './auth/http-auth.ts';
+import { sessionRoutes, tokenRoutes } from './routes/auth-routes.ts';
 
 export interface AppDeps {
   store: Store;
@@ -28,11 +31,17 @@ export interface AppDeps {
   clientDir: string;
   /** Prices for /api/v1/energy costs (default: none). */
   prices?: Prices;
+  /** Who may do what (default: auth off). */
+  policy?: AuthPolicy;
+  /** Served over https (session cookies are then Secure). */
+  secure?: boolean;
 }
 
 export function createApp(deps: AppDeps) {
+  const policy = deps.policy ?? OPEN_POLICY;
   const app = new Hono()
     .use(requestId())
+    .use('/api/v1/*', apiAuth(policy))
     .route('/', healthRoutes(deps.startedAt, deps.ingest.metrics))
     .route('/api/v1/chips', chipsRoutes(deps.fleet, deps.store))
     .route('/api/v1/agents', agentsRoutes(deps.fleet))
@@ -40,7 +49,9 @@ export function createApp(deps: AppDeps) {
     .route('/api/v1/series', seriesRoutes(deps.store))
     .route('/api/v1/energy', energyRoutes(deps.store, deps.prices ?? NO_PRICES))
     .route('/api/v1/top', topRoutes(deps.store))
-    .route('/api/v1/openapi.json', openApiRoutes());
+    .route('/api/v1/openapi.json', openApiRoutes())
+    .route('/api/v1/session', sessionRoutes(policy, deps.secure ?? false));
+  if (policy.tokens) app.route('/api/v1/tokens', tokenRoutes(policy.tokens));
   app.onError(errorHandler(deps.log));
   if (existsSync(deps.clientDir)) {
     app.use('/*', serveStatic({ root: deps.clientDir }));

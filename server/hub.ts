@@ -1,5 +1,6 @@
 /** Assembles and starts a hub: store, fleet state, ingest, HTTP app and WebSockets on one port. */
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
@@ -14,6 +15,8 @@ import { handleAgentSocket } from './ws/agent-endpoint.ts';
 import { handleLiveSocket } from './ws/live-endpoint.ts';
 import { attachWebSockets } from './ws/upgrade-router.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
+import type { AuthPolicy } from './auth/auth-policy.ts';
+import { openTokenStore, type TokenStore } from './auth/token-store.ts';
 
 export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 /** How often chip statuses (live/stale/offline) are re-derived. */
@@ -31,6 +34,16 @@ export interface HubOptions {
   prices?: Prices;
   /** How long each storage tier keeps data (defaults: raw 48 h, 1m 30 days, 1h 2 years). */
   retention?: Partial<Retention>;
+  /**
+   * Auth off (`open: true`: anyone who reaches the port can read and write), else tokens from the
+   * hub's database; `allowedOrigins` may open /ws/live besides the hub's own origin. Default: on.
+   */
+  auth?: { open?: boolean; allowedOrigins?: string[] };
+  /** Serve https and wss with this certificate and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Bounds on open WebSockets: in total and per client address. */
+  maxConnections?: number;
+  maxConnectionsPerIp?: number;
 }
 
 export interface HubHandle {
@@ -39,6 +52,10 @@ export interface HubHandle {
   store: Store;
   fleet: FleetState;
   ingest: Ingest;
+  /** The hub's tokens (`fleetscope token`, /api/v1/tokens). */
+  tokens: TokenStore;
+  /** Auth off? */
+  open: boolean;
   close(): Promise<void>;
 }
 
@@ -49,26 +66,38 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   fleet.load(await store.listChips(), await store.latestSamples());
   const fanout = new LiveFanout(() => fleet.list());
   const ingest = new Ingest(store, fleet, fanout);
-  const app = createApp({ store, fleet, ingest, log, startedAt: Date.now(), clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR, prices: opts.prices });
+  const tokens = openTokenStore(opts.db);
+  const secure = opts.tls !== undefined;
+  const policy: AuthPolicy = { open: opts.auth?.open ?? false, tokens, allowedOrigins: opts.auth?.allowedOrigins ?? [] };
+  const app = createApp({ store, fleet, ingest, log, startedAt: Date.now(), clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR, prices: opts.prices, policy, secure });
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host ?? '0.0.0.0' }, () => resolve(s as Server));
+    const listening = () => resolve(s as Server);
+    const s = opts.tls
+      ? serve({ fetch: app.fetch, port: opts.port, hostname: opts.host ?? '0.0.0.0', createServer: createHttpsServer, serverOptions: { cert: opts.tls.cert, key: opts.tls.key } }, listening)
+      : serve({ fetch: app.fetch, port: opts.port, hostname: opts.host ?? '0.0.0.0' }, listening);
     (s as Server).once('error', reject);
   });
-  const sockets = attachWebSockets(server, {
-    agent: (ws) => handleAgentSocket(ws, ingest, log),
-    live: (ws) => handleLiveSocket(ws, { fanout, fleet, store, log }),
-  });
+  const sockets = attachWebSockets(
+    server,
+    {
+      agent: (ws, _req, principal) => handleAgentSocket(ws, ingest, log, principal),
+      live: (ws) => handleLiveSocket(ws, { fanout, fleet, store, log }),
+    },
+    { policy, secure, maxConnections: opts.maxConnections, maxConnectionsPerIp: opts.maxConnectionsPerIp },
+  );
   const statusTimer = setInterval(() => fanout.publishStatus(fleet.refreshStatuses(Date.now())), STATUS_TICK_MS);
   statusTimer.unref();
 
   const port = (server.address() as AddressInfo).port;
   return {
     port,
-    url: `http://localhost:${port}`,
+    url: `${secure ? 'https' : 'http'}://localhost:${port}`,
     store,
     fleet,
     ingest,
+    tokens,
+    open: policy.open,
     async close() {
       clearInterval(statusTimer);
       sockets.close();
@@ -76,6 +105,7 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
       server.closeAllConnections();
       await closed;
       await store.close();
+      tokens.close();
     },
   };
 }

@@ -1,34 +1,86 @@
 /**
- * Routes HTTP upgrades to the ws servers (noServer mode): /ws/agent and /ws/live.
+ * Routes HTTP upgrades to the ws servers (noServer mode): /ws/agent and /ws/live. Before any
+ * WebSocket exists it bounds the connections (in total and per client address), checks the token
+ * (an agent token for /ws/agent, a viewer token for /ws/live) and, for /ws/live, the browser's
+ * Origin; a refused upgrade gets its HTTP status and a JSON `{code, message}` body.
  * Anything else is answered 404 and the socket closed.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_AGENT_FRAME_BYTES } from '../../schema/protocol.ts';
+import { authorize, originAllowed, presentedToken, type AuthPolicy } from '../auth/auth-policy.ts';
+import type { Principal } from '../auth/tokens.ts';
 
 const MAX_LIVE_FRAME_BYTES = 16 * 1024;
 const PING_INTERVAL_MS = 15_000;
 
+/** Default bounds on open WebSockets (both endpoints together). */
+export const DEFAULT_MAX_CONNECTIONS = 50_000;
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1_024;
+
 export interface UpgradeHandlers {
-  agent(ws: WebSocket, req: IncomingMessage): void;
-  live(ws: WebSocket, req: IncomingMessage): void;
+  agent(ws: WebSocket, req: IncomingMessage, principal: Principal): void;
+  live(ws: WebSocket, req: IncomingMessage, principal: Principal): void;
 }
 
-export function attachWebSockets(server: Server, handlers: UpgradeHandlers): { close(): void } {
+export interface UpgradeOptions {
+  policy: AuthPolicy;
+  /** The hub serves https/wss (its own origin is https://host). */
+  secure: boolean;
+  maxConnections?: number;
+  maxConnectionsPerIp?: number;
+}
+
+const REASONS: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+
+/** Answer an upgrade request with an HTTP error and close the socket. */
+function refuse(socket: Duplex, status: number, code: string, message: string, extra = ''): void {
+  const body = JSON.stringify({ code, message, requestId: null });
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`,
+  );
+}
+
+export function attachWebSockets(server: Server, handlers: UpgradeHandlers, opts: UpgradeOptions): { close(): void } {
   const agentWss = new WebSocketServer({ noServer: true, maxPayload: MAX_AGENT_FRAME_BYTES, perMessageDeflate: false });
   const liveWss = new WebSocketServer({ noServer: true, maxPayload: MAX_LIVE_FRAME_BYTES, perMessageDeflate: false });
-  agentWss.on('connection', handlers.agent);
-  liveWss.on('connection', handlers.live);
+  const maxTotal = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const maxPerIp = opts.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP;
+  const perIp = new Map<string, number>();
+  let total = 0;
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = new URL(req.url ?? '/', 'http://hub').pathname;
-    const wss = path === '/ws/agent' ? agentWss : path === '/ws/live' ? liveWss : null;
-    if (!wss) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
+    const url = new URL(req.url ?? '/', 'http://hub');
+    const kind = url.pathname === '/ws/agent' ? 'agent' : url.pathname === '/ws/live' ? 'live' : null;
+    if (!kind) return refuse(socket, 404, 'not_found', `no WebSocket endpoint at ${url.pathname}; use /ws/agent or /ws/live`);
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    if (total >= maxTotal) return refuse(socket, 503, 'too_many_connections', `the hub holds its maximum of ${maxTotal} WebSocket connections; retry later`, 'Retry-After: 10\r\n');
+    if ((perIp.get(ip) ?? 0) >= maxPerIp) return refuse(socket, 429, 'too_many_connections', `${ip} holds the maximum of ${maxPerIp} WebSocket connections per address`, 'Retry-After: 10\r\n');
+    const auth = authorize(opts.policy, presentedToken((h) => req.headers[h] as string | undefined, url), kind === 'agent' ? 'ingest' : 'read');
+    if (!auth.ok) return refuse(socket, auth.status, auth.code, auth.message);
+    if (kind === 'live' && !originAllowed(req.headers.origin, req.headers.host, opts.secure, opts.policy.allowedOrigins)) {
+      return refuse(socket, 403, 'forbidden', `Origin ${req.headers.origin} may not open /ws/live; start the hub with --allowed-origin ${req.headers.origin} to allow it`);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const wss = kind === 'agent' ? agentWss : liveWss;
+    total++;
+    perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
+    let counted = true;
+    const release = () => {
+      if (!counted) return;
+      counted = false;
+      total--;
+      const n = (perIp.get(ip) ?? 1) - 1;
+      if (n > 0) perIp.set(ip, n);
+      else perIp.delete(ip);
+    };
+    socket.once('close', release);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.once('close', release);
+      track(ws);
+      if (kind === 'agent') handlers.agent(ws, req, auth.principal);
+      else handlers.live(ws, req, auth.principal);
+    });
   };
   server.on('upgrade', onUpgrade);
 
@@ -38,8 +90,6 @@ export function attachWebSockets(server: Server, handlers: UpgradeHandlers): { c
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
   };
-  agentWss.on('connection', track);
-  liveWss.on('connection', track);
   const timer = setInterval(() => {
     for (const wss of [agentWss, liveWss]) {
       for (const ws of wss.clients) {

@@ -15,8 +15,8 @@ export class TestSocket {
     ws.on('close', (code) => (this.closeCode = code));
   }
 
-  static async open(url: string): Promise<TestSocket> {
-    const ws = new WebSocket(url);
+  static async open(url: string, headers: Record<string, string> = {}): Promise<TestSocket> {
+    const ws = new WebSocket(url, { headers });
     const t = new TestSocket(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
