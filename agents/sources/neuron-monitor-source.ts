@@ -17,7 +17,6 @@
  *   devices after that (transient hardware-info error) is skipped, not an inventory change. If a
  *   report lacks the instance id the chips already have, its chip ids are mapped back by index.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname as osHostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +25,7 @@ import type { ChipSource, SourceHealth } from './chip-source.ts';
 import { createEccAccumulator, parseNeuronMonitorReport } from './neuron-monitor-report.ts';
 import { DEFAULT_NEURON_SYSFS_DIR, readNeuronPowerW } from './neuron-sysfs-power.ts';
 import type { SourceOptions } from './source-registry.ts';
+import { CHILD_RESTART_BACKOFF, SupervisedChild, type EndInfo, type EndReason } from './supervised-child.ts';
 
 const KIND = 'neuron-monitor';
 /** Samples kept between reads (oldest dropped beyond it). */
@@ -78,7 +78,7 @@ export function createNeuronMonitorSource(opts: SourceOptions, timing: Partial<N
   const fallbackHostname = opts.hostname ?? osHostname();
   const log = opts.log;
   const host: HostInfo = { hostname: fallbackHostname, instanceId: null, instanceType: null };
-  const h: SourceHealth = { kind: KIND, state: 'starting', restarts: 0, parseErrors: 0, lastError: null };
+  const h: Omit<SourceHealth, 'restarts'> = { kind: KIND, state: 'starting', parseErrors: 0, lastError: null };
   const listeners: Array<() => void> = [];
   const energy = new Map<string, { j: number; lastTs: number }>();
   const accumulateEcc = createEccAccumulator();
@@ -86,14 +86,8 @@ export function createNeuronMonitorSource(opts: SourceOptions, timing: Partial<N
   let haveInventory = false;
   let buffer: Sample[] = [];
   let configDir: string | null = null;
-  let configPath = '';
-  let child: ChildProcess | null = null;
-  let killReason: string | null = null;
-  let lastAliveAt = 0;
-  let attempt = 0;
+  let child: SupervisedChild | null = null;
   let stopped = false;
-  let restartTimer: NodeJS.Timeout | undefined;
-  let watchdog: NodeJS.Timeout | undefined;
   let pendingStart: { resolve(): void; reject(e: Error): void } | null = null;
 
   const parseError = (msg: string) => {
@@ -126,8 +120,9 @@ export function createNeuronMonitorSource(opts: SourceOptions, timing: Partial<N
       parseError((err as Error).message);
       return;
     }
-    lastAliveAt = ts;
-    attempt = 0;
+    // a report is the sign of life, and a run that reports is a working one (next restart after the initial delay)
+    child?.alive();
+    child?.markStable();
     if (p.chips.length === 0) {
       const msg = 'neuron-monitor reports no Neuron devices (neuron_hardware_info missing or in error: is the Neuron driver loaded?)';
       if (!haveInventory) return failStart(msg);
@@ -170,67 +165,19 @@ export function createNeuronMonitorSource(opts: SourceOptions, timing: Partial<N
     }
   }
 
-  function spawnChild(): void {
-    let c: ChildProcess;
-    try {
-      c = spawn(bin, ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    } catch (err) {
-      queueMicrotask(() => onChildEnd(spawnErrorMessage(bin, err as NodeJS.ErrnoException)));
-      return;
-    }
-    child = c;
-    killReason = null;
-    lastAliveAt = Date.now();
-    let ended = false;
-    let rest = '';
-    let stderrTail = '';
-    c.stdout!.setEncoding('utf8');
-    c.stdout!.on('data', (chunk: string) => {
-      rest += chunk;
-      let nl: number;
-      while ((nl = rest.indexOf('\n')) >= 0) {
-        const line = rest.slice(0, nl);
-        rest = rest.slice(nl + 1);
-        if (line.trim()) onReport(line);
-        if (child !== c) return;
-      }
-      if (rest.length > MAX_LINE_CHARS) {
-        rest = '';
-        parseError(`line longer than ${MAX_LINE_CHARS} characters`);
-      }
-    });
-    c.stderr!.setEncoding('utf8');
-    c.stderr!.on('data', (d: string) => (stderrTail = (stderrTail + d).slice(-2000)));
-    const end = (why: string) => {
-      if (ended) return;
-      ended = true;
-      if (child === c) child = null;
-      if (rest.trim()) parseError('partial line at end of output');
-      onChildEnd(killReason ?? why);
-    };
-    c.on('error', (err) => {
-      if (c.pid !== undefined && c.exitCode === null) c.kill('SIGKILL');
-      end(spawnErrorMessage(bin, err));
-    });
-    c.on('close', (code, signal) => {
-      const last = stderrTail.trim().split('\n').pop();
-      end(`exited with ${signal ? `signal ${signal}` : `code ${code}`}${last ? `: ${last}` : ''}`);
-    });
-  }
-
-  function onChildEnd(why: string): void {
-    if (stopped) return;
+  function onChildEnd(end: EndReason, info: EndInfo): void {
+    if (info.unterminated?.trim()) parseError('partial line at end of output');
+    const last = info.stderr.trim().split('\n').pop();
+    const why =
+      end === 'error'
+        ? spawnErrorMessage(bin, info.error!)
+        : end === 'hung'
+          ? `sent no report for ${Math.round(t.hangTimeoutMs / 1000)} s (hung)`
+          : `exited with ${info.signal ? `signal ${info.signal}` : `code ${info.code}`}${last ? `: ${last}` : ''}`;
     if (pendingStart) return failStart(`${why} (before its first report)`);
-    const delay = Math.min(t.restartMaxMs, t.restartInitialMs * 2 ** Math.min(attempt, 20));
-    attempt += 1;
     h.state = 'restarting';
     h.lastError = `neuron-monitor ${why}`;
-    log.warn('neuron-monitor: child ended, restarting', { reason: why, delayMs: delay, restarts: h.restarts });
-    restartTimer = setTimeout(() => {
-      if (stopped) return;
-      h.restarts += 1;
-      spawnChild();
-    }, delay);
+    log.warn('neuron-monitor: child ended, restarting', { reason: why, delayMs: info.restartInMs, restarts: child?.restarts ?? 0 });
   }
 
   function failStart(msg: string): void {
@@ -244,17 +191,7 @@ export function createNeuronMonitorSource(opts: SourceOptions, timing: Partial<N
 
   async function shutdown(): Promise<void> {
     stopped = true;
-    clearTimeout(restartTimer);
-    clearInterval(watchdog);
-    const c = child;
-    child = null;
-    if (c && c.exitCode === null && c.signalCode === null) {
-      const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
-      c.kill('SIGTERM');
-      const timer = setTimeout(() => c.kill('SIGKILL'), t.stopGraceMs);
-      await closed;
-      clearTimeout(timer);
-    }
+    await child?.stop();
     if (configDir) rmSync(configDir, { recursive: true, force: true });
     configDir = null;
   }
@@ -270,16 +207,25 @@ export function createNeuronMonitorSource(opts: SourceOptions, timing: Partial<N
     start() {
       if (configDir || stopped) return Promise.reject(new Error('neuron-monitor source: start() called twice or after stop()'));
       configDir = mkdtempSync(join(tmpdir(), 'fleetscope-neuron-monitor-'));
-      configPath = join(configDir, 'monitor.json');
+      const configPath = join(configDir, 'monitor.json');
       writeFileSync(configPath, JSON.stringify(neuronMonitorConfig(period), null, 2) + '\n');
       const started = new Promise<void>((resolve, reject) => (pendingStart = { resolve, reject }));
-      watchdog = setInterval(() => {
-        if (!child || Date.now() - lastAliveAt <= t.hangTimeoutMs) return;
-        killReason = `sent no report for ${Math.round(t.hangTimeoutMs / 1000)} s (hung)`;
-        child.kill('SIGKILL');
-      }, Math.min(1000, Math.max(20, t.hangTimeoutMs / 4)));
-      watchdog.unref();
-      spawnChild();
+      child = new SupervisedChild({
+        command: bin,
+        args: ['-c', configPath],
+        maxLineChars: MAX_LINE_CHARS,
+        hangTimeoutMs: t.hangTimeoutMs,
+        liveness: 'manual',
+        backoff: { ...CHILD_RESTART_BACKOFF, initialMs: t.restartInitialMs, maxMs: t.restartMaxMs },
+        stableRunMs: Infinity, // stable = it reported (markStable), however long it ran
+        stopGraceMs: t.stopGraceMs,
+        onLine: (line) => {
+          if (line.trim()) onReport(line);
+        },
+        onOverflow: () => parseError(`line longer than ${MAX_LINE_CHARS} characters`),
+        onEnd: onChildEnd,
+      });
+      child.start();
       return started;
     },
     read(_now: number): Sample[] {
@@ -288,7 +234,7 @@ export function createNeuronMonitorSource(opts: SourceOptions, timing: Partial<N
       return out;
     },
     stop: shutdown,
-    health: () => ({ ...h }),
+    health: () => ({ ...h, restarts: child?.restarts ?? 0 }),
     onInventoryChange(listener: () => void) {
       listeners.push(listener);
     },

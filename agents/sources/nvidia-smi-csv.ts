@@ -278,30 +278,3 @@ export class EnergyIntegrator {
     return energyJ;
   }
 }
-
-/** Splits a stream of text chunks into complete lines; a partial line waits for its rest. */
-export class LineSplitter {
-  private buf = '';
-  /** Partial lines dropped because they grew past `maxLineLength`. */
-  overflows = 0;
-
-  constructor(private readonly maxLineLength = 64 * 1024) {}
-
-  /** Feed a chunk; returns the lines it completed (without `\n` / `\r\n`). */
-  push(chunk: string): string[] {
-    const parts = (this.buf + chunk).split('\n');
-    this.buf = parts.pop() ?? '';
-    if (this.buf.length > this.maxLineLength) {
-      this.buf = '';
-      this.overflows++;
-    }
-    return parts.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-  }
-
-  /** The unterminated rest (end of stream), or null; clears it. */
-  flush(): string | null {
-    const rest = this.buf;
-    this.buf = '';
-    return rest === '' ? null : rest;
-  }
-}

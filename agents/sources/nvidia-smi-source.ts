@@ -5,14 +5,13 @@
  * of power (nvidia-smi has no energy field), flagged `energyDerived`. The child is restarted with
  * capped exponential backoff when it exits or stops printing.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import os from 'node:os';
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { ChipSource, SourceHealth } from './chip-source.ts';
 import {
   EnergyIntegrator,
-  LineSplitter,
   columnsForFields,
   parseCsvRow,
   parseHelpQueryGpu,
@@ -23,14 +22,15 @@ import {
   type NvsmiRow,
 } from './nvidia-smi-csv.ts';
 import type { SourceOptions } from './source-registry.ts';
+import { SupervisedChild, type EndInfo, type EndReason } from './supervised-child.ts';
 
 const KIND = 'nvidia-smi';
 const START_TIMEOUT_MS = 10_000;
-const BACKOFF_MIN_MS = 1_000;
-const BACKOFF_MAX_MS = 30_000;
-/** A run this long counts as healthy: the next failure starts the backoff from the minimum again. */
+/** A run this long counts as healthy: the next failure starts the backoff (1 s → 30 s) from the minimum again. */
 const STABLE_RUN_MS = 60_000;
 const KILL_GRACE_MS = 2_000;
+/** An unterminated line longer than this is dropped (a parse error). */
+const MAX_LINE_CHARS = 64 * 1024;
 /** A GPU absent from this many consecutive complete cycles is removed from the inventory. */
 const REMOVE_AFTER_CYCLES = 3;
 /** Samples kept when nobody reads (oldest dropped beyond). */
@@ -44,18 +44,6 @@ export function createNvidiaSmiSource(opts: NvidiaSmiSourceOptions): ChipSource 
   return new NvidiaSmiSource(opts);
 }
 
-interface Run {
-  child: ChildProcess;
-  startedAt: number;
-  done: Promise<void>;
-  ended: boolean;
-  /** Killed by the watchdog for printing nothing. */
-  hung: boolean;
-  stderr: string;
-  /** Last stdout line that was not a row (nvidia-smi prints some errors there). */
-  badLine: string | null;
-}
-
 class NvidiaSmiSource implements ChipSource {
   readonly kind = KIND;
   readonly host: HostInfo;
@@ -65,21 +53,17 @@ class NvidiaSmiSource implements ChipSource {
   private readonly intervalMs: number;
   private columns: ColumnMap = [];
   private fields: string[] = [];
-  private run: Run | null = null;
-  private splitter = new LineSplitter();
+  private child: SupervisedChild | null = null;
+  /** Last stdout line of the current run that was not a row (nvidia-smi prints some errors there). */
+  private badLine: string | null = null;
   private pending: Sample[] = [];
   private droppedWarned = false;
   private readonly energy = new EnergyIntegrator();
   private readonly listeners: Array<() => void> = [];
   private state: SourceHealth['state'] = 'starting';
-  private restarts = 0;
   private parseErrors = 0;
   private lastError: string | null = null;
   private stopped = false;
-  private failures = 0;
-  private restartTimer: NodeJS.Timeout | null = null;
-  private watchdog: NodeJS.Timeout | null = null;
-  private lastOutputAt = 0;
   private readonly known = new Map<string, ChipInfo>();
   private cycle = new Set<string>();
   private readonly missing = new Map<string, number>();
@@ -132,19 +116,12 @@ class NvidiaSmiSource implements ChipSource {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.restartTimer = null;
     this.startWaiter?.reject(new Error('nvidia-smi: stopped while starting'));
-    const run = this.run;
-    if (!run || run.ended) return;
-    run.child.kill('SIGTERM');
-    const kill = setTimeout(() => run.child.kill('SIGKILL'), KILL_GRACE_MS);
-    await run.done;
-    clearTimeout(kill);
+    await this.child?.stop();
   }
 
   health(): SourceHealth {
-    return { kind: KIND, state: this.state, restarts: this.restarts, parseErrors: this.parseErrors, lastError: this.lastError };
+    return { kind: KIND, state: this.state, restarts: this.child?.restarts ?? 0, parseErrors: this.parseErrors, lastError: this.lastError };
   }
 
   onInventoryChange(listener: () => void): void {
@@ -167,72 +144,42 @@ class NvidiaSmiSource implements ChipSource {
   }
 
   private spawnChild(): void {
-    const args = [`--query-gpu=${this.fields.join(',')}`, '--format=csv,noheader,nounits', '-lms', String(this.intervalMs)];
-    const child = spawn(this.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let finish!: () => void;
-    const run: Run = { child, startedAt: Date.now(), done: new Promise((r) => (finish = r)), ended: false, hung: false, stderr: '', badLine: null };
-    this.run = run;
-    this.splitter = new LineSplitter();
-    this.cycle = new Set();
-    this.lastOutputAt = Date.now();
-    child.stdout!.setEncoding('utf8');
-    child.stderr!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      this.lastOutputAt = Date.now();
-      const overflows = this.splitter.overflows;
-      for (const line of this.splitter.push(chunk)) this.onLine(line);
-      this.parseErrors += this.splitter.overflows - overflows;
+    this.child = new SupervisedChild({
+      command: this.bin,
+      args: [`--query-gpu=${this.fields.join(',')}`, '--format=csv,noheader,nounits', '-lms', String(this.intervalMs)],
+      maxLineChars: MAX_LINE_CHARS,
+      hangTimeoutMs: 5 * this.intervalMs + 5_000,
+      stableRunMs: STABLE_RUN_MS,
+      stopGraceMs: KILL_GRACE_MS,
+      onStart: () => {
+        this.cycle = new Set();
+        this.badLine = null;
+      },
+      onLine: (line) => this.onLine(line),
+      onOverflow: () => this.parseErrors++,
+      onEnd: (why, info) => this.onChildEnd(why, info),
     });
-    child.stderr!.on('data', (chunk: string) => (run.stderr = (run.stderr + chunk).slice(-2000)));
-    const end = (why: string) => {
-      if (run.ended) return;
-      run.ended = true;
-      const rest = this.splitter.flush();
-      if (rest !== null) this.onLine(rest);
-      this.onChildEnd(run, why);
-      finish();
-    };
-    child.on('error', (err) => {
-      if (child.pid === undefined) end(`cannot run ${JSON.stringify(this.bin)}: ${err.message}`);
-      else this.lastError = `nvidia-smi: ${err.message}`;
-    });
-    child.on('close', (code, signal) => end(signal ? `killed by ${signal}` : `exited with code ${code}`));
-    const hangMs = 5 * this.intervalMs + 5_000;
-    if (this.watchdog) clearInterval(this.watchdog);
-    this.watchdog = setInterval(() => {
-      if (run.ended || Date.now() - this.lastOutputAt <= hangMs) return;
-      run.hung = true;
-      this.lastError = `nvidia-smi: no output for ${Math.round((Date.now() - this.lastOutputAt) / 1000)} s; killed`;
-      this.log.warn('nvidia-smi hangs; killing it', { pid: child.pid });
-      child.kill('SIGKILL');
-    }, Math.min(1_000, this.intervalMs));
-    this.watchdog.unref();
+    this.child.start();
   }
 
-  private onChildEnd(run: Run, why: string): void {
-    if (this.watchdog) clearInterval(this.watchdog);
-    this.watchdog = null;
-    if (this.stopped) return;
-    const stderr = run.stderr.trim().split('\n').slice(-3).join(' | ');
-    if (!run.hung) this.lastError = `nvidia-smi ${why}${stderr ? `: ${stderr}` : ''}`;
+  private onChildEnd(end: EndReason, info: EndInfo): void {
+    if (info.unterminated !== null) this.onLine(info.unterminated);
+    const why =
+      end === 'error' ? `cannot run ${JSON.stringify(this.bin)}: ${info.error!.message}` : info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
+    const stderr = info.stderr.trim().split('\n').slice(-3).join(' | ');
+    if (end === 'hung') {
+      this.lastError = `nvidia-smi: no output for ${Math.round(info.silentMs / 1000)} s; killed`;
+      this.log.warn('nvidia-smi hangs; killing it', { pid: info.pid });
+    } else this.lastError = `nvidia-smi ${why}${stderr ? `: ${stderr}` : ''}`;
     if (!this.inventoryReady) {
       if (this.known.size > 0) this.completeCycle();
       else {
-        const out = [stderr, run.badLine].filter(Boolean).join(' | ');
+        const out = [stderr, this.badLine].filter(Boolean).join(' | ');
         return this.startWaiter?.reject(new Error(`nvidia-smi: ${this.bin} ${why} before reporting any GPU${out ? `: ${out}` : ''}`));
       }
     }
-    if (Date.now() - run.startedAt >= STABLE_RUN_MS) this.failures = 0;
-    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(this.failures, 20));
-    this.failures++;
     this.state = 'restarting';
-    this.log.warn('nvidia-smi ended; restarting', { why, stderr, delayMs: delay });
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = null;
-      if (this.stopped) return;
-      this.restarts++;
-      this.spawnChild();
-    }, delay);
+    this.log.warn('nvidia-smi ended; restarting', { why, stderr, delayMs: info.restartInMs });
   }
 
   private onLine(line: string): void {
@@ -240,7 +187,7 @@ class NvidiaSmiSource implements ChipSource {
     const r = parseCsvRow(line, this.columns);
     if (!r.ok) {
       this.parseErrors++;
-      if (this.run) this.run.badLine = line.slice(0, 300);
+      this.badLine = line.slice(0, 300);
       this.lastError = `nvidia-smi: skipped line (${r.error}): ${JSON.stringify(line.slice(0, 160))}`;
       const fields = { error: r.error, parseErrors: this.parseErrors };
       if (this.parseErrors === 1) this.log.warn('nvidia-smi: unparsable line', fields);

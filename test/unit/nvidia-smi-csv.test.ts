@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_QUERY_FIELDS,
   EnergyIntegrator,
-  LineSplitter,
   MIB,
   columnsForFields,
   gpuModelFromName,
@@ -177,24 +176,5 @@ describe('EnergyIntegrator', () => {
     expect(e.add('a', 2500, 200)).toBeCloseTo(275); // 1 s at 200 W since the last reading
     expect(e.add('a', 2400, 500)).toBeCloseTo(275); // time going back adds nothing
     expect(e.add('b', 5000, 300)).toBe(0);
-  });
-});
-
-describe('LineSplitter', () => {
-  it('joins lines across chunk boundaries and handles CRLF', () => {
-    const s = new LineSplitter();
-    expect(s.push('a, b')).toEqual([]);
-    expect(s.push(', c\r\nd')).toEqual(['a, b, c']);
-    expect(s.push('\n\ne\n')).toEqual(['d', '', 'e']);
-    expect(s.push('tail')).toEqual([]);
-    expect(s.flush()).toBe('tail');
-    expect(s.flush()).toBeNull();
-  });
-
-  it('drops a runaway line', () => {
-    const s = new LineSplitter(10);
-    expect(s.push('x'.repeat(20))).toEqual([]);
-    expect(s.overflows).toBe(1);
-    expect(s.push('ok\n')).toEqual(['ok']);
   });
 });
