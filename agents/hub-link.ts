@@ -45,6 +45,8 @@ export class HubLink {
   private sentUpTo = -1;
   /** Sent on this connection, not yet acknowledged. */
   private readonly inflight = new Set<number>();
+  /** Why the last connection attempt failed (a TLS, DNS or HTTP error), told in the next 'reconnecting' line. */
+  private lastError: string | null = null;
 
   constructor(private readonly opts: HubLinkOptions) {}
 
@@ -117,14 +119,17 @@ export class HubLink {
       this.scheduleReconnect();
     });
     ws.on('error', (err) => {
+      this.lastError = err.message;
       this.opts.log.debug('hub socket error', { hub: this.currentHub, err: err.message });
     });
   }
 
   private scheduleReconnect(): void {
     const delay = backoffDelay(this.attempt++, this.opts.backoff ?? RECONNECT_BACKOFF);
+    const err = this.lastError === null ? undefined : `${this.currentHub}: ${this.lastError}`;
+    this.lastError = null;
     if (this.opts.hubs.length > 1) this.hubIndex = (this.hubIndex + 1) % this.opts.hubs.length;
-    this.opts.log.info('reconnecting', { hub: this.currentHub, inMs: delay, unacknowledged: this.opts.spool.pendingBatches });
+    this.opts.log.info('reconnecting', { hub: this.currentHub, inMs: delay, unacknowledged: this.opts.spool.pendingBatches, err });
     this.timer = setTimeout(() => this.connect(), delay);
   }
 

@@ -17,7 +17,9 @@ export async function agentFootprintBench(opts: { durationS: number; progress(ms
   const hub = await startHub({ port: 0, host: '127.0.0.1', db: join(tmp.dir, 'hub.db') });
   const results: BenchResult[] = [];
   try {
-    const child = spawn(process.execPath, [bundle, '--hub', `ws://127.0.0.1:${hub.port}`, '--source', 'sim-neuron', '--interval', '1s', '--spool', join(tmp.dir, 'spool'), '--log-level', 'warn'], { stdio: 'ignore' });
+    // Auth is on (as by default): the agent sends an agent token, from the environment as deployed.
+    const token = hub.tokens.create('agent', 'bench agent').token;
+    const child = spawn(process.execPath, [bundle, '--hub', `ws://127.0.0.1:${hub.port}`, '--source', 'sim-neuron', '--interval', '1s', '--spool', join(tmp.dir, 'spool'), '--log-level', 'warn'], { stdio: 'ignore', env: { ...process.env, FLEETSCOPE_TOKEN: token } });
     const warmupS = 5;
     opts.progress(`agent footprint: warming up ${warmupS} s, then measuring ${opts.durationS} s`);
     await new Promise((r) => setTimeout(r, warmupS * 1000));

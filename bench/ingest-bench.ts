@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { freePort } from './support/free-port.ts';
-import { runFleetscope } from './support/processes.ts';
+import { createToken, runFleetscope } from './support/processes.ts';
 import { tempDir } from './support/temp-dir.ts';
 import type { BenchResult } from './bench-result.ts';
 import { procUsage } from './proc-usage.ts';
@@ -41,7 +41,8 @@ interface GeneratorRun<R> {
 }
 
 /**
- * A fresh hub process and database, a generator process against it for the run, then the hub
+ * A fresh hub process and database (auth on, as by default: the generator sends an agent token
+ * made with `fleetscope token create`, in FLEETSCOPE_TOKEN), a generator process against it for the run, then the hub
  * stopped (it folds its log into chunks on shutdown, so every stored sample is in a chunk) and
  * the database counted. CPU and peak RSS are sampled from /proc meanwhile.
  */
@@ -49,10 +50,11 @@ async function runAgainstFreshHub<R>(name: string, generator: (port: number) => 
   const tmp = tempDir(`fleetscope-bench-${name}-`);
   const port = await freePort();
   const db = join(tmp.dir, 'hub.db');
+  const token = await createToken(db, 'agent');
   const hub = runFleetscope(['hub', '--port', String(port), '--host', '127.0.0.1', '--db', db, '--log-level', 'warn']);
   try {
     while (!hub.stdout().includes('listening')) await new Promise((r) => setTimeout(r, 50));
-    const gen = spawn(process.execPath, ['--import', 'tsx', ...generator(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const gen = spawn(process.execPath, ['--import', 'tsx', ...generator(port)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FLEETSCOPE_TOKEN: token } });
     let out = '';
     gen.stdout.on('data', (d) => (out += d));
     const hub0 = procUsage(hub.child.pid!);

@@ -3,6 +3,7 @@
  * chips each send batches as fast as acks allow (W batches in flight per agent) for D seconds
  * over /ws/agent, then print one JSON line: batches/samples acknowledged and ack latency
  * percentiles. Usage: node --import tsx bench/ingest-generator.ts URL AGENTS WINDOW SECONDS
+ * (an agent token in FLEETSCOPE_TOKEN, sent as Authorization: Bearer).
  */
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
@@ -12,6 +13,8 @@ const AGENTS = Number(agentsArg);
 const WINDOW = Number(windowArg);
 const DURATION_MS = Number(secondsArg) * 1000;
 const CHIPS = 16;
+const TOKEN = process.env.FLEETSCOPE_TOKEN;
+const HEADERS: Record<string, string> = TOKEN ? { authorization: `Bearer ${TOKEN}` } : {};
 
 interface AgentLoad {
   acked: number;
@@ -25,7 +28,7 @@ function chipId(a: number, c: number): string {
 
 function runAgent(a: number, until: number): Promise<AgentLoad> {
   const load: AgentLoad = { acked: 0, ackedSamples: 0, latencies: [] };
-  const ws = new WebSocket(`${url}/ws/agent`, { perMessageDeflate: false });
+  const ws = new WebSocket(`${url}/ws/agent`, { perMessageDeflate: false, headers: HEADERS });
   const sentAt = new Map<number, number>();
   let seq = 0;
   // Timestamps: one per batch, 1 ms apart per agent, so every sample is a distinct row.

@@ -7,6 +7,7 @@
  * lines acknowledged (in 204 answers), non-204 answers, transport errors and request latency
  * percentiles.
  * Usage: node --import tsx bench/ingest-http-generator.ts URL CLIENTS TICKS SECONDS
+ * (an agent token in FLEETSCOPE_TOKEN, sent as Authorization: Bearer).
  */
 import { Agent, request } from 'node:http';
 
@@ -16,6 +17,8 @@ const TICKS = Number(ticksArg);
 const DURATION_MS = Number(secondsArg) * 1000;
 const CHIPS = 16;
 const target = new URL('/api/v1/write', url);
+const TOKEN = process.env.FLEETSCOPE_TOKEN;
+const AUTH: Record<string, string> = TOKEN ? { authorization: `Bearer ${TOKEN}` } : {};
 
 interface ClientLoad {
   requests: number;
@@ -53,7 +56,7 @@ function post(agent: Agent, payload: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
       target,
-      { method: 'POST', agent, headers: { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(payload) } },
+      { method: 'POST', agent, headers: { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...AUTH } },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));

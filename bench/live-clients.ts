@@ -22,6 +22,8 @@ import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
 /** What the bench tells a client process (absolute times are epoch ms). */
 export interface ClientsConfig {
   url: string;
+  /** Viewer token, sent as Authorization: Bearer. */
+  token: string;
   clients: number;
   /** Client i also subscribes to chip chipSubs[i]. */
   chipSubs: string[];
@@ -109,7 +111,7 @@ async function main(cfg: ClientsConfig): Promise<void> {
 
   const open = (c: number) =>
     new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(`${cfg.url}/ws/live`, { perMessageDeflate: false });
+      const ws = new WebSocket(`${cfg.url}/ws/live`, { perMessageDeflate: false, headers: { authorization: `Bearer ${cfg.token}` } });
       sockets.push(ws);
       const lastRecv = new Float64Array(cfg.trackGaps ? cfg.chipCapacity : 0);
       const myChip = cfg.chipSubs[c];

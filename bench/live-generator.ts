@@ -16,6 +16,8 @@ import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
 /** What the bench tells the generator (absolute times are epoch ms). */
 export interface GeneratorConfig {
   url: string;
+  /** Agent token, sent as Authorization: Bearer. */
+  token: string;
   agents: number;
   chips: number;
   intervalMs: number;
@@ -60,7 +62,7 @@ async function main(cfg: GeneratorConfig): Promise<void> {
   process.stdout.write(JSON.stringify(report) + '\n');
 
   function runAgent(a: number): Promise<void> {
-    const ws = new WebSocket(`${cfg.url}/ws/agent`, { perMessageDeflate: false });
+    const ws = new WebSocket(`${cfg.url}/ws/agent`, { perMessageDeflate: false, headers: { authorization: `Bearer ${cfg.token}` } });
     const inFlight = new Map<number, number>();
     let seq = 0;
     let lastTs = 0;

@@ -2,6 +2,10 @@
  * Runs one live-delivery scenario: a hub process (fresh database), a generator process
  * (`live-generator.ts`) and live-client processes (`live-clients.ts`), all on this machine.
  *
+ * Auth is on (as by default): an agent token for the generator and a viewer token for the clients
+ * are made with `fleetscope token create` before the hub starts. Every connection comes from
+ * 127.0.0.1, so the hub's per-address WebSocket cap is raised to fit them all.
+ *
  * State machine: hub up -> generator connects and sends (baseline: no live clients) ->
  * client processes connect and subscribe (settle) -> measurement window -> generator stops once
  * every batch is acked -> clients drain 2 s and report -> hub stopped. CPU is read from /proc at
@@ -13,7 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './support/free-port.ts';
-import { BIN, runFleetscope, type Proc } from './support/processes.ts';
+import { BIN, createToken, runFleetscope, type Proc } from './support/processes.ts';
 import { tempDir } from './support/temp-dir.ts';
 import type { ClientsConfig, ClientsReport } from './live-clients.ts';
 import { benchChipId, type GeneratorConfig, type GeneratorReport } from './live-generator.ts';
@@ -106,7 +110,12 @@ export async function runLiveScenario(cfg: ScenarioConfig): Promise<ScenarioResu
   const tmp = tempDir('fleetscope-bench-live-');
   const port = await freePort();
   const profDir = process.env.FLEETSCOPE_BENCH_PROF_DIR;
-  const hub = startHubProcess(['--port', String(port), '--host', '127.0.0.1', '--db', join(tmp.dir, 'hub.db'), '--log-level', 'warn'], profDir);
+  const db = join(tmp.dir, 'hub.db');
+  const agentToken = await createToken(db, 'agent');
+  const viewerToken = await createToken(db, 'viewer');
+  // Generator and clients all connect from 127.0.0.1: one address holds every WebSocket.
+  const perIp = cfg.agents + cfg.fleetClients + 64;
+  const hub = startHubProcess(['--port', String(port), '--host', '127.0.0.1', '--db', db, '--log-level', 'warn', '--max-connections-per-ip', String(perIp)], profDir);
   const procs: ChildProcess[] = [hub.child];
   try {
     while (!hub.stdout().includes('listening')) {
@@ -120,7 +129,7 @@ export async function runLiveScenario(cfg: ScenarioConfig): Promise<ScenarioResu
     const windowFrom = baselineUntil + cfg.settleS * 1000;
     const windowTo = windowFrom + cfg.measureS * 1000;
     const stopAt = windowTo + 1000;
-    const genCfg: GeneratorConfig = { url, agents: cfg.agents, chips: cfg.chips, intervalMs: cfg.intervalMs, stopAt, baselineUntil, windowFrom, windowTo };
+    const genCfg: GeneratorConfig = { url, token: agentToken, agents: cfg.agents, chips: cfg.chips, intervalMs: cfg.intervalMs, stopAt, baselineUntil, windowFrom, windowTo };
     const gen = spawnTsx(GENERATOR, genCfg, profDir && `${profDir}/generator`);
     procs.push(gen.child);
     let hubPeak = 0;
@@ -141,7 +150,7 @@ export async function runLiveScenario(cfg: ScenarioConfig): Promise<ScenarioResu
     const clients = Array.from({ length: cfg.clientProcs }, (_, p) => {
       const from = Math.floor((p * cfg.fleetClients) / cfg.clientProcs);
       const to = Math.floor(((p + 1) * cfg.fleetClients) / cfg.clientProcs);
-      const c: ClientsConfig = { url, clients: to - from, chipSubs: chipSubs.slice(from, to), chipCapacity: cfg.agents * cfg.chips, trackGaps: cfg.trackGaps, windowFrom, windowTo, stopAt: stopAt + MAX_DRAIN_MS };
+      const c: ClientsConfig = { url, token: viewerToken, clients: to - from, chipSubs: chipSubs.slice(from, to), chipCapacity: cfg.agents * cfg.chips, trackGaps: cfg.trackGaps, windowFrom, windowTo, stopAt: stopAt + MAX_DRAIN_MS };
       return spawnTsx(CLIENTS, c, profDir && `${profDir}/clients`);
     });
     procs.push(...clients.map((c) => c.child));

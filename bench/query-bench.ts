@@ -7,7 +7,7 @@
  * The database is deleted at the end unless FLEETSCOPE_BENCH_KEEP=1.
  */
 import { join } from 'node:path';
-import { runFleetscope, type Proc } from './support/processes.ts';
+import { createToken, runFleetscope, type Proc } from './support/processes.ts';
 import { tempDir } from './support/temp-dir.ts';
 import type { BenchResult } from './bench-result.ts';
 import { profileChipQuery } from './query-profile.ts';
@@ -63,6 +63,8 @@ export async function queryBench(opts: { durationS: number; progress(msg: string
   let hub: Proc | null = null;
   try {
     const seed = await seedQueryDataset(path, opts.progress);
+    // Auth is on (as by default): the queries go with a viewer token made as an operator would.
+    const viewer = { authorization: `Bearer ${await createToken(path, 'viewer')}` };
     hub = runFleetscope(['hub', '--port', '0', '--host', '127.0.0.1', '--db', path, '--log-level', 'warn']);
     const base = `http://127.0.0.1:${await listeningPort(hub)}/api/v1/series`;
     const all = seed.hosts.flatMap((h) => h.chips.map((c) => c.chipId));
@@ -71,9 +73,9 @@ export async function queryBench(opts: { durationS: number; progress(msg: string
     const n = Math.max(MIN_REQUESTS, opts.durationS);
     opts.progress(`query: hub up; one chip, 30 d at 1 m step: ${WARMUP} warm-up + ${n} timed requests`);
     const chipUrls = rotation.map((id) => `${base}?chip=${encodeURIComponent(id)}&fields=utilPct,powerW&from=now-30d&to=now&step=1m&maxPoints=50000`);
-    const one = await timeRequests(chipUrls, WARMUP, n, { points: CHIP_POINTS, columns: 3 });
+    const one = await timeRequests(chipUrls, WARMUP, n, { points: CHIP_POINTS, columns: 3 }, viewer);
     opts.progress(`query: fleet average, 30 d at 1 h step: ${WARMUP} warm-up + ${n} timed requests`);
-    const fleet = await timeRequests([`${base}?groupBy=fleet&fields=utilPct,powerW&from=now-30d&to=now&step=1h`], WARMUP, n, { points: FLEET_POINTS, columns: 3 });
+    const fleet = await timeRequests([`${base}?groupBy=fleet&fields=utilPct,powerW&from=now-30d&to=now&step=1h`], WARMUP, n, { points: FLEET_POINTS, columns: 3 }, viewer);
     hub.child.kill('SIGTERM');
     await hub.exited;
     opts.progress('query: profiling the one-chip query in this process');

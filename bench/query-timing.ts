@@ -51,8 +51,8 @@ function check(status: number, text: string, expect: Expected, tally: { values: 
   return null;
 }
 
-/** `warmup` untimed then `n` timed requests, cycling through `urls`. */
-export async function timeRequests(urls: readonly string[], warmup: number, n: number, expect: Expected): Promise<Timing> {
+/** `warmup` untimed then `n` timed requests, cycling through `urls`, each with `headers` (e.g. the viewer token). */
+export async function timeRequests(urls: readonly string[], warmup: number, n: number, expect: Expected, headers: Record<string, string> = {}): Promise<Timing> {
   const ms: number[] = [];
   const failures: string[] = [];
   const tally = { values: 0, nonNull: 0 };
@@ -61,7 +61,7 @@ export async function timeRequests(urls: readonly string[], warmup: number, n: n
   for (let i = 0; i < warmup + n; i++) {
     const url = urls[i % urls.length];
     const t0 = performance.now();
-    const res = await fetch(url);
+    const res = await fetch(url, { headers });
     const text = await res.text();
     const dt = performance.now() - t0;
     const problem = check(res.status, text, expect, tally);

@@ -5,12 +5,14 @@ import { benchCommand } from './bench-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { hubCommand } from './hub-command.ts';
 import { tokenCommand } from './token-command.ts';
+import { chipsCommand } from './chips-command.ts';
 import { FLEETSCOPE_VERSION } from '../schema/version.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; summary: string }> = {
   hub: { run: hubCommand, summary: 'run the hub: ingest, storage, API, live dashboard' },
   agent: { run: agentCommand, summary: 'sample local chips and push them to a hub' },
   demo: { run: demoCommand, summary: 'hub + embedded database + simulated mixed fleet' },
+  chips: { run: chipsCommand, summary: 'chip ownership: chips reassign <chipId> --to <agentId>' },
   token: { run: tokenCommand, summary: 'create, list and revoke API tokens' },
   bench: { run: benchCommand, summary: 'run the benchmark suite (npm run bench)' },
 };

@@ -98,6 +98,36 @@ export const chipSamplesAnswerSchema = z.strictObject({
 });
 export type ChipSamplesAnswer = z.infer<typeof chipSamplesAnswerSchema>;
 
+// ---------- POST /api/v1/chips/:chipId/owner ----------
+
+/** An admin's chip move: the agent that owns the chip from now on (answered with the chip's view). */
+export const chipOwnerBodySchema = z.strictObject({ agentId: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/) });
+export type ChipOwnerBody = z.infer<typeof chipOwnerBodySchema>;
+
+// ---------- POST /api/v1/write ----------
+
+/** Lines of a write left out because their chip belongs to another agent. */
+export const refusedChipSchema = z.strictObject({
+  chipId: z.string(),
+  /** The host the first refused line names. */
+  host: z.string(),
+  /** The agent that owns the chip. */
+  agentId: z.string(),
+  code: z.literal('chip_owned'),
+  /** The first refused line (1-based) and how many lines of the chip were refused. */
+  line: count,
+  lines: count,
+  message: z.string(),
+});
+
+/** 200 from a write of which some lines were stored and others refused (204 when all were stored). */
+export const writeAnswerSchema = z.strictObject({
+  /** Samples stored. */
+  stored: count,
+  refused: z.array(refusedChipSchema),
+});
+export type WriteAnswer = z.infer<typeof writeAnswerSchema>;
+
 // ---------- GET /api/v1/agents ----------
 
 /** What the hub knows about an agent: its sources' health and what its spool had to drop. */

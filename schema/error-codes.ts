@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   unknown_chip: 'A sample names a chip not announced in hello',
   no_hello: 'hello must be the first message',
   duplicate_hello: 'hello was already sent on this connection',
+  agent_owned: 'The agent id belongs to another token',
+  chip_owned: 'The chip belongs to another agent',
   too_large: 'The frame exceeds the size limit',
   not_found: 'Not found',
   bad_request: 'Bad request',

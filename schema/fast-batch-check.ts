@@ -1,7 +1,7 @@
 /**
- * Hand-written fast path for the hub's hot frame type: `isValidBatchFast(data, now)` is true exactly
- * when `batchSchema.safeParse(data).success` is true and no sample `ts` exceeds
- * `now + MAX_FUTURE_SKEW_MS` (the rule `parseAgentFrame` adds). It answers yes/no only; the zod path
+ * Hand-written fast path for the hub's hot frame type: `isValidBatchFast(data, now, window)` is true
+ * exactly when `batchSchema.safeParse(data).success` is true and every sample `ts` is inside the
+ * time window (`windowBounds(now, window)` of time-window.ts, the rule `parseAgentFrame` adds). It answers yes/no only; the zod path
  * stays the source of error codes and messages.
  *
  * It mirrors zod 4's semantics as they are, not as one might guess them
@@ -21,7 +21,8 @@
  * schema change that is not mirrored here fails it.
  */
 import { MAX_BATCH_SAMPLES, PROTOCOL_VERSION } from './protocol.ts';
-import { MAX_FUTURE_SKEW_MS, MIN_TS } from './sample.ts';
+import { MAX_EXTRA_KEY_LENGTH, MAX_EXTRAS_KEYS, MIN_TS } from './sample.ts';
+import { windowBounds, type TimeWindow } from './time-window.ts';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 const isEnumerable = Object.prototype.propertyIsEnumerable;
@@ -109,19 +110,22 @@ function isFlags(x: unknown): boolean {
 }
 
 /**
- * `z.record(z.string().max(64), z.number())`. With `passThrough`, a `__proto__` key also fails:
+ * `z.record(z.string().max(64), z.number())` with at most MAX_EXTRAS_KEYS keys (counted as zod's
+ * output has them: own enumerable string keys but `__proto__`). With `passThrough`, a `__proto__` key also fails:
  * zod accepts it unvalidated but drops it from its output, so the input is not what zod would return.
  */
 function isExtras(x: unknown, passThrough: boolean): boolean {
   if (!isObj(x) || !isPlainObject(x)) return false;
+  let keys = 0;
   for (const k in x) {
     if (!hasOwn.call(x, k)) continue; // zod walks own keys only
     if (k === '__proto__') {
       if (passThrough) return false;
       continue;
     }
-    if (k.length > 64 && codePointLength(k) > 64) return false;
+    if (k.length > MAX_EXTRA_KEY_LENGTH && codePointLength(k) > MAX_EXTRA_KEY_LENGTH) return false;
     if (!Number.isFinite(x[k])) return false;
+    if (++keys > MAX_EXTRAS_KEYS) return false;
   }
   // An enumerable own symbol key fails zod's string key schema. JSON never makes one; the check
   // allocates (an empty array, usually), so it only runs where the input need not come from JSON.
@@ -136,8 +140,8 @@ function isExtras(x: unknown, passThrough: boolean): boolean {
 
 const P50 = 2 ** 50;
 
-/** `sampleSchema` (strict) plus the future-timestamp rule. */
-function isSample(x: unknown, limit: number, passThrough: boolean): boolean {
+/** `sampleSchema` (strict) plus the time window [lo, hi] (lo is at least MIN_TS). */
+function isSample(x: unknown, lo: number, hi: number, passThrough: boolean): boolean {
   if (!isObj(x)) return false;
   for (const k in x) {
     switch (k) {
@@ -162,7 +166,7 @@ function isSample(x: unknown, limit: number, passThrough: boolean): boolean {
     }
   }
   const ts = x.ts;
-  if (!Number.isSafeInteger(ts) || (ts as number) < MIN_TS || (ts as number) > limit) return false;
+  if (!Number.isSafeInteger(ts) || (ts as number) < lo || (ts as number) > hi) return false;
   if (!isChipId(x.chipId)) return false;
   if (
     !isNullableIn(x.utilPct, 0, 100) ||
@@ -222,7 +226,7 @@ function isCounts(x: unknown): boolean {
   return isCount(x.batches) && isCount(x.samples);
 }
 
-function check(data: unknown, now: number, passThrough: boolean): boolean {
+function check(data: unknown, now: number, window: TimeWindow | undefined, passThrough: boolean): boolean {
   if (!isObj(data)) return false;
   for (const k in data) {
     switch (k) {
@@ -254,19 +258,19 @@ function check(data: unknown, now: number, passThrough: boolean): boolean {
   if (!Array.isArray(samples)) return false;
   const n = samples.length;
   if (n < 1 || n > MAX_BATCH_SAMPLES) return false;
-  const limit = now + MAX_FUTURE_SKEW_MS;
+  const { lo, hi } = windowBounds(now, window);
   for (let i = 0; i < n; i++) {
-    if (!isSample(samples[i], limit, passThrough)) return false;
+    if (!isSample(samples[i], lo, hi, passThrough)) return false;
   }
   return true;
 }
 
 /**
- * True exactly when `batchSchema.safeParse(data).success` and no sample `ts` is more than
- * `MAX_FUTURE_SKEW_MS` after `now`. Allocation-free, except for a symbol-key probe per `extras` object.
+ * True exactly when `batchSchema.safeParse(data).success` and every sample `ts` is inside
+ * `windowBounds(now, window)`. Allocation-free, except for a symbol-key probe per `extras` object.
  */
-export function isValidBatchFast(data: unknown, now: number): boolean {
-  return check(data, now, false);
+export function isValidBatchFast(data: unknown, now: number, window?: TimeWindow): boolean {
+  return check(data, now, window, false);
 }
 
 /**
@@ -277,6 +281,18 @@ export function isValidBatchFast(data: unknown, now: number): boolean {
  * Precondition: `data` comes straight from `JSON.parse` (so it carries no symbol keys, which this
  * skips looking for). Allocation-free.
  */
-export function isPassThroughBatchFast(data: unknown, now: number): boolean {
-  return check(data, now, true);
+export function isPassThroughBatchFast(data: unknown, now: number, window?: TimeWindow): boolean {
+  return check(data, now, window, true);
+}
+
+/**
+ * Index of the first element `sampleSchema.safeParse` refuses (the time window aside), or -1.
+ * Lets parseAgentFrame hand zod only the sample that fails, not a frame of 10,000. Allocation-free
+ * but for a symbol-key probe per `extras` object.
+ */
+export function firstInvalidSample(samples: readonly unknown[]): number {
+  for (let i = 0; i < samples.length; i++) {
+    if (!isSample(samples[i], MIN_TS, Infinity, false)) return i;
+  }
+  return -1;
 }

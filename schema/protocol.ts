@@ -16,6 +16,7 @@ export const MAX_AGENT_FRAME_BYTES = 4 * 1024 * 1024;
 export const MAX_BATCH_SAMPLES = 10_000;
 /** Largest number of chips one agent may announce. */
 export const MAX_CHIPS_PER_AGENT = 1024;
+const TOO_MANY_CHIPS = `at most ${MAX_CHIPS_PER_AGENT} chips per agent; split the host's chips across several agents`;
 
 const v = z.literal(PROTOCOL_VERSION);
 
@@ -29,7 +30,7 @@ export const helloSchema = z
     host: hostInfoSchema,
     /** Sampling interval; the hub marks chips stale after 3 missed intervals. */
     intervalMs: z.number().int().min(10).max(3_600_000),
-    chips: z.array(chipInfoSchema).min(1).max(MAX_CHIPS_PER_AGENT),
+    chips: z.array(chipInfoSchema).min(1).max(MAX_CHIPS_PER_AGENT, TOO_MANY_CHIPS),
   })
   .strict();
 
@@ -72,7 +73,7 @@ export const inventorySchema = z
   .object({
     v,
     type: z.literal('inventory'),
-    chips: z.array(chipInfoSchema).min(1).max(MAX_CHIPS_PER_AGENT),
+    chips: z.array(chipInfoSchema).min(1).max(MAX_CHIPS_PER_AGENT, TOO_MANY_CHIPS),
   })
   .strict();
 
@@ -107,6 +108,8 @@ export interface ErrorMessage {
   message: string;
   /** The batch this error refers to, when it refers to one. */
   seq?: number;
+  /** `chip_owned`: the chips of the hello or inventory that another agent owns (left out of it). */
+  chipIds?: string[];
 }
 export type HubToAgentMessage = WelcomeMessage | AckMessage | ErrorMessage;
 

@@ -6,8 +6,16 @@ import { z } from 'zod';
 
 /** Earliest timestamp accepted anywhere (2000-01-01). */
 export const MIN_TS = 946_684_800_000;
-/** How far in the future a sample timestamp may be (clock skew allowance). */
-export const MAX_FUTURE_SKEW_MS = 10 * 60_000;
+/** Most `extras` keys one sample may carry, and the longest key (characters). */
+export const MAX_EXTRAS_KEYS = 64;
+export const MAX_EXTRA_KEY_LENGTH = 64;
+
+/** Keys of an `extras` object as zod's record output has them: own enumerable string keys but `__proto__`. */
+function extrasKeyCount(x: unknown): number {
+  if (typeof x !== 'object' || x === null) return 0;
+  const keys = Object.keys(x);
+  return Object.prototype.hasOwnProperty.call(x, '__proto__') && Object.prototype.propertyIsEnumerable.call(x, '__proto__') ? keys.length - 1 : keys.length;
+}
 
 /** URL-safe, stable chip id: a GPU UUID or `<instance-id>-neuron<N>`. */
 export const chipIdSchema = z
@@ -52,7 +60,17 @@ export const sampleSchema = z
     eccUncorrected: nonNeg(1e15).optional(),
     flags: sampleFlagsSchema.optional(),
     /** Source-specific numeric extras (per-core utilization, …). */
-    extras: z.record(z.string().max(64), z.number()).optional(),
+    extras: z
+      .unknown()
+      // The key count first: a record of 100,000 keys is refused without validating each.
+      .superRefine((extras, ctx) => {
+        const n = extrasKeyCount(extras);
+        if (n > MAX_EXTRAS_KEYS) {
+          ctx.addIssue({ code: 'too_big', origin: 'record', maximum: MAX_EXTRAS_KEYS, inclusive: true, input: extras, message: `at most ${MAX_EXTRAS_KEYS} extras keys per sample, got ${n}` });
+        }
+      })
+      .pipe(z.record(z.string().max(MAX_EXTRA_KEY_LENGTH), z.number()))
+      .optional(),
   })
   .strict();
 

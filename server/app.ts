@@ -20,6 +20,8 @@ import { NO_PRICES, type Prices } from './history/prices.ts';
 import { OPEN_POLICY, type AuthPolicy } from './auth/auth-policy.ts';
 import { apiAuth } from './auth/http-auth.ts';
 import { sessionRoutes, tokenRoutes } from './routes/auth-routes.ts';
+import { chipOwnerRoutes } from './routes/chip-owner-routes.ts';
+import type { TimeWindow } from '../schema/time-window.ts';
 
 export interface AppDeps {
   store: Store;
@@ -35,18 +37,23 @@ export interface AppDeps {
   policy?: AuthPolicy;
   /** Served over https (session cookies are then Secure). */
   secure?: boolean;
+  /** Accepted sample timestamps of POST /api/v1/write (default: at most 5 s ahead, any age). */
+  sampleWindow?: TimeWindow;
+  /** Most values in one /series answer (default DEFAULT_MAX_SERIES_CELLS). */
+  maxSeriesCells?: number;
 }
 
 export function createApp(deps: AppDeps) {
   const policy = deps.policy ?? OPEN_POLICY;
   const app = new Hono()
     .use(requestId())
-    .use('/api/v1/*', apiAuth(policy))
+    .use('/api/v1/*', apiAuth(policy, deps.secure ?? false))
     .route('/', healthRoutes(deps.startedAt, deps.ingest.metrics))
     .route('/api/v1/chips', chipsRoutes(deps.fleet, deps.store))
+    .route('/api/v1/chips', chipOwnerRoutes(deps.ingest, deps.log))
     .route('/api/v1/agents', agentsRoutes(deps.fleet))
-    .route('/api/v1/write', writeRoutes({ fleet: deps.fleet, ingest: deps.ingest, log: deps.log }))
-    .route('/api/v1/series', seriesRoutes(deps.store))
+    .route('/api/v1/write', writeRoutes({ fleet: deps.fleet, ingest: deps.ingest, log: deps.log, window: deps.sampleWindow }))
+    .route('/api/v1/series', seriesRoutes(deps.store, { maxCells: deps.maxSeriesCells }))
     .route('/api/v1/energy', energyRoutes(deps.store, deps.prices ?? NO_PRICES))
     .route('/api/v1/top', topRoutes(deps.store))
     .route('/api/v1/openapi.json', openApiRoutes())

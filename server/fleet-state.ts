@@ -153,6 +153,20 @@ export class FleetState {
     return this.chips.get(chipId)?.view.agentId === agentId;
   }
 
+  /** An admin moved a chip to another agent: `c` is the chip as now stored. Returns its new view. */
+  moveChip(c: StoredChip, now: number): ChipView {
+    const prev = this.chips.get(c.chipId);
+    const { intervalMs, lastSeen: _lastSeen, ...info } = c;
+    const connected = this.connected.has(c.agentId) || this.pushAgents.has(c.agentId);
+    const view: ChipView = { ...info, status: deriveStatus({ agentConnected: connected, lastSampleAt: null, intervalMs }, now), latest: prev?.view.latest ?? null };
+    this.chips.set(c.chipId, { view, intervalMs, lastSampleAt: null, active: true });
+    for (const id of new Set([prev?.view.agentId, c.agentId])) {
+      const a = id === undefined ? undefined : this.agents.get(id);
+      if (a) a.chips = [...this.chips.values()].filter((e) => e.active && e.view.agentId === id).length;
+    }
+    return view;
+  }
+
   /** Record committed samples; returns status changes (e.g. stale -> live). */
   applySamples(batch: Sample[], now: number, backfill = false): { chipId: string; status: ChipStatus }[] {
     const changes: { chipId: string; status: ChipStatus }[] = [];

@@ -17,12 +17,15 @@ import { attachWebSockets } from './ws/upgrade-router.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 import type { AuthPolicy } from './auth/auth-policy.ts';
 import { openTokenStore, type TokenStore } from './auth/token-store.ts';
+import { agentSocketBounds, resolveBounds, type HubBounds } from './hub-bounds.ts';
+import { applyHttpTimeouts } from './http-timeouts.ts';
 
 export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 /** How often chip statuses (live/stale/offline) are re-derived. */
 const STATUS_TICK_MS = 500;
 
-export interface HubOptions {
+/** Besides these: the bounds of server/hub-bounds.ts (maxFutureMs, helloTimeoutMs, …), all optional. */
+export interface HubOptions extends Partial<HubBounds> {
   /** 0 picks a free port. */
   port: number;
   host?: string;
@@ -44,6 +47,8 @@ export interface HubOptions {
   /** Bounds on open WebSockets: in total and per client address. */
   maxConnections?: number;
   maxConnectionsPerIp?: number;
+  /** How often open WebSockets' tokens are checked: a revoked token's sockets close within this (default 5 s). */
+  revocationCheckMs?: number;
 }
 
 export interface HubHandle {
@@ -61,30 +66,33 @@ export interface HubHandle {
 
 export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const log = opts.log ?? silentLogger;
+  const bounds = resolveBounds(opts);
   const store = await openSqliteStore(opts.db, { log, retention: opts.retention });
+  const agentBounds = agentSocketBounds(bounds, store.retention.rawMs);
   const fleet = new FleetState();
   fleet.load(await store.listChips(), await store.latestSamples());
   const fanout = new LiveFanout(() => fleet.list());
-  const ingest = new Ingest(store, fleet, fanout);
   const tokens = openTokenStore(opts.db);
+  const ingest = new Ingest(store, fleet, fanout, (id) => tokens.isRevoked(id));
   const secure = opts.tls !== undefined;
   const policy: AuthPolicy = { open: opts.auth?.open ?? false, tokens, allowedOrigins: opts.auth?.allowedOrigins ?? [] };
-  const app = createApp({ store, fleet, ingest, log, startedAt: Date.now(), clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR, prices: opts.prices, policy, secure });
+  const app = createApp({ store, fleet, ingest, log, startedAt: Date.now(), clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR, prices: opts.prices, policy, secure, sampleWindow: agentBounds.window, maxSeriesCells: bounds.maxSeriesCells });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = () => resolve(s as Server);
     const s = opts.tls
       ? serve({ fetch: app.fetch, port: opts.port, hostname: opts.host ?? '0.0.0.0', createServer: createHttpsServer, serverOptions: { cert: opts.tls.cert, key: opts.tls.key } }, listening)
       : serve({ fetch: app.fetch, port: opts.port, hostname: opts.host ?? '0.0.0.0' }, listening);
+    applyHttpTimeouts(s as Server, bounds); // before 'listening' (see http-timeouts.ts)
     (s as Server).once('error', reject);
   });
   const sockets = attachWebSockets(
     server,
     {
-      agent: (ws, _req, principal) => handleAgentSocket(ws, ingest, log, principal),
+      agent: (ws, _req, principal) => handleAgentSocket(ws, ingest, log, principal, agentBounds),
       live: (ws) => handleLiveSocket(ws, { fanout, fleet, store, log }),
     },
-    { policy, secure, maxConnections: opts.maxConnections, maxConnectionsPerIp: opts.maxConnectionsPerIp },
+    { policy, secure, maxConnections: opts.maxConnections, maxConnectionsPerIp: opts.maxConnectionsPerIp, revocationCheckMs: opts.revocationCheckMs },
   );
   const statusTimer = setInterval(() => fanout.publishStatus(fleet.refreshStatuses(Date.now())), STATUS_TICK_MS);
   statusTimer.unref();

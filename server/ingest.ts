@@ -7,6 +7,8 @@ import type { Sample } from '../schema/sample.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { LiveFanout } from './live/live-fanout.ts';
 import type { AgentRegistration, InsertResult, Store } from './store/store.ts';
+import { LINE_PROTOCOL_AGENT_VERSION } from './line-protocol/plan-write.ts';
+import { decideHello, partitionChips, type ExistingAgent, type ForeignChip } from './ownership.ts';
 
 export interface IngestMetrics {
   batches: number;
@@ -25,6 +27,27 @@ export interface BatchReport {
 export const WRITER_HIGH_WATER_ROWS = 200_000;
 const WRITER_LOW_WATER_ROWS = 100_000;
 
+/**
+ * An /ws/agent connection as ingest sees it: the token it authenticated with (null on an open hub)
+ * and how to end it when a newer connection of the same agent (same token) replaces it.
+ */
+export interface AgentSession {
+  readonly tokenId: string | null;
+  replaced(): void;
+}
+
+/** A hello's outcome: the registration as made (chips owned by other agents left out, listed in `foreign`), or the refusal. */
+export type HelloOutcome = { ok: true; registration: AgentRegistration; foreign: ForeignChip[] } | { ok: false; code: 'agent_owned'; message: string };
+
+/** An inventory change as made: the chips owned by other agents left out, listed in `foreign`. */
+export interface InventoryOutcome {
+  registration: AgentRegistration;
+  foreign: ForeignChip[];
+}
+
+/** An admin's chip move: the chip's new view, or what was not found. */
+export type MoveOutcome = { ok: true; chip: ChipView } | { ok: false; missing: 'chip' | 'agent' };
+
 /** The samples of one agent within a multi-agent commit. */
 export interface AgentSamples {
   agentId: string;
@@ -33,18 +56,68 @@ export interface AgentSamples {
 
 export class Ingest {
   readonly metrics: IngestMetrics = { batches: 0, samples: 0, backfillSamples: 0, rejectedFrames: 0 };
+  /** The newest /ws/agent connection of each connected agent id. */
+  private readonly sessions = new Map<string, AgentSession>();
+  /** Agent ids seen (from the store on first use): the token each is bound to; line-protocol host? */
+  private readonly bindings = new Map<string, { tokenId: string | null; pushAgent: boolean }>();
+  /** Inventory changes (hellos, inventories, line-protocol registrations, chip moves) run one at a time. */
+  private inventoryTurn: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
     private readonly fleet: FleetState,
     private readonly fanout: LiveFanout,
+    /** Has this token been revoked? (Its agent ids are then free for the next token: rotation.) */
+    private readonly tokenRevoked: (tokenId: string) => boolean = () => false,
   ) {}
 
-  async register(reg: AgentRegistration): Promise<ChipView[]> {
-    await this.store.registerAgent(reg, Date.now());
-    const views = this.fleet.agentConnected(reg);
-    this.fanout.publishInventory(views);
-    return views;
+  /**
+   * Run `fn` alone among inventory changes: ownership is decided and registered without another
+   * registration deciding in between (two hellos claiming the same new chip, say). Registration
+   * methods of this class take the turn themselves; `registerPushAgent` must be called inside one.
+   */
+  withInventoryTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.inventoryTurn.then(fn);
+    this.inventoryTurn = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * An agent's hello on `session` (server/ownership.ts): refused when the id is another token's;
+   * chips other agents own are left out of the registration; an older connection of the same
+   * agent is told it was replaced once the new one is registered (counted connected first, so its
+   * close never shows the agent disconnected).
+   */
+  hello(reg: AgentRegistration, session: AgentSession): Promise<HelloOutcome> {
+    return this.withInventoryTurn(async () => {
+      const decision = decideHello(reg.agentId, await this.existingAgent(reg.agentId), session.tokenId);
+      if (!decision.ok) return decision;
+      const { kept, foreign } = partitionChips(reg.agentId, reg.chips, (chipId) => this.fleet.get(chipId)?.agentId);
+      const registration: AgentRegistration = { ...reg, chips: kept, tokenId: decision.bindTo };
+      await this.store.registerAgent(registration, Date.now());
+      this.bindings.set(reg.agentId, { tokenId: decision.bindTo, pushAgent: false });
+      this.fanout.publishInventory(this.fleet.agentConnected(registration));
+      const older = this.sessions.get(reg.agentId);
+      this.sessions.set(reg.agentId, session);
+      if (older && older !== session) older.replaced();
+      return { ok: true, registration, foreign };
+    });
+  }
+
+  private async existingAgent(agentId: string): Promise<ExistingAgent | null> {
+    let b = this.bindings.get(agentId);
+    if (!b) {
+      const stored = await this.store.getAgent(agentId);
+      if (!stored) return null;
+      b = { tokenId: stored.tokenId, pushAgent: stored.version === LINE_PROTOCOL_AGENT_VERSION };
+      this.bindings.set(agentId, b);
+    }
+    return {
+      tokenId: b.tokenId,
+      pushAgent: b.pushAgent || this.fleet.isPushAgent(agentId),
+      connected: this.sessions.has(agentId) || this.fleet.hasConnection(agentId),
+      tokenRevoked: b.tokenId !== null && this.tokenRevoked(b.tokenId),
+    };
   }
 
   /** True when the writer is behind: callers withhold acks and stop reading until `writerReady()`. */
@@ -61,23 +134,46 @@ export class Ingest {
     return this.fleet.isAgentChip(agentId, chipId);
   }
 
-  agentGone(agentId: string): void {
+  /** A connection of the agent closed (after its last commit); `session`: that connection's. */
+  agentGone(agentId: string, session?: AgentSession): void {
+    if (session !== undefined && this.sessions.get(agentId) === session) this.sessions.delete(agentId);
     this.fanout.publishStatus(this.fleet.agentDisconnected(agentId, Date.now()));
   }
 
   /**
    * Register (or update) a push agent: a line-protocol host with no connection. Its chips count
-   * as connected; their status comes from write times alone (see FleetState.pushAgentSeen).
+   * as connected; their status comes from write times alone (see FleetState.pushAgentSeen). Call
+   * it inside `withInventoryTurn`, with the registration planned in that turn (chips that other
+   * agents own left out).
    */
   async registerPushAgent(reg: AgentRegistration): Promise<void> {
     await this.store.registerAgent(reg, Date.now());
     this.fanout.publishInventory(this.fleet.pushAgentSeen(reg));
   }
 
-  /** A new chip inventory from a connected agent. */
-  async updateInventory(reg: AgentRegistration): Promise<void> {
-    await this.store.registerAgent(reg, Date.now());
-    this.fanout.publishInventory(this.fleet.setInventory(reg));
+  /** A new chip inventory from a connected agent; chips other agents own are left out. */
+  updateInventory(reg: AgentRegistration): Promise<InventoryOutcome> {
+    return this.withInventoryTurn(async () => {
+      const { kept, foreign } = partitionChips(reg.agentId, reg.chips, (chipId) => this.fleet.get(chipId)?.agentId);
+      const registration: AgentRegistration = { ...reg, chips: kept };
+      await this.store.registerAgent(registration, Date.now());
+      this.fanout.publishInventory(this.fleet.setInventory(registration));
+      return { registration, foreign };
+    });
+  }
+
+  /** An admin gives a chip to another agent (its batches may then name it; the former owner's may not). */
+  moveChip(chipId: string, agentId: string): Promise<MoveOutcome> {
+    return this.withInventoryTurn(async (): Promise<MoveOutcome> => {
+      if (!this.fleet.get(chipId)) return { ok: false, missing: 'chip' };
+      if (!(await this.store.getAgent(agentId))) return { ok: false, missing: 'agent' };
+      const now = Date.now();
+      const stored = await this.store.moveChip(chipId, agentId, now);
+      if (!stored) return { ok: false, missing: 'chip' };
+      const chip = this.fleet.moveChip(stored, now);
+      this.fanout.publishInventory([chip]);
+      return { ok: true, chip };
+    });
   }
 
   /**

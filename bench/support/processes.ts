@@ -33,3 +33,15 @@ export function runFleetscope(args: string[], env: NodeJS.ProcessEnv = {}): Proc
         .map((l) => JSON.parse(l)),
   };
 }
+
+/**
+ * A new token in the hub database `db`, made as an operator does (`fleetscope token create`);
+ * resolves with its secret. Run it before the hub starts, or while it runs (same file).
+ */
+export async function createToken(db: string, role: 'agent' | 'viewer' | 'admin', name = `bench ${role}`): Promise<string> {
+  const p = runFleetscope(['token', 'create', '--role', role, '--name', name, '--db', db]);
+  const code = await p.exited;
+  const token = p.stdout().trim();
+  if (code !== 0 || !token) throw new Error(`fleetscope token create --role ${role} failed (exit ${code}): ${p.stderr()}`);
+  return token;
+}

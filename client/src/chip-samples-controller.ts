@@ -19,6 +19,7 @@ import type { ChipSamplesAnswer } from '../../schema/api-answers.ts';
 import type { LiveServerMessage } from '../../schema/protocol.ts';
 import type { Sample } from '../../schema/sample.ts';
 import { LIVE_WINDOW_MS } from '../../schema/protocol-constants.ts';
+import { reportUnauthorized } from './hub-fetch.ts';
 import { getLiveConnection, type LiveConnection } from './live-connection.ts';
 import { SampleWindow } from './sample-window.ts';
 
@@ -39,6 +40,7 @@ export interface ChipSamplesHost extends ReactiveControllerHost {
 export async function fetchChipSamples(chipId: string, from: number, to: number, limit: number, signal: AbortSignal): Promise<Sample[] | null> {
   const url = `/api/v1/chips/${encodeURIComponent(chipId)}/samples?from=${Math.floor(from)}&to=${Math.ceil(to)}&limit=${limit}`;
   const res = await fetch(url, { signal });
+  if (res.status === 401) reportUnauthorized();
   if (!res.ok) return null;
   const body = (await res.json()) as Partial<ChipSamplesAnswer>;
   return Array.isArray(body.samples) ? body.samples : null;

@@ -1,9 +1,11 @@
 import { LitElement, css, html } from 'lit';
 import { FleetController } from './fleet-controller.ts';
 import { fmtKw } from './format.ts';
+import { SessionController } from './session-controller.ts';
 import './chip-detail.ts';
 import './fleet-energy.ts';
 import './fleet-grid.ts';
+import './sign-in-form.ts';
 
 /** The chip id in a `#/chip/<chipId>` hash, or null for the fleet view. */
 export function parseRoute(hash: string): string | null {
@@ -20,10 +22,13 @@ export function parseRoute(hash: string): string | null {
  * `<fleet-app>`: the dashboard. A header with the name, the live-connection
  * indicator and fleet counts (chips live / stale / offline, total live power),
  * then `<fleet-energy>` (the last 24 h) over `<fleet-grid>`, or `<chip-detail>` when the hash is `#/chip/<chipId>`.
+ * When the hub needs a token and none is signed in, `<sign-in-form>` instead (and no fleet data);
+ * signed in with a token, a sign-out button in the header.
  *
  * Test hooks: `data-testid="connection"` with `data-state` (connecting | open |
  * closed), `data-testid="count-live" | "count-stale" | "count-offline" |
- * "count-total" | "total-power"`.
+ * "count-total" | "total-power" | "sign-out"`; the host's `data-session`
+ * (checking | signed-in | signed-out).
  *
  * @csspart header - the top bar
  */
@@ -35,6 +40,8 @@ export class FleetApp extends LitElement {
   /** Selected chip id from the URL hash, or null. */
   declare route: string | null;
 
+  /** Added first: it holds the live connection paused until the hub says the dashboard may read. */
+  private readonly session = new SessionController(this);
   private readonly fleet = new FleetController(this);
   /** Whether the socket has been open at least once (connecting vs reconnecting). */
   private everOpen = false;
@@ -140,6 +147,25 @@ export class FleetApp extends LitElement {
     .missing a {
       color: #8ab4ff;
     }
+    .who {
+      display: inline-flex;
+      align-items: center;
+      gap: 8px;
+      font-size: 13px;
+      color: #aeb7c4;
+    }
+    .who button {
+      padding: 3px 10px;
+      background: transparent;
+      border: 1px solid #2f3a4a;
+      border-radius: 4px;
+      color: #d5dce5;
+      font-size: 13px;
+      cursor: pointer;
+    }
+    .who button:hover {
+      border-color: #4a5a70;
+    }
   `;
 
   constructor() {
@@ -160,9 +186,13 @@ export class FleetApp extends LitElement {
 
   protected override willUpdate(): void {
     if (this.fleet.connection === 'open') this.everOpen = true;
+    // After a sign-out the next connection is a first one again (not "reconnecting").
+    if (this.session.state !== 'signed-in') this.everOpen = false;
+    this.dataset.session = this.session.state;
   }
 
   protected override render() {
+    if (this.session.state !== 'signed-in') return this.renderSignedOut();
     const f = this.fleet;
     const t = f.totals;
     const connLabel =
@@ -180,6 +210,7 @@ export class FleetApp extends LitElement {
           <span class="offline"><b data-testid="count-offline">${t.offline}</b>offline</span>
           <span title="Total power of live chips"><b data-testid="total-power">${fmtKw(t.powerW)}</b></span>
         </div>
+        ${this.renderWho()}
       </header>
       ${f.connection !== 'open' && this.everOpen
         ? html`<div class="banner" data-testid="disconnected-banner">
@@ -188,6 +219,28 @@ export class FleetApp extends LitElement {
         : ''}
       <main class=${f.connection === 'open' ? '' : 'disconnected'}>${this.renderBody()}</main>
     `;
+  }
+
+  /** Checking the session, or the sign-in form: the header's name only, no fleet data. */
+  private renderSignedOut() {
+    const s = this.session;
+    return html`
+      <header part="header"><h1><a href="#/">fleetscope</a></h1></header>
+      <main>
+        ${s.state === 'signed-out'
+          ? html`<sign-in-form .error=${s.error} ?busy=${s.busy} @sign-in=${(e: CustomEvent<{ token: string }>) => void s.signIn(e.detail.token)}></sign-in-form>`
+          : ''}
+      </main>
+    `;
+  }
+
+  /** Who is signed in, and the sign-out button (not on an open hub). */
+  private renderWho() {
+    const s = this.session;
+    if (!s.canSignOut) return '';
+    return html`<span class="who" title=${`Signed in with the ${s.session!.role} token "${s.session!.name}"`}>
+      <button type="button" data-testid="sign-out" ?disabled=${s.busy} @click=${() => void s.signOut()}>Sign out</button>
+    </span>`;
   }
 
   private renderBody() {

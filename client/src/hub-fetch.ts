@@ -3,6 +3,9 @@
  * with a message fit to show: the hub's own `{code, message}` for a 4xx/5xx, or
  * "could not reach the hub" when the request never got an answer. Answers are typed by
  * the caller with schema/api-answers.ts; they are not checked here.
+ *
+ * A 401 (not signed in, or the token was revoked) is also reported to `onUnauthorized` listeners,
+ * so the dashboard can check its session and show the sign-in form.
  */
 import type { ErrorBody } from '../../schema/api-answers.ts';
 
@@ -17,6 +20,19 @@ export class HubFetchError extends Error {
     super(message);
     this.name = 'HubFetchError';
   }
+}
+
+const unauthorizedListeners = new Set<() => void>();
+
+/** Calls `listener` whenever an API request is refused with 401; returns a remover. */
+export function onUnauthorized(listener: () => void): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+/** An API request was refused with 401 (called by the fetch helpers). */
+export function reportUnauthorized(): void {
+  for (const l of [...unauthorizedListeners]) l();
 }
 
 export function isAbort(e: unknown): boolean {
@@ -39,6 +55,7 @@ export async function fetchHubJson<T>(url: string, signal: AbortSignal): Promise
     if (isAbort(e) || signal.aborted) throw e;
   }
   if (!res.ok) {
+    if (res.status === 401) reportUnauthorized();
     const b = (body ?? {}) as Partial<Record<keyof ErrorBody, unknown>>;
     const code = typeof b.code === 'string' ? b.code : `http_${res.status}`;
     const message = typeof b.message === 'string' ? b.message : `The hub answered ${res.status} ${res.statusText}`.trim();

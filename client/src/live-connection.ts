@@ -9,7 +9,11 @@
  *   one to leave sends `unsubscribe`;
  * - after a reconnect it re-sends `subscribe` for every active topic, so the hub
  *   answers with a fresh `fleet-snapshot` / `chip-history` and nothing missed
- *   while disconnected stays missing from the UI.
+ *   while disconnected stays missing from the UI;
+ * - `pause()` holds it closed (no reconnects, subscriptions kept) while the dashboard
+ *   is signed out, `resume()` connects at once; `onConnectFailure` listeners hear of
+ *   every socket that closed without opening (a browser cannot see why: a refused
+ *   upgrade, 401/403, looks like any other failure).
  */
 import type { LiveClientMessage, LiveServerMessage, LiveTopic } from '../../schema/protocol.ts';
 import { backoffDelay, RECONNECT_BACKOFF } from '../../schema/backoff.ts';
@@ -78,6 +82,7 @@ export class LiveConnection {
 
   private readonly subs = new Map<string, Subscription>();
   private readonly stateListeners = new Set<StateListener>();
+  private readonly failureListeners = new Set<() => void>();
   private ws: SocketLike | null = null;
   private _state: ConnectionState = 'closed';
   private attempt = 0;
@@ -86,6 +91,7 @@ export class LiveConnection {
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
   private started = false;
   private stopped = false;
+  private paused = false;
 
   constructor(opts: LiveConnectionOptions = {}) {
     this.url = opts.url ?? defaultLiveUrl();
@@ -147,17 +153,50 @@ export class LiveConnection {
     this.connect();
   }
 
+  /** Holds the connection closed, with no reconnects, until `resume()`; subscriptions are kept. */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.clearTimers();
+    this.dropSocket();
+    this.setState('closed');
+  }
+
+  /** Ends a pause, or a wait between reconnects: connects now (backoff reset) if started. */
+  resume(): void {
+    this.paused = false;
+    if (!this.started || this.stopped || this.ws) return;
+    this.clearTimers();
+    this.attempt = 0;
+    this.connect();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Calls `listener` whenever a socket closes without having opened; returns a remover. */
+  onConnectFailure(listener: () => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
+  }
+
   /** Closes for good: no more reconnects. */
   close(): void {
     this.stopped = true;
     this.clearTimers();
+    this.dropSocket();
+    this.setState('closed');
+  }
+
+  private dropSocket(): void {
     const ws = this.ws;
     this.ws = null;
+    this.openedAt = 0;
     if (ws) {
       ws.onopen = ws.onclose = ws.onerror = ws.onmessage = null;
       ws.close(1000, 'client closed');
     }
-    this.setState('closed');
   }
 
   /** Number of handlers on a topic (for tests and debugging). */
@@ -166,7 +205,7 @@ export class LiveConnection {
   }
 
   private connect(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.paused) return;
     this.setState('connecting');
     let ws: SocketLike;
     try {
@@ -206,15 +245,17 @@ export class LiveConnection {
       if (this.ws !== ws) return;
       this.ws = null;
       this.clearConnectTimer();
-      if (this.openedAt && Date.now() - this.openedAt >= this.stableAfterMs) this.attempt = 0;
+      const opened = this.openedAt !== 0;
+      if (opened && Date.now() - this.openedAt >= this.stableAfterMs) this.attempt = 0;
       this.openedAt = 0;
       this.scheduleReconnect();
+      if (!opened) for (const l of [...this.failureListeners]) l();
     };
   }
 
   private scheduleReconnect(): void {
     this.setState('closed');
-    if (this.stopped) return;
+    if (this.stopped || this.paused) return;
     const delay = backoffDelay(this.attempt, { ...RECONNECT_BACKOFF, initialMs: this.minDelayMs, maxMs: this.maxDelayMs }, this.random);
     this.attempt++;
     this.reconnectTimer = setTimeout(() => {

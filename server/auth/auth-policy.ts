@@ -35,6 +35,11 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
+/** Does the request carry its token only in the session cookie (a browser's dashboard session)? */
+export function viaSessionCookie(header: HeaderLookup, url: URL): boolean {
+  return !header('authorization') && !url.searchParams.get('p') && cookieValue(header('cookie'), SESSION_COOKIE) !== undefined;
+}
+
 /**
  * The token a request presents: `Authorization: Bearer <t>` or `Token <t>` (Influx clients), the
  * `p` query parameter (Influx 1.x clients), or the session cookie.

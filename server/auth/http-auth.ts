@@ -4,7 +4,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ErrorBody } from '../../schema/api-answers.ts';
-import { authorize, presentedToken, type AuthPolicy } from './auth-policy.ts';
+import { authorize, originAllowed, presentedToken, viaSessionCookie, type AuthPolicy } from './auth-policy.ts';
 import type { Access, Principal } from './tokens.ts';
 
 /** Paths anyone may reach: the OpenAPI document and the dashboard's sign-in. */
@@ -26,13 +26,20 @@ export function principalOf(c: Context): Principal | undefined {
   return c.get('principal' as never) as Principal | undefined;
 }
 
-export function apiAuth(policy: AuthPolicy): MiddlewareHandler {
+export function apiAuth(policy: AuthPolicy, secure = false): MiddlewareHandler {
   return async (c, next) => {
     const access = accessFor(c.req.method, c.req.path);
     if (access === null) return next();
-    const res = authorize(policy, presentedToken((h) => c.req.header(h), new URL(c.req.url)), access);
+    const header = (h: string) => c.req.header(h);
+    const url = new URL(c.req.url);
+    const requestId = (c.get('requestId' as never) as string | undefined) ?? null;
+    // A change made with the dashboard's cookie must come from the hub's own pages (SameSite=Strict
+    // already keeps other sites' requests from carrying it; this holds for older browsers too).
+    if (!policy.open && access !== 'read' && viaSessionCookie(header, url) && !originAllowed(header('origin'), header('host'), secure, [])) {
+      return c.json({ code: 'forbidden', message: `a change with the session cookie must come from the hub's own pages, not Origin ${header('origin')}`, requestId } satisfies ErrorBody, 403);
+    }
+    const res = authorize(policy, presentedToken(header, url), access);
     if (!res.ok) {
-      const requestId = (c.get('requestId' as never) as string | undefined) ?? null;
       if (res.status === 401) c.header('WWW-Authenticate', 'Bearer realm="fleetscope"');
       return c.json({ code: res.code, message: res.message, requestId } satisfies ErrorBody, res.status);
     }

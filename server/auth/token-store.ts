@@ -19,6 +19,8 @@ export interface TokenStore {
   list(): TokenInfo[];
   /** Revoke by id; false when there is no such token or it was revoked already. */
   revoke(id: string, now?: number): boolean;
+  /** Is the token with this id revoked (or unknown)? */
+  isRevoked(id: string): boolean;
   /** The principal of a valid, unrevoked token; null otherwise. */
   verify(token: string): Principal | null;
   close(): void;
@@ -47,6 +49,7 @@ export function openTokenStore(path: string): TokenStore {
   const all = conn.prepare('SELECT * FROM api_tokens ORDER BY created_at DESC, id');
   const revoke = conn.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   const byHash = conn.prepare('SELECT * FROM api_tokens WHERE hash = ?');
+  const revokedAt = conn.prepare('SELECT revoked_at FROM api_tokens WHERE id = ?');
   return {
     create(role, name, now = Date.now()) {
       if (!ROLES.includes(role)) throw new Error(`role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(role)}`);
@@ -57,6 +60,10 @@ export function openTokenStore(path: string): TokenStore {
     },
     list: () => (all.all() as TokenRow[]).map(info),
     revoke: (id, now = Date.now()) => revoke.run(now, id).changes === 1,
+    isRevoked(id) {
+      const row = revokedAt.get(id) as { revoked_at: number | null } | undefined;
+      return !row || row.revoked_at !== null;
+    },
     verify(token) {
       if (!looksLikeToken(token)) return null;
       const hash = hashToken(token);

@@ -5,8 +5,10 @@
 import type { RollupBucket } from '../rollups/rollup-bucket.ts';
 import { bucketize } from '../rollups/bucketize.ts';
 import type { EnergyReading } from '../rollups/energy-pairs.ts';
-import { bucketStart, MAX_ENERGY_GAP_MS, type RollupField } from '../rollups/rollup-fields.ts';
+import { bucketStart, MAX_ENERGY_GAP_MS, ROLLUP_FIELDS, type RollupField } from '../rollups/rollup-fields.ts';
 import type { Store } from '../store/store.ts';
+import { bucketizeInto } from '../rollups/bucketize-columns.ts';
+import { RowColumns } from '../rollups/rollup-columns.ts';
 import { pacer } from '../event-loop-pacing.ts';
 import { chooseRangeTier, rawSampleEstimate, tierBucketMs, type Tier } from './tier-choice.ts';
 import { RangeSummaries, summarize, type RangeSummary } from './range-summary.ts';
@@ -39,6 +41,65 @@ export async function readRawBuckets(store: Store, chipIds: readonly string[], s
     if (buckets.length > 0) out.set(chipId, buckets);
   }
   return out;
+}
+
+/** Raw samples aimed at per read of one chip: about 10-20 ms of decoding and bucketing. */
+export const RAW_READ_SLICE_SAMPLES = 4_096;
+/** The first read of a chip assumes at most one sample a second (later reads adapt to what came). */
+const FIRST_SLICE_MAX_INTERVAL_MS = 1_000;
+
+/**
+ * The raw tier's buckets for /series, handed to `sink` column-wise (rollupsInto's contract: a
+ * bucket start may come again, the sink merges) a slice of the range at a time: about
+ * RAW_READ_SLICE_SAMPLES samples of one chip per read, the slice width adapting to how dense the
+ * chip's samples are, with turns of the event loop in between as pacing wants. Neither a chip's
+ * whole range of samples nor anyone's bucket objects are held. Only `fields` (and energy when
+ * `energyJ` is among them) are filled in. The energy reading just before `from` (within
+ * MAX_ENERGY_GAP_MS) pairs with the first one in range, and pairing carries across slices.
+ */
+export async function readRawInto(
+  store: Store,
+  chips: readonly { chipId: string; intervalMs: number }[],
+  stepMs: number,
+  from: number,
+  to: number,
+  fields: readonly (RollupField | 'energyJ')[],
+  sink: (chipId: string, cols: RowColumns) => void,
+): Promise<void> {
+  const pace = pacer();
+  const cols = new RowColumns();
+  const only = new Set(fields.filter((f): f is RollupField => f !== 'energyJ').map((f) => ROLLUP_FIELDS.indexOf(f)));
+  const energy = fields.includes('energyJ');
+  const alignUp = (ms: number) => Math.max(stepMs, Math.ceil(ms / stepMs) * stepMs);
+  for (const { chipId, intervalMs } of chips) {
+    let width = alignUp(RAW_READ_SLICE_SAMPLES * Math.min(FIRST_SLICE_MAX_INTERVAL_MS, Math.max(1, intervalMs)));
+    let before: EnergyReading | undefined;
+    let a = from;
+    let lead = true;
+    while (a <= to) {
+      const b = Math.min(to, bucketStart(a, stepMs) + width - 1);
+      await pace.maybePause();
+      const samples = await store.chipSamples(chipId, lead ? a - MAX_ENERGY_GAP_MS : a, b, RAW_SAMPLE_LIMIT);
+      let first = 0;
+      if (lead) {
+        for (; first < samples.length && samples[first].ts < from; first++) {
+          const e = samples[first].energyJ;
+          if (e !== null && e !== undefined) before = { ts: samples[first].ts, e };
+        }
+        lead = false;
+      }
+      const n = samples.length - first;
+      if (n > 0) {
+        await pace.maybePause();
+        before = bucketizeInto(first === 0 ? samples : samples.slice(first), stepMs, before, cols, only, energy);
+        if (cols.k > 0) sink(chipId, cols);
+      }
+      // Denser (or sparser) than assumed: narrow (widen) the next slices.
+      if (n > 2 * RAW_READ_SLICE_SAMPLES) width = alignUp(Math.floor((width * RAW_READ_SLICE_SAMPLES) / n));
+      else if (n < RAW_READ_SLICE_SAMPLES / 4 && width < to - from) width = alignUp(width * 2);
+      a = b + 1;
+    }
+  }
 }
 
 /** Each chip's figures over [from, to) (/energy, /top): the tier chosen for the range and what it covers. */

@@ -149,21 +149,57 @@ export class SeriesBuilder {
 
   /** The answer: the x column, then one column per (group, field), values rounded, nulls where empty. */
   columns(): SeriesColumns {
+    const lazy = this.lazyColumns();
+    return { series: lazy.series, data: [this.xs, ...lazy.series.map((_, c) => lazy.column(c))] };
+  }
+
+  /**
+   * The same columns, each built only when asked for (a large answer is serialised a column at a
+   * time without holding every column as an array of numbers).
+   */
+  lazyColumns(): LazyColumns {
     const series: SeriesColumn[] = [];
-    const data: (number | null)[][] = [this.xs];
-    const avg = this.input.agg === 'avg';
+    const at: { stats: StepStats; energy: boolean }[] = [];
     this.input.groups.forEach((g, group) => {
       this.input.fields.forEach((field, s) => {
         series.push({ label: g.label, ...g.tags, field });
-        const { cnt, acc } = this.stats[group][s];
-        const energy = this.slots[s] === ENERGY;
-        const col = new Array<number | null>(cnt.length);
-        for (let i = 0; i < cnt.length; i++) col[i] = cnt[i] === 0 ? null : roundValue(avg && !energy ? acc[i] / cnt[i] : acc[i]);
-        data.push(col);
+        at.push({ stats: this.stats[group][s], energy: this.slots[s] === ENERGY });
       });
     });
-    return { series, data };
+    const avg = this.input.agg === 'avg';
+    const cell = (c: number, i: number): number | null => {
+      const { stats, energy } = at[c];
+      const n = stats.cnt[i];
+      return n === 0 ? null : roundValue(avg && !energy ? stats.acc[i] / n : stats.acc[i]);
+    };
+    const points = this.xs.length;
+    return {
+      series,
+      xs: this.xs,
+      cell,
+      column(c) {
+        const col = new Array<number | null>(points);
+        for (let i = 0; i < points; i++) col[i] = cell(c, i);
+        return col;
+      },
+    };
   }
+}
+
+/** A /series answer's columns read on demand: no array per column until one is asked for. */
+export interface LazyColumns {
+  series: SeriesColumn[];
+  /** The x column (bucket starts). */
+  xs: number[];
+  /** Column c after the x column (the answer's data[c + 1]). */
+  column(c: number): (number | null)[];
+  /** Its value at point i. */
+  cell(c: number, i: number): number | null;
+}
+
+/** LazyColumns over columns already built. */
+export function lazyOf({ series, data }: SeriesColumns): LazyColumns {
+  return { series, xs: (data[0] ?? []) as number[], column: (c) => data[c + 1], cell: (c, i) => data[c + 1][i] };
 }
 
 /** The answer for buckets already read (per key; any width that divides the step). */

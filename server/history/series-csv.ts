@@ -3,7 +3,7 @@
  * time column ISO-8601 UTC with milliseconds (the bucket start), empty cells for nulls, CRLF line
  * ends. Pure: no I/O.
  */
-import type { SeriesColumns } from './series-assembly.ts';
+import { lazyOf, type LazyColumns, type SeriesColumns } from './series-assembly.ts';
 
 /** Quote a cell when it holds a comma, a quote, CR or LF (quotes doubled). */
 export function csvCell(text: string): string {
@@ -14,16 +14,20 @@ export function columnHeader(c: { label: string; field: string }): string {
   return `${c.label}/${c.field}`;
 }
 
-export function seriesCsv({ series, data }: SeriesColumns): string {
-  const lines = [['ts', ...series.map(columnHeader)].map(csvCell).join(',')];
-  const xs = data[0] ?? [];
+export function seriesCsv(columns: SeriesColumns): string {
+  return [...seriesCsvPieces(lazyOf(columns))].join('');
+}
+
+/** The same CSV a line at a time, each ending in CRLF, read from columns on demand (for a paced response body). */
+export function* seriesCsvPieces({ series, xs, cell }: LazyColumns): Generator<string> {
+  yield `${['ts', ...series.map(columnHeader)].map(csvCell).join(',')}\r\n`;
+  const cols = series.length;
   for (let i = 0; i < xs.length; i++) {
-    const row = [new Date(xs[i] as number).toISOString()];
-    for (let c = 1; c < data.length; c++) {
-      const v = data[c][i];
-      row.push(v === null ? '' : String(v));
+    let line = new Date(xs[i]).toISOString();
+    for (let c = 0; c < cols; c++) {
+      const v = cell(c, i);
+      line += v === null ? ',' : `,${v}`;
     }
-    lines.push(row.join(','));
+    yield `${line}\r\n`;
   }
-  return `${lines.join('\r\n')}\r\n`;
 }

@@ -31,6 +31,12 @@ const DAY = 86_400_000;
 export const NICE_STEPS = [10_000, 30_000, MIN, 5 * MIN, 15 * MIN, 30 * MIN, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 7 * DAY, 30 * DAY];
 export const DEFAULT_MAX_POINTS = 2_000;
 export const MAX_MAX_POINTS = 100_000;
+/**
+ * Most values one /series answer may hold, all series together (points × series × fields): about
+ * 15 MB of JSON and 0.2 s of work. maxPoints bounds one series only; 40 chips × 11 fields × 6 h at
+ * 1 s is 9.5 million values (a 60 MB answer that took the hub over a gigabyte).
+ */
+export const DEFAULT_MAX_SERIES_CELLS = 2_000_000;
 /** /energy and /top: ranges longer than these use the 1h (resp. 1m) tier even when not aligned. */
 export const LONG_RANGE_1H_MS = 7 * DAY;
 export const LONG_RANGE_1M_MS = 6 * HOUR;
@@ -106,6 +112,12 @@ export interface StepRequest {
    * budgets below (RAW_RANGE_SAMPLE_BUDGET, M1_RANGE_ROW_BUDGET) when a coarser one fits.
    */
   load?: { rollupKeys: number; rawSamples: number };
+  /**
+   * The answer's shape: series (chips or groups) and fields per series, and the most values
+   * (points × series × fields) it may hold. An automatic step is chosen within it; a given step
+   * that exceeds it is a 400 saying how to narrow the request.
+   */
+  answer?: { series: number; fields: number; maxCells: number };
 }
 
 const TIER_HOLDS: Record<Tier, (r: Retention) => number> = { raw: (r) => r.rawMs, '1m': (r) => r.m1Ms, '1h': (r) => r.h1Ms };
@@ -139,10 +151,35 @@ function autoStep(req: StepRequest): number | null {
   return NICE_STEPS.find((s) => fits(s) && cheap(s)) ?? null;
 }
 
+/** Points per series the answer budget allows (Infinity without one). */
+function cellBudgetPoints(req: StepRequest): number {
+  const a = req.answer;
+  if (!a || a.series * a.fields === 0) return Infinity;
+  return Math.floor(a.maxCells / (a.series * a.fields));
+}
+
+function overBudget(req: StepRequest, points: number, stepMs: number | undefined): InvalidQueryError {
+  const a = req.answer!;
+  const cells = points * a.series * a.fields;
+  const fit = autoStep({ ...req, maxPoints: Math.min(req.maxPoints, cellBudgetPoints(req)) });
+  const coarser = fit === null ? '' : stepMs === undefined ? `step=${formatDuration(fit)} or coarser, ` : `a coarser step (step=${formatDuration(fit)} fits), `;
+  const what = stepMs === undefined ? `${points} points per series` : `step ${formatDuration(stepMs)}: ${points} points per series`;
+  return badRequest(
+    `the answer would hold ${cells} values (${what} × ${a.series} series × ${a.fields} fields), more than the hub answers at once (${a.maxCells}); narrow the request: fewer chips (chip, host, model, vendor) or coarser groups (groupBy=host, model, vendor or fleet), fewer fields, ${coarser}or a shorter range (from/to)`,
+  );
+}
+
 /** Step and tier for /series; throws an InvalidQueryError that says how to fix the request. */
 export function chooseSeriesStep(req: StepRequest): StepChoice {
   const { from, to, maxPoints } = req;
+  const budgetPoints = cellBudgetPoints(req);
   if (req.stepMs === undefined) {
+    if (budgetPoints < maxPoints) {
+      // The answer budget is the tighter bound: choose within it.
+      const stepMs = autoStep({ ...req, maxPoints: budgetPoints });
+      if (stepMs === null) throw overBudget(req, countPoints(from, to, NICE_STEPS[NICE_STEPS.length - 1]), undefined);
+      return { tier: tierForStep(stepMs), stepMs, points: countPoints(from, to, stepMs) };
+    }
     const stepMs = autoStep(req);
     if (stepMs === null) {
       const largest = formatDuration(NICE_STEPS[NICE_STEPS.length - 1]);
@@ -163,6 +200,7 @@ export function chooseSeriesStep(req: StepRequest): StepChoice {
     const hint = fits === null ? 'a shorter range (from/to)' : `step=${formatDuration(fits)} or coarser, or a shorter range (from/to)`;
     throw badRequest(`step ${formatDuration(stepMs)} gives ${points} points per series over this range, more than maxPoints (${maxPoints}); use ${hint}, or a larger maxPoints (up to ${MAX_MAX_POINTS})`);
   }
+  if (points > budgetPoints) throw overBudget(req, points, stepMs);
   return { tier, stepMs, points };
 }
 

@@ -7,7 +7,8 @@
  * parsing and is reported as `line N: <what is wrong>`. Every finished sample satisfies
  * `sampleSchema` (bounds are read from it, see line-fields.ts).
  */
-import { MAX_FUTURE_SKEW_MS, MIN_TS, type Sample, type Vendor } from '../../schema/sample.ts';
+import { MAX_EXTRAS_KEYS, MIN_TS, type Sample, type Vendor } from '../../schema/sample.ts';
+import { timeWindowProblem, windowBounds, type TimeWindow } from '../../schema/time-window.ts';
 import { allDigits, CANONICAL_FIELDS, canonicalFieldAt, chipIdProblem, MAX_EXTRA_KEY, parseFieldNumber } from './line-fields.ts';
 
 /** Timestamp precisions accepted in `?precision=` (Influx's default is ns). */
@@ -27,7 +28,10 @@ export interface LinePoint {
 }
 
 /** All points of a body, or the first bad line (`message` starts with `line N: `). */
-export type ParseResult = { ok: true; points: LinePoint[] } | { ok: false; line: number; message: string };
+export type ParseResult = { ok: true; points: LinePoint[] } | { ok: false; line: number; message: string; code: LineErrorCode };
+
+/** `out_of_range`: a value, a timestamp or a count outside its bounds; `bad_request`: anything else. */
+export type LineErrorCode = 'bad_request' | 'out_of_range';
 
 /** Longest host tag: `lp-<host>` must still be a valid agent id (128 chars). */
 export const MAX_HOST = 125;
@@ -36,14 +40,22 @@ const MAX_INSTANCE_TYPE = 64;
 
 const CR = 13, SPACE = 32, TAB = 9, HASH = 35, COMMA = 44, EQ = 61, BSLASH = 92, QUOTE = 34;
 
-class LineError extends Error {}
+class LineError extends Error {
+  constructor(
+    message: string,
+    readonly code: LineErrorCode,
+  ) {
+    super(message);
+  }
+}
 
 /**
- * Parse a request body. `now` (ms) stamps points without a timestamp and bounds the future skew.
+ * Parse a request body. `now` (ms) stamps points without a timestamp; timestamps outside the
+ * `window` around it (default: more than 5 s ahead) are out of range.
  * Comment (`#`) and blank lines are skipped; CRLF line ends are accepted.
  */
-export function parseLineProtocol(body: string, now: number, precision: Precision = 'ns'): ParseResult {
-  const p = new Parser(body, now, precision);
+export function parseLineProtocol(body: string, now: number, precision: Precision = 'ns', window?: TimeWindow): ParseResult {
+  const p = new Parser(body, now, precision, window);
   const points: LinePoint[] = [];
   const len = body.length;
   let pos = 0;
@@ -62,7 +74,7 @@ export function parseLineProtocol(body: string, now: number, precision: Precisio
     try {
       points.push(p.line(start, end, lineNo));
     } catch (err) {
-      if (err instanceof LineError) return { ok: false, line: lineNo, message: `line ${lineNo}: ${err.message}` };
+      if (err instanceof LineError) return { ok: false, line: lineNo, message: `line ${lineNo}: ${err.message}`, code: err.code };
       throw err;
     }
   }
@@ -74,7 +86,11 @@ function isBlank(c: number): boolean {
 }
 
 function fail(message: string): never {
-  throw new LineError(message);
+  throw new LineError(message, 'bad_request');
+}
+
+function outOfRange(message: string): never {
+  throw new LineError(message, 'out_of_range');
 }
 
 /** The tags of a line, validated; shared by every line with the same raw tag section. */
@@ -92,6 +108,7 @@ const TAG_CACHE_MAX = 4096;
 class Parser {
   private pos = 0;
   private end = 0;
+  private readonly minTs: number;
   private readonly maxTs: number;
   /** Canonical field values of the current line, by slot (valid where the seen bit is set). */
   private readonly values = new Float64Array(CANONICAL_FIELDS.size);
@@ -104,8 +121,9 @@ class Parser {
     private readonly s: string,
     private readonly now: number,
     private readonly precision: Precision,
+    private readonly window: TimeWindow | undefined,
   ) {
-    this.maxTs = now + MAX_FUTURE_SKEW_MS;
+    ({ lo: this.minTs, hi: this.maxTs } = windowBounds(now, window));
   }
 
   line(start: number, end: number, line: number): LinePoint {
@@ -198,6 +216,7 @@ class Parser {
     const values = this.values;
     let seen = 0;
     let extras: Record<string, number> | undefined;
+    let nExtras = 0;
     for (;;) {
       const ka = this.pos;
       const kb = this.scan(EQ, COMMA, SPACE);
@@ -219,15 +238,16 @@ class Parser {
       if (spec !== undefined) {
         if (seen & spec.bit) fail(`field ${JSON.stringify(this.text(ka, kb, escaped))} is given twice`);
         seen |= spec.bit;
-        if (v < spec.min) fail(`field ${JSON.stringify(this.text(ka, kb, escaped))}: ${s.slice(a, b)} is below ${spec.min}`);
-        if (v > spec.max) fail(`field ${JSON.stringify(this.text(ka, kb, escaped))}: ${s.slice(a, b)} is above ${spec.max}`);
+        if (v < spec.min) outOfRange(`field ${JSON.stringify(this.text(ka, kb, escaped))}: ${s.slice(a, b)} is below ${spec.min}`);
+        if (v > spec.max) outOfRange(`field ${JSON.stringify(this.text(ka, kb, escaped))}: ${s.slice(a, b)} is above ${spec.max}`);
         values[spec.slot] = v;
       } else {
         const name = this.text(ka, kb, escaped);
-        if (name.length > MAX_EXTRA_KEY) fail(`field ${JSON.stringify(name.slice(0, 20) + '…')}: names are limited to ${MAX_EXTRA_KEY} characters`);
+        if (name.length > MAX_EXTRA_KEY) outOfRange(`field ${JSON.stringify(name.slice(0, 20) + '…')}: names are limited to ${MAX_EXTRA_KEY} characters`);
         if (name === '__proto__') fail('field "__proto__" is not an accepted name');
         extras ??= {};
         if (name in extras) fail(`field ${JSON.stringify(name)} is given twice`);
+        if (++nExtras > MAX_EXTRAS_KEYS) outOfRange(`field ${JSON.stringify(name)}: at most ${MAX_EXTRAS_KEYS} fields besides the chip's own (${CANONICAL_FIELDS.size}) per line`);
         extras[name] = v;
       }
       this.pos = b;
@@ -256,8 +276,8 @@ class Parser {
     else if (this.precision === 'us') ms = b - a > 3 ? Number(s.slice(a, b - 3)) : 0;
     else if (this.precision === 'ms') ms = Number(raw);
     else ms = Number(raw) * 1000;
-    if (ms < MIN_TS) fail(`timestamp ${raw} (${this.precision}) is before 2000-01-01`);
-    if (ms > this.maxTs) fail(`timestamp ${raw} (${this.precision}) is more than ${MAX_FUTURE_SKEW_MS / 60_000} min in the future`);
+    if (ms < MIN_TS) outOfRange(`timestamp ${raw} (${this.precision}) is before 2000-01-01`);
+    if (ms > this.maxTs || ms < this.minTs) outOfRange(`timestamp ${raw} (${this.precision}) ${timeWindowProblem(ms, this.now, this.window)}`);
     return ms;
   }
 

@@ -1,8 +1,10 @@
 /**
  * From parsed line-protocol points to what the hub does with them: one push agent per host
  * (`lp-<host>`), its chip inventory (the chips it already has, plus new ones in order of first
- * appearance) and whether that registration changed, plus the samples to commit. Pure apart
- * from reading the fleet through `FleetLookup`.
+ * appearance) and whether that registration changed, plus the samples to commit. Points of a chip
+ * that another agent owns (a /ws/agent agent, or another host's `lp-` agent; server/ownership.ts)
+ * are refused, not moved: the plan lists those chips and the rest is written. Pure apart from
+ * reading the fleet through `FleetLookup`.
  */
 import { MAX_CHIPS_PER_AGENT, type ChipView } from '../../schema/protocol.ts';
 import type { ChipInfo, Sample } from '../../schema/sample.ts';
@@ -22,7 +24,6 @@ export function pushAgentId(host: string): string {
 export interface FleetLookup {
   get(chipId: string): ChipView | undefined;
   isPushAgent(agentId: string): boolean;
-  hasConnection(agentId: string): boolean;
   agentsChips(agentIds: ReadonlySet<string>): Map<string, ChipView[]>;
 }
 
@@ -33,8 +34,23 @@ export interface HostWrite {
   samples: Sample[];
 }
 
-/** Every host of a write, or the first line that cannot be applied (`line N: …`). */
-export type WritePlan = { ok: true; hosts: HostWrite[] } | { ok: false; line: number; message: string };
+/** A chip whose points were refused because another agent owns it. */
+export interface RefusedChip {
+  chipId: string;
+  /** The host its first refused line names. */
+  host: string;
+  /** The agent that owns the chip. */
+  owner: string;
+  /** The first refused line, and how many were refused. */
+  line: number;
+  lines: number;
+}
+
+/**
+ * Every host of a write and the chips refused (owned by other agents, in order of first line), or
+ * the first line that cannot be applied (`line N: …`).
+ */
+export type WritePlan = { ok: true; hosts: HostWrite[]; refused: RefusedChip[] } | { ok: false; line: number; message: string };
 
 interface HostAcc {
   hostname: string;
@@ -50,19 +66,23 @@ export function planWrite(points: LinePoint[], fleet: FleetLookup): WritePlan {
   const hosts = new Map<string, HostAcc>();
   /** chipId -> the first line naming it, with its host/vendor/model */
   const firstSeen = new Map<string, LinePoint>();
+  const refused = new Map<string, RefusedChip>();
   const bad = (line: number, message: string): WritePlan => ({ ok: false, line, message: `line ${line}: ${message}` });
   const knownChips = fleet.agentsChips(new Set(points.map((p) => pushAgentId(p.host))));
 
   for (const p of points) {
     const chipId = p.sample.chipId;
     const agentId = pushAgentId(p.host);
+    const owner = fleet.get(chipId)?.agentId;
+    if (owner !== undefined && owner !== agentId) {
+      const r = refused.get(chipId);
+      if (r) r.lines++;
+      else refused.set(chipId, { chipId, host: p.host, owner, line: p.line, lines: 1 });
+      continue;
+    }
     const first = firstSeen.get(chipId);
     if (first === undefined) {
       firstSeen.set(chipId, p);
-      const owner = fleet.get(chipId)?.agentId;
-      if (owner !== undefined && owner !== agentId && fleet.hasConnection(owner)) {
-        return bad(p.line, `chip "${chipId}" is reported by agent "${owner}" over /ws/agent; it cannot also be written here`);
-      }
     } else if (first.host !== p.host) {
       return bad(p.line, `chip "${chipId}" is on host "${first.host}" on line ${first.line}, not "${p.host}"`);
     } else if (first.vendor !== p.vendor || first.model !== p.model) {
@@ -107,7 +127,7 @@ export function planWrite(points: LinePoint[], fleet: FleetLookup): WritePlan {
       h.known.some((k) => !sameInfo(k, h.chips.get(k.chipId)!));
     out.push({ registration, changed, samples: h.samples });
   }
-  return { ok: true, hosts: out };
+  return { ok: true, hosts: out, refused: [...refused.values()] };
 }
 
 function infoOf(v: ChipView): ChipInfo {

@@ -1,7 +1,8 @@
 /**
  * The dashboard's sign-in and the admin's tokens:
  * - `POST /api/v1/session {token}` checks a viewer or admin token and sets it as an HttpOnly,
- *   SameSite=Strict session cookie; `GET` says who is signed in (401 when no one); `DELETE` signs out.
+ *   SameSite=Strict session cookie; `GET` says who is signed in (401 when no one, 403 for an
+ *   agent token); `DELETE` signs out.
  * - `GET /api/v1/tokens`, `POST /api/v1/tokens {role, name}` (the secret is in this answer only),
  *   `DELETE /api/v1/tokens/:id` (revoke); admin only (see server/auth/http-auth.ts).
  */
@@ -37,7 +38,7 @@ export function sessionRoutes(policy: AuthPolicy, secure: boolean) {
   return new Hono()
     .get('/', (c) => {
       const res = authorize(policy, presentedToken((h) => c.req.header(h), new URL(c.req.url)), 'read');
-      if (!res.ok) throw new HttpError(401, 'unauthorized', 'not signed in: POST /api/v1/session with a viewer token');
+      if (!res.ok) throw new HttpError(res.status, res.code, res.status === 401 ? 'not signed in: POST /api/v1/session with a viewer token' : res.message);
       return c.json({ open: policy.open, name: res.principal.name, role: res.principal.role });
     })
     .post('/', async (c) => {

@@ -8,12 +8,15 @@ import { z } from 'zod';
 import {
   agentsAnswerSchema,
   chipSamplesAnswerSchema,
+  chipOwnerBodySchema,
   chipsAnswerSchema,
+  chipViewSchema,
   energyAnswerSchema,
   errorBodySchema,
   healthAnswerSchema,
   seriesAnswerSchema,
   topAnswerSchema,
+  writeAnswerSchema,
 } from '../../schema/api-answers.ts';
 import { PRECISIONS } from '../line-protocol/parse-line-protocol.ts';
 import { energyQuerySchema, isListParam, seriesQuerySchema, topQuerySchema } from '../history/query-schemas.ts';
@@ -76,7 +79,20 @@ export function openApiDocument(): Json {
           summary: 'Write samples as InfluxDB line protocol (measurement chip; tags host, chip, vendor, model, instance_type)',
           parameters: queryParameters(writeQuery),
           requestBody: { required: true, content: { 'text/plain': { schema: { type: 'string' } } } },
-          responses: { '204': { description: 'Stored (committed)' }, ...errors, '413': { description: 'Body too large' } },
+          responses: {
+            '204': { description: 'Stored (committed)' },
+            '200': json(writeAnswerSchema, 'Stored, except the lines of chips that other agents own (refused, listed)'),
+            ...errors,
+            '413': { description: 'Body too large' },
+          },
+        },
+      },
+      '/api/v1/chips/{chipId}/owner': {
+        post: {
+          summary: 'Give a chip to another agent (admin)',
+          parameters: [{ name: 'chipId', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(chipOwnerBodySchema) } } },
+          responses: { '200': json(chipViewSchema, 'The chip as it is now'), ...errors, '404': { $ref: '#/components/responses/NotFound' } },
         },
       },
       '/api/v1/series': {

@@ -4,6 +4,9 @@
  * parse (first bad line -> 400, nothing stored) -> one push agent `lp-<host>` per host,
  * registered when its inventory changed -> every point of the request committed in ONE store
  * transaction -> 204 after commit -> fleet state and live fan-out.
+ *
+ * Lines of a chip another agent owns are refused, the others stored: 200 `{stored, refused}`
+ * naming the refused chips, or 400 `chip_owned` when no line could be stored.
  */
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
@@ -13,7 +16,10 @@ import type { Ingest } from '../ingest.ts';
 import type { Logger } from '../../common/logger.ts';
 import { HttpError } from '../http-errors.ts';
 import { parseLineProtocol, PRECISIONS, type LinePoint, type Precision } from '../line-protocol/parse-line-protocol.ts';
-import { planWrite } from '../line-protocol/plan-write.ts';
+import type { TimeWindow } from '../../schema/time-window.ts';
+import { planWrite, pushAgentId, type RefusedChip } from '../line-protocol/plan-write.ts';
+import { chipOwnedMessage } from '../ownership.ts';
+import type { WriteAnswer } from '../../schema/api-answers.ts';
 
 /** Largest request body (after gzip decoding), bytes. */
 export const MAX_WRITE_BYTES = 16 * 1024 * 1024;
@@ -27,6 +33,8 @@ export interface WriteDeps {
   log: Logger;
   /** Body limit in bytes (default MAX_WRITE_BYTES). */
   maxBytes?: number;
+  /** Accepted sample timestamps around the hub's clock (default: at most 5 s ahead, any age). */
+  window?: TimeWindow;
 }
 
 /** The /api/v1/write routes (mounted by createApp). */
@@ -37,17 +45,25 @@ export function writeRoutes(deps: WriteDeps) {
   // previous write left it (a host's chip indexes never race), and commits in arrival order.
   let queue: Promise<unknown> = Promise.resolve();
 
-  const apply = async (points: LinePoint[]): Promise<number> => {
-    const plan = planWrite(points, fleet);
-    if (!plan.ok) throw new HttpError(400, 'bad_request', plan.message);
-    for (const h of plan.hosts) {
-      if (!h.changed) continue;
-      await ingest.registerPushAgent(h.registration);
-      log.info('line-protocol host registered', { agentId: h.registration.agentId, chips: h.registration.chips.length });
-    }
+  const apply = async (points: LinePoint[]): Promise<{ accepted: number; stored: number; refused: RefusedChip[] }> => {
+    // Planned and registered in one inventory turn: no hello claims a chip in between.
+    const plan = await ingest.withInventoryTurn(async () => {
+      const plan = planWrite(points, fleet);
+      if (!plan.ok) throw new HttpError(400, 'bad_request', plan.message);
+      for (const h of plan.hosts) {
+        if (!h.changed) continue;
+        await ingest.registerPushAgent(h.registration);
+        log.info('line-protocol host registered', { agentId: h.registration.agentId, chips: h.registration.chips.length });
+      }
+      return plan;
+    });
+    const { refused } = plan;
+    if (refused.length) log.warn('line-protocol lines refused: chips of other agents', { chips: refused.length, message: chipOwnedMessage(refused) });
+    const accepted = plan.hosts.reduce((n, h) => n + h.samples.length, 0);
+    if (accepted === 0) return { accepted, stored: 0, refused };
     if (ingest.writerBusy()) await ingest.writerReady();
     const { stored } = await ingest.commitMany(plan.hosts.map((h) => ({ agentId: h.registration.agentId, samples: h.samples })));
-    return stored;
+    return { accepted, stored, refused };
   };
 
   return new Hono().post('/', async (c) => {
@@ -56,15 +72,32 @@ export function writeRoutes(deps: WriteDeps) {
     // and answer 401 { code: 'unauthorized' }.
     const precision = precisionParam(c.req.query('precision'));
     const body = await readBody(c.req.raw, maxBytes);
-    const parsed = parseLineProtocol(body, Date.now(), precision);
-    if (!parsed.ok) throw new HttpError(400, 'bad_request', parsed.message);
+    const parsed = parseLineProtocol(body, Date.now(), precision, deps.window);
+    if (!parsed.ok) throw new HttpError(400, parsed.code, parsed.message);
     if (parsed.points.length > 0) {
       const run = queue.then(() => apply(parsed.points));
       queue = run.catch(() => undefined);
-      await run;
+      const { accepted, stored, refused } = await run;
+      if (refused.length > 0) {
+        if (accepted === 0) throw new HttpError(400, 'chip_owned', `nothing was stored: ${chipOwnedMessage(refused)}`);
+        return c.json({ stored, refused: refused.map(refusedAnswer) } satisfies WriteAnswer, 200);
+      }
     }
     return c.body(null, 204);
   });
+}
+
+function refusedAnswer(r: RefusedChip): WriteAnswer['refused'][number] {
+  const count = r.lines === 1 ? '' : ` (and ${r.lines - 1} more line${r.lines === 2 ? '' : 's'})`;
+  return {
+    chipId: r.chipId,
+    host: r.host,
+    agentId: r.owner,
+    code: 'chip_owned',
+    line: r.line,
+    lines: r.lines,
+    message: `line ${r.line}${count}: chip "${r.chipId}" belongs to agent "${r.owner}", not to host "${r.host}"; an admin can move it with: fleetscope chips reassign ${r.chipId} --to ${pushAgentId(r.host)}`,
+  };
 }
 
 function precisionParam(raw: string | undefined): Precision {

@@ -20,7 +20,7 @@ import { decodeChunk } from './chunk-codec.ts';
 import { logRowsOf, mergeByTs } from './log-rows.ts';
 import { UnfoldedLogIndex } from './unfolded-log-index.ts';
 import { encodeSampleRecord } from './sample-records.ts';
-import { DEFAULT_RETENTION, type AgentRegistration, type BatchToStore, type InsertResult, type Retention, type Store, type StoredChip } from './store.ts';
+import { DEFAULT_RETENTION, type AgentRegistration, type BatchToStore, type InsertResult, type Retention, type Store, type StoredAgent, type StoredChip } from './store.ts';
 import { collectRollups, RollupReader } from './rollup-reads.ts';
 import type { ReadPacing } from '../event-loop-pacing.ts';
 import { setUpConnection } from './sqlite-connection.ts';
@@ -104,7 +104,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
 
   let chipList: readonly StoredChip[] | undefined;
 
-  return {
+  const store: Store = {
     retention,
     async registerAgent(reg, now) {
       try {
@@ -112,6 +112,19 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
       } finally {
         chipList = undefined;
       }
+    },
+    async getAgent(agentId): Promise<StoredAgent | null> {
+      const row = db.select({ hostname: agents.hostname, version: agents.version, tokenId: agents.tokenId }).from(agents).where(eq(agents.id, agentId)).get();
+      return row ? { agentId, ...row } : null;
+    },
+    async moveChip(chipId, agentId, now) {
+      try {
+        await writer.moveChip(chipId, agentId, now);
+      } finally {
+        chipList = undefined;
+      }
+      const moved = (await store.listChips()).find((c) => c.chipId === chipId);
+      return moved?.agentId === agentId ? moved : null;
     },
     async insertBatch(agentId, seq, batch, extra) {
       return (await insertBatches([{ agentId, seq, samples: batch, ...extra }]))[0];
@@ -155,7 +168,8 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     },
     async chipSamples(chipId, from, to, limit) {
       // One snapshot: a fold committing between the two reads could otherwise hide samples.
-      const [stored, unfolded] = client.transaction(() => [chunkSamples(chipId, from, to), recent.samples(logRows, new Set([chipId])).get(chipId) ?? []])();
+      // A range that ends before the chip's earliest unfolded sample needs no log rows (history read in slices).
+      const [stored, unfolded] = client.transaction(() => [chunkSamples(chipId, from, to), to < recent.earliestUnfolded(chipId) ? [] : (recent.samples(logRows, new Set([chipId])).get(chipId) ?? [])])();
       const merged = mergeByTs(stored, unfolded.filter((s) => s.ts >= from && s.ts <= to));
       return merged.length > limit ? merged.slice(0, limit) : merged;
     },
@@ -183,4 +197,5 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
       client.close();
     },
   };
+  return store;
 }

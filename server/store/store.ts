@@ -13,6 +13,20 @@ export interface AgentRegistration {
   intervalMs: number;
   host: HostInfo;
   chips: ChipInfo[];
+  /**
+   * The token of the connection that registers the agent: a new agent id is bound to it, and an id
+   * bound to null is bound to it from now on (a bound id keeps its token). Absent (line-protocol
+   * hosts) or null: the binding is left as it is, null for a new id.
+   */
+  tokenId?: string | null;
+}
+
+/** An agent id as stored: the token it is bound to, and whether it is a line-protocol host's. */
+export interface StoredAgent {
+  agentId: string;
+  hostname: string;
+  version: string;
+  tokenId: string | null;
 }
 
 /** A chip as stored: inventory plus where it lives. */
@@ -54,8 +68,15 @@ export const DEFAULT_RETENTION: Retention = {
 export interface Store {
   /** Retention in force. */
   readonly retention: Retention;
-  /** Record an agent's hello: host, agent and chip inventory (upsert). */
+  /**
+   * Record an agent's hello: host, agent and chip inventory (upsert). A chip already stored under
+   * another agent is left with that agent (only `moveChip` moves chips).
+   */
   registerAgent(reg: AgentRegistration, now: number): Promise<void>;
+  /** The stored agent of this id, or null when the id was never registered. */
+  getAgent(agentId: string): Promise<StoredAgent | null>;
+  /** Give a chip to another (registered) agent, on that agent's host; the chip as now stored, or null when chip or agent is unknown. */
+  moveChip(chipId: string, agentId: string, now: number): Promise<StoredChip | null>;
   /** Commit one batch atomically; idempotent: a (chip, ts) already stored is kept once. */
   insertBatch(agentId: string, seq: number, samples: Sample[], extra?: Pick<BatchToStore, 'backfill'>): Promise<InsertResult>;
   /** Commit several batches all-or-nothing (one transaction); results in the same order. */

@@ -91,6 +91,8 @@ export class UnfoldedLogIndex {
   private reportedUpTo = 0;
   /** Newest energy reading of each chip among samples already folded (pairs the first recent one). */
   private readonly foldedEnergy = new Map<string, EnergyReading>();
+  /** Per chip with unfolded rows: no unfolded sample of it is older (a bound: partial folds do not raise it). */
+  private readonly earliest = new Map<string, number>();
 
   /** Samples held in unfolded log rows. */
   get size(): number {
@@ -98,11 +100,14 @@ export class UnfoldedLogIndex {
   }
 
   /** Index samples committed in log row `logId` (a row may hold several calls' samples). */
-  add(logId: number, samples: readonly { chipId: string }[]): void {
+  add(logId: number, samples: readonly { chipId: string; ts?: number }[]): void {
     this.rows.add(logId, samples.length);
     this.count += samples.length;
     let prev: string | undefined;
-    for (const { chipId } of samples) {
+    for (const { chipId, ts } of samples) {
+      const t = ts ?? -Infinity;
+      const e = this.earliest.get(chipId);
+      if (e === undefined || t < e) this.earliest.set(chipId, t);
       if (chipId === prev) continue;
       prev = chipId;
       let list = this.byChip.get(chipId);
@@ -124,13 +129,21 @@ export class UnfoldedLogIndex {
     this.count -= this.rows.dropThrough(upToLogId);
     for (const [chip, list] of this.byChip) {
       list.dropThrough(upToLogId);
-      if (list.empty) this.byChip.delete(chip);
+      if (list.empty) {
+        this.byChip.delete(chip);
+        this.earliest.delete(chip);
+      }
     }
   }
 
   /** The highest log id reported folded so far. */
   get foldedUpTo(): number {
     return this.reportedUpTo;
+  }
+
+  /** No unfolded sample of the chip is older than this (Infinity: it has none). */
+  earliestUnfolded(chipId: string): number {
+    return this.byChip.has(chipId) ? (this.earliest.get(chipId) ?? -Infinity) : Infinity;
   }
 
   /** Chips with samples not yet folded. */

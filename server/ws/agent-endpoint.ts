@@ -3,6 +3,11 @@
  * Frames are validated one at a time per connection; commits of successive batches overlap in the
  * writer and acks go out in batch order. Invalid frames get an error frame with a stable code and
  * nothing of them is stored.
+ *
+ * Ownership (server/ownership.ts): a hello for an agent id bound to another token is refused
+ * (`agent_owned`, closed with 1008); one for a connected id with the same token replaces the older
+ * connection (closed with 1000; frames still arriving on it are ignored). Chips another agent owns
+ * are left out of a hello or inventory and named in one `chip_owned` error frame.
  */
 import type { WebSocket, RawData } from 'ws';
 import { parseAgentFrame } from '../../schema/parse-frame.ts';
@@ -11,19 +16,38 @@ import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
 import { FLEETSCOPE_VERSION } from '../../schema/version.ts';
 import type { HubToAgentMessage } from '../../schema/protocol.ts';
 import type { ErrorCode } from '../../schema/error-codes.ts';
-import type { Ingest } from '../ingest.ts';
+import type { AgentSession, Ingest } from '../ingest.ts';
 import type { AgentRegistration } from '../store/store.ts';
 import type { Logger } from '../../common/logger.ts';
+import { OPEN_PRINCIPAL, type Principal } from '../auth/tokens.ts';
+import { chipOwnedMessage, type ForeignChip } from '../ownership.ts';
 import { corkedSender } from './corked-send.ts';
+import { DEFAULT_AGENT_SOCKET_BOUNDS, guardAgentSocket, type AgentSocketBounds } from './agent-socket-guard.ts';
+import { chipCountProblem } from './agent-limits.ts';
 
 export const HUB_VERSION = FLEETSCOPE_VERSION;
 /** After this many rejected frames on one connection the hub closes it with 1008. */
 const MAX_ERRORS_PER_CONNECTION = 50;
 
-export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): void {
+/**
+ * `principal`: who the upgrade authenticated (OPEN_PRINCIPAL on a hub with auth off).
+ * `bounds`: time window, hello timeout, frame rate, chips per agent (agent-socket-guard.ts).
+ */
+export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, principal: Principal = OPEN_PRINCIPAL, bounds: AgentSocketBounds = DEFAULT_AGENT_SOCKET_BOUNDS): void {
   let agentId: string | null = null;
   let registration: AgentRegistration | null = null;
+  /** Set once the connection is being closed by the hub (hello refused, or replaced): later frames are ignored. */
+  let ended = false;
+  const session: AgentSession = {
+    tokenId: principal.tokenId,
+    replaced() {
+      ended = true;
+      log.info('agent connection replaced by a newer one', { agentId });
+      ws.close(1000, 'replaced by a newer connection of this agent');
+    },
+  };
   let errors = 0;
+  const guard = guardAgentSocket(ws, bounds, log, () => agentId !== null || ended);
   let chain: Promise<void> = Promise.resolve();
   let acks: Promise<void> = Promise.resolve();
 
@@ -33,41 +57,66 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): v
     ingest.metrics.rejectedFrames++;
     send({ v: PROTOCOL_VERSION, type: 'error', code, message, ...(seq !== undefined ? { seq } : {}) });
     log.warn('agent frame rejected', { agentId, code, message });
-    if (++errors >= MAX_ERRORS_PER_CONNECTION) ws.close(1008, 'too many invalid frames');
+    if (++errors >= MAX_ERRORS_PER_CONNECTION) {
+      ended = true; // later frames are ignored, and no longer wait for the frame rate
+      guard.close('too many invalid frames');
+    }
+  };
+  /** Chips of a hello or inventory left out because other agents own them: one error frame naming them. */
+  /** Chips this connection listed that another agent owns: their samples are dropped from its batches. */
+  const refused = new Set<string>();
+  const tellForeign = (foreign: ForeignChip[]) => {
+    if (foreign.length === 0) return;
+    for (const f of foreign) refused.add(f.chipId);
+    const message = chipOwnedMessage(foreign);
+    send({ v: PROTOCOL_VERSION, type: 'error', code: 'chip_owned', message, chipIds: foreign.map((f) => f.chipId) });
+    log.warn('agent listed chips of other agents', { agentId, chips: foreign.length, message });
   };
 
   const handle = async (raw: string): Promise<void> => {
-    const res = parseAgentFrame(raw, Date.now());
+    if (ended) return;
+    const res = parseAgentFrame(raw, Date.now(), bounds.window);
     if (!res.ok) return reject(res.code, res.message);
     const msg = res.msg;
+    const tooMany = msg.type === 'batch' ? null : chipCountProblem(msg.chips.length, bounds.maxChipsPerAgent);
+    if (tooMany !== null) return reject('out_of_range', tooMany);
     if (msg.type === 'hello') {
       if (agentId !== null) return reject('duplicate_hello', 'hello was already sent on this connection');
       const { agentId: id, agentVersion, host, intervalMs, chips } = msg;
-      registration = { agentId: id, agentVersion, host, intervalMs, chips };
-      await ingest.register(registration);
+      const outcome = await ingest.hello({ agentId: id, agentVersion, host, intervalMs, chips }, session);
+      if (!outcome.ok) {
+        reject(outcome.code, outcome.message);
+        ended = true;
+        ws.close(1008, outcome.code);
+        return;
+      }
+      registration = outcome.registration;
       agentId = id;
-      log.info('agent connected', { agentId, host: host.hostname, chips: chips.length });
-      return send({ v: PROTOCOL_VERSION, type: 'welcome', hubVersion: HUB_VERSION, maxBatchSamples: MAX_BATCH_SAMPLES });
+      log.info('agent connected', { agentId, host: host.hostname, chips: registration.chips.length, token: principal.tokenId });
+      send({ v: PROTOCOL_VERSION, type: 'welcome', hubVersion: HUB_VERSION, maxBatchSamples: MAX_BATCH_SAMPLES });
+      return tellForeign(outcome.foreign);
     }
     if (agentId === null || registration === null) return reject('no_hello', 'send hello first', msg.type === 'batch' ? msg.seq : undefined);
     if (msg.type === 'inventory') {
-      registration = { ...registration, chips: msg.chips };
-      await ingest.updateInventory(registration);
-      log.info('agent inventory changed', { agentId, chips: msg.chips.length });
-      return;
+      const outcome = await ingest.updateInventory({ ...registration, chips: msg.chips });
+      registration = outcome.registration;
+      log.info('agent inventory changed', { agentId, chips: registration.chips.length });
+      return tellForeign(outcome.foreign);
     }
     const owner = agentId;
-    const foreign = msg.samples.find((s) => !ingest.ownsChip(owner, s.chipId));
+    const foreign = msg.samples.find((s) => !ingest.ownsChip(owner, s.chipId) && !refused.has(s.chipId));
     if (foreign) return reject('unknown_chip', `chip ${foreign.chipId} was not announced in this agent's hello or inventory`, msg.seq);
+    // Samples of chips another agent owns (told with chip_owned) are left out; the rest is stored and acked.
+    const samples = refused.size ? msg.samples.filter((s) => ingest.ownsChip(owner, s.chipId)) : msg.samples;
     if (ingest.writerBusy()) {
       // Backpressure: stop reading this agent's socket (its unacked window fills and it waits).
-      ws.pause();
+      guard.hold('writer');
       await ingest.writerReady();
-      ws.resume();
+      guard.release('writer');
     }
     // Commits overlap (the writer groups them); acks still go out in the order batches came in.
     const seq = msg.seq;
-    const committed = ingest.commit(owner, seq, msg.samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped });
+    const committed = ingest.commit(owner, seq, samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped });
     acks = acks.then(() =>
       committed.then(
         ({ stored }) => send({ v: PROTOCOL_VERSION, type: 'ack', seq, stored }),
@@ -80,8 +129,10 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): v
   };
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
+    const due = guard.frame(); // beyond the frame rate: handled once due
     const raw = isBinary ? null : data.toString();
     chain = chain
+      .then(() => guard.turn(due))
       .then(() => (raw === null ? reject('bad_frame', 'binary frames are not accepted; send JSON text') : handle(raw)))
       .catch((err: unknown) => {
         log.error('agent frame failed', { agentId, err: String(err) });
@@ -91,7 +142,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger): v
   ws.on('close', () => {
     void chain.then(() => acks).finally(() => {
       if (agentId) {
-        ingest.agentGone(agentId);
+        ingest.agentGone(agentId, session);
         log.info('agent disconnected', { agentId });
       }
     });

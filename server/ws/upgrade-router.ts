@@ -14,6 +14,8 @@ import type { Principal } from '../auth/tokens.ts';
 
 const MAX_LIVE_FRAME_BYTES = 16 * 1024;
 const PING_INTERVAL_MS = 15_000;
+/** How often open sockets' tokens are checked: a revoked token's sockets are closed within this. */
+const REVOCATION_CHECK_MS = 5_000;
 
 /** Default bounds on open WebSockets (both endpoints together). */
 export const DEFAULT_MAX_CONNECTIONS = 50_000;
@@ -30,6 +32,8 @@ export interface UpgradeOptions {
   secure: boolean;
   maxConnections?: number;
   maxConnectionsPerIp?: number;
+  /** How often open sockets' tokens are checked for revocation (default 5 s). */
+  revocationCheckMs?: number;
 }
 
 const REASONS: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
@@ -48,6 +52,8 @@ export function attachWebSockets(server: Server, handlers: UpgradeHandlers, opts
   const maxTotal = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const maxPerIp = opts.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP;
   const perIp = new Map<string, number>();
+  /** The token each open socket was let in with (none on an open hub). */
+  const tokenOf = new Map<WebSocket, string>();
   let total = 0;
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -78,6 +84,11 @@ export function attachWebSockets(server: Server, handlers: UpgradeHandlers, opts
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.once('close', release);
       track(ws);
+      const tokenId = auth.principal.tokenId;
+      if (tokenId !== null) {
+        tokenOf.set(ws, tokenId);
+        ws.once('close', () => tokenOf.delete(ws));
+      }
       if (kind === 'agent') handlers.agent(ws, req, auth.principal);
       else handlers.live(ws, req, auth.principal);
     });
@@ -103,10 +114,24 @@ export function attachWebSockets(server: Server, handlers: UpgradeHandlers, opts
     }
   }, PING_INTERVAL_MS);
   timer.unref();
+  const revocations = setInterval(() => {
+    const tokens = opts.policy.tokens;
+    if (!tokens || tokenOf.size === 0) return;
+    const revoked = new Map<string, boolean>();
+    for (const [ws, id] of tokenOf) {
+      if (!revoked.has(id)) revoked.set(id, tokens.isRevoked(id));
+      if (revoked.get(id)) {
+        tokenOf.delete(ws);
+        ws.close(1008, 'token revoked');
+      }
+    }
+  }, opts.revocationCheckMs ?? REVOCATION_CHECK_MS);
+  revocations.unref();
 
   return {
     close() {
       clearInterval(timer);
+      clearInterval(revocations);
       server.off('upgrade', onUpgrade);
       for (const wss of [agentWss, liveWss]) {
         for (const ws of wss.clients) ws.terminate();

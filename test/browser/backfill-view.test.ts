@@ -13,7 +13,7 @@ import { ensureClientBuilt } from '../../cli/client-build.ts';
 import { startHub, type HubHandle } from '../../server/hub.ts';
 import { silentLogger } from '../../common/logger.ts';
 import { openSqliteStore } from '../../server/store/sqlite-store.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signIn } from '../helpers/browser.ts';
 import { batch, chipInfo, hello, sample } from '../helpers/frames.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 import type { TestSocket } from '../helpers/ws-client.ts';
@@ -90,6 +90,7 @@ beforeAll(async () => {
   }, 1000);
 
   browser = await launchChromium();
+  await signIn(browser, hub.url.replace('localhost', '127.0.0.1'), hub.token.viewer);
   page = await browser.newPage();
 }, 60_000);
 

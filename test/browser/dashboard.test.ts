@@ -5,7 +5,7 @@ import { runAgent, type RunningAgent } from '../../agents/agent-runtime.ts';
 import { createSource } from '../../agents/sources/source-registry.ts';
 import { ensureClientBuilt } from '../../cli/client-build.ts';
 import { silentLogger } from '../../common/logger.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signIn } from '../helpers/browser.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 
 const ARTIFACTS = 'test-artifacts';
@@ -19,10 +19,11 @@ beforeAll(async () => {
   hub = await startTestHub();
   const hubs = [`ws://127.0.0.1:${hub.port}`];
   agents = [
-    await runAgent({ hubs, sources: [createSource('sim-nvml', { seed: 1, intervalMs: 500, hostname: 'p5-ui-1', log: silentLogger })], intervalMs: 500, log: silentLogger }),
-    await runAgent({ hubs, sources: [createSource('sim-neuron', { seed: 1, intervalMs: 500, hostname: 'trn2-ui-1', log: silentLogger })], intervalMs: 500, log: silentLogger }),
+    await runAgent({ hubs, token: hub.token.agent, sources: [createSource('sim-nvml', { seed: 1, intervalMs: 500, hostname: 'p5-ui-1', log: silentLogger })], intervalMs: 500, log: silentLogger }),
+    await runAgent({ hubs, token: hub.token.agent, sources: [createSource('sim-neuron', { seed: 1, intervalMs: 500, hostname: 'trn2-ui-1', log: silentLogger })], intervalMs: 500, log: silentLogger }),
   ];
   browser = await launchChromium();
+  await signIn(browser, hub.url.replace('localhost', '127.0.0.1'), hub.token.viewer);
 }, 60_000);
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { ensureClientBuilt } from '../../cli/client-build.ts';
 import { silentLogger } from '../../common/logger.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signIn } from '../helpers/browser.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 
 const ARTIFACTS = 'test-artifacts';
@@ -68,7 +68,7 @@ function knownData(): string[] {
 }
 
 async function write(lines: string[]): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${hub.port}/api/v1/write?precision=ns`, { method: 'POST', body: lines.join('\n') });
+  const res = await fetch(`http://127.0.0.1:${hub.port}/api/v1/write?precision=ns`, { method: 'POST', body: lines.join('\n'), headers: hub.auth('agent') });
   expect(res.status, await res.text()).toBe(204);
   await hub.store.flush();
 }
@@ -86,6 +86,7 @@ beforeAll(async () => {
   hub = await startTestHub();
   await write(knownData());
   browser = await launchChromium();
+  await signIn(browser, base(), hub.token.viewer);
   page = await browser.newPage();
   page.on('pageerror', (e) => errors.push(e.message));
 }, 60_000);

@@ -14,3 +14,12 @@ export async function launchChromium(): Promise<BrowserContext> {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
 }
+
+/**
+ * Signs the browser context in to a hub as the dashboard does: POST /api/v1/session with `token`
+ * (the context's request API shares its cookie jar), so pages get the HttpOnly session cookie.
+ */
+export async function signIn(context: BrowserContext, hubUrl: string, token: string): Promise<void> {
+  const res = await context.request.post(`${hubUrl}/api/v1/session`, { data: { token } });
+  if (!res.ok()) throw new Error(`sign-in failed: ${res.status()} ${await res.text()}`);
+}

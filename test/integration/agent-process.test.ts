@@ -19,7 +19,7 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
     live.send({ v: 1, type: 'subscribe', sub: { topic: 'fleet' } });
     await live.waitFor((f) => f.type === 'fleet-snapshot');
 
-    const agent = runFleetscope(['agent', '--hub', `ws://127.0.0.1:${hub.port}`, '--source', 'sim-nvml', '--interval', '1s', '--seed', '3', '--spool', 'none', '--log-format', 'json']);
+    const agent = runFleetscope(['agent', '--hub', `ws://127.0.0.1:${hub.port}`, '--source', 'sim-nvml', '--interval', '1s', '--seed', '3', '--spool', 'none', '--token', hub.token.agent, '--log-format', 'json']);
     await eventually(async () => (await hub.store.countSamples()) >= 8 * 4, 15_000, '4 batches stored');
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
@@ -56,7 +56,7 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
     const tmp = tempDir();
     const config = join(tmp.dir, 'agent.json');
     writeFileSync(config, JSON.stringify({ source: ['sim-neuron', 'sim-nvml:H200'], interval: '500ms', spool: join(tmp.dir, 'spool'), hostname: 'mixed-host-1' }));
-    const agent = runFleetscope(['agent', '--config', config, '--log-format', 'json'], { FLEETSCOPE_HUB: `ws://127.0.0.1:${hub.port}` });
+    const agent = runFleetscope(['agent', '--config', config, '--log-format', 'json'], { FLEETSCOPE_HUB: `ws://127.0.0.1:${hub.port}`, FLEETSCOPE_TOKEN: hub.token.agent });
     await eventually(async () => (await hub.get('/api/v1/chips')).body.chips.filter((c: any) => c.status === 'live').length === 24, 15_000, '24 live chips');
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
@@ -73,7 +73,7 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
   it('fails over to the next --hub when the first is unreachable', async () => {
     const { freePort } = await import('../../bench/support/free-port.ts');
     const dead = await freePort();
-    const agent = runFleetscope(['agent', '--hub', `ws://127.0.0.1:${dead}`, '--hub', `ws://127.0.0.1:${hub.port}`, '--source', 'sim-nvml', '--interval', '200ms', '--spool', 'none', '--log-format', 'json']);
+    const agent = runFleetscope(['agent', '--hub', `ws://127.0.0.1:${dead}`, '--hub', `ws://127.0.0.1:${hub.port}`, '--source', 'sim-nvml', '--interval', '200ms', '--spool', 'none', '--token', hub.token.agent, '--log-format', 'json']);
     await eventually(async () => (await hub.store.countSamples()) >= 8 * 3, 15_000, 'samples via the second hub');
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);

@@ -91,13 +91,17 @@ function lines(): string[] {
 let hub: HubHandle;
 let tmp: { dir: string; cleanup(): void };
 let agentA: TestSocket;
+/** Tokens made for the test (auth is on): samples go with the agent's, reads with the viewer's. */
+let agentAuth: Record<string, string>;
+let viewerAuth: Record<string, string>;
 
 /** The answers seen, by schema, for the checks that the variants were covered. */
 const seen = { series: [] as SeriesAnswer[], energy: [] as EnergyAnswer[], top: [] as TopAnswer[], chips: [] as ChipsAnswer[], agents: [] as AgentsAnswer[], samples: [] as ChipSamplesAnswer[], health: [] as HealthAnswer[], errors: [] as ErrorBody[] };
 
 /** GET (or send) `path`, expect `status` and a JSON body, and parse it with `schema`; a mismatch fails naming the path and the issues. */
 async function answer<T>(schema: z.ZodType<T>, path: string, status = 200, init?: RequestInit): Promise<T> {
-  const res = await fetch(`${hub.url}${at(path)}`, init);
+  const auth = init?.method === 'POST' ? agentAuth : viewerAuth;
+  const res = await fetch(`${hub.url}${at(path)}`, { ...init, headers: { ...auth, ...(init?.headers as Record<string, string> | undefined) } });
   const text = await res.text();
   expect(res.status, `${path}: ${text.slice(0, 300)}`).toBe(status);
   expect(res.headers.get('content-type') ?? '', path).toMatch(/^application\/json/);
@@ -110,11 +114,13 @@ async function answer<T>(schema: z.ZodType<T>, path: string, status = 200, init?
 beforeAll(async () => {
   tmp = tempDir();
   hub = await startHub({ port: 0, host: '127.0.0.1', db: join(tmp.dir, 'hub.db'), prices: { kwh: 0.15, chipHour: { H100: 2.5 } } });
-  const res = await fetch(`${hub.url}/api/v1/write?precision=ms`, { method: 'POST', body: lines().join('\n') });
+  agentAuth = { authorization: `Bearer ${hub.tokens.create('agent', 'test agent').token}` };
+  viewerAuth = { authorization: `Bearer ${hub.tokens.create('viewer', 'test viewer').token}` };
+  const res = await fetch(`${hub.url}/api/v1/write?precision=ms`, { method: 'POST', body: lines().join('\n'), headers: agentAuth });
   expect(res.status).toBe(204);
 
   // agent-a: three chips, one of which never reports; a batch with flags, extras, health and drops; a backfill batch.
-  agentA = await TestSocket.open(`ws://127.0.0.1:${hub.port}/ws/agent`);
+  agentA = await TestSocket.open(`ws://127.0.0.1:${hub.port}/ws/agent`, agentAuth);
   agentA.send(hello('agent-a', [chipInfo(0), chipInfo(1), chipInfo(2, { cores: null, memTotalBytes: null, ratedPowerW: null })]));
   await agentA.waitFor((f) => f.type === 'welcome');
   const health: SourceHealthReport[] = [
@@ -129,12 +135,12 @@ beforeAll(async () => {
   await agentA.waitFor((f) => f.type === 'ack' && f.seq === 1);
 
   // agent-b: says hello and leaves without a batch (its chip goes offline, lastBatchAt stays null).
-  const agentB = await TestSocket.open(`ws://127.0.0.1:${hub.port}/ws/agent`);
+  const agentB = await TestSocket.open(`ws://127.0.0.1:${hub.port}/ws/agent`, agentAuth);
   agentB.send(hello('agent-b', [chipInfo(9)]));
   await agentB.waitFor((f) => f.type === 'welcome');
   agentB.close();
   await eventually(async () => {
-    const r = await fetch(`${hub.url}/api/v1/agents`);
+    const r = await fetch(`${hub.url}/api/v1/agents`, { headers: viewerAuth });
     const body = (await r.json()) as AgentsAnswer;
     return body.agents.some((a) => a.agentId === 'agent-b' && !a.connected);
   });

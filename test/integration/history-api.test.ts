@@ -48,9 +48,11 @@ function lines(): string[] {
 
 let hub: HubHandle;
 let tmp: { dir: string; cleanup(): void };
+/** A viewer token made for the test (auth is on). */
+let viewerToken: string;
 
 async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; body: any; text: string }> {
-  const res = await fetch(`${hub.url}${path}`, { headers });
+  const res = await fetch(`${hub.url}${path}`, { headers: { authorization: `Bearer ${viewerToken}`, ...headers } });
   const text = await res.text();
   const type = res.headers.get('content-type') ?? '';
   return { status: res.status, type, text, body: type.includes('json') ? JSON.parse(text) : text };
@@ -59,7 +61,9 @@ async function get(path: string, headers: Record<string, string> = {}): Promise<
 beforeAll(async () => {
   tmp = tempDir();
   hub = await startHub({ port: 0, host: '127.0.0.1', db: join(tmp.dir, 'hub.db'), prices: { kwh: 0.15, chipHour: { H100: 2.5 } } });
-  const res = await fetch(`${hub.url}/api/v1/write?precision=ms`, { method: 'POST', body: lines().join('\n') });
+  viewerToken = hub.tokens.create('viewer', 'test viewer').token;
+  const agentToken = hub.tokens.create('agent', 'test agent').token;
+  const res = await fetch(`${hub.url}/api/v1/write?precision=ms`, { method: 'POST', body: lines().join('\n'), headers: { authorization: `Bearer ${agentToken}` } });
   expect(res.status).toBe(204);
   await hub.store.flush();
 });

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/support/free-port.ts';
 import { decodeChunk } from '../../server/store/chunk-codec.ts';
 import type { Sample } from '../../schema/sample.ts';
-import { runFleetscope, type Proc } from '../../bench/support/processes.ts';
+import { createToken, runFleetscope, type Proc } from '../../bench/support/processes.ts';
 import { tempDir } from '../../bench/support/temp-dir.ts';
 import { eventually } from '../helpers/ws-client.ts';
 
@@ -21,6 +21,10 @@ describe('gap-free delivery', () => {
   it('hub SIGKILLed mid-stream and back 60 s later, agent restarted in between: every sample stored exactly once, in order', async () => {
     const port = await freePort();
     const db = join(tmp.dir, 'hub.db');
+    // Auth is on: tokens made with `fleetscope token create` in the hub's database before it starts.
+    const agentToken = await createToken(db, 'agent');
+    const viewerToken = await createToken(db, 'viewer');
+    const viewer = { headers: { authorization: `Bearer ${viewerToken}` } };
     const startHub = async () => {
       const hub = runFleetscope(['hub', '--port', String(port), '--host', '127.0.0.1', '--db', db, '--log-level', 'warn']);
       procs.push(hub);
@@ -28,7 +32,7 @@ describe('gap-free delivery', () => {
       return hub;
     };
     const ingested = async () => (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).ingested.samples as number;
-    const agentArgs = ['agent', '--hub', `ws://127.0.0.1:${port}`, '--source', 'sim-nvml', '--interval', '500ms', '--agent-id', 'outage-agent', '--spool', join(tmp.dir, 'spool'), '--log-format', 'json'];
+    const agentArgs = ['agent', '--hub', `ws://127.0.0.1:${port}`, '--source', 'sim-nvml', '--interval', '500ms', '--agent-id', 'outage-agent', '--spool', join(tmp.dir, 'spool'), '--token', agentToken, '--log-format', 'json'];
     const stopAgent = async (a: Proc) => {
       a.child.kill('SIGTERM');
       expect(await a.exited).toBe(0);
@@ -53,7 +57,7 @@ describe('gap-free delivery', () => {
     await sleep(60_000 - (Date.now() - killedAt));
 
     hub = await startHub();
-    await eventually(async () => (await (await fetch(`http://127.0.0.1:${port}/api/v1/agents`)).json()).agents[0]?.connected === true, 20_000, 'agent to reconnect');
+    await eventually(async () => (await (await fetch(`http://127.0.0.1:${port}/api/v1/agents`, viewer)).json()).agents[0]?.connected === true, 20_000, 'agent to reconnect');
     await sleep(3000);
     const s2 = await stopAgent(a2);
     expect(s2.pendingBatches).toBe(0);

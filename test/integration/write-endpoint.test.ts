@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 async function write(body: string | Blob, query = '', headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(`http://127.0.0.1:${hub.port}/api/v1/write${query}`, { method: 'POST', body, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers } });
+  const res = await fetch(`http://127.0.0.1:${hub.port}/api/v1/write${query}`, { method: 'POST', body, headers: { 'content-type': 'text/plain; charset=utf-8', ...hub.auth('agent'), ...headers } });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
@@ -126,7 +126,7 @@ describe('POST /api/v1/write', () => {
         ctl.enqueue(chunk);
       },
     });
-    const streamed = await fetch(`http://127.0.0.1:${hub.port}/api/v1/write`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit).catch((err: Error) => err);
+    const streamed = await fetch(`http://127.0.0.1:${hub.port}/api/v1/write`, { method: 'POST', body: stream, headers: hub.auth('agent'), duplex: 'half' } as RequestInit).catch((err: Error) => err);
     // The hub answers 413 mid-upload; the client either reads it or sees the socket closed.
     if (!(streamed instanceof Error)) expect(streamed.status).toBe(413);
     expect(await hub.store.countSamples()).toBe(0);
@@ -147,7 +147,7 @@ describe('POST /api/v1/write', () => {
       });
     };
     const send = (host: number) =>
-      fetch(`http://127.0.0.1:${hub.port}/api/v1/write?precision=ns`, { method: 'POST', body: pieces(body(host)), duplex: 'half' } as RequestInit & { duplex: 'half' });
+      fetch(`http://127.0.0.1:${hub.port}/api/v1/write?precision=ns`, { method: 'POST', body: pieces(body(host)), headers: hub.auth('agent'), duplex: 'half' } as RequestInit & { duplex: 'half' });
     const answers = await Promise.all([1, 2, 3].map(send));
     expect(await Promise.all(answers.map(async (r) => [r.status, await r.text()]))).toEqual([[204, ""], [204, ""], [204, ""]]);
     expect(await hub.store.countSamples()).toBe(3000);

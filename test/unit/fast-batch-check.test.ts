@@ -1,6 +1,6 @@
 /**
- * The hand-written batch check must agree with zod exactly: `isValidBatchFast(f, now)` is
- * `batchSchema.safeParse(f).success && no sample ts > now + MAX_FUTURE_SKEW_MS`, for every input.
+ * The hand-written batch check must agree with zod exactly: `isValidBatchFast(f, now, window)` is
+ * `batchSchema.safeParse(f).success && every sample ts inside windowBounds(now, window)`, for every input.
  * Table-driven cases per rule, then a seeded property test over mutated batches, and a check that
  * `parseAgentFrame` (which uses the fast path) answers exactly like the zod-only implementation did.
  */
@@ -10,19 +10,20 @@ import { isPassThroughBatchFast, isValidBatchFast } from '../../schema/fast-batc
 import { parseAgentFrame } from '../../schema/parse-frame.ts';
 import { MAX_BATCH_SAMPLES, PROTOCOL_VERSION, agentMessageSchema, batchSchema } from '../../schema/protocol.ts';
 import type { AgentMessage } from '../../schema/protocol.ts';
-import { MAX_FUTURE_SKEW_MS, MIN_TS } from '../../schema/sample.ts';
+import { MIN_TS } from '../../schema/sample.ts';
+import { DEFAULT_MAX_FUTURE_MS, timeWindowProblem, windowBounds, type TimeWindow } from '../../schema/time-window.ts';
 
 const NOW = Date.UTC(2026, 10, 26, 12);
-const SKEW_LIMIT = NOW + MAX_FUTURE_SKEW_MS;
+const SKEW_LIMIT = NOW + DEFAULT_MAX_FUTURE_MS;
 
 type Rec = Record<string | symbol, unknown>;
 
-/** The oracle: zod plus the future-timestamp rule of parseAgentFrame. */
-function oracle(frame: unknown, now: number): boolean {
+/** The oracle: zod plus the time-window rule of parseAgentFrame. */
+function oracle(frame: unknown, now: number, window?: TimeWindow): boolean {
   const r = batchSchema.safeParse(frame);
   if (!r.success) return false;
-  const limit = now + MAX_FUTURE_SKEW_MS;
-  return !r.data.samples.some((s) => s.ts > limit);
+  const { lo, hi } = windowBounds(now, window);
+  return !r.data.samples.some((s) => s.ts > hi || s.ts < lo);
 }
 
 /** parseAgentFrame as it was before the fast path (zod only), to compare results with. */
@@ -46,22 +47,27 @@ function referenceParseAgentFrame(raw: string, now: number) {
   const parsed = agentMessageSchema.safeParse(data);
   if (!parsed.success) {
     const issue: z.core.$ZodIssue = parsed.error.issues[0];
-    const numeric = (issue.code === 'too_big' || issue.code === 'too_small') && issue.origin === 'number';
+    const numeric = (issue.code === 'too_big' || issue.code === 'too_small') && (issue.origin === 'number' || issue.origin === 'int');
+    const tooMany = issue.code === 'too_big' && (issue.origin === 'array' || issue.origin === 'record');
     const where = issue.path.length ? issue.path.join('.') : '(frame)';
-    return fail(numeric ? 'out_of_range' : 'bad_frame', `${where}: ${issue.message}`);
+    return fail(numeric || tooMany ? 'out_of_range' : 'bad_frame', `${where}: ${issue.message}`);
   }
   const msg: AgentMessage = parsed.data;
   if (msg.type === 'batch') {
-    const limit = now + MAX_FUTURE_SKEW_MS;
-    const bad = msg.samples.findIndex((s) => s.ts > limit);
+    const bad = msg.samples.findIndex((s) => timeWindowProblem(s.ts, now) !== null);
     if (bad >= 0) {
-      return fail('out_of_range', `samples.${bad}.ts: timestamp is more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes in the future`);
+      return fail('out_of_range', `samples.${bad}.ts: ${msg.samples[bad].ts} ${timeWindowProblem(msg.samples[bad].ts, now)}`);
     }
   }
   return { ok: true as const, msg };
 }
 
 // ---------- builders ----------
+function manyKeys(n: number): Rec {
+  const e: Rec = {};
+  for (let i = 0; i < n; i++) e[`k${i}`] = i;
+  return e;
+}
 function baseSample(i = 0): Rec {
   return {
     ts: NOW - 1000 - i,
@@ -282,10 +288,53 @@ const cases: Case[] = [
   ['extras enumerable symbol key', withSample({ extras: { nc0: 1, [Symbol('s')]: 1 } }), false],
   ['extras non-enumerable symbol key', withSample({ extras: (() => { const e = { nc0: 1 }; setOwn(e, Symbol('s'), 1, false); return e; })() }), true],
   ['extras non-enumerable bad key (skipped)', withSample({ extras: (() => { const e = { nc0: 1 }; setOwn(e, 'x'.repeat(99), 'bad', false); return e; })() }), true],
+  ['extras 64 keys', withSample({ extras: manyKeys(64) }), true],
+  ['extras 65 keys', withSample({ extras: manyKeys(65) }), false],
+  ['extras 10,000 keys', withSample({ extras: manyKeys(10_000) }), false],
+  ['extras 64 keys and __proto__ (zod drops it: 64)', withSample({ extras: Object.assign(JSON.parse('{"__proto__":1}'), manyKeys(64)) }), true],
+  ['extras 64 keys and a non-enumerable one', withSample({ extras: (() => { const e = manyKeys(64); setOwn(e, 'hidden', 1, false); return e; })() }), true],
+  ['extras 64 own keys and an inherited one', withSample({ extras: Object.assign(Object.create({ inherited: 1 }), manyKeys(64)) }), true],
   // future rule vs now
   ['sample exactly now', withSample({ ts: NOW }), true],
   ['one of many samples in the future', baseFrame([baseSample(0), { ...baseSample(1), ts: SKEW_LIMIT + 5 }, baseSample(2)]), false],
 ];
+
+describe('isValidBatchFast: the time window', () => {
+  const W: TimeWindow = { maxFutureMs: 60_000, maxAgeMs: 3_600_000 };
+  const at = (ts: number) => withSample({ ts });
+  it.each([
+    ['default window: 5 s ahead', at(NOW + 5_000), undefined, true],
+    ['default window: 5 s + 1 ms ahead', at(NOW + 5_001), undefined, false],
+    ['default window: a year old', at(NOW - 365 * 86_400_000), undefined, true],
+    ['1 min ahead allowed: 1 min', at(NOW + 60_000), W, true],
+    ['1 min ahead allowed: 1 min + 1 ms', at(NOW + 60_001), W, false],
+    ['1 h old allowed: 1 h', at(NOW - 3_600_000), W, true],
+    ['1 h old allowed: 1 h + 1 ms', at(NOW - 3_600_001), W, false],
+    ['no future at all: now', at(NOW), { maxFutureMs: 0 }, true],
+    ['no future at all: now + 1', at(NOW + 1), { maxFutureMs: 0 }, false],
+    ['max age past 2000: MIN_TS still the bound', at(MIN_TS), { maxAgeMs: NOW }, true],
+    ['max age past 2000: MIN_TS - 1', at(MIN_TS - 1), { maxAgeMs: NOW }, false],
+  ] as const)('%s', (_name, frame, window, expected) => {
+    expect(oracle(frame, NOW, window)).toBe(expected);
+    expect(isValidBatchFast(frame, NOW, window)).toBe(expected);
+    expect(isPassThroughBatchFast(JSON.parse(JSON.stringify(frame)), NOW, window)).toBe(expected);
+    const res = parseAgentFrame(JSON.stringify(frame), NOW, window);
+    expect(res.ok ? 'ok' : res.code).toBe(expected ? 'ok' : 'out_of_range');
+  });
+
+  it('names the sample, its timestamp and the bound in the message', () => {
+    const ahead = parseAgentFrame(JSON.stringify(baseFrame([baseSample(0), { ...baseSample(1), ts: NOW + 6_000 }])), NOW);
+    expect(ahead).toMatchObject({ ok: false, code: 'out_of_range' });
+    expect(!ahead.ok && ahead.message).toBe(`samples.1.ts: ${NOW + 6_000} is 6 s ahead of the hub's clock; at most 5 s ahead is accepted (check the sender's clock)`);
+    const old = parseAgentFrame(JSON.stringify(baseFrame([{ ...baseSample(0), ts: NOW - 49 * 3_600_000 }])), NOW, { maxAgeMs: 48 * 3_600_000 });
+    expect(!old.ok && old.message).toBe(`samples.0.ts: ${NOW - 49 * 3_600_000} is 49 h old; the hub keeps raw samples 48 h and refuses older ones`);
+  });
+
+  it('more than 64 extras keys: out_of_range naming the field', () => {
+    const res = parseAgentFrame(JSON.stringify(baseFrame([baseSample(0), { ...baseSample(1), extras: manyKeys(65) }])), NOW);
+    expect(res).toEqual({ ok: false, code: 'out_of_range', message: 'samples.1.extras: at most 64 extras keys per sample, got 65' });
+  });
+});
 
 describe('isValidBatchFast: one case per rule', () => {
   it.each(cases)('%s', (_name, frame, expected) => {
@@ -405,7 +454,7 @@ function interestingValue(g: Rng, key: string): unknown {
 
 function randomExtras(g: Rng): Rec {
   const e: Rec = {};
-  const n = g.int(5);
+  const n = g.chance(0.03) ? g.pick([64, 65]) : g.int(5);
   for (let i = 0; i < n; i++) e[g.chance(0.8) ? `nc${i}` : randString(g, g.pick([1, 63, 64, 65]))] = g.r() * 100;
   return e;
 }
@@ -522,8 +571,9 @@ describe('isValidBatchFast: property test against zod', () => {
       const muts = g.pick([0, 1, 1, 2, 3]);
       for (let m = 0; m < muts; m++) mutate(g, frame);
       const now = g.chance(0.95) ? NOW : g.pick([NOW - 3_600_000, NaN, 0, Infinity]);
-      const want = oracle(frame, now);
-      const got = isValidBatchFast(frame, now);
+      const window: TimeWindow | undefined = g.chance(0.8) ? undefined : { maxFutureMs: g.pick([0, 5_000, 600_000]), maxAgeMs: g.pick([undefined, 1_000, 3_600_000]) };
+      const want = oracle(frame, now, window);
+      const got = isValidBatchFast(frame, now, window);
       if (want) valid++;
       if (got !== want && mismatches.length < 5) {
         mismatches.push(`#${i}: zod ${want}, fast ${got}: ${JSON.stringify(frame, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)).slice(0, 400)}`);
@@ -577,6 +627,37 @@ describe('isValidBatchFast: property test against zod', () => {
     expect(res.ok).toBe(ref.ok);
     if (!res.ok) expect(res).toEqual(ref);
     else expect(JSON.stringify(res.msg)).toBe(JSON.stringify(ref.ok && ref.msg));
+  });
+
+  // The slow path hands zod one sample, not the frame: results must still be zod's on the whole frame.
+  const mid = MAX_BATCH_SAMPLES >> 1;
+  const slowCases: [string, number, (f: Rec, ss: Rec[]) => void][] = [
+    ['a bad sample in the middle', MAX_BATCH_SAMPLES, (f: Rec, ss: Rec[]) => { ss[mid].tempC = 151; }],
+    ['two bad samples: the first is named', MAX_BATCH_SAMPLES, (f: Rec, ss: Rec[]) => { ss[mid].chipId = 'a/b'; ss[mid + 5].utilPct = -1; }],
+    ['over the limit and a bad sample', MAX_BATCH_SAMPLES + 1, (f: Rec, ss: Rec[]) => { ss[mid].powerW = 'x'; }],
+    ['over the limit and a bad seq', MAX_BATCH_SAMPLES + 1, (f: Rec) => { f.seq = -1; }],
+    ['over the limit and bad health (after samples)', MAX_BATCH_SAMPLES + 1, (f: Rec) => { f.health = [{ kind: '' }]; }],
+    ['over the limit and an unknown frame key', MAX_BATCH_SAMPLES + 1, (f: Rec) => { f.bogus = 1; }],
+    ['bad seq and a bad sample: seq first', MAX_BATCH_SAMPLES, (f: Rec, ss: Rec[]) => { f.seq = 1.5; ss[9].tempC = 'hot'; }],
+    ['bad health only', MAX_BATCH_SAMPLES, (f: Rec) => { f.health = [{ kind: 'x', state: 'ok', restarts: -1, parseErrors: 0, lastError: null }]; }],
+    ['a bad sample and bad dropped', 3, (f: Rec, ss: Rec[]) => { f.dropped = { batches: -1, samples: 0 }; ss[2].extras = { k: 'v' }; }],
+    ['65 extras keys on one sample', MAX_BATCH_SAMPLES, (f: Rec, ss: Rec[]) => { ss[mid].extras = manyKeys(65); }],
+    ['a __proto__ extras key (valid)', MAX_BATCH_SAMPLES, (f: Rec, ss: Rec[]) => { ss[mid].extras = JSON.parse('{"__proto__":"x","nc0":1}'); }],
+    ['a sample in the future', MAX_BATCH_SAMPLES, (f: Rec, ss: Rec[]) => { ss[mid].ts = SKEW_LIMIT + 1; }],
+  ];
+  it.each(slowCases)('parseAgentFrame on a big batch with %s matches the zod-only implementation', (_n, count, mutate) => {
+    const samples = repeat(count, baseSample);
+    const frame = baseFrame(samples);
+    mutate(frame, samples);
+    const raw = JSON.stringify(frame);
+    const { verbatim: _v, ...res } = parseAgentFrame(raw, NOW) as { verbatim?: boolean };
+    expect(res).toStrictEqual(referenceParseAgentFrame(raw, NOW));
+  });
+
+  it('a big frame with an object of 100,000 keys is refused before JSON.parse, naming it', () => {
+    const samples = repeat(10, baseSample);
+    samples[3].extras = manyKeys(100_000);
+    expect(parseAgentFrame(JSON.stringify(baseFrame(samples)), NOW)).toEqual({ ok: false, code: 'out_of_range', message: 'samples.3.extras: an object of more than 1000 keys (no object of the protocol has more than 64)' });
   });
 
   it('extras with a __proto__ key: accepted, but through zod (which drops the key), not passed through', () => {

@@ -112,7 +112,7 @@ describe('parseLineProtocol: bad lines', () => {
     ['text after the timestamp', `${TAGS} util_pct=1 ${TS_MS}000000 extra`, /is not an integer \(or there is text after the fields\)/],
     ['timestamp before 2000', `${TAGS} util_pct=1 946684799999000000`, /timestamp 946684799999000000 \(ns\) is before 2000-01-01/],
     ['negative timestamp', `${TAGS} util_pct=1 -5`, /is before 2000-01-01/],
-    ['timestamp too far ahead', `${TAGS} util_pct=1 ${NOW + 11 * 60_000}000000`, /is more than 10 min in the future/],
+    ['timestamp too far ahead', `${TAGS} util_pct=1 ${NOW + 6_000}000000`, /\(ns\) is 6 s ahead of the hub's clock; at most 5 s ahead is accepted/],
     ['extras name too long', `${TAGS} ${'x'.repeat(65)}=1`, /names are limited to 64 characters/],
   ];
   it.each(cases)('%s', (_name, badLine, reason) => {
@@ -126,12 +126,37 @@ describe('parseLineProtocol: bad lines', () => {
 
   it('reports the FIRST bad line', () => {
     const r = parseLineProtocol(`${ok}\n${TAGS} util_pct=101\n${TAGS},rack=1 util_pct=1`, NOW);
-    expect(r).toEqual({ ok: false, line: 2, message: 'line 2: field "util_pct": 101 is above 100' });
+    expect(r).toEqual({ ok: false, line: 2, message: 'line 2: field "util_pct": 101 is above 100', code: 'out_of_range' });
   });
 
-  it('accepts a timestamp exactly 10 min ahead and rejects one ms more', () => {
-    expect(parseLineProtocol(`${ok} ${NOW + 600_000}`, NOW, 'ms').ok).toBe(true);
-    expect(parseLineProtocol(`${ok} ${NOW + 600_001}`, NOW, 'ms').ok).toBe(false);
+  it('accepts a timestamp exactly 5 s ahead (the default window) and rejects one ms more', () => {
+    expect(parseLineProtocol(`${ok} ${NOW + 5_000}`, NOW, 'ms').ok).toBe(true);
+    expect(parseLineProtocol(`${ok} ${NOW + 5_001}`, NOW, 'ms').ok).toBe(false);
+  });
+
+  const H = 3_600_000;
+  it.each([
+    ['default: 5 s ahead', NOW + 5_000, undefined, null],
+    ['default: 6 s ahead', NOW + 6_000, undefined, /is 6 s ahead of the hub's clock; at most 5 s ahead is accepted/],
+    ['default: a year old', NOW - 365 * 24 * H, undefined, null],
+    ['maxFutureMs 60 s: 60 s ahead', NOW + 60_000, { maxFutureMs: 60_000 }, null],
+    ['maxFutureMs 60 s: 61 s ahead', NOW + 61_000, { maxFutureMs: 60_000 }, /is 61 s ahead/],
+    ['maxAgeMs 48 h: 48 h old', NOW - 48 * H, { maxAgeMs: 48 * H }, null],
+    ['maxAgeMs 48 h: 48 h + 1 ms old', NOW - 48 * H - 1, { maxAgeMs: 48 * H }, /is 48 h old; the hub keeps raw samples 48 h and refuses older ones/],
+  ] as const)('time window, %s', (_n, ts, window, problem) => {
+    const r = parseLineProtocol(`${ok} ${ts}`, NOW, 'ms', window);
+    if (problem === null) expect(r.ok).toBe(true);
+    else expect(r).toMatchObject({ ok: false, line: 1, code: 'out_of_range', message: expect.stringMatching(problem) });
+  });
+
+  it.each([
+    [64, null],
+    [65, /field "x64": at most 64 fields besides the chip's own \(11\) per line/],
+  ] as const)('%i extra fields', (n, problem) => {
+    const extras = Array.from({ length: n }, (_, i) => `x${i}=1`).join(',');
+    const r = parseLineProtocol(`${TAGS} util_pct=1,${extras}`, NOW);
+    if (problem === null) expect(r.ok && Object.keys(r.points[0].sample.extras!).length).toBe(64);
+    else expect(r).toMatchObject({ ok: false, code: 'out_of_range', message: expect.stringMatching(problem) });
   });
 });
 
@@ -203,11 +228,25 @@ chip,host=b,chip=G2,vendor=nvidia,model=H100 util_pct=2`),
     expect(!r.ok && r.message).toMatch(/^line 2: chip "G1" is nvidia H200 here but nvidia H100 on line 1/);
   });
 
-  it('rejects a chip that a connected /ws/agent agent reports', () => {
+  it('refuses the lines of a chip another agent owns, connected or not, and plans the rest', () => {
     const fleet = new FleetState();
-    fleet.agentConnected({ agentId: 'agent-a', agentVersion: 't', intervalMs: 1000, host: { hostname: 'x', instanceId: null, instanceType: null }, chips: [{ chipId: 'G1', vendor: 'nvidia', model: 'H100', index: 0, cores: null, memTotalBytes: null, ratedPowerW: null }] });
-    const r = planWrite(pts('chip,host=a,chip=G1,vendor=nvidia,model=H100 util_pct=1'), fleet);
-    expect(!r.ok && r.message).toMatch(/^line 1: chip "G1" is reported by agent "agent-a"/);
+    const g = (chipId: string) => ({ chipId, vendor: 'nvidia' as const, model: 'H100', index: 0, cores: null, memTotalBytes: null, ratedPowerW: null });
+    fleet.agentConnected({ agentId: 'agent-a', agentVersion: 't', intervalMs: 1000, host: { hostname: 'x', instanceId: null, instanceType: null }, chips: [g('G1')] });
+    fleet.pushAgentSeen({ agentId: 'lp-b', agentVersion: 'line-protocol', intervalMs: 10_000, host: { hostname: 'b', instanceId: null, instanceType: null }, chips: [g('G9')] });
+    const body = ['G1', 'G2', 'G1', 'G9'].map((c) => `chip,host=a,chip=${c},vendor=nvidia,model=H100 util_pct=1`).join('\n');
+    const expected = {
+      ok: true,
+      hosts: [expect.objectContaining({ samples: [expect.objectContaining({ chipId: 'G2' })] })],
+      refused: [
+        { chipId: 'G1', host: 'a', owner: 'agent-a', line: 1, lines: 2 },
+        { chipId: 'G9', host: 'a', owner: 'lp-b', line: 4, lines: 1 },
+      ],
+    };
+    expect(planWrite(pts(body), fleet)).toEqual(expected);
+    // The same while agent-a is disconnected (e.g. reconnecting): its chip is not moved.
+    fleet.agentDisconnected('agent-a', Date.now());
+    expect(planWrite(pts(body), fleet)).toEqual(expected);
+    expect(fleet.get('G1')?.agentId).toBe('agent-a');
   });
 
   it('a push agent chip is live after a write, stale after 30 s without one, never offline', () => {

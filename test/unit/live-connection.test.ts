@@ -510,3 +510,94 @@ describe('close()', () => {
     expect(sockets).toHaveLength(0);
   });
 });
+
+describe('pause() and resume() (signed out / signed in)', () => {
+  it('pause closes the socket and stops reconnecting; subscriptions are kept and re-sent on resume, which connects at once', () => {
+    const c = make();
+    const r = recorder();
+    c.subscribe(FLEET, r.handler);
+    const s = last();
+    s.open();
+    c.pause();
+    expect(c.isPaused).toBe(true);
+    expect(s.closeCalls).toEqual([{ code: 1000, reason: 'client closed' }]);
+    expect(c.state).toBe('closed');
+    vi.advanceTimersByTime(60_000);
+    expect(sockets).toHaveLength(1);
+    c.subscribe(CHIP_A, () => {});
+    expect(sockets).toHaveLength(1);
+    c.resume();
+    expect(sockets).toHaveLength(2);
+    last().open();
+    expect(last().sent).toEqual([sub(FLEET), sub(CHIP_A)]);
+    expect(c.handlerCount(FLEET)).toBe(1);
+  });
+
+  it('paused before the first subscribe: nothing opens until resume', () => {
+    const c = make();
+    c.pause();
+    c.subscribe(FLEET, () => {});
+    vi.advanceTimersByTime(60_000);
+    expect(sockets).toHaveLength(0);
+    c.resume();
+    expect(sockets).toHaveLength(1);
+  });
+
+  it('resume during a backoff wait reconnects now, with the backoff reset', () => {
+    const c = make();
+    c.start();
+    for (let i = 0; i < 4; i++) {
+      last().drop();
+      vi.advanceTimersByTime(1000);
+    }
+    last().drop();
+    const before = sockets.length;
+    c.resume();
+    expect(sockets).toHaveLength(before + 1);
+    last().drop();
+    expect(measureDelay()).toBe(50); // attempt 0 again: half of minDelayMs with random 0
+  });
+
+  it('resume while connected or before start does nothing', () => {
+    const c = make();
+    c.resume();
+    expect(sockets).toHaveLength(0);
+    c.start();
+    last().open();
+    c.resume();
+    expect(sockets).toHaveLength(1);
+  });
+});
+
+describe('onConnectFailure', () => {
+  it('hears of a socket that closed without opening (refused upgrade, timeout), not of one that opened', () => {
+    const c = make();
+    let failures = 0;
+    const off = c.onConnectFailure(() => failures++);
+    c.start();
+    last().drop();
+    expect(failures).toBe(1);
+    vi.advanceTimersByTime(1000);
+    vi.advanceTimersByTime(2000); // connect timeout: closed by us, then the close event
+    last().drop();
+    expect(failures).toBe(2);
+    vi.advanceTimersByTime(1000);
+    last().open();
+    last().drop();
+    expect(failures).toBe(2);
+    off();
+    vi.advanceTimersByTime(1000);
+    last().drop();
+    expect(failures).toBe(2);
+  });
+
+  it('a listener that pauses stops the reconnects', () => {
+    const c = make();
+    c.onConnectFailure(() => c.pause());
+    c.start();
+    last().drop();
+    vi.advanceTimersByTime(60_000);
+    expect(sockets).toHaveLength(1);
+    expect(c.state).toBe('closed');
+  });
+});

@@ -12,7 +12,7 @@ describe('parseAgentFrame: valid frames pass', () => {
     ['batch', JSON.stringify(batch(0, [s]))],
     ['batch with nulls (Neuron: no temperature, no mem util)', withSample({ tempC: null, memUtilPct: null, powerW: null })],
     ['batch with flags and extras', withSample({ flags: { powerEstimated: true, energyDerived: true }, extras: { nc0: 97.5 } })],
-    ['sample slightly in the future (clock skew)', withSample({ ts: NOW + 60_000 })],
+    ['sample slightly in the future (clock skew, within the 5 s window)', withSample({ ts: NOW + 4_000 })],
   ];
   it.each(valid)('%s', (_name, raw) => {
     const res = parseAgentFrame(raw, NOW);
@@ -39,6 +39,12 @@ describe('parseAgentFrame: malformed frames are rejected with a stable code', ()
     ['absurd temperature', withSample({ tempC: 900 }), 'out_of_range'],
     ['timestamp before 2000', withSample({ ts: 1000 }), 'out_of_range'],
     ['timestamp an hour in the future', withSample({ ts: NOW + 3_600_000 }), 'out_of_range'],
+    ['timestamp 6 s in the future', withSample({ ts: NOW + 6_000 }), 'out_of_range'],
+    ['seq past the safe integers', JSON.stringify({ ...batch(0, [s]), seq: 1e308 }), 'out_of_range'],
+    ['chip index 2^53 + 2', JSON.stringify(hello('a', [{ ...hello().chips[0], index: 9007199254740994 }])), 'out_of_range'],
+    ['hello with 1,025 chips', JSON.stringify(hello('a', Array.from({ length: 1025 }, (_, i) => ({ ...hello().chips[0], chipId: `GPU-${i}`, index: i })))), 'out_of_range'],
+    ['inventory with 1,025 chips', JSON.stringify({ v: 1, type: 'inventory', chips: Array.from({ length: 1025 }, (_, i) => ({ ...hello().chips[0], chipId: `GPU-${i}`, index: i })) }), 'out_of_range'],
+    ['sample with 65 extras keys', withSample({ extras: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i])) }), 'out_of_range'],
     ['power as a string', withSample({ powerW: '400' }), 'bad_frame'],
     ['missing field (0 is not null)', JSON.stringify(batch(0, [{ ...s, tempC: undefined } as never])), 'bad_frame'],
     ['chip id with a slash', withSample({ chipId: 'GPU/0' }), 'bad_frame'],

@@ -13,6 +13,8 @@ import { WriteTurns } from './write-turns.ts';
 export interface WriterClient {
   /** Commit an agent's inventory (after the writes sent before it). */
   registerAgent(reg: AgentRegistration, now: number): Promise<void>;
+  /** Commit an admin's chip move (after the writes sent before it). */
+  moveChip(chipId: string, agentId: string, now: number): Promise<void>;
   /** Commit the batches all-or-nothing; resolves with the log id that holds them. */
   write(batches: WriteBatch[]): Promise<number>;
   /** Commit everything sent so far, then fold the whole log into chunks and rollups. */
@@ -71,6 +73,10 @@ export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'
     async registerAgent(reg, now) {
       sendQueued();
       await writer.request<Extract<ToWriter, { op: 'register' }>>({ op: 'register', reg, now });
+    },
+    async moveChip(chipId, agentId, now) {
+      sendQueued();
+      await writer.request<Extract<ToWriter, { op: 'move-chip' }>>({ op: 'move-chip', chipId, agentId, now });
     },
     async flush() {
       sendQueued();

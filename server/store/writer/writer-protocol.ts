@@ -30,6 +30,8 @@ export type ToWriter =
   | { op: 'write'; requests: WriteRequest[]; data: Uint8Array }
   /** An agent's inventory, committed after everything sent before it. */
   | { op: 'register'; id: number; reg: AgentRegistration; now: number }
+  /** An admin's chip move (to `agentId`, on its host), committed after everything sent before it. */
+  | { op: 'move-chip'; id: number; chipId: string; agentId: string; now: number }
   /** Answered once everything sent before it is committed. */
   | { op: 'sync'; id: number }
   | { op: 'close'; id: number };

@@ -11,7 +11,7 @@ import { agents, sampleLog } from '../../../schema/tables.ts';
 import type { FromWriter, ToWriter, WriterSettings } from './writer-protocol.ts';
 import { setUpConnection } from '../sqlite-connection.ts';
 import { WriteTurns } from './write-turns.ts';
-import { registerAgentTransaction } from './inventory-writes.ts';
+import { moveChipTransaction, registerAgentTransaction } from './inventory-writes.ts';
 
 const settings = workerData as WriterSettings;
 const client = setUpConnection(new Database(settings.path));
@@ -35,6 +35,7 @@ const markSeq = db
   .prepare();
 
 const registerAgent = registerAgentTransaction(client, db);
+const moveChip = moveChipTransaction(client, db);
 
 let queue: Extract<ToWriter, { op: 'write' }>[] = [];
 
@@ -73,11 +74,12 @@ port.on('message', (msg: ToWriter) => {
     if (queue.length === 1) setImmediate(flushWrites);
     return;
   }
-  // 'register', 'sync' and 'close': everything queued before them is committed first.
+  // 'register', 'move-chip', 'sync' and 'close': everything queued before them is committed first.
   if (queue.length) flushWrites();
-  if (msg.op === 'register') {
+  if (msg.op === 'register' || msg.op === 'move-chip') {
     try {
-      turns.run(() => registerAgent.immediate(msg.reg, msg.now));
+      if (msg.op === 'register') turns.run(() => registerAgent.immediate(msg.reg, msg.now));
+      else turns.run(() => moveChip.immediate(msg.chipId, msg.agentId, msg.now));
     } catch (err) {
       post({ ids: [msg.id], ok: false, error: (err as Error).message });
       return;
