@@ -9,6 +9,7 @@ import { onShutdown } from './shutdown.ts';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../server/ws/upgrade-router.ts';
 import { OPEN_WARNING } from './open-warning.ts';
+import { DEFAULT_HUB_BOUNDS } from '../server/hub-bounds.ts';
 
 export const DEFAULT_DB = './data/fleetscope.db';
 
@@ -31,6 +32,8 @@ const spec = {
     'allowed-origin': { type: 'string', multiple: true },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    'max-future': { type: 'string' },
+    'max-agents-per-token': { type: 'string' },
     'max-connections': { type: 'string' },
     'max-connections-per-ip': { type: 'string' },
     config: { type: 'string' },
@@ -51,6 +54,8 @@ const spec = {
     'allowed-origin': 'another web origin that may open /ws/live (repeatable), e.g. https://grafana.example.com',
     'tls-cert': 'serve https and wss with this certificate (PEM file; with --tls-key)',
     'tls-key': 'private key (PEM file) of --tls-cert',
+    'max-future': 'samples further ahead of the hub\'s clock are refused (default 5s)',
+    'max-agents-per-token': `most agent ids one token may register (default ${DEFAULT_HUB_BOUNDS.maxAgentsPerToken})`,
     'max-connections': `most open WebSockets in total (default ${DEFAULT_MAX_CONNECTIONS})`,
     'max-connections-per-ip': `most open WebSockets per client address (default ${DEFAULT_MAX_CONNECTIONS_PER_IP})`,
     config: 'JSON config file; keys are these long option names (FLEETSCOPE_<OPTION> env vars work too)',
@@ -75,6 +80,8 @@ export async function hubCommand(argv: string[]): Promise<void> {
     auth: { open, allowedOrigins: (o['allowed-origin'] as string[] | undefined) ?? [] },
     tls: tlsOption(o),
     maxConnections: intOption('max-connections', o['max-connections'] as string | undefined, DEFAULT_MAX_CONNECTIONS, 1, 10_000_000),
+    maxFutureMs: durationOption(o, 'max-future'),
+    maxAgentsPerToken: o['max-agents-per-token'] === undefined ? undefined : intOption('max-agents-per-token', o['max-agents-per-token'] as string, DEFAULT_HUB_BOUNDS.maxAgentsPerToken, 1, 10_000_000),
     maxConnectionsPerIp: intOption('max-connections-per-ip', o['max-connections-per-ip'] as string | undefined, DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 10_000_000),
   }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} is already in use; pick another with --port`);
@@ -86,6 +93,16 @@ export async function hubCommand(argv: string[]): Promise<void> {
   // Machine-readable line for scripts and tests that start the hub on port 0.
   process.stdout.write(`fleetscope hub listening on ${hub.url}\n`);
   onShutdown(log, () => hub.close());
+}
+
+function durationOption(o: Record<string, unknown>, flag: string): number | undefined {
+  const raw = o[flag] as string | undefined;
+  if (raw === undefined) return undefined;
+  try {
+    return parseDuration(raw);
+  } catch (err) {
+    throw new UsageError(`--${flag}: ${(err as Error).message}`);
+  }
 }
 
 function tlsOption(o: Record<string, unknown>): { cert: Buffer; key: Buffer } | undefined {

@@ -17,7 +17,7 @@ export interface CommandSpec<O extends NonNullable<ParseArgsConfig['options']>> 
 export function helpText<O extends NonNullable<ParseArgsConfig['options']>>(spec: CommandSpec<O>): string {
   const rows = Object.entries(spec.options).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ' <value>' : ''}`;
-    return `  ${flag.padEnd(28)} ${spec.help[name as keyof O & string]}`;
+    return `  ${flag.padEnd(38)} ${spec.help[name as keyof O & string]}`;
   });
   const ex = spec.examples?.length ? `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}\n` : '';
   return `fleetscope ${spec.name} — ${spec.summary}\n\nUsage: ${spec.usage}\n\nOptions:\n${rows.join('\n')}\n${ex}`;

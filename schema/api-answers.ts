@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from './error-codes.ts';
+import { HISTORY_FIELDS } from './history-fields.ts';
 import { sourceHealthSchema } from './protocol.ts';
 import { chipInfoSchema, sampleSchema } from './sample.ts';
 
@@ -28,19 +29,7 @@ export const tierSchema = z.enum(['raw', '1m', '1h']);
 /** Aggregate within a bucket (or, for /top, over the range). */
 export const aggSchema = z.enum(['avg', 'min', 'max', 'last']);
 /** Fields a history query can ask for: the rolled-up gauges, and energy used (`energyJ`). */
-export const historyFieldSchema = z.enum([
-  'utilPct',
-  'memUtilPct',
-  'memUsedBytes',
-  'memTotalBytes',
-  'powerW',
-  'powerLimitW',
-  'tempC',
-  'smClockMhz',
-  'eccCorrected',
-  'eccUncorrected',
-  'energyJ',
-]);
+export const historyFieldSchema = z.enum(HISTORY_FIELDS);
 export const seriesGroupBySchema = z.enum(['none', 'chip', 'host', 'model', 'vendor', 'fleet']);
 export const energyGroupBySchema = z.enum(['chip', 'host', 'model', 'vendor']);
 

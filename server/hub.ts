@@ -19,6 +19,7 @@ import type { AuthPolicy } from './auth/auth-policy.ts';
 import { openTokenStore, type TokenStore } from './auth/token-store.ts';
 import { agentSocketBounds, resolveBounds, type HubBounds } from './hub-bounds.ts';
 import { applyHttpTimeouts } from './http-timeouts.ts';
+import { AgentQuota } from './ws/agent-limits.ts';
 
 export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 /** How often chip statuses (live/stale/offline) are re-derived. */
@@ -73,7 +74,9 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   fleet.load(await store.listChips(), await store.latestSamples());
   const fanout = new LiveFanout(() => fleet.list());
   const tokens = openTokenStore(opts.db);
-  const ingest = new Ingest(store, fleet, fanout, (id) => tokens.isRevoked(id));
+  const quota = new AgentQuota(bounds.maxAgentsPerToken);
+  quota.seed(await store.agentTokenIds());
+  const ingest = new Ingest(store, fleet, fanout, (id) => tokens.isRevoked(id), quota);
   const secure = opts.tls !== undefined;
   const policy: AuthPolicy = { open: opts.auth?.open ?? false, tokens, allowedOrigins: opts.auth?.allowedOrigins ?? [] };
   const app = createApp({ store, fleet, ingest, log, startedAt: Date.now(), clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR, prices: opts.prices, policy, secure, sampleWindow: agentBounds.window, maxSeriesCells: bounds.maxSeriesCells });

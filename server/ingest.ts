@@ -9,6 +9,7 @@ import type { LiveFanout } from './live/live-fanout.ts';
 import type { AgentRegistration, InsertResult, Store } from './store/store.ts';
 import { LINE_PROTOCOL_AGENT_VERSION } from './line-protocol/plan-write.ts';
 import { decideHello, partitionChips, type ExistingAgent, type ForeignChip } from './ownership.ts';
+import { AgentQuota, tooManyAgentsMessage } from './ws/agent-limits.ts';
 
 export interface IngestMetrics {
   batches: number;
@@ -37,7 +38,7 @@ export interface AgentSession {
 }
 
 /** A hello's outcome: the registration as made (chips owned by other agents left out, listed in `foreign`), or the refusal. */
-export type HelloOutcome = { ok: true; registration: AgentRegistration; foreign: ForeignChip[] } | { ok: false; code: 'agent_owned'; message: string };
+export type HelloOutcome = { ok: true; registration: AgentRegistration; foreign: ForeignChip[] } | { ok: false; code: 'agent_owned' | 'out_of_range'; message: string };
 
 /** An inventory change as made: the chips owned by other agents left out, listed in `foreign`. */
 export interface InventoryOutcome {
@@ -69,6 +70,8 @@ export class Ingest {
     private readonly fanout: LiveFanout,
     /** Has this token been revoked? (Its agent ids are then free for the next token: rotation.) */
     private readonly tokenRevoked: (tokenId: string) => boolean = () => false,
+    /** Agent ids bound per token, bounded (seeded from the store by the hub). */
+    private readonly quota: AgentQuota = new AgentQuota(),
   ) {}
 
   /**
@@ -90,8 +93,15 @@ export class Ingest {
    */
   hello(reg: AgentRegistration, session: AgentSession): Promise<HelloOutcome> {
     return this.withInventoryTurn(async () => {
-      const decision = decideHello(reg.agentId, await this.existingAgent(reg.agentId), session.tokenId);
+      const existing = await this.existingAgent(reg.agentId);
+      const decision = decideHello(reg.agentId, existing, session.tokenId);
       if (!decision.ok) return decision;
+      // A new binding (a new id, or one claimed from a revoked or null binding) counts against the token's quota.
+      const rebinding = existing !== null && existing.tokenId !== decision.bindTo;
+      if (existing === null || rebinding) {
+        if (!this.quota.tryBind(decision.bindTo)) return { ok: false, code: 'out_of_range', message: tooManyAgentsMessage(this.quota.maxPerToken) };
+        if (rebinding) this.quota.unbind(existing.tokenId);
+      }
       const { kept, foreign } = partitionChips(reg.agentId, reg.chips, (chipId) => this.fleet.get(chipId)?.agentId);
       const registration: AgentRegistration = { ...reg, chips: kept, tokenId: decision.bindTo };
       await this.store.registerAgent(registration, Date.now());

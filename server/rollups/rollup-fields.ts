@@ -2,25 +2,9 @@
  * What the rollup tiers keep: per bucket, for each gauge-like field, count/sum/min/max/last; and
  * energy as the joules used in the bucket (from the monotonic energyJ counter). Pure constants.
  */
-import type { SampleField } from '../../schema/sample.ts';
+import { ROLLUP_FIELDS, type RollupField } from '../../schema/history-fields.ts';
 
-/**
- * Fields rolled up as count/sum/min/max/last. Written out rather than derived from SAMPLE_FIELDS:
- * this order is the rollup rows' storage format and must not move when the sample schema does.
- */
-export const ROLLUP_FIELDS = [
-  'utilPct',
-  'memUtilPct',
-  'memUsedBytes',
-  'memTotalBytes',
-  'powerW',
-  'powerLimitW',
-  'tempC',
-  'smClockMhz',
-  'eccCorrected',
-  'eccUncorrected',
-] as const satisfies readonly SampleField[];
-export type RollupField = (typeof ROLLUP_FIELDS)[number];
+export { ROLLUP_FIELDS, type RollupField };
 
 /** Rollup tiers: bucket width and how many buckets one stored row holds. */
 export const TIERS = {

@@ -117,6 +117,9 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
       const row = db.select({ hostname: agents.hostname, version: agents.version, tokenId: agents.tokenId }).from(agents).where(eq(agents.id, agentId)).get();
       return row ? { agentId, ...row } : null;
     },
+    async agentTokenIds() {
+      return db.select({ tokenId: agents.tokenId }).from(agents).all().map((r) => r.tokenId);
+    },
     async moveChip(chipId, agentId, now) {
       try {
         await writer.moveChip(chipId, agentId, now);

@@ -75,6 +75,8 @@ export interface Store {
   registerAgent(reg: AgentRegistration, now: number): Promise<void>;
   /** The stored agent of this id, or null when the id was never registered. */
   getAgent(agentId: string): Promise<StoredAgent | null>;
+  /** The token each stored agent id is bound to (null: none), one entry per agent id. */
+  agentTokenIds(): Promise<(string | null)[]>;
   /** Give a chip to another (registered) agent, on that agent's host; the chip as now stored, or null when chip or agent is unknown. */
   moveChip(chipId: string, agentId: string, now: number): Promise<StoredChip | null>;
   /** Commit one batch atomically; idempotent: a (chip, ts) already stored is kept once. */

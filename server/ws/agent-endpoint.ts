@@ -87,7 +87,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
       if (!outcome.ok) {
         reject(outcome.code, outcome.message);
         ended = true;
-        ws.close(1008, outcome.code);
+        guard.close(outcome.code);
         return;
       }
       registration = outcome.registration;

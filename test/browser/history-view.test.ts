@@ -83,7 +83,8 @@ const plotted = (id = 'chart-util'): Promise<(number | null)[][]> =>
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   await ensureClientBuilt(silentLogger);
-  hub = await startTestHub();
+  // Raw samples kept a week: the hub refuses samples older than the raw retention, and one chip's are three days old.
+  hub = await startTestHub({ retention: { rawMs: 7 * 86_400_000 } });
   await write(knownData());
   browser = await launchChromium();
   await signIn(browser, base(), hub.token.viewer);

@@ -183,6 +183,24 @@ describe('counts', () => {
     expect(await a.waitFor((f) => f.type === 'error')).toMatchObject({ code: 'out_of_range' });
     expect((await h.get('/api/v1/chips')).body.chips).toHaveLength(4);
   });
+
+  it('agents per token: a token may bind at most maxAgentsPerToken agent ids; its own ids still connect, other tokens are not affected', async () => {
+    const h = await start({ maxAgentsPerToken: 2 });
+    const chip = (id: string) => [chipInfo(0, { chipId: id })];
+    expect((await connectAgent(h, 'q-1', chip('Q-1'))).frames[0].type).toBe('welcome');
+    expect((await connectAgent(h, 'q-2', chip('Q-2'))).frames[0].type).toBe('welcome');
+    const third = await connectAgent(h, 'q-3', chip('Q-3'));
+    expect(third.frames[0]).toMatchObject({ type: 'error', code: 'out_of_range', message: expect.stringMatching(/^this token already has 2 agents/) });
+    await eventually(() => third.closeCode === 1008, 3000, 'the refused hello closed');
+    // An id it already has is no new binding.
+    expect((await connectAgent(h, 'q-1', chip('Q-1'))).frames[0].type).toBe('welcome');
+    // Another token has its own quota.
+    const other = h.tokens.create('agent', 'other').token;
+    const o = await h.ws('/ws/agent', other);
+    o.send(hello('q-other', chip('Q-O')));
+    expect(await o.waitFor((f) => f.type === 'welcome' || f.type === 'error')).toMatchObject({ type: 'welcome' });
+    expect((await h.get('/api/v1/agents')).body.agents.map((a: any) => a.agentId).sort()).toEqual(['q-1', 'q-2', 'q-other']);
+  });
 });
 
 describe('per-agent frame rate', () => {
