@@ -33,6 +33,7 @@ const spec = {
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     'max-future': { type: 'string' },
+    'agent-frame-rate': { type: 'string' },
     'max-agents-per-token': { type: 'string' },
     'max-connections': { type: 'string' },
     'max-connections-per-ip': { type: 'string' },
@@ -54,6 +55,7 @@ const spec = {
     'allowed-origin': 'another web origin that may open /ws/live (repeatable), e.g. https://grafana.example.com',
     'tls-cert': 'serve https and wss with this certificate (PEM file; with --tls-key)',
     'tls-key': 'private key (PEM file) of --tls-cert',
+    'agent-frame-rate': `frames per second one agent connection may send on average, bursts of 4x (default ${DEFAULT_HUB_BOUNDS.agentFramesPerSec}); beyond it the hub stops reading the socket for a while`,
     'max-future': 'samples further ahead of the hub\'s clock are refused (default 5s)',
     'max-agents-per-token': `most agent ids one token may register (default ${DEFAULT_HUB_BOUNDS.maxAgentsPerToken})`,
     'max-connections': `most open WebSockets in total (default ${DEFAULT_MAX_CONNECTIONS})`,
@@ -81,6 +83,7 @@ export async function hubCommand(argv: string[]): Promise<void> {
     tls: tlsOption(o),
     maxConnections: intOption('max-connections', o['max-connections'] as string | undefined, DEFAULT_MAX_CONNECTIONS, 1, 10_000_000),
     maxFutureMs: durationOption(o, 'max-future'),
+    ...frameRateOption(o),
     maxAgentsPerToken: o['max-agents-per-token'] === undefined ? undefined : intOption('max-agents-per-token', o['max-agents-per-token'] as string, DEFAULT_HUB_BOUNDS.maxAgentsPerToken, 1, 10_000_000),
     maxConnectionsPerIp: intOption('max-connections-per-ip', o['max-connections-per-ip'] as string | undefined, DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 10_000_000),
   }).catch((err: NodeJS.ErrnoException) => {
@@ -93,6 +96,13 @@ export async function hubCommand(argv: string[]): Promise<void> {
   // Machine-readable line for scripts and tests that start the hub on port 0.
   process.stdout.write(`fleetscope hub listening on ${hub.url}\n`);
   onShutdown(log, () => hub.close());
+}
+
+function frameRateOption(o: Record<string, unknown>): { agentFramesPerSec?: number; agentFrameBurst?: number } {
+  const raw = o['agent-frame-rate'] as string | undefined;
+  if (raw === undefined) return {};
+  const rate = intOption('agent-frame-rate', raw, DEFAULT_HUB_BOUNDS.agentFramesPerSec, 1, 1_000_000);
+  return { agentFramesPerSec: rate, agentFrameBurst: 4 * rate };
 }
 
 function durationOption(o: Record<string, unknown>, flag: string): number | undefined {
