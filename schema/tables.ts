@@ -120,3 +120,92 @@ export const rollups = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tier, t.key, t.rowStart] }), index('rollups_age_idx').on(t.tier, t.rowStart)],
 );
+
+/**
+ * Alert rules managed through the API (`source` 'api') or loaded from the hub's rules file
+ * ('file'); built-in rules are in code, their adjustments stored here as `builtin:<id>` rows.
+ * `body` is the rule as JSON (schema/alert-rules.ts).
+ */
+export const alertRules = sqliteTable('alert_rules', {
+  id: text('id').primaryKey(),
+  source: text('source', { enum: ['api', 'file', 'builtin'] }).notNull(),
+  body: text('body').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** The state of each (rule, chip) alert that is not inactive (server/alerts/alert-state.ts), kept across restarts. */
+export const alertStates = sqliteTable(
+  'alert_states',
+  {
+    ruleId: text('rule_id').notNull(),
+    chipId: text('chip_id').notNull(),
+    /** The serialized state machine. */
+    state: text('state').notNull(),
+    /** Labels fixed when the alert went pending (its fingerprint stays the same for its life). */
+    labels: text('labels').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.chipId] })],
+);
+
+/** Every transition of every alert: the history (GET /api/v1/alerts/history). */
+export const alertEvents = sqliteTable(
+  'alert_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ruleId: text('rule_id').notNull(),
+    chipId: text('chip_id').notNull(),
+    fromPhase: text('from_phase').notNull(),
+    toPhase: text('to_phase').notNull(),
+    at: integer('at').notNull(),
+    value: real('value'),
+    severity: text('severity').notNull(),
+    labels: text('labels').notNull(),
+    annotations: text('annotations').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+  },
+  (t) => [index('alert_events_at_idx').on(t.at), index('alert_events_chip_idx').on(t.chipId, t.at)],
+);
+
+/** Where notifications go: `webhook` (Alertmanager v4 JSON), `alertmanager` (its /api/v2/alerts), `slack`. */
+export const alertReceivers = sqliteTable('alert_receivers', {
+  name: text('name').primaryKey(),
+  kind: text('kind', { enum: ['webhook', 'alertmanager', 'slack'] }).notNull(),
+  /** The receiver as JSON: url, secret, label matchers, grouping window, rate limit, sendResolved. */
+  body: text('body').notNull(),
+  source: text('source', { enum: ['api', 'file', 'flag'] }).notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Silences: alerts whose labels match are recorded but not sent, until `endsAt`. */
+export const alertSilences = sqliteTable('alert_silences', {
+  id: text('id').primaryKey(),
+  /** Label matchers as JSON. */
+  matchers: text('matchers').notNull(),
+  comment: text('comment').notNull(),
+  createdBy: text('created_by').notNull(),
+  startsAt: integer('starts_at').notNull(),
+  endsAt: integer('ends_at').notNull(),
+});
+
+/**
+ * The notification outbox: each notification is written here before it is sent, and survives a
+ * restart; delivered ones are marked done, ones that failed every attempt dead (the dead letters).
+ */
+export const alertOutbox = sqliteTable(
+  'alert_outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    receiver: text('receiver').notNull(),
+    /** One per transition group and receiver: the receiver's Idempotency-Key. */
+    idempotencyKey: text('idempotency_key').notNull(),
+    /** The request body as sent. */
+    body: text('body').notNull(),
+    createdAt: integer('created_at').notNull(),
+    attempts: integer('attempts').notNull(),
+    nextAt: integer('next_at').notNull(),
+    status: text('status', { enum: ['pending', 'done', 'dead'] }).notNull(),
+    lastError: text('last_error'),
+  },
+  (t) => [uniqueIndex('alert_outbox_key_idx').on(t.receiver, t.idempotencyKey), index('alert_outbox_due_idx').on(t.status, t.nextAt)],
+);
