@@ -7,7 +7,9 @@
  * Ownership (server/ownership.ts): a hello for an agent id bound to another token is refused
  * (`agent_owned`, closed with 1008); one for a connected id with the same token replaces the older
  * connection (closed with 1000; frames still arriving on it are ignored). Chips another agent owns
- * are left out of a hello or inventory and named in one `chip_owned` error frame.
+ * are left out of a hello or inventory and named in one `chip_owned` error frame; their samples in
+ * later batches are left out too (the ack's `stored` counts what was kept), so the agent's own chips
+ * keep flowing.
  */
 import type { WebSocket, RawData } from 'ws';
 import { parseAgentFrame } from '../../schema/parse-frame.ts';
