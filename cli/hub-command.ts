@@ -10,6 +10,9 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../server/ws/upgrade-router.ts';
 import { OPEN_WARNING } from './open-warning.ts';
 import { DEFAULT_HUB_BOUNDS } from '../server/hub-bounds.ts';
+import { RulesFileError } from '../server/alerts/rules-file.ts';
+import type { z } from 'zod';
+import { notifyDurationSchema, receiverSecretSchema, receiverUrlSchema } from '../schema/alert-notify.ts';
 
 export const DEFAULT_DB = './data/fleetscope.db';
 
@@ -37,6 +40,11 @@ const spec = {
     'max-agents-per-token': { type: 'string' },
     'max-connections': { type: 'string' },
     'max-connections-per-ip': { type: 'string' },
+    webhook: { type: 'string' },
+    'webhook-secret': { type: 'string' },
+    'webhook-group-wait': { type: 'string' },
+    'external-url': { type: 'string' },
+    rules: { type: 'string' },
     config: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -60,10 +68,15 @@ const spec = {
     'max-agents-per-token': `most agent ids one token may register (default ${DEFAULT_HUB_BOUNDS.maxAgentsPerToken})`,
     'max-connections': `most open WebSockets in total (default ${DEFAULT_MAX_CONNECTIONS})`,
     'max-connections-per-ip': `most open WebSockets per client address (default ${DEFAULT_MAX_CONNECTIONS_PER_IP})`,
+    webhook: 'send every alert to this URL (Alertmanager webhook JSON v4): a catch-all receiver; more under /api/v1/alerts/receivers',
+    'webhook-secret': 'sign --webhook requests with this secret (X-Fleetscope-Signature; env FLEETSCOPE_WEBHOOK_SECRET keeps it off the command line)',
+    'webhook-group-wait': 'transitions of one alert name within this window go out in one --webhook request (default 30s; 0s: each at once)',
+    'external-url': "the hub's URL as users reach it, for the chip links in alert notifications (default http://localhost:<port>)",
+    rules: 'alert rules file (YAML or JSON): adjustments of the built-in rules, your own rules, receivers; reloaded on SIGHUP',
     config: 'JSON config file; keys are these long option names (FLEETSCOPE_<OPTION> env vars work too)',
     help: 'show this help',
   },
-  examples: ['fleetscope token create --role admin --name ops && fleetscope hub', 'fleetscope hub --tls-cert hub.crt --tls-key hub.key', 'fleetscope hub --port 9000 --db /var/lib/fleetscope/fleet.db', 'fleetscope hub --price-kwh 0.15 --price-chip-hour H100=2.5,Trainium2=1.3'],
+  examples: ['fleetscope token create --role admin --name ops && fleetscope hub', 'fleetscope hub --tls-cert hub.crt --tls-key hub.key', 'fleetscope hub --webhook https://ops.example.com/hooks/fleetscope --webhook-secret "$SECRET"', 'fleetscope hub --port 9000 --db /var/lib/fleetscope/fleet.db', 'fleetscope hub --price-kwh 0.15 --price-chip-hour H100=2.5,Trainium2=1.3'],
 } satisfies CommandSpec<Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>;
 
 export async function hubCommand(argv: string[]): Promise<void> {
@@ -86,8 +99,11 @@ export async function hubCommand(argv: string[]): Promise<void> {
     ...frameRateOption(o),
     maxAgentsPerToken: o['max-agents-per-token'] === undefined ? undefined : intOption('max-agents-per-token', o['max-agents-per-token'] as string, DEFAULT_HUB_BOUNDS.maxAgentsPerToken, 1, 10_000_000),
     maxConnectionsPerIp: intOption('max-connections-per-ip', o['max-connections-per-ip'] as string | undefined, DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 10_000_000),
+    ...webhookOptions(o),
+    rulesFile: o.rules as string | undefined,
   }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} is already in use; pick another with --port`);
+    if (err instanceof RulesFileError) throw new UsageError(err.message);
     throw err;
   });
   log.info('hub listening', { url: hub.url, db, port: hub.port, auth: open ? 'off' : 'tokens' });
@@ -96,6 +112,25 @@ export async function hubCommand(argv: string[]): Promise<void> {
   // Machine-readable line for scripts and tests that start the hub on port 0.
   process.stdout.write(`fleetscope hub listening on ${hub.url}\n`);
   onShutdown(log, () => hub.close());
+  // SIGHUP: read the rules file again (a bad one is logged; the rules in force stay).
+  if (o.rules !== undefined) process.on('SIGHUP', () => hub.reloadRules());
+}
+
+function webhookOptions(o: Record<string, unknown>): { webhook?: string; webhookSecret?: string; webhookGroupWait?: string; externalUrl?: string } {
+  const webhook = o.webhook as string | undefined;
+  const secret = o['webhook-secret'] as string | undefined;
+  const groupWait = o['webhook-group-wait'] as string | undefined;
+  const externalUrl = o['external-url'] as string | undefined;
+  const check = (flag: string, schema: z.ZodType, value: string | undefined) => {
+    const res = value === undefined ? null : schema.safeParse(value);
+    if (res && !res.success) throw new UsageError(`--${flag}: ${res.error.issues[0]!.message}`);
+  };
+  if ((secret !== undefined || groupWait !== undefined) && webhook === undefined) throw new UsageError('--webhook-secret and --webhook-group-wait go with --webhook');
+  check('webhook', receiverUrlSchema, webhook);
+  check('webhook-secret', receiverSecretSchema, secret);
+  check('webhook-group-wait', notifyDurationSchema(0), groupWait);
+  check('external-url', receiverUrlSchema, externalUrl);
+  return { webhook, webhookSecret: secret, webhookGroupWait: groupWait, externalUrl };
 }
 
 function frameRateOption(o: Record<string, unknown>): { agentFramesPerSec?: number; agentFrameBurst?: number } {

@@ -11,10 +11,12 @@
  * is not here is a drift). Neither the hub nor the dashboard parses answers with them at runtime.
  */
 import { z } from 'zod';
+import { alertRuleSchema, builtinOverrideSchema, SEVERITIES } from './alert-rules.ts';
 import { ERROR_CODES, type ErrorCode } from './error-codes.ts';
 import { HISTORY_FIELDS } from './history-fields.ts';
 import { sourceHealthSchema } from './protocol.ts';
 import { chipInfoSchema, sampleSchema } from './sample.ts';
+import { MATCH_OPS, RECEIVER_KINDS } from './alert-notify.ts';
 
 /** Epoch milliseconds. */
 const ms = z.number().int();
@@ -211,3 +213,136 @@ export const topAnswerSchema = z.strictObject({
   chips: z.array(topEntrySchema),
 });
 export type TopAnswer = z.infer<typeof topAnswerSchema>;
+
+// ---------- /api/v1/alerts ----------
+
+export const alertPhaseSchema = z.enum(['inactive', 'pending', 'firing', 'resolved']);
+const alertLabelsSchema = z.record(z.string(), z.string());
+
+/**
+ * One change of phase of one (rule, chip) alert: what /ws/live `alert` frames carry, the notifier
+ * receives (server/alerts/alert-events.ts AlertEvent) and the history stores.
+ */
+export const alertEventSchema = z.strictObject({
+  ruleId: z.string(),
+  chipId: z.string(),
+  from: alertPhaseSchema,
+  to: alertPhaseSchema,
+  /** When it happened. */
+  at: ms,
+  /** The value that caused it (null: unknown). */
+  value: figure,
+  severity: z.enum(SEVERITIES),
+  /** Fixed when the alert went pending: alertname, rule, severity, chip, host, vendor, model, the rule's labels. */
+  labels: alertLabelsSchema,
+  /** summary (and description) rendered from the rule's templates with this event's value. */
+  annotations: alertLabelsSchema,
+  /** Alertmanager's fingerprint of the labels (16 hex digits). */
+  fingerprint: z.string(),
+  /** When the breach began. */
+  startsAt: ms,
+  /** When it resolved (to: resolved), else null. */
+  endsAt: ms.nullable(),
+});
+export type AlertEventAnswer = z.infer<typeof alertEventSchema>;
+
+/** An alert that is not inactive (GET /api/v1/alerts, the /ws/live `alerts-snapshot`). */
+export const activeAlertSchema = z.strictObject({
+  ruleId: z.string(),
+  chipId: z.string(),
+  phase: z.enum(['pending', 'firing', 'resolved']),
+  severity: z.enum(SEVERITIES),
+  labels: alertLabelsSchema,
+  annotations: alertLabelsSchema,
+  fingerprint: z.string(),
+  /** When the breach began. */
+  startsAt: ms,
+  /** When it fired (null while pending). */
+  firedAt: ms.nullable(),
+  /** The latest observed value (null: unknown). */
+  value: figure,
+});
+export type ActiveAlert = z.infer<typeof activeAlertSchema>;
+
+export const alertsAnswerSchema = z.strictObject({ alerts: z.array(activeAlertSchema) });
+export type AlertsAnswer = z.infer<typeof alertsAnswerSchema>;
+
+export const alertHistoryAnswerSchema = z.strictObject({
+  from: ms,
+  to: ms,
+  limit: count,
+  /** More events matched than `limit`: ask again with `to` = the last event's `at`. */
+  truncated: z.boolean(),
+  /** Newest first. */
+  events: z.array(alertEventSchema.extend({ id: count })),
+});
+export type AlertHistoryAnswer = z.infer<typeof alertHistoryAnswerSchema>;
+
+/**
+ * A rule as in force: `source` builtin (shipped; adjusted by the rules file and the API), api, or
+ * file (`hub --rules`; read-only through the API). `override`: the API's override of a built-in.
+ */
+export const alertRuleViewSchema = z.strictObject({
+  source: z.enum(['builtin', 'api', 'file']),
+  rule: alertRuleSchema,
+  override: builtinOverrideSchema.nullable(),
+});
+export type AlertRuleView = z.infer<typeof alertRuleViewSchema>;
+
+export const alertRulesAnswerSchema = z.strictObject({ rules: z.array(alertRuleViewSchema) });
+export type AlertRulesAnswer = z.infer<typeof alertRulesAnswerSchema>;
+
+// ---------- /api/v1/alerts/receivers, /silences, /dead-letters (the notifier) ----------
+
+export const matcherAnswerSchema = z.strictObject({ name: z.string(), op: z.enum(MATCH_OPS), value: z.string() });
+
+/** A receiver as the API shows it: never its secret, and a URL with its query (and a Slack URL's path) hidden. */
+export const receiverAnswerSchema = z.strictObject({
+  name: z.string(),
+  kind: z.enum(RECEIVER_KINDS),
+  url: z.string().describe('The URL with its query string, and a Slack webhook\'s path, replaced by …'),
+  hasSecret: z.boolean(),
+  matchers: z.array(matcherAnswerSchema),
+  groupBy: z.array(z.string()),
+  groupWait: z.string(),
+  repeatInterval: z.string(),
+  rateLimit: z.strictObject({ count: count, per: z.string() }),
+  sendResolved: z.boolean(),
+  /** Who manages it: the API, the rules file, or `fleetscope hub --webhook`. */
+  source: z.enum(['api', 'file', 'flag']),
+  updatedAt: ms,
+});
+export type ReceiverAnswer = z.infer<typeof receiverAnswerSchema>;
+export const receiversAnswerSchema = z.strictObject({ receivers: z.array(receiverAnswerSchema) });
+export type ReceiversAnswer = z.infer<typeof receiversAnswerSchema>;
+
+export const silenceAnswerSchema = z.strictObject({
+  id: z.string(),
+  matchers: z.array(matcherAnswerSchema),
+  comment: z.string(),
+  createdBy: z.string(),
+  startsAt: ms,
+  endsAt: ms,
+  state: z.enum(['pending', 'active', 'expired']),
+});
+export type SilenceAnswer = z.infer<typeof silenceAnswerSchema>;
+export const silencesAnswerSchema = z.strictObject({ silences: z.array(silenceAnswerSchema) });
+export type SilencesAnswer = z.infer<typeof silencesAnswerSchema>;
+
+/** A notification of the outbox. */
+export const outboxEntrySchema = z.strictObject({
+  id: count,
+  receiver: z.string(),
+  idempotencyKey: z.string(),
+  status: z.enum(['pending', 'done', 'dead']),
+  createdAt: ms,
+  attempts: count,
+  /** pending: when it is due; done, dead: when it ended. */
+  nextAt: ms,
+  lastError: z.string().nullable(),
+  /** The request body (JSON) as it is sent. */
+  payload: z.unknown(),
+});
+export type OutboxEntry = z.infer<typeof outboxEntrySchema>;
+export const deadLettersAnswerSchema = z.strictObject({ deadLetters: z.array(outboxEntrySchema) });
+export type DeadLettersAnswer = z.infer<typeof deadLettersAnswerSchema>;

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   too_large: 'The frame exceeds the size limit',
   not_found: 'Not found',
   bad_request: 'Bad request',
+  conflict: 'The resource already exists, or another source (the rules file, a flag) manages it',
   unauthorized: 'Missing or invalid token',
   forbidden: 'The token does not allow this',
   too_many_connections: 'Too many connections',

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { chipIdSchema, chipInfoSchema, hostInfoSchema, sampleSchema } from './sample.ts';
 import type { ChipInfo, ChipStatus, Sample } from './sample.ts';
 import type { ErrorCode } from './error-codes.ts';
+import type { ActiveAlert, AlertEventAnswer } from './api-answers.ts';
 import { PROTOCOL_VERSION } from './protocol-constants.ts';
 
 export { LIVE_WINDOW_MS, PROTOCOL_VERSION } from './protocol-constants.ts';
@@ -116,13 +117,15 @@ export type HubToAgentMessage = WelcomeMessage | AckMessage | ErrorMessage;
 // ---------- browser -> hub ----------
 /**
  * Live topics: `fleet` (snapshot, then coalesced `fleet-update` frames, status and inventory),
- * `chip` (one chip's recent history, then its full samples) and `samples` (the firehose: every
- * committed live sample in full, for scripts and tests).
+ * `chip` (one chip's recent history, then its full samples), `samples` (the firehose: every
+ * committed live sample in full, for scripts and tests) and `alerts` (an `alerts-snapshot` of the
+ * alerts that are not inactive, then an `alert` frame for each pass of the engine that changed any).
  */
 const topicSchema = z.discriminatedUnion('topic', [
   z.object({ topic: z.literal('fleet') }).strict(),
   z.object({ topic: z.literal('chip'), chipId: chipIdSchema }).strict(),
   z.object({ topic: z.literal('samples') }).strict(),
+  z.object({ topic: z.literal('alerts') }).strict(),
 ]);
 export const liveClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ v, type: z.literal('subscribe'), sub: topicSchema }).strict(),
@@ -189,8 +192,22 @@ export interface StatusMessage {
   type: 'status';
   changes: { chipId: string; status: ChipStatus }[];
 }
+/** Alert transitions, in the order they happened (server/alerts/alert-events.ts AlertEvent). */
+export interface AlertMessage {
+  v: typeof PROTOCOL_VERSION;
+  type: 'alert';
+  events: AlertEventAnswer[];
+}
+/** The alerts that are not inactive, on subscribing to `alerts` (as GET /api/v1/alerts answers). */
+export interface AlertsSnapshotMessage {
+  v: typeof PROTOCOL_VERSION;
+  type: 'alerts-snapshot';
+  alerts: ActiveAlert[];
+}
 export type LiveServerMessage =
   | FleetSnapshotMessage
+  | AlertMessage
+  | AlertsSnapshotMessage
   | InventoryMessage
   | SamplesMessage
   | FleetUpdateMessage

@@ -22,6 +22,10 @@ import { apiAuth } from './auth/http-auth.ts';
 import { sessionRoutes, tokenRoutes } from './routes/auth-routes.ts';
 import { chipOwnerRoutes } from './routes/chip-owner-routes.ts';
 import type { TimeWindow } from '../schema/time-window.ts';
+import type { Notifier } from './alerts/notifier.ts';
+import { alertNotifyRoutes } from './routes/alert-notify-routes.ts';
+import type { AlertEngine } from './alerts/alert-engine.ts';
+import { alertRoutes } from './routes/alert-routes.ts';
 
 export interface AppDeps {
   store: Store;
@@ -41,6 +45,10 @@ export interface AppDeps {
   sampleWindow?: TimeWindow;
   /** Most values in one /series answer (default DEFAULT_MAX_SERIES_CELLS). */
   maxSeriesCells?: number;
+  /** The alert notifier: receivers, silences and dead letters under /api/v1/alerts. */
+  notifier?: Notifier;
+  /** The alert engine: alerts, their history and rules under /api/v1/alerts. */
+  alerts?: AlertEngine;
 }
 
 export function createApp(deps: AppDeps) {
@@ -59,6 +67,8 @@ export function createApp(deps: AppDeps) {
     .route('/api/v1/openapi.json', openApiRoutes())
     .route('/api/v1/session', sessionRoutes(policy, deps.secure ?? false));
   if (policy.tokens) app.route('/api/v1/tokens', tokenRoutes(policy.tokens));
+  if (deps.notifier) app.route('/api/v1/alerts', alertNotifyRoutes(deps.notifier));
+  if (deps.alerts) app.route('/api/v1/alerts', alertRoutes(deps.alerts, deps.log));
   app.onError(errorHandler(deps.log));
   if (existsSync(deps.clientDir)) {
     app.use('/*', serveStatic({ root: deps.clientDir }));

@@ -70,6 +70,18 @@ export class FleetState {
     return this.connected.has(agentId);
   }
 
+  /**
+   * What alerting needs to time a chip's silence (server/alerts/alert-engine.ts): whether it is in
+   * a connected (or push) agent's inventory, when its last live sample arrived (hub clock), its
+   * sampling interval. Undefined for an unknown chip.
+   */
+  chipLiveness(chipId: string): { agentConnected: boolean; lastSampleAt: number | null; intervalMs: number } | undefined {
+    const e = this.chips.get(chipId);
+    if (!e) return undefined;
+    const agentId = e.view.agentId;
+    return { agentConnected: e.active && (this.connected.has(agentId) || this.pushAgents.has(agentId)), lastSampleAt: e.lastSampleAt, intervalMs: e.intervalMs };
+  }
+
   /** The chips currently in each of these agents' inventories, by index (one pass over the fleet). */
   agentsChips(agentIds: ReadonlySet<string>): Map<string, ChipView[]> {
     const out = new Map<string, ChipView[]>();

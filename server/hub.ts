@@ -20,6 +20,10 @@ import { openTokenStore, type TokenStore } from './auth/token-store.ts';
 import { agentSocketBounds, resolveBounds, type HubBounds } from './hub-bounds.ts';
 import { applyHttpTimeouts } from './http-timeouts.ts';
 import { AgentQuota } from './ws/agent-limits.ts';
+import { Notifier, type NotifierOptions } from './alerts/notifier.ts';
+import { AlertEngine, type RulesFileChange } from './alerts/alert-engine.ts';
+import { openAlertStore } from './alerts/alert-store.ts';
+import { applyRulesFile, loadRulesFileAtStart, readRulesFile } from './alerts/rules-file.ts';
 
 export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 /** How often chip statuses (live/stale/offline) are re-derived. */
@@ -50,6 +54,17 @@ export interface HubOptions extends Partial<HubBounds> {
   maxConnectionsPerIp?: number;
   /** How often open WebSockets' tokens are checked: a revoked token's sockets close within this (default 5 s). */
   revocationCheckMs?: number;
+  /** `--rules`: alert rules file (YAML or JSON), read at start (a bad one throws RulesFileError) and again by `reloadRules` (SIGHUP). */
+  rulesFile?: string;
+  /** `--webhook`: a catch-all `webhook` receiver (source 'flag') for every alert, signed with `webhookSecret` when given. */
+  webhook?: string;
+  webhookSecret?: string;
+  /** Grouping window of the `webhook` receiver (default 30s). */
+  webhookGroupWait?: string;
+  /** The hub's URL as users reach it; alert notifications link to chips under it (default: the hub's own URL). */
+  externalUrl?: string;
+  /** Notifier tuning (tests): delivery timeout, retry policy, how often it looks for re-sends. */
+  notify?: Pick<NotifierOptions, 'delivery' | 'tickMs'>;
 }
 
 export interface HubHandle {
@@ -60,6 +75,12 @@ export interface HubHandle {
   ingest: Ingest;
   /** The hub's tokens (`fleetscope token`, /api/v1/tokens). */
   tokens: TokenStore;
+  /** The alert engine: rules, alert states and their history (/api/v1/alerts). */
+  alerts: AlertEngine;
+  /** Read the rules file again (SIGHUP): a bad one is logged and changes nothing. */
+  reloadRules(): RulesFileChange;
+  /** The alert notifier (an AlertSink: the alert engine publishes transitions to it). */
+  notifier: Notifier;
   /** Auth off? */
   open: boolean;
   close(): Promise<void>;
@@ -68,6 +89,7 @@ export interface HubHandle {
 export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const log = opts.log ?? silentLogger;
   const bounds = resolveBounds(opts);
+  const rulesFile = opts.rulesFile === undefined ? null : loadRulesFileAtStart(opts.rulesFile);
   const store = await openSqliteStore(opts.db, { log, retention: opts.retention });
   const agentBounds = agentSocketBounds(bounds, store.retention.rawMs);
   const fleet = new FleetState();
@@ -76,10 +98,37 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const tokens = openTokenStore(opts.db);
   const quota = new AgentQuota(bounds.maxAgentsPerToken);
   quota.seed(await store.agentTokenIds());
-  const ingest = new Ingest(store, fleet, fanout, (id) => tokens.isRevoked(id), quota);
+  const alertStore = openAlertStore(opts.db);
+  const alerts = new AlertEngine({ store: alertStore, fleet, log, file: rulesFile?.rules ?? null, sinks: [{ publish: (events) => fanout.publishAlerts(events) }] });
+  const ingest = new Ingest(store, fleet, fanout, (id) => tokens.isRevoked(id), quota, alerts);
   const secure = opts.tls !== undefined;
   const policy: AuthPolicy = { open: opts.auth?.open ?? false, tokens, allowedOrigins: opts.auth?.allowedOrigins ?? [] };
-  const app = createApp({ store, fleet, ingest, log, startedAt: Date.now(), clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR, prices: opts.prices, policy, secure, sampleWindow: agentBounds.window, maxSeriesCells: bounds.maxSeriesCells });
+  let hubUrl = '';
+  const notifier = new Notifier({ db: opts.db, log, externalUrl: () => opts.externalUrl ?? hubUrl, ...opts.notify });
+  notifier.setFlagReceiver(opts.webhook ? { url: opts.webhook, secret: opts.webhookSecret, groupWait: opts.webhookGroupWait } : null);
+  const app = createApp({ store, fleet, ingest, log, startedAt: Date.now(), clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR, prices: opts.prices, policy, secure, sampleWindow: agentBounds.window, maxSeriesCells: bounds.maxSeriesCells, notifier, alerts });
+  alerts.addSink(notifier);
+  try {
+    // The file is the one source of file receivers: without one, those of an earlier run go.
+    notifier.setFileReceivers((rulesFile?.receivers ?? []) as Parameters<Notifier['setFileReceivers']>[0]);
+    alerts.start();
+  } catch (err) {
+    alerts.close();
+    await notifier.close();
+    alertStore.close();
+    await store.close();
+    tokens.close();
+    throw err;
+  }
+  notifier.resume(alerts.firingEvents());
+  const reloadRules = (): RulesFileChange => {
+    if (opts.rulesFile === undefined) return { ok: false, errors: ['no rules file: start the hub with --rules FILE'] };
+    const read = readRulesFile(opts.rulesFile);
+    const res = read.ok ? applyRulesFile(opts.rulesFile, read.value, alerts, notifier) : { ok: false as const, errors: read.errors };
+    if (res.ok) log.info('alert rules reloaded', { file: opts.rulesFile, rules: res.rules });
+    else log.error('alert rules file refused; the rules in force are kept', { file: opts.rulesFile, errors: res.errors });
+    return res;
+  };
 
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = () => resolve(s as Server);
@@ -93,7 +142,7 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
     server,
     {
       agent: (ws, _req, principal) => handleAgentSocket(ws, ingest, log, principal, agentBounds),
-      live: (ws) => handleLiveSocket(ws, { fanout, fleet, store, log }),
+      live: (ws) => handleLiveSocket(ws, { fanout, fleet, store, log, alerts }),
     },
     { policy, secure, maxConnections: opts.maxConnections, maxConnectionsPerIp: opts.maxConnectionsPerIp, revocationCheckMs: opts.revocationCheckMs },
   );
@@ -101,20 +150,29 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   statusTimer.unref();
 
   const port = (server.address() as AddressInfo).port;
+  hubUrl = `${secure ? 'https' : 'http'}://localhost:${port}`;
+  notifier.start();
   return {
     port,
-    url: `${secure ? 'https' : 'http'}://localhost:${port}`,
+    url: hubUrl,
     store,
     fleet,
     ingest,
     tokens,
+    notifier,
+    alerts,
+    reloadRules,
     open: policy.open,
     async close() {
       clearInterval(statusTimer);
+      // First: the agents' sockets closing now is the hub stopping, not agents going offline.
+      alerts.close();
       sockets.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      await notifier.close();
+      alertStore.close();
       await store.close();
       tokens.close();
     },

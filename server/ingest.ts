@@ -49,6 +49,15 @@ export interface InventoryOutcome {
 /** An admin's chip move: the chip's new view, or what was not found. */
 export type MoveOutcome = { ok: true; chip: ChipView } | { ok: false; missing: 'chip' | 'agent' };
 
+/**
+ * What ingest tells alerting (server/alerts/alert-engine.ts): committed samples, and that an
+ * agent's connection, inventory or chips changed (hello, disconnect, inventory, push registration, chip move).
+ */
+export interface IngestObserver {
+  onSamples(samples: readonly Sample[], opts: { backfill: boolean }): void;
+  onAgentChange(agentId: string): void;
+}
+
 /** The samples of one agent within a multi-agent commit. */
 export interface AgentSamples {
   agentId: string;
@@ -72,6 +81,8 @@ export class Ingest {
     private readonly tokenRevoked: (tokenId: string) => boolean = () => false,
     /** Agent ids bound per token, bounded (seeded from the store by the hub). */
     private readonly quota: AgentQuota = new AgentQuota(),
+    /** Alerting, told of commits and connection changes (none by default). */
+    private readonly observer: IngestObserver | null = null,
   ) {}
 
   /**
@@ -107,6 +118,7 @@ export class Ingest {
       await this.store.registerAgent(registration, Date.now());
       this.bindings.set(reg.agentId, { tokenId: decision.bindTo, pushAgent: false });
       this.fanout.publishInventory(this.fleet.agentConnected(registration));
+      this.observer?.onAgentChange(reg.agentId);
       const older = this.sessions.get(reg.agentId);
       this.sessions.set(reg.agentId, session);
       if (older && older !== session) older.replaced();
@@ -148,6 +160,7 @@ export class Ingest {
   agentGone(agentId: string, session?: AgentSession): void {
     if (session !== undefined && this.sessions.get(agentId) === session) this.sessions.delete(agentId);
     this.fanout.publishStatus(this.fleet.agentDisconnected(agentId, Date.now()));
+    this.observer?.onAgentChange(agentId);
   }
 
   /**
@@ -159,6 +172,7 @@ export class Ingest {
   async registerPushAgent(reg: AgentRegistration): Promise<void> {
     await this.store.registerAgent(reg, Date.now());
     this.fanout.publishInventory(this.fleet.pushAgentSeen(reg));
+    this.observer?.onAgentChange(reg.agentId);
   }
 
   /** A new chip inventory from a connected agent; chips other agents own are left out. */
@@ -168,6 +182,7 @@ export class Ingest {
       const registration: AgentRegistration = { ...reg, chips: kept };
       await this.store.registerAgent(registration, Date.now());
       this.fanout.publishInventory(this.fleet.setInventory(registration));
+      this.observer?.onAgentChange(reg.agentId);
       return { registration, foreign };
     });
   }
@@ -182,6 +197,7 @@ export class Ingest {
       if (!stored) return { ok: false, missing: 'chip' };
       const chip = this.fleet.moveChip(stored, now);
       this.fanout.publishInventory([chip]);
+      this.observer?.onAgentChange(agentId);
       return { ok: true, chip };
     });
   }
@@ -209,7 +225,7 @@ export class Ingest {
     return res;
   }
 
-  /** After a commit: metrics, agent reports, chip statuses, live fan-out (not for backfill). */
+  /** After a commit: metrics, agent reports, chip statuses, live fan-out (not for backfill), alerting. */
   private committed(agentIds: string[], samples: Sample[], res: InsertResult, opts: BatchReport): void {
     const now = Date.now();
     this.metrics.batches++;
@@ -218,5 +234,6 @@ export class Ingest {
     for (const id of agentIds) this.fleet.agentReport(id, opts, now);
     this.fanout.publishStatus(this.fleet.applySamples(samples, now, opts.backfill));
     if (!opts.backfill) this.fanout.publishSamples(samples);
+    this.observer?.onSamples(samples, { backfill: opts.backfill === true });
   }
 }

@@ -1,5 +1,6 @@
 /** Styles of `<chip-detail>` and the chart panels it shares with `<chip-history>`. */
 import { css } from 'lit';
+import { severityPillStyles } from './alert-look.ts';
 
 /** The column of chart panels, and the note that stands in for a chart. */
 export const chartPanelStyles = css`
@@ -91,6 +92,39 @@ const detailStyles = css`
       background: rgba(180, 140, 255, 0.35);
       border-top: 2px solid rgba(180, 140, 255, 0.9);
     }
+    .chip-alerts {
+      display: inline-flex;
+      flex-wrap: wrap;
+      gap: 4px;
+      align-self: center;
+    }
+    .chip-alerts .sev {
+      text-decoration: none;
+      text-transform: none;
+      letter-spacing: 0;
+      font-size: 12px;
+      line-height: 18px;
+      padding: 0 8px;
+      border-radius: 9px;
+    }
+    .alert-note {
+      display: inline-flex;
+      align-items: center;
+      gap: 6px;
+      font-size: 12px;
+      color: #e3e8ef;
+      background: #1a2030;
+      border: 1px solid #2f3a4a;
+      border-radius: 8px;
+      padding: 1px 8px;
+      cursor: help;
+    }
+    .alert-note .swatch {
+      width: 10px;
+      height: 10px;
+      border-radius: 2px;
+      border-left: 2px solid;
+    }
     .stats {
       display: flex;
       flex-wrap: wrap;
@@ -110,4 +144,4 @@ const detailStyles = css`
     .empty-hint { color: #7d8794; font-size: 13px; margin: -6px 0 8px; }
 `;
 
-export const chipDetailStyles = [detailStyles, chartPanelStyles];
+export const chipDetailStyles = [severityPillStyles, detailStyles, chartPanelStyles];

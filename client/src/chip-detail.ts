@@ -1,20 +1,28 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type uPlot from 'uplot';
+import type { ActiveAlert, AlertEventAnswer, AlertHistoryAnswer } from '../../schema/api-answers.ts';
 import type { ChipView } from '../../schema/protocol.ts';
 import type { Sample } from '../../schema/sample.ts';
+import { alertBands, alertBandsPlugin, bandsInView, type AlertBand } from './alert-bands.ts';
+import { loadAlertHistory } from './alert-history.ts';
+import { severityColor, worse } from './alert-look.ts';
 import { timeBandsPlugin } from './backfill-bands.ts';
 import { chipDetailStyles } from './chip-detail-styles.ts';
 import { ChipSamplesController, HISTORY_MS } from './chip-samples-controller.ts';
 import { powerOptions, tempOptions, utilOptions } from './chart-options.ts';
 import { DASH, fmtAgo, fmtMem, fmtPct, fmtTemp, fmtWatts } from './format.ts';
-import { isRangeKey, type RangeKey } from './history-range.ts';
+import { isRangeKey, rangeMs, type RangeKey } from './history-range.ts';
 import type { LiveConnection } from './live-connection.ts';
+import { PolledFetchController } from './polled-fetch-controller.ts';
 import type { ChartOptions, UplotChart } from './uplot-chart.ts';
 import './uplot-chart.ts';
 import './chip-history.ts';
 import './range-picker.ts';
 
 export { HISTORY_MS };
+
+/** How often the chip's alert history (for the alert bands) is re-read (ms). */
+export const ALERT_BANDS_REFRESH_MS = 30_000;
 
 /**
  * `<chip-detail>`: one chip's header and three live uPlot charts (utilization,
@@ -30,6 +38,13 @@ export { HISTORY_MS };
  * live) are counted in a notice next to the header and their time ranges are shaded
  * on every chart.
  *
+ * Alerts: each alert of the chip that fired is a band on every chart, in its severity's colour,
+ * from when its breach began to when it resolved (a line at each end; still firing: up to now).
+ * They come from the chip's alert history (`GET /api/v1/alerts/history?chip=`, re-read every
+ * `ALERT_BANDS_REFRESH_MS`), the transitions the page sees live (`alertEvents`) and its current
+ * alerts (`alerts`); a notice in the header counts those in view. The header also names the
+ * alerts firing now (links to `#/alerts`).
+ *
  * Past ranges: a `<range-picker>` in the header switches between `Live (10 min)` (the
  * above, default) and `1 h` … `30 d`, which `<chip-history>` reads from
  * `/api/v1/series` and plots in the same charts (averages with a min–max band, the
@@ -40,6 +55,8 @@ export { HISTORY_MS };
  * `data-testid="chart-util" | "chart-power" | "chart-temp"` with `data-points`;
  * `data-testid="temp-unavailable"` for the Neuron note; `data-testid="backfill-notice"`
  * with `data-count` (backfilled samples in view), present only when there are some;
+ * `data-testid="alert-band-notice"` with `data-count` (alert bands in view), present only when
+ * there are some; `data-testid="chip-alert"` with `data-rule`, `data-severity` per firing alert;
  * host `range` attribute (the range shown); `range-<key>` buttons (see `<range-picker>`).
  *
  * @fires range-change - bubbled from the range picker, `detail: { range }`
@@ -52,6 +69,8 @@ export class ChipDetail extends LitElement {
     chip: { attribute: false },
     pollMs: { type: Number, attribute: 'poll-ms' },
     range: { type: String, reflect: true },
+    alerts: { attribute: false },
+    alertEvents: { attribute: false },
   };
 
   /** The chip to show. */
@@ -62,6 +81,10 @@ export class ChipDetail extends LitElement {
   declare pollMs: number;
   /** The time range shown: `live` (the last 10 minutes, streamed) or a past range. */
   declare range: RangeKey;
+  /** The hub's current alerts (all chips; from `AlertsController`). */
+  declare alerts: readonly ActiveAlert[];
+  /** Alert transitions seen live (all chips). */
+  declare alertEvents: readonly AlertEventAnswer[];
 
   /** The live connection; defaults to the page-wide one. Set before connecting. */
   connection: LiveConnection | null = null;
@@ -72,8 +95,21 @@ export class ChipDetail extends LitElement {
   private pushedKey = '';
   /** Shades the backfilled stretches; reads the bands at draw time, shared by all charts. */
   private readonly backfillShading = [timeBandsPlugin(() => this.buffer.backfill.bands)];
-  private readonly utilOptions = utilOptions(this.backfillShading);
-  private readonly tempOptions = tempOptions(this.backfillShading);
+  /** The chip's fired alerts (from the history, live transitions and current alerts). */
+  private bands: readonly AlertBand[] = [];
+  private bandsKey = '';
+  /** Bumped whenever `bands` is recomputed; `drawnBands` is the one the charts last painted. */
+  private bandsVersion = 0;
+  private drawnBands = 0;
+  /** The chip's alert history for the range shown. */
+  private readonly alertHistory = new PolledFetchController<AlertHistoryAnswer>(this, {
+    key: () => (this.chipId ? `${this.chipId}|${this.range}` : null),
+    load: (signal) => loadAlertHistory(this.range === 'live' ? '1h' : this.range, signal, this.chipId, 1000),
+    intervalMs: () => ALERT_BANDS_REFRESH_MS,
+  });
+  private readonly chartPlugins = [...this.backfillShading, alertBandsPlugin(() => this.bands)];
+  private readonly utilOptions = utilOptions(this.chartPlugins);
+  private readonly tempOptions = tempOptions(this.chartPlugins);
   private powerKey = '';
   private powerOptions: ChartOptions | null = null;
 
@@ -85,6 +121,8 @@ export class ChipDetail extends LitElement {
     this.chip = undefined;
     this.pollMs = this.samples.pollMs;
     this.range = 'live';
+    this.alerts = [];
+    this.alertEvents = [];
   }
 
   override connectedCallback(): void {
@@ -109,7 +147,16 @@ export class ChipDetail extends LitElement {
     const key = `${estimated}|${limitLabel}`;
     if (key !== this.powerKey || !this.powerOptions) {
       this.powerKey = key;
-      this.powerOptions = powerOptions(() => this.chip?.ratedPowerW ?? null, estimated, limitLabel, this.backfillShading);
+      this.powerOptions = powerOptions(() => this.chip?.ratedPowerW ?? null, estimated, limitLabel, this.chartPlugins);
+    }
+    if (changed.has('chipId') || changed.has('range')) this.alertHistory.sync();
+    const bandsKey = `${this.chipId}|${this.alertHistory.version}|${this.alerts.length}|${this.alertEvents.length}|${this.alertEvents.at(-1)?.at ?? 0}`;
+    if (bandsKey !== this.bandsKey || changed.has('alerts') || changed.has('alertEvents')) {
+      this.bandsKey = bandsKey;
+      const id = this.chipId;
+      const history = this.alertHistory.data?.events ?? [];
+      this.bands = alertBands(id, [...history, ...this.alertEvents], this.alerts, Date.now());
+      this.bandsVersion++;
     }
   }
 
@@ -119,7 +166,12 @@ export class ChipDetail extends LitElement {
     const key = `${this.buffer.version}|${charts}|${this.chip?.ratedPowerW}`;
     if (key !== this.pushedKey) {
       this.pushedKey = key;
+      this.drawnBands = this.bandsVersion;
       this.pushData();
+    } else if (this.drawnBands !== this.bandsVersion) {
+      // new alert bands, same samples: repaint
+      this.drawnBands = this.bandsVersion;
+      for (const c of this.renderRoot.querySelectorAll<UplotChart>('uplot-chart')) c.redraw();
     }
   }
 
@@ -163,6 +215,7 @@ export class ChipDetail extends LitElement {
         ?neuron=${neuron}
         .ratedW=${s?.powerLimitW ?? c?.ratedPowerW ?? null}
         .memTotalBytes=${s?.memTotalBytes ?? c?.memTotalBytes ?? null}
+        .alertBands=${this.bands}
       ></chip-history>`;
     }
     return html`
@@ -206,6 +259,41 @@ export class ChipDetail extends LitElement {
     >`;
   }
 
+  /** The chip's alerts firing now, each a pill linking to the alerts view. */
+  private renderFiring() {
+    const firing = this.alerts.filter((a) => a.chipId === this.chipId && a.phase === 'firing');
+    if (firing.length === 0) return nothing;
+    return html`<span class="chip-alerts">${firing.map(
+      (a) => html`<a
+        class="sev"
+        href="#/alerts"
+        data-testid="chip-alert"
+        data-rule=${a.ruleId}
+        data-severity=${a.severity}
+        title=${`${a.severity}: ${a.annotations.summary ?? a.ruleId} (firing; see Alerts)`}
+        >⚠ ${a.labels.alertname ?? a.ruleId}</a
+      >`,
+    )}</span>`;
+  }
+
+  /** "⚠ N alerts in view": the alert bands over the range shown. */
+  private renderAlertNotice() {
+    const now = Date.now() / 1000;
+    const spanS = (this.range === 'live' ? HISTORY_MS : rangeMs(this.range)) / 1000;
+    const inView = bandsInView(this.bands, now - spanS, now);
+    if (inView.length === 0) return nothing;
+    const worst = inView.reduce((w, b) => worse(w, b.severity), inView[0]!.severity);
+    const names = [...new Set(inView.map((b) => b.name))].join(', ');
+    return html`<span
+      class="alert-note"
+      data-testid="alert-band-notice"
+      data-count=${inView.length}
+      title=${`Shaded on the charts, from when each alert's breach began to when it resolved (or now, while it fires): ${names}`}
+      ><span class="swatch" style=${`background: ${severityColor(worst, 0.35)}; border-left-color: ${severityColor(worst)}`}></span>${inView.length}
+      ${inView.length === 1 ? 'alert' : 'alerts'} in view</span
+    >`;
+  }
+
   protected override render() {
     const c = this.chip;
     const s = this.latest();
@@ -222,7 +310,7 @@ export class ChipDetail extends LitElement {
         ${status
           ? html`<span class="status ${status}" data-testid="detail-status" data-status=${status}>${status}</span>`
           : nothing}
-        ${this.renderBackfillNotice()}
+        ${this.renderFiring()} ${this.renderBackfillNotice()} ${this.renderAlertNotice()}
         <range-picker .value=${this.range} @range-change=${this.onRange}></range-picker>
       </header>
       <div class="stats ${status && status !== 'live' ? 'dim' : ''}">

@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type uPlot from 'uplot';
+import { alertBandsPlugin, type AlertBand } from './alert-bands.ts';
 import { chipHistory, HISTORY_FIELDS, scaled, type ChipHistory, type ChipHistoryField } from './chip-history-data.ts';
 import { chartPanelStyles } from './chip-detail-styles.ts';
 import { fetchHubJson } from './hub-fetch.ts';
@@ -36,7 +37,8 @@ function fmtWhen(ms: number): string {
  * charts as the live view (utilization, power, temperature unless `neuron`, plus
  * memory used): per bucket the average as a line and the min–max range shaded.
  * A caption says the step and tier the hub chose ("30-second averages · raw tier").
- * The range is re-read every `refreshMs` while shown. A failed read shows the hub's
+ * The range is re-read every `refreshMs` while shown. `alertBands` (the chip's fired alerts, from
+ * `<chip-detail>`) are shaded on every chart, as in the live view. A failed read shows the hub's
  * `{code, message}` (the last good answer stays plotted); a range without any value
  * says "No data in this range".
  *
@@ -57,6 +59,7 @@ export class ChipHistoryView extends LitElement {
     ratedW: { attribute: false },
     memTotalBytes: { attribute: false },
     refreshMs: { type: Number, attribute: 'refresh-ms' },
+    alertBands: { attribute: false },
   };
 
   declare chipId: string;
@@ -70,17 +73,21 @@ export class ChipHistoryView extends LitElement {
   declare memTotalBytes: number | null;
   /** Re-read period (ms); 0 = never. */
   declare refreshMs: number;
+  /** The chip's alerts to shade (read at draw time). */
+  declare alertBands: readonly AlertBand[];
 
   private readonly history = new PolledFetchController<ChipHistory>(this, {
     key: () => (this.chipId && this.range !== 'live' ? `${this.chipId}|${this.range}` : null),
     load: (signal) => loadChipHistory(this.chipId, this.range as Exclude<RangeKey, 'live'>, signal),
     intervalMs: () => this.refreshMs,
   });
+  /** Shades the chip's alerts; reads the bands at draw time, shared by all charts. */
+  private readonly alertShading = [alertBandsPlugin(() => this.alertBands)];
   private readonly charts: Record<ChipHistoryField, { id: string; options: ReturnType<typeof utilHistoryOptions>; k: number }> = {
-    utilPct: { id: 'chart-util', options: utilHistoryOptions(true), k: 1 },
-    powerW: { id: 'chart-power', options: powerHistoryOptions(true, () => this.ratedW), k: 1 },
-    tempC: { id: 'chart-temp', options: tempHistoryOptions(true), k: 1 },
-    memUsedBytes: { id: 'chart-mem', options: memHistoryOptions(true, () => (this.memTotalBytes == null ? null : this.memTotalBytes / GiB)), k: 1 / GiB },
+    utilPct: { id: 'chart-util', options: utilHistoryOptions(true, this.alertShading), k: 1 },
+    powerW: { id: 'chart-power', options: powerHistoryOptions(true, () => this.ratedW, this.alertShading), k: 1 },
+    tempC: { id: 'chart-temp', options: tempHistoryOptions(true, this.alertShading), k: 1 },
+    memUsedBytes: { id: 'chart-mem', options: memHistoryOptions(true, () => (this.memTotalBytes == null ? null : this.memTotalBytes / GiB), this.alertShading), k: 1 / GiB },
   };
   private pushedKey = '';
 
@@ -128,6 +135,7 @@ export class ChipHistoryView extends LitElement {
     this.ratedW = null;
     this.memTotalBytes = null;
     this.refreshMs = HISTORY_REFRESH_MS;
+    this.alertBands = [];
   }
 
   /** The history shown, if any (for scripts and tests). */
@@ -140,10 +148,13 @@ export class ChipHistoryView extends LitElement {
     if (changed.has('refreshMs') && this.hasUpdated) this.history.restartTimer();
   }
 
-  protected override updated(): void {
+  protected override updated(changed: PropertyValues<this>): void {
     const n = this.renderRoot.querySelectorAll('uplot-chart').length;
     const key = `${this.history.version}|${n}`;
-    if (key === this.pushedKey) return;
+    if (key === this.pushedKey) {
+      if (changed.has('alertBands')) for (const c of this.renderRoot.querySelectorAll<UplotChart>('uplot-chart')) c.redraw();
+      return;
+    }
     this.pushedKey = key;
     const h = this.history.data;
     for (const f of HISTORY_FIELDS) {

@@ -1,5 +1,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type { ChipView } from '../../schema/protocol.ts';
+import { alertsTitle, type ChipAlerts } from './alerts-controller.ts';
+import { severityColor } from './alert-look.ts';
 import { DASH, chipHref, fmtAgo, fmtMem, fmtPct, fmtTemp, utilColor } from './format.ts';
 
 /**
@@ -10,20 +12,29 @@ import { DASH, chipHref, fmtAgo, fmtMem, fmtPct, fmtTemp, utilColor } from './fo
  * - stale: greyed, hatched, a "stale" badge, last-known values dimmed (never zeros);
  * - offline: dark, an "offline" badge and no values.
  *
+ * A chip with firing alerts (`alerts`) gets a badge in its top row, "⚠" and how many, in the
+ * colour of the worst severity (its tooltip names them), and a ring of that colour.
+ *
  * The whole tile is a link to `#/chip/<chipId>`.
  *
- * Test hooks on the host element: `data-testid="chip-tile"`, `data-chip-id`, `data-status`.
+ * Test hooks on the host element: `data-testid="chip-tile"`, `data-chip-id`, `data-status`,
+ * `data-alert` (the worst severity firing, absent when none); the badge is
+ * `data-testid="alert-badge"` with `data-severity` and `data-count`.
  *
  * @csspart tile - the link that is the tile's box
  * @csspart util - the large utilization figure
  * @csspart badge - the stale / offline badge
+ * @csspart alert-badge - the firing-alerts badge
  */
 export class ChipTile extends LitElement {
   static override properties = {
     chip: { attribute: false },
+    alerts: { attribute: false },
   };
 
   declare chip: ChipView | undefined;
+  /** The chip's firing alerts, if any. */
+  declare alerts: ChipAlerts | undefined;
 
   static override styles = css`
     :host {
@@ -162,11 +173,36 @@ export class ChipTile extends LitElement {
     .values {
       display: contents;
     }
+    a.alerting {
+      box-shadow: inset 0 0 0 2px var(--alert-color);
+    }
+    .alert {
+      flex-shrink: 0;
+      display: inline-flex;
+      align-items: center;
+      gap: 2px;
+      font-size: 11px;
+      line-height: 15px;
+      padding: 0 5px;
+      border-radius: 8px;
+      font-weight: 700;
+      text-shadow: none;
+      background: var(--alert-color);
+      color: #fff;
+      box-shadow: 0 0 0 1px rgba(0, 0, 0, 0.45);
+    }
+    .alert[data-severity='warning'] {
+      color: #1a1a1a;
+    }
+    .alert[data-severity='info'] {
+      color: #0b0e13;
+    }
   `;
 
   constructor() {
     super();
     this.chip = undefined;
+    this.alerts = undefined;
   }
 
   override connectedCallback(): void {
@@ -179,6 +215,10 @@ export class ChipTile extends LitElement {
       this.setAttribute('data-chip-id', this.chip.chipId);
       this.setAttribute('data-status', this.chip.status);
     }
+    if (changed.has('alerts')) {
+      if (this.alerts) this.setAttribute('data-alert', this.alerts.severity);
+      else this.removeAttribute('data-alert');
+    }
   }
 
   protected override render() {
@@ -188,10 +228,16 @@ export class ChipTile extends LitElement {
     const title = `${c.model} #${c.index} on ${c.host}\n${c.chipId}\n${c.status}${
       s ? ` · last sample ${fmtAgo(s.ts)}` : ''
     }`;
-    const bg = c.status === 'live' ? `background-color: ${utilColor(s?.utilPct)}` : '';
-    return html`<a part="tile" class=${c.status} style=${bg} href=${chipHref(c.chipId)} title=${title}>
+    const al = this.alerts;
+    const bg = `${c.status === 'live' ? `background-color: ${utilColor(s?.utilPct)};` : ''}${al ? `--alert-color: ${severityColor(al.severity)}` : ''}`;
+    return html`<a part="tile" class="${c.status}${al ? ' alerting' : ''}" style=${bg} href=${chipHref(c.chipId)} title=${al ? `${title}\n\n${alertsTitle(al.alerts)}` : title}>
       <div class="top">
         <span class="name"><span class="model">${c.model}</span><span class="idx">#${c.index}</span></span>
+        ${al
+          ? html`<span part="alert-badge" class="alert" data-testid="alert-badge" data-severity=${al.severity} data-count=${al.count}
+              >⚠${al.count > 1 ? ` ${al.count}` : ''}</span
+            >`
+          : nothing}
       </div>
       ${c.status === 'offline' || !s ? this.renderNoValues(c) : this.renderValues(c)}
     </a>`;

@@ -1,34 +1,43 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
+import { AlertsController } from './alerts-controller.ts';
 import { FleetController } from './fleet-controller.ts';
 import { fmtKw } from './format.ts';
 import { SessionController } from './session-controller.ts';
+import './alerts-view.ts';
 import './chip-detail.ts';
 import './fleet-energy.ts';
 import './fleet-grid.ts';
 import './sign-in-form.ts';
 
-/** The chip id in a `#/chip/<chipId>` hash, or null for the fleet view. */
-export function parseRoute(hash: string): string | null {
+/** What the URL hash shows: the fleet (`#/`), one chip (`#/chip/<chipId>`) or the alerts (`#/alerts`). */
+export type Route = { view: 'fleet' } | { view: 'chip'; chipId: string } | { view: 'alerts' };
+
+export function parseRoute(hash: string): Route {
+  if (/^#\/alerts(?:[/?#]|$)/.test(hash)) return { view: 'alerts' };
   const m = /^#\/chip\/([^/?#]+)/.exec(hash);
-  if (!m) return null;
+  if (!m) return { view: 'fleet' };
   try {
-    return decodeURIComponent(m[1]);
+    return { view: 'chip', chipId: decodeURIComponent(m[1]) };
   } catch {
-    return null;
+    return { view: 'fleet' };
   }
 }
 
 /**
  * `<fleet-app>`: the dashboard. A header with the name, the live-connection
  * indicator and fleet counts (chips live / stale / offline, total live power),
- * then `<fleet-energy>` (the last 24 h) over `<fleet-grid>`, or `<chip-detail>` when the hash is `#/chip/<chipId>`.
+ * then `<fleet-energy>` (the last 24 h) over `<fleet-grid>`, or `<chip-detail>` when the hash is `#/chip/<chipId>`,
+ * or `<alerts-view>` when it is `#/alerts` (the header's "Alerts" link, with the number of alerts
+ * firing in the colour of the worst severity). The live `alerts` subscription (`AlertsController`)
+ * lives here and feeds the grid's badges, the chip view's alert bands and the alerts view.
  * When the hub needs a token and none is signed in, `<sign-in-form>` instead (and no fleet data);
  * signed in with a token, a sign-out button in the header.
  *
  * Test hooks: `data-testid="connection"` with `data-state` (connecting | open |
  * closed), `data-testid="count-live" | "count-stale" | "count-offline" |
  * "count-total" | "total-power" | "sign-out"`; the host's `data-session`
- * (checking | signed-in | signed-out).
+ * (checking | signed-in | signed-out); `data-testid="nav-fleet" | "nav-alerts"` (with `aria-current`),
+ * `data-testid="alerts-firing"` (the count, `data-severity` the worst, absent when none fires).
  *
  * @csspart header - the top bar
  */
@@ -37,12 +46,13 @@ export class FleetApp extends LitElement {
     route: { state: true },
   };
 
-  /** Selected chip id from the URL hash, or null. */
-  declare route: string | null;
+  /** What the URL hash shows. */
+  declare route: Route;
 
   /** Added first: it holds the live connection paused until the hub says the dashboard may read. */
   private readonly session = new SessionController(this);
   private readonly fleet = new FleetController(this);
+  private readonly alerts = new AlertsController(this);
   /** Whether the socket has been open at least once (connecting vs reconnecting). */
   private everOpen = false;
   private readonly onHash = () => {
@@ -106,6 +116,49 @@ export class FleetApp extends LitElement {
       50% {
         opacity: 0.3;
       }
+    }
+    nav {
+      display: flex;
+      gap: 4px;
+    }
+    nav a {
+      display: inline-flex;
+      align-items: center;
+      gap: 6px;
+      padding: 3px 10px;
+      border-radius: 5px;
+      color: #aeb7c4;
+      font-size: 14px;
+      text-decoration: none;
+    }
+    nav a:hover {
+      color: #e8edf3;
+      background: #1a2130;
+    }
+    nav a[aria-current='page'] {
+      color: #f2f5f9;
+      background: #1f2a3b;
+      font-weight: 600;
+    }
+    .firing {
+      min-width: 18px;
+      padding: 0 6px;
+      border-radius: 9px;
+      font-size: 12px;
+      line-height: 18px;
+      font-weight: 700;
+      text-align: center;
+      font-variant-numeric: tabular-nums;
+      background: rgb(95, 179, 255);
+      color: #0b0e13;
+    }
+    .firing[data-severity='critical'] {
+      background: rgb(239, 83, 80);
+      color: #fff;
+    }
+    .firing[data-severity='warning'] {
+      background: rgb(232, 170, 50);
+      color: #1a1a1a;
     }
     .counts {
       display: flex;
@@ -203,6 +256,7 @@ export class FleetApp extends LitElement {
         <span class="conn" data-testid="connection" data-state=${f.connection} title="Live connection to the hub">
           <span class="dot"></span>${connLabel}
         </span>
+        ${this.renderNav()}
         <div class="counts">
           <span title="Chips"><b data-testid="count-total">${t.total}</b>chips</span>
           <span class="live"><b data-testid="count-live">${t.live}</b>live</span>
@@ -219,6 +273,24 @@ export class FleetApp extends LitElement {
         : ''}
       <main class=${f.connection === 'open' ? '' : 'disconnected'}>${this.renderBody()}</main>
     `;
+  }
+
+  /** Fleet and Alerts links; the alerts one carries the number firing. */
+  private renderNav() {
+    const view = this.route.view;
+    const a = this.alerts;
+    return html`<nav>
+      <a href="#/" data-testid="nav-fleet" aria-current=${view === 'alerts' ? 'false' : 'page'}>Fleet</a>
+      <a
+        href="#/alerts"
+        data-testid="nav-alerts"
+        aria-current=${view === 'alerts' ? 'page' : 'false'}
+        title=${a.firing ? `${a.firing} ${a.firing === 1 ? 'alert' : 'alerts'} firing` : 'No alert is firing'}
+        >Alerts${a.firing
+          ? html`<span class="firing" data-testid="alerts-firing" data-severity=${a.worst ?? 'info'}>${a.firing}</span>`
+          : nothing}</a
+      >
+    </nav>`;
   }
 
   /** Checking the session, or the sign-in form: the header's name only, no fleet data. */
@@ -244,18 +316,28 @@ export class FleetApp extends LitElement {
   }
 
   private renderBody() {
-    const id = this.route;
-    if (id == null) {
-      return html`<fleet-energy></fleet-energy>
-        <fleet-grid .chips=${this.fleet.chips} ?loaded=${this.fleet.loaded}></fleet-grid>`;
+    const r = this.route;
+    const a = this.alerts;
+    if (r.view === 'alerts') {
+      return html`<alerts-view
+        .alerts=${a.alerts}
+        ?loaded=${a.loaded}
+        .trigger=${a.eventCount}
+        ?viewer=${this.session.session?.role === 'viewer'}
+      ></alerts-view>`;
     }
+    if (r.view === 'fleet') {
+      return html`<fleet-energy></fleet-energy>
+        <fleet-grid .chips=${this.fleet.chips} .alertsByChip=${a.byChip} ?loaded=${this.fleet.loaded}></fleet-grid>`;
+    }
+    const id = r.chipId;
     const chip = this.fleet.get(id);
     if (!chip && this.fleet.loaded) {
       return html`<div class="missing" data-testid="chip-missing">
         No chip <code>${id}</code> in this fleet. <a href="#/">Back to the fleet</a>
       </div>`;
     }
-    return html`<chip-detail chip-id=${id} .chip=${chip}></chip-detail>`;
+    return html`<chip-detail chip-id=${id} .chip=${chip} .alerts=${a.alerts} .alertEvents=${a.recent}></chip-detail>`;
   }
 }
 

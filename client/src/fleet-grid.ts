@@ -1,6 +1,8 @@
 import { LitElement, css, html } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { ChipView } from '../../schema/protocol.ts';
+import { alertsTitle, mergeChipAlerts, type ChipAlerts } from './alerts-controller.ts';
+import { severityPillStyles } from './alert-look.ts';
 import { fmtKw } from './format.ts';
 import './chip-tile.ts';
 
@@ -32,9 +34,11 @@ export function groupByHost(chips: readonly ChipView[]): HostGroup[] {
 
 /**
  * `<fleet-grid>`: every chip as a `<chip-tile>`, grouped by host. Each host header
- * shows hostname, instance type, chip count and the host's total (live) power.
+ * shows hostname, instance type, chip count and the host's total (live) power, and, when chips
+ * of the host have firing alerts (`alertsByChip`), a badge: how many, in the worst severity's colour.
  *
  * Test hooks: `data-testid="host-group"` + `data-host` on each host section;
+ * `data-testid="host-alert-badge"` with `data-severity`, `data-count` in its header;
  * tiles are `<chip-tile data-testid="chip-tile">` in this element's shadow root.
  *
  * @csspart host - a host section
@@ -43,16 +47,25 @@ export function groupByHost(chips: readonly ChipView[]): HostGroup[] {
 export class FleetGrid extends LitElement {
   static override properties = {
     chips: { attribute: false },
+    alertsByChip: { attribute: false },
     loaded: { type: Boolean },
   };
 
   declare chips: readonly ChipView[];
+  /** Firing alerts by chip id. */
+  declare alertsByChip: ReadonlyMap<string, ChipAlerts>;
   declare loaded: boolean;
 
-  static override styles = css`
+  static override styles = [severityPillStyles, css`
     :host {
       display: block;
       padding: 8px 12px 12px;
+    }
+    .host-alert {
+      align-self: flex-start;
+      cursor: help;
+      text-transform: none;
+      letter-spacing: 0;
     }
     section {
       display: grid;
@@ -119,11 +132,12 @@ export class FleetGrid extends LitElement {
       color: #7d8794;
       font-size: 18px;
     }
-  `;
+  `];
 
   constructor() {
     super();
     this.chips = [];
+    this.alertsByChip = new Map();
     this.loaded = false;
   }
 
@@ -136,7 +150,13 @@ export class FleetGrid extends LitElement {
     return repeat(
       groupByHost(this.chips),
       (g) => g.host,
-      (g) => html`<section part="host" data-testid="host-group" data-host=${g.host}>
+      (g) => this.renderHost(g),
+    );
+  }
+
+  private renderHost(g: HostGroup) {
+    const alerts = this.alertsByChip.size ? mergeChipAlerts(g.chips.map((c) => this.alertsByChip.get(c.chipId))) : null;
+    return html`<section part="host" data-testid="host-group" data-host=${g.host}>
         <header part="host-header">
           <span class="hostname" title=${g.host}>${g.host}</span>
           ${g.instanceType ? html`<span class="type">${g.instanceType}</span>` : ''}
@@ -144,16 +164,20 @@ export class FleetGrid extends LitElement {
             g.live < g.chips.length ? ` · ${g.live} live` : ''
           }</span>
           <span class="power" title="Total power of this host's live chips">${fmtKw(g.powerW)}</span>
+          ${alerts
+            ? html`<span class="sev host-alert" data-testid="host-alert-badge" data-severity=${alerts.severity} data-count=${alerts.count} title=${alertsTitle(alerts.alerts)}
+                >⚠ ${alerts.count} firing</span
+              >`
+            : ''}
         </header>
         <div class="tiles">
           ${repeat(
             g.chips,
             (c) => c.chipId,
-            (c) => html`<chip-tile .chip=${c}></chip-tile>`,
+            (c) => html`<chip-tile .chip=${c} .alerts=${this.alertsByChip.get(c.chipId)}></chip-tile>`,
           )}
         </div>
-      </section>`,
-    );
+      </section>`;
   }
 }
 

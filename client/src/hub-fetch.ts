@@ -1,5 +1,5 @@
 /**
- * GET a JSON answer from the hub's HTTP API. Every failure becomes a `HubFetchError`
+ * GET a JSON answer from the hub's HTTP API, or send it a change. Every failure becomes a `HubFetchError`
  * with a message fit to show: the hub's own `{code, message}` for a 4xx/5xx, or
  * "could not reach the hub" when the request never got an answer. Answers are typed by
  * the caller with schema/api-answers.ts; they are not checked here.
@@ -41,19 +41,40 @@ export function isAbort(e: unknown): boolean {
 
 /** Fetches `url` and parses its JSON body; throws `HubFetchError` (or an AbortError when `signal` aborts). */
 export async function fetchHubJson<T>(url: string, signal: AbortSignal): Promise<T> {
+  return requestHubJson<T>('GET', url, undefined, signal);
+}
+
+/**
+ * A change through the API (POST, PUT, DELETE) with an optional JSON body, answered with JSON (or
+ * nothing: then null). Refusals throw `HubFetchError` with the hub's message, as for reads: a
+ * viewer's attempt gets the hub's 403 `forbidden` message, fit to show.
+ */
+export async function sendHubJson<T>(method: 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown, signal?: AbortSignal): Promise<T | null> {
+  return requestHubJson<T>(method, url, body, signal, true);
+}
+
+async function requestHubJson<T>(method: string, url: string, payload: unknown, signal: AbortSignal | undefined, emptyOk = false): Promise<T> {
+  const aborted = (e: unknown) => isAbort(e) || signal?.aborted === true;
   let res: Response;
   try {
-    res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+    res = await fetch(url, {
+      method,
+      signal,
+      credentials: 'same-origin',
+      headers: payload === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
   } catch (e) {
-    if (isAbort(e) || signal.aborted) throw e;
+    if (aborted(e)) throw e;
     throw new HubFetchError('unreachable', 'Could not reach the hub', 0);
   }
   let body: unknown = null;
   try {
     body = await res.json();
   } catch (e) {
-    if (isAbort(e) || signal.aborted) throw e;
+    if (aborted(e)) throw e;
   }
+  if (res.ok && body === null && emptyOk) return null as T;
   if (!res.ok) {
     if (res.status === 401) reportUnauthorized();
     const b = (body ?? {}) as Partial<Record<keyof ErrorBody, unknown>>;

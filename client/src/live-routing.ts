@@ -24,13 +24,15 @@ export function isServerMessage(x: unknown): x is LiveServerMessage {
 
 /**
  * What a topic's handlers see of `msg`, or null when it is not theirs. Fleet handlers get all but
- * chip histories; firehose (`samples` topic) handlers get `samples` frames; chip handlers get
+ * chip histories and alert frames; firehose (`samples` topic) handlers get `samples` frames;
+ * `alerts` handlers get `alert` and `alerts-snapshot` frames; chip handlers get
  * their chip's share of `samples`, `status` and `inventory` frames and its `chip-history`.
  * Every topic gets `error` frames.
  */
 export function route(topic: LiveTopic, msg: LiveServerMessage): LiveServerMessage | null {
-  if (topic.topic === 'fleet') return msg.type === 'chip-history' ? null : msg;
+  if (topic.topic === 'fleet') return msg.type === 'chip-history' || msg.type === 'alert' || msg.type === 'alerts-snapshot' ? null : msg;
   if (topic.topic === 'samples') return msg.type === 'samples' || msg.type === 'error' ? msg : null;
+  if (topic.topic === 'alerts') return msg.type === 'alert' || msg.type === 'alerts-snapshot' || msg.type === 'error' ? msg : null;
   const id = topic.chipId;
   switch (msg.type) {
     case 'chip-history':

@@ -117,6 +117,12 @@ export class PolledFetchController<T> implements ReactiveController {
     });
   }
 
+  /** Loads the current key now, dropping a load in flight (its answer may predate a change just made). */
+  reload(): void {
+    this.abort();
+    this.refresh();
+  }
+
   private reset(): void {
     this.data = null;
     this.error = null;

@@ -1,9 +1,10 @@
 import { LitElement, css, html } from 'lit';
-import { RANGES, type RangeKey } from './history-range.ts';
+import { RANGES, type RangeChoice, type RangeKey } from './history-range.ts';
 
 /**
  * `<range-picker>`: a row of toggle buttons for the chip detail's time range —
- * `Live (10 min)`, `1 h`, `6 h`, `24 h`, `7 d`, `30 d`.
+ * `Live (10 min)`, `1 h`, `6 h`, `24 h`, `7 d`, `30 d` (or the `choices` given, e.g. the past
+ * ranges alone for the alert history).
  *
  * Test hooks: each button has `data-testid="range-<key>"` (`range-live`, `range-6h`…)
  * and `aria-pressed`.
@@ -14,10 +15,13 @@ import { RANGES, type RangeKey } from './history-range.ts';
 export class RangePicker extends LitElement {
   static override properties = {
     value: { type: String },
+    choices: { attribute: false },
   };
 
   /** The selected range. */
   declare value: RangeKey;
+  /** The ranges offered (default: all of `RANGES`). */
+  declare choices: readonly RangeChoice[];
 
   static override styles = css`
     :host {
@@ -58,6 +62,7 @@ export class RangePicker extends LitElement {
   constructor() {
     super();
     this.value = 'live';
+    this.choices = RANGES;
   }
 
   private pick(range: RangeKey): void {
@@ -67,7 +72,7 @@ export class RangePicker extends LitElement {
   }
 
   protected override render() {
-    return html`${RANGES.map(
+    return html`${this.choices.map(
       (r) => html`<button
         part="button"
         type="button"

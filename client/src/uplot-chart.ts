@@ -97,6 +97,11 @@ export class UplotChart extends LitElement {
     this.setAttribute('data-points', String(data[0]?.length ?? 0));
   }
 
+  /** Repaints with the same data (e.g. a plugin's bands changed); cheap, nothing is rebuilt. */
+  redraw(): void {
+    this.plot?.redraw(false);
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
     if (!this.hasAttribute('data-points')) this.setAttribute('data-points', '0');

@@ -14,6 +14,7 @@
  * below `lowWaterBytes` (checked on each tick and by a timer while any socket lags) a fleet
  * subscriber gets a fresh snapshot, so a slow browser never holds up the others.
  */
+import type { AlertEventAnswer } from '../../schema/api-answers.ts';
 import type { ChipView } from '../../schema/protocol.ts';
 import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
 import type { ChipStatus, Sample } from '../../schema/sample.ts';
@@ -45,6 +46,8 @@ export interface LiveFanoutOptions {
 interface LiveClient {
   fleet: boolean;
   firehose: boolean;
+  /** `alerts` topic: alert transitions. */
+  alerts: boolean;
   chips: Set<string>;
   lagging: boolean;
 }
@@ -95,7 +98,7 @@ export class LiveFanout {
 
   /** A new socket, subscribed to nothing yet. */
   add(ws: LiveSocket): void {
-    this.clients.set(ws, { fleet: false, firehose: false, chips: new Set(), lagging: false });
+    this.clients.set(ws, { fleet: false, firehose: false, alerts: false, chips: new Set(), lagging: false });
   }
 
   /** A closed socket: forget it and its subscriptions. */
@@ -118,6 +121,27 @@ export class LiveFanout {
   setFirehose(ws: LiveSocket, on: boolean): void {
     const c = this.clients.get(ws);
     if (c) c.firehose = on;
+  }
+
+  /** `alerts` topic on/off (the snapshot of current alerts is the endpoint's business). */
+  setAlerts(ws: LiveSocket, on: boolean): void {
+    const c = this.clients.get(ws);
+    if (c) c.alerts = on;
+  }
+
+  /**
+   * Alert transitions (an AlertSink of the alert engine): one `alert` frame per call, sent at once
+   * to every `alerts` subscriber, lagging or not (they are few and each matters).
+   */
+  publishAlerts(events: readonly AlertEventAnswer[]): void {
+    if (events.length === 0 || this.clients.size === 0) return;
+    let frame: Buffer | null = null;
+    for (const [ws, c] of this.clients) {
+      if (!c.alerts || ws.readyState !== OPEN) continue;
+      frame ??= encode({ v: PROTOCOL_VERSION, type: 'alert', events: events as AlertEventAnswer[] });
+      this.stats.sends++;
+      ws.send(frame, { binary: false });
+    }
   }
 
   /** One chip's samples on/off (the chip history is the endpoint's business). */

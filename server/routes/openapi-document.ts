@@ -20,6 +20,11 @@ import {
 } from '../../schema/api-answers.ts';
 import { PRECISIONS } from '../line-protocol/parse-line-protocol.ts';
 import { energyQuerySchema, isListParam, seriesQuerySchema, topQuerySchema } from '../history/query-schemas.ts';
+import { deadLettersAnswerSchema, outboxEntrySchema, receiverAnswerSchema, receiversAnswerSchema, silenceAnswerSchema, silencesAnswerSchema } from '../../schema/api-answers.ts';
+import { receiverPutSchema, receiverSpecSchema, silenceBodySchema } from '../../schema/alert-notify.ts';
+import { alertHistoryAnswerSchema, alertRulesAnswerSchema, alertRuleViewSchema, alertsAnswerSchema } from '../../schema/api-answers.ts';
+import { alertRuleSchema, builtinOverrideSchema } from '../../schema/alert-rules.ts';
+import { alertHistoryQuerySchema, alertsQuerySchema } from './alert-routes.ts';
 
 type Json = Record<string, unknown>;
 
@@ -114,6 +119,8 @@ export function openApiDocument(): Json {
       '/api/v1/top': {
         get: { summary: 'The k chips highest or lowest on a field', parameters: queryParameters(topQuerySchema), responses: { '200': json(topAnswerSchema, 'Ranked chips'), ...errors } },
       },
+      ...alertEnginePaths(),
+      ...alertNotifyPaths(),
       '/api/v1/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
     },
     components: {
@@ -122,6 +129,82 @@ export function openApiDocument(): Json {
         BadRequest: { description: 'A parameter is wrong; the message names it and what it accepts', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
         NotFound: { description: 'Not found', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
+    },
+  };
+}
+
+/** The notifier's paths (server/routes/alert-notify-routes.ts). */
+function alertNotifyPaths(): Json {
+  const notFound = { '404': { $ref: '#/components/responses/NotFound' } };
+  const conflict = { '409': { description: 'The name is taken, or the receiver comes from the rules file or --webhook', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } };
+  const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: jsonSchema(schema) } } });
+  const name = [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }];
+  const id = (what: string) => [{ name: 'id', in: 'path', required: true, description: what, schema: { type: 'string' } }];
+  return {
+    '/api/v1/alerts/receivers': {
+      get: { summary: 'Where alert notifications go (secrets never shown)', responses: { '200': json(receiversAnswerSchema, 'Every receiver') } },
+      post: { summary: 'Add a receiver: webhook (Alertmanager JSON v4), alertmanager (/api/v2/alerts) or slack (admin)', requestBody: body(receiverSpecSchema), responses: { '201': json(receiverAnswerSchema, 'The receiver'), ...errors, ...conflict } },
+    },
+    '/api/v1/alerts/receivers/{name}': {
+      get: { summary: 'One receiver', parameters: name, responses: { '200': json(receiverAnswerSchema, 'The receiver'), ...notFound } },
+      put: {
+        summary: 'Create or replace a receiver (admin); a secret left out is kept, null removes it',
+        parameters: name,
+        requestBody: body(receiverPutSchema),
+        responses: { '200': json(receiverAnswerSchema, 'Replaced'), '201': json(receiverAnswerSchema, 'Created'), ...errors, ...conflict },
+      },
+      delete: { summary: 'Remove a receiver (admin); its notifications not yet sent become dead letters', parameters: name, responses: { '204': { description: 'Removed' }, ...notFound, ...conflict } },
+    },
+    '/api/v1/alerts/silences': {
+      get: { summary: 'Silences (ended ones for a week)', responses: { '200': json(silencesAnswerSchema, 'Newest first') } },
+      post: { summary: 'Silence the alerts the matchers match until endsAt, or for duration (admin)', requestBody: body(silenceBodySchema), responses: { '201': json(silenceAnswerSchema, 'The silence'), ...errors } },
+    },
+    '/api/v1/alerts/silences/{id}': {
+      delete: { summary: 'End a silence now (admin)', parameters: id('The silence id'), responses: { '200': json(silenceAnswerSchema, 'The silence, ended'), ...notFound } },
+    },
+    '/api/v1/alerts/dead-letters': {
+      get: {
+        summary: 'Notifications that failed every attempt',
+        parameters: [{ name: 'limit', in: 'query', required: false, description: 'Most entries, newest first (default 100, at most 1000)', schema: { type: 'integer', minimum: 1, maximum: 1000 } }],
+        responses: { '200': json(deadLettersAnswerSchema, 'Newest first'), ...errors },
+      },
+    },
+    '/api/v1/alerts/dead-letters/{id}/retry': {
+      post: { summary: 'Send a dead letter again, attempts from zero (admin)', parameters: id('The outbox id'), responses: { '202': json(outboxEntrySchema, 'Pending again'), ...notFound } },
+    },
+  };
+}
+
+/** The alert engine's paths (server/routes/alert-routes.ts). */
+function alertEnginePaths(): Json {
+  const err = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  const notFound = { '404': { $ref: '#/components/responses/NotFound' } };
+  const conflict = { '409': err('The id is taken, is a built-in rule (POST), or the rule comes from the rules file') };
+  const id = [{ name: 'id', in: 'path', required: true, description: 'Rule id; a built-in id (stale, agent-offline, idle-powered, thermal, power-at-limit, ecc-uncorrected) names that built-in', schema: { type: 'string' } }];
+  return {
+    '/api/v1/alerts': {
+      get: { summary: 'Alerts that are not inactive (pending, firing, just resolved)', parameters: queryParameters(alertsQuerySchema), responses: { '200': json(alertsAnswerSchema, 'Firing first, then pending, then resolved'), ...errors } },
+    },
+    '/api/v1/alerts/history': {
+      get: { summary: 'Alert transitions, newest first', parameters: queryParameters(alertHistoryQuerySchema), responses: { '200': json(alertHistoryAnswerSchema, 'Transitions; truncated when more matched than limit'), ...errors } },
+    },
+    '/api/v1/alerts/rules': {
+      get: { summary: 'Alert rules in force: built-ins (as adjusted), the API’s, the rules file’s', responses: { '200': json(alertRulesAnswerSchema, 'Every rule, disabled ones too') } },
+      post: {
+        summary: 'Add an alert rule (admin)',
+        requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(alertRuleSchema) } } },
+        responses: { '201': json(alertRuleViewSchema, 'The rule'), ...errors, ...conflict, '413': { description: 'Body too large' } },
+      },
+    },
+    '/api/v1/alerts/rules/{id}': {
+      get: { summary: 'One alert rule', parameters: id, responses: { '200': json(alertRuleViewSchema, 'The rule'), ...notFound } },
+      put: {
+        summary: 'Create or replace a rule of the API (admin); for a built-in id, the body is an override of its fields (e.g. {"enabled": false}) replacing the API’s earlier one',
+        parameters: id,
+        requestBody: { required: true, content: { 'application/json': { schema: { anyOf: [jsonSchema(alertRuleSchema), jsonSchema(builtinOverrideSchema)] } } } },
+        responses: { '200': json(alertRuleViewSchema, 'Replaced'), '201': json(alertRuleViewSchema, 'Created'), ...errors, ...conflict, '413': { description: 'Body too large' } },
+      },
+      delete: { summary: 'Remove a rule of the API, or the API’s override of a built-in (admin); its alerts end (a firing one resolves)', parameters: id, responses: { '204': { description: 'Removed' }, ...notFound, ...conflict } },
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * /ws/live: browsers subscribe to the fleet overview (snapshot, then coalesced `fleet-update`
  * frames, status and inventory changes), to single chips (recent history, then that chip's
- * samples) and to the `samples` firehose (every committed live sample in full).
+ * samples), to the `samples` firehose (every committed live sample in full) and to `alerts`
+ * (the current alerts, then their transitions).
  */
 import type { WebSocket, RawData } from 'ws';
 import { parseLiveFrame } from '../../schema/parse-frame.ts';
@@ -12,6 +13,7 @@ import type { LiveFanout } from '../live/live-fanout.ts';
 import { encode } from '../live/live-frames.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../../common/logger.ts';
+import type { ActiveAlert } from '../../schema/api-answers.ts';
 
 const CHIP_HISTORY_MAX = 5_000;
 
@@ -21,6 +23,8 @@ export interface LiveDeps {
   fleet: FleetState;
   store: Store;
   log: Logger;
+  /** The alert engine's current alerts (the `alerts` topic's snapshot); none without one. */
+  alerts?: { activeAlerts(): ActiveAlert[] };
 }
 
 /** Serves one /ws/live connection until it closes. */
@@ -36,6 +40,12 @@ export function handleLiveSocket(ws: WebSocket, deps: LiveDeps): void {
     const on = type === 'subscribe';
     if (sub.topic === 'fleet') return fanout.setFleet(ws, on);
     if (sub.topic === 'samples') return fanout.setFirehose(ws, on);
+    if (sub.topic === 'alerts') {
+      // Subscribed before the snapshot is sent: a transition after it comes as an `alert` frame.
+      fanout.setAlerts(ws, on);
+      if (on) fanout.sendTo(ws, encode({ v: PROTOCOL_VERSION, type: 'alerts-snapshot', alerts: deps.alerts?.activeAlerts() ?? [] }), true);
+      return;
+    }
     if (!on) return fanout.setChip(ws, sub.chipId, false);
     if (!fleet.get(sub.chipId)) return error('not_found', `unknown chip ${sub.chipId}`);
     const now = Date.now();

@@ -1,0 +1,786 @@
+/**
+ * The alert engine inside the hub: the rules in force (rule-set.ts), the state of each (rule, chip)
+ * alert (alert-state.ts), and the one timer that drives `for` / `clear.for` expiries and liveness.
+ *
+ * Evaluation is driven by events, never by a scan of the fleet:
+ * - committed samples (`onSamples`, called by Ingest after each commit): each sample is evaluated
+ *   against the rules that select its chip (cached per chip, rebuilt when the rules or the chip's
+ *   inventory change). The hot path allocates nothing while an alert is inactive and its condition
+ *   does not hold. Samples not newer than the chip's latest evaluated one are dropped (repeats of a
+ *   batch, spooled samples older than live ones). Backfill batches are evaluated as backfill: they
+ *   update states and can resolve, never fire (alert-state.ts);
+ * - connection changes (`onAgentChange`, called by Ingest on hello, disconnect, inventory change,
+ *   push-agent registration and chip moves): `agentDisconnected` rules (built-in `agent-offline`)
+ *   observe 1 or 0 for the agent's chips;
+ * - the timer wheel (timer-wheel.ts), advanced every `tickMs` (250 ms): a pending alert's `for`
+ *   and a firing one's `clear.for` run out; a chip's staleness deadline (`missedIntervals` rules,
+ *   built-in `stale`: `since` is the chip's last live sample or its agent's hello, read from the
+ *   fleet when the timer goes off, so a sample costs the engine nothing for staleness).
+ *   Staleness is measured while the chip's agent is connected (a disconnected agent is
+ *   `agent-offline`'s business). After a start, agents get the shortest `for` of the
+ *   `agentDisconnected` rules to come back before their chips' alerts go pending (as from the start).
+ *
+ * Every transition is handed to the sinks (the live fan-out, the notifier) at once and written
+ * (state row and event row) in one transaction per timer tick, before `history` reads and at close. Only states that are not inactive are kept, in memory
+ * and in alert_states; on start they are restored without firing again (restoreState). A rule that
+ * goes away (deleted, disabled, no longer selecting the chip) ends its alerts at once: a firing one
+ * resolves (firing → resolved), others go inactive.
+ */
+import type { AlertRule, BuiltinOverride, BuiltinRuleId, RulesFile, Severity } from '../../schema/alert-rules.ts';
+import type { ActiveAlert } from '../../schema/api-answers.ts';
+import type { ChipView } from '../../schema/protocol.ts';
+import type { Sample } from '../../schema/sample.ts';
+import { silentLogger, type Logger } from '../../common/logger.ts';
+import type { FleetState } from '../fleet-state.ts';
+import type { AlertEvent, AlertSink } from './alert-events.ts';
+import { alertLabels } from './alert-labels.ts';
+import { deadline, expire, INACTIVE, observe, restoreState, serializeState, type AlertState, type AlertTiming, type Step, type Transition } from './alert-state.ts';
+import type { AlertStore, HistoryQuery, StateWrite, StoredAlertEvent } from './alert-store.ts';
+import { breaches, compileTest, type CompiledTest } from './breach-test.ts';
+import { evaluateSample, missedIntervals, observeValue, ruleTiming, selectorMatches, silenceDeadline, usesEstimatedPower } from './rule-eval.ts';
+import { effectiveBuiltin, isBuiltinId, parseApiRule, parseOverride, resolveRuleSet, type ResolvedRule } from './rule-set.ts';
+import { RulesFileError } from './rules-file.ts';
+import { alertAnnotations } from './templates.ts';
+import { TimerWheel } from './timer-wheel.ts';
+import { fingerprint } from './webhook-payload.ts';
+
+export interface AlertEngineOptions {
+  store: AlertStore;
+  fleet: FleetState;
+  /** Who receives the transitions (the live fan-out, the notifier); more with `addSink`. */
+  sinks?: AlertSink[];
+  log?: Logger;
+  /** The rules file's content at start (already checked), or null. */
+  file?: RulesFile | null;
+  /** The clock (default Date.now). */
+  now?: () => number;
+  /** How often the timer wheel is advanced, ms (default 250). */
+  tickMs?: number;
+  /** Transitions older than this are deleted from the history (checked hourly; default 90 days). */
+  historyMs?: number;
+}
+
+/** Outcome of a rule change through the API. */
+export type RuleChange = { ok: true; rule: ResolvedRule; created: boolean } | { ok: false; reason: 'invalid' | 'not_found' | 'conflict'; message: string };
+
+export type RulesFileChange = { ok: true; rules: number } | { ok: false; errors: string[] };
+
+/** What a rule watches: samples, a chip's silence, or its agent's connection. */
+type RuleKind = 'sample' | 'missed' | 'disconnected';
+
+interface CompiledRule {
+  rule: AlertRule;
+  timing: AlertTiming;
+  kind: RuleKind;
+  /** Whether a sample breaches the rule (the hot path's test while the alert is inactive). */
+  test: CompiledTest;
+}
+
+/** One (rule, chip) alert. `state` null: inactive. */
+interface Slot {
+  rule: CompiledRule;
+  readonly chip: ChipEntry;
+  state: AlertState | null;
+  /** Fixed when it went pending (or restored). */
+  labels: Record<string, string> | null;
+  fingerprint: string;
+  /** Has an expiry in the wheel. */
+  timer: boolean;
+  /** Position in its chip's `sampleSlots` (-1: not a sample rule's slot of the chip now). */
+  index: number;
+}
+
+interface ChipEntry {
+  readonly chipId: string;
+  /** The fleet's view of the chip when `slots` were chosen (null: unknown chip). */
+  view: ChipView | null;
+  /** `AlertEngine.version` when checked last; `rulesVersion` when `slots` were chosen. */
+  version: number;
+  rulesVersion: number;
+  /** Enabled rules selecting the chip, by kind. */
+  sampleSlots: Slot[];
+  /**
+   * The hot path's view of `sampleSlots`: their tests (shared by every chip, so they stay in
+   * cache) and 1 where the slot holds a state. Slots are read only for alerts in progress.
+   */
+  sampleTests: CompiledTest[];
+  sampleActive: Uint8Array;
+  missedSlots: Slot[];
+  disconnectedSlots: Slot[];
+  /** Every slot of the chip by rule id (a slot holding a state stays until it ends). */
+  slots: Map<string, Slot>;
+  /** Latest evaluated sample (ECC delta), and its ts: older or equal samples are dropped. */
+  prev: Sample | null;
+  lastTs: number;
+  /** Hub time the chip's agent was last seen to connect (staleness counts from it before any sample). */
+  connectedAt: number | null;
+  /** Has a staleness timer in the wheel. */
+  staleTimer: boolean;
+}
+
+/** The wheel holds slots' expiries, chips' staleness deadlines, and the after-start connection check. */
+type TimerKey = Slot | ChipEntry | typeof STARTUP_CHECK;
+const STARTUP_CHECK = Symbol('startup agent check');
+const HOUR = 3_600_000;
+/** Queued writes beyond which `flush` writes at once rather than at the next tick. */
+const PERSIST_AT = 5000;
+const PHASE_ORDER = { firing: 0, pending: 1, resolved: 2, inactive: 3 } as const;
+
+const kindOf = (rule: AlertRule): RuleKind => (rule.field === 'missedIntervals' ? 'missed' : rule.field === 'agentDisconnected' ? 'disconnected' : 'sample');
+const compile = (rule: AlertRule): CompiledRule => ({ rule, timing: ruleTiming(rule), kind: kindOf(rule), test: compileTest(rule) });
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
+}
+const isSlot = (k: TimerKey): k is Slot => typeof k === 'object' && 'rule' in k;
+
+export class AlertEngine {
+  private readonly store: AlertStore;
+  private readonly fleet: FleetState;
+  private readonly sinks: AlertSink[];
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly tickMs: number;
+  private readonly historyMs: number;
+  private readonly wheel: TimerWheel<TimerKey>;
+
+  private apiRules = new Map<string, AlertRule>();
+  private apiOverrides = new Map<BuiltinRuleId, BuiltinOverride>();
+  private file: RulesFile | null;
+  private resolved: ResolvedRule[] = [];
+  private compiled = new Map<string, CompiledRule>();
+  private sampleRules: CompiledRule[] = [];
+  private missedRules: CompiledRule[] = [];
+  private disconnectedRules: CompiledRule[] = [];
+  /** Bumped by rule changes (slots are re-chosen) and by fleet changes (views are re-checked). */
+  private version = 1;
+  private rulesVersion = 1;
+
+  private readonly chips = new Map<string, ChipEntry>();
+  /** Slots whose state is not inactive. */
+  private readonly active = new Set<Slot>();
+  /** What the current pass changed: published (and queued for writing) by `flush`. */
+  private dirty = new Set<Slot>();
+  private events: AlertEvent[] = [];
+  /** Written by `persist`: the latest state of each changed (rule, chip), and events in order. */
+  private readonly unwrittenStates = new Map<string, StateWrite>();
+  private unwrittenEvents: AlertEvent[] = [];
+
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private startedAt = 0;
+  private nextPruneAt = 0;
+  private closed = false;
+
+  constructor(opts: AlertEngineOptions) {
+    this.store = opts.store;
+    this.fleet = opts.fleet;
+    this.sinks = [...(opts.sinks ?? [])];
+    this.log = opts.log ?? silentLogger;
+    this.now = opts.now ?? Date.now;
+    this.tickMs = opts.tickMs ?? 250;
+    this.historyMs = opts.historyMs ?? 90 * 24 * HOUR;
+    this.file = opts.file ?? null;
+    this.wheel = new TimerWheel<TimerKey>({ tickMs: this.tickMs, slots: 1024, now: this.now() });
+  }
+
+  /** Also hand transitions to `sink` (e.g. the notifier, made after the engine). */
+  addSink(sink: AlertSink): void {
+    this.sinks.push(sink);
+  }
+
+  /**
+   * Load the stored rules (throws when they clash with the rules file), restore the stored states
+   * (nothing fires again), and start the timer. Call once, after the fleet is loaded.
+   */
+  start(): void {
+    const now = this.now();
+    this.startedAt = now;
+    this.nextPruneAt = now;
+    for (const row of this.store.loadRules()) {
+      if (row.source === 'api') {
+        const r = parseApiRule(row.body);
+        if (r.ok && r.value.id === row.id && !isBuiltinId(row.id)) this.apiRules.set(row.id, r.value);
+        else this.log.warn('stored alert rule skipped', { id: row.id, errors: r.ok ? ['id mismatch'] : r.errors });
+      } else if (row.source === 'builtin' && isBuiltinId(row.id)) {
+        const r = parseOverride(row.body);
+        if (r.ok) this.apiOverrides.set(row.id, r.value);
+        else this.log.warn('stored override of a built-in alert rule skipped', { id: row.id, errors: r.errors });
+      }
+    }
+    const r = resolveRuleSet(this.apiRules, this.apiOverrides, this.file);
+    if (!r.ok) throw new RulesFileError(`--rules: ${r.errors.join('; ')}`);
+    this.setResolved(r.value);
+
+    for (const view of this.fleet.list()) {
+      const e = this.entry(view.chipId);
+      e.prev = view.latest;
+      e.lastTs = view.latest?.ts ?? -Infinity;
+    }
+    for (const row of this.store.loadStates()) this.restore(row.ruleId, row.chipId, row.state, row.labels);
+    this.scheduleStartupCheck(now);
+    this.flush(now);
+    this.timer = setInterval(() => this.tick(), this.tickMs);
+    this.timer.unref();
+  }
+
+  /** Stop the timer and write the latest values of the alerts in progress. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const slot of this.active) this.dirty.add(slot);
+    this.flush(this.now(), false);
+    this.persist(this.now());
+  }
+
+  // ---------- ingest ----------
+
+  /** Committed samples (after the fleet applied them); `backfill`: a late batch. */
+  onSamples(samples: readonly Sample[], opts: { backfill: boolean }): void {
+    if (this.closed || (this.sampleRules.length === 0 && this.missedRules.length === 0)) return;
+    const now = this.now();
+    for (let k = 0; k < samples.length; k++) {
+      const s = samples[k]!;
+      let e = this.chips.get(s.chipId);
+      if (e === undefined) e = this.entry(s.chipId);
+      if (e.version !== this.version) this.refresh(e);
+      const view = e.view;
+      if (view === null || s.ts <= e.lastTs) continue;
+      const prev = e.prev;
+      e.prev = s;
+      e.lastTs = s.ts;
+      const tests = e.sampleTests;
+      const active = e.sampleActive;
+      for (let i = 0; i < tests.length; i++) {
+        if (active[i] === 0 && !breaches(tests[i]!, s, view, prev)) continue;
+        const slot = e.sampleSlots[i]!;
+        const cr = slot.rule;
+        this.apply(slot, observe(slot.state ?? INACTIVE, evaluateSample(cr.rule, s, view, prev, now), cr.timing), s);
+      }
+      if (!opts.backfill && e.missedSlots.length > 0) this.heard(e, now);
+    }
+    if (this.events.length > 0 || this.dirty.size > 0) this.flush(now);
+  }
+
+  /** An agent connected, disconnected, changed its inventory or got a chip: observe its chips' connection. */
+  onAgentChange(agentId: string): void {
+    if (this.closed) return;
+    this.version++;
+    const now = this.now();
+    const chips = this.fleet.agentsChips(new Set([agentId])).get(agentId) ?? [];
+    const connected = this.fleet.hasConnection(agentId) || this.fleet.isPushAgent(agentId);
+    for (const view of chips) {
+      const e = this.entry(view.chipId);
+      this.refresh(e);
+      if (connected && e.connectedAt === null) e.connectedAt = now;
+      if (!connected) e.connectedAt = null;
+      this.observeConnection(e, connected, now);
+      this.armStale(e, now);
+    }
+    this.flush(now);
+  }
+
+  // ---------- timers ----------
+
+  /** Advance the timer wheel to now (the interval timer calls it; tests may too). */
+  tick(): void {
+    if (this.closed) return;
+    const now = this.now();
+    // A timer may set another that is due already (a staleness check makes an alert pending whose
+    // `for` has run out): a few rounds take those too.
+    for (let round = 0; round < 4; round++) {
+      const due = this.wheel.advance(now);
+      if (due.length === 0) break;
+      for (const { key, at } of due) {
+        if (key === STARTUP_CHECK) this.startupCheck(now);
+        else if (isSlot(key)) {
+          key.timer = false;
+          if (key.state !== null) this.apply(key, expire(key.state, at, key.rule.timing), null);
+        } else {
+          key.staleTimer = false;
+          this.staleCheck(key, at);
+        }
+      }
+    }
+    if (now >= this.nextPruneAt) {
+      this.nextPruneAt = now + HOUR;
+      try {
+        const n = this.store.pruneEvents(now - this.historyMs);
+        if (n > 0) this.log.info('alert history pruned', { events: n });
+      } catch (err) {
+        this.log.error('alert history prune failed', { err: String(err) });
+      }
+    }
+    this.flush(now);
+    this.persist(now);
+  }
+
+  private scheduleStartupCheck(now: number): void {
+    if (this.disconnectedRules.length === 0) return;
+    const wait = Math.min(...this.disconnectedRules.map((r) => r.timing.forMs));
+    this.wheel.schedule(STARTUP_CHECK, now + wait);
+  }
+
+  /** Chips whose agent has not come back since the start: their agentDisconnected rules observe 1 as of the start. */
+  private startupCheck(now: number): void {
+    this.version++;
+    for (const view of this.fleet.list()) {
+      const connected = this.fleet.hasConnection(view.agentId) || this.fleet.isPushAgent(view.agentId);
+      if (connected) continue;
+      const e = this.entry(view.chipId);
+      this.refresh(e);
+      this.observeConnection(e, false, Math.min(this.startedAt, now));
+    }
+  }
+
+  private observeConnection(e: ChipEntry, connected: boolean, ts: number): void {
+    for (const slot of e.disconnectedSlots) {
+      if (connected && slot.state === null) continue;
+      this.apply(slot, observe(slot.state ?? INACTIVE, observeValue(slot.rule.rule, ts, connected ? 0 : 1), slot.rule.timing), null);
+    }
+  }
+
+  /** Since when the chip has been silent, or null when its agent is not connected (staleness is not measured). */
+  private silentSince(e: ChipEntry, now: number): { since: number; intervalMs: number } | null {
+    const li = this.fleet.chipLiveness(e.chipId);
+    if (!li || !li.agentConnected) return null;
+    e.connectedAt ??= now;
+    return { since: Math.max(li.lastSampleAt ?? -Infinity, e.connectedAt), intervalMs: li.intervalMs };
+  }
+
+  /**
+   * Whether the staleness timer is to observe this missedIntervals alert: not while it fires or is
+   * pending on a live breach (its `for` runs on its own timer); a pending one restored at start is
+   * observed once more (its evidence is from before the start).
+   */
+  private awaitsSilence(slot: Slot): boolean {
+    const st = slot.state;
+    return st === null || st.phase === 'resolved' || (st.phase === 'pending' && !st.fresh);
+  }
+
+  /** Set the chip's staleness timer to the first deadline of its missedIntervals rules not yet breached. */
+  private armStale(e: ChipEntry, now: number): void {
+    const silent = e.missedSlots.length > 0 ? this.silentSince(e, now) : null;
+    let due = Infinity;
+    if (silent) {
+      for (const slot of e.missedSlots) {
+        if (!this.awaitsSilence(slot)) continue;
+        due = Math.min(due, silenceDeadline(slot.rule.rule, silent.since, silent.intervalMs) ?? Infinity);
+      }
+    }
+    if (due !== Infinity) {
+      this.wheel.schedule(e, due);
+      e.staleTimer = true;
+    } else if (e.staleTimer) {
+      this.wheel.cancel(e);
+      e.staleTimer = false;
+    }
+  }
+
+  /** The staleness timer went off at `at`: rules whose deadline passed observe the chip's missed intervals. */
+  private staleCheck(e: ChipEntry, at: number): void {
+    if (e.version !== this.version) this.refresh(e);
+    const silent = this.silentSince(e, at);
+    if (!silent) return;
+    for (const slot of e.missedSlots) {
+      const due = silenceDeadline(slot.rule.rule, silent.since, silent.intervalMs);
+      if (due === null || at < due || !this.awaitsSilence(slot)) continue;
+      const value = missedIntervals(at, silent.since, silent.intervalMs);
+      this.apply(slot, observe(slot.state ?? INACTIVE, observeValue(slot.rule.rule, at, value), slot.rule.timing), null);
+    }
+    this.armStale(e, at);
+  }
+
+  /** A live sample of the chip arrived: its missedIntervals alerts observe 0; the staleness timer counts again. */
+  private heard(e: ChipEntry, now: number): void {
+    let watching = e.staleTimer;
+    for (const slot of e.missedSlots) {
+      if (slot.state === null) continue;
+      this.apply(slot, observe(slot.state, observeValue(slot.rule.rule, now, 0), slot.rule.timing), null);
+      watching = false;
+    }
+    if (!watching) this.armStale(e, now);
+  }
+
+  // ---------- state changes ----------
+
+  /** Take a step's new state: events for its transitions, the expiry timer, what to write. */
+  private apply(slot: Slot, step: Step, sample: Sample | null): void {
+    const before = slot.state ?? INACTIVE;
+    const after = step.state;
+    let since = before.since;
+    for (const t of step.transitions) {
+      if (t.to === 'pending') {
+        since = t.at;
+        const labels = alertLabels(slot.rule.rule, slot.chip.view!, { powerEstimated: sample !== null && usesEstimatedPower(slot.rule.rule, sample) });
+        // Usually the labels of the alert's last run: keep them and their fingerprint (a hash per byte).
+        if (!slot.labels || !sameLabels(slot.labels, labels)) {
+          slot.labels = labels;
+          slot.fingerprint = fingerprint(labels);
+        }
+      }
+      this.events.push(this.event(slot, t, since ?? t.at));
+    }
+    this.setState(slot, after.phase === 'inactive' ? null : after);
+    if (step.transitions.length > 0 || before.clearSince !== after.clearSince) this.dirty.add(slot);
+    this.setExpiry(slot);
+  }
+
+  /** The one place a slot's state changes: the set of alerts in progress and the hot path's flags follow. */
+  private setState(slot: Slot, state: AlertState | null): void {
+    slot.state = state;
+    if (state === null) this.active.delete(slot);
+    else this.active.add(slot);
+    const e = slot.chip;
+    if (slot.index >= 0 && e.sampleSlots[slot.index] === slot) e.sampleActive[slot.index] = state === null ? 0 : 1;
+  }
+
+  private setExpiry(slot: Slot): void {
+    const due = slot.state === null ? null : deadline(slot.state, slot.rule.timing);
+    if (due !== null) {
+      this.wheel.schedule(slot, due);
+      slot.timer = true;
+    } else if (slot.timer) {
+      this.wheel.cancel(slot);
+      slot.timer = false;
+    }
+  }
+
+  private labelsOf(slot: Slot): Record<string, string> {
+    if (!slot.labels) {
+      slot.labels = alertLabels(slot.rule.rule, slot.chip.view ?? { chipId: slot.chip.chipId, host: '', vendor: 'nvidia', model: '' }, { powerEstimated: false });
+      slot.fingerprint = fingerprint(slot.labels);
+    }
+    return slot.labels;
+  }
+
+  private annotations(slot: Slot, value: number | null): Record<string, string> {
+    const chip = slot.chip.view ?? { chipId: slot.chip.chipId, host: '', vendor: 'nvidia' as const, model: '' };
+    return alertAnnotations({ rule: slot.rule.rule, chip, value, labels: this.labelsOf(slot) });
+  }
+
+  private event(slot: Slot, t: Transition, startsAt: number): AlertEvent {
+    const labels = this.labelsOf(slot);
+    return {
+      ruleId: slot.rule.rule.id,
+      chipId: slot.chip.chipId,
+      from: t.from,
+      to: t.to,
+      at: t.at,
+      value: t.value,
+      severity: (labels.severity as Severity | undefined) ?? slot.rule.rule.severity,
+      labels,
+      annotations: this.annotations(slot, t.value),
+      fingerprint: slot.fingerprint,
+      startsAt,
+      endsAt: t.to === 'resolved' ? t.at : null,
+    };
+  }
+
+  /** The alert's rule went away: a firing alert resolves, any other goes inactive; its row is deleted. */
+  private end(slot: Slot, now: number): void {
+    const st = slot.state;
+    if (st === null) return;
+    const to = st.phase === 'firing' ? 'resolved' : 'inactive';
+    this.events.push(this.event(slot, { from: st.phase, to, at: Math.max(now, st.lastTs ?? now), value: st.value }, st.since ?? now));
+    this.setState(slot, null);
+    this.dirty.add(slot);
+    this.setExpiry(slot);
+    slot.chip.slots.delete(slot.rule.rule.id);
+  }
+
+  /**
+   * Hand this pass's events to the sinks, and queue what it changed for writing. Writes go out
+   * in one transaction per timer tick (or sooner when many are queued): a store busy with samples
+   * holds its write lock, so a write per commit would stall the event loop, and flapping alerts
+   * (pending ⇄ inactive) would cost a transaction each. A state changed several times in a tick is
+   * written once.
+   */
+  private flush(now: number, publish = true): void {
+    if (this.dirty.size === 0 && this.events.length === 0) return;
+    for (const slot of this.dirty) {
+      const key = `${slot.rule.rule.id}\u0000${slot.chip.chipId}`;
+      this.unwrittenStates.delete(key); // re-inserted last: a later write of the same key wins
+      this.unwrittenStates.set(key, { ruleId: slot.rule.rule.id, chipId: slot.chip.chipId, state: slot.state === null ? null : serializeState(slot.state), labels: slot.labels ?? {} });
+    }
+    const events = this.events;
+    this.dirty = new Set();
+    this.events = [];
+    for (const e of events) this.unwrittenEvents.push(e);
+    if (this.unwrittenEvents.length >= PERSIST_AT || this.unwrittenStates.size >= PERSIST_AT) this.persist(now);
+    if (!publish || events.length === 0) return;
+    for (const sink of this.sinks) {
+      try {
+        sink.publish(events);
+      } catch (err) {
+        this.log.error('alert sink failed', { err: String(err) });
+      }
+    }
+  }
+
+  /** Write the queued states and events (one transaction). */
+  private persist(now: number): void {
+    if (this.unwrittenStates.size === 0 && this.unwrittenEvents.length === 0) return;
+    const states = [...this.unwrittenStates.values()];
+    const events = this.unwrittenEvents;
+    this.unwrittenStates.clear();
+    this.unwrittenEvents = [];
+    try {
+      this.store.write(states, events, now);
+    } catch (err) {
+      this.log.error('alert state write failed', { err: String(err), states: states.length, events: events.length });
+    }
+  }
+
+  // ---------- chips ----------
+
+  private entry(chipId: string): ChipEntry {
+    let e = this.chips.get(chipId);
+    if (!e) {
+      e = { chipId, view: null, version: 0, rulesVersion: 0, sampleSlots: [], sampleTests: [], sampleActive: new Uint8Array(0), missedSlots: [], disconnectedSlots: [], slots: new Map(), prev: null, lastTs: -Infinity, connectedAt: null, staleTimer: false };
+      this.chips.set(chipId, e);
+    }
+    return e;
+  }
+
+  /** Re-check the chip's view and, when it or the rules changed, choose its rules again. */
+  private refresh(e: ChipEntry): void {
+    e.version = this.version;
+    const view = this.fleet.get(e.chipId) ?? null;
+    if (view === e.view && e.rulesVersion === this.rulesVersion) return;
+    e.view = view;
+    e.rulesVersion = this.rulesVersion;
+    const pick = (rules: CompiledRule[]): Slot[] => {
+      if (view === null) return [];
+      const out: Slot[] = [];
+      for (const cr of rules) {
+        if (!selectorMatches(cr.rule.selector, view)) continue;
+        let slot = e.slots.get(cr.rule.id);
+        if (!slot) e.slots.set(cr.rule.id, (slot = { rule: cr, chip: e, state: null, labels: null, fingerprint: '', timer: false, index: -1 }));
+        slot.rule = cr;
+        out.push(slot);
+      }
+      return out;
+    };
+    for (const slot of e.sampleSlots) slot.index = -1;
+    e.sampleSlots = pick(this.sampleRules);
+    e.sampleSlots.forEach((slot, i) => (slot.index = i));
+    e.sampleTests = e.sampleSlots.map((slot) => slot.rule.test);
+    e.sampleActive = Uint8Array.from(e.sampleSlots, (slot) => (slot.state === null ? 0 : 1));
+    e.missedSlots = pick(this.missedRules);
+    e.disconnectedSlots = pick(this.disconnectedRules);
+    // Slots of rules that no longer select the chip: those holding a state were ended by the rule change.
+    if (e.slots.size > e.sampleSlots.length + e.missedSlots.length + e.disconnectedSlots.length) {
+      const kept = new Set([...e.sampleSlots, ...e.missedSlots, ...e.disconnectedSlots]);
+      for (const [id, slot] of e.slots) if (!kept.has(slot) && slot.state === null) e.slots.delete(id);
+    }
+  }
+
+  private restore(ruleId: string, chipId: string, raw: unknown, labels: Record<string, string>): void {
+    const state = restoreState(raw);
+    const cr = this.compiled.get(ruleId);
+    const e = this.entry(chipId);
+    this.refresh(e);
+    if (state === null || state.phase === 'inactive') {
+      if (state === null) this.log.warn('stored alert state unreadable; dropped', { ruleId, chipId });
+      this.store.write([{ ruleId, chipId, state: null, labels: {} }], []);
+      return;
+    }
+    const slot: Slot = e.slots.get(ruleId) ?? { rule: cr ?? compile({ ...this.placeholderRule(ruleId) }), chip: e, state: null, labels: null, fingerprint: '', timer: false, index: -1 };
+    this.setState(slot, state);
+    slot.labels = Object.keys(labels).length > 0 ? labels : null;
+    slot.fingerprint = slot.labels ? fingerprint(slot.labels) : '';
+    if (!cr || !cr.rule.enabled || e.view === null || !selectorMatches(cr.rule.selector, e.view)) {
+      this.end(slot, this.now());
+      return;
+    }
+    e.slots.set(ruleId, slot);
+    this.setExpiry(slot);
+  }
+
+  /** A stand-in for a rule that no longer exists (to end its restored alerts). */
+  private placeholderRule(id: string): AlertRule {
+    return { id, name: id, enabled: false, selector: {}, field: 'powerW', op: '>', threshold: 0, and: [], for: '0s', clear: {}, severity: 'warning', labels: {} };
+  }
+
+  // ---------- rules ----------
+
+  private setResolved(resolved: ResolvedRule[]): void {
+    this.resolved = resolved;
+    this.compiled = new Map(resolved.map((r) => [r.rule.id, compile(r.rule)]));
+    const enabled = [...this.compiled.values()].filter((c) => c.rule.enabled);
+    this.sampleRules = enabled.filter((c) => c.kind === 'sample');
+    this.missedRules = enabled.filter((c) => c.kind === 'missed');
+    this.disconnectedRules = enabled.filter((c) => c.kind === 'disconnected');
+    this.rulesVersion++;
+    this.version++;
+  }
+
+  /** Put a new rule set in force: alerts of rules gone end, the others carry on under the new rule; liveness is observed again. */
+  private applyRules(resolved: ResolvedRule[]): void {
+    this.setResolved(resolved);
+    const now = this.now();
+    for (const slot of [...this.active]) {
+      const cr = this.compiled.get(slot.rule.rule.id);
+      const view = this.fleet.get(slot.chip.chipId);
+      if (!cr || !cr.rule.enabled || !view || !selectorMatches(cr.rule.selector, view)) this.end(slot, now);
+      else {
+        slot.rule = cr;
+        this.setExpiry(slot);
+      }
+    }
+    const afterStart = !this.wheel.dueAt(STARTUP_CHECK);
+    for (const view of this.fleet.list()) {
+      const e = this.entry(view.chipId);
+      this.refresh(e);
+      const connected = this.fleet.hasConnection(view.agentId) || this.fleet.isPushAgent(view.agentId);
+      if (connected || afterStart) this.observeConnection(e, connected, now);
+      this.armStale(e, now);
+    }
+    this.flush(now);
+  }
+
+  /** The rules in force (built-ins, API, file), disabled ones included. */
+  rules(): ResolvedRule[] {
+    return this.resolved;
+  }
+
+  rule(id: string): ResolvedRule | undefined {
+    return this.resolved.find((r) => r.rule.id === id);
+  }
+
+  /** POST: a new rule of the API. */
+  createRule(body: unknown): RuleChange {
+    const r = parseApiRule(body);
+    if (!r.ok) return { ok: false, reason: 'invalid', message: r.errors.join('; ') };
+    const id = r.value.id;
+    if (isBuiltinId(id)) return { ok: false, reason: 'conflict', message: `id: "${id}" is a built-in rule: adjust it with PUT /api/v1/alerts/rules/${id}` };
+    const existing = this.rule(id);
+    if (existing) return { ok: false, reason: 'conflict', message: `id: rule "${id}" exists already (${existing.source === 'file' ? 'in the rules file' : `change it with PUT /api/v1/alerts/rules/${id}`})` };
+    return this.commitApiRule(r.value, true);
+  }
+
+  /**
+   * PUT: replace (or create) a rule of the API; for a built-in id the body is an override (any of
+   * the rule's fields but id), which replaces the API's earlier override of it.
+   */
+  putRule(id: string, body: unknown): RuleChange {
+    if (isBuiltinId(id)) {
+      const o = parseOverride(body);
+      if (!o.ok) return { ok: false, reason: 'invalid', message: o.errors.join('; ') };
+      const check = effectiveBuiltin(id, this.file?.builtins[id], o.value);
+      if (!check.ok) return { ok: false, reason: 'invalid', message: check.errors.join('; ') };
+      const overrides = new Map(this.apiOverrides).set(id, o.value);
+      const resolved = resolveRuleSet(this.apiRules, overrides, this.file);
+      if (!resolved.ok) return { ok: false, reason: 'invalid', message: resolved.errors.join('; ') };
+      this.store.saveRule(id, 'builtin', o.value, this.now());
+      this.apiOverrides = overrides;
+      this.applyRules(resolved.value);
+      return { ok: true, rule: this.rule(id)!, created: false };
+    }
+    if (this.rule(id)?.source === 'file') return { ok: false, reason: 'conflict', message: `rule "${id}" is defined in the rules file: change it there and reload (SIGHUP)` };
+    const r = parseApiRule(body, id);
+    if (!r.ok) return { ok: false, reason: 'invalid', message: r.errors.join('; ') };
+    return this.commitApiRule(r.value, !this.apiRules.has(id));
+  }
+
+  private commitApiRule(rule: AlertRule, created: boolean): RuleChange {
+    const rules = new Map(this.apiRules).set(rule.id, rule);
+    const resolved = resolveRuleSet(rules, this.apiOverrides, this.file);
+    if (!resolved.ok) return { ok: false, reason: 'invalid', message: resolved.errors.join('; ') };
+    this.store.saveRule(rule.id, 'api', rule, this.now());
+    this.apiRules = rules;
+    this.applyRules(resolved.value);
+    return { ok: true, rule: this.rule(rule.id)!, created };
+  }
+
+  /** DELETE: a rule of the API; for a built-in, the API's override (the built-in stays, as the file sets it). */
+  deleteRule(id: string): RuleChange {
+    const existing = this.rule(id);
+    if (!existing) return { ok: false, reason: 'not_found', message: `no alert rule ${JSON.stringify(id)}` };
+    if (existing.source === 'file') return { ok: false, reason: 'conflict', message: `rule "${id}" is defined in the rules file: remove it there and reload (SIGHUP)` };
+    if (existing.source === 'builtin') {
+      const overrides = new Map(this.apiOverrides);
+      overrides.delete(id as BuiltinRuleId);
+      const resolved = resolveRuleSet(this.apiRules, overrides, this.file);
+      if (!resolved.ok) return { ok: false, reason: 'invalid', message: resolved.errors.join('; ') };
+      this.store.deleteRule(id);
+      this.apiOverrides = overrides;
+      this.applyRules(resolved.value);
+      return { ok: true, rule: this.rule(id)!, created: false };
+    }
+    const rules = new Map(this.apiRules);
+    rules.delete(id);
+    const resolved = resolveRuleSet(rules, this.apiOverrides, this.file);
+    if (!resolved.ok) return { ok: false, reason: 'invalid', message: resolved.errors.join('; ') };
+    this.store.deleteRule(id);
+    this.apiRules = rules;
+    this.applyRules(resolved.value);
+    return { ok: true, rule: existing, created: false };
+  }
+
+  /** Whether a rules file content would resolve with the API's rules (nothing changes). */
+  checkRulesFile(file: RulesFile | null): RulesFileChange {
+    const resolved = resolveRuleSet(this.apiRules, this.apiOverrides, file);
+    return resolved.ok ? { ok: true, rules: resolved.value.length } : { ok: false, errors: resolved.errors };
+  }
+
+  /** A new rules file content (reload): in force when it resolves with the API's rules; else nothing changes. */
+  setRulesFile(file: RulesFile | null): RulesFileChange {
+    const resolved = resolveRuleSet(this.apiRules, this.apiOverrides, file);
+    if (!resolved.ok) return { ok: false, errors: resolved.errors };
+    this.file = file;
+    this.applyRules(resolved.value);
+    return { ok: true, rules: resolved.value.length };
+  }
+
+  // ---------- reads ----------
+
+  /** Alerts that are not inactive: firing first, then pending, then just resolved; newest first within each. */
+  activeAlerts(filter: { chipId?: string; ruleId?: string; phase?: 'pending' | 'firing' | 'resolved' } = {}): ActiveAlert[] {
+    const out: ActiveAlert[] = [];
+    for (const slot of this.active) {
+      const st = slot.state!;
+      if (filter.chipId !== undefined && slot.chip.chipId !== filter.chipId) continue;
+      if (filter.ruleId !== undefined && slot.rule.rule.id !== filter.ruleId) continue;
+      if (filter.phase !== undefined && st.phase !== filter.phase) continue;
+      const labels = this.labelsOf(slot);
+      out.push({
+        ruleId: slot.rule.rule.id,
+        chipId: slot.chip.chipId,
+        phase: st.phase as ActiveAlert['phase'],
+        severity: (labels.severity as Severity | undefined) ?? slot.rule.rule.severity,
+        labels,
+        annotations: this.annotations(slot, st.value),
+        fingerprint: slot.fingerprint,
+        startsAt: st.since ?? st.lastTs ?? 0,
+        firedAt: st.firedAt,
+        value: st.value,
+      });
+    }
+    return out.sort((a, b) => PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase] || b.startsAt - a.startsAt || (a.chipId < b.chipId ? -1 : a.chipId > b.chipId ? 1 : 0) || (a.ruleId < b.ruleId ? -1 : 1));
+  }
+
+  /**
+   * The alerts firing now, each as the event that made it fire (from pending, at its firedAt): for
+   * the notifier after a restart (Notifier.resume), which learns of them without sending them again.
+   */
+  firingEvents(): AlertEvent[] {
+    const out: AlertEvent[] = [];
+    for (const slot of this.active) {
+      const st = slot.state!;
+      if (st.phase !== 'firing') continue;
+      out.push(this.event(slot, { from: 'pending', to: 'firing', at: st.firedAt ?? st.since ?? 0, value: st.value }, st.since ?? st.firedAt ?? 0));
+    }
+    return out;
+  }
+
+  /** Stored transitions, newest first. */
+  history(q: HistoryQuery): StoredAlertEvent[] {
+    if (!this.closed) this.persist(this.now());
+    return this.store.history(q);
+  }
+}

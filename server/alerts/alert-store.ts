@@ -1,0 +1,208 @@
+/**
+ * Alerting's rows in the hub's SQLite file (tables alert_rules, alert_states, alert_events), on a
+ * connection of its own like the token store: rules changed through the API (and the API's
+ * adjustments of the built-ins), the state of every (rule, chip) alert that is not inactive, and
+ * the history of transitions. Synchronous (better-sqlite3): the engine writes only on transitions,
+ * one transaction per evaluation pass (`write`).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { MIGRATIONS_DIR } from '../store/sqlite-store.ts';
+import { setUpConnection } from '../store/sqlite-connection.ts';
+import type { AlertEvent } from './alert-events.ts';
+import type { AlertPhase } from './alert-state.ts';
+import type { Severity } from '../../schema/alert-rules.ts';
+
+/** Where a stored rule row came from: `api` (a rule of the API), `builtin` (the API's override of a built-in; body is the override). */
+export type StoredRuleSource = 'api' | 'file' | 'builtin';
+
+export interface StoredRule {
+  id: string;
+  source: StoredRuleSource;
+  /** The rule (or, for `builtin`, the override) as JSON, unparsed. */
+  body: unknown;
+  updatedAt: number;
+}
+
+export interface StoredStateRow {
+  ruleId: string;
+  chipId: string;
+  /** The serialized state (alert-state.ts storedAlertStateSchema), unparsed. */
+  state: unknown;
+  labels: Record<string, string>;
+  updatedAt: number;
+}
+
+/** One stored transition (an AlertEvent with its row id). */
+export interface StoredAlertEvent extends AlertEvent {
+  id: number;
+}
+
+export interface HistoryQuery {
+  /** Inclusive bounds on the transition time (ms). */
+  from: number;
+  to: number;
+  chipId?: string;
+  ruleId?: string;
+  /** Most rows (newest first). */
+  limit: number;
+}
+
+/** A state row to write: `state` null deletes the row (the alert went back to inactive). */
+export interface StateWrite {
+  ruleId: string;
+  chipId: string;
+  state: unknown | null;
+  labels: Readonly<Record<string, string>>;
+}
+
+export interface AlertStore {
+  loadRules(): StoredRule[];
+  saveRule(id: string, source: StoredRuleSource, body: unknown, now?: number): void;
+  /** False when there was no such row. */
+  deleteRule(id: string): boolean;
+  loadStates(): StoredStateRow[];
+  /** State writes and new events, in one transaction. */
+  write(states: readonly StateWrite[], events: readonly AlertEvent[], now?: number): void;
+  /** Transitions in [from, to], newest first, at most `limit`. */
+  history(q: HistoryQuery): StoredAlertEvent[];
+  /** Delete events older than `before` (ms); returns how many. */
+  pruneEvents(before: number): number;
+  close(): void;
+}
+
+interface EventRow {
+  id: number;
+  rule_id: string;
+  chip_id: string;
+  from_phase: string;
+  to_phase: string;
+  at: number;
+  value: number | null;
+  severity: string;
+  labels: string;
+  annotations: string;
+  fingerprint: string;
+  starts_at?: number;
+}
+
+const parse = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+};
+const record = (text: string): Record<string, string> => {
+  const v = parse(text);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, string>) : {};
+};
+
+/**
+ * The stored event back. startsAt and endsAt are not columns of their own: they live in the
+ * annotations row under reserved keys (`__startsAt`, `__endsAt`), which are taken out here.
+ */
+function eventOf(r: EventRow): StoredAlertEvent {
+  const annotations = record(r.annotations);
+  const startsAt = Number(annotations.__startsAt ?? r.at);
+  const endsAt = annotations.__endsAt === undefined ? null : Number(annotations.__endsAt);
+  delete annotations.__startsAt;
+  delete annotations.__endsAt;
+  return {
+    id: r.id,
+    ruleId: r.rule_id,
+    chipId: r.chip_id,
+    from: r.from_phase as AlertPhase,
+    to: r.to_phase as AlertPhase,
+    at: r.at,
+    value: r.value,
+    severity: r.severity as Severity,
+    labels: record(r.labels),
+    annotations,
+    fingerprint: r.fingerprint,
+    startsAt,
+    endsAt,
+  };
+}
+
+/** Opens (and migrates) the hub's database file for alerting. */
+export function openAlertStore(path: string): AlertStore {
+  mkdirSync(dirname(path), { recursive: true });
+  const conn = new Database(path);
+  setUpConnection(conn);
+  migrate(drizzle(conn), { migrationsFolder: MIGRATIONS_DIR });
+  const rules = conn.prepare('SELECT id, source, body, updated_at FROM alert_rules ORDER BY id');
+  const upsertRule = conn.prepare(
+    'INSERT INTO alert_rules (id, source, body, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET source = excluded.source, body = excluded.body, updated_at = excluded.updated_at',
+  );
+  const deleteRule = conn.prepare('DELETE FROM alert_rules WHERE id = ?');
+  const states = conn.prepare('SELECT rule_id, chip_id, state, labels, updated_at FROM alert_states');
+  const upsertState = conn.prepare(
+    'INSERT INTO alert_states (rule_id, chip_id, state, labels, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(rule_id, chip_id) DO UPDATE SET state = excluded.state, labels = excluded.labels, updated_at = excluded.updated_at',
+  );
+  const deleteState = conn.prepare('DELETE FROM alert_states WHERE rule_id = ? AND chip_id = ?');
+  const insertEvent = conn.prepare(
+    'INSERT INTO alert_events (rule_id, chip_id, from_phase, to_phase, at, value, severity, labels, annotations, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const prune = conn.prepare('DELETE FROM alert_events WHERE at < ?');
+  const historyStmts = new Map<string, Database.Statement>();
+  // An alert's labels object is the same for all its events (fixed when it went pending): its JSON once.
+  const labelsJson = new WeakMap<object, string>();
+  const labelsText = (labels: Readonly<Record<string, string>>): string => {
+    let text = labelsJson.get(labels);
+    if (text === undefined) labelsJson.set(labels, (text = JSON.stringify(labels)));
+    return text;
+  };
+  const write = conn.transaction((ws: readonly StateWrite[], events: readonly AlertEvent[], now: number) => {
+    for (const w of ws) {
+      if (w.state === null) deleteState.run(w.ruleId, w.chipId);
+      else upsertState.run(w.ruleId, w.chipId, JSON.stringify(w.state), labelsText(w.labels), now);
+    }
+    for (const e of events) {
+      const annotations = { ...e.annotations, __startsAt: String(e.startsAt), ...(e.endsAt === null ? {} : { __endsAt: String(e.endsAt) }) };
+      insertEvent.run(e.ruleId, e.chipId, e.from, e.to, e.at, e.value, e.severity, labelsText(e.labels), JSON.stringify(annotations), e.fingerprint);
+    }
+  });
+
+  return {
+    loadRules: () =>
+      (rules.all() as { id: string; source: StoredRuleSource; body: string; updated_at: number }[]).map((r) => ({ id: r.id, source: r.source, body: parse(r.body), updatedAt: r.updated_at })),
+    saveRule(id, source, body, now = Date.now()) {
+      upsertRule.run(id, source, JSON.stringify(body), now);
+    },
+    deleteRule: (id) => deleteRule.run(id).changes > 0,
+    loadStates: () =>
+      (states.all() as { rule_id: string; chip_id: string; state: string; labels: string; updated_at: number }[]).map((r) => ({
+        ruleId: r.rule_id,
+        chipId: r.chip_id,
+        state: parse(r.state),
+        labels: record(r.labels),
+        updatedAt: r.updated_at,
+      })),
+    write(ws, events, now = Date.now()) {
+      if (ws.length === 0 && events.length === 0) return;
+      write(ws, events, now);
+    },
+    history(q) {
+      const where = ['at >= ?', 'at <= ?'];
+      const args: (string | number)[] = [q.from, q.to];
+      if (q.chipId !== undefined) {
+        where.push('chip_id = ?');
+        args.push(q.chipId);
+      }
+      if (q.ruleId !== undefined) {
+        where.push('rule_id = ?');
+        args.push(q.ruleId);
+      }
+      const text = `SELECT * FROM alert_events WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ?`;
+      let stmt = historyStmts.get(text);
+      if (!stmt) historyStmts.set(text, (stmt = conn.prepare(text)));
+      return (stmt.all(...args, q.limit) as EventRow[]).map(eventOf);
+    },
+    pruneEvents: (before) => prune.run(before).changes,
+    close: () => conn.close(),
+  };
+}

@@ -1,0 +1,300 @@
+/**
+ * The alert engine on a fake clock, with a real FleetState and an in-memory AlertStore: the
+ * sequences of transitions for sample rules (for, hysteresis, clear.for, ECC deltas, backfill,
+ * out-of-order samples), staleness and agent-offline timers, rule changes, and a restart on the
+ * same store. Timers run only when the test calls `tick()`.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AlertRuleInput } from '../../schema/alert-rules.ts';
+import type { Sample } from '../../schema/sample.ts';
+import type { AlertEvent } from '../../server/alerts/alert-events.ts';
+import { AlertEngine } from '../../server/alerts/alert-engine.ts';
+import type { AlertStore, StateWrite, StoredAlertEvent, StoredRule, StoredRuleSource, StoredStateRow } from '../../server/alerts/alert-store.ts';
+import { FleetState } from '../../server/fleet-state.ts';
+import type { AgentRegistration } from '../../server/store/store.ts';
+import { chipInfo, sample } from '../helpers/frames.ts';
+
+const T0 = 1_750_000_000_000;
+const S = 1000;
+
+class MemoryStore implements AlertStore {
+  rules = new Map<string, StoredRule>();
+  states = new Map<string, StoredStateRow>();
+  events: StoredAlertEvent[] = [];
+  loadRules = () => [...this.rules.values()];
+  saveRule(id: string, source: StoredRuleSource, body: unknown, now = 0) {
+    this.rules.set(id, { id, source, body: JSON.parse(JSON.stringify(body)), updatedAt: now });
+  }
+  deleteRule = (id: string) => this.rules.delete(id);
+  loadStates = () => [...this.states.values()].map((r) => JSON.parse(JSON.stringify(r)) as StoredStateRow);
+  write(ws: readonly StateWrite[], events: readonly AlertEvent[], now = 0) {
+    for (const w of ws) {
+      const key = `${w.ruleId}/${w.chipId}`;
+      if (w.state === null) this.states.delete(key);
+      else this.states.set(key, { ruleId: w.ruleId, chipId: w.chipId, state: JSON.parse(JSON.stringify(w.state)), labels: { ...w.labels }, updatedAt: now });
+    }
+    for (const e of events) this.events.push({ ...e, id: this.events.length + 1 });
+  }
+  history = () => [...this.events].reverse();
+  pruneEvents = () => 0;
+  close() {}
+}
+
+interface Rig {
+  clock: { now: number };
+  fleet: FleetState;
+  store: MemoryStore;
+  engine: AlertEngine;
+  published: AlertEvent[];
+  /** Commit samples as ingest does: the fleet first, then the engine. */
+  commit(samples: Sample[], backfill?: boolean): void;
+  /** Move the clock and run the timers. */
+  at(ms: number): void;
+  connect(agentId?: string, intervalMs?: number): void;
+  disconnect(agentId?: string): void;
+  /** `rule:from>to` of the published events, in order. */
+  log(): string[];
+}
+
+const engines: AlertEngine[] = [];
+afterEach(() => {
+  for (const e of engines.splice(0)) e.close();
+});
+
+const reg = (agentId: string, intervalMs: number): AgentRegistration => ({
+  agentId,
+  agentVersion: 't',
+  host: { hostname: `${agentId}-host`, instanceId: null, instanceType: null },
+  intervalMs,
+  chips: [chipInfo(0, { chipId: `${agentId}-gpu0` })],
+  tokenId: null,
+});
+
+function rig(opts: { rules?: AlertRuleInput[]; builtins?: Record<string, unknown>; store?: MemoryStore; fleet?: FleetState; clock?: { now: number } } = {}): Rig {
+  const clock = opts.clock ?? { now: T0 };
+  const fleet = opts.fleet ?? new FleetState();
+  const store = opts.store ?? new MemoryStore();
+  const published: AlertEvent[] = [];
+  // All built-ins off unless a test turns one on: each test watches only its rules.
+  const builtins = Object.fromEntries(['stale', 'agent-offline', 'idle-powered', 'thermal', 'power-at-limit', 'ecc-uncorrected'].map((id) => [id, { enabled: false, ...(opts.builtins?.[id] as object) }]));
+  const engine = new AlertEngine({
+    store,
+    fleet,
+    now: () => clock.now,
+    sinks: [{ publish: (ev) => published.push(...ev) }],
+    file: { builtins, rules: (opts.rules ?? []).map((r) => ({ enabled: true, selector: {}, and: [], for: '0s', clear: {}, severity: 'warning', labels: {}, ...r })) } as never,
+  });
+  engines.push(engine);
+  engine.start();
+  const r: Rig = {
+    clock,
+    fleet,
+    store,
+    engine,
+    published,
+    commit(samples, backfill = false) {
+      fleet.applySamples(samples, clock.now, backfill);
+      engine.onSamples(backfill ? samples.map((s) => ({ ...s, flags: { ...s.flags, backfill: true } })) : samples, { backfill });
+    },
+    at(ms) {
+      clock.now = T0 + ms;
+      engine.tick();
+    },
+    connect(agentId = 'a', intervalMs = S) {
+      fleet.agentConnected(reg(agentId, intervalMs));
+      engine.onAgentChange(agentId);
+    },
+    disconnect(agentId = 'a') {
+      fleet.agentDisconnected(agentId, clock.now);
+      engine.onAgentChange(agentId);
+    },
+    log: () => published.map((e) => `${e.ruleId}:${e.from}>${e.to}`),
+  };
+  return r;
+}
+
+const GPU = 'a-gpu0';
+const temp = (ms: number, tempC: number, over: Partial<Sample> = {}) => sample(GPU, T0 + ms, { tempC, ...over });
+const hot: AlertRuleInput = { id: 'hot', name: 'Hot', field: 'tempC', op: '>=', threshold: 85, for: '60s', clear: { threshold: 80 } };
+
+describe('alert engine: sample rules', () => {
+  it.each([
+    {
+      name: 'fires after `for` by the timer, holds in the band, resolves past the clear threshold',
+      steps: (r: Rig) => {
+        r.commit([temp(0, 90)]);
+        r.at(30 * S);
+        r.commit([temp(30 * S, 91)]);
+        r.at(59 * S);
+        expect(r.log()).toEqual(['hot:inactive>pending']);
+        r.at(60 * S);
+        r.commit([temp(61 * S, 82)]);
+        r.commit([temp(62 * S, 79)]);
+        r.commit([temp(63 * S, 70)]);
+      },
+      expected: ['inactive>pending', 'pending>firing', 'firing>resolved', 'resolved>inactive'],
+    },
+    {
+      name: 'a breach that ends before `for` never fires',
+      steps: (r: Rig) => {
+        r.commit([temp(0, 90)]);
+        r.commit([temp(10 * S, 82)]);
+        r.at(120 * S);
+      },
+      expected: ['inactive>pending', 'pending>inactive'],
+    },
+    {
+      name: 'a missing value breaks a pending run',
+      steps: (r: Rig) => {
+        r.commit([temp(0, 90)]);
+        r.commit([temp(10 * S, 0, { tempC: null })]);
+        r.at(120 * S);
+      },
+      expected: ['inactive>pending', 'pending>inactive'],
+    },
+    {
+      name: 'backfill can make an alert pending, never fire it; a later live breach does',
+      steps: (r: Rig) => {
+        r.commit([temp(0, 90), temp(70 * S, 90)], true);
+        r.at(200 * S);
+        expect(r.log()).toEqual(['hot:inactive>pending']);
+        r.commit([temp(201 * S, 90)]);
+      },
+      expected: ['inactive>pending', 'pending>firing'],
+    },
+    {
+      name: 'samples older than the latest are dropped',
+      steps: (r: Rig) => {
+        r.commit([temp(100 * S, 70)]);
+        r.commit([temp(50 * S, 95)]);
+        r.commit([temp(100 * S, 95)]);
+        r.at(300 * S);
+      },
+      expected: [],
+    },
+  ])('$name', ({ steps, expected }) => {
+    const r = rig({ rules: [hot] });
+    r.connect();
+    steps(r);
+    expect(r.log()).toEqual(expected.map((t) => `hot:${t}`));
+  });
+
+  it('ecc-uncorrected: new errors fire at once, resolve an hour without new ones (clear.for on the timer)', () => {
+    const r = rig({ builtins: { 'ecc-uncorrected': { enabled: true } } });
+    r.connect();
+    r.commit([temp(0, 50, { eccUncorrected: 2 })]);
+    r.commit([temp(S, 50, { eccUncorrected: 3 })]);
+    const firing = r.published.at(-1)!;
+    expect(firing).toMatchObject({ ruleId: 'ecc-uncorrected', to: 'firing', value: 1, severity: 'critical', startsAt: T0 + S, endsAt: null });
+    expect(firing.annotations.summary).toBe(`${GPU} on a-host: 1 new uncorrected ECC errors`);
+    r.commit([temp(2 * S, 50, { eccUncorrected: 3 })]);
+    r.at(3601 * S);
+    expect(r.log().at(-1)).toBe('ecc-uncorrected:pending>firing');
+    r.at(3602 * S);
+    expect(r.log().at(-1)).toBe('ecc-uncorrected:firing>resolved');
+    expect(r.published.at(-1)).toMatchObject({ to: 'resolved', at: T0 + 3602 * S, endsAt: T0 + 3602 * S, fingerprint: firing.fingerprint });
+  });
+
+  it('labels a power alert on an estimated reading with powerEstimated', () => {
+    const r = rig({ rules: [{ id: 'watts', name: 'Watts', field: 'powerW', op: '>', threshold: 300 }] });
+    r.connect();
+    r.commit([temp(0, 50, { flags: { powerEstimated: true } })]);
+    expect(r.published[0]!.labels).toMatchObject({ powerEstimated: 'true', alertname: 'Watts', chip: GPU });
+  });
+});
+
+describe('alert engine: liveness', () => {
+  it('stale: fires `threshold` intervals after the last sample, not while the agent is away; resolves on a sample', () => {
+    const r = rig({ builtins: { stale: { enabled: true } } });
+    r.connect('a', S);
+    r.commit([temp(0, 50)]);
+    r.at(3 * S);
+    expect(r.log()).toEqual([]);
+    r.at(3 * S + 250);
+    expect(r.log()).toEqual(['stale:inactive>pending', 'stale:pending>firing']);
+    expect(r.published[1]!.value).toBeGreaterThan(3);
+    r.commit([temp(4 * S, 50)]);
+    expect(r.log().at(-1)).toBe('stale:firing>resolved');
+    r.commit([temp(5 * S, 50)]);
+    r.disconnect();
+    r.at(60 * S);
+    expect(r.log().at(-1)).toBe('stale:resolved>inactive');
+  });
+
+  it('agent-offline: pending at the disconnect, firing after `for`, resolved by the reconnect', () => {
+    const r = rig({ builtins: { 'agent-offline': { enabled: true } } });
+    r.connect();
+    r.at(10 * S);
+    r.disconnect();
+    r.at(69 * S);
+    expect(r.log()).toEqual(['agent-offline:inactive>pending']);
+    r.at(70 * S);
+    expect(r.published.at(-1)).toMatchObject({ to: 'firing', at: T0 + 70 * S, startsAt: T0 + 10 * S });
+    r.at(80 * S);
+    r.connect();
+    expect(r.log().at(-1)).toBe('agent-offline:firing>resolved');
+  });
+
+  it('after a start, chips whose agent does not come back go pending as of the start', () => {
+    const fleet = new FleetState();
+    fleet.load([{ ...chipInfo(0, { chipId: GPU }), agentId: 'a', host: 'a-host', instanceType: null, intervalMs: S, lastSeen: T0 }], new Map());
+    const r = rig({ fleet, builtins: { 'agent-offline': { enabled: true, for: '30s' } } });
+    r.at(29 * S);
+    expect(r.log()).toEqual([]);
+    r.at(30 * S);
+    expect(r.log()).toEqual(['agent-offline:inactive>pending', 'agent-offline:pending>firing']);
+    expect(r.published[0]!.at).toBe(T0);
+  });
+});
+
+describe('alert engine: rules and restarts', () => {
+  it('a rule that goes away ends its alerts: firing resolves, pending goes inactive', () => {
+    const r = rig({ rules: [hot, { ...hot, id: 'warm', name: 'Warm', threshold: 60, for: '0s', clear: {} }] });
+    r.connect();
+    r.commit([temp(0, 90)]);
+    expect(r.log()).toEqual(['hot:inactive>pending', 'warm:inactive>pending', 'warm:pending>firing']);
+    expect(r.engine.setRulesFile(null)).toEqual({ ok: true, rules: 6 });
+    expect(r.log().slice(3).sort()).toEqual(['hot:pending>inactive', 'warm:firing>resolved']);
+    expect(r.engine.activeAlerts()).toEqual([]);
+    r.at(S);
+    expect(r.store.states.size).toBe(0);
+  });
+
+  it('a restart restores a firing alert without firing it again; its clear countdown carries on', () => {
+    const store = new MemoryStore();
+    const fleet = new FleetState();
+    const clock = { now: T0 };
+    const rules = [{ ...hot, clear: { threshold: 80, for: '10s' } }];
+    const first = rig({ rules, store, fleet, clock });
+    first.connect();
+    first.commit([temp(0, 90)]);
+    first.at(60 * S);
+    first.commit([temp(61 * S, 70)]);
+    const before = first.engine.activeAlerts();
+    expect(before).toMatchObject([{ phase: 'firing', firedAt: T0 + 60 * S }]);
+    first.engine.close();
+
+    const second = rig({ rules, store, fleet, clock });
+    expect(second.published).toEqual([]);
+    expect(second.engine.activeAlerts()).toEqual(before);
+    expect(second.engine.firingEvents()).toMatchObject([{ ruleId: 'hot', to: 'firing', at: T0 + 60 * S, fingerprint: before[0]!.fingerprint }]);
+    second.at(71 * S);
+    expect(second.log()).toEqual(['hot:firing>resolved']);
+    expect(store.events.filter((e) => e.to === 'firing')).toHaveLength(1);
+  });
+
+  it('a restored pending alert fires only on new evidence', () => {
+    const store = new MemoryStore();
+    const fleet = new FleetState();
+    const clock = { now: T0 };
+    const first = rig({ rules: [hot], store, fleet, clock });
+    first.connect();
+    first.commit([temp(0, 90)]);
+    first.engine.close();
+    const second = rig({ rules: [hot], store, fleet, clock });
+    second.at(120 * S);
+    expect(second.log()).toEqual([]);
+    second.commit([temp(121 * S, 90)]);
+    expect(second.log()).toEqual(['hot:pending>firing']);
+  });
+});
