@@ -24,7 +24,8 @@ const selectorShape = {
   host: list(z.string(), 'Host names; several: any of them.'),
 };
 
-const timeParam = (description: string) =>
+/** A time parameter (absolute or relative to now), optional. */
+export const timeParam = (description: string) =>
   z
     .string()
     .transform((s, ctx) => {

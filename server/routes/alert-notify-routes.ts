@@ -19,26 +19,7 @@ import { HttpError } from '../http-errors.ts';
 import { NotifyError, silenceState, type Notifier } from '../alerts/notifier.ts';
 import type { Silence, StoredReceiver } from '../alerts/notify-store.ts';
 import type { OutboxRow } from '../alerts/outbox.ts';
-
-/** `matchers[0].value` */
-export function issuePath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
-}
-
-async function jsonBody<S extends z.ZodType>(schema: S, req: Request): Promise<z.output<S>> {
-  let raw: unknown;
-  try {
-    raw = await req.json();
-  } catch {
-    throw new HttpError(400, 'bad_request', 'the body must be JSON');
-  }
-  const res = schema.safeParse(raw);
-  if (!res.success) {
-    const issue = res.error.issues[0]!;
-    throw new HttpError(400, 'bad_request', `${issuePath(issue.path) || 'body'}: ${issue.message}`);
-  }
-  return res.data;
-}
+import { jsonBody } from './json-body.ts';
 
 /** The URL without what may be a credential: the query, and a Slack webhook's path (its secret). */
 export function redactUrl(url: string, kind: string): string {

@@ -20,7 +20,11 @@ import type { Logger } from '../../common/logger.ts';
 import type { AlertEngine, RuleChange } from '../alerts/alert-engine.ts';
 import { principalOf } from '../auth/http-auth.ts';
 import { HttpError } from '../http-errors.ts';
-import { parseTimeSpec, resolveTime, TIME_FORMS } from '../history/time-spec.ts';
+import { resolveTime } from '../history/time-spec.ts';
+import { timeParam } from '../history/query-schemas.ts';
+import { jsonOf } from './json-body.ts';
+
+const RULE_NOT_JSON = 'the body must be JSON: an alert rule, or for a built-in rule an override of its fields';
 
 /** Largest rule body. */
 export const MAX_RULE_BODY_BYTES = 64 * 1024;
@@ -30,16 +34,6 @@ export const MAX_HISTORY_LIMIT = 1000;
 const FUTURE_SLACK_MS = 60_000;
 
 const quote = (v: unknown) => JSON.stringify(v);
-const timeParam = (description: string) =>
-  z
-    .string()
-    .transform((s, ctx) => {
-      const t = parseTimeSpec(s);
-      if (t === null) ctx.addIssue({ code: 'custom', message: `must be ${TIME_FORMS}; got ${quote(s)}` });
-      return t ?? z.NEVER;
-    })
-    .optional()
-    .describe(description);
 
 /** GET /api/v1/alerts query (also the OpenAPI parameters). */
 export const alertsQuerySchema = z.object({
@@ -70,14 +64,6 @@ function query<S extends z.ZodObject>(schema: S, raw: Record<string, string>): z
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   throw new HttpError(400, 'bad_request', `${issue.path.map(String).join('.') || 'query'}: ${issue.message}`);
-}
-
-async function jsonBody(req: Request): Promise<unknown> {
-  try {
-    return await req.json();
-  } catch {
-    throw new HttpError(400, 'bad_request', 'the body must be JSON: an alert rule, or for a built-in rule an override of its fields');
-  }
 }
 
 function answer(change: RuleChange): AlertRuleView {
@@ -112,7 +98,7 @@ export function alertRoutes(engine: AlertEngine, log: Logger) {
     })
     .get('/rules', (c) => c.json({ rules: engine.rules() } satisfies AlertRulesAnswer))
     .post('/rules', limit, async (c) => {
-      const rule = answer(engine.createRule(await jsonBody(c.req.raw)));
+      const rule = answer(engine.createRule(await jsonOf(c.req.raw, RULE_NOT_JSON)));
       changed('created', rule.rule.id, principalOf(c)?.name ?? null);
       return c.json(rule, 201);
     })
@@ -122,7 +108,7 @@ export function alertRoutes(engine: AlertEngine, log: Logger) {
       return c.json(rule satisfies AlertRuleView);
     })
     .put('/rules/:id', limit, async (c) => {
-      const change = engine.putRule(c.req.param('id'), await jsonBody(c.req.raw));
+      const change = engine.putRule(c.req.param('id'), await jsonOf(c.req.raw, RULE_NOT_JSON));
       const rule = answer(change);
       changed(change.ok && change.created ? 'created' : 'replaced', rule.rule.id, principalOf(c)?.name ?? null);
       return c.json(rule, change.ok && change.created ? 201 : 200);

@@ -13,26 +13,12 @@ import { authorize, presentedToken, SESSION_COOKIE, type AuthPolicy } from '../a
 import { ROLES } from '../auth/tokens.ts';
 import type { TokenStore } from '../auth/token-store.ts';
 import { HttpError } from '../http-errors.ts';
+import { jsonBody } from './json-body.ts';
 
 const SESSION_MAX_AGE_S = 30 * 86_400;
 
 const sessionBody = z.strictObject({ token: z.string().min(1).max(256) });
 const tokenBody = z.strictObject({ role: z.enum(ROLES), name: z.string().min(1).max(100).optional() });
-
-async function jsonBody<T>(schema: z.ZodType<T>, req: Request): Promise<T> {
-  let raw: unknown;
-  try {
-    raw = await req.json();
-  } catch {
-    throw new HttpError(400, 'bad_request', 'the body must be JSON');
-  }
-  const res = schema.safeParse(raw);
-  if (!res.success) {
-    const issue = res.error.issues[0]!;
-    throw new HttpError(400, 'bad_request', `${issue.path.join('.') || 'body'}: ${issue.message}`);
-  }
-  return res.data;
-}
 
 export function sessionRoutes(policy: AuthPolicy, secure: boolean) {
   return new Hono()
