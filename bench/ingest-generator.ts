@@ -2,13 +2,18 @@
  * Load generator for the ingest benchmark (a separate process from the hub): C agents with 16
  * chips each send batches as fast as acks allow (W batches in flight per agent) for D seconds
  * over /ws/agent, then print one JSON line: batches/samples acknowledged and ack latency
- * percentiles. Usage: node --import tsx bench/ingest-generator.ts URL AGENTS WINDOW SECONDS
- * (an agent token in FLEETSCOPE_TOKEN, sent as Authorization: Bearer).
+ * percentiles. Usage: node --import tsx bench/ingest-generator.ts URL AGENTS WINDOW SECONDS [VALUES]
+ * (an agent token in FLEETSCOPE_TOKEN, sent as Authorization: Bearer). VALUES `constant` (default):
+ * near-constant values, timestamps an hour back 1 ms apart; `moving`: bench/moving-values.ts on
+ * wall-clock timestamps (max(now, last + 1 ms) per agent), H100 and H200 agents alternating, so
+ * alert rules' `for` durations run in real time.
  */
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
+import { chipFraction, movingSample } from './moving-values.ts';
 
-const [url, agentsArg, windowArg, secondsArg] = process.argv.slice(2);
+const [url, agentsArg, windowArg, secondsArg, valuesArg = 'constant'] = process.argv.slice(2);
+const MOVING = valuesArg === 'moving';
 const AGENTS = Number(agentsArg);
 const WINDOW = Number(windowArg);
 const DURATION_MS = Number(secondsArg) * 1000;
@@ -31,14 +36,29 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
   const ws = new WebSocket(`${url}/ws/agent`, { perMessageDeflate: false, headers: HEADERS });
   const sentAt = new Map<number, number>();
   let seq = 0;
-  // Timestamps: one per batch, 1 ms apart per agent, so every sample is a distinct row.
+  // Constant values: one timestamp per batch, 1 ms apart per agent, so every sample is a distinct row.
   let ts = Date.now() - 3_600_000;
+  // Moving values: wall-clock timestamps, strictly increasing per agent.
+  const fractions = Array.from({ length: CHIPS }, (_, c) => chipFraction(a, c));
+  const energy = new Float64Array(CHIPS).fill(1_000_000);
+  let last = 0;
   const send = () => {
     if (Date.now() >= until) return;
-    const t = ts++;
     const samples = [];
-    for (let c = 0; c < CHIPS; c++) {
-      samples.push({ ts: t, chipId: chipId(a, c), utilPct: 97.5, memUtilPct: 41.2, memUsedBytes: 74_690_871_296, memTotalBytes: 85_520_809_984, powerW: 612.45 + c, powerLimitW: 700, tempC: 63, energyJ: 1_234_567.8 + t / 1000, smClockMhz: 1980, eccCorrected: 0, eccUncorrected: 0 });
+    if (MOVING) {
+      const t = Math.max(Date.now(), last + 1);
+      const dt = last === 0 ? 1 : (t - last) / 1000;
+      last = t;
+      for (let c = 0; c < CHIPS; c++) {
+        const s = movingSample(chipId(a, c), c, fractions[c]!, t, energy[c]!);
+        energy[c] = energy[c]! + s.powerW * dt;
+        samples.push(s);
+      }
+    } else {
+      const t = ts++;
+      for (let c = 0; c < CHIPS; c++) {
+        samples.push({ ts: t, chipId: chipId(a, c), utilPct: 97.5, memUtilPct: 41.2, memUsedBytes: 74_690_871_296, memTotalBytes: 85_520_809_984, powerW: 612.45 + c, powerLimitW: 700, tempC: 63, energyJ: 1_234_567.8 + t / 1000, smClockMhz: 1980, eccCorrected: 0, eccUncorrected: 0 });
+      }
     }
     const s = seq++;
     sentAt.set(s, performance.now());
@@ -46,12 +66,16 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
   };
   return new Promise((resolve, reject) => {
     ws.on('open', () => {
-      const chips = Array.from({ length: CHIPS }, (_, c) => ({ chipId: chipId(a, c), vendor: 'nvidia', model: 'H100', index: c, cores: 132, memTotalBytes: 85_520_809_984, ratedPowerW: 700 }));
+      const chips = Array.from({ length: CHIPS }, (_, c) => ({ chipId: chipId(a, c), vendor: 'nvidia', model: MOVING && a % 2 === 1 ? 'H200' : 'H100', index: c, cores: 132, memTotalBytes: 85_520_809_984, ratedPowerW: 700 }));
       ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'hello', agentId: `bench-${a}`, agentVersion: 'bench', host: { hostname: `bench-host-${a}`, instanceId: null, instanceType: 'p5.48xlarge' }, intervalMs: 1000, chips }));
     });
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString());
-      if (m.type === 'welcome') for (let i = 0; i < WINDOW; i++) send();
+      if (m.type === 'welcome') {
+        for (let i = 0; i < WINDOW; i++) send();
+        // Welcomed after the run ended (many agents connecting): nothing to wait for.
+        if (sentAt.size === 0) ws.close();
+      }
       else if (m.type === 'ack') {
         load.acked++;
         load.ackedSamples += m.stored;

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentFootprintBench } from './agent-footprint.ts';
+import { alertsBench } from './alerts-bench.ts';
 import { ingestBench } from './ingest-bench.ts';
 import { fanoutBench, liveBench } from './live-bench.ts';
 import { queryBench } from './query-bench.ts';
@@ -15,6 +16,7 @@ export const BENCH_PARTS: Record<string, { describe: string; run: Part; defaultD
   agent: { describe: 'agent footprint: CPU and RSS with 16 chips at 1 s', run: agentFootprintBench, defaultDurationS: 60 },
   live: { describe: 'live latency: 20,000 chip-samples/s, 100 /ws/live clients (10 also on a chip), agent send -> client receive', run: liveBench, defaultDurationS: 30 },
   fanout: { describe: 'fan-out: 1,008 chips at 1 s to 1,000 fleet clients, delivery p99 and ingest not slowed', run: fanoutBench, defaultDurationS: 30 },
+  alerts: { describe: 'alerts: ingest with built-ins + 50 rules vs none at 10,000 chips (<= 10 % slower), threshold crossing -> webhook p99 beyond for (<= 1 s)', run: alertsBench, defaultDurationS: 30 },
   query: { describe: 'history queries on 1,000 chips x 30 days (seeded, ~5 min): one chip at 1 m and fleet at 1 h p95, bytes per chip-sample per tier (--duration N: N timed requests per query, at least 30)', run: queryBench, defaultDurationS: 30 },
 };
 
