@@ -26,7 +26,7 @@
  * goes away (deleted, disabled, no longer selecting the chip) ends its alerts at once: a firing one
  * resolves (firing → resolved), others go inactive.
  */
-import type { AlertRule, BuiltinOverride, BuiltinRuleId, RulesFile, Severity } from '../../schema/alert-rules.ts';
+import type { AlertRule, RulesFile, Severity } from '../../schema/alert-rules.ts';
 import type { ActiveAlert } from '../../schema/api-answers.ts';
 import type { ChipView } from '../../schema/protocol.ts';
 import type { Sample } from '../../schema/sample.ts';
@@ -38,8 +38,8 @@ import { deadline, expire, INACTIVE, observe, restoreState, serializeState, type
 import type { AlertStore, HistoryQuery, StateWrite, StoredAlertEvent } from './alert-store.ts';
 import { breaches, compileTest, type CompiledTest } from './breach-test.ts';
 import { evaluateSample, missedIntervals, observeValue, ruleTiming, selectorMatches, silenceDeadline, usesEstimatedPower } from './rule-eval.ts';
-import { effectiveBuiltin, isBuiltinId, parseApiRule, parseOverride, resolveRuleSet, type ResolvedRule } from './rule-set.ts';
-import { RulesFileError } from './rules-file.ts';
+import { RuleCatalog, type CatalogChange, type RuleChange, type RulesFileChange } from './rule-catalog.ts';
+import type { ResolvedRule } from './rule-set.ts';
 import { alertAnnotations } from './templates.ts';
 import { TimerWheel } from './timer-wheel.ts';
 import { fingerprint } from './webhook-payload.ts';
@@ -60,10 +60,7 @@ export interface AlertEngineOptions {
   historyMs?: number;
 }
 
-/** Outcome of a rule change through the API. */
-export type RuleChange = { ok: true; rule: ResolvedRule; created: boolean } | { ok: false; reason: 'invalid' | 'not_found' | 'conflict'; message: string };
-
-export type RulesFileChange = { ok: true; rules: number } | { ok: false; errors: string[] };
+export type { RuleChange, RulesFileChange } from './rule-catalog.ts';
 
 /** What a rule watches: samples, a chip's silence, or its agent's connection. */
 type RuleKind = 'sample' | 'missed' | 'disconnected';
@@ -146,10 +143,7 @@ export class AlertEngine {
   private readonly historyMs: number;
   private readonly wheel: TimerWheel<TimerKey>;
 
-  private apiRules = new Map<string, AlertRule>();
-  private apiOverrides = new Map<BuiltinRuleId, BuiltinOverride>();
-  private file: RulesFile | null;
-  private resolved: ResolvedRule[] = [];
+  private readonly catalog: RuleCatalog;
   private compiled = new Map<string, CompiledRule>();
   private sampleRules: CompiledRule[] = [];
   private missedRules: CompiledRule[] = [];
@@ -181,7 +175,7 @@ export class AlertEngine {
     this.now = opts.now ?? Date.now;
     this.tickMs = opts.tickMs ?? 250;
     this.historyMs = opts.historyMs ?? 90 * 24 * HOUR;
-    this.file = opts.file ?? null;
+    this.catalog = new RuleCatalog(opts.store, opts.file ?? null, this.now);
     this.wheel = new TimerWheel<TimerKey>({ tickMs: this.tickMs, slots: 1024, now: this.now() });
   }
 
@@ -198,20 +192,7 @@ export class AlertEngine {
     const now = this.now();
     this.startedAt = now;
     this.nextPruneAt = now;
-    for (const row of this.store.loadRules()) {
-      if (row.source === 'api') {
-        const r = parseApiRule(row.body);
-        if (r.ok && r.value.id === row.id && !isBuiltinId(row.id)) this.apiRules.set(row.id, r.value);
-        else this.log.warn('stored alert rule skipped', { id: row.id, errors: r.ok ? ['id mismatch'] : r.errors });
-      } else if (row.source === 'builtin' && isBuiltinId(row.id)) {
-        const r = parseOverride(row.body);
-        if (r.ok) this.apiOverrides.set(row.id, r.value);
-        else this.log.warn('stored override of a built-in alert rule skipped', { id: row.id, errors: r.errors });
-      }
-    }
-    const r = resolveRuleSet(this.apiRules, this.apiOverrides, this.file);
-    if (!r.ok) throw new RulesFileError(`--rules: ${r.errors.join('; ')}`);
-    this.setResolved(r.value);
+    this.setResolved(this.catalog.load(this.log));
 
     for (const view of this.fleet.list()) {
       const e = this.entry(view.chipId);
@@ -609,7 +590,6 @@ export class AlertEngine {
   // ---------- rules ----------
 
   private setResolved(resolved: ResolvedRule[]): void {
-    this.resolved = resolved;
     this.compiled = new Map(resolved.map((r) => [r.rule.id, compile(r.rule)]));
     const enabled = [...this.compiled.values()].filter((c) => c.rule.enabled);
     this.sampleRules = enabled.filter((c) => c.kind === 'sample');
@@ -645,96 +625,39 @@ export class AlertEngine {
 
   /** The rules in force (built-ins, API, file), disabled ones included. */
   rules(): ResolvedRule[] {
-    return this.resolved;
+    return this.catalog.rules();
   }
 
   rule(id: string): ResolvedRule | undefined {
-    return this.resolved.find((r) => r.rule.id === id);
+    return this.catalog.rule(id);
   }
 
-  /** POST: a new rule of the API. */
   createRule(body: unknown): RuleChange {
-    const r = parseApiRule(body);
-    if (!r.ok) return { ok: false, reason: 'invalid', message: r.errors.join('; ') };
-    const id = r.value.id;
-    if (isBuiltinId(id)) return { ok: false, reason: 'conflict', message: `id: "${id}" is a built-in rule: adjust it with PUT /api/v1/alerts/rules/${id}` };
-    const existing = this.rule(id);
-    if (existing) return { ok: false, reason: 'conflict', message: `id: rule "${id}" exists already (${existing.source === 'file' ? 'in the rules file' : `change it with PUT /api/v1/alerts/rules/${id}`})` };
-    return this.commitApiRule(r.value, true);
+    return this.inForce(this.catalog.create(body));
   }
 
-  /**
-   * PUT: replace (or create) a rule of the API; for a built-in id the body is an override (any of
-   * the rule's fields but id), which replaces the API's earlier override of it.
-   */
   putRule(id: string, body: unknown): RuleChange {
-    if (isBuiltinId(id)) {
-      const o = parseOverride(body);
-      if (!o.ok) return { ok: false, reason: 'invalid', message: o.errors.join('; ') };
-      const check = effectiveBuiltin(id, this.file?.builtins[id], o.value);
-      if (!check.ok) return { ok: false, reason: 'invalid', message: check.errors.join('; ') };
-      const overrides = new Map(this.apiOverrides).set(id, o.value);
-      const resolved = resolveRuleSet(this.apiRules, overrides, this.file);
-      if (!resolved.ok) return { ok: false, reason: 'invalid', message: resolved.errors.join('; ') };
-      this.store.saveRule(id, 'builtin', o.value, this.now());
-      this.apiOverrides = overrides;
-      this.applyRules(resolved.value);
-      return { ok: true, rule: this.rule(id)!, created: false };
-    }
-    if (this.rule(id)?.source === 'file') return { ok: false, reason: 'conflict', message: `rule "${id}" is defined in the rules file: change it there and reload (SIGHUP)` };
-    const r = parseApiRule(body, id);
-    if (!r.ok) return { ok: false, reason: 'invalid', message: r.errors.join('; ') };
-    return this.commitApiRule(r.value, !this.apiRules.has(id));
+    return this.inForce(this.catalog.put(id, body));
   }
 
-  private commitApiRule(rule: AlertRule, created: boolean): RuleChange {
-    const rules = new Map(this.apiRules).set(rule.id, rule);
-    const resolved = resolveRuleSet(rules, this.apiOverrides, this.file);
-    if (!resolved.ok) return { ok: false, reason: 'invalid', message: resolved.errors.join('; ') };
-    this.store.saveRule(rule.id, 'api', rule, this.now());
-    this.apiRules = rules;
-    this.applyRules(resolved.value);
-    return { ok: true, rule: this.rule(rule.id)!, created };
-  }
-
-  /** DELETE: a rule of the API; for a built-in, the API's override (the built-in stays, as the file sets it). */
   deleteRule(id: string): RuleChange {
-    const existing = this.rule(id);
-    if (!existing) return { ok: false, reason: 'not_found', message: `no alert rule ${JSON.stringify(id)}` };
-    if (existing.source === 'file') return { ok: false, reason: 'conflict', message: `rule "${id}" is defined in the rules file: remove it there and reload (SIGHUP)` };
-    if (existing.source === 'builtin') {
-      const overrides = new Map(this.apiOverrides);
-      overrides.delete(id as BuiltinRuleId);
-      const resolved = resolveRuleSet(this.apiRules, overrides, this.file);
-      if (!resolved.ok) return { ok: false, reason: 'invalid', message: resolved.errors.join('; ') };
-      this.store.deleteRule(id);
-      this.apiOverrides = overrides;
-      this.applyRules(resolved.value);
-      return { ok: true, rule: this.rule(id)!, created: false };
-    }
-    const rules = new Map(this.apiRules);
-    rules.delete(id);
-    const resolved = resolveRuleSet(rules, this.apiOverrides, this.file);
-    if (!resolved.ok) return { ok: false, reason: 'invalid', message: resolved.errors.join('; ') };
-    this.store.deleteRule(id);
-    this.apiRules = rules;
-    this.applyRules(resolved.value);
-    return { ok: true, rule: existing, created: false };
+    return this.inForce(this.catalog.delete(id));
   }
 
   /** Whether a rules file content would resolve with the API's rules (nothing changes). */
   checkRulesFile(file: RulesFile | null): RulesFileChange {
-    const resolved = resolveRuleSet(this.apiRules, this.apiOverrides, file);
-    return resolved.ok ? { ok: true, rules: resolved.value.length } : { ok: false, errors: resolved.errors };
+    return this.catalog.checkFile(file);
   }
 
   /** A new rules file content (reload): in force when it resolves with the API's rules; else nothing changes. */
   setRulesFile(file: RulesFile | null): RulesFileChange {
-    const resolved = resolveRuleSet(this.apiRules, this.apiOverrides, file);
-    if (!resolved.ok) return { ok: false, errors: resolved.errors };
-    this.file = file;
-    this.applyRules(resolved.value);
-    return { ok: true, rules: resolved.value.length };
+    return this.inForce(this.catalog.setFile(file));
+  }
+
+  /** Put the catalog's new set in force, if the change made one. */
+  private inForce<C>(c: CatalogChange<C>): C {
+    if (c.inForce) this.applyRules(c.inForce);
+    return c.change;
   }
 
   // ---------- reads ----------
