@@ -12,25 +12,23 @@
  *    second, 4 s high then 6 s low); latency = webhook arrival - (crossing sample's ts + 2 s).
  *    Target: p99 <= 1 s.
  */
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
+import { BUILTIN_RULE_IDS } from '../schema/alert-rules.ts';
 import { freePort } from './support/free-port.ts';
 import { createToken, runFleetscope, type Proc } from './support/processes.ts';
 import { tempDir } from './support/temp-dir.ts';
 import type { BenchResult } from './bench-result.ts';
-import { procUsage } from './proc-usage.ts';
+import { BENCH_FRAME_RATE, runAgainstFreshHub } from './ingest-bench.ts';
 
 const GENERATOR = fileURLToPath(new URL('./ingest-generator.ts', import.meta.url));
-const BENCH_FRAME_RATE = 100_000;
 const AGENTS = 625;
 const WINDOW = 2;
-const BUILTINS = ['stale', 'agent-offline', 'idle-powered', 'thermal', 'power-at-limit', 'ecc-uncorrected'] as const;
+const BUILTINS = BUILTIN_RULE_IDS;
 
 type Progress = (msg: string) => void;
 
@@ -88,63 +86,29 @@ interface CostRun {
 }
 
 async function costRun(name: string, rules: object, durationS: number): Promise<CostRun> {
-  const tmp = tempDir(`fleetscope-bench-${name}-`);
-  const port = await freePort();
-  const db = join(tmp.dir, 'hub.db');
-  const rulesFile = join(tmp.dir, 'rules.json');
-  writeFileSync(rulesFile, JSON.stringify(rules, null, 2));
-  const token = await createToken(db, 'agent');
-  const hub = runFleetscope(['hub', '--port', String(port), '--host', '127.0.0.1', '--db', db, '--log-level', 'warn', '--agent-frame-rate', String(BENCH_FRAME_RATE), '--rules', rulesFile]);
-  try {
-    await listening(hub);
-    const gen = spawn(process.execPath, ['--import', 'tsx', GENERATOR, `ws://127.0.0.1:${port}`, String(AGENTS), String(WINDOW), String(durationS), 'moving'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, FLEETSCOPE_TOKEN: token },
-    });
-    let out = '';
-    gen.stdout.on('data', (d) => (out += d));
-    const hub0 = procUsage(hub.child.pid!);
-    let gen0 = procUsage(gen.pid!);
-    let peakRss = hub0.rssBytes;
-    let hubEnd = hub0;
-    let genEnd = gen0;
-    const t0 = Date.now();
-    const sampler = setInterval(() => {
-      try {
-        hubEnd = procUsage(hub.child.pid!);
-        peakRss = Math.max(peakRss, hubEnd.rssBytes);
-        genEnd = procUsage(gen.pid!);
-        if (Date.now() - t0 < 1000) gen0 = genEnd;
-      } catch {
-        /* exited */
-      }
-    }, 250);
-    const code = await new Promise<number | null>((r) => gen.on('exit', r));
-    clearInterval(sampler);
-    const elapsed = (Date.now() - t0) / 1000;
-    if (code !== 0) throw new Error(`alerts generator exited with ${code}; hub stderr: ${hub.stderr().slice(-2000)}`);
-    const res = JSON.parse(out.trim().split('\n').at(-1)!) as { elapsedS: number; samples: number; ackP99Ms: number };
-    hub.child.kill('SIGTERM');
-    await hub.exited;
-    const sqlite = new Database(db, { readonly: true });
-    const row = sqlite.prepare('select coalesce(sum(n), 0) n from sample_chunks').get() as { n: number };
-    const ev = sqlite.prepare("select count(*) n, coalesce(sum(to_phase = 'firing'), 0) f from alert_events").get() as { n: number; f: number };
-    sqlite.close();
-    return {
-      rate: row.n / res.elapsedS,
-      stored: row.n,
-      acked: res.samples,
-      ackP99Ms: res.ackP99Ms,
-      hubCpu: (100 * (hubEnd.cpuS - hub0.cpuS)) / elapsed,
-      genCpu: (100 * (genEnd.cpuS - gen0.cpuS)) / elapsed,
-      peakRss,
-      transitions: ev.n,
-      firing: ev.f,
-    };
-  } finally {
-    hub.child.kill('SIGKILL');
-    tmp.cleanup();
-  }
+  const run = await runAgainstFreshHub<{ elapsedS: number; samples: number; ackP99Ms: number }, { n: number; f: number }>(
+    name,
+    (port) => [GENERATOR, `ws://127.0.0.1:${port}`, String(AGENTS), String(WINDOW), String(durationS), 'moving'],
+    {
+      hubArgs: (dir) => {
+        const rulesFile = join(dir, 'rules.json');
+        writeFileSync(rulesFile, JSON.stringify(rules, null, 2));
+        return ['--rules', rulesFile];
+      },
+      inspect: (db) => db.prepare("select count(*) n, coalesce(sum(to_phase = 'firing'), 0) f from alert_events").get() as { n: number; f: number },
+    },
+  );
+  return {
+    rate: run.stored / run.res.elapsedS,
+    stored: run.stored,
+    acked: run.res.samples,
+    ackP99Ms: run.res.ackP99Ms,
+    hubCpu: run.hubCpu,
+    genCpu: run.genCpu,
+    peakRss: run.peakRss,
+    transitions: run.extra.n,
+    firing: run.extra.f,
+  };
 }
 
 async function costBench(opts: { durationS: number; progress: Progress }): Promise<BenchResult[]> {

@@ -22,7 +22,7 @@ import { procUsage } from './proc-usage.ts';
 const GENERATOR = fileURLToPath(new URL('./ingest-generator.ts', import.meta.url));
 const HTTP_GENERATOR = fileURLToPath(new URL('./ingest-http-generator.ts', import.meta.url));
 /** Frames per second per agent connection the bench hub allows (`--agent-frame-rate`). */
-const BENCH_FRAME_RATE = 100_000;
+export const BENCH_FRAME_RATE = 100_000;
 const AGENTS = 16;
 const WINDOW = 8;
 
@@ -31,7 +31,7 @@ export async function ingestBench(opts: { durationS: number; progress(msg: strin
   return [...ws, ...(await httpIngestBench(opts))];
 }
 
-interface GeneratorRun<R> {
+export interface GeneratorRun<R> {
   /** The generator's last JSON line. */
   res: R;
   /** Samples in chunks after the hub's shutdown fold, and their chunk bytes. */
@@ -48,14 +48,18 @@ interface GeneratorRun<R> {
  * stopped (it folds its log into chunks on shutdown, so every stored sample is in a chunk) and
  * the database counted. CPU and peak RSS are sampled from /proc meanwhile.
  */
-async function runAgainstFreshHub<R>(name: string, generator: (port: number) => string[]): Promise<GeneratorRun<R>> {
+export async function runAgainstFreshHub<R, X = undefined>(
+  name: string,
+  generator: (port: number) => string[],
+  more: { hubArgs?: (dir: string) => string[]; inspect?: (db: Database.Database) => X } = {},
+): Promise<GeneratorRun<R> & { extra: X }> {
   const tmp = tempDir(`fleetscope-bench-${name}-`);
   const port = await freePort();
   const db = join(tmp.dir, 'hub.db');
   const token = await createToken(db, 'agent');
   // Generators send as fast as acks allow (hundreds of frames/s per agent, where a real agent sends one a
   // second): the per-agent frame rate limit is raised so the bench measures the ingest pipeline.
-  const hub = runFleetscope(['hub', '--port', String(port), '--host', '127.0.0.1', '--db', db, '--log-level', 'warn', '--agent-frame-rate', String(BENCH_FRAME_RATE)]);
+  const hub = runFleetscope(['hub', '--port', String(port), '--host', '127.0.0.1', '--db', db, '--log-level', 'warn', '--agent-frame-rate', String(BENCH_FRAME_RATE), ...(more.hubArgs?.(tmp.dir) ?? [])]);
   try {
     while (!hub.stdout().includes('listening')) await new Promise((r) => setTimeout(r, 50));
     const gen = spawn(process.execPath, ['--import', 'tsx', ...generator(port)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FLEETSCOPE_TOKEN: token } });
@@ -85,8 +89,10 @@ async function runAgainstFreshHub<R>(name: string, generator: (port: number) => 
     await hub.exited;
     const sqlite = new Database(db, { readonly: true });
     const row = sqlite.prepare('select coalesce(sum(n), 0) n, coalesce(sum(length(data)), 0) b from sample_chunks').get() as { n: number; b: number };
+    const extra = more.inspect?.(sqlite) as X;
     sqlite.close();
     return {
+      extra,
       res,
       stored: row.n,
       bytes: row.b,
