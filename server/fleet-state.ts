@@ -35,11 +35,38 @@ export class FleetState {
   private readonly agents = new Map<string, AgentView>();
   /** Agents that push over HTTP without a connection (see pushAgentSeen). */
   private readonly pushAgents = new Set<string>();
+  /**
+   * agentId -> the chips in its inventory (active entries naming it): what one agent's hello,
+   * disconnect or inventory touches, without a pass over the whole fleet.
+   */
+  private readonly byAgent = new Map<string, Set<string>>();
+
+  private index(agentId: string, chipId: string): void {
+    let set = this.byAgent.get(agentId);
+    if (!set) this.byAgent.set(agentId, (set = new Set()));
+    set.add(chipId);
+  }
+
+  private unindex(agentId: string, chipId: string): void {
+    const set = this.byAgent.get(agentId);
+    if (!set) return;
+    set.delete(chipId);
+    if (set.size === 0) this.byAgent.delete(agentId);
+  }
+
+  /** The entries of the agent's inventory. */
+  private *agentEntries(agentId: string): Generator<ChipEntry> {
+    for (const chipId of this.byAgent.get(agentId) ?? []) {
+      const e = this.chips.get(chipId);
+      if (e !== undefined && e.active && e.view.agentId === agentId) yield e;
+    }
+  }
 
   load(stored: StoredChip[], latest: Map<string, Sample>): void {
     for (const c of stored) {
       const { intervalMs, lastSeen: _lastSeen, ...info } = c;
       this.chips.set(c.chipId, { view: { ...info, status: 'offline', latest: latest.get(c.chipId) ?? null }, intervalMs, lastSampleAt: null, active: true });
+      this.index(c.agentId, c.chipId);
     }
   }
 
@@ -82,17 +109,13 @@ export class FleetState {
     return { agentConnected: e.active && (this.connected.has(agentId) || this.pushAgents.has(agentId)), lastSampleAt: e.lastSampleAt, intervalMs: e.intervalMs };
   }
 
-  /** The chips currently in each of these agents' inventories, by index (one pass over the fleet). */
+  /** The chips currently in each of these agents' inventories, by index (agents without chips left out). */
   agentsChips(agentIds: ReadonlySet<string>): Map<string, ChipView[]> {
     const out = new Map<string, ChipView[]>();
-    for (const e of this.chips.values()) {
-      const id = e.view.agentId;
-      if (!e.active || !agentIds.has(id)) continue;
-      let list = out.get(id);
-      if (!list) out.set(id, (list = []));
-      list.push(e.view);
+    for (const id of agentIds) {
+      const list = [...this.agentEntries(id)].map((e) => e.view);
+      if (list.length > 0) out.set(id, list.sort((a, b) => a.index - b.index));
     }
-    for (const list of out.values()) list.sort((a, b) => a.index - b.index);
     return out;
   }
 
@@ -108,12 +131,12 @@ export class FleetState {
   setInventory(reg: AgentRegistration): ChipView[] {
     const ids = new Set(reg.chips.map((c) => c.chipId));
     const gone: ChipView[] = [];
-    for (const e of this.chips.values()) {
-      if (e.view.agentId === reg.agentId && e.active && !ids.has(e.view.chipId)) {
-        e.active = false;
-        e.view.status = 'offline';
-        gone.push(e.view);
-      }
+    for (const e of [...this.agentEntries(reg.agentId)]) {
+      if (ids.has(e.view.chipId)) continue;
+      e.active = false;
+      e.view.status = 'offline';
+      this.unindex(reg.agentId, e.view.chipId);
+      gone.push(e.view);
     }
     const agent = this.agents.get(reg.agentId);
     if (agent) agent.chips = ids.size;
@@ -145,11 +168,13 @@ export class FleetState {
         latest: prev?.view.latest ?? null,
       };
       this.chips.set(info.chipId, { view, intervalMs: reg.intervalMs, lastSampleAt: prev?.active && prev.view.agentId === reg.agentId ? prev.lastSampleAt : null, active: true });
+      if (prev && prev.view.agentId !== reg.agentId) this.unindex(prev.view.agentId, info.chipId);
+      this.index(reg.agentId, info.chipId);
       return view;
     });
   }
 
-  /** An agent's connection closed. Returns chip status changes. */
+  /** An agent's connection closed. Returns its chips' status changes (the status timer refreshes the rest). */
   agentDisconnected(agentId: string, now: number): { chipId: string; status: ChipStatus }[] {
     const n = (this.connected.get(agentId) ?? 1) - 1;
     if (n > 0) this.connected.set(agentId, n);
@@ -158,7 +183,7 @@ export class FleetState {
       const a = this.agents.get(agentId);
       if (a) a.connected = false;
     }
-    return this.refreshStatuses(now);
+    return this.refresh(this.agentEntries(agentId), now);
   }
 
   isAgentChip(agentId: string, chipId: string): boolean {
@@ -172,11 +197,25 @@ export class FleetState {
     const connected = this.connected.has(c.agentId) || this.pushAgents.has(c.agentId);
     const view: ChipView = { ...info, status: deriveStatus({ agentConnected: connected, lastSampleAt: null, intervalMs }, now), latest: prev?.view.latest ?? null };
     this.chips.set(c.chipId, { view, intervalMs, lastSampleAt: null, active: true });
+    if (prev) this.unindex(prev.view.agentId, c.chipId);
+    this.index(c.agentId, c.chipId);
     for (const id of new Set([prev?.view.agentId, c.agentId])) {
       const a = id === undefined ? undefined : this.agents.get(id);
-      if (a) a.chips = [...this.chips.values()].filter((e) => e.active && e.view.agentId === id).length;
+      if (a) a.chips = this.byAgent.get(a.agentId)?.size ?? 0;
     }
     return view;
+  }
+
+  /**
+   * Live samples arrived (before they are committed): their chips were heard from now. A chip whose
+   * samples wait behind a busy writer is not silent, so neither its status nor alerting's staleness
+   * counts the wait.
+   */
+  heard(batch: readonly Sample[], now: number): void {
+    for (let i = 0; i < batch.length; i++) {
+      const e = this.chips.get(batch[i]!.chipId);
+      if (e !== undefined && e.active) e.lastSampleAt = now;
+    }
   }
 
   /** Record committed samples; returns status changes (e.g. stale -> live). */
@@ -199,13 +238,17 @@ export class FleetState {
 
   /** Re-derive every chip's status; returns the ones that changed. */
   refreshStatuses(now: number): { chipId: string; status: ChipStatus }[] {
+    return this.refresh(this.chips.values(), now);
+  }
+
+  private refresh(entries: Iterable<ChipEntry>, now: number): { chipId: string; status: ChipStatus }[] {
     const changes: { chipId: string; status: ChipStatus }[] = [];
-    for (const [chipId, e] of this.chips) {
+    for (const e of entries) {
       const agentId = e.view.agentId;
       const status = deriveStatus({ agentConnected: e.active && (this.connected.has(agentId) || this.pushAgents.has(agentId)), lastSampleAt: e.lastSampleAt, intervalMs: e.intervalMs }, now);
       if (status !== e.view.status) {
         e.view.status = status;
-        changes.push({ chipId, status });
+        changes.push({ chipId: e.view.chipId, status });
       }
     }
     return changes;

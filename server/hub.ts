@@ -98,7 +98,7 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const tokens = openTokenStore(opts.db);
   const quota = new AgentQuota(bounds.maxAgentsPerToken);
   quota.seed(await store.agentTokenIds());
-  const alertStore = openAlertStore(opts.db);
+  const alertStore = openAlertStore(opts.db, (states, events, now) => store.writeAlerts(states, events, now));
   const alerts = new AlertEngine({ store: alertStore, fleet, log, file: rulesFile?.rules ?? null, sinks: [{ publish: (events) => fanout.publishAlerts(events) }] });
   const ingest = new Ingest(store, fleet, fanout, (id) => tokens.isRevoked(id), quota, alerts);
   const secure = opts.tls !== undefined;

@@ -207,6 +207,7 @@ export class Ingest {
    * arrived late) is stored with the backfill flag and not pushed to live subscribers.
    */
   async commit(agentId: string, seq: number, batch: Sample[], opts: BatchReport = {}): Promise<InsertResult> {
+    if (!opts.backfill) this.fleet.heard(batch, Date.now());
     const samples = opts.backfill ? batch.map((s) => ({ ...s, flags: { ...s.flags, backfill: true } })) : batch;
     const res = await this.store.insertBatch(agentId, seq, samples, { backfill: opts.backfill });
     this.committed([agentId], samples, res, opts);
@@ -219,6 +220,8 @@ export class Ingest {
    * after commit, then updates the fleet and fans out like a live batch.
    */
   async commitMany(parts: AgentSamples[]): Promise<InsertResult> {
+    const now = Date.now();
+    for (const p of parts) this.fleet.heard(p.samples, now);
     const results = await this.store.insertBatches(parts.map((p) => ({ agentId: p.agentId, seq: null, samples: p.samples })));
     const res = { stored: results.reduce((n, r) => n + r.stored, 0) };
     this.committed(parts.map((p) => p.agentId), parts.length === 1 ? parts[0].samples : parts.flatMap((p) => p.samples), res, {});

@@ -21,7 +21,8 @@
  *   `agentDisconnected` rules to come back before their chips' alerts go pending (as from the start).
  *
  * Every transition is handed to the sinks (the live fan-out, the notifier) at once and written
- * (state row and event row) in one transaction per timer tick, before `history` reads and at close. Only states that are not inactive are kept, in memory
+ * (state row and event row) in one transaction per timer tick, on the store's writer thread
+ * (alert-writes.ts), before `history` reads and at close. Only states that are not inactive are kept, in memory
  * and in alert_states; on start they are restored without firing again (restoreState). A rule that
  * goes away (deleted, disabled, no longer selecting the chip) ends its alerts at once: a firing one
  * resolves (firing → resolved), others go inactive.
@@ -161,6 +162,8 @@ export class AlertEngine {
   /** Written by `persist`: the latest state of each changed (rule, chip), and events in order. */
   private readonly unwrittenStates = new Map<string, StateWrite>();
   private unwrittenEvents: AlertEvent[] = [];
+  /** Settles once the last write handed to the store (and so every earlier one) is committed. */
+  private written: Promise<void> = Promise.resolve();
 
   private timer: ReturnType<typeof setInterval> | null = null;
   private startedAt = 0;
@@ -502,17 +505,18 @@ export class AlertEngine {
     }
   }
 
-  /** Write the queued states and events (one transaction). */
+  /** Write the queued states and events (one transaction, committed in order after the earlier ones). */
   private persist(now: number): void {
     if (this.unwrittenStates.size === 0 && this.unwrittenEvents.length === 0) return;
     const states = [...this.unwrittenStates.values()];
     const events = this.unwrittenEvents;
     this.unwrittenStates.clear();
     this.unwrittenEvents = [];
+    const log = (err: unknown) => this.log.error('alert state write failed', { err: String(err), states: states.length, events: events.length });
     try {
-      this.store.write(states, events, now);
+      this.written = this.store.write(states, events, now).catch(log);
     } catch (err) {
-      this.log.error('alert state write failed', { err: String(err), states: states.length, events: events.length });
+      log(err);
     }
   }
 
@@ -701,9 +705,10 @@ export class AlertEngine {
     return out;
   }
 
-  /** Stored transitions, newest first. */
-  history(q: HistoryQuery): StoredAlertEvent[] {
+  /** Stored transitions, newest first (every transition so far committed first). */
+  async history(q: HistoryQuery): Promise<StoredAlertEvent[]> {
     if (!this.closed) this.persist(this.now());
+    await this.written;
     return this.store.history(q);
   }
 }

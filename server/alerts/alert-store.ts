@@ -2,8 +2,9 @@
  * Alerting's rows in the hub's SQLite file (tables alert_rules, alert_states, alert_events), on a
  * connection of its own like the token store: rules changed through the API (and the API's
  * adjustments of the built-ins), the state of every (rule, chip) alert that is not inactive, and
- * the history of transitions. Synchronous (better-sqlite3): the engine writes only on transitions,
- * one transaction per evaluation pass (`write`).
+ * the history of transitions. Reads and rule changes are synchronous (better-sqlite3); the
+ * engine's writes of states and transitions (`write`, one transaction per timer tick) go to the
+ * hub's SQLite writer thread when one is given (alert-writes.ts), and resolve once committed.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,6 +16,7 @@ import { setUpConnection } from '../store/sqlite-connection.ts';
 import type { AlertEvent } from './alert-events.ts';
 import type { AlertPhase } from './alert-state.ts';
 import type { Severity } from '../../schema/alert-rules.ts';
+import { alertWriteTransaction, type AlertWrite } from './alert-writes.ts';
 
 /** Where a stored rule row came from: `api` (a rule of the API), `builtin` (the API's override of a built-in; body is the override). */
 export type StoredRuleSource = 'api' | 'file' | 'builtin';
@@ -65,8 +67,11 @@ export interface AlertStore {
   /** False when there was no such row. */
   deleteRule(id: string): boolean;
   loadStates(): StoredStateRow[];
-  /** State writes and new events, in one transaction. */
-  write(states: readonly StateWrite[], events: readonly AlertEvent[], now?: number): void;
+  /**
+   * State writes and new events, in one transaction, after the writes given before; resolves once
+   * committed (rejects when the transaction failed).
+   */
+  write(states: readonly StateWrite[], events: readonly AlertEvent[], now?: number): Promise<void>;
   /** Transitions in [from, to], newest first, at most `limit`. */
   history(q: HistoryQuery): StoredAlertEvent[];
   /** Delete events older than `before` (ms); returns how many. */
@@ -128,8 +133,11 @@ function eventOf(r: EventRow): StoredAlertEvent {
   };
 }
 
-/** Opens (and migrates) the hub's database file for alerting. */
-export function openAlertStore(path: string): AlertStore {
+/**
+ * Opens (and migrates) the hub's database file for alerting. `writeVia`: where `write` goes (the
+ * hub's writer thread: Store.writeAlerts); without it, this connection writes at once.
+ */
+export function openAlertStore(path: string, writeVia?: (states: readonly StateWrite[], events: readonly AlertEvent[], now: number) => Promise<void>): AlertStore {
   mkdirSync(dirname(path), { recursive: true });
   const conn = new Database(path);
   setUpConnection(conn);
@@ -140,32 +148,9 @@ export function openAlertStore(path: string): AlertStore {
   );
   const deleteRule = conn.prepare('DELETE FROM alert_rules WHERE id = ?');
   const states = conn.prepare('SELECT rule_id, chip_id, state, labels, updated_at FROM alert_states');
-  const upsertState = conn.prepare(
-    'INSERT INTO alert_states (rule_id, chip_id, state, labels, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(rule_id, chip_id) DO UPDATE SET state = excluded.state, labels = excluded.labels, updated_at = excluded.updated_at',
-  );
-  const deleteState = conn.prepare('DELETE FROM alert_states WHERE rule_id = ? AND chip_id = ?');
-  const insertEvent = conn.prepare(
-    'INSERT INTO alert_events (rule_id, chip_id, from_phase, to_phase, at, value, severity, labels, annotations, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
   const prune = conn.prepare('DELETE FROM alert_events WHERE at < ?');
   const historyStmts = new Map<string, Database.Statement>();
-  // An alert's labels object is the same for all its events (fixed when it went pending): its JSON once.
-  const labelsJson = new WeakMap<object, string>();
-  const labelsText = (labels: Readonly<Record<string, string>>): string => {
-    let text = labelsJson.get(labels);
-    if (text === undefined) labelsJson.set(labels, (text = JSON.stringify(labels)));
-    return text;
-  };
-  const write = conn.transaction((ws: readonly StateWrite[], events: readonly AlertEvent[], now: number) => {
-    for (const w of ws) {
-      if (w.state === null) deleteState.run(w.ruleId, w.chipId);
-      else upsertState.run(w.ruleId, w.chipId, JSON.stringify(w.state), labelsText(w.labels), now);
-    }
-    for (const e of events) {
-      const annotations = { ...e.annotations, __startsAt: String(e.startsAt), ...(e.endsAt === null ? {} : { __endsAt: String(e.endsAt) }) };
-      insertEvent.run(e.ruleId, e.chipId, e.from, e.to, e.at, e.value, e.severity, labelsText(e.labels), JSON.stringify(annotations), e.fingerprint);
-    }
-  });
+  const writeHere: AlertWrite | null = writeVia ? null : alertWriteTransaction(conn).immediate;
 
   return {
     loadRules: () =>
@@ -182,9 +167,10 @@ export function openAlertStore(path: string): AlertStore {
         labels: record(r.labels),
         updatedAt: r.updated_at,
       })),
-    write(ws, events, now = Date.now()) {
+    async write(ws, events, now = Date.now()) {
       if (ws.length === 0 && events.length === 0) return;
-      write(ws, events, now);
+      if (writeVia) await writeVia(ws, events, now);
+      else writeHere!(ws, events, now);
     },
     history(q) {
       const where = ['at >= ?', 'at <= ?'];

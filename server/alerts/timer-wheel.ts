@@ -58,6 +58,8 @@ export class TimerWheel<K = string> {
 
   /** Set `key` due at `at` (replacing its earlier time). A time already past falls due at the next advance. */
   schedule(key: K, at: number): void {
+    const held = this.index.get(key);
+    if (held !== undefined && held.at === at) return;
     this.cancel(key);
     const bucket = Math.max(Math.floor(at / this.tickMs), this.tick) & this.mask;
     const entry: Entry<K> = { key, at, bucket };

@@ -86,14 +86,14 @@ export function alertRoutes(engine: AlertEngine, log: Logger) {
       const q = query(alertsQuerySchema, c.req.query());
       return c.json({ alerts: engine.activeAlerts({ chipId: q.chip, ruleId: q.rule, phase: q.phase }) } satisfies AlertsAnswer);
     })
-    .get('/history', (c) => {
+    .get('/history', async (c) => {
       const q = query(alertHistoryQuerySchema, c.req.query());
       const now = Date.now();
       const to = q.to ? resolveTime(q.to, now) : now + FUTURE_SLACK_MS;
       const from = q.from ? resolveTime(q.from, now) : 0;
       if (from > to) throw new HttpError(400, 'bad_request', `from: must not be after to (${from} > ${to})`);
       const n = q.limit ?? DEFAULT_HISTORY_LIMIT;
-      const events = engine.history({ from, to, chipId: q.chip, ruleId: q.rule, limit: n + 1 });
+      const events = await engine.history({ from, to, chipId: q.chip, ruleId: q.rule, limit: n + 1 });
       return c.json({ from, to, limit: n, truncated: events.length > n, events: events.slice(0, n) } satisfies AlertHistoryAnswer);
     })
     .get('/rules', (c) => c.json({ rules: engine.rules() } satisfies AlertRulesAnswer))

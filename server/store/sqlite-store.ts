@@ -190,6 +190,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
       const row = db.select({ n: sql<number>`coalesce(sum(${sampleChunks.n}), 0)` }).from(sampleChunks).get();
       return row?.n ?? 0;
     },
+    writeAlerts: (states, events, now) => writer.writeAlerts(states, events, now),
     async flush() {
       await writer.flush();
     },

@@ -6,6 +6,8 @@ import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
 import type { RowColumns } from '../rollups/rollup-columns.ts';
 import type { RollupBucket } from '../rollups/rollup-bucket.ts';
 import type { RollupField, RollupTier } from '../rollups/rollup-fields.ts';
+import type { AlertEvent } from '../alerts/alert-events.ts';
+import type { StateWrite } from '../alerts/alert-store.ts';
 
 export interface AgentRegistration {
   agentId: string;
@@ -107,6 +109,11 @@ export interface Store {
   enforceRetention(now?: number): Promise<void>;
   /** Distinct samples stored (folds the log first). */
   countSamples(): Promise<number>;
+  /**
+   * Commit alerting's state rows and transitions (server/alerts/alert-writes.ts) on the writer's
+   * connection, in turn with the sample commits, off the caller's event loop.
+   */
+  writeAlerts(states: readonly StateWrite[], events: readonly AlertEvent[], now: number): Promise<void>;
   /** Fold everything committed so far into long-term storage. */
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -60,11 +60,8 @@ async function agent(id: string, chips: ChipInfo[] = [chipInfo(0)], intervalMs =
 
 const power = (w: number, chipId = CHIP) => sample(chipId, now(), { powerW: w });
 /** Transitions of a rule, oldest first, as `from>to`. */
-const transitions = (h: HubHandle, ruleId: string, chipId = CHIP) =>
-  h.alerts
-    .history({ from: 0, to: Number.MAX_SAFE_INTEGER, ruleId, chipId, limit: 1000 })
-    .reverse()
-    .map((e) => `${e.from}>${e.to}`);
+const transitions = async (h: HubHandle, ruleId: string, chipId = CHIP) =>
+  (await h.alerts.history({ from: 0, to: Number.MAX_SAFE_INTEGER, ruleId, chipId, limit: 1000 })).reverse().map((e) => `${e.from}>${e.to}`);
 const phaseOf = (h: HubHandle, ruleId: string, chipId = CHIP) => h.alerts.activeAlerts({ ruleId, chipId })[0]?.phase ?? 'inactive';
 
 const powerRule = (over: Record<string, unknown> = {}) => ({ id: 'high-power', name: 'HighPower', field: 'powerW', op: '>', threshold: 500, selector: { chip: [CHIP] }, ...over });
@@ -107,7 +104,7 @@ describe('alert rules on live samples', () => {
     expect(phaseOf(hub, 'high-power')).toBe('resolved');
     await a.send([power(300)]);
     expect(phaseOf(hub, 'high-power')).toBe('inactive');
-    expect(transitions(hub, 'high-power')).toEqual(['inactive>pending', 'pending>firing', 'firing>resolved', 'resolved>inactive']);
+    expect(await transitions(hub, 'high-power')).toEqual(['inactive>pending', 'pending>firing', 'firing>resolved', 'resolved>inactive']);
 
     const history = alertHistoryAnswerSchema.parse((await api('GET', `/api/v1/alerts/history?rule=high-power&chip=${CHIP}&limit=3`, undefined, 'viewer')).body);
     expect(history.truncated).toBe(true);
@@ -126,7 +123,7 @@ describe('alert rules on live samples', () => {
     await a.send([power(300)]);
     expect(phaseOf(hub, 'high-power')).toBe('inactive');
     await sleep(1300); // past `for` and several timer ticks
-    expect(transitions(hub, 'high-power')).toEqual(['inactive>pending', 'pending>inactive']);
+    expect(await transitions(hub, 'high-power')).toEqual(['inactive>pending', 'pending>inactive']);
   });
 
   it('the `for` timer fires a pending alert without another sample', async () => {
@@ -145,9 +142,9 @@ describe('alert rules on live samples', () => {
     await a.send([0, 1, 2, 3].map((i) => sample(CHIP, t + i * 1000, { powerW: 600 })), { backfill: true });
     await sleep(600);
     expect(phaseOf(hub, 'high-power')).toBe('pending');
-    expect(transitions(hub, 'high-power')).toEqual(['inactive>pending']);
+    expect(await transitions(hub, 'high-power')).toEqual(['inactive>pending']);
     await a.send([power(300)]);
-    expect(transitions(hub, 'high-power')).toEqual(['inactive>pending', 'pending>inactive']);
+    expect(await transitions(hub, 'high-power')).toEqual(['inactive>pending', 'pending>inactive']);
   });
 
   it('evaluates a rule only on the chips its selector takes', async () => {
@@ -161,7 +158,7 @@ describe('alert rules on live samples', () => {
     const put = await api('PUT', '/api/v1/alerts/rules/high-power', powerRule({ selector: { host: ['b-host'] }, enabled: false }));
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     expect(hub.alerts.activeAlerts({ ruleId: 'high-power' })).toEqual([]);
-    expect(transitions(hub, 'high-power', 'GPU-b')).toEqual(['inactive>pending', 'pending>firing', 'firing>resolved']);
+    expect(await transitions(hub, 'high-power', 'GPU-b')).toEqual(['inactive>pending', 'pending>firing', 'firing>resolved']);
   });
 });
 
@@ -186,7 +183,7 @@ describe('liveness rules', () => {
     await a.send([power(300)]);
     expect(phaseOf(hub, 'stale')).toBe('resolved');
     await a.send([power(300)]);
-    expect(transitions(hub, 'stale')).toEqual(['inactive>pending', 'pending>firing', 'firing>resolved', 'resolved>inactive']);
+    expect(await transitions(hub, 'stale')).toEqual(['inactive>pending', 'pending>firing', 'firing>resolved', 'resolved>inactive']);
     // Counting again: silence fires it again.
     await eventually(() => phaseOf(hub, 'stale') === 'firing', 3000, 'stale to fire again');
   });
@@ -208,7 +205,7 @@ describe('liveness rules', () => {
     expect(phaseOf(hub, 'stale')).toBe('inactive');
     await agent('a');
     expect(phaseOf(hub, 'agent-offline')).toBe('resolved');
-    expect(transitions(hub, 'agent-offline')).toEqual(['inactive>pending', 'pending>firing', 'firing>resolved']);
+    expect(await transitions(hub, 'agent-offline')).toEqual(['inactive>pending', 'pending>firing', 'firing>resolved']);
   });
 });
 
@@ -231,7 +228,7 @@ describe('persistence', () => {
       const started = Date.now();
       h = await startHub({ port: 0, host: '127.0.0.1', db });
       // The hub stopping (its sockets closing) was not the agent going offline.
-      expect(transitions(h, 'agent-offline')).toEqual([]);
+      expect(await transitions(h, 'agent-offline')).toEqual([]);
       const after = alertsAnswerSchema.parse((await api('GET', '/api/v1/alerts?rule=high-power', undefined, 'admin', h.port, admin)).body).alerts;
       expect(after).toEqual([before]);
       // The agent does not come back within agent-offline's `for` (400 ms): its chip's alert fires, counted from the start.
@@ -247,7 +244,7 @@ describe('persistence', () => {
       await a.send([power(300)]);
       expect(phaseOf(h, 'high-power')).toBe('firing');
       await eventually(() => phaseOf(h, 'high-power') === 'resolved', 3000, 'clear.for to resolve it');
-      expect(transitions(h, 'high-power')).toEqual(['inactive>pending', 'pending>firing', 'firing>resolved']);
+      expect(await transitions(h, 'high-power')).toEqual(['inactive>pending', 'pending>firing', 'firing>resolved']);
       // The rule came back from the database too.
       expect((await api('GET', '/api/v1/alerts/rules/high-power', undefined, 'admin', h.port, admin)).body).toMatchObject({ source: 'api', rule: { id: 'high-power' } });
     } finally {

@@ -34,6 +34,7 @@ class MemoryStore implements AlertStore {
       else this.states.set(key, { ruleId: w.ruleId, chipId: w.chipId, state: JSON.parse(JSON.stringify(w.state)), labels: { ...w.labels }, updatedAt: now });
     }
     for (const e of events) this.events.push({ ...e, id: this.events.length + 1 });
+    return Promise.resolve();
   }
   history = () => [...this.events].reverse();
   pruneEvents = () => 0;

@@ -5,6 +5,8 @@
  */
 import type { Logger } from '../../../common/logger.ts';
 import type { AgentRegistration } from '../store.ts';
+import type { AlertEvent } from '../../alerts/alert-events.ts';
+import type { StateWrite } from '../../alerts/alert-store.ts';
 import { loadStoreThread } from './load-store-thread.ts';
 import { ThreadRequests } from './thread-requests.ts';
 import type { CompactorSettings, FoldedReading, FromCompactor, ToCompactor, ToWriter, WriteBatch, WriteRequest, WriterSettings } from './writer-protocol.ts';
@@ -15,6 +17,8 @@ export interface WriterClient {
   registerAgent(reg: AgentRegistration, now: number): Promise<void>;
   /** Commit an admin's chip move (after the writes sent before it). */
   moveChip(chipId: string, agentId: string, now: number): Promise<void>;
+  /** Commit alerting's state rows and transitions (after the writes sent before them). */
+  writeAlerts(states: readonly StateWrite[], events: readonly AlertEvent[], now: number): Promise<void>;
   /** Commit the batches all-or-nothing; resolves with the log id that holds them. */
   write(batches: WriteBatch[]): Promise<number>;
   /** Commit everything sent so far, then fold the whole log into chunks and rollups. */
@@ -77,6 +81,10 @@ export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'
     async moveChip(chipId, agentId, now) {
       sendQueued();
       await writer.request<Extract<ToWriter, { op: 'move-chip' }>>({ op: 'move-chip', chipId, agentId, now });
+    },
+    async writeAlerts(states, events, now) {
+      sendQueued();
+      await writer.request<Extract<ToWriter, { op: 'alerts' }>>({ op: 'alerts', states, events, now });
     },
     async flush() {
       sendQueued();

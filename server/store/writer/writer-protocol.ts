@@ -1,6 +1,8 @@
 /** Messages between the hub and its SQLite threads: the writer (commits) and the compactor (folding, retention). */
 import type { Sample } from '../../../schema/sample.ts';
 import type { AgentRegistration, Retention } from '../store.ts';
+import type { AlertEvent } from '../../alerts/alert-events.ts';
+import type { StateWrite } from '../../alerts/alert-store.ts';
 
 export interface WriteBatch {
   agentId: string;
@@ -32,6 +34,8 @@ export type ToWriter =
   | { op: 'register'; id: number; reg: AgentRegistration; now: number }
   /** An admin's chip move (to `agentId`, on its host), committed after everything sent before it. */
   | { op: 'move-chip'; id: number; chipId: string; agentId: string; now: number }
+  /** Alerting's state rows and transitions (alert-writes.ts), committed after everything sent before them. */
+  | { op: 'alerts'; id: number; states: readonly StateWrite[]; events: readonly AlertEvent[]; now: number }
   /** Answered once everything sent before it is committed. */
   | { op: 'sync'; id: number }
   | { op: 'close'; id: number };

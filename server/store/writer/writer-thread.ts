@@ -12,6 +12,7 @@ import type { FromWriter, ToWriter, WriterSettings } from './writer-protocol.ts'
 import { setUpConnection } from '../sqlite-connection.ts';
 import { WriteTurns } from './write-turns.ts';
 import { moveChipTransaction, registerAgentTransaction } from './inventory-writes.ts';
+import { alertWriteTransaction } from '../../alerts/alert-writes.ts';
 
 const settings = workerData as WriterSettings;
 const client = setUpConnection(new Database(settings.path));
@@ -36,6 +37,7 @@ const markSeq = db
 
 const registerAgent = registerAgentTransaction(client, db);
 const moveChip = moveChipTransaction(client, db);
+const writeAlerts = alertWriteTransaction(client);
 
 let queue: Extract<ToWriter, { op: 'write' }>[] = [];
 
@@ -74,12 +76,13 @@ port.on('message', (msg: ToWriter) => {
     if (queue.length === 1) setImmediate(flushWrites);
     return;
   }
-  // 'register', 'move-chip', 'sync' and 'close': everything queued before them is committed first.
+  // 'register', 'move-chip', 'alerts', 'sync' and 'close': everything queued before them is committed first.
   if (queue.length) flushWrites();
-  if (msg.op === 'register' || msg.op === 'move-chip') {
+  if (msg.op === 'register' || msg.op === 'move-chip' || msg.op === 'alerts') {
     try {
       if (msg.op === 'register') turns.run(() => registerAgent.immediate(msg.reg, msg.now));
-      else turns.run(() => moveChip.immediate(msg.chipId, msg.agentId, msg.now));
+      else if (msg.op === 'move-chip') turns.run(() => moveChip.immediate(msg.chipId, msg.agentId, msg.now));
+      else turns.run(() => writeAlerts.immediate(msg.states, msg.events, msg.now));
     } catch (err) {
       post({ ids: [msg.id], ok: false, error: (err as Error).message });
       return;

@@ -1,0 +1,96 @@
+/**
+ * FleetState's per-agent index against the whole fleet: what one agent's hello, disconnect,
+ * inventory change or chip move touches must be exactly what a pass over every chip would find.
+ */
+import { describe, expect, it } from 'vitest';
+import { FleetState } from '../../server/fleet-state.ts';
+import type { AgentRegistration } from '../../server/store/store.ts';
+import { chipInfo, sample } from '../helpers/frames.ts';
+
+const reg = (agentId: string, chipIdx: number[], intervalMs = 1000): AgentRegistration => ({
+  agentId,
+  agentVersion: 'test',
+  intervalMs,
+  host: { hostname: `${agentId}-host`, instanceId: null, instanceType: null },
+  chips: chipIdx.map((i) => chipInfo(i)),
+});
+
+const ids = (fleet: FleetState, agentId: string) => (fleet.agentsChips(new Set([agentId])).get(agentId) ?? []).map((v) => v.chipId).sort();
+
+describe('FleetState', () => {
+  it('agentsChips follows hellos, inventory changes and chip moves (random sequence vs a pass over the fleet)', () => {
+    const fleet = new FleetState();
+    const agents = ['a', 'b', 'c', 'd'];
+    // The expected inventory: chip -> agent, for chips in some agent's inventory now.
+    const owner = new Map<number, string>();
+    let seed = 7;
+    let leftSeen = 0;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let step = 0; step < 400; step++) {
+      const agent = agents[rand(agents.length)]!;
+      const op = rand(4);
+      if (op === 3) {
+        // A hello naming a chip another agent has (ingest leaves those out; the fleet takes what it is given).
+        const i = rand(32);
+        const chips = [...[...owner].filter(([, o]) => o === agent).map(([c]) => c).filter((c) => c !== i), i];
+        owner.set(i, agent);
+        fleet.agentConnected(reg(agent, chips));
+      } else if (op < 2) {
+        // A new inventory for the agent: some of its chips and some free ones (never another agent's).
+        const chips = Array.from({ length: 32 }, (_, i) => i).filter((i) => (owner.get(i) ?? agent) === agent && rand(2) === 0);
+        for (const [i, a] of owner) if (a === agent) owner.delete(i);
+        for (const i of chips) owner.set(i, agent);
+        if (op === 0) fleet.agentConnected(reg(agent, chips));
+        else fleet.setInventory(reg(agent, chips));
+      } else {
+        // An admin moves a chip to this agent.
+        const i = rand(32);
+        owner.set(i, agent);
+        fleet.moveChip({ ...chipInfo(i), agentId: agent, host: `${agent}-host`, instanceType: null, intervalMs: 1000, lastSeen: 0 }, step);
+      }
+      for (const a of agents) {
+        const expected = [...owner].filter(([, o]) => o === a).map(([i]) => `GPU-test-${i}`).sort();
+        expect(ids(fleet, a), `step ${step}, agent ${a}`).toEqual(expected);
+        const listed = fleet.listAgents().find((x) => x.agentId === a);
+        if (listed) expect(listed.chips, `step ${step}, agent ${a}'s chip count`).toBe(expected.length);
+      }
+      // Chips that left every inventory are shown offline.
+      const left = fleet.list().filter((v) => !owner.has(v.index));
+      for (const v of left) expect(v.status, `step ${step}, ${v.chipId}`).toBe('offline');
+      leftSeen += left.length;
+    }
+    expect(leftSeen).toBeGreaterThan(0);
+  });
+
+  it("a disconnect changes (and reports) only that agent's chips", () => {
+    const fleet = new FleetState();
+    fleet.agentConnected(reg('a', [0, 1]));
+    fleet.agentConnected(reg('b', [2, 3]));
+    fleet.applySamples([sample('GPU-test-0', 1), sample('GPU-test-2', 1)], 1000);
+    const changes = fleet.agentDisconnected('a', 1500);
+    expect(changes.map((c) => c.chipId).sort()).toEqual(['GPU-test-0', 'GPU-test-1']);
+    expect(changes.every((c) => c.status === 'offline')).toBe(true);
+    expect(fleet.get('GPU-test-2')!.status).toBe('live');
+    // b's chip that never sent stays as it was until the status timer's pass.
+    expect(fleet.get('GPU-test-3')!.status).toBe('stale');
+    expect(fleet.refreshStatuses(1500)).toEqual([]);
+    expect(fleet.refreshStatuses(5000).map((c) => c.chipId)).toEqual(['GPU-test-2']);
+  });
+
+  it('a chip is heard when its samples arrive, before they are committed', () => {
+    const fleet = new FleetState();
+    fleet.agentConnected(reg('a', [0, 1]));
+    fleet.applySamples([sample('GPU-test-0', 1), sample('GPU-test-1', 1)], 1000);
+    // Samples of chip 0 arrive at 3500 and wait behind the writer; chip 1 is silent.
+    fleet.heard([sample('GPU-test-0', 2)], 3500);
+    expect(fleet.chipLiveness('GPU-test-0')!.lastSampleAt).toBe(3500);
+    expect(fleet.chipLiveness('GPU-test-1')!.lastSampleAt).toBe(1000);
+    const changes = fleet.refreshStatuses(4500);
+    expect(changes).toEqual([{ chipId: 'GPU-test-1', status: 'stale' }]);
+    // Not a chip of the fleet, or one no longer in an inventory: nothing happens.
+    fleet.setInventory(reg('a', [0]));
+    fleet.heard([sample('GPU-unknown', 2), sample('GPU-test-1', 3)], 5000);
+    expect(fleet.chipLiveness('GPU-test-1')!.lastSampleAt).toBe(1000);
+    expect(fleet.chipLiveness('GPU-test-1')!.agentConnected).toBe(false);
+  });
+});
