@@ -81,6 +81,8 @@ interface Slot {
   state: AlertState | null;
   /** Fixed when it went pending (or restored). */
   labels: Record<string, string> | null;
+  /** What `labels` were made from when it last went pending (null: restored or not yet). */
+  labelsOf: { rule: AlertRule; view: ChipView; estimated: boolean } | null;
   fingerprint: string;
   /** Has an expiry in the wheel. */
   timer: boolean;
@@ -399,11 +401,19 @@ export class AlertEngine {
     for (const t of step.transitions) {
       if (t.to === 'pending') {
         since = t.at;
-        const labels = alertLabels(slot.rule.rule, slot.chip.view!, { powerEstimated: sample !== null && usesEstimatedPower(slot.rule.rule, sample) });
-        // Usually the labels of the alert's last run: keep them and their fingerprint (a hash per byte).
-        if (!slot.labels || !sameLabels(slot.labels, labels)) {
-          slot.labels = labels;
-          slot.fingerprint = fingerprint(labels);
+        const rule = slot.rule.rule;
+        const view = slot.chip.view!;
+        const estimated = sample !== null && usesEstimatedPower(rule, sample);
+        // A flapping alert goes pending again and again with the labels of its last run: made
+        // again only when the rule, the chip's view or the power estimate changed.
+        if (slot.labelsOf === null || slot.labelsOf.rule !== rule || slot.labelsOf.view !== view || slot.labelsOf.estimated !== estimated) {
+          const labels = alertLabels(rule, view, { powerEstimated: estimated });
+          slot.labelsOf = { rule, view, estimated };
+          // Kept with their fingerprint (a hash per byte) when they came out the same.
+          if (!slot.labels || !sameLabels(slot.labels, labels)) {
+            slot.labels = labels;
+            slot.fingerprint = fingerprint(labels);
+          }
         }
       }
       this.events.push(this.event(slot, t, since ?? t.at));
@@ -544,7 +554,7 @@ export class AlertEngine {
       for (const cr of rules) {
         if (!selectorMatches(cr.rule.selector, view)) continue;
         let slot = e.slots.get(cr.rule.id);
-        if (!slot) e.slots.set(cr.rule.id, (slot = { rule: cr, chip: e, state: null, labels: null, fingerprint: '', timer: false, index: -1 }));
+        if (!slot) e.slots.set(cr.rule.id, (slot = { rule: cr, chip: e, state: null, labels: null, labelsOf: null, fingerprint: '', timer: false, index: -1 }));
         slot.rule = cr;
         out.push(slot);
       }
@@ -571,10 +581,10 @@ export class AlertEngine {
     this.refresh(e);
     if (state === null || state.phase === 'inactive') {
       if (state === null) this.log.warn('stored alert state unreadable; dropped', { ruleId, chipId });
-      this.store.write([{ ruleId, chipId, state: null, labels: {} }], []);
+      this.unwrittenStates.set(`${ruleId}\u0000${chipId}`, { ruleId, chipId, state: null, labels: {} });
       return;
     }
-    const slot: Slot = e.slots.get(ruleId) ?? { rule: cr ?? compile({ ...this.placeholderRule(ruleId) }), chip: e, state: null, labels: null, fingerprint: '', timer: false, index: -1 };
+    const slot: Slot = e.slots.get(ruleId) ?? { rule: cr ?? compile({ ...this.placeholderRule(ruleId) }), chip: e, state: null, labels: null, labelsOf: null, fingerprint: '', timer: false, index: -1 };
     this.setState(slot, state);
     slot.labels = Object.keys(labels).length > 0 ? labels : null;
     slot.fingerprint = slot.labels ? fingerprint(slot.labels) : '';
