@@ -4,7 +4,8 @@
  * bitmaps), then deflate. Lossless up to floating-point noise in sums (rounded away at 1e-9
  * relative). Pure: no I/O.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
+import { deflateFitted } from '../codec/deflate-fitted.ts';
 import { Reader, Writer, readColumnInto, skipColumn, writeColumn } from '../codec/column-codec.ts';
 import { bucketsOf, RowColumns } from './rollup-columns.ts';
 import { ROLLUP_FIELDS } from './rollup-fields.ts';
@@ -49,7 +50,7 @@ export function encodeRollupRow(rowStart: number, bucketMs: number, buckets: rea
   }
   writeColumn(w, buckets.map((b) => clean(b.energyJ)));
   writeColumn(w, buckets.map((b) => b.energyPairs));
-  return deflateRawSync(w.done(), { level: 1 });
+  return deflateFitted(w.done());
 }
 
 /**

@@ -9,13 +9,13 @@
  * path, so it avoids per-field arrays and closures: columns are gathered into reused scratch
  * buffers and the chunk is built in one reused Writer.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
+import { deflateFitted } from '../codec/deflate-fitted.ts';
 import { SAMPLE_FIELDS, type Sample, type SampleField, type SampleFlags } from '../../schema/sample.ts';
 import { bitsToFlags } from '../../schema/sample-flags.ts';
 import { prepareScratch, readColumn, Reader, Writer, writeScratchColumn } from '../codec/column-codec.ts';
 
 const VERSION = 1;
-const DEFLATE_OPTIONS = { level: 1 };
 
 /**
  * s[f], written out as named property reads: V8 runs these much faster than s[f] with a key that
@@ -114,8 +114,8 @@ export function encodeChunk(samples: readonly Sample[]): Buffer {
     w.uvar(json.length);
     w.bytes(json);
   }
-  // deflateRawSync reads its input before returning, so the Writer's buffer can be reused after.
-  const out = deflateRawSync(w.done(), DEFLATE_OPTIONS);
+  // deflateFitted reads its input before returning, so the Writer's buffer can be reused after.
+  const out = deflateFitted(w.done());
   if (w.capacity > MAX_KEPT_WRITER) chunkWriter = new Writer(64 * 1024);
   return out;
 }
