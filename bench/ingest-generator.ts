@@ -2,18 +2,24 @@
  * Load generator for the ingest benchmark (a separate process from the hub): C agents with 16
  * chips each send batches as fast as acks allow (W batches in flight per agent) for D seconds
  * over /ws/agent, then print one JSON line: batches/samples acknowledged and ack latency
- * percentiles. Usage: node --import tsx bench/ingest-generator.ts URL AGENTS WINDOW SECONDS [VALUES]
+ * percentiles. Usage: node --import tsx bench/ingest-generator.ts URL AGENTS WINDOW SECONDS [VALUES] [RATE]
  * (an agent token in FLEETSCOPE_TOKEN, sent as Authorization: Bearer). VALUES `constant` (default):
  * near-constant values, timestamps an hour back 1 ms apart; `moving`: bench/moving-values.ts on
  * wall-clock timestamps (max(now, last + 1 ms) per agent), H100 and H200 agents alternating, so
- * alert rules' `for` durations run in real time.
+ * alert rules' `for` durations run in real time; `sim`: the agents' simulators (bench/sim-fleet.ts)
+ * on wall-clock timestamps. RATE: batches per second per agent (every chip at RATE Hz), started at
+ * spread-out phases; a tick that finds WINDOW batches still unacknowledged is not sent and counted
+ * `late`. 0 or absent: as fast as acks allow.
  */
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
 import { chipFraction, movingSample } from './moving-values.ts';
+import { simHost } from './sim-fleet.ts';
 
-const [url, agentsArg, windowArg, secondsArg, valuesArg = 'constant'] = process.argv.slice(2);
+const [url, agentsArg, windowArg, secondsArg, valuesArg = 'constant', rateArg = '0'] = process.argv.slice(2);
 const MOVING = valuesArg === 'moving';
+const SIM = valuesArg === 'sim';
+const RATE = Number(rateArg);
 const AGENTS = Number(agentsArg);
 const WINDOW = Number(windowArg);
 const DURATION_MS = Number(secondsArg) * 1000;
@@ -25,6 +31,7 @@ interface AgentLoad {
   acked: number;
   ackedSamples: number;
   latencies: number[];
+  late: number;
 }
 
 function chipId(a: number, c: number): string {
@@ -32,7 +39,8 @@ function chipId(a: number, c: number): string {
 }
 
 function runAgent(a: number, until: number): Promise<AgentLoad> {
-  const load: AgentLoad = { acked: 0, ackedSamples: 0, latencies: [] };
+  const load: AgentLoad = { acked: 0, ackedSamples: 0, latencies: [], late: 0 };
+  const sim = SIM ? simHost(a) : null;
   const ws = new WebSocket(`${url}/ws/agent`, { perMessageDeflate: false, headers: HEADERS });
   const sentAt = new Map<number, number>();
   let seq = 0;
@@ -44,8 +52,12 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
   let last = 0;
   const send = () => {
     if (Date.now() >= until) return;
-    const samples = [];
-    if (MOVING) {
+    let samples = [];
+    if (sim) {
+      const t = Math.max(Date.now(), last + 1);
+      last = t;
+      samples = sim.next(t);
+    } else if (MOVING) {
       const t = Math.max(Date.now(), last + 1);
       const dt = last === 0 ? 1 : (t - last) / 1000;
       last = t;
@@ -66,12 +78,35 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
   };
   return new Promise((resolve, reject) => {
     ws.on('open', () => {
+      if (sim) {
+        ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'hello', agentId: `bench-${a}`, agentVersion: 'bench', host: sim.host, intervalMs: RATE > 0 ? Math.round(1000 / RATE) : 1000, chips: sim.chips }));
+        return;
+      }
       const chips = Array.from({ length: CHIPS }, (_, c) => ({ chipId: chipId(a, c), vendor: 'nvidia', model: MOVING && a % 2 === 1 ? 'H200' : 'H100', index: c, cores: 132, memTotalBytes: 85_520_809_984, ratedPowerW: 700 }));
       ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'hello', agentId: `bench-${a}`, agentVersion: 'bench', host: { hostname: `bench-host-${a}`, instanceId: null, instanceType: 'p5.48xlarge' }, intervalMs: 1000, chips }));
     });
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString());
       if (m.type === 'welcome') {
+        if (RATE > 0) {
+          // Every chip at RATE Hz: one batch a tick, ticks of all agents spread over the period.
+          const period = 1000 / RATE;
+          const tick = () => {
+            if (Date.now() >= until) {
+              clearInterval(timer);
+              if (sentAt.size === 0) ws.close();
+              return;
+            }
+            if (sentAt.size < WINDOW) send();
+            else load.late++;
+          };
+          let timer: ReturnType<typeof setInterval> | undefined;
+          setTimeout(() => {
+            tick();
+            timer = setInterval(tick, period);
+          }, Math.random() * period);
+          return;
+        }
         for (let i = 0; i < WINDOW; i++) send();
         // Welcomed after the run ended (many agents connecting): nothing to wait for.
         if (sentAt.size === 0) ws.close();
@@ -81,7 +116,9 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
         load.ackedSamples += m.stored;
         load.latencies.push(performance.now() - sentAt.get(m.seq)!);
         sentAt.delete(m.seq);
-        if (Date.now() < until) send();
+        if (RATE > 0) {
+          if (Date.now() >= until && sentAt.size === 0) ws.close();
+        } else if (Date.now() < until) send();
         else if (sentAt.size === 0) ws.close();
       } else if (m.type === 'error') reject(new Error(`hub error ${m.code}: ${m.message}`));
     });
@@ -103,5 +140,6 @@ process.stdout.write(
     samples: loads.reduce((n, l) => n + l.ackedSamples, 0),
     ackP50Ms: pct(50),
     ackP99Ms: pct(99),
+    late: loads.reduce((n, l) => n + l.late, 0),
   }) + '\n',
 );

@@ -1,21 +1,25 @@
 /**
  * Load generator for the HTTP part of the ingest benchmark (a separate process from the hub):
- * C clients, each a host with 16 chips of its own and a keep-alive connection, POST Influx line
- * protocol to /api/v1/write — T ticks x 16 chips lines per request, all 11 canonical fields,
- * ns timestamps (the default precision, what Telegraf sends) — one request in flight per client,
- * the next sent as soon as the 204 arrives, for D seconds. Then prints one JSON line: requests,
- * lines acknowledged (in 204 answers), non-204 answers, transport errors and request latency
- * percentiles.
- * Usage: node --import tsx bench/ingest-http-generator.ts URL CLIENTS TICKS SECONDS
+ * HOSTS simulated hosts of 16 chips (bench/sim-fleet.ts: the agents' simulators), written as Influx
+ * line protocol to POST /api/v1/write by C clients (keep-alive connections, one request in flight
+ * each). A request carries LINES lines: the next sample of each of the next LINES / 16 hosts, in
+ * turn through the whole fleet, ns timestamps (the default precision, what Telegraf sends) on the
+ * wall clock. RATE (optional): each host's chips at RATE Hz (requests paced to it; a request later
+ * than its slot is counted `late`); absent or 0: as fast as the answers allow. Runs D seconds, then
+ * prints one JSON line: requests, lines acknowledged (in 204 answers), non-204 answers, transport
+ * errors, late requests and request latency percentiles.
+ * Usage: node --import tsx bench/ingest-http-generator.ts URL CLIENTS LINES SECONDS HOSTS [RATE]
  * (an agent token in FLEETSCOPE_TOKEN, sent as Authorization: Bearer).
  */
 import { Agent, request } from 'node:http';
+import { CHIPS_PER_HOST, simHost, type SimHost } from './sim-fleet.ts';
 
-const [url, clientsArg, ticksArg, secondsArg] = process.argv.slice(2);
+const [url, clientsArg, linesArg, secondsArg, hostsArg, rateArg = '0'] = process.argv.slice(2);
 const CLIENTS = Number(clientsArg);
-const TICKS = Number(ticksArg);
+const HOSTS_PER_REQUEST = Math.max(1, Math.floor(Number(linesArg) / CHIPS_PER_HOST));
 const DURATION_MS = Number(secondsArg) * 1000;
-const CHIPS = 16;
+const HOSTS = Number(hostsArg);
+const RATE = Number(rateArg);
 const target = new URL('/api/v1/write', url);
 const TOKEN = process.env.FLEETSCOPE_TOKEN;
 const AUTH: Record<string, string> = TOKEN ? { authorization: `Bearer ${TOKEN}` } : {};
@@ -25,31 +29,47 @@ interface ClientLoad {
   lines: number;
   non204: number;
   errors: number;
+  late: number;
   latencies: number[];
 }
 
-function chipId(h: number, c: number): string {
-  return `GPU-lp-bench-${String(h).padStart(4, '0')}-${String(c).padStart(2, '0')}`;
+interface Host {
+  sim: SimHost;
+  prefixes: string[];
+  lastTs: number;
 }
 
-/** One request body: TICKS ticks x 16 chips, timestamps from `ts` (ms), 1 ms apart per tick. */
-function body(prefixes: string[], ts: number, energy: number[]): string {
+// Line-protocol host names: the sim host's name with an `lp-` prefix (fleetscope's push-agent naming).
+const hosts: Host[] = Array.from({ length: HOSTS }, (_, h) => {
+  const sim = simHost(h, 'lp-bench');
+  const prefixes = sim.chips.map((c) => `chip,host=${sim.host.hostname},chip=${c.chipId},vendor=${c.vendor},model=${c.model} `);
+  return { sim, prefixes, lastTs: 0 };
+});
+let cursor = 0;
+
+const field = (name: string, v: number | null | undefined, int = false): string => (v === null || v === undefined ? '' : `${name}=${int ? `${Math.round(v)}i` : v},`);
+
+/** The next request body: the next sample of each of the next HOSTS_PER_REQUEST hosts; its line count. */
+function body(): { text: string; lines: number } {
   let out = '';
-  for (let t = 0; t < TICKS; t++) {
-    const ms = ts + t;
-    const ns = `${ms}000000`;
-    for (let c = 0; c < CHIPS; c++) {
-      // Cheap values that still move from tick to tick and chip to chip.
-      const k = (ms + c * 37) % 100;
-      const powerW = 450 + k * 2.5;
-      energy[c] += powerW;
-      out +=
-        `${prefixes[c]}util_pct=${k},mem_util_pct=${(k * 0.41).toFixed(1)},mem_used_bytes=${74_690_871_296 + k * 1_048_576}i,` +
-        `mem_total_bytes=85520809984i,power_w=${powerW},power_limit_w=700i,temp_c=${55 + (k >> 2)},energy_j=${energy[c].toFixed(1)},` +
-        `sm_clock_mhz=${1900 + k}i,ecc_corrected=0i,ecc_uncorrected=0i ${ns}\n`;
+  let lines = 0;
+  for (let k = 0; k < Math.min(HOSTS_PER_REQUEST, HOSTS); k++) {
+    const host = hosts[cursor]!;
+    cursor = (cursor + 1) % HOSTS;
+    const ts = Math.max(Date.now(), host.lastTs + 1);
+    host.lastTs = ts;
+    const samples = host.sim.next(ts);
+    for (let c = 0; c < samples.length; c++) {
+      const s = samples[c]!;
+      const fields =
+        field('util_pct', s.utilPct) + field('mem_util_pct', s.memUtilPct) + field('mem_used_bytes', s.memUsedBytes, true) + field('mem_total_bytes', s.memTotalBytes, true) +
+        field('power_w', s.powerW) + field('power_limit_w', s.powerLimitW) + field('temp_c', s.tempC) + field('energy_j', s.energyJ) + field('sm_clock_mhz', s.smClockMhz, true) +
+        field('ecc_corrected', s.eccCorrected, true) + field('ecc_uncorrected', s.eccUncorrected, true);
+      out += `${host.prefixes[c]}${fields.slice(0, -1)} ${ts}000000\n`;
+      lines++;
     }
   }
-  return out;
+  return { text: out, lines };
 }
 
 function post(agent: Agent, payload: string): Promise<number> {
@@ -68,29 +88,35 @@ function post(agent: Agent, payload: string): Promise<number> {
   });
 }
 
-async function runClient(h: number, until: number): Promise<ClientLoad> {
-  const load: ClientLoad = { requests: 0, lines: 0, non204: 0, errors: 0, latencies: [] };
+/** Paced mode: the time slot of the next request (shared by the clients), ms on performance.now(). */
+const periodMs = RATE > 0 ? (1000 * Math.min(HOSTS_PER_REQUEST, HOSTS)) / (HOSTS * RATE) : 0;
+let nextSlot = performance.now();
+
+async function runClient(until: number): Promise<ClientLoad> {
+  const load: ClientLoad = { requests: 0, lines: 0, non204: 0, errors: 0, late: 0, latencies: [] };
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const host = `lp-bench-host-${String(h).padStart(4, '0')}`;
-  const prefixes = Array.from({ length: CHIPS }, (_, c) => `chip,host=${host},chip=${chipId(h, c)},vendor=nvidia,model=H100 `);
-  const energy = Array.from({ length: CHIPS }, (_, c) => 1_234_567.8 + c * 1000);
-  // Timestamps: one per tick, 1 ms apart per client, in the past hour, so every line is a distinct row.
-  let ts = Date.now() - 3_600_000;
   try {
     while (Date.now() < until) {
-      const payload = body(prefixes, ts, energy);
-      ts += TICKS;
+      if (RATE > 0) {
+        const slot = nextSlot;
+        nextSlot += periodMs;
+        const wait = slot - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        else if (wait < -periodMs) load.late++;
+        if (Date.now() >= until) break;
+      }
+      const { text, lines } = body();
       const t0 = performance.now();
       let status: number;
       try {
-        status = await post(agent, payload);
+        status = await post(agent, text);
       } catch {
         load.errors++;
         break; // the hub went away: stop this client rather than spin
       }
       load.latencies.push(performance.now() - t0);
       load.requests++;
-      if (status === 204) load.lines += TICKS * CHIPS;
+      if (status === 204) load.lines += lines;
       else load.non204++;
     }
   } finally {
@@ -101,7 +127,7 @@ async function runClient(h: number, until: number): Promise<ClientLoad> {
 
 const until = Date.now() + DURATION_MS;
 const started = performance.now();
-const loads = await Promise.all(Array.from({ length: CLIENTS }, (_, h) => runClient(h, until)));
+const loads = await Promise.all(Array.from({ length: CLIENTS }, () => runClient(until)));
 const elapsedS = (performance.now() - started) / 1000;
 const lat = loads.flatMap((l) => l.latencies).sort((x, y) => x - y);
 const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? 0;
@@ -113,6 +139,7 @@ process.stdout.write(
     lines: sum((l) => l.lines),
     non204: sum((l) => l.non204),
     errors: sum((l) => l.errors),
+    late: sum((l) => l.late),
     latencyP50Ms: pct(50),
     latencyP99Ms: pct(99),
   }) + '\n',
