@@ -125,15 +125,17 @@ export async function readRangeSummaries(
   fields: readonly (RollupField | 'energyJ')[],
 ): Promise<RangeRead> {
   const chipIds = chips.map((c) => c.chipId);
+  const intervals = new Map(chips.map((c) => [c.chipId, c.intervalMs]));
+  const intervalOf = (chipId: string) => intervals.get(chipId) ?? 1000;
   const tier = chooseRangeTier(from, to, now, store.retention, { chips: chips.length, rawSamples: rawSampleEstimate(chips.map((c) => c.intervalMs), from, to) });
   if (tier === 'raw') {
-    const summaries = summarize(await readRawBuckets(store, chipIds, RAW_RANGE_BUCKET_MS, from, to - 1), RAW_RANGE_BUCKET_MS, from, to);
+    const summaries = summarize(await readRawBuckets(store, chipIds, RAW_RANGE_BUCKET_MS, from, to - 1), RAW_RANGE_BUCKET_MS, from, to, intervalOf);
     return { tier, bucketMs: RAW_RANGE_BUCKET_MS, coveredFrom: from, coveredTo: to, summaries };
   }
   const bucketMs = tierBucketMs(tier);
   const coveredFrom = bucketStart(from, bucketMs);
   const coveredTo = bucketStart(to - 1, bucketMs) + bucketMs;
-  const s = new RangeSummaries(bucketMs, coveredFrom, coveredTo);
+  const s = new RangeSummaries(bucketMs, coveredFrom, coveredTo, intervalOf);
   if (chipIds.length) await store.rollupsInto(tier, chipIds, coveredFrom, coveredTo - 1, fields, (chipId, cols) => s.add(chipId, cols));
   return { tier, bucketMs, coveredFrom, coveredTo, summaries: s.byChip };
 }

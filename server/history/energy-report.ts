@@ -4,7 +4,7 @@
  *
  * - energy: joules used in the range's buckets (pairs of energy readings; none: null).
  * - avgPowerW / avgUtilPct: sample-weighted means over the group's samples (per-chip figures).
- * - chipHours: for each chip, the time of its buckets that hold samples, clipped to the range.
+ * - chipHours: for each chip, its reporting time in the range (range-summary.ts: samples × interval per bucket).
  * - energyCost = kWh × price per kWh; chipHourCost = Σ chip-hours × the chip model's price;
  *   cost = energyCost + chipHourCost; costPerUtilizedChipHour = cost / (chipHours × avgUtil/100).
  *   Each is null when a price or the energy it needs is missing (or, for the last, utilization is 0

@@ -1,41 +1,50 @@
 /**
  * Each chip's figures over a whole range, gathered column-wise from its buckets as they are read:
  * the buckets merged into one (counts, sums, min, max, last, energy — mergeBucket's arithmetic)
- * and the time of the buckets that hold samples, clipped to the range. What /energy and /top need,
- * without a bucket object per chip-minute (1,000 chips over a day are 1.44 million). Pure: no I/O.
+ * and the chip's reporting time in the range. What /energy and /top need, without a bucket object
+ * per chip-minute (1,000 chips over a day are 1.44 million). Pure: no I/O.
+ *
+ * Reporting time is measured, not the width of the buckets touched: each sample stands for one
+ * sampling interval of its chip, so a bucket counts n × interval, at most its width within the
+ * range. Thirty seconds of a 1 s chip in a 1 h bucket are 30 s, not an hour; an outage adds no
+ * time; for a chip sampled at its interval the sum equals last sample − first sample + interval.
  */
 import { emptyBucket, mergeFieldStats, type RollupBucket } from '../rollups/rollup-bucket.ts';
 import { columnsOf, RowColumns } from '../rollups/rollup-columns.ts';
-import { bucketStart, ROLLUP_FIELDS } from '../rollups/rollup-fields.ts';
+import { ROLLUP_FIELDS } from '../rollups/rollup-fields.ts';
 
 export interface RangeSummary {
   /** The chip's buckets in the range merged into one (its `start` is the range's start). */
   merged: RollupBucket;
-  /** Time of the buckets holding samples, clipped to the range (ms); each bucket counted once. */
+  /** Reporting time in the range (ms): per bucket, its samples × the chip's interval, at most the bucket's width in the range. */
   chipMs: number;
 }
 
 interface Tally extends RangeSummary {
-  /** Which buckets of the range were counted in chipMs (a start can come twice: stored, then unfolded). */
-  counted: Uint8Array;
+  intervalMs: number;
+  /**
+   * Samples so far of the buckets not yet full (n × interval below their width): a bucket start can
+   * come twice (stored, then unfolded samples), and only those can still add time. Full ones are
+   * left out, so a long range holds few entries.
+   */
+  partial: Map<number, number>;
+  /** Buckets already full. */
+  full: Set<number>;
 }
 
 export class RangeSummaries {
   readonly byChip = new Map<string, Tally>();
   private readonly scratch = new RowColumns();
-  /** Start of the first bucket that overlaps the range, and how many buckets do. */
-  private readonly origin: number;
-  private readonly buckets: number;
-
-  /** Buckets `bucketMs` wide, aligned to multiples of it; only those overlapping [from, to) count. */
+  /**
+   * Buckets `bucketMs` wide, aligned to multiples of it; only those overlapping [from, to) count.
+   * `intervalOf`: each chip's sampling interval (ms).
+   */
   constructor(
     private readonly bucketMs: number,
     private readonly from: number,
     private readonly to: number,
-  ) {
-    this.origin = bucketStart(from, bucketMs);
-    this.buckets = Math.ceil((to - this.origin) / bucketMs);
-  }
+    private readonly intervalOf: (chipId: string) => number,
+  ) {}
 
   /** Add the buckets held in `cols` for `chipId`. */
   add(chipId: string, cols: RowColumns): void {
@@ -44,13 +53,19 @@ export class RangeSummaries {
     for (let j = 0; j < cols.k; j++) {
       const start = cols.start[j];
       if (start + bucketMs <= from || start >= to) continue;
-      if (!s) this.byChip.set(chipId, (s = { merged: emptyBucket(from), chipMs: 0, counted: new Uint8Array((this.buckets + 7) >> 3) }));
+      if (!s) this.byChip.set(chipId, (s = { merged: emptyBucket(from), chipMs: 0, intervalMs: Math.max(1, this.intervalOf(chipId)), partial: new Map(), full: new Set() }));
       const m = s.merged;
-      m.n += cols.n[j];
-      const at = (start - this.origin) / bucketMs;
-      if (cols.n[j] > 0 && !(s.counted[at >> 3] & (1 << (at & 7)))) {
-        s.counted[at >> 3] |= 1 << (at & 7);
-        s.chipMs += Math.min(start + bucketMs, to) - Math.max(start, from);
+      const n = cols.n[j];
+      m.n += n;
+      if (n > 0 && !s.full.has(start)) {
+        const width = Math.min(start + bucketMs, to) - Math.max(start, from);
+        const before = s.partial.get(start) ?? 0;
+        const after = before + n;
+        s.chipMs += Math.min(after * s.intervalMs, width) - before * s.intervalMs;
+        if (after * s.intervalMs >= width) {
+          s.partial.delete(start);
+          s.full.add(start);
+        } else s.partial.set(start, after);
       }
       if (cols.hasEnergy) {
         m.energyJ += cols.energyJ[j];
@@ -69,9 +84,9 @@ export class RangeSummaries {
   }
 }
 
-/** Summaries of bucket lists per chip (buckets `bucketMs` wide, range [from, to)). */
-export function summarize(byChip: ReadonlyMap<string, readonly RollupBucket[]>, bucketMs: number, from: number, to: number): ReadonlyMap<string, RangeSummary> {
-  const s = new RangeSummaries(bucketMs, from, to);
+/** Summaries of bucket lists per chip (buckets `bucketMs` wide, range [from, to), chips' sampling intervals). */
+export function summarize(byChip: ReadonlyMap<string, readonly RollupBucket[]>, bucketMs: number, from: number, to: number, intervalOf: (chipId: string) => number): ReadonlyMap<string, RangeSummary> {
+  const s = new RangeSummaries(bucketMs, from, to, intervalOf);
   for (const [chipId, buckets] of byChip) s.addBuckets(chipId, buckets);
   return s.byChip;
 }

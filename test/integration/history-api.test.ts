@@ -16,6 +16,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { startHub, type HubHandle } from '../../server/hub.ts';
+import { PUSH_AGENT_INTERVAL_MS } from '../../server/chip-status.ts';
 import { tempDir } from '../../bench/support/temp-dir.ts';
 
 const S = 1000;
@@ -192,6 +193,9 @@ describe('GET /api/v1/series', () => {
 
 describe('GET /api/v1/energy', () => {
   const kwh = (j: number) => j / 3_600_000;
+  // Chip-hours are reporting time: each sample counts its chip's interval. Line-protocol hosts are
+  // taken to write every 10 s (PUSH_AGENT_INTERVAL_MS); these write every 30 s, 120 samples an hour.
+  const CH = (120 * PUSH_AGENT_INTERVAL_MS) / HOUR;
 
   it('reports kWh, average power and utilization, chip-hours and costs per chip from the 1h tier, with totals', async () => {
     const { status, body } = await get(`/api/v1/energy?from=${H0}&to=${H0 + 2 * HOUR}`);
@@ -202,18 +206,23 @@ describe('GET /api/v1/energy', () => {
     const aJ = 119 * 9000 + 120 * 15000;
     const bJ = 119 * 6000 + 120 * 12000;
     const cJ = 239 * 3000;
-    expect(a).toMatchObject({ chipId: 'gpu-a0', host: 'h1', model: 'H100', vendor: 'nvidia', chips: 1, avgPowerW: 400, avgUtilPct: 60, chipHours: 2, chipHourCost: 5 });
+    expect(a).toMatchObject({ chipId: 'gpu-a0', host: 'h1', model: 'H100', vendor: 'nvidia', chips: 1, avgPowerW: 400, avgUtilPct: 60 });
+    expect(a.chipHours).toBeCloseTo(2 * CH, 12);
+    expect(a.chipHourCost).toBeCloseTo(2 * CH * 2.5, 12);
     expect(a.energyKWh).toBeCloseTo(kwh(aJ), 12);
     expect(a.energyCost).toBeCloseTo(kwh(aJ) * 0.15, 12);
-    expect(a.cost).toBeCloseTo(kwh(aJ) * 0.15 + 5, 12);
-    expect(a.costPerUtilizedChipHour).toBeCloseTo((kwh(aJ) * 0.15 + 5) / (2 * 0.6), 12);
-    expect(b).toMatchObject({ avgPowerW: 300, avgUtilPct: 25, chipHours: 2, chipHourCost: 5 });
+    expect(a.cost).toBeCloseTo(kwh(aJ) * 0.15 + 2 * CH * 2.5, 12);
+    expect(a.costPerUtilizedChipHour).toBeCloseTo((kwh(aJ) * 0.15 + 2 * CH * 2.5) / (2 * CH * 0.6), 12);
+    expect(b).toMatchObject({ avgPowerW: 300, avgUtilPct: 25 });
+    expect(b.chipHours).toBeCloseTo(2 * CH, 12);
     expect(b.energyKWh).toBeCloseTo(kwh(bJ), 12);
-    expect(b.costPerUtilizedChipHour).toBeCloseTo((kwh(bJ) * 0.15 + 5) / (2 * 0.25), 12);
+    expect(b.costPerUtilizedChipHour).toBeCloseTo((kwh(bJ) * 0.15 + 2 * CH * 2.5) / (2 * CH * 0.25), 12);
     // No chip-hour price for Trainium2: its chip-hour cost and total cost are null, energy cost is not.
-    expect(c).toMatchObject({ avgPowerW: 100, avgUtilPct: 50, chipHours: 2, chipHourCost: null, cost: null, costPerUtilizedChipHour: null });
+    expect(c).toMatchObject({ avgPowerW: 100, avgUtilPct: 50, chipHourCost: null, cost: null, costPerUtilizedChipHour: null });
+    expect(c.chipHours).toBeCloseTo(2 * CH, 12);
     expect(c.energyCost).toBeCloseTo(kwh(cJ) * 0.15, 12);
-    expect(body.totals).toMatchObject({ chips: 3, chipHours: 6, avgUtilPct: 45, chipHourCost: null, cost: null });
+    expect(body.totals).toMatchObject({ chips: 3, avgUtilPct: 45, chipHourCost: null, cost: null });
+    expect(body.totals.chipHours).toBeCloseTo(6 * CH, 12);
     expect(body.totals.energyKWh).toBeCloseTo(kwh(aJ + bJ + cJ), 12);
     expect(body.totals.avgPowerW).toBeCloseTo(800 / 3, 9);
   });
@@ -223,16 +232,19 @@ describe('GET /api/v1/energy', () => {
     expect(body.rows).toHaveLength(1);
     const h100 = body.rows[0];
     const j = 119 * 9000 + 120 * 15000 + 119 * 6000 + 120 * 12000;
-    expect(h100).toMatchObject({ label: 'H100', model: 'H100', chips: 2, chipHours: 4, avgPowerW: 350, avgUtilPct: 42.5, chipHourCost: 10 });
+    expect(h100).toMatchObject({ label: 'H100', model: 'H100', chips: 2, avgPowerW: 350, avgUtilPct: 42.5 });
+    expect(h100.chipHours).toBeCloseTo(4 * CH, 12);
+    expect(h100.chipHourCost).toBeCloseTo(4 * CH * 2.5, 12);
     expect(h100.energyKWh).toBeCloseTo(kwh(j), 12);
-    expect(h100.costPerUtilizedChipHour).toBeCloseTo((kwh(j) * 0.15 + 10) / (4 * 0.425), 12);
-    expect(body.totals.cost).toBeCloseTo(kwh(j) * 0.15 + 10, 12);
+    expect(h100.costPerUtilizedChipHour).toBeCloseTo((kwh(j) * 0.15 + 4 * CH * 2.5) / (4 * CH * 0.425), 12);
+    expect(body.totals.cost).toBeCloseTo(kwh(j) * 0.15 + 4 * CH * 2.5, 12);
   });
 
   it('uses the 1m tier for minute-aligned ranges and raw samples for short unaligned recent ones', async () => {
     const m = await get(`/api/v1/energy?chip=gpu-a0&from=${H0 + 30 * MIN}&to=${H0 + 90 * MIN}`);
     expect(m.body.tier).toBe('1m');
-    expect(m.body.rows[0]).toMatchObject({ chipHours: 1, avgPowerW: 400, avgUtilPct: 60 });
+    expect(m.body.rows[0]).toMatchObject({ avgPowerW: 400, avgUtilPct: 60 });
+    expect(m.body.rows[0].chipHours).toBeCloseTo(CH, 12);
     expect(m.body.rows[0].energyKWh).toBeCloseTo(kwh(60 * 9000 + 60 * 15000), 12);
 
     const raw = await get(`/api/v1/energy?chip=gpu-a0&from=${R0 + 5 * S}&to=${R0 + 65 * S}`);
@@ -240,6 +252,7 @@ describe('GET /api/v1/energy', () => {
     // Samples j = 1..12; the pair (0, 1) counts: reading 0 is just before from.
     expect(raw.body.rows[0]).toMatchObject({ avgPowerW: 100, avgUtilPct: 6.5 });
     expect(raw.body.rows[0].energyKWh).toBeCloseTo(kwh(1200), 12);
+    // Samples 5 s apart count 10 s each, at most the range's part of each 1-minute bucket: the minute.
     expect(raw.body.rows[0].chipHours).toBeCloseTo(1 / 60, 12);
   });
 });

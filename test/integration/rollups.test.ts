@@ -110,9 +110,9 @@ async function checkRangeSummaries(store: Store, tier: RollupTier, expectedByChi
   const { bucketMs } = TIERS[tier];
   // Whole buckets around the data, and a range cutting into it.
   for (const [from, to] of [[T0 - (T0 % bucketMs), T0 + SPAN + bucketMs], [T0 - (T0 % bucketMs) + bucketMs, T0 - (T0 % bucketMs) + 3 * bucketMs]]) {
-    const got = new RangeSummaries(bucketMs, from, to);
+    const got = new RangeSummaries(bucketMs, from, to, () => reg.intervalMs);
     await store.rollupsInto(tier, CHIPS.map((c) => c.chipId), from, to - 1, undefined, (chipId, cols) => got.add(chipId, cols));
-    const want = summarize(expectedByChip, bucketMs, from, to);
+    const want = summarize(expectedByChip, bucketMs, from, to, () => reg.intervalMs);
     expect([...got.byChip.keys()].sort(), `${tier} summaries ${from}`).toEqual([...want.keys()].sort());
     for (const [chipId, w] of want) {
       const g = got.byChip.get(chipId)!;
