@@ -32,6 +32,10 @@ interface AgentLoad {
   ackedSamples: number;
   latencies: number[];
   late: number;
+  /** ms from the generator's start to this agent's welcome (-1: never welcomed). */
+  welcomedAt: number;
+  /** The first error frame from the hub or connection error, if any. */
+  error?: string;
 }
 
 function chipId(a: number, c: number): string {
@@ -39,7 +43,7 @@ function chipId(a: number, c: number): string {
 }
 
 function runAgent(a: number, until: number): Promise<AgentLoad> {
-  const load: AgentLoad = { acked: 0, ackedSamples: 0, latencies: [], late: 0 };
+  const load: AgentLoad = { acked: 0, ackedSamples: 0, latencies: [], late: 0, welcomedAt: -1 };
   const sim = SIM ? simHost(a) : null;
   const ws = new WebSocket(`${url}/ws/agent`, { perMessageDeflate: false, headers: HEADERS });
   const sentAt = new Map<number, number>();
@@ -76,7 +80,7 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
     sentAt.set(s, performance.now());
     ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'batch', seq: s, samples }));
   };
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     ws.on('open', () => {
       if (sim) {
         ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'hello', agentId: `bench-${a}`, agentVersion: 'bench', host: sim.host, intervalMs: RATE > 0 ? Math.round(1000 / RATE) : 1000, chips: sim.chips }));
@@ -88,6 +92,7 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString());
       if (m.type === 'welcome') {
+        load.welcomedAt = performance.now() - started;
         if (RATE > 0) {
           // Every chip at RATE Hz: one batch a tick, ticks of all agents spread over the period.
           const period = 1000 / RATE;
@@ -120,10 +125,17 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
           if (Date.now() >= until && sentAt.size === 0) ws.close();
         } else if (Date.now() < until) send();
         else if (sentAt.size === 0) ws.close();
-      } else if (m.type === 'error') reject(new Error(`hub error ${m.code}: ${m.message}`));
+      } else if (m.type === 'error') {
+        load.error ??= `hub error ${m.code}: ${m.message}`;
+        ws.close();
+      }
     });
     ws.on('close', () => resolve(load));
-    ws.on('error', reject);
+    // A connection refused or reset (thousands connecting at once) is counted, not fatal.
+    ws.on('error', (err) => {
+      load.error ??= err.message;
+      resolve(load);
+    });
   });
 }
 
@@ -141,5 +153,10 @@ process.stdout.write(
     ackP50Ms: pct(50),
     ackP99Ms: pct(99),
     late: loads.reduce((n, l) => n + l.late, 0),
+    // Cold start: every agent connecting at once; when the last was welcomed.
+    welcomedLastMs: Math.max(...loads.map((l) => l.welcomedAt)),
+    notWelcomed: loads.filter((l) => l.welcomedAt < 0).length,
+    failed: loads.filter((l) => l.error !== undefined).length,
+    firstError: loads.find((l) => l.error !== undefined)?.error ?? null,
   }) + '\n',
 );

@@ -3,6 +3,7 @@ import { createLogger, type Logger, type LogLevel } from '../common/logger.ts';
 import { helpText, parseCommand, resolveOptions, UsageError } from '../common/cli-args.ts';
 import { agentSpec, defaultSpoolDir, intOption, parseInterval, parseSize, positiveNumber, readCa, sourcesHelp, validateHubs } from './agent-options.ts';
 import { runAgent } from '../agents/agent-runtime.ts';
+import { instrumentAgent, type AgentReadings } from '../agents/agent-instruments.ts';
 import type { ChipSource } from '../agents/sources/chip-source.ts';
 import { createSource, SOURCE_KINDS, type SourceOptions } from '../agents/sources/source-registry.ts';
 
@@ -15,6 +16,35 @@ function buildSources(specs: string[], base: Omit<SourceOptions, 'model'> & { mo
       throw new UsageError((err as Error).message);
     }
   });
+}
+
+/**
+ * The agent's own metrics: an HTTP port with --metrics-port, OTLP with OTEL_EXPORTER_OTLP_ENDPOINT;
+ * neither: nothing is loaded (the SDK stays out of the agent's memory).
+ */
+async function startAgentTelemetry(o: Record<string, unknown>, log: Logger, readings: AgentReadings): Promise<{ shutdown(): Promise<void> } | null> {
+  const rawPort = o['metrics-port'] as string | undefined;
+  const port = rawPort === undefined ? null : intOption('metrics-port', rawPort, 0, 1, 65535);
+  const host = (o['metrics-host'] as string | undefined) ?? '0.0.0.0';
+  const env = process.env;
+  if (port === null && !env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) return null;
+  const { otlpSettings, startTelemetrySdk } = await import('../common/telemetry-sdk.ts');
+  const otlp = otlpSettings(env);
+  if (port === null && !otlp.metricsUrl) return null;
+  let sdk;
+  try {
+    sdk = await startTelemetrySdk('fleetscope-agent', env, port === null ? undefined : { port, host });
+  } catch (err) {
+    throw new UsageError(`--metrics-port ${port}: cannot listen on ${host}:${port}: ${(err as Error).message}`);
+  }
+  const remove = instrumentAgent(sdk.meter, readings);
+  if (port !== null) log.info('agent metrics served', { url: `http://${host}:${port}/metrics` });
+  return {
+    async shutdown() {
+      remove();
+      await sdk.shutdown();
+    },
+  };
 }
 
 export async function agentCommand(argv: string[]): Promise<void> {
@@ -53,12 +83,15 @@ export async function agentCommand(argv: string[]): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const running = agent;
+  const telemetry = await startAgentTelemetry(o, log, { stats: () => running.stats(), sources: () => sources.map((s) => s.health()) });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    void agent.stop().then((stats) => {
+    void agent.stop().then(async (stats) => {
+      await telemetry?.shutdown();
       log.info('agent stopped', { ...stats });
       process.exit(0);
     });

@@ -32,6 +32,8 @@ export const agentSpec = {
     config: { type: 'string' },
     'log-format': { type: 'string' },
     'log-level': { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'metrics-host': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   help: {
@@ -56,6 +58,8 @@ export const agentSpec = {
     config: 'JSON config file; keys are these long option names',
     'log-format': 'text (default) or json',
     'log-level': 'debug, info (default), warn or error',
+    'metrics-port': "serve the agent's own metrics (Prometheus text) at http://HOST:PORT/metrics (default: off)",
+    'metrics-host': 'address for --metrics-port (default 0.0.0.0)',
     help: 'show this help',
   },
   examples: [

@@ -79,10 +79,18 @@ const spec = {
   examples: ['fleetscope token create --role admin --name ops && fleetscope hub', 'fleetscope hub --tls-cert hub.crt --tls-key hub.key', 'fleetscope hub --webhook https://ops.example.com/hooks/fleetscope --webhook-secret "$SECRET"', 'fleetscope hub --port 9000 --db /var/lib/fleetscope/fleet.db', 'fleetscope hub --price-kwh 0.15 --price-chip-hour H100=2.5,Trainium2=1.3'],
 } satisfies CommandSpec<Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>;
 
+/** After the options: what the hub reads from the environment besides FLEETSCOPE_<OPTION>. */
+const HUB_HELP_NOTES = `
+Monitoring: GET /metrics (the hub's own) and /metrics/fleet (every chip; ?names=dcgm|neuron) need a
+viewer token; /healthz and /readyz need none. OTLP export of metrics and traces follows the
+standard variables: OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://collector:4318), OTEL_EXPORTER_OTLP_HEADERS,
+OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_METRIC_EXPORT_INTERVAL (see docs/metrics.md).
+`;
+
 export async function hubCommand(argv: string[]): Promise<void> {
   const flags = parseCommand(spec, argv);
   if (flags.help) {
-    process.stdout.write(helpText(spec));
+    process.stdout.write(helpText(spec) + HUB_HELP_NOTES);
     return;
   }
   const o = resolveOptions(spec, flags);

@@ -63,6 +63,14 @@ export const healthAnswerSchema = z.strictObject({
 });
 export type HealthAnswer = z.infer<typeof healthAnswerSchema>;
 
+/** GET /readyz (200 ready, 503 not_ready): each check `ok` or its reason; the failed ones as `name: reason`. */
+export const readinessAnswerSchema = z.strictObject({
+  status: z.enum(['ready', 'not_ready']),
+  checks: z.record(z.string(), z.string()),
+  reasons: z.array(z.string()),
+});
+export type ReadinessAnswer = z.infer<typeof readinessAnswerSchema>;
+
 // ---------- GET /api/v1/chips, /api/v1/chips/:chipId/samples ----------
 
 /** A chip as the fleet view sees it: inventory + host + derived status + latest sample (schema/protocol.ts ChipView). */

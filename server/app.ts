@@ -26,6 +26,10 @@ import type { Notifier } from './alerts/notifier.ts';
 import { alertNotifyRoutes } from './routes/alert-notify-routes.ts';
 import type { AlertEngine } from './alerts/alert-engine.ts';
 import { alertRoutes } from './routes/alert-routes.ts';
+import { metricsRoutes } from './routes/metrics-routes.ts';
+import type { ReadinessCheck } from './readiness.ts';
+import type { HubInstruments } from './telemetry/hub-instruments.ts';
+import { historyTiming } from './telemetry/history-timing.ts';
 
 export interface AppDeps {
   store: Store;
@@ -49,14 +53,27 @@ export interface AppDeps {
   notifier?: Notifier;
   /** The alert engine: alerts, their history and rules under /api/v1/alerts. */
   alerts?: AlertEngine;
+  /** What GET /readyz checks (default: nothing, always ready). */
+  readiness?: readonly ReadinessCheck[];
+  /** Self-observability: the instruments history queries report to, the text of GET /metrics. */
+  telemetry?: { instruments: HubInstruments; prometheusText(): Promise<string> };
 }
 
 export function createApp(deps: AppDeps) {
   const policy = deps.policy ?? OPEN_POLICY;
+  const auth = apiAuth(policy, deps.secure ?? false);
+  const timing = (endpoint: string) => historyTiming(deps.telemetry?.instruments ?? null, endpoint);
   const app = new Hono()
     .use(requestId())
-    .use('/api/v1/*', apiAuth(policy, deps.secure ?? false))
-    .route('/', healthRoutes(deps.startedAt, deps.ingest.metrics))
+    .use('/api/v1/*', auth)
+    .use('/metrics', auth)
+    .use('/metrics/*', auth)
+    .use('/api/v1/series', timing('series'))
+    .use('/api/v1/energy', timing('energy'))
+    .use('/api/v1/top', timing('top'))
+    .use('/api/v1/chips/:chipId/samples', timing('samples'))
+    .route('/', healthRoutes(deps.startedAt, deps.ingest.metrics, deps.readiness))
+    .route('/', metricsRoutes(deps.fleet, deps.telemetry?.prometheusText ?? null))
     .route('/api/v1/chips', chipsRoutes(deps.fleet, deps.store))
     .route('/api/v1/chips', chipOwnerRoutes(deps.ingest, deps.log))
     .route('/api/v1/agents', agentsRoutes(deps.fleet))

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { FleetState } from './fleet-state.ts';
-import { Ingest } from './ingest.ts';
+import { Ingest, WRITER_HIGH_WATER_ROWS } from './ingest.ts';
 import { LiveFanout } from './live/live-fanout.ts';
 import { openSqliteStore } from './store/sqlite-store.ts';
 import type { Retention, Store } from './store/store.ts';
@@ -24,6 +24,8 @@ import { Notifier, type NotifierOptions } from './alerts/notifier.ts';
 import { AlertEngine, type RulesFileChange } from './alerts/alert-engine.ts';
 import { openAlertStore } from './alerts/alert-store.ts';
 import { applyRulesFile, loadRulesFileAtStart, readRulesFile } from './alerts/rules-file.ts';
+import { startHubTelemetry } from './telemetry/hub-telemetry.ts';
+import { databaseCheck, writerCheck } from './readiness.ts';
 
 export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 /** How often chip statuses (live/stale/offline) are re-derived. */
@@ -65,6 +67,8 @@ export interface HubOptions extends Partial<HubBounds> {
   externalUrl?: string;
   /** Notifier tuning (tests): delivery timeout, retry policy, how often it looks for re-sends. */
   notify?: Pick<NotifierOptions, 'delivery' | 'tickMs'>;
+  /** Where the OTEL_* variables are read (default process.env): OTLP export of metrics and traces. */
+  otelEnv?: Record<string, string | undefined>;
 }
 
 export interface HubHandle {
@@ -106,13 +110,17 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   let hubUrl = '';
   const notifier = new Notifier({ db: opts.db, log, externalUrl: () => opts.externalUrl ?? hubUrl, ...opts.notify });
   notifier.setFlagReceiver(opts.webhook ? { url: opts.webhook, secret: opts.webhookSecret, groupWait: opts.webhookGroupWait } : null);
-  const app = createApp({ store, fleet, ingest, log, startedAt: Date.now(), clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR, prices: opts.prices, policy, secure, sampleWindow: agentBounds.window, maxSeriesCells: bounds.maxSeriesCells, notifier, alerts });
+  const telemetry = await startHubTelemetry({ store, fanout, notifier, alerts, ingest, log }, opts.otelEnv ?? process.env);
+  // A message bus, once there is one, adds its check here.
+  const readiness = [databaseCheck(opts.db), writerCheck(() => store.writeBacklog(), WRITER_HIGH_WATER_ROWS)];
+  const app = createApp({ store, fleet, ingest, log, startedAt: Date.now(), clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR, prices: opts.prices, policy, secure, sampleWindow: agentBounds.window, maxSeriesCells: bounds.maxSeriesCells, notifier, alerts, readiness, telemetry });
   alerts.addSink(notifier);
   try {
     // The file is the one source of file receivers: without one, those of an earlier run go.
     notifier.setFileReceivers((rulesFile?.receivers ?? []) as Parameters<Notifier['setFileReceivers']>[0]);
     alerts.start();
   } catch (err) {
+    await telemetry.close();
     alerts.close();
     await notifier.close();
     alertStore.close();
@@ -175,6 +183,7 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
       alertStore.close();
       await store.close();
       tokens.close();
+      await telemetry.close();
     },
   };
 }

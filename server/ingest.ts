@@ -58,6 +58,21 @@ export interface IngestObserver {
   onAgentChange(agentId: string): void;
 }
 
+/** The ways samples come in: /ws/agent, POST /api/v1/write. */
+export type IngestWay = 'ws' | 'line_protocol';
+
+/** What ingest and its ways in tell self-observability (server/telemetry/hub-instruments.ts). */
+export interface IngestProbe {
+  /** A commit finished: samples stored, seconds from hand-over to the writer to commit. */
+  committed(way: IngestWay, stored: number, seconds: number): void;
+  /** Frames, requests or lines refused, by error code. */
+  rejected(way: IngestWay, reason: string, count?: number): void;
+  /** A batch or request waited for the writer before it was read on (backpressure). */
+  ackWithheld(way: IngestWay): void;
+  /** Alerting evaluated a commit's samples against its rules, taking this long. */
+  evaluated(samples: number, seconds: number): void;
+}
+
 /** The samples of one agent within a multi-agent commit. */
 export interface AgentSamples {
   agentId: string;
@@ -66,12 +81,24 @@ export interface AgentSamples {
 
 export class Ingest {
   readonly metrics: IngestMetrics = { batches: 0, samples: 0, backfillSamples: 0, rejectedFrames: 0 };
+  /** Self-observability, set by the hub (none by default). */
+  probe: IngestProbe | null = null;
   /** The newest /ws/agent connection of each connected agent id. */
   private readonly sessions = new Map<string, AgentSession>();
   /** Agent ids seen (from the store on first use): the token each is bound to; line-protocol host? */
   private readonly bindings = new Map<string, { tokenId: string | null; pushAgent: boolean }>();
-  /** Inventory changes (hellos, inventories, line-protocol registrations, chip moves) run one at a time. */
+  /** Inventory changes (hellos, inventories, line-protocol registrations, chip moves) are decided one at a time. */
   private inventoryTurn: Promise<unknown> = Promise.resolve();
+  /**
+   * Chips of hellos decided and not yet applied (their registration still committing), and those
+   * commits: hellos decide in turn but commit together (the writer takes the registrations that
+   * arrive meanwhile in one transaction), so thousands of agents reconnecting at once are
+   * registered in a few commits, not one round trip to the writer each.
+   */
+  private readonly claims = new Map<string, string>();
+  private readonly helloCommits = new Set<Promise<unknown>>();
+  /** The wait for the writer's backlog to drain, shared by everyone held back (writerReady). */
+  private ready: Promise<void> | null = null;
 
   constructor(
     private readonly store: Store,
@@ -91,9 +118,27 @@ export class Ingest {
    * methods of this class take the turn themselves; `registerPushAgent` must be called inside one.
    */
   withInventoryTurn<T>(fn: () => Promise<T>): Promise<T> {
+    // Hellos decided before and still committing are applied first: the fleet is whole for `fn`.
+    return this.turn(async () => {
+      await this.hellosApplied();
+      return fn();
+    });
+  }
+
+  private turn<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.inventoryTurn.then(fn);
     this.inventoryTurn = run.catch(() => undefined);
     return run;
+  }
+
+  /** Settles once every hello decided so far is committed and applied (or failed). */
+  private async hellosApplied(): Promise<void> {
+    while (this.helloCommits.size > 0) await Promise.allSettled([...this.helloCommits]);
+  }
+
+  /** Who has the chip: a hello decided and not yet applied, else the fleet. */
+  private ownerOf(chipId: string): string | undefined {
+    return this.claims.get(chipId) ?? this.fleet.get(chipId)?.agentId;
   }
 
   /**
@@ -103,26 +148,53 @@ export class Ingest {
    * close never shows the agent disconnected).
    */
   hello(reg: AgentRegistration, session: AgentSession): Promise<HelloOutcome> {
-    return this.withInventoryTurn(async () => {
+    // Decided in turn, against the fleet and the claims of hellos decided before (committed or not).
+    const decided = this.turn(async () => {
       const existing = await this.existingAgent(reg.agentId);
       const decision = decideHello(reg.agentId, existing, session.tokenId);
       if (!decision.ok) return decision;
       // A new binding (a new id, or one claimed from a revoked or null binding) counts against the token's quota.
       const rebinding = existing !== null && existing.tokenId !== decision.bindTo;
-      if (existing === null || rebinding) {
-        if (!this.quota.tryBind(decision.bindTo)) return { ok: false, code: 'out_of_range', message: tooManyAgentsMessage(this.quota.maxPerToken) };
+      const bound = existing === null || rebinding;
+      if (bound) {
+        if (!this.quota.tryBind(decision.bindTo)) return { ok: false as const, code: 'out_of_range' as const, message: tooManyAgentsMessage(this.quota.maxPerToken) };
         if (rebinding) this.quota.unbind(existing.tokenId);
       }
-      const { kept, foreign } = partitionChips(reg.agentId, reg.chips, (chipId) => this.fleet.get(chipId)?.agentId);
+      const { kept, foreign } = partitionChips(reg.agentId, reg.chips, (chipId) => this.ownerOf(chipId));
       const registration: AgentRegistration = { ...reg, chips: kept, tokenId: decision.bindTo };
-      await this.store.registerAgent(registration, Date.now());
+      for (const c of kept) this.claims.set(c.chipId, reg.agentId);
+      const before = this.bindings.get(reg.agentId);
       this.bindings.set(reg.agentId, { tokenId: decision.bindTo, pushAgent: false });
-      this.fanout.publishInventory(this.fleet.agentConnected(registration));
+      const committed = this.store.registerAgent(registration, Date.now());
+      this.helloCommits.add(committed);
+      const undo = () => {
+        // Not stored: the binding and the quota go back to what they were.
+        if (before) this.bindings.set(reg.agentId, before);
+        else this.bindings.delete(reg.agentId);
+        if (bound) {
+          this.quota.unbind(decision.bindTo);
+          if (rebinding) this.quota.tryBind(existing.tokenId);
+        }
+      };
+      return { ok: true as const, registration, foreign, committed, undo };
+    });
+    return decided.then(async (d): Promise<HelloOutcome> => {
+      if (!d.ok) return d;
+      try {
+        await d.committed;
+      } catch (err) {
+        d.undo();
+        throw err;
+      } finally {
+        for (const c of d.registration.chips) if (this.claims.get(c.chipId) === reg.agentId) this.claims.delete(c.chipId);
+        this.helloCommits.delete(d.committed);
+      }
+      this.fanout.publishInventory(this.fleet.agentConnected(d.registration));
       this.observer?.onAgentChange(reg.agentId);
       const older = this.sessions.get(reg.agentId);
       this.sessions.set(reg.agentId, session);
       if (older && older !== session) older.replaced();
-      return { ok: true, registration, foreign };
+      return { ok: true, registration: d.registration, foreign: d.foreign };
     });
   }
 
@@ -147,9 +219,21 @@ export class Ingest {
     return this.store.writeBacklog() > WRITER_HIGH_WATER_ROWS;
   }
 
-  /** Resolves once the writer's backlog is back under the low-water mark. */
-  async writerReady(): Promise<void> {
-    while (this.store.writeBacklog() > WRITER_LOW_WATER_ROWS) await new Promise((r) => setTimeout(r, 5));
+  /**
+   * Resolves once the writer's backlog is back under the low-water mark. Every waiter shares one
+   * check every 5 ms (thousands of agents held back at once do not each poll).
+   */
+  writerReady(): Promise<void> {
+    if (this.store.writeBacklog() <= WRITER_LOW_WATER_ROWS) return Promise.resolve();
+    this.ready ??= new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (this.store.writeBacklog() > WRITER_LOW_WATER_ROWS) return;
+        clearInterval(timer);
+        this.ready = null;
+        resolve();
+      }, 5);
+    });
+    return this.ready;
   }
 
   ownsChip(agentId: string, chipId: string): boolean {
@@ -178,7 +262,7 @@ export class Ingest {
   /** A new chip inventory from a connected agent; chips other agents own are left out. */
   updateInventory(reg: AgentRegistration): Promise<InventoryOutcome> {
     return this.withInventoryTurn(async () => {
-      const { kept, foreign } = partitionChips(reg.agentId, reg.chips, (chipId) => this.fleet.get(chipId)?.agentId);
+      const { kept, foreign } = partitionChips(reg.agentId, reg.chips, (chipId) => this.ownerOf(chipId));
       const registration: AgentRegistration = { ...reg, chips: kept };
       await this.store.registerAgent(registration, Date.now());
       this.fanout.publishInventory(this.fleet.setInventory(registration));
@@ -209,7 +293,9 @@ export class Ingest {
   async commit(agentId: string, seq: number, batch: Sample[], opts: BatchReport = {}): Promise<InsertResult> {
     if (!opts.backfill) this.fleet.heard(batch, Date.now());
     const samples = opts.backfill ? batch.map((s) => ({ ...s, flags: { ...s.flags, backfill: true } })) : batch;
+    const t0 = performance.now();
     const res = await this.store.insertBatch(agentId, seq, samples, { backfill: opts.backfill });
+    this.probe?.committed('ws', res.stored, (performance.now() - t0) / 1000);
     this.committed([agentId], samples, res, opts);
     return res;
   }
@@ -222,8 +308,10 @@ export class Ingest {
   async commitMany(parts: AgentSamples[]): Promise<InsertResult> {
     const now = Date.now();
     for (const p of parts) this.fleet.heard(p.samples, now);
+    const t0 = performance.now();
     const results = await this.store.insertBatches(parts.map((p) => ({ agentId: p.agentId, seq: null, samples: p.samples })));
     const res = { stored: results.reduce((n, r) => n + r.stored, 0) };
+    this.probe?.committed('line_protocol', res.stored, (performance.now() - t0) / 1000);
     this.committed(parts.map((p) => p.agentId), parts.length === 1 ? parts[0].samples : parts.flatMap((p) => p.samples), res, {});
     return res;
   }
@@ -237,6 +325,9 @@ export class Ingest {
     for (const id of agentIds) this.fleet.agentReport(id, opts, now);
     this.fanout.publishStatus(this.fleet.applySamples(samples, now, opts.backfill));
     if (!opts.backfill) this.fanout.publishSamples(samples);
-    this.observer?.onSamples(samples, { backfill: opts.backfill === true });
+    if (this.observer === null) return;
+    const t0 = this.probe ? performance.now() : 0;
+    this.observer.onSamples(samples, { backfill: opts.backfill === true });
+    this.probe?.evaluated(samples.length, (performance.now() - t0) / 1000);
   }
 }

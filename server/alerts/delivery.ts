@@ -15,6 +15,7 @@ import type { Logger } from '../../common/logger.ts';
 import { DEFAULT_RETRY, nextStep, type AttemptResult, type RetryOptions } from './retry-policy.ts';
 import type { Outbox, OutboxRow } from './outbox.ts';
 import { deliveryRequest } from './senders.ts';
+import { deliveryChannel, type DeliveryEvent } from '../telemetry/telemetry-channels.ts';
 
 /** What the worker needs of a receiver; undefined: it no longer exists. */
 export interface DeliveryTarget {
@@ -187,8 +188,9 @@ export class Delivery {
   private attempt(row: OutboxRow, target: DeliveryTarget): void {
     const abort = new AbortController();
     const entry: InFlight = { row, abort, done: Promise.resolve() };
+    const startedAt = Date.now();
     entry.done = this.post(row, target, abort)
-      .then(({ result, error }) => this.settle(row, result, error))
+      .then(({ result, error }) => this.settle(row, result, error, startedAt))
       .catch((err: unknown) => this.log.error('alert delivery failed unexpectedly', { id: row.id, err: String(err) }))
       .finally(() => {
         this.inFlight.delete(row.receiver);
@@ -218,13 +220,14 @@ export class Delivery {
     }
   }
 
-  private settle(row: OutboxRow, result: AttemptResult, error: string | null): void {
+  private settle(row: OutboxRow, result: AttemptResult, error: string | null, startedAt: number): void {
     const now = this.now();
     if (this.closed) {
       // Cut short by shutdown: due again as soon as the hub is back (the attempt still counts).
       if (result.status === null) return this.outbox.markRetry(row.id, now, error ? cutError(`interrupted: ${error}`) : 'interrupted');
     }
     const step = nextStep(row.attempts, result, now, this.retry, this.random);
+    if (deliveryChannel.hasSubscribers) deliveryChannel.publish({ receiver: row.receiver, status: result.status, outcome: step.action, startedAt, ms: Date.now() - startedAt, error } satisfies DeliveryEvent);
     if (step.action === 'done') {
       this.outbox.markDone(row.id, now);
       this.log.debug('alert notification delivered', { id: row.id, receiver: row.receiver, attempts: row.attempts });

@@ -10,6 +10,7 @@
 import { MAX_EXTRAS_KEYS, MIN_TS, type Sample, type Vendor } from '../../schema/sample.ts';
 import { timeWindowProblem, windowBounds, type TimeWindow } from '../../schema/time-window.ts';
 import { allDigits, CANONICAL_FIELDS, canonicalFieldAt, chipIdProblem, MAX_EXTRA_KEY, parseFieldNumber } from './line-fields.ts';
+import { mapNvidiaSmi, NVIDIA_SMI_MEASUREMENT, type RawFieldValue } from './telegraf-nvidia-smi.ts';
 
 /** Timestamp precisions accepted in `?precision=` (Influx's default is ns). */
 export const PRECISIONS = ['ns', 'us', 'ms', 's'] as const;
@@ -24,6 +25,8 @@ export interface LinePoint {
   vendor: Vendor;
   model: string;
   instanceType: string | null;
+  /** The chip's index on its host when the line names it (Telegraf nvidia_smi `index`). */
+  index?: number | null;
   sample: Sample;
 }
 
@@ -102,6 +105,11 @@ interface Tags {
   instanceType: string | null;
 }
 
+const BOOLEAN_WORDS = new Map<string, boolean>([
+  ...['t', 'T', 'true', 'True', 'TRUE'].map((w) => [w, true] as const),
+  ...['f', 'F', 'false', 'False', 'FALSE'].map((w) => [w, false] as const),
+]);
+
 /** Distinct tag sections remembered per body (a body repeats each chip's tags on every line). */
 const TAG_CACHE_MAX = 4096;
 
@@ -133,7 +141,8 @@ class Parser {
     if (s.startsWith('chip', start) && (s.charCodeAt(start + 4) === COMMA || isBlank(s.charCodeAt(start + 4)))) this.pos = start + 4;
     else {
       const measurement = this.token(COMMA, SPACE);
-      if (measurement !== 'chip') fail(`measurement ${JSON.stringify(measurement)} is not accepted; only "chip"`);
+      if (measurement === NVIDIA_SMI_MEASUREMENT) return this.nvidiaSmiLine(line);
+      if (measurement !== 'chip') fail(`measurement ${JSON.stringify(measurement)} is not accepted; only "chip" and Telegraf's "nvidia_smi"`);
     }
     const tags = this.cachedTags();
     if (this.pos >= end) fail('no fields');
@@ -150,6 +159,84 @@ class Parser {
     };
     if (this.extras) sample.extras = this.extras;
     return { line, host: tags.host, vendor: tags.vendor, model: tags.model, instanceType: tags.instanceType, sample };
+  }
+
+  /** A Telegraf nvidia_smi line (telegraf-nvidia-smi.ts), from its tags on. */
+  private nvidiaSmiLine(line: number): LinePoint {
+    const tags = this.rawTags();
+    if (this.pos >= this.end) fail('no fields');
+    this.skipBlanks();
+    const fields = this.rawFields();
+    const ts = this.pos < this.end ? this.timestamp() : this.now;
+    const res = mapNvidiaSmi(tags, fields, MAX_HOST);
+    if (!res.ok) throw new LineError(res.message, res.code);
+    const { point } = res;
+    const v = point.values;
+    const sample: Sample = {
+      ts, chipId: point.chipId, utilPct: v.utilPct ?? null, memUtilPct: v.memUtilPct ?? null, memUsedBytes: v.memUsedBytes ?? null,
+      memTotalBytes: v.memTotalBytes ?? null, powerW: v.powerW ?? null, powerLimitW: v.powerLimitW ?? null, tempC: v.tempC ?? null,
+      energyJ: null, smClockMhz: v.smClockMhz ?? null, eccCorrected: null, eccUncorrected: null,
+    };
+    if (point.extras) sample.extras = point.extras;
+    return { line, host: point.host, vendor: 'nvidia', model: point.model, instanceType: point.instanceType, index: point.index, sample };
+  }
+
+  /** Every tag of the line as given (no fixed set), from pos to the first unescaped blank. */
+  private rawTags(): Map<string, string> {
+    const s = this.s;
+    const tags = new Map<string, string>();
+    while (this.pos < this.end && s.charCodeAt(this.pos) === COMMA) {
+      this.pos++;
+      const key = this.token(EQ, COMMA, SPACE);
+      if (this.pos >= this.end || s.charCodeAt(this.pos) !== EQ) fail(`tag ${JSON.stringify(key)} has no "=value"`);
+      this.pos++;
+      const value = this.token(COMMA, SPACE);
+      if (key === '') fail('a tag has an empty key');
+      if (value === '') fail(`tag ${JSON.stringify(key)} has an empty value`);
+      if (tags.has(key)) fail(`tag ${JSON.stringify(key)} is given twice`);
+      tags.set(key, value);
+    }
+    return tags;
+  }
+
+  /** Every field of the line: numbers, booleans and quoted strings (`\"` and `\\` escaped). */
+  private rawFields(): Map<string, RawFieldValue> {
+    const s = this.s;
+    const end = this.end;
+    const fields = new Map<string, RawFieldValue>();
+    for (;;) {
+      const name = this.token(EQ, COMMA, SPACE);
+      if (name === '') fail('a field has an empty name (or the line has a stray blank)');
+      if (this.pos >= end || s.charCodeAt(this.pos) !== EQ) fail(`field ${JSON.stringify(name)} has no "=value"`);
+      if (fields.has(name)) fail(`field ${JSON.stringify(name)} is given twice`);
+      const a = this.pos + 1;
+      let b = a;
+      if (a < end && s.charCodeAt(a) === QUOTE) {
+        b = a + 1;
+        while (b < end && s.charCodeAt(b) !== QUOTE) b += s.charCodeAt(b) === BSLASH ? 2 : 1;
+        if (b >= end) fail(`field ${JSON.stringify(name)}: the string value has no closing quote`);
+        fields.set(name, s.slice(a + 1, b).replace(/\\(["\\])/g, '$1'));
+        b++;
+      } else {
+        while (b < end) {
+          const c = s.charCodeAt(b);
+          if (c === COMMA || c === SPACE || c === TAB) break;
+          b++;
+        }
+        if (a === b) fail(`field ${JSON.stringify(name)} has an empty value`);
+        const v = parseFieldNumber(s, a, b);
+        const raw = s.slice(a, b);
+        if (typeof v === 'number') fields.set(name, v);
+        else if (BOOLEAN_WORDS.has(raw)) fields.set(name, BOOLEAN_WORDS.get(raw)!);
+        else fail(`field ${JSON.stringify(name)}: ${v}`);
+      }
+      this.pos = b;
+      if (b < end && s.charCodeAt(b) === COMMA) {
+        this.pos++;
+        continue;
+      }
+      return fields;
+    }
   }
 
   /** The tag section (from pos to the first unescaped blank), parsed once per distinct text. */

@@ -100,7 +100,10 @@ export function planWrite(points: LinePoint[], fleet: FleetLookup): WritePlan {
     let chip = h.chips.get(chipId);
     if (chip === undefined) {
       if (h.chips.size >= MAX_CHIPS_PER_AGENT) return bad(p.line, `host "${p.host}" has more than ${MAX_CHIPS_PER_AGENT} chips`);
-      chip = { chipId, vendor: p.vendor, model: p.model, index: h.nextIndex++, cores: null, memTotalBytes: null, ratedPowerW: null };
+      // A line may name the chip's index (Telegraf nvidia_smi); else the next free one.
+      const index = p.index ?? h.nextIndex;
+      h.nextIndex = Math.max(h.nextIndex, index + 1);
+      chip = { chipId, vendor: p.vendor, model: p.model, index, cores: null, memTotalBytes: null, ratedPowerW: null };
       h.chips.set(chipId, chip);
     }
     chip.vendor = p.vendor;

@@ -1,5 +1,6 @@
 /** GET /api/v1/chips and GET /api/v1/chips/:chipId/samples */
 import { Hono } from 'hono';
+import { noteTier } from '../telemetry/history-timing.ts';
 import type { ChipSamplesAnswer, ChipsAnswer } from '../../schema/api-answers.ts';
 import { chipIdSchema } from '../../schema/sample.ts';
 import type { FleetState } from '../fleet-state.ts';
@@ -35,6 +36,7 @@ export function chipsRoutes(fleet: FleetState, store: Store) {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
         throw new HttpError(400, 'bad_request', `limit must be an integer from 1 to ${MAX_LIMIT}`);
       }
+      noteTier(c, 'raw');
       const samples = await store.chipSamples(chipId, from, to, limit + 1);
       const truncated = samples.length > limit;
       if (truncated) samples.length = limit;

@@ -14,11 +14,13 @@ import {
   energyAnswerSchema,
   errorBodySchema,
   healthAnswerSchema,
+  readinessAnswerSchema,
   seriesAnswerSchema,
   topAnswerSchema,
   writeAnswerSchema,
 } from '../../schema/api-answers.ts';
 import { PRECISIONS } from '../line-protocol/parse-line-protocol.ts';
+import { FLEET_NAME_SETS } from '../telemetry/fleet-exposition.ts';
 import { energyQuerySchema, isListParam, seriesQuerySchema, topQuerySchema } from '../history/query-schemas.ts';
 import { deadLettersAnswerSchema, outboxEntrySchema, receiverAnswerSchema, receiversAnswerSchema, silenceAnswerSchema, silencesAnswerSchema } from '../../schema/api-answers.ts';
 import { receiverPutSchema, receiverSpecSchema, silenceBodySchema } from '../../schema/alert-notify.ts';
@@ -70,6 +72,20 @@ export function openApiDocument(): Json {
     info: { title: 'fleetscope hub', version: '1', description: 'Per-chip accelerator telemetry: live state, history, energy and costs.' },
     paths: {
       '/healthz': { get: { summary: 'The process is up', responses: { '200': json(healthAnswerSchema, 'status ok, uptime, ingest counters') } } },
+      '/readyz': {
+        get: {
+          summary: 'The hub can take work: database writable, writer keeping up (no token needed)',
+          responses: { '200': json(readinessAnswerSchema, 'Ready: every check ok'), '503': json(readinessAnswerSchema, 'Not ready: the failed checks and their reasons') },
+        },
+      },
+      '/metrics': { get: { summary: "The hub's own metrics (Prometheus text format 0.0.4)", responses: { '200': { description: 'Prometheus text', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/metrics/fleet': {
+        get: {
+          summary: "Every chip's latest values as Prometheus metrics (gzip when accepted)",
+          parameters: [{ name: 'names', in: 'query', required: false, description: 'fleetscope (default), dcgm (dcgm-exporter names, NVIDIA chips) or neuron (neuron-monitor names, Neuron chips)', schema: { type: 'string', enum: [...FLEET_NAME_SETS] } }],
+          responses: { '200': { description: 'Prometheus text', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errors },
+        },
+      },
       '/api/v1/chips': { get: { summary: 'Chips with status and latest sample', responses: { '200': json(chipsAnswerSchema, 'Every known chip') } } },
       '/api/v1/agents': { get: { summary: "Known agents with their sources' health and spool drops", responses: { '200': json(agentsAnswerSchema, 'Every known agent') } } },
       '/api/v1/chips/{chipId}/samples': {
@@ -81,7 +97,7 @@ export function openApiDocument(): Json {
       },
       '/api/v1/write': {
         post: {
-          summary: 'Write samples as InfluxDB line protocol (measurement chip; tags host, chip, vendor, model, instance_type)',
+          summary: "Write samples as InfluxDB line protocol (measurement chip: tags host, chip, vendor, model, instance_type; or Telegraf's nvidia_smi)",
           parameters: queryParameters(writeQuery),
           requestBody: { required: true, content: { 'text/plain': { schema: { type: 'string' } } } },
           responses: {

@@ -4,6 +4,7 @@
  * narrow the request) and its text is streamed a column (row) at a time, paced.
  */
 import { Hono } from 'hono';
+import { noteTier } from '../telemetry/history-timing.ts';
 import type { Store } from '../store/store.ts';
 import { querySeriesLazy } from '../history/history-queries.ts';
 import { parseQuery, seriesQuerySchema } from '../history/query-schemas.ts';
@@ -23,6 +24,7 @@ export function seriesRoutes(store: Store, opts: { maxCells?: number } = {}) {
     const q = parseQuery(seriesQuerySchema, c.req.queries());
     const csv = q.format === 'csv' || (q.format === undefined && acceptsCsv(c.req.header('accept')));
     const answer = await querySeriesLazy(store, q, Date.now(), maxCells);
+    noteTier(c, answer.head.tier);
     if (csv) return c.body(pacedBody(seriesCsvPieces(answer.columns)), 200, { 'content-type': 'text/csv; charset=utf-8' });
     return c.body(pacedBody(seriesJsonPieces(answer)), 200, { 'content-type': 'application/json' });
   });

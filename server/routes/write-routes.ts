@@ -10,7 +10,7 @@
  */
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { FleetState } from '../fleet-state.ts';
 import type { Ingest } from '../ingest.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -58,15 +58,19 @@ export function writeRoutes(deps: WriteDeps) {
       return plan;
     });
     const { refused } = plan;
+    if (refused.length) ingest.probe?.rejected('line_protocol', 'chip_owned', refused.reduce((n, r) => n + r.lines, 0));
     if (refused.length) log.warn('line-protocol lines refused: chips of other agents', { chips: refused.length, message: chipOwnedMessage(refused) });
     const accepted = plan.hosts.reduce((n, h) => n + h.samples.length, 0);
     if (accepted === 0) return { accepted, stored: 0, refused };
-    if (ingest.writerBusy()) await ingest.writerReady();
+    if (ingest.writerBusy()) {
+      ingest.probe?.ackWithheld('line_protocol');
+      await ingest.writerReady();
+    }
     const { stored } = await ingest.commitMany(plan.hosts.map((h) => ({ agentId: h.registration.agentId, samples: h.samples })));
     return { accepted, stored, refused };
   };
 
-  return new Hono().post('/', async (c) => {
+  const handle = async (c: Context): Promise<Response> => {
     // Auth seam: the hub has no auth yet. When it does, check the token here, before the body
     // is read — Influx clients send `Authorization: Token <t>` (v2) or `?u=&p=` / Basic (v1) —
     // and answer 401 { code: 'unauthorized' }.
@@ -84,6 +88,16 @@ export function writeRoutes(deps: WriteDeps) {
       }
     }
     return c.body(null, 204);
+  };
+
+  return new Hono().post('/', async (c) => {
+    try {
+      return await handle(c);
+    } catch (err) {
+      // Refused lines of chips owned elsewhere are counted per line above.
+      if (err instanceof HttpError && err.code !== 'chip_owned') ingest.probe?.rejected('line_protocol', err.code);
+      throw err;
+    }
   });
 }
 

@@ -57,6 +57,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
   const send = (msg: HubToAgentMessage) => sendText(JSON.stringify(msg));
   const reject = (code: ErrorCode, message: string, seq?: number) => {
     ingest.metrics.rejectedFrames++;
+    ingest.probe?.rejected('ws', code);
     send({ v: PROTOCOL_VERSION, type: 'error', code, message, ...(seq !== undefined ? { seq } : {}) });
     log.warn('agent frame rejected', { agentId, code, message });
     if (++errors >= MAX_ERRORS_PER_CONNECTION) {
@@ -113,6 +114,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
     if (ingest.writerBusy()) {
       // Backpressure: stop reading this agent's socket (its unacked window fills and it waits).
       guard.hold('writer');
+      ingest.probe?.ackWithheld('ws');
       await ingest.writerReady();
       guard.release('writer');
     }

@@ -11,6 +11,7 @@ import { loadStoreThread } from './load-store-thread.ts';
 import { ThreadRequests } from './thread-requests.ts';
 import type { CompactorSettings, FoldedReading, FromCompactor, ToCompactor, ToWriter, WriteBatch, WriteRequest, WriterSettings } from './writer-protocol.ts';
 import { WriteTurns } from './write-turns.ts';
+import { foldChannel, type FoldEvent } from '../../telemetry/telemetry-channels.ts';
 
 export interface WriterClient {
   /** Commit an agent's inventory (after the writes sent before it). */
@@ -43,6 +44,7 @@ export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'
     if (m.event === 'compacted') {
       log.debug('log folded', { upToLogId: m.upToLogId, lastStepPlanMs: m.planMs, lastStepWriteMs: m.writeMs });
       for (const l of compactedListeners) l(m.upToLogId, m.readings);
+      if (foldChannel.hasSubscribers) foldChannel.publish({ upToLogId: m.upToLogId, planMs: m.planMs, writeMs: m.writeMs } satisfies FoldEvent);
     }
     else if (m.event === 'retention') log.info('retention pass', { deletedRows: m.deleted, freedPages: m.freedPages });
     else log.error('sqlite compactor', { err: m.error });

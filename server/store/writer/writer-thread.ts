@@ -36,6 +36,9 @@ const markSeq = db
   .prepare();
 
 const registerAgent = registerAgentTransaction(client, db);
+const registerAgents = client.transaction((regs: readonly Extract<ToWriter, { op: 'register' }>[]) => {
+  for (const r of regs) registerAgent(r.reg, r.now);
+});
 const moveChip = moveChipTransaction(client, db);
 const writeAlerts = alertWriteTransaction(client);
 
@@ -70,18 +73,51 @@ function flushWrites(): void {
   }
 }
 
+/**
+ * Registrations that arrived together (agents reconnecting at once), committed in one transaction
+ * under one write turn; each is answered on its own. Should the transaction fail, each is tried
+ * alone so that one bad registration fails only its own hello.
+ */
+let registrations: Extract<ToWriter, { op: 'register' }>[] = [];
+
+function flushRegistrations(): void {
+  if (registrations.length === 0) return;
+  const regs = registrations;
+  registrations = [];
+  try {
+    turns.run(() => registerAgents.immediate(regs));
+    post({ ids: regs.map((r) => r.id), ok: true });
+  } catch {
+    for (const r of regs) {
+      try {
+        turns.run(() => registerAgent.immediate(r.reg, r.now));
+        post({ ids: [r.id], ok: true });
+      } catch (err) {
+        post({ ids: [r.id], ok: false, error: (err as Error).message });
+      }
+    }
+  }
+}
+
 port.on('message', (msg: ToWriter) => {
   if (msg.op === 'write') {
+    // Registrations sent before this write are committed first.
+    flushRegistrations();
     queue.push(msg);
     if (queue.length === 1) setImmediate(flushWrites);
     return;
   }
-  // 'register', 'move-chip', 'alerts', 'sync' and 'close': everything queued before them is committed first.
+  // Everything queued before any other message is committed first.
   if (queue.length) flushWrites();
-  if (msg.op === 'register' || msg.op === 'move-chip' || msg.op === 'alerts') {
+  if (msg.op === 'register') {
+    registrations.push(msg);
+    if (registrations.length === 1) setImmediate(flushRegistrations);
+    return;
+  }
+  flushRegistrations();
+  if (msg.op === 'move-chip' || msg.op === 'alerts') {
     try {
-      if (msg.op === 'register') turns.run(() => registerAgent.immediate(msg.reg, msg.now));
-      else if (msg.op === 'move-chip') turns.run(() => moveChip.immediate(msg.chipId, msg.agentId, msg.now));
+      if (msg.op === 'move-chip') turns.run(() => moveChip.immediate(msg.chipId, msg.agentId, msg.now));
       else turns.run(() => writeAlerts.immediate(msg.states, msg.events, msg.now));
     } catch (err) {
       post({ ids: [msg.id], ok: false, error: (err as Error).message });
