@@ -112,6 +112,28 @@ describe('chips belong to the agent that first registered them', () => {
     expect(await send(winner, 0, ['GPU-test-3'])).toMatchObject({ type: 'ack' });
     expect(await send(loser, 0, ['GPU-test-3'])).toMatchObject({ type: 'ack', stored: 0 });
   });
+
+  it('a storm of hellos (200 agents at once, pairs claiming a shared new chip): all welcomed, each shared chip to exactly one, every other chip to its agent', async () => {
+    // Hellos are decided one at a time but commit together: many are decided before the first commits.
+    const n = 200;
+    const chipsOf = (i: number) => [chipInfo(0, { chipId: `STORM-${i}-a` }), chipInfo(1, { chipId: `STORM-${i}-b` }), chipInfo(2, { chipId: `STORM-shared-${i >> 1}` })];
+    const sockets = await Promise.all(Array.from({ length: n }, (_, i) => hub.ws('/ws/agent', i % 2 ? otherAgentToken : hub.token.agent)));
+    sockets.forEach((s, i) => s.send(hello(`storm-${i}`, chipsOf(i))));
+    await Promise.all(sockets.map((s) => s.waitFor((f) => f.type === 'welcome', 20_000)));
+    const res = await hub.get('/api/v1/chips');
+    const owners = new Map<string, string>((res.body.chips as { chipId: string; agentId: string }[]).map((c) => [c.chipId, c.agentId]));
+    for (let i = 0; i < n; i++) {
+      expect(owners.get(`STORM-${i}-a`)).toBe(`storm-${i}`);
+      expect(owners.get(`STORM-${i}-b`)).toBe(`storm-${i}`);
+    }
+    for (let k = 0; k < n / 2; k++) {
+      const owner = owners.get(`STORM-shared-${k}`);
+      expect([`storm-${2 * k}`, `storm-${2 * k + 1}`]).toContain(owner);
+      const loser = sockets[owner === `storm-${2 * k}` ? 2 * k + 1 : 2 * k]!;
+      await loser.waitFor((f) => f.type === 'error' && f.code === 'chip_owned' && f.chipIds.includes(`STORM-shared-${k}`));
+    }
+    for (const s of sockets) s.close();
+  }, 60_000);
 });
 
 describe('the store keeps owners', () => {
