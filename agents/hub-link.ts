@@ -142,13 +142,15 @@ export class HubLink {
       return;
     }
     if (msg.type === 'welcome') {
+      // The backoff starts over at the first ack, not here: a hub that welcomes and then cannot
+      // store (disk full, say) must not be reconnected to at the shortest delay again and again.
       this.ready = true;
-      this.attempt = 0;
       this.sentUpTo = -1;
       this.inflight.clear();
       this.opts.log.info('connected to hub', { hub: this.currentHub, hubVersion: msg.hubVersion, unacknowledged: this.opts.spool.pendingBatches });
       this.flush();
     } else if (msg.type === 'ack') {
+      this.attempt = 0;
       this.inflight.delete(msg.seq);
       if (this.opts.spool.ack(msg.seq)) this.opts.onAck?.(msg.seq, msg.stored);
       this.flush();

@@ -326,6 +326,26 @@ describe('HubLink', () => {
     expect(acks.map(([s]) => s).sort()).toEqual([0, 1, 2]);
   });
 
+  it('backs off while a hub welcomes but cannot store, and starts over once a batch is acknowledged', async () => {
+    const hub = await startHub();
+    let storing = false;
+    hub.onBatch = (conn, msg) => {
+      if (storing) conn.ack(msg.seq, msg.samples.length);
+      else conn.reply({ v: 1, type: 'error', code: 'internal', message: 'disk full', seq: msg.seq });
+    };
+    put(1);
+    // Delays 20, 40, 80, then 100 ms at most (half to all of each with jitter): in 600 ms a link that
+    // started over at every welcome would connect ~30 times (10-20 ms each); backing off, at most 10.
+    startLink([hub.url], { backoff: { initialMs: 20, maxMs: 100, factor: 2, jitter: 'none' } });
+    await sleep(600);
+    const failing = hub.conns.length;
+    expect(failing).toBeGreaterThanOrEqual(4);
+    expect(failing).toBeLessThanOrEqual(10);
+    storing = true;
+    await until('delivered', () => spool.pendingBatches === 0);
+    expect(rejects).toEqual([]);
+  });
+
   it('ignores an error frame without a seq and a frame that is not JSON', async () => {
     const hub = await startHub();
     hub.onBatch = (conn, msg) => {
