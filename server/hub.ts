@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
+import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { FleetState } from './fleet-state.ts';
 import { Ingest, WRITER_HIGH_WATER_ROWS } from './ingest.ts';
@@ -30,6 +30,8 @@ import { databaseCheck, writerCheck } from './readiness.ts';
 export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 /** How often chip statuses (live/stale/offline) are re-derived. */
 const STATUS_TICK_MS = 500;
+/** Connections the kernel may queue before the hub accepts them (capped by net.core.somaxconn). */
+const LISTEN_BACKLOG = 8192;
 
 /** Besides these: the bounds of server/hub-bounds.ts (maxFutureMs, helloTimeoutMs, …), all optional. */
 export interface HubOptions extends Partial<HubBounds> {
@@ -139,12 +141,15 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   };
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const listening = () => resolve(s as Server);
-    const s = opts.tls
-      ? serve({ fetch: app.fetch, port: opts.port, hostname: opts.host ?? '0.0.0.0', createServer: createHttpsServer, serverOptions: { cert: opts.tls.cert, key: opts.tls.key } }, listening)
-      : serve({ fetch: app.fetch, port: opts.port, hostname: opts.host ?? '0.0.0.0' }, listening);
-    applyHttpTimeouts(s as Server, bounds); // before 'listening' (see http-timeouts.ts)
-    (s as Server).once('error', reject);
+    const s = (
+      opts.tls
+        ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { cert: opts.tls.cert, key: opts.tls.key } })
+        : createAdaptorServer({ fetch: app.fetch })
+    ) as Server;
+    applyHttpTimeouts(s, bounds); // before 'listening' (see http-timeouts.ts)
+    s.once('error', reject);
+    // A longer accept queue than Node's 511: thousands of agents reconnect at once after a restart.
+    s.listen({ port: opts.port, host: opts.host ?? '0.0.0.0', backlog: LISTEN_BACKLOG }, () => resolve(s));
   });
   const sockets = attachWebSockets(
     server,
