@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentFootprintBench } from './agent-footprint.ts';
 import { alertsBench } from './alerts-bench.ts';
+import { browserBench } from './browser-bench.ts';
 import { ingestBench } from './ingest-bench.ts';
 import { fanoutBench, liveBench } from './live-bench.ts';
 import { queryBench } from './query-bench.ts';
@@ -19,6 +20,7 @@ export const BENCH_PARTS: Record<string, { describe: string; run: Part; defaultD
   fanout: { describe: 'fan-out: 1,008 chips at 1 s to 1,000 fleet clients, delivery p99 and ingest not slowed', run: fanoutBench, defaultDurationS: 30 },
   alerts: { describe: 'alerts: ingest with built-ins + 50 rules vs none at 10,000 chips (<= 10 % slower), threshold crossing -> webhook p99 beyond for (<= 1 s)', run: alertsBench, defaultDurationS: 30 },
   metrics: { describe: 'GET /metrics/fleet at 10,000 chips (or --chips N): scrape p50/p95, body size plain and gzip', run: metricsBench, defaultDurationS: 30 },
+  browser: { describe: 'dashboard heatmap in headless Chromium: 10,000 chips (or --chips N) at 1 s through a hub: main-thread busy, longest task, heap growth, live bytes/s; 43,200-point chart draw', run: browserBench, defaultDurationS: 30 },
   query: { describe: 'history queries on 1,000 chips x 30 days (seeded, ~5 min): one chip at 1 m and fleet at 1 h p95, bytes per chip-sample per tier (--duration N: N timed requests per query, at least 30)', run: queryBench, defaultDurationS: 30 },
 };
 

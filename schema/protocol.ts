@@ -121,8 +121,27 @@ export type HubToAgentMessage = WelcomeMessage | AckMessage | ErrorMessage;
  * committed live sample in full, for scripts and tests) and `alerts` (an `alerts-snapshot` of the
  * alerts that are not inactive, then an `alert` frame for each pass of the engine that changed any).
  */
+/**
+ * What a `fleet` subscription asks for: only the chips matching every given field (each a list:
+ * any of its values; `host` a case-insensitive substring of the host name). Absent: every chip.
+ */
+export const fleetFilterSchema = z
+  .object({
+    vendor: z.array(z.string().min(1).max(64)).max(16).optional(),
+    model: z.array(z.string().min(1).max(64)).max(64).optional(),
+    instanceType: z.array(z.string().min(1).max(64)).max(64).optional(),
+    host: z.string().max(253).optional(),
+  })
+  .strict();
+export type FleetFilter = z.infer<typeof fleetFilterSchema>;
+
 const topicSchema = z.discriminatedUnion('topic', [
-  z.object({ topic: z.literal('fleet') }).strict(),
+  /**
+   * `filter`: only matching chips in the snapshot, inventory, status and updates. `compact`: updates
+   * come as `fleet-columns` frames (chips by slot, rounded values) and the snapshot and inventory
+   * frames carry each chip's slot; without it, `fleet-update` frames as before.
+   */
+  z.object({ topic: z.literal('fleet'), filter: fleetFilterSchema.optional(), compact: z.literal(true).optional() }).strict(),
   z.object({ topic: z.literal('chip'), chipId: chipIdSchema }).strict(),
   z.object({ topic: z.literal('samples') }).strict(),
   z.object({ topic: z.literal('alerts') }).strict(),
@@ -147,12 +166,16 @@ export interface FleetSnapshotMessage {
   v: typeof PROTOCOL_VERSION;
   type: 'fleet-snapshot';
   chips: ChipView[];
+  /** Compact subscriptions: the slot of `chips[i]` (what `fleet-columns` frames name it by). */
+  slots?: number[];
 }
 /** New or changed chips (an agent said hello). */
 export interface InventoryMessage {
   v: typeof PROTOCOL_VERSION;
   type: 'inventory';
   chips: ChipView[];
+  /** Compact subscriptions: the slot of `chips[i]`. */
+  slots?: number[];
 }
 /** Full samples: a chip subscription's samples of that chip, or the `samples` firehose. */
 export interface SamplesMessage {
@@ -179,6 +202,27 @@ export interface FleetUpdateMessage {
   tempC: (number | null)[];
   memUsedBytes: (number | null)[];
   /** Sample flags as a bitmask (`SAMPLE_FLAG_BITS` of schema/sample-flags.ts: `flagsToBits` / `bitsToFlags`); 0 = none. */
+  flags: number[];
+}
+/**
+ * The compact form of `fleet-update` (fleet subscriptions with `compact: true`): per hub tick, the
+ * chips that changed by slot (a number the hub gave the chip in the snapshot or inventory, stable
+ * while the hub runs), sample times as offsets from `t0`, utilization, power and temperature to
+ * 0.1, memory used in whole MiB. Nulls stay null. About 30 bytes per chip instead of about 80.
+ */
+export interface FleetColumnsMessage {
+  v: typeof PROTOCOL_VERSION;
+  type: 'fleet-columns';
+  sentAt: number;
+  /** Base of the `dt` offsets, ms since epoch. */
+  t0: number;
+  slot: number[];
+  /** Sample time − t0, ms. */
+  dt: number[];
+  utilPct: (number | null)[];
+  powerW: (number | null)[];
+  tempC: (number | null)[];
+  memUsedMiB: (number | null)[];
   flags: number[];
 }
 export interface ChipHistoryMessage {
@@ -211,6 +255,7 @@ export type LiveServerMessage =
   | InventoryMessage
   | SamplesMessage
   | FleetUpdateMessage
+  | FleetColumnsMessage
   | ChipHistoryMessage
   | StatusMessage
   | ErrorMessage;

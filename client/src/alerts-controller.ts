@@ -7,7 +7,8 @@
  *
  * The live connection sends a topic's snapshot only to its first subscriber, so the dashboard
  * holds one of these (in `<fleet-app>`) and hands its fields down. The host is asked to update at
- * most once per animation frame; `alerts`, `byChip` and `recent` are replaced (never mutated)
+ * most once per animation frame, and with thousands of alerts less often (`minUpdateIntervalMs`:
+ * each update sorts them all); `alerts`, `byChip` and `recent` are replaced (never mutated)
  * when they change, so Lit's change detection sees them.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
@@ -15,6 +16,7 @@ import type { ActiveAlert, AlertEventAnswer } from '../../schema/api-answers.ts'
 import type { LiveServerMessage } from '../../schema/protocol.ts';
 import { severityRank, worse, type Severity } from './alert-look.ts';
 import { getLiveConnection, type LiveConnection } from './live-connection.ts';
+import { minUpdateIntervalMs } from './update-pace.ts';
 
 /** Live transitions kept for the charts. */
 export const MAX_RECENT_EVENTS = 500;
@@ -135,6 +137,8 @@ export class AlertsController implements ReactiveController {
   private unsubscribe: (() => void) | null = null;
   private pendingEvents: AlertEventAnswer[] = [];
   private frame = 0;
+  private timer: ReturnType<typeof setTimeout> | 0 = 0;
+  private lastFlush = 0;
   private dirty = false;
 
   constructor(
@@ -153,7 +157,9 @@ export class AlertsController implements ReactiveController {
     this.unsubscribe?.();
     this.unsubscribe = null;
     if (this.frame) cancelAnimationFrame(this.frame);
+    if (this.timer) clearTimeout(this.timer);
     this.frame = 0;
+    this.timer = 0;
   }
 
   /** Applies one server message (exposed for tests). */
@@ -172,12 +178,29 @@ export class AlertsController implements ReactiveController {
         return;
     }
     this.dirty = true;
-    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
+    this.schedule();
+  }
+
+  /**
+   * At most one flush per animation frame, and with many alerts no more often than
+   * `minUpdateIntervalMs(alerts)` (each flush sorts them all; a large fleet whose alerts flap sends
+   * hundreds of transitions a second).
+   */
+  private schedule(): void {
+    if (this.frame || this.timer) return;
+    const wait = this.lastFlush + minUpdateIntervalMs(this.map.size) - performance.now();
+    if (wait > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = 0;
+        this.frame = requestAnimationFrame(() => this.flush());
+      }, wait);
+    } else this.frame = requestAnimationFrame(() => this.flush());
   }
 
   private flush(): void {
     this.frame = 0;
     if (!this.dirty) return;
+    this.lastFlush = performance.now();
     this.dirty = false;
     this.alerts = [...this.map.values()].sort(compareAlerts);
     this.byChip = firingByChip(this.alerts);

@@ -7,8 +7,14 @@ import { fetchHubJson } from './hub-fetch.ts';
 import { memHistoryOptions, powerHistoryOptions, tempHistoryOptions, utilHistoryOptions } from './history-chart-options.ts';
 import { rangeLabel, rangeMs, stepWords, tierWords, type RangeKey } from './history-range.ts';
 import { PolledFetchController } from './polled-fetch-controller.ts';
-import type { UplotChart } from './uplot-chart.ts';
+import type { ChartOptions, UplotChart } from './uplot-chart.ts';
+import { zoomable } from './chart-zoom.ts';
 import './uplot-chart.ts';
+
+/** A span dragged on a chart, ms since epoch. */
+export type ZoomSpan = { from: number; to: number };
+/** Points asked for when zoomed: about one per pixel of a chart. */
+export const ZOOM_MAX_POINTS = 800;
 
 /** How often a shown past range is re-read (ms). */
 export const HISTORY_REFRESH_MS = 30_000;
@@ -19,9 +25,10 @@ const GiB = 1024 ** 3;
  * the averages, and the minima and maxima for a band. Only the averages are required;
  * without usable min/max answers the charts show the averages alone.
  */
-export async function loadChipHistory(chipId: string, range: Exclude<RangeKey, 'live'>, signal: AbortSignal): Promise<ChipHistory> {
-  const url = (agg: string) =>
-    `/api/v1/series?chip=${encodeURIComponent(chipId)}&fields=${HISTORY_FIELDS.join(',')}&from=now-${range}&to=now&agg=${agg}`;
+export async function loadChipHistory(chipId: string, range: Exclude<RangeKey, 'live'>, signal: AbortSignal, zoom?: ZoomSpan | null): Promise<ChipHistory> {
+  // A zoomed span: its own from/to, and points enough for the chart's width (the hub picks the step).
+  const when = zoom ? `from=${zoom.from}&to=${zoom.to}&maxPoints=${ZOOM_MAX_POINTS}` : `from=now-${range}&to=now`;
+  const url = (agg: string) => `/api/v1/series?chip=${encodeURIComponent(chipId)}&fields=${HISTORY_FIELDS.join(',')}&${when}&agg=${agg}`;
   const [avg, min, max] = await Promise.allSettled(['avg', 'min', 'max'].map((agg) => fetchHubJson<unknown>(url(agg), signal)));
   if (avg.status === 'rejected') throw avg.reason;
   const ok = (r: PromiseSettledResult<unknown>) => (r.status === 'fulfilled' ? r.value : undefined);
@@ -37,16 +44,18 @@ function fmtWhen(ms: number): string {
  * charts as the live view (utilization, power, temperature unless `neuron`, plus
  * memory used): per bucket the average as a line and the min–max range shaded.
  * A caption says the step and tier the hub chose ("30-second averages · raw tier").
- * The range is re-read every `refreshMs` while shown. `alertBands` (the chip's fired alerts, from
+ * The range is re-read every `refreshMs` while shown. Dragging across a chart zooms: that span is
+ * read again (`from`/`to` in ms, `maxPoints` ZOOM_MAX_POINTS, so the hub picks a finer step) until
+ * "Whole <range>" or another range; the charts share one cursor. `alertBands` (the chip's fired alerts, from
  * `<chip-detail>`) are shaded on every chart, as in the live view. A failed read shows the hub's
  * `{code, message}` (the last good answer stays plotted); a range without any value
  * says "No data in this range".
  *
- * Test hooks: `data-testid="history-caption"` with `data-step`, `data-tier`,
+ * Test hooks: `data-testid="history-caption"` with `data-step`, `data-tier`, `data-zoomed`,
  * `data-points` (buckets plotted) and `data-filled` (buckets holding data);
  * `data-state` (loading | ok | error | idle); `data-testid="history-error"` with
  * `data-code`; `data-testid="history-empty"`; charts `chart-util`, `chart-power`, `chart-temp`,
- * `chart-mem` (each with `data-points`).
+ * `chart-mem` (each with `data-points`); `data-testid="zoom-reset"`.
  *
  * @csspart caption - the step/tier line
  * @csspart charts - the chart column
@@ -60,6 +69,7 @@ export class ChipHistoryView extends LitElement {
     memTotalBytes: { attribute: false },
     refreshMs: { type: Number, attribute: 'refresh-ms' },
     alertBands: { attribute: false },
+    zoom: { state: true },
   };
 
   declare chipId: string;
@@ -75,19 +85,26 @@ export class ChipHistoryView extends LitElement {
   declare refreshMs: number;
   /** The chip's alerts to shade (read at draw time). */
   declare alertBands: readonly AlertBand[];
+  /** A span dragged on a chart (null: the whole range); a new chip or range clears it. */
+  declare zoom: ZoomSpan | null;
 
   private readonly history = new PolledFetchController<ChipHistory>(this, {
-    key: () => (this.chipId && this.range !== 'live' ? `${this.chipId}|${this.range}` : null),
-    load: (signal) => loadChipHistory(this.chipId, this.range as Exclude<RangeKey, 'live'>, signal),
+    key: () => (this.chipId && this.range !== 'live' ? `${this.chipId}|${this.range}|${this.zoom ? `${this.zoom.from}-${this.zoom.to}` : ''}` : null),
+    load: (signal) => loadChipHistory(this.chipId, this.range as Exclude<RangeKey, 'live'>, signal, this.zoom),
     intervalMs: () => this.refreshMs,
   });
   /** Shades the chip's alerts; reads the bands at draw time, shared by all charts. */
   private readonly alertShading = [alertBandsPlugin(() => this.alertBands)];
-  private readonly charts: Record<ChipHistoryField, { id: string; options: ReturnType<typeof utilHistoryOptions>; k: number }> = {
-    utilPct: { id: 'chart-util', options: utilHistoryOptions(true, this.alertShading), k: 1 },
-    powerW: { id: 'chart-power', options: powerHistoryOptions(true, () => this.ratedW, this.alertShading), k: 1 },
-    tempC: { id: 'chart-temp', options: tempHistoryOptions(true, this.alertShading), k: 1 },
-    memUsedBytes: { id: 'chart-mem', options: memHistoryOptions(true, () => (this.memTotalBytes == null ? null : this.memTotalBytes / GiB), this.alertShading), k: 1 / GiB },
+  /** Drag on any chart: that span is read again at a finer step; the four charts share one cursor. */
+  private readonly zoomIn = (span: ZoomSpan) => {
+    this.zoom = span;
+  };
+  private readonly z = (o: ChartOptions) => zoomable(o, 'chip-history', this.zoomIn);
+  private readonly charts: Record<ChipHistoryField, { id: string; options: ChartOptions; k: number }> = {
+    utilPct: { id: 'chart-util', options: this.z(utilHistoryOptions(true, this.alertShading)), k: 1 },
+    powerW: { id: 'chart-power', options: this.z(powerHistoryOptions(true, () => this.ratedW, this.alertShading)), k: 1 },
+    tempC: { id: 'chart-temp', options: this.z(tempHistoryOptions(true, this.alertShading)), k: 1 },
+    memUsedBytes: { id: 'chart-mem', options: this.z(memHistoryOptions(true, () => (this.memTotalBytes == null ? null : this.memTotalBytes / GiB), this.alertShading)), k: 1 / GiB },
   };
   private pushedKey = '';
 
@@ -103,6 +120,15 @@ export class ChipHistoryView extends LitElement {
         margin: -4px 0 8px;
         min-height: 16px;
         font-variant-numeric: tabular-nums;
+      }
+      .reset {
+        padding: 0 8px;
+        border: 1px solid #2f3a4a;
+        border-radius: 4px;
+        background: transparent;
+        color: #d5dce5;
+        font: inherit;
+        cursor: pointer;
       }
       .msg {
         margin: 0 0 10px;
@@ -136,6 +162,7 @@ export class ChipHistoryView extends LitElement {
     this.memTotalBytes = null;
     this.refreshMs = HISTORY_REFRESH_MS;
     this.alertBands = [];
+    this.zoom = null;
   }
 
   /** The history shown, if any (for scripts and tests). */
@@ -144,7 +171,8 @@ export class ChipHistoryView extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('chipId') || changed.has('range')) this.history.sync();
+    if ((changed.has('chipId') && changed.get('chipId') !== undefined) || (changed.has('range') && changed.get('range') !== undefined)) this.zoom = null;
+    if (changed.has('chipId') || changed.has('range') || changed.has('zoom')) this.history.sync();
     if (changed.has('refreshMs') && this.hasUpdated) this.history.restartTimer();
   }
 
@@ -163,8 +191,9 @@ export class ChipHistoryView extends LitElement {
       if (!chart) continue;
       if (!h) {
         // nothing (yet): keep the x axis on the asked-for range rather than on the last one shown
-        const to = Date.now() / 1000;
-        chart.setData([[to - rangeMs(this.range) / 1000, to], [null, null], [null, null], [null, null]] as uPlot.AlignedData);
+        const to = (this.zoom?.to ?? Date.now()) / 1000;
+        const from = this.zoom ? this.zoom.from / 1000 : to - rangeMs(this.range) / 1000;
+        chart.setData([[from, to], [null, null], [null, null], [null, null]] as uPlot.AlignedData);
         continue;
       }
       const col = h.fields[f];
@@ -185,13 +214,18 @@ export class ChipHistoryView extends LitElement {
       part="caption"
       class="caption"
       data-testid="history-caption"
+      data-zoomed=${this.zoom ? 'true' : 'false'}
       data-state=${state}
       data-step=${h?.step ?? ''}
       data-tier=${h?.tier ?? ''}
       data-points=${h?.xs.length ?? 0}
       data-filled=${h?.filled ?? 0}
     >
-      ${text}
+      ${text}${this.zoom
+        ? html` · zoomed <button type="button" class="reset" data-testid="zoom-reset" @click=${() => (this.zoom = null)}>Whole ${rangeLabel(this.range)}</button>`
+        : h
+          ? ' · drag across a chart to zoom'
+          : ''}
     </div>`;
   }
 
@@ -207,7 +241,9 @@ export class ChipHistoryView extends LitElement {
     }
     if (h && h.filled === 0) {
       return html`<div class="msg empty" data-testid="history-empty">
-        No data in this range: the hub holds no samples of this chip in the last ${rangeLabel(this.range)}.
+        ${this.zoom
+          ? 'No data in the zoomed span: the hub holds no samples of this chip in it.'
+          : `No data in this range: the hub holds no samples of this chip in the last ${rangeLabel(this.range)}.`}
       </div>`;
     }
     return nothing;

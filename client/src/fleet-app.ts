@@ -3,30 +3,23 @@ import { AlertsController } from './alerts-controller.ts';
 import { FleetController } from './fleet-controller.ts';
 import { fmtKw } from './format.ts';
 import { SessionController } from './session-controller.ts';
+import { formatRoute, liveFilter, parseRoute, type FleetViewState, type Route } from './view-state.ts';
 import './alerts-view.ts';
 import './chip-detail.ts';
 import './fleet-energy.ts';
-import './fleet-grid.ts';
+import './fleet-view.ts';
+import './host-view.ts';
 import './sign-in-form.ts';
 
-/** What the URL hash shows: the fleet (`#/`), one chip (`#/chip/<chipId>`) or the alerts (`#/alerts`). */
-export type Route = { view: 'fleet' } | { view: 'chip'; chipId: string } | { view: 'alerts' };
-
-export function parseRoute(hash: string): Route {
-  if (/^#\/alerts(?:[/?#]|$)/.test(hash)) return { view: 'alerts' };
-  const m = /^#\/chip\/([^/?#]+)/.exec(hash);
-  if (!m) return { view: 'fleet' };
-  try {
-    return { view: 'chip', chipId: decodeURIComponent(m[1]) };
-  } catch {
-    return { view: 'fleet' };
-  }
-}
+export { parseRoute, type Route } from './view-state.ts';
 
 /**
  * `<fleet-app>`: the dashboard. A header with the name, the live-connection
  * indicator and fleet counts (chips live / stale / offline, total live power),
- * then `<fleet-energy>` (the last 24 h) over `<fleet-grid>`, or `<chip-detail>` when the hash is `#/chip/<chipId>`,
+ * then `<fleet-energy>` (the last 24 h) over `<fleet-view>` (filters, summary, heatmap or tiles; its
+ * state is the hash's query, `#/?metric=power&group=model…`, see view-state.ts: a change pushes a
+ * new history entry, so a link reproduces the view and Back works), or `<chip-detail>` when the hash is `#/chip/<chipId>`
+ * or `<host-view>` for `#/host/<host>` (Escape in either goes back to the fleet view it was opened from),
  * or `<alerts-view>` when it is `#/alerts` (the header's "Alerts" link, with the number of alerts
  * firing in the colour of the worst severity). The live `alerts` subscription (`AlertsController`)
  * lives here and feeds the grid's badges, the chip view's alert bands and the alerts view.
@@ -55,8 +48,21 @@ export class FleetApp extends LitElement {
   private readonly alerts = new AlertsController(this);
   /** Whether the socket has been open at least once (connecting vs reconnecting). */
   private everOpen = false;
+  /** The fleet view's hash last shown, for Escape in the chip view. */
+  private lastFleetHash = '#/';
   private readonly onHash = () => {
     this.route = parseRoute(location.hash);
+    if (this.route.view === 'fleet') this.lastFleetHash = location.hash || '#/';
+  };
+  private readonly onKey = (e: KeyboardEvent) => {
+    if (e.key !== 'Escape' || (this.route.view !== 'chip' && this.route.view !== 'host') || e.defaultPrevented) return;
+    const t = e.composedPath()[0];
+    if (t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement) return;
+    location.hash = this.lastFleetHash;
+  };
+  private readonly onViewChange = (e: CustomEvent<FleetViewState>) => {
+    const hash = formatRoute({ view: 'fleet', state: e.detail });
+    if (hash !== (location.hash || '#/')) location.hash = hash;
   };
 
   static override styles = css`
@@ -229,15 +235,23 @@ export class FleetApp extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('hashchange', this.onHash);
+    window.addEventListener('keydown', this.onKey);
     this.onHash();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener('hashchange', this.onHash);
+    window.removeEventListener('keydown', this.onKey);
   }
 
   protected override willUpdate(): void {
+    // The hub sends only the chips the fleet view can show; a chip view keeps that subscription
+    // unless its chip is not in it.
+    const r = this.route;
+    if (r.view === 'fleet') this.fleet.setFilter(liveFilter(r.state));
+    else if (r.view === 'chip' && this.fleet.loaded && !this.fleet.get(r.chipId)) this.fleet.setFilter(undefined);
+    else if (r.view === 'host' && this.fleet.loaded && !this.fleet.chips.some((c) => c.host === r.host)) this.fleet.setFilter(undefined);
     if (this.fleet.connection === 'open') this.everOpen = true;
     // After a sign-out the next connection is a first one again (not "reconnecting").
     if (this.session.state !== 'signed-in') this.everOpen = false;
@@ -328,7 +342,10 @@ export class FleetApp extends LitElement {
     }
     if (r.view === 'fleet') {
       return html`<fleet-energy></fleet-energy>
-        <fleet-grid .chips=${this.fleet.chips} .alertsByChip=${a.byChip} ?loaded=${this.fleet.loaded}></fleet-grid>`;
+        <fleet-view .chips=${this.fleet.chips} .alertsByChip=${a.byChip} ?loaded=${this.fleet.loaded} .state=${r.state} @view-change=${this.onViewChange}></fleet-view>`;
+    }
+    if (r.view === 'host') {
+      return html`<host-view .host=${r.host} .range=${r.range} .chips=${this.fleet.chips.filter((c) => c.host === r.host)}></host-view>`;
     }
     const id = r.chipId;
     const chip = this.fleet.get(id);

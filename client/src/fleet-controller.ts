@@ -1,15 +1,21 @@
 /**
  * FleetController: a Lit ReactiveController holding chipId → ChipView for its host,
- * kept current from the `fleet` topic (snapshot, inventory, fleet-update, samples, status).
+ * kept current from the `fleet` topic (snapshot, inventory, fleet-columns / fleet-update, samples,
+ * status). It subscribes in the compact form (chips by slot) and with the host's filter
+ * (`setFilter`): the hub then sends only the chips the view can show, and a new filter is a new
+ * subscription (a fresh snapshot).
  *
  * Ingest can be thousands of samples a second, so the host is asked to update at
- * most once per animation frame; `chips` (a new array each flush) and `version`
- * change only on flush, so Lit's change detection sees them.
+ * most once per animation frame, and for large fleets less often (`minFlushIntervalMs`: once a
+ * second at 10,000 chips); `chips` (a new array each flush) and `version` change only on flush,
+ * so Lit's change detection sees them. Chips are re-sorted only when the inventory changes.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { ChipView, LiveServerMessage } from '../../schema/protocol.ts';
+import type { ChipView, FleetFilter, LiveServerMessage } from '../../schema/protocol.ts';
 import type { Sample } from '../../schema/sample.ts';
-import { applyFleetUpdate } from './fleet-update.ts';
+import { applyFleetColumns, applyFleetUpdate } from './fleet-update.ts';
+import { sortChips } from './natural-sort.ts';
+import { minUpdateIntervalMs } from './update-pace.ts';
 import { getLiveConnection, type ConnectionState, type LiveConnection } from './live-connection.ts';
 
 export interface FleetTotals {
@@ -27,6 +33,9 @@ export function applySample(view: ChipView, s: Sample): ChipView {
   return { ...view, latest: s };
 }
 
+/** Shortest time between two updates of the fleet view for a fleet of `chips` (update-pace.ts). */
+export const minFlushIntervalMs = minUpdateIntervalMs;
+
 export function fleetTotals(chips: Iterable<ChipView>): FleetTotals {
   const t: FleetTotals = { total: 0, live: 0, stale: 0, offline: 0, powerW: 0 };
   for (const c of chips) {
@@ -37,13 +46,10 @@ export function fleetTotals(chips: Iterable<ChipView>): FleetTotals {
   return t;
 }
 
-/** Hosts by name, chips by index within a host. */
-export function compareChips(a: ChipView, b: ChipView): number {
-  return a.host === b.host ? a.index - b.index || (a.chipId < b.chipId ? -1 : 1) : a.host < b.host ? -1 : 1;
-}
+export { compareChips } from './natural-sort.ts';
 
 export class FleetController implements ReactiveController {
-  /** All known chips, sorted by host then index. Replaced (never mutated) on each flush. */
+  /** All known chips, hosts in natural order then by index. Replaced (never mutated) on each flush. */
   chips: readonly ChipView[] = [];
   /** Counts and power over `chips`. */
   totals: FleetTotals = fleetTotals([]);
@@ -59,7 +65,16 @@ export class FleetController implements ReactiveController {
   private unsubscribe: (() => void) | null = null;
   private unlisten: (() => void) | null = null;
   private frame = 0;
+  private timer: ReturnType<typeof setTimeout> | 0 = 0;
+  private lastFlush = 0;
   private dirty = false;
+  /** chip id of each slot the hub gave (compact frames name chips by slot). */
+  private slotIds: (string | undefined)[] = [];
+  private filter: FleetFilter | undefined = undefined;
+  private filterKey = '';
+  /** The chip ids in display order; re-sorted only when chips come, go or move (not on samples). */
+  private order: string[] = [];
+  private reorder = true;
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -79,7 +94,25 @@ export class FleetController implements ReactiveController {
       this.connection = s;
       this.schedule();
     });
-    this.unsubscribe = this.conn.subscribe({ topic: 'fleet' }, (msg) => this.ingest(msg));
+    this.subscribe();
+  }
+
+  /** Only the chips matching `filter` (undefined: all); a change re-subscribes. */
+  setFilter(filter: FleetFilter | undefined): void {
+    const key = JSON.stringify(filter ?? {});
+    if (key === this.filterKey) return;
+    this.filterKey = key;
+    this.filter = filter;
+    if (this.unsubscribe) {
+      this.unsubscribe();
+      this.loaded = false;
+      this.subscribe();
+    }
+  }
+
+  private subscribe(): void {
+    const topic = this.filter ? { topic: 'fleet' as const, compact: true as const, filter: this.filter } : { topic: 'fleet' as const, compact: true as const };
+    this.unsubscribe = this.conn.subscribe(topic, (msg) => this.ingest(msg));
   }
 
   hostDisconnected(): void {
@@ -87,7 +120,9 @@ export class FleetController implements ReactiveController {
     this.unlisten?.();
     this.unsubscribe = this.unlisten = null;
     if (this.frame) cancelAnimationFrame(this.frame);
+    if (this.timer) clearTimeout(this.timer);
     this.frame = 0;
+    this.timer = 0;
   }
 
   /** Applies one server message to the map (exposed for tests). */
@@ -95,19 +130,27 @@ export class FleetController implements ReactiveController {
     switch (msg.type) {
       case 'fleet-snapshot':
         this.map.clear();
+        this.slotIds = [];
         for (const c of msg.chips) this.map.set(c.chipId, c);
+        msg.slots?.forEach((slot, i) => (this.slotIds[slot] = msg.chips[i].chipId));
         this.loaded = true;
+        this.reorder = true;
         break;
       case 'inventory':
+        msg.slots?.forEach((slot, i) => (this.slotIds[slot] = msg.chips[i].chipId));
         for (const c of msg.chips) {
           const old = this.map.get(c.chipId);
           // keep a newer latest sample than the one the inventory carries
           const latest = old?.latest && (!c.latest || old.latest.ts > c.latest.ts) ? old.latest : c.latest;
           this.map.set(c.chipId, { ...c, latest });
         }
+        this.reorder = true;
         break;
       case 'fleet-update':
         if (applyFleetUpdate(this.map, msg) === 0) return;
+        break;
+      case 'fleet-columns':
+        if (applyFleetColumns(this.map, this.slotIds, msg) === 0) return;
         break;
       case 'samples':
         for (const s of msg.samples) {
@@ -131,16 +174,34 @@ export class FleetController implements ReactiveController {
     this.schedule();
   }
 
+  /**
+   * At most one flush per animation frame, and for a large fleet at most one per
+   * `minFlushIntervalMs(chips)`: a heatmap of 10,000 chips redraws once a second, not on every
+   * hub tick (the hub's ticks spread one second of samples over many small frames).
+   */
   private schedule(): void {
-    if (this.frame) return;
+    if (this.frame || this.timer) return;
+    const wait = this.lastFlush + minFlushIntervalMs(this.map.size) - performance.now();
+    if (wait > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = 0;
+        this.frame = requestAnimationFrame(() => this.flush());
+      }, wait);
+      return;
+    }
     this.frame = requestAnimationFrame(() => this.flush());
   }
 
   private flush(): void {
     this.frame = 0;
+    this.lastFlush = performance.now();
     if (this.dirty) {
       this.dirty = false;
-      this.chips = [...this.map.values()].sort(compareChips);
+      if (this.reorder || this.order.length !== this.map.size) {
+        this.reorder = false;
+        this.order = sortChips(this.map.values()).map((c) => c.chipId);
+      }
+      this.chips = this.order.map((id) => this.map.get(id)!);
       this.totals = fleetTotals(this.chips);
     }
     this.version++;

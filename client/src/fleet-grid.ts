@@ -4,6 +4,7 @@ import type { ChipView } from '../../schema/protocol.ts';
 import { alertsTitle, mergeChipAlerts, type ChipAlerts } from './alerts-controller.ts';
 import { severityPillStyles } from './alert-look.ts';
 import { fmtKw } from './format.ts';
+import { formatRoute } from './view-state.ts';
 import './chip-tile.ts';
 
 interface HostGroup {
@@ -88,6 +89,7 @@ export class FleetGrid extends LitElement {
     }
     .hostname {
       color: #e8edf3;
+      text-decoration: none;
       font-weight: 600;
       font-size: 14px;
       overflow: hidden;
@@ -158,7 +160,7 @@ export class FleetGrid extends LitElement {
     const alerts = this.alertsByChip.size ? mergeChipAlerts(g.chips.map((c) => this.alertsByChip.get(c.chipId))) : null;
     return html`<section part="host" data-testid="host-group" data-host=${g.host}>
         <header part="host-header">
-          <span class="hostname" title=${g.host}>${g.host}</span>
+          <a class="hostname" title=${`${g.host}: all its chips in one view`} href=${formatRoute({ view: 'host', host: g.host, range: '1h' })} data-testid="host-link">${g.host}</a>
           ${g.instanceType ? html`<span class="type">${g.instanceType}</span>` : ''}
           <span>${g.chips.length} ${g.chips.length === 1 ? 'chip' : 'chips'}${
             g.live < g.chips.length ? ` · ${g.live} live` : ''

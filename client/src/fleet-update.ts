@@ -1,7 +1,8 @@
 /**
- * Applying the hub's columnar `fleet-update` frames to the fleet view. Pure: no DOM, no socket.
+ * Applying the hub's columnar `fleet-update` and compact `fleet-columns` frames to the fleet view.
+ * Pure: no DOM, no socket.
  */
-import type { ChipView, FleetUpdateMessage } from '../../schema/protocol.ts';
+import type { ChipView, FleetColumnsMessage, FleetUpdateMessage } from '../../schema/protocol.ts';
 import type { Sample } from '../../schema/sample.ts';
 import { bitsToFlags } from '../../schema/sample-flags.ts';
 
@@ -39,6 +40,43 @@ export function applyFleetUpdate(chips: Map<string, ChipView>, msg: FleetUpdateM
     const old = chips.get(msg.chipIds[i]);
     if (!old || (old.latest && old.latest.ts >= msg.ts[i])) continue;
     chips.set(old.chipId, { ...old, latest: updateSample(msg, i, old.latest) });
+    changed++;
+  }
+  return changed;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Applies a compact `fleet-columns` frame to `chips`: `slotIds[slot]` names each entry's chip
+ * (from the snapshot and inventory frames' slots). As for `applyFleetUpdate`, the newer sample
+ * wins and unknown slots are ignored; memory comes back in bytes (whole MiB). Returns how many chips changed.
+ */
+export function applyFleetColumns(chips: Map<string, ChipView>, slotIds: readonly (string | undefined)[], msg: FleetColumnsMessage): number {
+  let changed = 0;
+  for (let i = 0; i < msg.slot.length; i++) {
+    const id = slotIds[msg.slot[i]];
+    const old = id === undefined ? undefined : chips.get(id);
+    if (!old) continue;
+    const ts = msg.t0 + msg.dt[i];
+    if (old.latest && old.latest.ts >= ts) continue;
+    const prev = old.latest;
+    const mem = msg.memUsedMiB[i];
+    const s: Sample = {
+      ts,
+      chipId: old.chipId,
+      utilPct: msg.utilPct[i] ?? null,
+      memUtilPct: null,
+      memUsedBytes: mem == null ? null : mem * MiB,
+      memTotalBytes: prev?.memTotalBytes ?? null,
+      powerW: msg.powerW[i] ?? null,
+      powerLimitW: prev?.powerLimitW ?? null,
+      tempC: msg.tempC[i] ?? null,
+      energyJ: null,
+    };
+    const flags = bitsToFlags(msg.flags[i] ?? 0);
+    if (flags) s.flags = flags;
+    chips.set(old.chipId, { ...old, latest: s });
     changed++;
   }
   return changed;

@@ -1,4 +1,5 @@
 /** Display helpers shared by the dashboard elements. A missing value shows as "—", never 0. */
+import { rampRgb } from './heat-scale.ts';
 
 export const DASH = '—';
 const GiB = 1024 ** 3;
@@ -38,29 +39,15 @@ export function fmtAgo(ts: number, now = Date.now()): string {
   return `${Math.round(s / 86_400)}d ago`;
 }
 
-/** Sequential utilization scale: dark blue (0 %) → teal → green → yellow → red (100 %). */
-const STOPS: [number, [number, number, number]][] = [
-  [0, [20, 36, 74]],
-  [0.3, [18, 104, 112]],
-  [0.55, [38, 140, 70]],
-  [0.78, [196, 160, 30]],
-  [1, [196, 48, 40]],
-];
-
+/**
+ * A tile's background for its utilization: the heatmap's sequential scale (heat-scale.ts,
+ * violet → green → yellow), darkened so white figures stay readable; busy is bright, not red.
+ */
 export function utilColor(pct: number | null | undefined): string {
   if (pct == null || Number.isNaN(pct)) return 'rgb(44, 50, 62)';
-  const t = Math.min(1, Math.max(0, pct / 100));
-  for (let i = 1; i < STOPS.length; i++) {
-    const [t1, c1] = STOPS[i];
-    if (t <= t1) {
-      const [t0, c0] = STOPS[i - 1];
-      const f = (t - t0) / (t1 - t0);
-      const c = c0.map((v, k) => Math.round(v + (c1[k] - v) * f));
-      return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
-    }
-  }
-  const last = STOPS[STOPS.length - 1][1];
-  return `rgb(${last[0]}, ${last[1]}, ${last[2]})`;
+  const [r, g, b] = rampRgb(Math.min(1, Math.max(0, pct / 100)));
+  const k = 0.62;
+  return `rgb(${Math.round(r * k)}, ${Math.round(g * k)}, ${Math.round(b * k)})`;
 }
 
 /** The `#/chip/<id>` route of a chip. */

@@ -10,14 +10,18 @@
  * `flushCostFactor` x the time it kept the loop busy, so fan-out takes a bounded share of the
  * event loop and, under load, frames grow instead of multiplying.
  *
+ * Fleet subscriptions may carry a filter (only matching chips in every frame) and ask for the
+ * compact form (`fleet-columns`, chips by slot); frames are built once per distinct subscription.
+ *
  * Latest wins: a socket with more than `highWaterBytes` buffered skips frames; once it drains
  * below `lowWaterBytes` (checked on each tick and by a timer while any socket lags) a fleet
  * subscriber gets a fresh snapshot, so a slow browser never holds up the others.
  */
 import type { AlertEventAnswer } from '../../schema/api-answers.ts';
-import type { ChipView } from '../../schema/protocol.ts';
+import type { ChipView, FleetFilter } from '../../schema/protocol.ts';
 import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
 import type { ChipStatus, Sample } from '../../schema/sample.ts';
+import { fleetSub, type ChipMeta, type FleetSub } from './fleet-subscription.ts';
 import { TickFrames, encode } from './live-frames.ts';
 
 /** What the fan-out needs of a socket (a `ws` WebSocket, or a fake in tests). */
@@ -45,6 +49,8 @@ export interface LiveFanoutOptions {
 
 interface LiveClient {
   fleet: boolean;
+  /** The fleet subscription's filter and form. */
+  sub: FleetSub;
   firehose: boolean;
   /** `alerts` topic: alert transitions. */
   alerts: boolean;
@@ -79,7 +85,13 @@ export class LiveFanout {
   private flushing = false;
   private notBefore = 0;
   private lagTimer: ReturnType<typeof setInterval> | null = null;
-  private snapshotCache: Buffer | null = null;
+  /** Snapshot frames by subscription key, for one event-loop turn. */
+  private readonly snapshotCache = new Map<string, Buffer>();
+  /** Chip metadata for filters (built on the first filtered subscription, kept by inventory). */
+  private meta: Map<string, ChipMeta> | null = null;
+  /** Slots of compact subscriptions: chipId -> number, given once and kept while the hub runs. */
+  private readonly slots = new Map<string, number>();
+  private readonly slotOf = (chipId: string): number | undefined => this.slots.get(chipId);
   private readonly flushTick = () => {
     this.scheduled = false;
     this.flush();
@@ -98,7 +110,7 @@ export class LiveFanout {
 
   /** A new socket, subscribed to nothing yet. */
   add(ws: LiveSocket): void {
-    this.clients.set(ws, { fleet: false, firehose: false, alerts: false, chips: new Set(), lagging: false });
+    this.clients.set(ws, { fleet: false, sub: fleetSub(undefined, false), firehose: false, alerts: false, chips: new Set(), lagging: false });
   }
 
   /** A closed socket: forget it and its subscriptions. */
@@ -109,12 +121,17 @@ export class LiveFanout {
     this.clients.delete(ws);
   }
 
-  /** Fleet topic on/off; on sends a snapshot right away. */
-  setFleet(ws: LiveSocket, on: boolean): void {
+  /**
+   * Fleet topic on/off; on (again) takes the subscription's filter and form (`compact`) and sends
+   * its snapshot right away.
+   */
+  setFleet(ws: LiveSocket, on: boolean, filter?: FleetFilter, compact = false): void {
     const c = this.clients.get(ws);
     if (!c) return;
     c.fleet = on;
-    if (on) this.sendTo(ws, this.snapshotFrame(), true);
+    if (!on) return;
+    c.sub = fleetSub(filter, compact);
+    this.sendTo(ws, this.snapshotFrame(c.sub), true);
   }
 
   /** Firehose (`samples` topic) on/off. */
@@ -191,8 +208,19 @@ export class LiveFanout {
    */
   publishInventory(chips: ChipView[]): void {
     if (!chips.length) return;
-    this.snapshotCache = null;
-    this.toFleet(encode({ v: PROTOCOL_VERSION, type: 'inventory', chips }));
+    this.snapshotCache.clear();
+    if (this.meta) for (const c of chips) this.meta.set(c.chipId, c);
+    const frames = new Map<string, Buffer | null>();
+    for (const [ws, c] of this.clients) {
+      if (!c.fleet || ws.readyState !== OPEN) continue;
+      let f = frames.get(c.sub.key);
+      if (f === undefined) {
+        const mine = c.sub.match ? chips.filter(c.sub.match) : chips;
+        f = mine.length ? encode({ v: PROTOCOL_VERSION, type: 'inventory', chips: mine, ...(c.sub.compact ? { slots: mine.map((x) => this.slot(x.chipId)) } : {}) }) : null;
+        frames.set(c.sub.key, f);
+      }
+      if (f) this.send(ws, f, this.isLagging(ws, c));
+    }
   }
 
   /**
@@ -205,7 +233,7 @@ export class LiveFanout {
     if (this.pending.length === 0 && this.pendingStatus.size === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const status = this.pendingStatus.size ? encode({ v: PROTOCOL_VERSION, type: 'status', changes: [...this.pendingStatus].map(([chipId, st]) => ({ chipId, status: st })) }) : null;
+    const status = [...this.pendingStatus].map(([chipId, st]) => ({ chipId, status: st }));
     this.pendingStatus.clear();
     if (this.clients.size === 0) return;
     const t0 = performance.now();
@@ -247,9 +275,11 @@ export class LiveFanout {
       }
     }
     if (c.fleet) {
-      const f = frames.fleet();
+      const keep = this.keeper(c.sub);
+      const f = frames.fleet(c.sub.key, c.sub.compact, keep, this.slotOf);
       if (f) this.send(ws, f, lagging);
-      if (frames.status) this.send(ws, frames.status, lagging);
+      const st = frames.status(c.sub.key, keep);
+      if (st) this.send(ws, st, lagging);
     }
     if (c.firehose) for (const f of frames.firehose()) this.send(ws, f, lagging);
   }
@@ -275,16 +305,38 @@ export class LiveFanout {
    * brings many subscribes in one turn). Changes after it are queued for the tick or, for
    * inventory, sent to every fleet subscriber, so a subscriber misses nothing.
    */
-  private snapshotFrame(): Buffer {
-    if (!this.snapshotCache) {
-      this.snapshotCache = encode({ v: PROTOCOL_VERSION, type: 'fleet-snapshot', chips: this.snapshot() });
-      setImmediate(() => (this.snapshotCache = null));
+  private snapshotFrame(sub: FleetSub): Buffer {
+    let f = this.snapshotCache.get(sub.key);
+    if (!f) {
+      if (this.snapshotCache.size === 0) setImmediate(() => this.snapshotCache.clear());
+      let chips = this.snapshot();
+      if (sub.match) {
+        this.meta ??= new Map(chips.map((c) => [c.chipId, c]));
+        chips = chips.filter(sub.match);
+      }
+      f = encode({ v: PROTOCOL_VERSION, type: 'fleet-snapshot', chips, ...(sub.compact ? { slots: chips.map((c) => this.slot(c.chipId)) } : {}) });
+      this.snapshotCache.set(sub.key, f);
     }
-    return this.snapshotCache;
+    return f;
   }
 
-  private toFleet(frame: Buffer): void {
-    for (const [ws, c] of this.clients) if (c.fleet && ws.readyState === OPEN) this.send(ws, frame, this.isLagging(ws, c));
+  /** The chip-id test of a filtered subscription (chips without metadata are left out), or undefined for all. */
+  private keeper(sub: FleetSub): ((chipId: string) => boolean) | undefined {
+    const match = sub.match;
+    if (!match) return undefined;
+    if (!this.meta) this.meta = new Map(this.snapshot().map((c) => [c.chipId, c]));
+    const meta = this.meta;
+    return (chipId) => {
+      const m = meta.get(chipId);
+      return m !== undefined && match(m);
+    };
+  }
+
+  /** A chip's slot, given on first need. */
+  private slot(chipId: string): number {
+    let s = this.slots.get(chipId);
+    if (s === undefined) this.slots.set(chipId, (s = this.slots.size));
+    return s;
   }
 
   private unindexChip(ws: LiveSocket, chipId: string): void {
@@ -304,7 +356,7 @@ export class LiveFanout {
     }
     if (ws.bufferedAmount > this.opts.lowWaterBytes) return true;
     c.lagging = false;
-    if (c.fleet) ws.send(this.snapshotFrame(), { binary: false });
+    if (c.fleet) ws.send(this.snapshotFrame(c.sub), { binary: false });
     return false;
   }
 

@@ -2,9 +2,9 @@
  * Pure encoders of the hub -> browser live frames. Each is called once per tick and the Buffer
  * it returns goes to every subscriber of that frame as is.
  */
-import type { FleetUpdateMessage, LiveServerMessage } from '../../schema/protocol.ts';
+import type { FleetColumnsMessage, FleetUpdateMessage, LiveServerMessage } from '../../schema/protocol.ts';
 import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
-import type { Sample } from '../../schema/sample.ts';
+import type { ChipStatus, Sample } from '../../schema/sample.ts';
 import { flagsToBits } from '../../schema/sample-flags.ts';
 
 /** A live frame as JSON bytes. */
@@ -16,9 +16,10 @@ export function encode(msg: LiveServerMessage): Buffer {
  * The fleet-update message of a tick: each chip once, with its newest sample of `samples`
  * (on equal timestamps the later one wins), in order of first appearance.
  */
-export function fleetUpdate(samples: readonly Sample[], sentAt: number): FleetUpdateMessage {
+export function fleetUpdate(samples: readonly Sample[], sentAt: number, keep?: (chipId: string) => boolean): FleetUpdateMessage {
   const newest = new Map<string, Sample>();
   for (const s of samples) {
+    if (keep && !keep(s.chipId)) continue;
     const seen = newest.get(s.chipId);
     if (!seen || s.ts >= seen.ts) newest.set(s.chipId, s);
   }
@@ -50,8 +51,8 @@ export function fleetUpdate(samples: readonly Sample[], sentAt: number): FleetUp
 }
 
 /** `fleetUpdate` as one frame. */
-export function encodeFleetUpdate(samples: readonly Sample[], sentAt: number): Buffer {
-  return encode(fleetUpdate(samples, sentAt));
+export function encodeFleetUpdate(samples: readonly Sample[], sentAt: number, keep?: (chipId: string) => boolean): Buffer {
+  return encode(fleetUpdate(samples, sentAt, keep));
 }
 
 /** Full samples as `samples` frames of at most `maxPerFrame` samples each, in order. */
@@ -78,18 +79,22 @@ export function groupByChip(samples: readonly Sample[], chips: ReadonlyMap<strin
 }
 
 /**
- * The frames of one tick, each encoded at most once and only when a subscriber needs it:
- * `fleet-update`, the firehose `samples` frames, one `samples` frame per subscribed chip, and
- * the coalesced `status` frame.
+ * The frames of one tick, each encoded at most once and only when a subscriber needs it: the
+ * fleet frame and the coalesced `status` frame of each distinct fleet subscription (filter and
+ * form), the firehose `samples` frames, and one `samples` frame per subscribed chip.
  */
 export class TickFrames {
-  private fleetFrame: Buffer | null = null;
+  /** Fleet frames by subscription key (null: nothing of that selection changed). */
+  private readonly fleetFrames = new Map<string, Buffer | null>();
   private firehoseFrames: Buffer[] | null = null;
   private readonly chipFrames = new Map<string, Buffer>();
 
+  private readonly statusFrames = new Map<string, Buffer | null>();
+
   constructor(
     readonly samples: readonly Sample[],
-    readonly status: Buffer | null,
+    /** The tick's status changes (the last change of each chip). */
+    readonly statusChanges: readonly { chipId: string; status: ChipStatus }[],
     readonly sentAt: number,
     chipSubs: ReadonlyMap<string, unknown>,
     private readonly maxFrameSamples: number,
@@ -97,10 +102,36 @@ export class TickFrames {
     for (const [chipId, s] of groupByChip(samples, chipSubs)) this.chipFrames.set(chipId, encode({ v: PROTOCOL_VERSION, type: 'samples', sentAt, samples: s }));
   }
 
-  /** The fleet-update frame, or null when the tick has no samples. */
-  fleet(): Buffer | null {
+  /**
+   * The fleet frame of a subscription (`fleet-update`, or `fleet-columns` when compact) holding
+   * the chips `keep` passes, built once per key; null when none of them changed.
+   */
+  fleet(key = 'u', compact = false, keep?: (chipId: string) => boolean, slotOf?: (chipId: string) => number | undefined): Buffer | null {
     if (this.samples.length === 0) return null;
-    return (this.fleetFrame ??= encodeFleetUpdate(this.samples, this.sentAt));
+    let f = this.fleetFrames.get(key);
+    if (f === undefined) {
+      if (compact) {
+        const m = fleetColumns(this.samples, this.sentAt, slotOf ?? (() => undefined), keep);
+        f = m.slot.length ? encode(m) : null;
+      } else {
+        const m = fleetUpdate(this.samples, this.sentAt, keep);
+        f = m.chipIds.length ? encode(m) : null;
+      }
+      this.fleetFrames.set(key, f);
+    }
+    return f;
+  }
+
+  /** The `status` frame of a subscription's chips (those `keep` passes), once per key; null when none changed. */
+  status(key = 'u', keep?: (chipId: string) => boolean): Buffer | null {
+    if (this.statusChanges.length === 0) return null;
+    let f = this.statusFrames.get(key);
+    if (f === undefined) {
+      const changes = keep ? this.statusChanges.filter((c) => keep(c.chipId)) : (this.statusChanges as { chipId: string; status: ChipStatus }[]);
+      f = changes.length ? encode({ v: PROTOCOL_VERSION, type: 'status', changes }) : null;
+      this.statusFrames.set(key, f);
+    }
+    return f;
   }
 
   /** The firehose frames (none when the tick has no samples). */
@@ -112,4 +143,35 @@ export class TickFrames {
   chip(chipId: string): Buffer | undefined {
     return this.chipFrames.get(chipId);
   }
+}
+
+const MiB = 1024 * 1024;
+const tenth = (v: number | null): number | null => (v == null ? null : Math.round(v * 10) / 10);
+
+/**
+ * The compact fleet frame of a tick (`fleet-columns`): each chip of `samples` that has a slot and
+ * passes `keep`, once, with its newest sample; values rounded as FleetColumnsMessage says.
+ */
+export function fleetColumns(samples: readonly Sample[], sentAt: number, slotOf: (chipId: string) => number | undefined, keep?: (chipId: string) => boolean): FleetColumnsMessage {
+  const newest = new Map<string, Sample>();
+  for (const s of samples) {
+    if (keep && !keep(s.chipId)) continue;
+    const seen = newest.get(s.chipId);
+    if (!seen || s.ts >= seen.ts) newest.set(s.chipId, s);
+  }
+  let t0 = Infinity;
+  for (const s of newest.values()) if (s.ts < t0) t0 = s.ts;
+  const msg: FleetColumnsMessage = { v: PROTOCOL_VERSION, type: 'fleet-columns', sentAt, t0: Number.isFinite(t0) ? t0 : 0, slot: [], dt: [], utilPct: [], powerW: [], tempC: [], memUsedMiB: [], flags: [] };
+  for (const s of newest.values()) {
+    const slot = slotOf(s.chipId);
+    if (slot === undefined) continue;
+    msg.slot.push(slot);
+    msg.dt.push(s.ts - msg.t0);
+    msg.utilPct.push(tenth(s.utilPct));
+    msg.powerW.push(tenth(s.powerW));
+    msg.tempC.push(tenth(s.tempC));
+    msg.memUsedMiB.push(s.memUsedBytes == null ? null : Math.round(s.memUsedBytes / MiB));
+    msg.flags.push(flagsToBits(s.flags));
+  }
+  return msg;
 }

@@ -38,7 +38,7 @@ export function handleLiveSocket(ws: WebSocket, deps: LiveDeps): void {
     if (!res.ok) return error(res.code, res.message);
     const { type, sub } = res.msg;
     const on = type === 'subscribe';
-    if (sub.topic === 'fleet') return fanout.setFleet(ws, on);
+    if (sub.topic === 'fleet') return fanout.setFleet(ws, on, sub.filter, sub.compact === true);
     if (sub.topic === 'samples') return fanout.setFirehose(ws, on);
     if (sub.topic === 'alerts') {
       // Subscribed before the snapshot is sent: a transition after it comes as an `alert` frame.

@@ -117,7 +117,7 @@ describe('dashboard sign-in', () => {
     expect(await form(page).count()).toBe(0);
     await expect.poll(() => page.locator('[data-testid="connection"]').getAttribute('data-state'), { timeout: 10_000 }).toBe('open');
     // Live updates keep arriving over /ws/live.
-    const updates = () => frames.filter((t) => t === 'fleet-update').length;
+    const updates = () => frames.filter((t) => t === 'fleet-columns' || t === 'fleet-update').length;
     await expect.poll(updates, { timeout: 10_000 }).toBeGreaterThan(0);
     const before = updates();
     await expect.poll(updates, { timeout: 10_000 }).toBeGreaterThan(before);

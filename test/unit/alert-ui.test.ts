@@ -150,8 +150,8 @@ describe('formats and helpers', () => {
   it('routes', () => {
     expect(parseRoute('#/alerts')).toEqual({ view: 'alerts' });
     expect(parseRoute('#/alerts/')).toEqual({ view: 'alerts' });
-    expect(parseRoute('#/alertsx')).toEqual({ view: 'fleet' });
+    expect(parseRoute('#/alertsx').view).toBe('fleet');
     expect(parseRoute('#/chip/GPU%2F1')).toEqual({ view: 'chip', chipId: 'GPU/1' });
-    expect(parseRoute('')).toEqual({ view: 'fleet' });
+    expect(parseRoute('').view).toBe('fleet');
   });
 });

@@ -1,0 +1,158 @@
+/**
+ * The dashboard's view state in the URL hash, so a link reproduces the view and Back works:
+ * `#/?metric=power&group=model&vendor=nvidia&status=stale&q=p5&alerting=1` for the fleet,
+ * `#/chip/<chipId>`, `#/host/<host>?range=6h`, `#/alerts`. Pure: `parseRoute(hash)` and `formatRoute(route)` are inverses
+ * for every state they produce (defaults are left out of the URL).
+ */
+import type { FleetFilter } from '../../schema/protocol.ts';
+import type { ChipStatus } from '../../schema/sample.ts';
+import { METRICS, type MetricId } from './heat-metrics.ts';
+
+export const GROUPINGS = ['host', 'model', 'none'] as const;
+export type Grouping = (typeof GROUPINGS)[number];
+/** `auto`: tiles for a small fleet (at most TILES_MAX_CHIPS shown), the heatmap beyond. */
+export const DENSITIES = ['auto', 'heatmap', 'tiles'] as const;
+export type Density = (typeof DENSITIES)[number];
+export const SORTS = ['name', ...METRICS] as const;
+export type SortKey = (typeof SORTS)[number];
+export const STATUSES = ['live', 'stale', 'offline'] as const;
+/** Ranges of the energy figure (and of the fleet energy line). */
+export const RANGES = ['1h', '6h', '24h', '7d', '30d'] as const;
+export type RangeKey = (typeof RANGES)[number];
+/** Largest number of chips `auto` density shows as tiles. */
+export const TILES_MAX_CHIPS = 64;
+
+export interface FleetViewState {
+  metric: MetricId;
+  group: Grouping;
+  density: Density;
+  sort: SortKey;
+  vendor: string[];
+  model: string[];
+  /** Instance types. */
+  type: string[];
+  status: ChipStatus[];
+  /** Host search: a case-insensitive substring of the host name. */
+  q: string;
+  /** Only chips with a firing alert. */
+  alerting: boolean;
+  range: RangeKey;
+}
+
+export const DEFAULT_VIEW: Readonly<FleetViewState> = Object.freeze({
+  metric: 'util',
+  group: 'host',
+  density: 'auto',
+  sort: 'name',
+  vendor: [],
+  model: [],
+  type: [],
+  status: [],
+  q: '',
+  alerting: false,
+  range: '24h',
+});
+
+/** Ranges of the host view's charts. */
+export const HOST_RANGES = ['15m', '1h', '6h', '24h'] as const;
+export type HostRange = (typeof HOST_RANGES)[number];
+
+export type Route =
+  | { view: 'fleet'; state: FleetViewState }
+  | { view: 'chip'; chipId: string }
+  | { view: 'host'; host: string; range: HostRange }
+  | { view: 'alerts' };
+
+function oneOf<T extends string>(allowed: readonly T[], v: string | null, dflt: T): T {
+  return v != null && (allowed as readonly string[]).includes(v) ? (v as T) : dflt;
+}
+
+/** A comma list, trimmed, empty items and repeats left out, sorted (one spelling per set). */
+function list(v: string | null): string[] {
+  if (!v) return [];
+  return [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))].sort();
+}
+
+/** The fleet view state of a query string (`metric=power&…`); unknown or bad values fall back to the defaults. */
+export function parseViewState(query: string): FleetViewState {
+  const p = new URLSearchParams(query);
+  return {
+    metric: oneOf(METRICS, p.get('metric'), DEFAULT_VIEW.metric),
+    group: oneOf(GROUPINGS, p.get('group'), DEFAULT_VIEW.group),
+    density: oneOf(DENSITIES, p.get('density'), DEFAULT_VIEW.density),
+    sort: oneOf(SORTS, p.get('sort'), DEFAULT_VIEW.sort),
+    vendor: list(p.get('vendor')),
+    model: list(p.get('model')),
+    type: list(p.get('type')),
+    status: list(p.get('status')).filter((s): s is ChipStatus => (STATUSES as readonly string[]).includes(s)),
+    q: (p.get('q') ?? '').trim(),
+    alerting: p.get('alerting') === '1',
+    range: oneOf(RANGES, p.get('range'), DEFAULT_VIEW.range),
+  };
+}
+
+/** The query string of a state, defaults left out, keys in a fixed order ('' for the defaults). */
+export function formatViewState(s: FleetViewState): string {
+  const p = new URLSearchParams();
+  if (s.metric !== DEFAULT_VIEW.metric) p.set('metric', s.metric);
+  if (s.group !== DEFAULT_VIEW.group) p.set('group', s.group);
+  if (s.density !== DEFAULT_VIEW.density) p.set('density', s.density);
+  if (s.sort !== DEFAULT_VIEW.sort) p.set('sort', s.sort);
+  for (const k of ['vendor', 'model', 'type', 'status'] as const) {
+    const v = [...new Set(s[k])].sort();
+    if (v.length) p.set(k, v.join(','));
+  }
+  if (s.q.trim()) p.set('q', s.q.trim());
+  if (s.alerting) p.set('alerting', '1');
+  if (s.range !== DEFAULT_VIEW.range) p.set('range', s.range);
+  return p.toString().replace(/%2C/g, ',');
+}
+
+export function parseRoute(hash: string): Route {
+  if (/^#\/alerts(?:[/?#]|$)/.test(hash)) return { view: 'alerts' };
+  const h = /^#\/host\/([^/?#]+)(?:\?(.*))?$/.exec(hash);
+  if (h) {
+    try {
+      return { view: 'host', host: decodeURIComponent(h[1]), range: oneOf(HOST_RANGES, new URLSearchParams(h[2] ?? '').get('range'), '1h') };
+    } catch {
+      /* a bad escape: the fleet */
+    }
+  }
+  const m = /^#\/chip\/([^/?#]+)/.exec(hash);
+  if (m) {
+    try {
+      return { view: 'chip', chipId: decodeURIComponent(m[1]) };
+    } catch {
+      /* a bad escape: the fleet */
+    }
+  }
+  const q = /^#\/?\?(.*)$/.exec(hash);
+  return { view: 'fleet', state: parseViewState(q ? q[1] : '') };
+}
+
+export function formatRoute(r: Route): string {
+  if (r.view === 'alerts') return '#/alerts';
+  if (r.view === 'chip') return `#/chip/${encodeURIComponent(r.chipId)}`;
+  if (r.view === 'host') return `#/host/${encodeURIComponent(r.host)}${r.range === '1h' ? '' : `?range=${r.range}`}`;
+  const q = formatViewState(r.state);
+  return q ? `#/?${q}` : '#/';
+}
+
+/** Whether two states are the same view. */
+export function sameView(a: FleetViewState, b: FleetViewState): boolean {
+  return formatViewState(a) === formatViewState(b);
+}
+
+/**
+ * The part of a view's filters the hub applies to the live `fleet` subscription (vendor, model,
+ * instance type, host search); undefined when none is set. Status and "alerting only" change
+ * from one second to the next and are applied in the page.
+ */
+export function liveFilter(s: FleetViewState): FleetFilter | undefined {
+  const f: FleetFilter = {};
+  if (s.vendor.length) f.vendor = [...s.vendor];
+  if (s.model.length) f.model = [...s.model];
+  if (s.type.length) f.instanceType = [...s.type];
+  if (s.q.trim()) f.host = s.q.trim();
+  return Object.keys(f).length ? f : undefined;
+}
