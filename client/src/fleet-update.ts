@@ -7,26 +7,20 @@ import type { Sample } from '../../schema/sample.ts';
 import { bitsToFlags } from '../../schema/sample-flags.ts';
 
 /**
- * The `latest` sample of entry `i` of an update, shaped like a `Sample`: the carried values as
- * sent; the chip's memory size and power limit kept from its previous latest sample (they do not
- * change sample to sample); the rest, which the fleet view does not carry, null.
+ * A live sample as the fleet frames carry it: the values sent; the chip's memory size and power
+ * limit kept from its previous latest sample (they do not change sample to sample); the rest,
+ * which the fleet view does not carry, null.
  */
-export function updateSample(msg: FleetUpdateMessage, i: number, prev: Sample | null): Sample {
-  const s: Sample = {
-    ts: msg.ts[i],
-    chipId: msg.chipIds[i],
-    utilPct: msg.utilPct[i] ?? null,
-    memUtilPct: null,
-    memUsedBytes: msg.memUsedBytes[i] ?? null,
-    memTotalBytes: prev?.memTotalBytes ?? null,
-    powerW: msg.powerW[i] ?? null,
-    powerLimitW: prev?.powerLimitW ?? null,
-    tempC: msg.tempC[i] ?? null,
-    energyJ: null,
-  };
-  const flags = bitsToFlags(msg.flags[i] ?? 0);
+function liveSample(chipId: string, ts: number, utilPct: number | null, memUsedBytes: number | null, powerW: number | null, tempC: number | null, flagBits: number, prev: Sample | null): Sample {
+  const s: Sample = { ts, chipId, utilPct, memUtilPct: null, memUsedBytes, memTotalBytes: prev?.memTotalBytes ?? null, powerW, powerLimitW: prev?.powerLimitW ?? null, tempC, energyJ: null };
+  const flags = bitsToFlags(flagBits);
   if (flags) s.flags = flags;
   return s;
+}
+
+/** The `latest` sample of entry `i` of an update, shaped like a `Sample` (liveSample). */
+export function updateSample(msg: FleetUpdateMessage, i: number, prev: Sample | null): Sample {
+  return liveSample(msg.chipIds[i], msg.ts[i], msg.utilPct[i] ?? null, msg.memUsedBytes[i] ?? null, msg.powerW[i] ?? null, msg.tempC[i] ?? null, msg.flags[i] ?? 0, prev);
 }
 
 /**
@@ -60,22 +54,8 @@ export function applyFleetColumns(chips: Map<string, ChipView>, slotIds: readonl
     if (!old) continue;
     const ts = msg.t0 + msg.dt[i];
     if (old.latest && old.latest.ts >= ts) continue;
-    const prev = old.latest;
     const mem = msg.memUsedMiB[i];
-    const s: Sample = {
-      ts,
-      chipId: old.chipId,
-      utilPct: msg.utilPct[i] ?? null,
-      memUtilPct: null,
-      memUsedBytes: mem == null ? null : mem * MiB,
-      memTotalBytes: prev?.memTotalBytes ?? null,
-      powerW: msg.powerW[i] ?? null,
-      powerLimitW: prev?.powerLimitW ?? null,
-      tempC: msg.tempC[i] ?? null,
-      energyJ: null,
-    };
-    const flags = bitsToFlags(msg.flags[i] ?? 0);
-    if (flags) s.flags = flags;
+    const s = liveSample(old.chipId, ts, msg.utilPct[i] ?? null, mem == null ? null : mem * MiB, msg.powerW[i] ?? null, msg.tempC[i] ?? null, msg.flags[i] ?? 0, old.latest);
     chips.set(old.chipId, { ...old, latest: s });
     changed++;
   }
