@@ -173,3 +173,30 @@ describe('LiveFanout', () => {
     expect(a.sent).toHaveLength(1);
   });
 });
+
+describe('alert transitions', () => {
+  const event = (chipId: string, from: string, to: string, at: number) => ({
+    ruleId: 'r', chipId, from, to, at, value: 1, severity: 'warning', labels: { chip: chipId }, annotations: {}, fingerprint: chipId, startsAt: at, endsAt: null,
+  }) as any;
+
+  it('published within the window travel in one frame, in order, to every alerts subscriber and no one else', async () => {
+    const fanout = new LiveFanout(() => [], { alertCoalesceMs: 40 });
+    const subscriber = new FakeSocket();
+    const other = new FakeSocket();
+    fanout.add(subscriber);
+    fanout.add(other);
+    fanout.setAlerts(subscriber, true);
+    fanout.publishAlerts([event('a', 'inactive', 'pending', T)]);
+    fanout.publishAlerts([event('b', 'inactive', 'pending', T + 1), event('a', 'pending', 'inactive', T + 2)]);
+    fanout.publishAlerts([event('a', 'inactive', 'pending', T + 3)]);
+    expect(subscriber.sent).toEqual([]);
+    await until(() => subscriber.sent.length > 0);
+    expect(subscriber.types()).toEqual(['alert']);
+    expect(subscriber.frames[0].events.map((e: any) => `${e.chipId}:${e.from}>${e.to}`)).toEqual(['a:inactive>pending', 'b:inactive>pending', 'a:pending>inactive', 'a:inactive>pending']);
+    expect(other.sent).toEqual([]);
+    // The next window starts with the next transition.
+    fanout.publishAlerts([event('b', 'pending', 'firing', T + 4)]);
+    await until(() => subscriber.sent.length === 2);
+    expect(subscriber.frames[1].events.map((e: any) => e.to)).toEqual(['firing']);
+  });
+});
