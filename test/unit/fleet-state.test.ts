@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FleetState } from '../../server/fleet-state.ts';
 import type { AgentRegistration } from '../../server/store/store.ts';
 import { chipInfo, sample } from '../helpers/frames.ts';
+import { deriveStatus } from '../../server/chip-status.ts';
 
 const reg = (agentId: string, chipIdx: number[], intervalMs = 1000): AgentRegistration => ({
   agentId,
@@ -92,5 +93,42 @@ describe('FleetState', () => {
     fleet.heard([sample('GPU-unknown', 2), sample('GPU-test-1', 3)], 5000);
     expect(fleet.chipLiveness('GPU-test-1')!.lastSampleAt).toBe(1000);
     expect(fleet.chipLiveness('GPU-test-1')!.agentConnected).toBe(false);
+  });
+
+  it('the status timer finds every live chip that went silent, without a pass over the fleet (random run vs deriving every status)', () => {
+    const fleet = new FleetState();
+    const agents = ['a', 'b', 'c'];
+    const chipsOf = (i: number) => [i * 4, i * 4 + 1, i * 4 + 2, i * 4 + 3];
+    const intervals = [1000, 250, 5000];
+    let x = 3;
+    const rnd = (n: number) => ((x = (x * 1103515245 + 12345) % 2 ** 31) % n);
+    let now = 1_000_000;
+    agents.forEach((a, i) => fleet.agentConnected(reg(a, chipsOf(i), intervals[i]), now));
+    const connected = new Set(agents);
+    for (let step = 0; step < 2000; step++) {
+      now += rnd(400);
+      const op = rnd(10);
+      const i = rnd(3);
+      const chip = `GPU-test-${chipsOf(i)[rnd(4)]}`;
+      if (op < 5) fleet.applySamples([sample(chip, now)], now);
+      else if (op === 5) {
+        // Arrival, then the commit a little later (a chip turns live when its samples are stored).
+        fleet.heard([sample(chip, now)], now);
+        now += rnd(50);
+        fleet.applySamples([sample(chip, now)], now);
+      }
+      else if (op === 6 && connected.has(agents[i]!)) {
+        fleet.agentDisconnected(agents[i]!, now);
+        connected.delete(agents[i]!);
+      } else if (op === 7 && !connected.has(agents[i]!)) {
+        fleet.agentConnected(reg(agents[i]!, chipsOf(i), intervals[i]), now);
+        connected.add(agents[i]!);
+      }
+      fleet.refreshStatuses(now);
+      for (const v of fleet.list()) {
+        const li = fleet.chipLiveness(v.chipId)!;
+        expect(v.status, `step ${step}, ${v.chipId}`).toBe(deriveStatus({ agentConnected: li.agentConnected, lastSampleAt: li.lastSampleAt, intervalMs: li.intervalMs }, now));
+      }
+    }
   });
 });
