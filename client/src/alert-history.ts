@@ -60,7 +60,7 @@ export class AlertHistory extends LitElement {
     severityPillStyles,
     css`
       .arrow {
-        color: #7d8794;
+        color: var(--fs-dim);
         margin: 0 3px;
       }
     `,

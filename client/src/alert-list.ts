@@ -63,7 +63,7 @@ export class AlertList extends LitElement {
       .phase.silenced {
         margin-left: 4px;
         border-color: #5b6472;
-        color: #aeb7c4;
+        color: var(--fs-muted);
         cursor: help;
       }
     `,

@@ -4,11 +4,11 @@ import { css } from 'lit';
 export const alertPanelStyles = css`
   :host {
     display: block;
-    color: #e8edf3;
+    color: var(--fs-text);
   }
   .panel {
-    background: #141922;
-    border: 1px solid #222a36;
+    background: var(--fs-panel);
+    border: 1px solid var(--fs-divider);
     border-radius: 8px;
     padding: 10px 12px 8px;
     min-width: 0;
@@ -23,7 +23,7 @@ export const alertPanelStyles = css`
     font-weight: 650;
   }
   h3 .count {
-    color: #9aa4b2;
+    color: var(--fs-faint);
     font-size: 13px;
     font-weight: 400;
   }
@@ -42,11 +42,11 @@ export const alertPanelStyles = css`
   }
   th {
     text-align: left;
-    color: #9aa4b2;
+    color: var(--fs-faint);
     font-weight: 600;
     font-size: 12px;
     padding: 4px 8px;
-    border-bottom: 1px solid #222a36;
+    border-bottom: 1px solid var(--fs-divider);
     white-space: nowrap;
   }
   td {
@@ -68,7 +68,7 @@ export const alertPanelStyles = css`
     white-space: nowrap;
   }
   a {
-    color: #8ab4ff;
+    color: var(--fs-link);
     text-decoration: none;
   }
   a:hover {
@@ -90,7 +90,7 @@ export const alertPanelStyles = css`
     word-break: break-all;
   }
   .sub {
-    color: #9aa4b2;
+    color: var(--fs-faint);
     font-size: 12px;
   }
   .empty {
@@ -119,23 +119,23 @@ export const alertPanelStyles = css`
     color: #c9f7d8;
   }
   .msg.note {
-    background: #1a2030;
-    border: 1px solid #2a3342;
-    color: #cfd6df;
+    background: var(--fs-raised);
+    border: 1px solid var(--fs-border);
+    color: var(--fs-text-soft);
   }
   button {
     padding: 2px 10px;
-    background: #1a2130;
-    border: 1px solid #2f3a4a;
+    background: var(--fs-raised);
+    border: 1px solid var(--fs-border);
     border-radius: 4px;
-    color: #d5dce5;
+    color: var(--fs-text-soft);
     font: inherit;
     font-size: 12px;
     cursor: pointer;
     white-space: nowrap;
   }
   button:hover:not(:disabled) {
-    border-color: #4a5a70;
+    border-color: var(--fs-border-hover);
     background: #222b3c;
   }
   button:disabled {
@@ -145,7 +145,7 @@ export const alertPanelStyles = css`
   button.primary {
     background: #2b4a7a;
     border-color: #3b5f96;
-    color: #f2f5f9;
+    color: var(--fs-text-strong);
     font-weight: 600;
     padding: 4px 14px;
     font-size: 13px;
@@ -156,7 +156,7 @@ export const alertPanelStyles = css`
   }
   button:focus-visible,
   a:focus-visible {
-    outline: 2px solid #8ab4ff;
+    outline: 2px solid var(--fs-link);
     outline-offset: 1px;
   }
   .phase {
@@ -166,7 +166,7 @@ export const alertPanelStyles = css`
     padding: 0 6px;
     border-radius: 8px;
     border: 1px solid #3a4352;
-    color: #cfd6df;
+    color: var(--fs-text-soft);
     white-space: nowrap;
   }
   .phase[data-phase='firing'] {

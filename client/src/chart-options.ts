@@ -1,5 +1,6 @@
-/** uPlot options for the chip detail charts (dark theme). */
+/** uPlot options for the chip detail charts; axis and grid colours follow the theme (`themedAxes`). */
 import type uPlot from 'uplot';
+import { cssColor } from './theme.ts';
 import type { ChartOptions } from './uplot-chart.ts';
 
 const AXIS: uPlot.Axis = {
@@ -8,6 +9,20 @@ const AXIS: uPlot.Axis = {
   ticks: { stroke: 'rgba(255,255,255,0.15)', width: 1, size: 4 },
   font: '11px system-ui, sans-serif',
 };
+
+/**
+ * `options` with every axis's label, grid and tick colours read from `el`'s computed
+ * `--fs-axis`, `--fs-grid` and `--fs-tick` (the theme's), the dark ones when unset.
+ */
+export function themedAxes(options: ChartOptions, el: Element): ChartOptions {
+  const stroke = cssColor(el, '--fs-axis', AXIS.stroke as string);
+  const grid = cssColor(el, '--fs-grid', AXIS.grid!.stroke as string);
+  const tick = cssColor(el, '--fs-tick', AXIS.ticks!.stroke as string);
+  return {
+    ...options,
+    axes: options.axes?.map((a) => ({ ...a, stroke, grid: { ...a.grid, stroke: grid }, ticks: { ...a.ticks, stroke: tick } })),
+  };
+}
 
 const MIN_SPAN_S = 60;
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -117,7 +132,7 @@ export function powerOptions(
         width: 1.5,
         value: fmt(' W'),
       },
-      { label: limitLabel, stroke: '#c6ccd6', width: 1.25, dash: [6, 4], value: fmt(' W') },
+      { label: limitLabel, stroke: '#8d97a5', width: 1.25, dash: [6, 4], value: fmt(' W') },
     ],
     POWER_AXIS,
     powerScale(ratedW),

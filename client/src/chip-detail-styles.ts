@@ -1,17 +1,18 @@
 /** Styles of `<chip-detail>` and the chart panels it shares with `<chip-history>`. */
 import { css } from 'lit';
 import { severityPillStyles } from './alert-look.ts';
+import { bandLegendStyles } from './band-legend.ts';
 
 /** The column of chart panels, and the note that stands in for a chart. */
-export const chartPanelStyles = css`
+export const chartPanelStyles = [bandLegendStyles, css`
     .charts {
       display: grid;
       gap: 14px;
       --chart-height: 220px;
     }
     .panel {
-      background: #141922;
-      border: 1px solid #222a36;
+      background: var(--fs-panel);
+      border: 1px solid var(--fs-divider);
       border-radius: 8px;
       padding: 8px 8px 4px;
       min-width: 0;
@@ -21,16 +22,16 @@ export const chartPanelStyles = css`
       display: flex;
       align-items: center;
       justify-content: center;
-      color: #9aa4b2;
+      color: var(--fs-faint);
       font-size: 15px;
     }
-`;
+`];
 
 const detailStyles = css`
     :host {
       display: block;
       padding: 10px 16px 16px;
-      color: #e8edf3;
+      color: var(--fs-text);
     }
     header {
       display: flex;
@@ -40,7 +41,7 @@ const detailStyles = css`
       margin-bottom: 10px;
     }
     a.back {
-      color: #8ab4ff;
+      color: var(--fs-link);
       text-decoration: none;
       font-size: 14px;
     }
@@ -55,10 +56,10 @@ const detailStyles = css`
     .id {
       font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
       font-size: 12px;
-      color: #9aa4b2;
+      color: var(--fs-faint);
     }
     .host {
-      color: #aeb7c4;
+      color: var(--fs-muted);
       font-size: 14px;
     }
     .status {
@@ -112,9 +113,9 @@ const detailStyles = css`
       align-items: center;
       gap: 6px;
       font-size: 12px;
-      color: #e3e8ef;
-      background: #1a2030;
-      border: 1px solid #2f3a4a;
+      color: var(--fs-text);
+      background: var(--fs-raised);
+      border: 1px solid var(--fs-border);
       border-radius: 8px;
       padding: 1px 8px;
       cursor: help;
@@ -130,18 +131,18 @@ const detailStyles = css`
       flex-wrap: wrap;
       gap: 4px 22px;
       font-size: 14px;
-      color: #aeb7c4;
+      color: var(--fs-muted);
       margin-bottom: 12px;
       font-variant-numeric: tabular-nums;
     }
     .stats b {
-      color: #f2f5f9;
+      color: var(--fs-text-strong);
       font-size: 18px;
       font-weight: 650;
       margin-left: 4px;
     }
     .stats.dim b { opacity: 0.6; }
-    .empty-hint { color: #7d8794; font-size: 13px; margin: -6px 0 8px; }
+    .empty-hint { color: var(--fs-dim); font-size: 13px; margin: -6px 0 8px; }
 `;
 
 export const chipDetailStyles = [severityPillStyles, detailStyles, chartPanelStyles];

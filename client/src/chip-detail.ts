@@ -6,7 +6,9 @@ import type { Sample } from '../../schema/sample.ts';
 import { alertBands, alertBandsPlugin, bandsInView, type AlertBand } from './alert-bands.ts';
 import { loadAlertHistory } from './alert-history.ts';
 import { severityColor, worse } from './alert-look.ts';
-import { timeBandsPlugin } from './backfill-bands.ts';
+import { timeBandsPlugin, type TimeBand } from './backfill-bands.ts';
+import { bandLegend } from './band-legend.ts';
+import { gapBands, gapBandsPlugin } from './gap-bands.ts';
 import { chipDetailStyles } from './chip-detail-styles.ts';
 import { ChipSamplesController, HISTORY_MS } from './chip-samples-controller.ts';
 import { powerOptions, tempOptions, utilOptions } from './chart-options.ts';
@@ -15,6 +17,7 @@ import { isRangeKey, rangeMs, type RangeKey } from './history-range.ts';
 import type { LiveConnection } from './live-connection.ts';
 import { PolledFetchController } from './polled-fetch-controller.ts';
 import type { ChartOptions, UplotChart } from './uplot-chart.ts';
+import type { ZoomSpan } from './view-state.ts';
 import './uplot-chart.ts';
 import './chip-history.ts';
 import './range-picker.ts';
@@ -45,6 +48,10 @@ export const ALERT_BANDS_REFRESH_MS = 30_000;
  * alerts (`alerts`); a notice in the header counts those in view. The header also names the
  * alerts firing now (links to `#/alerts`).
  *
+ * Gaps: a stretch of more than 3 sampling intervals (the samples' median spacing) without a
+ * sample is marked on every chart (gap-bands.ts); a legend under the header keys alerts, late
+ * samples and gaps (`data-testid="band-legend"`, see band-legend.ts).
+ *
  * Past ranges: a `<range-picker>` in the header switches between `Live (10 min)` (the
  * above, default) and `1 h` … `30 d`, which `<chip-history>` reads from
  * `/api/v1/series` and plots in the same charts (averages with a min–max band, the
@@ -60,6 +67,7 @@ export const ALERT_BANDS_REFRESH_MS = 30_000;
  * host `range` attribute (the range shown); `range-<key>` buttons (see `<range-picker>`).
  *
  * @fires range-change - bubbled from the range picker, `detail: { range }`
+ * @fires chip-view-change - `detail: { range, zoom }` when the user picks a range or zooms (or unzooms)
  * @csspart header - the chip header
  * @csspart charts - the chart column
  */
@@ -71,6 +79,7 @@ export class ChipDetail extends LitElement {
     range: { type: String, reflect: true },
     alerts: { attribute: false },
     alertEvents: { attribute: false },
+    zoom: { attribute: false },
   };
 
   /** The chip to show. */
@@ -85,6 +94,8 @@ export class ChipDetail extends LitElement {
   declare alerts: readonly ActiveAlert[];
   /** Alert transitions seen live (all chips). */
   declare alertEvents: readonly AlertEventAnswer[];
+  /** Within a past range, the span zoomed into (null: the whole range). */
+  declare zoom: ZoomSpan | null;
 
   /** The live connection; defaults to the page-wide one. Set before connecting. */
   connection: LiveConnection | null = null;
@@ -107,7 +118,10 @@ export class ChipDetail extends LitElement {
     load: (signal) => loadAlertHistory(this.range === 'live' ? '1h' : this.range, signal, this.chipId, 1000),
     intervalMs: () => ALERT_BANDS_REFRESH_MS,
   });
-  private readonly chartPlugins = [...this.backfillShading, alertBandsPlugin(() => this.bands)];
+  /** Gaps in the window's samples (recomputed when the window changes). */
+  private gaps: TimeBand[] = [];
+  private gapsAt = -1;
+  private readonly chartPlugins = [...this.backfillShading, alertBandsPlugin(() => this.bands), gapBandsPlugin(() => this.liveGaps())];
   private readonly utilOptions = utilOptions(this.chartPlugins);
   private readonly tempOptions = tempOptions(this.chartPlugins);
   private powerKey = '';
@@ -123,6 +137,7 @@ export class ChipDetail extends LitElement {
     this.range = 'live';
     this.alerts = [];
     this.alertEvents = [];
+    this.zoom = null;
   }
 
   override connectedCallback(): void {
@@ -175,6 +190,15 @@ export class ChipDetail extends LitElement {
     }
   }
 
+  /** The gaps of the live window's samples (more than 3 sampling intervals without one). */
+  private liveGaps(): readonly TimeBand[] {
+    if (this.gapsAt !== this.buffer.version) {
+      this.gapsAt = this.buffer.version;
+      this.gaps = gapBands(this.buffer.samples.map((s) => s.ts / 1000));
+    }
+    return this.gaps;
+  }
+
   /** "limit" when the chip reports a power limit, else "rated" (the dashed line is then ratedPowerW). */
   private limitLabel(): 'limit' | 'rated' {
     return this.latest()?.powerLimitW == null && this.chip?.ratedPowerW != null ? 'rated' : 'limit';
@@ -200,8 +224,17 @@ export class ChipDetail extends LitElement {
     this.chart('chart-temp')?.setData([c.xs, c.temp] as uPlot.AlignedData);
   }
 
-  private readonly onRange = (e: CustomEvent<{ range: RangeKey }>) => {
-    this.range = e.detail.range;
+  /** Another range (the whole of it) or zoom: shown, and told as `chip-view-change` (the app puts it in the URL). */
+  private viewChange(range: RangeKey, zoom: ZoomSpan | null): void {
+    this.range = range;
+    this.zoom = zoom;
+    this.dispatchEvent(new CustomEvent('chip-view-change', { detail: { range, zoom }, bubbles: true, composed: true }));
+  }
+
+  private readonly onRange = (e: CustomEvent<{ range: RangeKey }>) => this.viewChange(e.detail.range, null);
+  private readonly onZoom = (e: CustomEvent<{ zoom: ZoomSpan | null }>) => {
+    e.stopPropagation();
+    this.viewChange(this.range, e.detail.zoom);
   };
 
   /** The past range's charts, or the live ones. */
@@ -216,12 +249,15 @@ export class ChipDetail extends LitElement {
         .ratedW=${s?.powerLimitW ?? c?.ratedPowerW ?? null}
         .memTotalBytes=${s?.memTotalBytes ?? c?.memTotalBytes ?? null}
         .alertBands=${this.bands}
+        .zoom=${this.zoom}
+        @zoom-change=${this.onZoom}
       ></chip-history>`;
     }
     return html`
       ${this.buffer.samples.length === 0
         ? html`<div class="empty-hint">No samples in the last ${HISTORY_MS / 60_000} minutes yet.</div>`
         : nothing}
+      ${bandLegend({ alerts: this.alertsInView().length, backfill: this.buffer.backfill.bands.length, gaps: this.liveGaps().length })}
       <div part="charts" class="charts">
         <div class="panel">
           <uplot-chart data-testid="chart-util" heading="Utilization %" .options=${this.utilOptions}></uplot-chart>
@@ -277,10 +313,14 @@ export class ChipDetail extends LitElement {
   }
 
   /** "⚠ N alerts in view": the alert bands over the range shown. */
-  private renderAlertNotice() {
+  private alertsInView(): AlertBand[] {
     const now = Date.now() / 1000;
     const spanS = (this.range === 'live' ? HISTORY_MS : rangeMs(this.range)) / 1000;
-    const inView = bandsInView(this.bands, now - spanS, now);
+    return bandsInView(this.bands, now - spanS, now);
+  }
+
+  private renderAlertNotice() {
+    const inView = this.alertsInView();
     if (inView.length === 0) return nothing;
     const worst = inView.reduce((w, b) => worse(w, b.severity), inView[0]!.severity);
     const names = [...new Set(inView.map((b) => b.name))].join(', ');

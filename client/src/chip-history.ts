@@ -1,6 +1,9 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type uPlot from 'uplot';
-import { alertBandsPlugin, type AlertBand } from './alert-bands.ts';
+import { alertBandsPlugin, bandsInView, type AlertBand } from './alert-bands.ts';
+import type { TimeBand } from './backfill-bands.ts';
+import { bandLegend } from './band-legend.ts';
+import { filledTimes, gapBands, gapBandsPlugin } from './gap-bands.ts';
 import { chipHistory, HISTORY_FIELDS, scaled, type ChipHistory, type ChipHistoryField } from './chip-history-data.ts';
 import { chartPanelStyles } from './chip-detail-styles.ts';
 import { fetchHubJson } from './hub-fetch.ts';
@@ -11,8 +14,10 @@ import type { ChartOptions, UplotChart } from './uplot-chart.ts';
 import { zoomable } from './chart-zoom.ts';
 import './uplot-chart.ts';
 
+import type { ZoomSpan } from './view-state.ts';
+
 /** A span dragged on a chart, ms since epoch. */
-export type ZoomSpan = { from: number; to: number };
+export type { ZoomSpan };
 /** Points asked for when zoomed: about one per pixel of a chart. */
 export const ZOOM_MAX_POINTS = 800;
 
@@ -46,8 +51,9 @@ function fmtWhen(ms: number): string {
  * A caption says the step and tier the hub chose ("30-second averages · raw tier").
  * The range is re-read every `refreshMs` while shown. Dragging across a chart zooms: that span is
  * read again (`from`/`to` in ms, `maxPoints` ZOOM_MAX_POINTS, so the hub picks a finer step) until
- * "Whole <range>" or another range; the charts share one cursor. `alertBands` (the chip's fired alerts, from
- * `<chip-detail>`) are shaded on every chart, as in the live view. A failed read shows the hub's
+ * "Whole <range>" or another range (each a `zoom-change` event); the charts share one cursor. `alertBands` (the chip's fired alerts, from
+ * `<chip-detail>`) are shaded on every chart, as in the live view, and so are gaps (more than 3 steps
+ * between buckets holding data); a legend keys them. A failed read shows the hub's
  * `{code, message}` (the last good answer stays plotted); a range without any value
  * says "No data in this range".
  *
@@ -57,6 +63,7 @@ function fmtWhen(ms: number): string {
  * `data-code`; `data-testid="history-empty"`; charts `chart-util`, `chart-power`, `chart-temp`,
  * `chart-mem` (each with `data-points`); `data-testid="zoom-reset"`.
  *
+ * @fires zoom-change - `detail: { zoom }` (a span, or null for the whole range) on a drag or "Whole <range>"
  * @csspart caption - the step/tier line
  * @csspart charts - the chart column
  */
@@ -69,7 +76,7 @@ export class ChipHistoryView extends LitElement {
     memTotalBytes: { attribute: false },
     refreshMs: { type: Number, attribute: 'refresh-ms' },
     alertBands: { attribute: false },
-    zoom: { state: true },
+    zoom: { attribute: false },
   };
 
   declare chipId: string;
@@ -85,7 +92,7 @@ export class ChipHistoryView extends LitElement {
   declare refreshMs: number;
   /** The chip's alerts to shade (read at draw time). */
   declare alertBands: readonly AlertBand[];
-  /** A span dragged on a chart (null: the whole range); a new chip or range clears it. */
+  /** A span dragged on a chart (null: the whole range); a new chip or range clears it unless given with them. */
   declare zoom: ZoomSpan | null;
 
   private readonly history = new PolledFetchController<ChipHistory>(this, {
@@ -94,10 +101,13 @@ export class ChipHistoryView extends LitElement {
     intervalMs: () => this.refreshMs,
   });
   /** Shades the chip's alerts; reads the bands at draw time, shared by all charts. */
-  private readonly alertShading = [alertBandsPlugin(() => this.alertBands)];
+  private readonly alertShading = [alertBandsPlugin(() => this.alertBands), gapBandsPlugin(() => this.gaps)];
+  /** Gaps of the history shown: more than 3 steps between buckets holding data. */
+  private gaps: TimeBand[] = [];
   /** Drag on any chart: that span is read again at a finer step; the four charts share one cursor. */
-  private readonly zoomIn = (span: ZoomSpan) => {
+  private readonly zoomIn = (span: ZoomSpan | null) => {
     this.zoom = span;
+    this.dispatchEvent(new CustomEvent('zoom-change', { detail: { zoom: span }, bubbles: true, composed: true }));
   };
   private readonly z = (o: ChartOptions) => zoomable(o, 'chip-history', this.zoomIn);
   private readonly charts: Record<ChipHistoryField, { id: string; options: ChartOptions; k: number }> = {
@@ -116,17 +126,17 @@ export class ChipHistoryView extends LitElement {
       }
       .caption {
         font-size: 12px;
-        color: #9aa4b2;
+        color: var(--fs-faint);
         margin: -4px 0 8px;
         min-height: 16px;
         font-variant-numeric: tabular-nums;
       }
       .reset {
         padding: 0 8px;
-        border: 1px solid #2f3a4a;
+        border: 1px solid var(--fs-border);
         border-radius: 4px;
         background: transparent;
-        color: #d5dce5;
+        color: var(--fs-text-soft);
         font: inherit;
         cursor: pointer;
       }
@@ -146,9 +156,9 @@ export class ChipHistoryView extends LitElement {
         font-size: 12px;
       }
       .msg.empty {
-        background: #1a2030;
-        border: 1px solid #2a3342;
-        color: #cfd6df;
+        background: var(--fs-raised);
+        border: 1px solid var(--fs-border);
+        color: var(--fs-text-soft);
       }
     `,
   ];
@@ -171,7 +181,8 @@ export class ChipHistoryView extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if ((changed.has('chipId') && changed.get('chipId') !== undefined) || (changed.has('range') && changed.get('range') !== undefined)) this.zoom = null;
+    const moved = (changed.has('chipId') && changed.get('chipId') !== undefined) || (changed.has('range') && changed.get('range') !== undefined);
+    if (moved && !changed.has('zoom')) this.zoom = null;
     if (changed.has('chipId') || changed.has('range') || changed.has('zoom')) this.history.sync();
     if (changed.has('refreshMs') && this.hasUpdated) this.history.restartTimer();
   }
@@ -185,6 +196,7 @@ export class ChipHistoryView extends LitElement {
     }
     this.pushedKey = key;
     const h = this.history.data;
+    this.gaps = h ? gapBands(filledTimes(h.xs, h.fields.utilPct.avg), h.stepMs / 1000) : [];
     for (const f of HISTORY_FIELDS) {
       const { id, k } = this.charts[f];
       const chart = this.renderRoot.querySelector<UplotChart>(`uplot-chart[data-testid="${id}"]`);
@@ -222,7 +234,7 @@ export class ChipHistoryView extends LitElement {
       data-filled=${h?.filled ?? 0}
     >
       ${text}${this.zoom
-        ? html` · zoomed <button type="button" class="reset" data-testid="zoom-reset" @click=${() => (this.zoom = null)}>Whole ${rangeLabel(this.range)}</button>`
+        ? html` · zoomed <button type="button" class="reset" data-testid="zoom-reset" @click=${() => this.zoomIn(null)}>Whole ${rangeLabel(this.range)}</button>`
         : h
           ? ' · drag across a chart to zoom'
           : ''}
@@ -254,6 +266,7 @@ export class ChipHistoryView extends LitElement {
     const c = this.charts;
     return html`
       ${this.renderCaption(h)} ${this.renderMessage(h)}
+      ${bandLegend({ alerts: h ? bandsInView(this.alertBands, h.from / 1000, h.to / 1000).length : 0, backfill: 0, gaps: h ? gapBands(filledTimes(h.xs, h.fields.utilPct.avg), h.stepMs / 1000).length : 0 })}
       <div part="charts" class="charts">
         <div class="panel">
           <uplot-chart data-testid=${c.utilPct.id} heading="Utilization %" .options=${c.utilPct.options}></uplot-chart>

@@ -3,7 +3,9 @@ import { AlertsController } from './alerts-controller.ts';
 import { FleetController } from './fleet-controller.ts';
 import { fmtKw } from './format.ts';
 import { SessionController } from './session-controller.ts';
-import { formatRoute, liveFilter, parseRoute, type FleetViewState, type Route } from './view-state.ts';
+import { themeVars } from './theme.ts';
+import type { RangeKey as ChipRange } from './history-range.ts';
+import { formatRoute, liveFilter, parseRoute, type FleetViewState, type Route, type ZoomSpan } from './view-state.ts';
 import './alerts-view.ts';
 import './chip-detail.ts';
 import './fleet-energy.ts';
@@ -19,6 +21,7 @@ export { parseRoute, type Route } from './view-state.ts';
  * then `<fleet-energy>` (the last 24 h) over `<fleet-view>` (filters, summary, heatmap or tiles; its
  * state is the hash's query, `#/?metric=power&group=model…`, see view-state.ts: a change pushes a
  * new history entry, so a link reproduces the view and Back works), or `<chip-detail>` when the hash is `#/chip/<chipId>`
+ * (its range and zoomed span in the query, `?range=6h&from=<ms>&to=<ms>`, each change a history entry)
  * or `<host-view>` for `#/host/<host>` (Escape in either goes back to the fleet view it was opened from),
  * or `<alerts-view>` when it is `#/alerts` (the header's "Alerts" link, with the number of alerts
  * firing in the colour of the worst severity). The live `alerts` subscription (`AlertsController`)
@@ -31,6 +34,8 @@ export { parseRoute, type Route } from './view-state.ts';
  * "count-total" | "total-power" | "sign-out"`; the host's `data-session`
  * (checking | signed-in | signed-out); `data-testid="nav-fleet" | "nav-alerts"` (with `aria-current`),
  * `data-testid="alerts-firing"` (the count, `data-severity` the worst, absent when none fires).
+ *
+ * Colours: the `--fs-*` custom properties of theme.ts, dark or light as the system prefers.
  *
  * @csspart header - the top bar
  */
@@ -65,13 +70,22 @@ export class FleetApp extends LitElement {
     if (hash !== (location.hash || '#/')) location.hash = hash;
   };
 
-  static override styles = css`
+  /** The chip view's range or zoom changed: a new history entry (Back undoes a zoom). */
+  private readonly onChipViewChange = (e: CustomEvent<{ range: ChipRange; zoom: ZoomSpan | null }>) => {
+    if (this.route.view !== 'chip') return;
+    const hash = formatRoute({ view: 'chip', chipId: this.route.chipId, range: e.detail.range, ...(e.detail.zoom ? { zoom: e.detail.zoom } : {}) });
+    if (hash !== location.hash) location.hash = hash;
+  };
+
+  static override styles = [
+    themeVars,
+    css`
     :host {
       display: flex;
       flex-direction: column;
       min-height: 100vh;
-      background: #0b0e13;
-      color: #e8edf3;
+      background: var(--fs-bg);
+      color: var(--fs-text);
       font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif;
     }
     header {
@@ -83,8 +97,8 @@ export class FleetApp extends LitElement {
       gap: 22px;
       height: 48px;
       padding: 0 16px;
-      background: #121720;
-      border-bottom: 1px solid #222a36;
+      background: var(--fs-surface);
+      border-bottom: 1px solid var(--fs-divider);
       white-space: nowrap;
     }
     h1 {
@@ -102,7 +116,7 @@ export class FleetApp extends LitElement {
       align-items: center;
       gap: 6px;
       font-size: 13px;
-      color: #aeb7c4;
+      color: var(--fs-muted);
     }
     .dot {
       width: 10px;
@@ -133,17 +147,17 @@ export class FleetApp extends LitElement {
       gap: 6px;
       padding: 3px 10px;
       border-radius: 5px;
-      color: #aeb7c4;
+      color: var(--fs-muted);
       font-size: 14px;
       text-decoration: none;
     }
     nav a:hover {
-      color: #e8edf3;
-      background: #1a2130;
+      color: var(--fs-text);
+      background: var(--fs-raised);
     }
     nav a[aria-current='page'] {
-      color: #f2f5f9;
-      background: #1f2a3b;
+      color: var(--fs-text-strong);
+      background: var(--fs-selected);
       font-weight: 600;
     }
     .firing {
@@ -171,19 +185,19 @@ export class FleetApp extends LitElement {
       gap: 16px;
       margin-left: auto;
       font-size: 14px;
-      color: #aeb7c4;
+      color: var(--fs-muted);
       font-variant-numeric: tabular-nums;
     }
     .counts b {
       font-size: 18px;
-      color: #f2f5f9;
+      color: var(--fs-text-strong);
       margin-right: 4px;
     }
     .counts .stale b {
-      color: #e8b949;
+      color: var(--fs-warn-text);
     }
     .counts .offline b {
-      color: #ff8a8f;
+      color: var(--fs-bad-text);
     }
     main {
       flex: 1;
@@ -200,32 +214,33 @@ export class FleetApp extends LitElement {
     .missing {
       padding: 48px;
       text-align: center;
-      color: #9aa4b2;
+      color: var(--fs-faint);
       font-size: 18px;
     }
     .missing a {
-      color: #8ab4ff;
+      color: var(--fs-link);
     }
     .who {
       display: inline-flex;
       align-items: center;
       gap: 8px;
       font-size: 13px;
-      color: #aeb7c4;
+      color: var(--fs-muted);
     }
     .who button {
       padding: 3px 10px;
       background: transparent;
-      border: 1px solid #2f3a4a;
+      border: 1px solid var(--fs-border);
       border-radius: 4px;
-      color: #d5dce5;
+      color: var(--fs-text-soft);
       font-size: 13px;
       cursor: pointer;
     }
     .who button:hover {
-      border-color: #4a5a70;
+      border-color: var(--fs-border-hover);
     }
-  `;
+  `,
+  ];
 
   constructor() {
     super();
@@ -354,7 +369,15 @@ export class FleetApp extends LitElement {
         No chip <code>${id}</code> in this fleet. <a href="#/">Back to the fleet</a>
       </div>`;
     }
-    return html`<chip-detail chip-id=${id} .chip=${chip} .alerts=${a.alerts} .alertEvents=${a.recent}></chip-detail>`;
+    return html`<chip-detail
+      chip-id=${id}
+      .chip=${chip}
+      .alerts=${a.alerts}
+      .alertEvents=${a.recent}
+      .range=${r.range ?? 'live'}
+      .zoom=${r.zoom ?? null}
+      @chip-view-change=${this.onChipViewChange}
+    ></chip-detail>`;
   }
 }
 

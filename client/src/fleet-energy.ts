@@ -48,7 +48,7 @@ export class FleetEnergy extends LitElement {
       display: block;
       padding: 8px 16px 0;
       font-size: 13px;
-      color: #aeb7c4;
+      color: var(--fs-muted);
       font-variant-numeric: tabular-nums;
     }
     .line {
@@ -58,17 +58,17 @@ export class FleetEnergy extends LitElement {
       gap: 4px 16px;
     }
     .title {
-      color: #e8edf3;
+      color: var(--fs-text);
       font-weight: 600;
     }
     b {
-      color: #f2f5f9;
+      color: var(--fs-text-strong);
       font-weight: 650;
       font-size: 15px;
       margin-right: 3px;
     }
     .vendors {
-      color: #8d97a5;
+      color: var(--fs-faint);
     }
     .error {
       color: #ffb3b8;

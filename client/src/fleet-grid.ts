@@ -73,7 +73,7 @@ export class FleetGrid extends LitElement {
       grid-template-columns: 148px 1fr;
       gap: 8px;
       padding: 4px 0;
-      border-top: 1px solid #1c232e;
+      border-top: 1px solid var(--fs-divider);
     }
     section:first-child {
       border-top: none;
@@ -84,11 +84,11 @@ export class FleetGrid extends LitElement {
       gap: 3px;
       padding: 4px 2px;
       font-size: 12px;
-      color: #aeb7c4;
+      color: var(--fs-muted);
       min-width: 0;
     }
     .hostname {
-      color: #e8edf3;
+      color: var(--fs-text);
       text-decoration: none;
       font-weight: 600;
       font-size: 14px;
@@ -107,7 +107,7 @@ export class FleetGrid extends LitElement {
     }
     .power {
       font-variant-numeric: tabular-nums;
-      color: #e8edf3;
+      color: var(--fs-text);
       font-size: 16px;
       font-weight: 600;
     }
@@ -131,7 +131,7 @@ export class FleetGrid extends LitElement {
     .empty {
       padding: 48px;
       text-align: center;
-      color: #7d8794;
+      color: var(--fs-dim);
       font-size: 18px;
     }
   `];

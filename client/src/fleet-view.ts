@@ -7,6 +7,7 @@ import { fmtKw } from './format.ts';
 import { summarize, type EnergyByChip, type FleetSummary } from './heat-metrics.ts';
 import { fetchHubJson } from './hub-fetch.ts';
 import { PolledFetchController } from './polled-fetch-controller.ts';
+import { ThemeController } from './theme.ts';
 import { DEFAULT_VIEW, TILES_MAX_CHIPS, type FleetViewState } from './view-state.ts';
 import type { FilterChoices } from './fleet-filters.ts';
 import './fleet-filters.ts';
@@ -19,7 +20,7 @@ const ENERGY_REFRESH_MS = 60_000;
 /**
  * `<fleet-view>`: the fleet page under the header: `<fleet-filters>`, a summary strip of the chips
  * shown (live / stale / offline, power, average utilization, idle but powered), then the chips as
- * `<fleet-heatmap>` or, for small selections (`density` auto with at most TILES_MAX_CHIPS chips, or
+ * `<fleet-heatmap>` (its `theme` the system's, followed as it changes) or, for small selections (`density` auto with at most TILES_MAX_CHIPS chips, or
  * `tiles`), as `<fleet-grid>` tiles. While the energy figure is the colour or the sort, the
  * per-chip energy of the range is read from `GET /api/v1/energy?from=now-<range>&groupBy=chip`.
  *
@@ -42,6 +43,8 @@ export class FleetView extends LitElement {
   declare loaded: boolean;
   declare state: FleetViewState;
 
+  /** The system's light or dark theme, for the heatmap's canvas colours. */
+  private readonly themeCtl = new ThemeController(this);
   private readonly energy = new PolledFetchController<EnergyByChip>(this, {
     key: () => (this.state.metric === 'energy' || this.state.sort === 'energy' ? `energy:${this.state.range}` : null),
     load: (signal) => loadChipEnergy(this.state.range, signal),
@@ -67,10 +70,10 @@ export class FleetView extends LitElement {
       margin-right: 3px;
     }
     .summary .stale b {
-      color: #e8b949;
+      color: var(--fs-warn-text);
     }
     .summary .offline b {
-      color: #ff8a8f;
+      color: var(--fs-bad-text);
     }
     .summary .idle b {
       color: #ff8a1f;
@@ -81,12 +84,12 @@ export class FleetView extends LitElement {
     .note {
       padding: 0 16px 6px;
       font-size: 12px;
-      color: #e8b949;
+      color: var(--fs-warn-text);
     }
     .empty {
       padding: 48px;
       text-align: center;
-      color: #7d8794;
+      color: var(--fs-dim);
       font-size: 16px;
     }
   `;
@@ -134,7 +137,7 @@ export class FleetView extends LitElement {
         ? html`<div class="empty" data-testid="filter-empty">No chip matches these filters.</div>`
         : tiles
           ? html`<fleet-grid .chips=${shown} .alertsByChip=${this.alertsByChip} ?loaded=${this.loaded}></fleet-grid>`
-          : html`<fleet-heatmap .groups=${this.groups} .grouping=${s.group} .metric=${s.metric} .energy=${energy} .alertsByChip=${this.alertsByChip}></fleet-heatmap>`}`;
+          : html`<fleet-heatmap .groups=${this.groups} .grouping=${s.group} .metric=${s.metric} .energy=${energy} .alertsByChip=${this.alertsByChip} .theme=${this.themeCtl.theme}></fleet-heatmap>`}`;
   }
 
   private renderSummary(sum: FleetSummary) {

@@ -73,6 +73,16 @@ export const heatmapStyles = css`
   .swatch.idle {
     background: radial-gradient(circle, #ff8a1f 0 30%, #3e4a89 32%);
   }
+  :host([theme='light']) .swatch.stale {
+    background: repeating-linear-gradient(135deg, #e3e5e9 0 2px, #7b818b 2px 3px);
+  }
+  :host([theme='light']) .swatch.offline {
+    background: #d4d7dc linear-gradient(45deg, transparent 45%, #6b7380 45% 55%, transparent 55%);
+    border-color: #6b7380;
+  }
+  :host([theme='light']) .swatch.none {
+    background: #c9ced6;
+  }
   .swatch.alert {
     border: 2px solid rgb(239, 83, 80);
   }

@@ -59,7 +59,7 @@ export class HostView extends LitElement {
     :host {
       display: block;
       padding: 10px 16px 16px;
-      color: #e8edf3;
+      color: var(--fs-text);
     }
     h2 {
       margin: 0 0 6px;
@@ -72,10 +72,10 @@ export class HostView extends LitElement {
       gap: 8px 16px;
       margin-bottom: 10px;
       font-size: 13px;
-      color: #aeb7c4;
+      color: var(--fs-muted);
     }
     .bar a {
-      color: #8ab4ff;
+      color: var(--fs-link);
     }
     .ranges a {
       padding: 2px 8px;
@@ -83,8 +83,8 @@ export class HostView extends LitElement {
       text-decoration: none;
     }
     .ranges a[aria-current='true'] {
-      background: #1f2a3b;
-      color: #f2f5f9;
+      background: var(--fs-selected);
+      color: var(--fs-text-strong);
     }
     .charts {
       display: grid;
@@ -103,18 +103,18 @@ export class HostView extends LitElement {
     th,
     td {
       padding: 4px 10px;
-      border-bottom: 1px solid #222a36;
+      border-bottom: 1px solid var(--fs-divider);
       text-align: left;
     }
     th {
-      color: #9aa4b2;
+      color: var(--fs-faint);
       font-weight: 600;
     }
     .bad {
-      color: #ff8a8f;
+      color: var(--fs-bad-text);
     }
     .note {
-      color: #e8b949;
+      color: var(--fs-warn-text);
       font-size: 13px;
     }
   `;

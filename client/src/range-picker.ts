@@ -26,16 +26,16 @@ export class RangePicker extends LitElement {
   static override styles = css`
     :host {
       display: inline-flex;
-      border: 1px solid #2a3342;
+      border: 1px solid var(--fs-border);
       border-radius: 7px;
       overflow: hidden;
       font-size: 13px;
     }
     button {
-      background: #141922;
-      color: #aeb7c4;
+      background: var(--fs-panel);
+      color: var(--fs-muted);
       border: none;
-      border-left: 1px solid #2a3342;
+      border-left: 1px solid var(--fs-border);
       padding: 3px 10px;
       font: inherit;
       cursor: pointer;
@@ -46,15 +46,15 @@ export class RangePicker extends LitElement {
     }
     button:hover {
       background: #1c2330;
-      color: #e8edf3;
+      color: var(--fs-text);
     }
     button[aria-pressed='true'] {
       background: #2b4a7a;
-      color: #f2f5f9;
+      color: var(--fs-text-strong);
       font-weight: 600;
     }
     button:focus-visible {
-      outline: 2px solid #8ab4ff;
+      outline: 2px solid var(--fs-link);
       outline-offset: -2px;
     }
   `;

@@ -30,10 +30,10 @@ export class SignInForm extends LitElement {
     form {
       width: min(440px, 100%);
       padding: 24px 28px;
-      background: #121720;
-      border: 1px solid #222a36;
+      background: var(--fs-surface);
+      border: 1px solid var(--fs-divider);
       border-radius: 8px;
-      color: #e8edf3;
+      color: var(--fs-text);
       font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif;
     }
     h2 {
@@ -42,15 +42,15 @@ export class SignInForm extends LitElement {
     }
     p {
       margin: 0 0 16px;
-      color: #aeb7c4;
+      color: var(--fs-muted);
       font-size: 14px;
       line-height: 1.45;
     }
     code {
       padding: 1px 4px;
-      background: #0b0e13;
+      background: var(--fs-bg);
       border-radius: 3px;
-      color: #e8edf3;
+      color: var(--fs-text);
       font-size: 13px;
       white-space: nowrap;
     }
@@ -58,7 +58,7 @@ export class SignInForm extends LitElement {
       display: block;
       margin-bottom: 6px;
       font-size: 13px;
-      color: #aeb7c4;
+      color: var(--fs-muted);
     }
     .row {
       display: flex;
@@ -68,10 +68,10 @@ export class SignInForm extends LitElement {
       flex: 1;
       min-width: 0;
       padding: 7px 10px;
-      background: #0b0e13;
-      border: 1px solid #2f3a4a;
+      background: var(--fs-bg);
+      border: 1px solid var(--fs-border);
       border-radius: 4px;
-      color: #e8edf3;
+      color: var(--fs-text);
       font: 14px ui-monospace, SFMono-Regular, Menlo, monospace;
     }
     input:focus {

@@ -61,7 +61,7 @@ export class SilenceForm extends LitElement {
         flex-direction: column;
         gap: 3px;
         font-size: 12px;
-        color: #9aa4b2;
+        color: var(--fs-faint);
       }
       .matchers {
         grid-row: span 2;
@@ -72,9 +72,9 @@ export class SilenceForm extends LitElement {
         width: 100%;
         padding: 5px 8px;
         background: #0f1319;
-        border: 1px solid #2f3a4a;
+        border: 1px solid var(--fs-border);
         border-radius: 5px;
-        color: #e8edf3;
+        color: var(--fs-text);
         font: 13px ui-monospace, SFMono-Regular, Menlo, monospace;
       }
       input.text {
@@ -97,7 +97,7 @@ export class SilenceForm extends LitElement {
       }
       .hint {
         font-size: 12px;
-        color: #7d8794;
+        color: var(--fs-dim);
       }
       .msg {
         margin: 8px 0 0;

@@ -55,7 +55,7 @@ export class SilenceList extends LitElement {
       details {
         margin-top: 6px;
         font-size: 13px;
-        color: #9aa4b2;
+        color: var(--fs-faint);
       }
       summary {
         cursor: pointer;

@@ -1,6 +1,8 @@
 import { LitElement, css, html, unsafeCSS, type PropertyValues } from 'lit';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
+import { themedAxes } from './chart-options.ts';
+import { ThemeController } from './theme.ts';
 
 /** uPlot options without the size, which the element owns. */
 export type ChartOptions = Omit<uPlot.Options, 'width' | 'height'>;
@@ -15,6 +17,9 @@ export type ChartOptions = Omit<uPlot.Options, 'width' | 'height'>;
  *
  * The host carries `data-points` = the number of x values currently plotted,
  * updated on every `setData`.
+ *
+ * Axis, grid and tick colours come from the theme's `--fs-axis`, `--fs-grid`, `--fs-tick` when the
+ * plot is built; it is built again when the system switches between light and dark.
  *
  * Size it from outside (`height`, or `--chart-height`, default 200px).
  *
@@ -40,13 +45,13 @@ export class UplotChart extends LitElement {
         flex-direction: column;
         height: var(--chart-height, 200px);
         min-width: 0;
-        color: #cfd6df;
+        color: var(--fs-text-soft);
         font: 12px system-ui, sans-serif;
       }
       .title {
         font-size: 13px;
         font-weight: 600;
-        color: #e8edf3;
+        color: var(--fs-text);
         padding: 0 0 4px 4px;
         white-space: nowrap;
         overflow: hidden;
@@ -63,7 +68,7 @@ export class UplotChart extends LitElement {
       }
       .u-legend {
         font-size: 12px;
-        color: #cfd6df;
+        color: var(--fs-text-soft);
       }
       .u-legend .u-marker {
         width: 0.8em;
@@ -76,6 +81,9 @@ export class UplotChart extends LitElement {
   ];
 
   private plot: uPlot | null = null;
+  private readonly themeCtl = new ThemeController(this);
+  /** The theme the plot was built in. */
+  private builtTheme = '';
   private data: uPlot.AlignedData = [[]];
   private resizeObserver: ResizeObserver | null = null;
 
@@ -125,7 +133,8 @@ export class UplotChart extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     // options replaced after the plot exists (or first given after the first render)
-    if (changed.has('options') && this.isConnected && changed.get('options') !== undefined) {
+    const rebuild = this.plot !== null && this.builtTheme !== this.themeCtl.theme;
+    if ((changed.has('options') && this.isConnected && changed.get('options') !== undefined) || rebuild) {
       this.destroy();
       this.create();
     } else if (!this.plot && this.options && this.isConnected) {
@@ -141,7 +150,8 @@ export class UplotChart extends LitElement {
     const el = this.container;
     if (!el || !this.options || this.plot) return;
     const { width, height } = this.measure(el, 0);
-    this.plot = new uPlot({ ...this.options, width, height }, this.data, el);
+    this.builtTheme = this.themeCtl.theme;
+    this.plot = new uPlot({ ...themedAxes(this.options, this), width, height }, this.data, el);
     this.fit();
     this.resizeObserver = new ResizeObserver(() => this.fit());
     this.resizeObserver.observe(el);

@@ -1,12 +1,14 @@
 /**
  * The dashboard's view state in the URL hash, so a link reproduces the view and Back works:
  * `#/?metric=power&group=model&vendor=nvidia&status=stale&q=p5&alerting=1` for the fleet,
- * `#/chip/<chipId>`, `#/host/<host>?range=6h`, `#/alerts`. Pure: `parseRoute(hash)` and `formatRoute(route)` are inverses
+ * `#/chip/<chipId>?range=6h&from=<ms>&to=<ms>` (a chip's past range and a zoomed span, ms since the
+ * epoch), `#/host/<host>?range=6h`, `#/alerts`. Pure: `parseRoute(hash)` and `formatRoute(route)` are inverses
  * for every state they produce (defaults are left out of the URL).
  */
 import type { FleetFilter } from '../../schema/protocol.ts';
 import type { ChipStatus } from '../../schema/sample.ts';
 import { METRICS, type MetricId } from './heat-metrics.ts';
+import { isRangeKey, type RangeKey as ChipRange } from './history-range.ts';
 
 export const GROUPINGS = ['host', 'model', 'none'] as const;
 export type Grouping = (typeof GROUPINGS)[number];
@@ -57,9 +59,26 @@ export const DEFAULT_VIEW: Readonly<FleetViewState> = Object.freeze({
 export const HOST_RANGES = ['15m', '1h', '6h', '24h'] as const;
 export type HostRange = (typeof HOST_RANGES)[number];
 
+/** A span of a chip's past range zoomed into, ms since the epoch (`from` < `to`). */
+export interface ZoomSpan {
+  from: number;
+  to: number;
+}
+
+/**
+ * A chip's view: `range` (absent: `live`) and, within a past range, the span zoomed into
+ * (absent: the whole range).
+ */
+export interface ChipRoute {
+  view: 'chip';
+  chipId: string;
+  range?: ChipRange;
+  zoom?: ZoomSpan;
+}
+
 export type Route =
   | { view: 'fleet'; state: FleetViewState }
-  | { view: 'chip'; chipId: string }
+  | ChipRoute
   | { view: 'host'; host: string; range: HostRange }
   | { view: 'alerts' };
 
@@ -108,6 +127,39 @@ export function formatViewState(s: FleetViewState): string {
   return p.toString().replace(/%2C/g, ',');
 }
 
+/** A whole number of ms since the epoch, or null. */
+function epochMs(v: string | null): number | null {
+  if (v == null || !/^\d{1,15}$/.test(v)) return null;
+  const n = Number(v);
+  return n > 0 ? n : null;
+}
+
+/**
+ * A chip view's range and zoom of its query (`range=6h&from=…&to=…`); `live`, a bad range, and a
+ * zoom that is bad, reversed or in the live view are left out.
+ */
+export function parseChipQuery(query: string): Pick<ChipRoute, 'range' | 'zoom'> {
+  const p = new URLSearchParams(query);
+  const range = p.get('range');
+  if (!isRangeKey(range) || range === 'live') return {};
+  const from = epochMs(p.get('from'));
+  const to = epochMs(p.get('to'));
+  return from != null && to != null && from < to ? { range, zoom: { from, to } } : { range };
+}
+
+/** The query of a chip view (`range=6h&from=…&to=…`, '' for live); rounds the zoom to whole ms. */
+export function formatChipQuery(r: Pick<ChipRoute, 'range' | 'zoom'>): string {
+  if (!r.range || r.range === 'live') return '';
+  const p = new URLSearchParams({ range: r.range });
+  const from = r.zoom ? Math.round(r.zoom.from) : 0;
+  const to = r.zoom ? Math.round(r.zoom.to) : 0;
+  if (from > 0 && to > from) {
+    p.set('from', String(from));
+    p.set('to', String(to));
+  }
+  return p.toString();
+}
+
 export function parseRoute(hash: string): Route {
   if (/^#\/alerts(?:[/?#]|$)/.test(hash)) return { view: 'alerts' };
   const h = /^#\/host\/([^/?#]+)(?:\?(.*))?$/.exec(hash);
@@ -118,10 +170,10 @@ export function parseRoute(hash: string): Route {
       /* a bad escape: the fleet */
     }
   }
-  const m = /^#\/chip\/([^/?#]+)/.exec(hash);
+  const m = /^#\/chip\/([^/?#]+)(?:\?(.*))?/.exec(hash);
   if (m) {
     try {
-      return { view: 'chip', chipId: decodeURIComponent(m[1]) };
+      return { view: 'chip', chipId: decodeURIComponent(m[1]), ...parseChipQuery(m[2] ?? '') };
     } catch {
       /* a bad escape: the fleet */
     }
@@ -132,7 +184,10 @@ export function parseRoute(hash: string): Route {
 
 export function formatRoute(r: Route): string {
   if (r.view === 'alerts') return '#/alerts';
-  if (r.view === 'chip') return `#/chip/${encodeURIComponent(r.chipId)}`;
+  if (r.view === 'chip') {
+    const q = formatChipQuery(r);
+    return `#/chip/${encodeURIComponent(r.chipId)}${q ? `?${q}` : ''}`;
+  }
   if (r.view === 'host') return `#/host/${encodeURIComponent(r.host)}${r.range === '1h' ? '' : `?range=${r.range}`}`;
   const q = formatViewState(r.state);
   return q ? `#/?${q}` : '#/';

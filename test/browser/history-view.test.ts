@@ -177,9 +177,9 @@ describe('history in the dashboard', () => {
   }, 30_000);
 
   it('says "no data in this range" when every value is null, and shows older data in a longer range', async () => {
-    await page.goto(`${base()}/#/chip/${OLD_CHIP}`);
+    await page.goto(`${base()}/#/chip/${OLD_CHIP}?range=24h`);
     const empty = page.locator('[data-testid="history-empty"]');
-    await empty.waitFor({ timeout: 10_000 }); // the range (24 h) is kept across chips
+    await empty.waitFor({ timeout: 10_000 }); // the range is in the URL
     await expect(empty.textContent()).resolves.toMatch(/No data in this range/);
     expect(await attr(caption(), 'data-filled')).toBe('0');
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChipView } from '../../schema/protocol.ts';
 import { PALETTE, PALETTE_SIZE, legendTicks, niceCeil, paletteIndex, rampRgb } from '../../client/src/heat-scale.ts';
 import { compareChips, naturalCompare, sortChips } from '../../client/src/natural-sort.ts';
-import { DEFAULT_VIEW, formatRoute, formatViewState, parseRoute, parseViewState, type FleetViewState } from '../../client/src/view-state.ts';
+import { DEFAULT_VIEW, formatChipQuery, formatRoute, formatViewState, parseChipQuery, parseRoute, parseViewState, type ChipRoute, type FleetViewState } from '../../client/src/view-state.ts';
 import { filterChips, groupChips } from '../../client/src/fleet-filter.ts';
 import { fmtMetric, isIdlePowered, metricDomain, metricValue, summarize } from '../../client/src/heat-metrics.ts';
 import { hitTest, layoutHeatmap, neighbour } from '../../client/src/heatmap-layout.ts';
@@ -250,4 +250,40 @@ describe('heatmap layout', () => {
   });
 
   it('an empty selection lays out nothing', () => expect(layoutHeatmap([], 'host', 800, 600).chipIds).toEqual([]));
+});
+
+describe('chip view URL state (range and zoom)', () => {
+  const zoom = { from: 1_764_000_000_000, to: 1_764_000_900_000 };
+  it.each<[string, ChipRoute]>([
+    ['#/chip/GPU-1', { view: 'chip', chipId: 'GPU-1' }],
+    ['#/chip/GPU-1?range=6h', { view: 'chip', chipId: 'GPU-1', range: '6h' }],
+    ['#/chip/GPU-1?range=30d', { view: 'chip', chipId: 'GPU-1', range: '30d' }],
+    [`#/chip/GPU-1?range=1h&from=${zoom.from}&to=${zoom.to}`, { view: 'chip', chipId: 'GPU-1', range: '1h', zoom }],
+    [`#/chip/GPU%2F1?range=24h&from=${zoom.from}&to=${zoom.to}`, { view: 'chip', chipId: 'GPU/1', range: '24h', zoom }],
+  ])('%s round-trips', (hash, route) => {
+    expect(parseRoute(hash)).toEqual(route);
+    expect(formatRoute(route)).toBe(hash);
+  });
+
+  it.each<[string, ChipRoute]>([
+    ['#/chip/GPU-1?range=live', { view: 'chip', chipId: 'GPU-1' }],
+    ['#/chip/GPU-1?range=2y', { view: 'chip', chipId: 'GPU-1' }],
+    [`#/chip/GPU-1?from=${zoom.from}&to=${zoom.to}`, { view: 'chip', chipId: 'GPU-1' }],
+    [`#/chip/GPU-1?range=live&from=${zoom.from}&to=${zoom.to}`, { view: 'chip', chipId: 'GPU-1' }],
+    [`#/chip/GPU-1?range=6h&from=${zoom.to}&to=${zoom.from}`, { view: 'chip', chipId: 'GPU-1', range: '6h' }],
+    [`#/chip/GPU-1?range=6h&from=${zoom.from}`, { view: 'chip', chipId: 'GPU-1', range: '6h' }],
+    ['#/chip/GPU-1?range=6h&from=-5&to=10', { view: 'chip', chipId: 'GPU-1', range: '6h' }],
+    ['#/chip/GPU-1?range=6h&from=1.5&to=2e12', { view: 'chip', chipId: 'GPU-1', range: '6h' }],
+  ])('bad or partial %s is dropped', (hash, route) => expect(parseRoute(hash)).toEqual(route));
+
+  it.each<[Pick<ChipRoute, 'range' | 'zoom'>, string]>([
+    [{}, ''],
+    [{ range: 'live', zoom }, ''],
+    [{ range: '7d' }, 'range=7d'],
+    [{ range: '1h', zoom: { from: zoom.from + 0.4, to: zoom.to - 0.4 } }, `range=1h&from=${zoom.from}&to=${zoom.to}`],
+    [{ range: '1h', zoom: { from: zoom.to, to: zoom.from } }, 'range=1h'],
+  ])('formats %j as %s', (r, q) => {
+    expect(formatChipQuery(r)).toBe(q);
+    expect(parseChipQuery(q)).toEqual(r.range && r.range !== 'live' ? { range: r.range, ...(q.includes('from') ? { zoom } : {}) } : {});
+  });
 });
