@@ -93,7 +93,7 @@ export async function browserBench(opts: Opts): Promise<BenchResult[]> {
       await cdp.send('HeapProfiler.collectGarbage');
       return metric('JSHeapUsedSize');
     };
-    await page.evaluate(`window.__longTasks = []; new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push(e.duration); }).observe({ type: 'longtask' });`);
+    await page.evaluate(`window.__longTasks = []; new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push([e.startTime, e.duration]); }).observe({ type: 'longtask' });`);
     const task0 = await metric('TaskDuration');
     const t0 = Date.now();
     const draws0 = (await state()).draws;
@@ -101,7 +101,10 @@ export async function browserBench(opts: Opts): Promise<BenchResult[]> {
     wsFrames = 0;
     fleetBytes = 0;
     await page.waitForTimeout(10_000);
+    // The forced GC runs on the page's main thread: a long task of the bench's making, left out below.
+    const gcFrom = (await page.evaluate('performance.now()')) as number;
     const heap10 = await gcHeap();
+    const gcTo = (await page.evaluate('performance.now()')) as number;
     opts.progress(`browser: +10 s, ${(await state()).live} chips live in the page`);
     await page.waitForTimeout(Math.max(0, opts.durationS * 1000 - (Date.now() - t0)));
     const task1 = await metric('TaskDuration');
@@ -109,7 +112,9 @@ export async function browserBench(opts: Opts): Promise<BenchResult[]> {
     const bytesPerS = wsBytes / elapsedS;
     const fleetBytesPerS = fleetBytes / elapsedS;
     const framesPerS = wsFrames / elapsedS;
-    const longTasks = (await page.evaluate('window.__longTasks')) as number[];
+    const allLongTasks = (await page.evaluate('window.__longTasks')) as [number, number][];
+    const byGc = allLongTasks.filter(([at, d]) => at < gcTo && at + d > gcFrom);
+    const longTasks = allLongTasks.filter((t) => !byGc.includes(t)).map(([, d]) => d);
     const end = await state();
     const hubLive = await fetch(`${url}/api/v1/chips`).then(async (r) => ((await r.json()) as { chips: { status: string }[] }).chips.filter((c) => c.status === 'live').length, () => -1);
     const draws = end.draws - draws0;
@@ -139,7 +144,7 @@ export async function browserBench(opts: Opts): Promise<BenchResult[]> {
     const cond = `${chips.toLocaleString('en-US')} chips (${agents} agents x ${perAgent}, random values each second) through one hub (its own process), the page on #/?density=heatmap (cell ${end.cell} px) in headless Chromium 1920x1080 (--disable-gpu: software canvas), ${Math.round(elapsedS)} s window after the page showed every chip and ${SETTLE_S} s more; hub, generator and Chromium on the same machine; at the end ${end.live.toLocaleString('en-US')} chips live in the page, ${hubLive.toLocaleString('en-US')} at the hub; ${draws} heatmap redraws, ${framesPerS.toFixed(1)} live frames/s (alert frames included: random values make built-in alerts flap)`;
     return [
       { part: 'browser', metric: `main-thread busy, ${chips.toLocaleString('en-US')} chips at 1 s`, value: Math.round(busyPct * 10) / 10, unit: '%', target: '< 25 %', pass: busyPct < 25, conditions: cond },
-      { part: 'browser', metric: 'longest main-thread task', value: Math.round(maxTask), unit: 'ms', target: '≤ 50 ms', pass: maxTask <= 50, conditions: `${cond}; ${longTasks.length} tasks over 50 ms` },
+      { part: 'browser', metric: 'longest main-thread task over 50 ms (0: none)', value: Math.round(maxTask), unit: 'ms', target: '≤ 50 ms', pass: maxTask <= 50, conditions: `${cond}; ${longTasks.length} tasks over 50 ms; left out: ${byGc.length} during the bench's forced GC at +10 s (${byGc.map(([, d]) => `${Math.round(d)} ms`).join(', ') || 'none'})` },
       { part: 'browser', metric: 'JS heap growth from +10 s to the end (after GC)', value: Math.round(heapGrowthMB * 10) / 10, unit: 'MB', target: '≤ 5 MB (flat)', pass: heapGrowthMB <= 5, conditions: `${cond}; heap at +10 s ${(heap10 / 2 ** 20).toFixed(1)} MB, at the end ${(heapEnd / 2 ** 20).toFixed(1)} MB` },
       { part: 'browser', metric: 'live fleet feed to the page (fleet-columns, status, inventory)', value: Math.round(fleetBytesPerS / 1000), unit: 'kB/s', target: '—', pass: true, conditions: `${cond}; all /ws/live frames, alert frames included: ${Math.round(bytesPerS / 1000)} kB/s` },
       { part: 'browser', metric: `${CHART_POINTS.toLocaleString('en-US')}-point chart, setData to drawn`, value: Math.round(chartMs * 10) / 10, unit: 'ms', target: '< 100 ms', pass: chartMs < 100, conditions: 'one uPlot line chart 1800x300 px in the same page, times x 12 h at 1 s; software canvas' },
