@@ -84,8 +84,8 @@ export const alertPanelStyles = css`
     margin: 1px 4px 1px 0;
     padding: 0 5px;
     border-radius: 4px;
-    background: #1f2633;
-    color: #cfe0ff;
+    background: var(--fs-code-bg, #1f2633);
+    color: var(--fs-code-text, #cfe0ff);
     white-space: pre-wrap;
     word-break: break-all;
   }
@@ -94,7 +94,7 @@ export const alertPanelStyles = css`
     font-size: 12px;
   }
   .empty {
-    color: #8a94a2;
+    color: var(--fs-dim, #8a94a2);
     padding: 8px 4px 10px;
     font-size: 14px;
   }
@@ -105,18 +105,18 @@ export const alertPanelStyles = css`
     font-size: 13px;
   }
   .msg.error {
-    background: #3a1a1f;
-    border: 1px solid #7a2a33;
-    color: #ffd2d5;
+    background: var(--fs-error-bg, #3a1a1f);
+    border: 1px solid var(--fs-error-border, #7a2a33);
+    color: var(--fs-error-text, #ffd2d5);
   }
   .msg.error code {
     background: transparent;
     color: #ffb3b8;
   }
   .msg.ok {
-    background: #15301f;
-    border: 1px solid #2c6b41;
-    color: #c9f7d8;
+    background: var(--fs-ok-bg, #15301f);
+    border: 1px solid var(--fs-ok-border, #2c6b41);
+    color: var(--fs-ok-text, #c9f7d8);
   }
   .msg.note {
     background: var(--fs-raised);
@@ -136,7 +136,7 @@ export const alertPanelStyles = css`
   }
   button:hover:not(:disabled) {
     border-color: var(--fs-border-hover);
-    background: #222b3c;
+    background: var(--fs-hover-bg, #222b3c);
   }
   button:disabled {
     opacity: 0.5;
@@ -145,7 +145,7 @@ export const alertPanelStyles = css`
   button.primary {
     background: #2b4a7a;
     border-color: #3b5f96;
-    color: var(--fs-text-strong);
+    color: #f2f5f9;
     font-weight: 600;
     padding: 4px 14px;
     font-size: 13px;

@@ -147,9 +147,9 @@ export class ChipHistoryView extends LitElement {
         font-size: 14px;
       }
       .msg.error {
-        background: #3a1a1f;
-        border: 1px solid #7a2a33;
-        color: #ffd2d5;
+        background: var(--fs-error-bg, #3a1a1f);
+        border: 1px solid var(--fs-error-border, #7a2a33);
+        color: var(--fs-error-text, #ffd2d5);
       }
       .msg.error code {
         color: #ffb3b8;

@@ -207,8 +207,8 @@ export class FleetApp extends LitElement {
     }
     .banner {
       padding: 4px 16px;
-      background: #4a1d22;
-      color: #ffd2d5;
+      background: var(--fs-error-bg, #4a1d22);
+      color: var(--fs-error-text, #ffd2d5);
       font-size: 13px;
     }
     .missing {

@@ -100,8 +100,8 @@ export class FleetGrid extends LitElement {
       align-self: flex-start;
       padding: 0 6px;
       border-radius: 4px;
-      background: #1f2633;
-      color: #9fc1ff;
+      background: var(--fs-code-bg, #1f2633);
+      color: var(--fs-code-text, #9fc1ff);
       font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
       font-size: 12px;
     }

@@ -45,12 +45,12 @@ export class RangePicker extends LitElement {
       border-left: none;
     }
     button:hover {
-      background: #1c2330;
+      background: var(--fs-hover-bg, #1c2330);
       color: var(--fs-text);
     }
     button[aria-pressed='true'] {
       background: #2b4a7a;
-      color: var(--fs-text-strong);
+      color: #f2f5f9;
       font-weight: 600;
     }
     button:focus-visible {

@@ -94,9 +94,9 @@ export class SignInForm extends LitElement {
     .error {
       margin: 14px 0 0;
       padding: 8px 10px;
-      background: #4a1d22;
+      background: var(--fs-error-bg, #4a1d22);
       border-radius: 4px;
-      color: #ffd2d5;
+      color: var(--fs-error-text, #ffd2d5);
     }
   `;
 

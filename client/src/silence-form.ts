@@ -71,7 +71,7 @@ export class SilenceForm extends LitElement {
         box-sizing: border-box;
         width: 100%;
         padding: 5px 8px;
-        background: #0f1319;
+        background: var(--fs-input-bg, #0f1319);
         border: 1px solid var(--fs-border);
         border-radius: 5px;
         color: var(--fs-text);

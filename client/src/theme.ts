@@ -32,6 +32,15 @@ const DARK = css`
   --fs-tick: rgba(255, 255, 255, 0.15);
   --fs-warn-text: #e8b949;
   --fs-bad-text: #ff8a8f;
+  --fs-hover-bg: #222b3c;
+  --fs-code-bg: #1f2633;
+  --fs-code-text: #cfe0ff;
+  --fs-error-bg: #3a1a1f;
+  --fs-error-border: #7a2a33;
+  --fs-error-text: #ffd2d5;
+  --fs-ok-bg: #15301f;
+  --fs-ok-border: #2c6b41;
+  --fs-ok-text: #c9f7d8;
   color-scheme: dark;
 `;
 
@@ -58,6 +67,15 @@ const LIGHT = css`
   --fs-tick: rgba(0, 0, 0, 0.2);
   --fs-warn-text: #9a6a00;
   --fs-bad-text: #c62f36;
+  --fs-hover-bg: #e1e8f2;
+  --fs-code-bg: #e9edf3;
+  --fs-code-text: #1f4f9c;
+  --fs-error-bg: #fde8ea;
+  --fs-error-border: #e3a4aa;
+  --fs-error-text: #7a1c24;
+  --fs-ok-bg: #e3f5e9;
+  --fs-ok-border: #9fd3b0;
+  --fs-ok-text: #1d5a33;
   color-scheme: light;
 `;
 
