@@ -16,7 +16,7 @@ import type { ActiveAlert, AlertEventAnswer } from '../../schema/api-answers.ts'
 import type { LiveServerMessage } from '../../schema/protocol.ts';
 import { severityRank, worse, type Severity } from './alert-look.ts';
 import { getLiveConnection, type LiveConnection } from './live-connection.ts';
-import { minUpdateIntervalMs } from './update-pace.ts';
+import { PacedFlush } from './update-pace.ts';
 
 /** Live transitions kept for the charts. */
 export const MAX_RECENT_EVENTS = 500;
@@ -136,9 +136,7 @@ export class AlertsController implements ReactiveController {
   private readonly conn: LiveConnection;
   private unsubscribe: (() => void) | null = null;
   private pendingEvents: AlertEventAnswer[] = [];
-  private frame = 0;
-  private timer: ReturnType<typeof setTimeout> | 0 = 0;
-  private lastFlush = 0;
+  private readonly pace = new PacedFlush(() => this.flush(), () => this.map.size);
   private dirty = false;
 
   constructor(
@@ -156,10 +154,7 @@ export class AlertsController implements ReactiveController {
   hostDisconnected(): void {
     this.unsubscribe?.();
     this.unsubscribe = null;
-    if (this.frame) cancelAnimationFrame(this.frame);
-    if (this.timer) clearTimeout(this.timer);
-    this.frame = 0;
-    this.timer = 0;
+    this.pace.cancel();
   }
 
   /** Applies one server message (exposed for tests). */
@@ -178,29 +173,11 @@ export class AlertsController implements ReactiveController {
         return;
     }
     this.dirty = true;
-    this.schedule();
-  }
-
-  /**
-   * At most one flush per animation frame, and with many alerts no more often than
-   * `minUpdateIntervalMs(alerts)` (each flush sorts them all; a large fleet whose alerts flap sends
-   * hundreds of transitions a second).
-   */
-  private schedule(): void {
-    if (this.frame || this.timer) return;
-    const wait = this.lastFlush + minUpdateIntervalMs(this.map.size) - performance.now();
-    if (wait > 0) {
-      this.timer = setTimeout(() => {
-        this.timer = 0;
-        this.frame = requestAnimationFrame(() => this.flush());
-      }, wait);
-    } else this.frame = requestAnimationFrame(() => this.flush());
+    this.pace.schedule();
   }
 
   private flush(): void {
-    this.frame = 0;
     if (!this.dirty) return;
-    this.lastFlush = performance.now();
     this.dirty = false;
     this.alerts = [...this.map.values()].sort(compareAlerts);
     this.byChip = firingByChip(this.alerts);

@@ -15,7 +15,7 @@ import type { ChipView, FleetFilter, LiveServerMessage } from '../../schema/prot
 import type { Sample } from '../../schema/sample.ts';
 import { applyFleetColumns, applyFleetUpdate } from './fleet-update.ts';
 import { sortChips } from './natural-sort.ts';
-import { minUpdateIntervalMs } from './update-pace.ts';
+import { minUpdateIntervalMs, PacedFlush } from './update-pace.ts';
 import { getLiveConnection, type ConnectionState, type LiveConnection } from './live-connection.ts';
 
 export interface FleetTotals {
@@ -64,9 +64,7 @@ export class FleetController implements ReactiveController {
   private readonly conn: LiveConnection;
   private unsubscribe: (() => void) | null = null;
   private unlisten: (() => void) | null = null;
-  private frame = 0;
-  private timer: ReturnType<typeof setTimeout> | 0 = 0;
-  private lastFlush = 0;
+  private readonly pace = new PacedFlush(() => this.flush(), () => this.map.size);
   private dirty = false;
   /** chip id of each slot the hub gave (compact frames name chips by slot). */
   private slotIds: (string | undefined)[] = [];
@@ -92,7 +90,7 @@ export class FleetController implements ReactiveController {
   hostConnected(): void {
     this.unlisten = this.conn.onStateChange((s) => {
       this.connection = s;
-      this.schedule();
+      this.pace.schedule();
     });
     this.subscribe();
   }
@@ -119,10 +117,7 @@ export class FleetController implements ReactiveController {
     this.unsubscribe?.();
     this.unlisten?.();
     this.unsubscribe = this.unlisten = null;
-    if (this.frame) cancelAnimationFrame(this.frame);
-    if (this.timer) clearTimeout(this.timer);
-    this.frame = 0;
-    this.timer = 0;
+    this.pace.cancel();
   }
 
   /** Applies one server message to the map (exposed for tests). */
@@ -171,30 +166,10 @@ export class FleetController implements ReactiveController {
         return;
     }
     this.dirty = true;
-    this.schedule();
-  }
-
-  /**
-   * At most one flush per animation frame, and for a large fleet at most one per
-   * `minFlushIntervalMs(chips)`: a heatmap of 10,000 chips redraws once a second, not on every
-   * hub tick (the hub's ticks spread one second of samples over many small frames).
-   */
-  private schedule(): void {
-    if (this.frame || this.timer) return;
-    const wait = this.lastFlush + minFlushIntervalMs(this.map.size) - performance.now();
-    if (wait > 0) {
-      this.timer = setTimeout(() => {
-        this.timer = 0;
-        this.frame = requestAnimationFrame(() => this.flush());
-      }, wait);
-      return;
-    }
-    this.frame = requestAnimationFrame(() => this.flush());
+    this.pace.schedule();
   }
 
   private flush(): void {
-    this.frame = 0;
-    this.lastFlush = performance.now();
     if (this.dirty) {
       this.dirty = false;
       if (this.reorder || this.order.length !== this.map.size) {
