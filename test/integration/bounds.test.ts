@@ -107,16 +107,16 @@ describe('HTTP timeouts', () => {
 });
 
 describe('the sample time window', () => {
-  it('/ws/agent: 4 s ahead accepted, 6 s ahead refused (out_of_range); older than the raw retention refused', async () => {
+  it('/ws/agent: 4 s ahead accepted, 7 s ahead refused (however long the frame took to arrive) (out_of_range); older than the raw retention refused', async () => {
     const h = await start({ retention: { rawMs: 3_600_000 } });
     const a = await connectAgent(h);
     const now = Date.now();
     a.send(batch(0, [sample('GPU-test-0', now + 4_000)]));
     expect(await a.waitFor((f) => f.seq === 0 || f.type === 'error')).toMatchObject({ type: 'ack', stored: 1 });
-    a.send(batch(1, [sample('GPU-test-0', now - 1000), sample('GPU-test-1', now + 6_000)]));
+    a.send(batch(1, [sample('GPU-test-0', now - 1000), sample('GPU-test-1', now + 7_000)]));
     const ahead = await a.waitFor((f) => f.type === 'error');
     expect(ahead.code).toBe('out_of_range');
-    expect(ahead.message).toMatch(/^samples\.1\.ts: \d+ is 6(\.\d)? s ahead of the hub's clock; at most 5 s ahead is accepted/);
+    expect(ahead.message).toMatch(/^samples\.1\.ts: \d+ is [5-7](\.\d)? s ahead of the hub's clock; at most 5 s ahead is accepted/);
     a.send(batch(2, [sample('GPU-test-0', now - 2 * 3_600_000)]));
     const old = await a.waitFor((f) => f.type === 'error' && f !== ahead);
     expect(old.code).toBe('out_of_range');
@@ -137,8 +137,8 @@ describe('the sample time window', () => {
     const h = await start({ retention: { rawMs: 3_600_000 } });
     const now = Date.now();
     expect((await write(h, line('LP-0', now + 4_000))).status).toBe(204);
-    const ahead = await write(h, `${line('LP-0', now)}\n${line('LP-0', now + 6_000)}`);
-    expect(ahead).toMatchObject({ status: 400, body: { code: 'out_of_range', message: expect.stringMatching(/^line 2: timestamp \d+ \(ms\) is 6(\.\d)? s ahead of the hub's clock/) } });
+    const ahead = await write(h, `${line('LP-0', now)}\n${line('LP-0', now + 7_000)}`);
+    expect(ahead).toMatchObject({ status: 400, body: { code: 'out_of_range', message: expect.stringMatching(/^line 2: timestamp \d+ \(ms\) is [5-7](\.\d)? s ahead of the hub's clock/) } });
     const old = await write(h, line('LP-0', now - 2 * 3_600_000));
     expect(old).toMatchObject({ status: 400, body: { code: 'out_of_range', message: expect.stringMatching(/^line 1: timestamp \d+ \(ms\) is 2 h old; the hub keeps raw samples 1 h/) } });
     expect(await h.store.countSamples()).toBe(1);
