@@ -5,6 +5,10 @@
  * fitted, a 400-byte row deflates in ~10 µs instead of ~14 µs, to the same bytes. A window never
  * needs to exceed the input plus zlib's lookahead (262 bytes). Any inflater reads the result
  * (inflateRawSync's default window takes every smaller one).
+ *
+ * The result is copied out at its exact size: zlib writes into an output buffer of `chunkSize`
+ * (16 KB by default) and returns a view of it, so a 300-byte row kept until its fold step
+ * commits held 16 KB — a step's 30,000 rows and chunks held ~500 MB.
  */
 import { deflateRawSync } from 'node:zlib';
 
@@ -13,5 +17,8 @@ const LOOKAHEAD = 262;
 
 export function deflateFitted(data: Uint8Array): Buffer {
   const windowBits = Math.min(15, Math.max(9, Math.ceil(Math.log2(data.byteLength + LOOKAHEAD))));
-  return deflateRawSync(data, { level: 1, windowBits, memLevel: Math.min(8, Math.max(1, windowBits - 6)) });
+  // Level 1 output exceeds its input by at most a few bytes per 16 KB block.
+  const chunkSize = Math.max(64, data.byteLength + 64);
+  const out = deflateRawSync(data, { level: 1, windowBits, memLevel: Math.min(8, Math.max(1, windowBits - 6)), chunkSize });
+  return out.byteLength === out.buffer.byteLength ? out : Buffer.from(out);
 }

@@ -25,14 +25,10 @@ import { collectRollups, RollupReader } from './rollup-reads.ts';
 import type { ReadPacing } from '../event-loop-pacing.ts';
 import { setUpConnection } from './sqlite-connection.ts';
 import { startWriter } from './writer/writer-client.ts';
+import { UNFOLDED_ALLOWANCE } from './writer/fold-steps.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
 
-/**
- * Samples that may wait in the log for folding before ingest is slowed: the compactor's largest
- * step (see compactor-thread.ts). Reads of recent data read the unfolded log rows they need.
- */
-export const UNFOLDED_ALLOWANCE = 200_000;
 
 export interface SqliteStoreOptions {
   log?: Logger;

@@ -27,4 +27,11 @@ describe('deflateFitted', () => {
     // The second copy of `head` is a 30,000-byte match distance away: only a full window finds it.
     expect(deflateFitted(data).length).toBeLessThan(deflateRawSync(data, { level: 1, windowBits: 14 }).length);
   });
+
+  it.each([0, 300, 5_000, 20_000, 70_000])('%i bytes: the result holds only its own bytes (no 16 KB zlib output buffer kept alive behind a small row)', (size) => {
+    const out = deflateFitted(columnLike(size, 3));
+    // Either its own exact ArrayBuffer, or a slice of Node's shared 8 KB pool for small copies.
+    expect(out.buffer.byteLength === out.byteLength || out.buffer.byteLength <= 8192).toBe(true);
+    expect(out.buffer.byteLength).toBeLessThan(Math.max(8193, 2 * out.byteLength));
+  });
 });

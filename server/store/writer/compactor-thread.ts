@@ -12,6 +12,7 @@ import type { CompactorSettings, FromCompactor, ToCompactor } from './writer-pro
 import { setUpConnection } from '../sqlite-connection.ts';
 import { atNormalPriority, lowerThreadPriority } from './thread-priority.ts';
 import { WriteTurns } from './write-turns.ts';
+import { MIN_STEP, stepFor } from './fold-steps.ts';
 
 const settings = workerData as CompactorSettings;
 const niceness = lowerThreadPriority(settings.niceness) ?? 0;
@@ -31,21 +32,13 @@ const holdingWriteTurn = <T>(fn: () => T): T => turns.run(() => atNormalPriority
 const compactor = new Compactor(db, holdingWriteTurn);
 const retention = new RetentionJob(client, settings.retention);
 
-/**
- * Samples folded per step. A step rewrites the newest chunk and rollup rows of every chip it
- * touches, a cost per chip and step: with many chips, steps grow so that each brings about
- * PER_CHIP samples per chip (within MIN_STEP..MAX_STEP), and folding waits for that many.
- */
-const MIN_STEP = 50_000;
-const MAX_STEP = 200_000;
-const PER_CHIP = 200;
 let stepSamples = MIN_STEP;
 /** The log size that starts folding: the configured threshold, scaled like the step. */
 const foldAt = () => settings.compactAtSamples * (stepSamples / MIN_STEP);
 
 function step(): number {
   const upTo = compactor.compactLog(stepSamples);
-  if (upTo > 0) stepSamples = Math.min(MAX_STEP, Math.max(MIN_STEP, PER_CHIP * compactor.lastStep.chips));
+  if (upTo > 0) stepSamples = stepFor(compactor.lastStep.chips);
   return upTo;
 }
 
