@@ -32,7 +32,7 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../schema/migrations', i
 
 export interface SqliteStoreOptions {
   log?: Logger;
-  /** Fold the sample log into chunks once its oldest row is this old (default 60 s)… */
+  /** Fold the sample log into chunks once its oldest row is this old (default 20 s: at 1 Hz a step then stays small enough that its write never holds up commits for long)… */
   compactAfterMs?: number;
   /** …or once it holds this many samples (default 50,000). */
   compactAtSamples?: number;
@@ -69,7 +69,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
 
   const retention: Retention = { ...DEFAULT_RETENTION, ...opts.retention };
   const writer = await startWriter(
-    { path, compactAfterMs: opts.compactAfterMs ?? 60_000, compactAtSamples: opts.compactAtSamples ?? 50_000, retention, retentionEveryMs: opts.retentionEveryMs ?? 60_000, niceness: opts.compactorNiceness ?? COMPACTOR_NICENESS },
+    { path, compactAfterMs: opts.compactAfterMs ?? 20_000, compactAtSamples: opts.compactAtSamples ?? 50_000, retention, retentionEveryMs: opts.retentionEveryMs ?? 60_000, niceness: opts.compactorNiceness ?? COMPACTOR_NICENESS },
     log,
   );
   // Whatever an earlier run left in the log goes into chunks before we serve reads.
