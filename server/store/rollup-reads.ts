@@ -195,9 +195,29 @@ async function recentBuckets(
     samples.sort((a, b) => a.ts - b.ts);
     const unique = samples.filter((s, i) => i === 0 || s.ts !== samples[i - 1].ts);
     const { keys, energyBefore } = targets.get(chipId)!;
-    const fresh = bucketize(unique, bucketMs, energyBefore).filter((b) => b.start >= from && b.start <= to);
+    const fresh = unfoldedBuckets(unique, bucketMs, energyBefore).filter((b) => b.start >= from && b.start <= to);
     if (fresh.length === 0) continue;
     for (const key of keys) out.push([key, fresh]);
   }
+  return out;
+}
+
+/**
+ * Buckets of one chip's unfolded samples (ascending ts, unique). Those after the newest folded
+ * energy reading pair with it and with each other, as the fold will pair them. A late one, at or
+ * before that reading, lands inside a folded pair: the fold splits that pair in two, which moves
+ * no energy in the usual case (the two halves add up to the whole), so it counts here with its
+ * values but no energy. Pairing it with the newer folded reading instead read as a counter going
+ * backwards, a reset: a whole counter's worth of joules.
+ */
+export function unfoldedBuckets(samples: readonly Sample[], bucketMs: number, energyBefore: EnergyReading | undefined): RollupBucket[] {
+  if (!energyBefore || samples.length === 0 || samples[0].ts > energyBefore.ts) return bucketize(samples, bucketMs, energyBefore);
+  const firstInOrder = samples.findIndex((s) => s.ts > energyBefore.ts);
+  const late = firstInOrder < 0 ? samples : samples.slice(0, firstInOrder);
+  const out = bucketize(
+    late.map((s) => (s.energyJ === null || s.energyJ === undefined ? s : { ...s, energyJ: null })),
+    bucketMs,
+  );
+  if (firstInOrder >= 0) for (const b of bucketize(samples.slice(firstInOrder), bucketMs, energyBefore)) addInOrder(out, b);
   return out;
 }
