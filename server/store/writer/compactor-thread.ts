@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { Compactor, logBacklog } from './compaction.ts';
 import { RetentionJob } from './retention.ts';
+import { ChunkMerger } from './chunk-merge.ts';
 import type { CompactorSettings, FromCompactor, ToCompactor } from './writer-protocol.ts';
 import { setUpConnection } from '../sqlite-connection.ts';
 import { atNormalPriority, lowerThreadPriority } from './thread-priority.ts';
@@ -31,6 +32,10 @@ const turns = new WriteTurns(settings.writeTurns);
 const holdingWriteTurn = <T>(fn: () => T): T => turns.run(() => atNormalPriority(niceness, fn));
 const compactor = new Compactor(db, holdingWriteTurn);
 const retention = new RetentionJob(client, settings.retention);
+const merger = new ChunkMerger(client, holdingWriteTurn);
+/** Merging starts this long after the store opens: the start's own folds (and a short-lived store's) go first. */
+const MERGE_START_DELAY_MS = 30_000;
+const openedAt = Date.now();
 
 let stepSamples = MIN_STEP;
 /** The log size that starts folding: the configured threshold, scaled like the step. */
@@ -100,6 +105,13 @@ const timer = setInterval(() => {
   if (b.samples >= foldAt() || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs)) {
     compacting = true;
     compactionStep();
+  } else if (Date.now() - openedAt >= MERGE_START_DELAY_MS && merger.due(Date.now())) {
+    // Nothing to fold: merge old small chunks, one window per tick.
+    try {
+      merger.pass(Date.now());
+    } catch (err) {
+      post({ event: 'error', error: `merging chunks failed: ${(err as Error).message}` });
+    }
   }
 }, 250);
 
