@@ -9,8 +9,11 @@
  * alert rules' `for` durations run in real time; `sim`: the agents' simulators (bench/sim-fleet.ts)
  * on wall-clock timestamps. RATE: batches per second per agent (every chip at RATE Hz), started at
  * spread-out phases; a tick that finds WINDOW batches still unacknowledged is not sent and counted
- * `late`. 0 or absent: as fast as acks allow.
+ * `late`. 0 or absent: as fast as acks allow. With FLEETSCOPE_GEN_ACKED=FILE (moving or sim values),
+ * each agent's chip ids and the timestamps of its acknowledged batches are written to FILE, one
+ * JSON line per agent, for a check that every acknowledged sample was stored.
  */
+import { writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
 import { chipFraction, movingSample } from './moving-values.ts';
@@ -25,9 +28,13 @@ const WINDOW = Number(windowArg);
 const DURATION_MS = Number(secondsArg) * 1000;
 const CHIPS = 16;
 const TOKEN = process.env.FLEETSCOPE_TOKEN;
+const ACKED_FILE = process.env.FLEETSCOPE_GEN_ACKED;
 const HEADERS: Record<string, string> = TOKEN ? { authorization: `Bearer ${TOKEN}` } : {};
 
 interface AgentLoad {
+  /** Chip ids and the timestamp of each acknowledged batch (with FLEETSCOPE_GEN_ACKED). */
+  chipIds: string[];
+  ackedTs: number[];
   acked: number;
   ackedSamples: number;
   latencies: number[];
@@ -43,10 +50,11 @@ function chipId(a: number, c: number): string {
 }
 
 function runAgent(a: number, until: number): Promise<AgentLoad> {
-  const load: AgentLoad = { acked: 0, ackedSamples: 0, latencies: [], late: 0, welcomedAt: -1 };
+  const load: AgentLoad = { chipIds: [], ackedTs: [], acked: 0, ackedSamples: 0, latencies: [], late: 0, welcomedAt: -1 };
   const sim = SIM ? simHost(a) : null;
   const ws = new WebSocket(`${url}/ws/agent`, { perMessageDeflate: false, headers: HEADERS });
   const sentAt = new Map<number, number>();
+  const tsOf = new Map<number, number>();
   let seq = 0;
   // Constant values: one timestamp per batch, 1 ms apart per agent, so every sample is a distinct row.
   let ts = Date.now() - 3_600_000;
@@ -78,6 +86,10 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
     }
     const s = seq++;
     sentAt.set(s, performance.now());
+    if (ACKED_FILE) {
+      tsOf.set(s, samples[0].ts);
+      if (load.chipIds.length === 0) load.chipIds = samples.map((x) => x.chipId);
+    }
     ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'batch', seq: s, samples }));
   };
   return new Promise((resolve) => {
@@ -120,6 +132,10 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
         load.acked++;
         load.ackedSamples += m.stored;
         load.latencies.push(performance.now() - sentAt.get(m.seq)!);
+        if (ACKED_FILE) {
+          load.ackedTs.push(tsOf.get(m.seq)!);
+          tsOf.delete(m.seq);
+        }
         sentAt.delete(m.seq);
         if (RATE > 0) {
           if (Date.now() >= until && sentAt.size === 0) ws.close();
@@ -143,6 +159,7 @@ const until = Date.now() + DURATION_MS;
 const started = performance.now();
 const loads = await Promise.all(Array.from({ length: AGENTS }, (_, a) => runAgent(a, until)));
 const elapsedS = (performance.now() - started) / 1000;
+if (ACKED_FILE) writeFileSync(ACKED_FILE, loads.map((l) => JSON.stringify({ chipIds: l.chipIds, ackedTs: l.ackedTs })).join('\n') + '\n');
 const lat = loads.flatMap((l) => l.latencies).sort((x, y) => x - y);
 const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? 0;
 process.stdout.write(

@@ -1,0 +1,89 @@
+/**
+ * The fold alone: how fast the compactor turns the sample log into chunks and rollups at fleet
+ * shape. A database is seeded with N chips (default 10,000) as N / 16 simulated hosts (values from
+ * the agents' simulators, bench/sim-fleet.ts), one sample per chip and second, written to the
+ * sample log as the writer thread writes it (sample records, one log row per 64 agents' batches);
+ * then the log is folded in steps sized as the compactor thread sizes them (fold-steps.ts), in
+ * this process, on one connection. Reports chip-samples folded per second of fold time, per step,
+ * the process's peak RSS growth while folding, and the bytes of chunks and rollup rows per sample.
+ * The first step pays for chips the fold has not seen yet (it looks up their newest chunk); the
+ * steady figure leaves it out.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { openSqliteStore } from '../server/store/sqlite-store.ts';
+import { encodeSampleRecord } from '../server/store/sample-records.ts';
+import { Compactor } from '../server/store/writer/compaction.ts';
+import { stepFor } from '../server/store/writer/fold-steps.ts';
+import { setUpConnection } from '../server/store/sqlite-connection.ts';
+import { CHIPS_PER_HOST, simHost } from './sim-fleet.ts';
+import { tempDir } from './support/temp-dir.ts';
+import type { BenchResult } from './bench-result.ts';
+
+/** Agents' batches per log row (the writer's group commit puts several in one row). */
+const BATCHES_PER_ROW = 64;
+/** Steps folded: the first (chips not seen yet) and the steady ones after it. */
+const STEPS = 4;
+
+export async function foldBench(opts: { progress(msg: string): void; chips?: number }): Promise<BenchResult[]> {
+  const chips = opts.chips ?? 10_000;
+  const hosts = Array.from({ length: Math.ceil(chips / CHIPS_PER_HOST) }, (_, h) => simHost(h));
+  const step = stepFor(chips);
+  const seconds = Math.ceil((STEPS * step) / chips);
+  const tmp = tempDir('fleetscope-bench-fold-');
+  try {
+    const path = join(tmp.dir, 'hub.db');
+    const store = await openSqliteStore(path);
+    for (const h of hosts) await store.registerAgent({ agentId: `agent-${h.host.hostname}`, agentVersion: 'bench', intervalMs: 1000, host: h.host, chips: h.chips }, Date.now());
+    await store.close();
+
+    opts.progress(`fold: seeding the log with ${hosts.length * CHIPS_PER_HOST} chips x ${seconds} s (${STEPS} steps of ${step.toLocaleString('en-US')} samples)`);
+    const client = setUpConnection(new Database(path), 10_000);
+    client.pragma('wal_autocheckpoint = 0');
+    const insert = client.prepare('INSERT INTO sample_log (received_at, n, data) VALUES (?, ?, ?)');
+    const t0 = Date.now() - seconds * 1000;
+    let seeded = 0;
+    const seedSecond = client.transaction((ts: number) => {
+      for (let g = 0; g < hosts.length; g += BATCHES_PER_ROW) {
+        const records = hosts.slice(g, g + BATCHES_PER_ROW).map((h) => encodeSampleRecord(h.next(ts)));
+        const n = records.length * CHIPS_PER_HOST;
+        insert.run(Date.now(), n, Buffer.concat(records));
+        seeded += n;
+      }
+    });
+    for (let s = 0; s < seconds; s++) seedSecond(t0 + s * 1000);
+    client.pragma('wal_checkpoint(TRUNCATE)');
+
+    opts.progress(`fold: folding ${seeded.toLocaleString('en-US')} samples`);
+    const compactor = new Compactor(drizzle(client));
+    const rss0 = process.memoryUsage().rss;
+    let peakRss = rss0;
+    const steps: { ms: number; samples: number }[] = [];
+    for (let before = 0; ; ) {
+      const started = performance.now();
+      if (compactor.compactLog(step) === 0) break;
+      compactor.takeReadings();
+      const ms = performance.now() - started;
+      const folded = (client.prepare('SELECT coalesce(sum(n), 0) AS n FROM sample_chunks').get() as { n: number }).n;
+      steps.push({ ms, samples: folded - before });
+      before = folded;
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }
+    const chunks = client.prepare('SELECT coalesce(sum(n), 0) AS n, coalesce(sum(length(data)), 0) AS b FROM sample_chunks').get() as { n: number; b: number };
+    const rollups = client.prepare('SELECT coalesce(sum(length(data)), 0) AS b FROM rollups').get() as { b: number };
+    client.close();
+
+    const rate = (xs: typeof steps) => xs.reduce((n, s) => n + s.samples, 0) / (xs.reduce((n, s) => n + s.ms, 0) / 1000);
+    const steady = steps.length > 1 ? steps.slice(1) : steps;
+    const conditions = `${hosts.length * CHIPS_PER_HOST} chips (H100, H200 and Trainium2 simulators), one sample per chip and second, ${seeded.toLocaleString('en-US')} samples in log rows of ${BATCHES_PER_ROW} agents' batches, folded in ${steps.length} steps of up to ${step.toLocaleString('en-US')} samples (${Math.round(step / chips)} per chip) on one connection in the bench process; step times ${steps.map((s) => `${Math.round(s.ms)} ms`).join(', ')}; stored ${chunks.n.toLocaleString('en-US')} samples`;
+    const label = `${(hosts.length * CHIPS_PER_HOST).toLocaleString('en-US')} chips`;
+    return [
+      { part: 'fold', metric: `${label}: chip-samples folded per second, steady steps (first step)`, value: Math.round(rate(steady)), unit: `/s (${Math.round(rate(steps.slice(0, 1)))} /s)`, target: '>= 150,000 (the ingest target)', pass: rate(steady) >= 150_000 && chunks.n === seeded, conditions },
+      { part: 'fold', metric: `${label}: peak RSS growth while folding`, value: Math.round((peakRss - rss0) / 1e6), unit: 'MB', target: 'info', pass: true, conditions },
+      { part: 'fold', metric: `${label}: bytes per chip-sample, chunks / rollup rows`, value: Math.round((10 * chunks.b) / Math.max(1, chunks.n)) / 10, unit: `B / ${Math.round((10 * rollups.b) / Math.max(1, chunks.n)) / 10} B`, target: 'raw <= 8 B', pass: chunks.b / Math.max(1, chunks.n) <= 8, conditions },
+    ];
+  } finally {
+    tmp.cleanup();
+  }
+}
