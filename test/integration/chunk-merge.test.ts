@@ -22,7 +22,7 @@ describe('merging old small chunks', () => {
     const T0 = NOW - 40 * 60_000;
     let store = await openSqliteStore(path);
     await store.registerAgent(reg, T0);
-    // 20 folds of 20 samples a chip at 1 Hz (chunks of 20 and 40, as folds every 20 s leave them),
+    // 30 folds of 20 samples a chip (a chunk of 20 each, as folds every 20 s at 1 Hz leave them),
     // the last 30 minutes of it older than the merge age, the rest newer.
     const all = Array.from({ length: 1_200 }, (_, i) => sample(`GPU-test-${i % 2}`, T0 + Math.floor(i / 2) * 2_000, { powerW: 100 + (i % 37) }));
     for (let i = 0; i < all.length; i += 40) {

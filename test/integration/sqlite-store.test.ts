@@ -118,10 +118,10 @@ describe('SQLite store (temporary file, real migrations)', () => {
     expect(await store.chipSamples('GPU-test-0', T0, T0 + 3_000_000, 10_000)).toEqual(chip0);
   });
 
-  it('a chip that brings few samples per fold grows its newest chunk instead of writing tiny ones', async () => {
+  it('each fold writes a chip\'s new samples as a chunk of their own (the newest chunk is not read back and re-encoded; old small chunks are merged later)', async () => {
     await store.registerAgent(reg, T0);
     const all = Array.from({ length: 200 }, (_, i) => sample('GPU-test-0', T0 + i * 1000, { powerW: 100 + i }));
-    // Ten folds of 20: the newest chunk takes in the next 20 while it is no bigger than them.
+    // Ten folds of 20: ten chunks of 20 (chunk-merge.test.ts: what becomes of them once old).
     for (let i = 0; i < 200; i += 20) {
       await store.insertBatch('agent-a', i, all.slice(i, i + 20));
       await store.flush();
@@ -129,7 +129,7 @@ describe('SQLite store (temporary file, real migrations)', () => {
     const db = new Database(path, { readonly: true });
     const sizes = (db.prepare('select n from sample_chunks where chip_id = ? order by start_ts').all('GPU-test-0') as { n: number }[]).map((c) => c.n);
     db.close();
-    expect(sizes).toEqual([40, 40, 40, 40, 40]);
+    expect(sizes).toEqual([20, 20, 20, 20, 20, 20, 20, 20, 20, 20]);
     expect(await store.chipSamples('GPU-test-0', T0, T0 + 200_000, 1000)).toEqual(all);
   });
 

@@ -1,6 +1,7 @@
 /**
  * Folds the sample log into per-chip chunks: groups logged samples by chip, drops duplicates
- * (a (chip, ts) pair already stored wins), merges into overlapping or small recent chunks and
+ * (a (chip, ts) pair already stored wins), merges late samples into the chunks they overlap and
+ * writes the rest as a new chunk per chip (old small chunks are merged later: chunk-merge.ts), and
  * updates the rollup tiers with what was added — in one write transaction, run by the compactor
  * thread. The folded log rows are deleted afterwards in small transactions of their own
  * (`deleteFolded`), so the write lock the writer's commits need is never held for long. Should the
@@ -20,7 +21,7 @@ import { RollupBatch } from '../../rollups/rollup-batch.ts';
 import { ChipTails } from './chip-tails.ts';
 import { RollupRows } from './rollup-rows.ts';
 
-/** A chunk below this many samples takes in the chip's next samples (keeps chunks from staying tiny). */
+/** Old chunks are merged up to this many samples (chunk-merge.ts). */
 export const TARGET_CHUNK_SAMPLES = 600;
 /** Chunks are split above this many samples. */
 export const MAX_CHUNK_SAMPLES = 4096;
@@ -61,19 +62,6 @@ export class Compactor {
         .from(sampleChunks)
         .where(and(chip, lte(sampleChunks.startTs, sql.placeholder('maxTs')), gte(sampleChunks.endTs, sql.placeholder('minTs'))))
         .orderBy(asc(sampleChunks.startTs))
-        .prepare(),
-      // The newest chunk's extent only: its data is read when it takes in the new samples.
-      last: db
-        .select({ startTs: sampleChunks.startTs, endTs: sampleChunks.endTs, n: sampleChunks.n })
-        .from(sampleChunks)
-        .where(chip)
-        .orderBy(desc(sampleChunks.startTs))
-        .limit(1)
-        .prepare(),
-      data: db
-        .select({ data: sampleChunks.data })
-        .from(sampleChunks)
-        .where(and(chip, eq(sampleChunks.startTs, sql.placeholder('startTs'))))
         .prepare(),
       after: db
         .select()
@@ -205,18 +193,10 @@ export class Compactor {
     const maxTs = fresh[fresh.length - 1].ts;
     const tail = this.tails.get(chipId);
     // Nothing stored at or after minTs when the chip's newest stored sample is older.
-    let absorb = tail && tail.latestTs < minTs ? [] : this.q.overlapping.all({ chipId, minTs, maxTs });
-    if (absorb.length === 0) {
-      const last = this.q.last.get({ chipId });
-      // Slow chips trickle in a few samples per step: grow their last chunk instead of writing tiny ones.
-      // Bounded re-encoding: the old chunk is at most as big as the new samples (chunks double), so a
-      // sample is encoded about twice on average however often the log is folded. With many chips
-      // each step brings a few dozen samples per chip: a looser bound re-encoded (and re-read and
-      // inflated) each sample many times, which made folding the bulk of the hub's CPU.
-      if (last && last.endTs < minTs && last.n + fresh.length <= TARGET_CHUNK_SAMPLES && last.n <= fresh.length) {
-        absorb = [{ ...last, chipId, data: this.q.data.get({ chipId, startTs: last.startTs })!.data }];
-      }
-    }
+    // Samples after the chip's newest stored one (the usual case) become a chunk of their own: the
+    // newest chunk is not read back and re-encoded to take them in. Small chunks are merged once
+    // they are old (chunk-merge.ts), each sample encoded once more, in its long-term chunk.
+    const absorb = tail && tail.latestTs < minTs ? [] : this.q.overlapping.all({ chipId, minTs, maxTs });
     let existing: Sample[] = [];
     for (const c of absorb) {
       existing = existing.concat(decodeChunk(c.data, chipId));
