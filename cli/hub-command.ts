@@ -1,6 +1,7 @@
 /** `fleetscope hub`: run the hub (HTTP API, WebSockets, embedded store, dashboard). */
 import { parseDuration } from '../schema/duration.ts';
 import { parsePriceChipHour, parsePriceKwh, type Prices } from '../server/history/prices.ts';
+import { describeDb, exitIfDatabaseUnreachable, isPgUrl, parseDbTarget } from '../server/store/open-store.ts';
 import { startHub } from '../server/hub.ts';
 import type { Retention } from '../server/store/store.ts';
 import { createLogger, type LogLevel } from '../common/logger.ts';
@@ -13,17 +14,21 @@ import { DEFAULT_HUB_BOUNDS } from '../server/hub-bounds.ts';
 import { RulesFileError } from '../server/alerts/rules-file.ts';
 import type { z } from 'zod';
 import { notifyDurationSchema, receiverSecretSchema, receiverUrlSchema } from '../schema/alert-notify.ts';
+import { parseBusUrl } from '../server/bus/nats-bus.ts';
+import { checkSubjectRoot } from '../server/bus/subjects.ts';
+import type { HubBusOptions } from '../server/bus/start-bus.ts';
 
 export const DEFAULT_DB = './data/fleetscope.db';
 
 const spec = {
   name: 'hub',
   summary: 'receive agent telemetry, store it, serve the API and the live dashboard',
-  usage: 'fleetscope hub [--port 8080] [--db ./data/fleetscope.db]',
+  usage: 'fleetscope hub [--port 8080] [--db ./data/fleetscope.db | --db postgres://user@host:5432/db]',
   options: {
     port: { type: 'string', short: 'p' },
     host: { type: 'string' },
     db: { type: 'string' },
+    'db-schema': { type: 'string' },
     'log-format': { type: 'string' },
     'log-level': { type: 'string' },
     'price-kwh': { type: 'string' },
@@ -45,13 +50,16 @@ const spec = {
     'webhook-group-wait': { type: 'string' },
     'external-url': { type: 'string' },
     rules: { type: 'string' },
+    bus: { type: 'string' },
+    'bus-root': { type: 'string' },
     config: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   help: {
     port: 'TCP port for HTTP and WebSockets (default 8080, env FLEETSCOPE_PORT; 0 = any free port)',
     host: 'address to listen on (default 0.0.0.0, env FLEETSCOPE_HOST)',
-    db: `SQLite database file (default ${DEFAULT_DB}, env FLEETSCOPE_DB)`,
+    db: `SQLite database file, or a PostgreSQL URL postgres://user[:password]@host:port/database[?schema=name] so that several hubs share one database (default ${DEFAULT_DB}, env FLEETSCOPE_DB; docs/postgresql.md)`,
+    'db-schema': 'PostgreSQL schema of the hub\'s tables when the --db URL names none (default public; created when missing)',
     'log-format': 'text (default) or json',
     'log-level': 'debug, info (default), warn or error',
     'price-kwh': 'price of one kWh, for /api/v1/energy costs (e.g. 0.15; no currency)',
@@ -73,10 +81,12 @@ const spec = {
     'webhook-group-wait': 'transitions of one alert name within this window go out in one --webhook request (default 30s; 0s: each at once)',
     'external-url': "the hub's URL as users reach it, for the chip links in alert notifications (default http://localhost:<port>)",
     rules: 'alert rules file (YAML or JSON): adjustments of the built-in rules, your own rules, receivers; reloaded on SIGHUP',
+    bus: 'share live data with other hubs through NATS at this URL (e.g. nats://127.0.0.1:4222; docs/scale-out.md); each hub still stores only its own agents\' samples',
+    'bus-root': 'subject root on the bus (default fleetscope): hubs share live data only under the same root',
     config: 'JSON config file; keys are these long option names (FLEETSCOPE_<OPTION> env vars work too)',
     help: 'show this help',
   },
-  examples: ['fleetscope token create --role admin --name ops && fleetscope hub', 'fleetscope hub --tls-cert hub.crt --tls-key hub.key', 'fleetscope hub --webhook https://ops.example.com/hooks/fleetscope --webhook-secret "$SECRET"', 'fleetscope hub --port 9000 --db /var/lib/fleetscope/fleet.db', 'fleetscope hub --price-kwh 0.15 --price-chip-hour H100=2.5,Trainium2=1.3'],
+  examples: ['fleetscope token create --role admin --name ops && fleetscope hub', 'fleetscope hub --bus nats://127.0.0.1:4222', 'fleetscope hub --tls-cert hub.crt --tls-key hub.key', 'fleetscope hub --webhook https://ops.example.com/hooks/fleetscope --webhook-secret "$SECRET"', 'fleetscope hub --port 9000 --db /var/lib/fleetscope/fleet.db', 'fleetscope hub --price-kwh 0.15 --price-chip-hour H100=2.5,Trainium2=1.3'],
 } satisfies CommandSpec<Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>;
 
 /** After the options: what the hub reads from the environment besides FLEETSCOPE_<OPTION>. */
@@ -97,9 +107,16 @@ export async function hubCommand(argv: string[]): Promise<void> {
   const log = createLogger({ format: o['log-format'] === 'json' ? 'json' : 'text', level: (o['log-level'] as LogLevel) ?? 'info', name: 'hub' });
   const port = intOption('port', o.port as string | undefined, 8080, 0, 65535);
   const db = (o.db as string | undefined) ?? DEFAULT_DB;
+  const dbSchema = o['db-schema'] as string | undefined;
+  let dbShown: string;
+  try {
+    dbShown = describeDb(parseDbTarget(db, dbSchema));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const open = o.open === true;
   const hub = await startHub({
-    port, host: o.host as string | undefined, db, log, prices: pricesOption(o), retention: retentionOption(o),
+    port, host: o.host as string | undefined, db, dbSchema, log, prices: pricesOption(o), retention: retentionOption(o),
     auth: { open, allowedOrigins: (o['allowed-origin'] as string[] | undefined) ?? [] },
     tls: tlsOption(o),
     maxConnections: intOption('max-connections', o['max-connections'] as string | undefined, DEFAULT_MAX_CONNECTIONS, 1, 10_000_000),
@@ -109,19 +126,42 @@ export async function hubCommand(argv: string[]): Promise<void> {
     maxConnectionsPerIp: intOption('max-connections-per-ip', o['max-connections-per-ip'] as string | undefined, DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 10_000_000),
     ...webhookOptions(o),
     rulesFile: o.rules as string | undefined,
+    bus: busOption(o),
   }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} is already in use; pick another with --port`);
     if (err instanceof RulesFileError) throw new UsageError(err.message);
+    exitIfDatabaseUnreachable('hub', err);
     throw err;
   });
-  log.info('hub listening', { url: hub.url, db, port: hub.port, auth: open ? 'off' : 'tokens' });
+  log.info('hub listening', { url: hub.url, db: dbShown, port: hub.port, auth: open ? 'off' : 'tokens', ...(hub.bus ? { bus: hub.bus.bus.url, hubId: hub.bus.bus.hubId } : {}) });
   if (open) log.warn(OPEN_WARNING);
-  else if (hub.tokens.list().every((t) => t.revokedAt !== null)) log.warn(`no tokens yet: create one with 'fleetscope token create --role admin --db ${db}' (agents need --role agent, the dashboard --role viewer)`);
+  else if (hub.tokens.list().every((t) => t.revokedAt !== null)) log.warn(`no tokens yet: create one with 'fleetscope token create --role admin --db ${isPgUrl(db) ? `<this hub's --db URL>${dbSchema ? ` --db-schema ${dbSchema}` : ''}` : db}' (agents need --role agent, the dashboard --role viewer)`);
   // Machine-readable line for scripts and tests that start the hub on port 0.
   process.stdout.write(`fleetscope hub listening on ${hub.url}\n`);
   onShutdown(log, () => hub.close());
   // SIGHUP: read the rules file again (a bad one is logged; the rules in force stay).
   if (o.rules !== undefined) process.on('SIGHUP', () => hub.reloadRules());
+}
+
+/** `--bus URL` and `--bus-root`, checked (a bad URL is a usage error, not a hub that never connects). */
+export function busOption(o: Record<string, unknown>): HubBusOptions | undefined {
+  const url = o.bus as string | undefined;
+  const root = o['bus-root'] as string | undefined;
+  if (url === undefined) {
+    if (root !== undefined) throw new UsageError('--bus-root goes with --bus');
+    return undefined;
+  }
+  try {
+    parseBusUrl(url);
+  } catch (err) {
+    throw new UsageError(`--bus: ${(err as Error).message}`);
+  }
+  try {
+    if (root !== undefined) checkSubjectRoot(root);
+  } catch (err) {
+    throw new UsageError(`--bus-root: ${(err as Error).message}`);
+  }
+  return { url, subjectRoot: root };
 }
 
 function webhookOptions(o: Record<string, unknown>): { webhook?: string; webhookSecret?: string; webhookGroupWait?: string; externalUrl?: string } {

@@ -1,6 +1,9 @@
 /**
  * In-memory view of the fleet: every known chip with its host, latest sample and derived status.
  * Loaded from the store at start (chips seen before show as offline until their agent returns).
+ * With a live bus (server/bus/) it also holds remote chips, those of agents connected to other
+ * hubs: their status is the origin hub's, never derived here, and a local agent's hello for one
+ * makes it local again.
  */
 import type { ChipView, SourceHealthReport } from '../schema/protocol.ts';
 import type { ChipStatus, Sample } from '../schema/sample.ts';
@@ -48,6 +51,8 @@ export class FleetState {
    * main thread). A chip may be in it more than once; what is popped is checked against the chip.
    */
   private readonly liveUntil = new DeadlineHeap<string>();
+  /** Remote chips: chipId -> the id of the hub their agent is connected to. */
+  private readonly remote = new Map<string, string>();
 
   private watchLive(e: ChipEntry): void {
     if (e.view.status === 'live' && e.lastSampleAt !== null) this.liveUntil.push(e.lastSampleAt + STALE_AFTER_INTERVALS * e.intervalMs + 1, e.view.chipId);
@@ -78,6 +83,7 @@ export class FleetState {
     for (const c of stored) {
       const { intervalMs, lastSeen: _lastSeen, ...info } = c;
       this.chips.set(c.chipId, { view: { ...info, status: 'offline', latest: latest.get(c.chipId) ?? null }, intervalMs, lastSampleAt: null, active: true });
+      this.remote.delete(c.chipId);
       this.index(c.agentId, c.chipId);
     }
   }
@@ -177,6 +183,7 @@ export class FleetState {
       const view: ChipView = { ...info, host: reg.host.hostname, instanceType: reg.host.instanceType, agentId: reg.agentId, status, latest: prev?.view.latest ?? null };
       const entry: ChipEntry = { view, intervalMs: reg.intervalMs, lastSampleAt, active: true };
       this.chips.set(info.chipId, entry);
+      this.remote.delete(info.chipId);
       this.watchLive(entry);
       if (prev && prev.view.agentId !== reg.agentId) this.unindex(prev.view.agentId, info.chipId);
       this.index(reg.agentId, info.chipId);
@@ -207,6 +214,7 @@ export class FleetState {
     const connected = this.connected.has(c.agentId) || this.pushAgents.has(c.agentId);
     const view: ChipView = { ...info, status: deriveStatus({ agentConnected: connected, lastSampleAt: null, intervalMs }, now), latest: prev?.view.latest ?? null };
     this.chips.set(c.chipId, { view, intervalMs, lastSampleAt: null, active: true });
+    this.remote.delete(c.chipId);
     if (prev) this.unindex(prev.view.agentId, c.chipId);
     this.index(c.agentId, c.chipId);
     for (const id of new Set([prev?.view.agentId, c.agentId])) {
@@ -233,7 +241,7 @@ export class FleetState {
     const changes: { chipId: string; status: ChipStatus }[] = [];
     for (const s of batch) {
       const e = this.chips.get(s.chipId);
-      if (!e) continue;
+      if (!e || this.remote.has(s.chipId)) continue;
       if (!e.view.latest || s.ts >= e.view.latest.ts) e.view.latest = s;
       // Late data says nothing about whether the chip is reporting now.
       if (backfill) continue;
@@ -253,7 +261,7 @@ export class FleetState {
     const due: ChipEntry[] = [];
     for (const { key } of this.liveUntil.popDue(now)) {
       const e = this.chips.get(key);
-      if (e !== undefined && e.view.status === 'live') due.push(e);
+      if (e !== undefined && e.view.status === 'live' && !this.remote.has(key)) due.push(e);
     }
     const changes = this.refresh(due, now);
     // Heard from since: watched again until its new deadline.
@@ -280,6 +288,81 @@ export class FleetState {
     return changes;
   }
 
+  // ---------- remote chips (the live bus) ----------
+
+  /** Is the chip an agent's of another hub? */
+  isRemote(chipId: string): boolean {
+    return this.remote.has(chipId);
+  }
+
+  /** The hub a remote chip's agent is connected to (undefined for a local chip). */
+  remoteHub(chipId: string): string | undefined {
+    return this.remote.get(chipId);
+  }
+
+  /**
+   * Chips of another hub's agents, with their status there (its fleet summary). A chip of a
+   * connected local agent stays local (this hub's agent has it now); any other entry becomes
+   * the remote chip. Returns the views that are new or changed.
+   */
+  applyRemoteChips(hubId: string, chips: readonly Omit<ChipView, 'latest'>[]): ChipView[] {
+    const changed: ChipView[] = [];
+    for (const c of chips) {
+      const prev = this.chips.get(c.chipId);
+      if (prev && !this.remote.has(c.chipId) && this.isConnected(prev)) continue;
+      if (prev && this.remote.get(c.chipId) === hubId && sameRemote(prev.view, c)) continue;
+      if (prev && !this.remote.has(c.chipId)) this.unindex(prev.view.agentId, c.chipId);
+      const view: ChipView = { ...c, latest: prev?.view.latest ?? null };
+      this.chips.set(c.chipId, { view, intervalMs: prev?.intervalMs ?? 1000, lastSampleAt: null, active: true });
+      this.remote.set(c.chipId, hubId);
+      changed.push(view);
+    }
+    return changed;
+  }
+
+  /** A remote chip's status changed on its hub. Returns the change, or null when it is not that hub's chip or nothing changed. */
+  applyRemoteStatus(hubId: string, chipId: string, status: ChipStatus): { chipId: string; status: ChipStatus } | null {
+    if (this.remote.get(chipId) !== hubId) return null;
+    const e = this.chips.get(chipId)!;
+    if (e.view.status === status) return null;
+    e.view.status = status;
+    return { chipId, status };
+  }
+
+  /**
+   * Samples of remote chips (committed on their hub): they become the chips' latest. `partial`:
+   * a summary's overview values, which replace only an older latest (not a full sample of the
+   * same time). Returns those of `hubId`'s chips.
+   */
+  applyRemoteSamples(hubId: string, samples: readonly Sample[], partial = false): Sample[] {
+    const kept: Sample[] = [];
+    for (const s of samples) {
+      if (this.remote.get(s.chipId) !== hubId) continue;
+      const e = this.chips.get(s.chipId)!;
+      if (!e.view.latest || s.ts > e.view.latest.ts || (!partial && s.ts === e.view.latest.ts)) e.view.latest = s;
+      kept.push(s);
+    }
+    return kept;
+  }
+
+  /** A hub went quiet (or the bus is down): its chips turn offline here. Returns the status changes. */
+  remoteHubGone(hubId: string): { chipId: string; status: ChipStatus }[] {
+    const changes: { chipId: string; status: ChipStatus }[] = [];
+    for (const [chipId, hub] of this.remote) {
+      if (hub !== hubId) continue;
+      const e = this.chips.get(chipId)!;
+      if (e.view.status === 'offline') continue;
+      e.view.status = 'offline';
+      changes.push({ chipId, status: 'offline' });
+    }
+    return changes;
+  }
+
+  /** The chips of this hub's own agents (what it tells other hubs about), in `list()` order. */
+  listLocal(): ChipView[] {
+    return this.list().filter((c) => !this.remote.has(c.chipId));
+  }
+
   get(chipId: string): ChipView | undefined {
     return this.chips.get(chipId)?.view;
   }
@@ -289,4 +372,12 @@ export class FleetState {
       .map((e) => e.view)
       .sort((a, b) => a.host.localeCompare(b.host) || a.index - b.index || a.chipId.localeCompare(b.chipId));
   }
+}
+
+/** Is a remote chip's view the same as a summary's entry (status and inventory)? */
+function sameRemote(v: ChipView, c: Omit<ChipView, 'latest'>): boolean {
+  return (
+    v.status === c.status && v.agentId === c.agentId && v.host === c.host && v.instanceType === c.instanceType && v.vendor === c.vendor && v.model === c.model &&
+    v.index === c.index && v.cores === c.cores && v.memTotalBytes === c.memTotalBytes && v.ratedPowerW === c.ratedPowerW
+  );
 }

@@ -8,7 +8,8 @@ import { createApp } from './app.ts';
 import { FleetState } from './fleet-state.ts';
 import { Ingest, WRITER_HIGH_WATER_ROWS } from './ingest.ts';
 import { LiveFanout } from './live/live-fanout.ts';
-import { openSqliteStore } from './store/sqlite-store.ts';
+import { parseDbTarget } from './store/open-store.ts';
+import { openHubDatabase } from './hub-database.ts';
 import type { Retention, Store } from './store/store.ts';
 import type { Prices } from './history/prices.ts';
 import { handleAgentSocket } from './ws/agent-endpoint.ts';
@@ -16,16 +17,16 @@ import { handleLiveSocket } from './ws/live-endpoint.ts';
 import { attachWebSockets } from './ws/upgrade-router.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 import type { AuthPolicy } from './auth/auth-policy.ts';
-import { openTokenStore, type TokenStore } from './auth/token-store.ts';
+import type { TokenStore } from './auth/token-store.ts';
 import { agentSocketBounds, resolveBounds, type HubBounds } from './hub-bounds.ts';
 import { applyHttpTimeouts } from './http-timeouts.ts';
 import { AgentQuota } from './ws/agent-limits.ts';
 import { Notifier, type NotifierOptions } from './alerts/notifier.ts';
 import { AlertEngine, type RulesFileChange } from './alerts/alert-engine.ts';
-import { openAlertStore } from './alerts/alert-store.ts';
 import { applyRulesFile, loadRulesFileAtStart, readRulesFile } from './alerts/rules-file.ts';
 import { startHubTelemetry } from './telemetry/hub-telemetry.ts';
-import { databaseCheck, writerCheck } from './readiness.ts';
+import { busCheck, writerCheck } from './readiness.ts';
+import { startLiveBus, type HubBusOptions, type StartedBus } from './bus/start-bus.ts';
 
 export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 /** How often chip statuses (live/stale/offline) are re-derived. */
@@ -38,8 +39,12 @@ export interface HubOptions extends Partial<HubBounds> {
   /** 0 picks a free port. */
   port: number;
   host?: string;
-  /** SQLite file path. */
+  /** SQLite file path, or a PostgreSQL URL (`postgres://…`, `?schema=name` optional; server/store/open-store.ts). */
   db: string;
+  /** PostgreSQL schema when the URL names none (default `public`). */
+  dbSchema?: string;
+  /** PostgreSQL: how often tokens, receivers and silences are reloaded besides notifications, ms (default 3 s / 5 s). */
+  dbReloadMs?: number;
   clientDir?: string;
   log?: Logger;
   /** Prices for /api/v1/energy costs (default: none). */
@@ -71,6 +76,8 @@ export interface HubOptions extends Partial<HubBounds> {
   notify?: Pick<NotifierOptions, 'delivery' | 'tickMs'>;
   /** Where the OTEL_* variables are read (default process.env): OTLP export of metrics and traces. */
   otelEnv?: Record<string, string | undefined>;
+  /** `--bus`: share live data with other hubs through NATS (docs/scale-out.md); none by default. */
+  bus?: HubBusOptions;
 }
 
 export interface HubHandle {
@@ -89,6 +96,8 @@ export interface HubHandle {
   notifier: Notifier;
   /** Auth off? */
   open: boolean;
+  /** The live bus and this hub's use of it, with `bus`; else null. */
+  bus: StartedBus | null;
   close(): Promise<void>;
 }
 
@@ -96,25 +105,27 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const log = opts.log ?? silentLogger;
   const bounds = resolveBounds(opts);
   const rulesFile = opts.rulesFile === undefined ? null : loadRulesFileAtStart(opts.rulesFile);
-  const store = await openSqliteStore(opts.db, { log, retention: opts.retention });
+  const hubDb = await openHubDatabase(parseDbTarget(opts.db, opts.dbSchema), { log, retention: opts.retention, reloadMs: opts.dbReloadMs });
+  const store = hubDb.store;
   const agentBounds = agentSocketBounds(bounds, store.retention.rawMs);
   const fleet = new FleetState();
   fleet.load(await store.listChips(), await store.latestSamples());
   const fanout = new LiveFanout(() => fleet.list());
-  const tokens = openTokenStore(opts.db);
+  const tokens = hubDb.tokens;
   const quota = new AgentQuota(bounds.maxAgentsPerToken);
   quota.seed(await store.agentTokenIds());
-  const alertStore = openAlertStore(opts.db, (states, events, now) => store.writeAlerts(states, events, now));
+  const alertStore = await hubDb.alertStore((states, events, now) => store.writeAlerts(states, events, now));
   const alerts = new AlertEngine({ store: alertStore, fleet, log, file: rulesFile?.rules ?? null, sinks: [{ publish: (events) => fanout.publishAlerts(events) }] });
   const ingest = new Ingest(store, fleet, fanout, (id) => tokens.isRevoked(id), quota, alerts);
   const secure = opts.tls !== undefined;
   const policy: AuthPolicy = { open: opts.auth?.open ?? false, tokens, allowedOrigins: opts.auth?.allowedOrigins ?? [] };
   let hubUrl = '';
-  const notifier = new Notifier({ db: opts.db, log, externalUrl: () => opts.externalUrl ?? hubUrl, ...opts.notify });
+  const notifier = new Notifier({ ...(hubDb.notifierBackend ? { backend: hubDb.notifierBackend } : { db: opts.db }), log, externalUrl: () => opts.externalUrl ?? hubUrl, ...opts.notify });
   notifier.setFlagReceiver(opts.webhook ? { url: opts.webhook, secret: opts.webhookSecret, groupWait: opts.webhookGroupWait } : null);
   const telemetry = await startHubTelemetry({ store, fanout, notifier, alerts, ingest, log }, opts.otelEnv ?? process.env);
-  // A message bus, once there is one, adds its check here.
-  const readiness = [databaseCheck(opts.db), writerCheck(() => store.writeBacklog(), WRITER_HIGH_WATER_ROWS)];
+  const bus = opts.bus ? startLiveBus(opts.bus, { fleet, fanout, log }) : null;
+  if (bus) alerts.addSink(bus.bridge.alertSink);
+  const readiness = [hubDb.readiness, writerCheck(() => store.writeBacklog(), WRITER_HIGH_WATER_ROWS), ...(bus ? [busCheck(bus.bus)] : [])];
   const app = createApp({ store, fleet, ingest, log, startedAt: Date.now(), clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR, prices: opts.prices, policy, secure, sampleWindow: agentBounds.window, maxSeriesCells: bounds.maxSeriesCells, notifier, alerts, readiness, telemetry });
   alerts.addSink(notifier);
   try {
@@ -122,12 +133,14 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
     notifier.setFileReceivers((rulesFile?.receivers ?? []) as Parameters<Notifier['setFileReceivers']>[0]);
     alerts.start();
   } catch (err) {
+    await bus?.close();
     await telemetry.close();
     alerts.close();
     await notifier.close();
-    alertStore.close();
+    await alertStore.close();
     await store.close();
-    tokens.close();
+    await tokens.close();
+    await hubDb.close();
     throw err;
   }
   notifier.resume(alerts.firingEvents());
@@ -150,6 +163,9 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
     s.once('error', reject);
     // A longer accept queue than Node's 511: thousands of agents reconnect at once after a restart.
     s.listen({ port: opts.port, host: opts.host ?? '0.0.0.0', backlog: LISTEN_BACKLOG }, () => resolve(s));
+  }).catch(async (err: unknown) => {
+    await bus?.close();
+    throw err;
   });
   const sockets = attachWebSockets(
     server,
@@ -176,8 +192,10 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
     alerts,
     reloadRules,
     open: policy.open,
+    bus,
     async close() {
       clearInterval(statusTimer);
+      await bus?.close();
       // First: the agents' sockets closing now is the hub stopping, not agents going offline.
       alerts.close();
       sockets.close();
@@ -185,9 +203,10 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
       server.closeAllConnections();
       await closed;
       await notifier.close();
-      alertStore.close();
+      await alertStore.close();
       await store.close();
-      tokens.close();
+      await tokens.close();
+      await hubDb.close();
       await telemetry.close();
     },
   };

@@ -67,3 +67,16 @@ export function writerCheck(backlog: () => number, highWater: number): Readiness
     },
   };
 }
+
+/** The live bus (server/bus/): connected, or why not and since when (the client keeps reconnecting). */
+export function busCheck(bus: { readonly url: string; state(): { connected: boolean; since: number; lastError: string | null } }, now: () => number = Date.now): ReadinessCheck {
+  return {
+    name: 'bus',
+    run() {
+      const s = bus.state();
+      if (s.connected) return { ok: true };
+      const secs = Math.max(0, Math.round((now() - s.since) / 1000));
+      return { ok: false, reason: `not connected to ${bus.url} for ${secs}s, reconnecting${s.lastError ? ` (${s.lastError})` : ''}` };
+    },
+  };
+}

@@ -1,11 +1,12 @@
 /**
  * Drizzle tables of the PostgreSQL store (server/store/pg), the plain (unpartitioned) ones:
- * inventory, rollup tiers and alerting's hot rows. drizzle-kit generates their migration from this
+ * inventory, rollup tiers, alerting's hot rows, and the hub's own rows (tokens, alert rules,
+ * receivers, silences, the notification outbox) as in SQLite's schema/tables.ts. drizzle-kit generates their migration from this
  * file (`npx drizzle-kit generate --config drizzle.pg.config.ts`, into schema/pg-migrations). The
  * time-partitioned sample log and chunks are in partitioned-tables.ts, created by a custom
  * migration (drizzle-kit cannot write `PARTITION BY`). Times are ms since epoch in bigint columns.
  */
-import { bigint, doublePrecision, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { bigint, doublePrecision, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { bytea } from './bytea.ts';
 
 const ms = (name: string) => bigint(name, { mode: 'number' });
@@ -94,4 +95,67 @@ export const alertEvents = pgTable(
     fingerprint: text('fingerprint').notNull(),
   },
   (t) => [index('alert_events_at_idx').on(t.at), index('alert_events_chip_idx').on(t.chipId, t.at)],
+);
+
+/** API tokens (server/auth/pg-token-store.ts): only the SHA-256 of a secret is stored. */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    role: text('role', { enum: ['agent', 'viewer', 'admin'] }).notNull(),
+    hash: text('hash').notNull(),
+    createdAt: ms('created_at').notNull(),
+    revokedAt: ms('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_tokens_hash_idx').on(t.hash)],
+);
+
+/** Alert rules of the API, the rules file, and adjustments of the built-ins (`body`: JSON). */
+export const alertRules = pgTable('alert_rules', {
+  id: text('id').primaryKey(),
+  source: text('source', { enum: ['api', 'file', 'builtin'] }).notNull(),
+  body: text('body').notNull(),
+  updatedAt: ms('updated_at').notNull(),
+});
+
+/** Notification receivers (`body`: the spec as JSON, its secret included). */
+export const alertReceivers = pgTable('alert_receivers', {
+  name: text('name').primaryKey(),
+  kind: text('kind', { enum: ['webhook', 'alertmanager', 'slack'] }).notNull(),
+  body: text('body').notNull(),
+  source: text('source', { enum: ['api', 'file', 'flag'] }).notNull(),
+  updatedAt: ms('updated_at').notNull(),
+});
+
+/** Silences (`matchers`: JSON). */
+export const alertSilences = pgTable('alert_silences', {
+  id: text('id').primaryKey(),
+  matchers: text('matchers').notNull(),
+  comment: text('comment').notNull(),
+  createdBy: text('created_by').notNull(),
+  startsAt: ms('starts_at').notNull(),
+  endsAt: ms('ends_at').notNull(),
+});
+
+/**
+ * The notification outbox, shared by the hubs of one schema: a hub claims a due row with
+ * `FOR UPDATE SKIP LOCKED` (attempts + 1, next_at = the claim's lease end, claimed_by = the hub),
+ * so one hub sends it; should that hub die, the row is due again once the lease ends.
+ */
+export const alertOutbox = pgTable(
+  'alert_outbox',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    receiver: text('receiver').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    body: text('body').notNull(),
+    createdAt: ms('created_at').notNull(),
+    attempts: integer('attempts').notNull(),
+    nextAt: ms('next_at').notNull(),
+    status: text('status', { enum: ['pending', 'done', 'dead'] }).notNull(),
+    lastError: text('last_error'),
+    claimedBy: text('claimed_by'),
+  },
+  (t) => [uniqueIndex('alert_outbox_key_idx').on(t.receiver, t.idempotencyKey), index('alert_outbox_due_idx').on(t.status, t.nextAt)],
 );

@@ -314,6 +314,8 @@ export class AlertEngine {
   private startupCheck(now: number): void {
     this.version++;
     for (const view of this.fleet.list()) {
+      // Another hub's chip (live bus): that hub's alerting watches it.
+      if (this.fleet.isRemote(view.chipId)) continue;
       const connected = this.fleet.hasConnection(view.agentId) || this.fleet.isPushAgent(view.agentId);
       if (connected) continue;
       const e = this.entry(view.chipId);
@@ -628,6 +630,7 @@ export class AlertEngine {
     }
     const afterStart = !this.wheel.dueAt(STARTUP_CHECK);
     for (const view of this.fleet.list()) {
+      if (this.fleet.isRemote(view.chipId)) continue;
       const e = this.entry(view.chipId);
       this.refresh(e);
       const connected = this.fleet.hasConnection(view.agentId) || this.fleet.isPushAgent(view.agentId);

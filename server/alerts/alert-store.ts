@@ -72,14 +72,14 @@ export interface AlertStore {
    * committed (rejects when the transaction failed).
    */
   write(states: readonly StateWrite[], events: readonly AlertEvent[], now?: number): Promise<void>;
-  /** Transitions in [from, to], newest first, at most `limit`. */
-  history(q: HistoryQuery): StoredAlertEvent[];
-  /** Delete events older than `before` (ms); returns how many. */
+  /** Transitions in [from, to], newest first, at most `limit` (PostgreSQL: a promise of them). */
+  history(q: HistoryQuery): StoredAlertEvent[] | Promise<StoredAlertEvent[]>;
+  /** Delete events older than `before` (ms); returns how many (PostgreSQL: deletes in the background, returns 0). */
   pruneEvents(before: number): number;
-  close(): void;
+  close(): void | Promise<void>;
 }
 
-interface EventRow {
+export interface EventRow {
   id: number;
   rule_id: string;
   chip_id: string;
@@ -94,14 +94,14 @@ interface EventRow {
   starts_at?: number;
 }
 
-const parse = (text: string): unknown => {
+export const parse = (text: string): unknown => {
   try {
     return JSON.parse(text);
   } catch {
     return null;
   }
 };
-const record = (text: string): Record<string, string> => {
+export const record = (text: string): Record<string, string> => {
   const v = parse(text);
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, string>) : {};
 };
@@ -110,7 +110,7 @@ const record = (text: string): Record<string, string> => {
  * The stored event back. startsAt and endsAt are not columns of their own: they live in the
  * annotations row under reserved keys (`__startsAt`, `__endsAt`), which are taken out here.
  */
-function eventOf(r: EventRow): StoredAlertEvent {
+export function eventOf(r: EventRow): StoredAlertEvent {
   const annotations = record(r.annotations);
   const startsAt = Number(annotations.__startsAt ?? r.at);
   const endsAt = annotations.__endsAt === undefined ? null : Number(annotations.__endsAt);
@@ -189,6 +189,6 @@ export function openAlertStore(path: string, writeVia?: (states: readonly StateW
       return (stmt.all(...args, q.limit) as EventRow[]).map(eventOf);
     },
     pruneEvents: (before) => prune.run(before).changes,
-    close: () => conn.close(),
+    close: () => void conn.close(),
   };
 }

@@ -10,10 +10,13 @@
  *   they wait in the outbox, nothing is dropped.
  * - It wakes when told (a new row, a dead letter retried), at the next due row, and at least every
  *   `pollMs` (rows another process wrote).
+ * - The outbox may be the SQLite one (synchronous) or the PostgreSQL one (promises, shared by hubs:
+ *   a claim there is exclusive, so one hub sends each row); the worker awaits either.
  */
 import type { Logger } from '../../common/logger.ts';
 import { DEFAULT_RETRY, nextStep, type AttemptResult, type RetryOptions } from './retry-policy.ts';
-import type { Outbox, OutboxRow } from './outbox.ts';
+import type { OutboxRow } from './outbox.ts';
+import type { OutboxApi } from './outbox-api.ts';
 import { deliveryRequest } from './senders.ts';
 import { deliveryChannel, type DeliveryEvent } from '../telemetry/telemetry-channels.ts';
 
@@ -32,6 +35,8 @@ export interface DeliveryOptions {
   random?: () => number;
   /** Longest sleep between looks at the outbox, ms (default 1 s). */
   pollMs?: number;
+  /** How long a claim holds a row: should the hub die mid-request, it is due again after this (default timeoutMs + 1 s). */
+  leaseMs?: number;
   now?: () => number;
   log: Logger;
 }
@@ -87,18 +92,20 @@ export class Delivery {
   private readonly retry: RetryOptions;
   private readonly random: () => number;
   private readonly pollMs: number;
+  private readonly leaseMs: number;
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly inFlight = new Map<string, InFlight>();
   private readonly buckets = new Map<string, Bucket>();
   private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
   private running = false;
   private again = false;
   private closed = false;
   private started = false;
 
   constructor(
-    private readonly outbox: Outbox,
+    private readonly outbox: OutboxApi,
     private readonly target: (receiver: string) => DeliveryTarget | undefined,
     opts: DeliveryOptions,
   ) {
@@ -106,6 +113,7 @@ export class Delivery {
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.random = opts.random ?? Math.random;
     this.pollMs = opts.pollMs ?? 1000;
+    this.leaseMs = opts.leaseMs ?? this.timeoutMs + 1000;
     this.now = opts.now ?? Date.now;
     this.log = opts.log;
   }
@@ -125,11 +133,13 @@ export class Delivery {
   private schedule(ms: number): void {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.tick(), Math.max(0, ms));
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick();
+    }, Math.max(0, ms));
     this.timer.unref();
   }
 
-  private tick(): void {
+  private async tick(): Promise<void> {
     this.timer = null;
     if (this.closed) return;
     if (this.running) {
@@ -139,7 +149,7 @@ export class Delivery {
     this.running = true;
     let wait = this.pollMs;
     try {
-      wait = Math.min(wait, this.sendDue());
+      wait = Math.min(wait, await this.sendDue());
     } catch (err) {
       this.log.error('alert delivery: reading the outbox failed', { err: String(err) });
     } finally {
@@ -150,10 +160,11 @@ export class Delivery {
   }
 
   /** Starts the due heads; ms until the next one may be due. */
-  private sendDue(): number {
+  private async sendDue(): Promise<number> {
     const now = this.now();
     let wait = Infinity;
-    for (const row of this.outbox.heads()) {
+    for (const row of await this.outbox.heads()) {
+      if (this.closed) break;
       if (this.inFlight.has(row.receiver)) continue;
       if (row.nextAt > now) {
         wait = Math.min(wait, row.nextAt - now);
@@ -161,7 +172,7 @@ export class Delivery {
       }
       const target = this.target(row.receiver);
       if (!target) {
-        this.outbox.markDead(row.id, `receiver ${JSON.stringify(row.receiver)} no longer exists`, now);
+        await this.outbox.markDead(row.id, `receiver ${JSON.stringify(row.receiver)} no longer exists`, now);
         this.log.warn('alert notification dropped: its receiver no longer exists', { id: row.id, receiver: row.receiver });
         wait = 0;
         continue;
@@ -176,9 +187,13 @@ export class Delivery {
         continue;
       }
       // The lease: if the hub dies during the request, the row is due again after it.
-      if (!this.outbox.claim(row, now + this.timeoutMs + 1000)) {
+      if (!(await this.outbox.claim(row, now + this.leaseMs))) {
         wait = 0;
         continue;
+      }
+      if (this.closed) {
+        await this.outbox.markRetry(row.id, now, 'interrupted');
+        break;
       }
       this.attempt({ ...row, attempts: row.attempts + 1 }, target);
     }
@@ -220,22 +235,22 @@ export class Delivery {
     }
   }
 
-  private settle(row: OutboxRow, result: AttemptResult, error: string | null, startedAt: number): void {
+  private async settle(row: OutboxRow, result: AttemptResult, error: string | null, startedAt: number): Promise<void> {
     const now = this.now();
     if (this.closed) {
       // Cut short by shutdown: due again as soon as the hub is back (the attempt still counts).
-      if (result.status === null) return this.outbox.markRetry(row.id, now, error ? cutError(`interrupted: ${error}`) : 'interrupted');
+      if (result.status === null) return void (await this.outbox.markRetry(row.id, now, error ? cutError(`interrupted: ${error}`) : 'interrupted'));
     }
     const step = nextStep(row.attempts, result, now, this.retry, this.random);
     if (deliveryChannel.hasSubscribers) deliveryChannel.publish({ receiver: row.receiver, status: result.status, outcome: step.action, startedAt, ms: Date.now() - startedAt, error } satisfies DeliveryEvent);
     if (step.action === 'done') {
-      this.outbox.markDone(row.id, now);
+      await this.outbox.markDone(row.id, now);
       this.log.debug('alert notification delivered', { id: row.id, receiver: row.receiver, attempts: row.attempts });
     } else if (step.action === 'retry') {
-      this.outbox.markRetry(row.id, step.at, cutError(error ?? 'failed'));
+      await this.outbox.markRetry(row.id, step.at, cutError(error ?? 'failed'));
       this.log.info('alert notification will be retried', { id: row.id, receiver: row.receiver, attempt: row.attempts, error, inMs: step.at - now });
     } else {
-      this.outbox.markDead(row.id, cutError(`${error ?? 'failed'} (${step.reason})`), now);
+      await this.outbox.markDead(row.id, cutError(`${error ?? 'failed'} (${step.reason})`), now);
       this.log.warn('alert notification is a dead letter', { id: row.id, receiver: row.receiver, attempts: row.attempts, error, reason: step.reason });
     }
   }
@@ -245,6 +260,7 @@ export class Delivery {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.ticking;
     const flights = [...this.inFlight.values()];
     for (const f of flights) f.abort.abort(new Error('the hub is stopping'));
     await Promise.all(flights.map((f) => f.done));

@@ -17,6 +17,10 @@
  *
  * Receivers come from the REST API (source 'api'), the rules file ('file', `setFileReceivers`)
  * and the `--webhook` flag ('flag', `setFlagReceiver`); silences from the REST API.
+ *
+ * On SQLite (`db`) the outbox and the receivers live in the hub's file and every step is
+ * synchronous; on PostgreSQL (`backend`, hub-database.ts) the outbox answers with promises, so
+ * transitions are queued in turn (`serially`), in the order they came.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../common/logger.ts';
@@ -26,8 +30,9 @@ import { DEFAULT_GROUP_WAIT, DEFAULT_RATE_LIMIT, DEFAULT_REPEAT_INTERVAL, receiv
 import type { AlertEvent, AlertSink } from './alert-events.ts';
 import { Delivery, type DeliveryOptions, type DeliveryTarget } from './delivery.ts';
 import { compileMatchers, type CompiledMatcher, type LabelSet } from '../../schema/alert-matchers.ts';
-import { NotifyStore, type ReceiverSource, type Silence, type StoredReceiver } from './notify-store.ts';
+import { NotifyStore, type NotifyStoreApi, type ReceiverSource, type Silence, type StoredReceiver } from './notify-store.ts';
 import { openNotifyConnection, Outbox, type OutboxRow } from './outbox.ts';
+import { after, eachInTurn, type Maybe, type OutboxApi } from './outbox-api.ts';
 import { chipUrl, notificationBody } from './senders.ts';
 import { formatValue } from './templates.ts';
 import { idempotencyKey, type WebhookAlertInput } from './webhook-payload.ts';
@@ -42,9 +47,17 @@ export const KEEP_ENDED_SILENCES_MS = 7 * 86_400_000;
 const VALID_INTERVALS = 4;
 const PRUNE_EVERY_MS = 3_600_000;
 
+/** Outbox and receivers not in an SQLite file (PostgreSQL: pg-outbox.ts, pg-notify-store.ts). */
+export interface NotifierBackend {
+  outbox: OutboxApi;
+  store: NotifyStoreApi & { watch?(onChange: () => void, onBadRow?: (name: string, err: string) => void): void };
+  close(): Promise<void>;
+}
+
 export interface NotifierOptions {
-  /** The hub's database file. */
-  db: string;
+  /** The hub's database file (unless `backend` is given). */
+  db?: string;
+  backend?: NotifierBackend;
   log?: Logger;
   /** The hub's URL as users reach it (alerts link to their chip under it). */
   externalUrl: () => string;
@@ -109,8 +122,12 @@ function activate(r: StoredReceiver): ActiveReceiver {
 const SOURCE_NAMES: Record<ReceiverSource, string> = { api: 'the API', file: 'the rules file', flag: 'the --webhook flag' };
 
 export class Notifier implements AlertSink {
-  readonly outbox: Outbox;
-  private readonly store: NotifyStore;
+  private readonly box: OutboxApi;
+  private readonly sqliteOutbox: Outbox | null;
+  private readonly backend: NotifierBackend | null;
+  private readonly store: NotifyStoreApi;
+  /** Queueing work that waits for the outbox (PostgreSQL); null while none does. */
+  private serial: Promise<void> | null = null;
   private readonly delivery: Delivery;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -135,12 +152,73 @@ export class Notifier implements AlertSink {
     this.now = opts.now ?? Date.now;
     this.externalUrl = opts.externalUrl;
     this.tickMs = opts.tickMs ?? 1000;
-    const conn = openNotifyConnection(opts.db);
-    this.outbox = new Outbox(conn);
-    this.store = new NotifyStore(conn, (name, err) => this.log.error('alert receiver ignored: its stored form is invalid', { receiver: name, err }));
-    this.delivery = new Delivery(this.outbox, (name) => this.active.get(name)?.target, { ...opts.delivery, log: this.log, now: this.now });
+    const onBadRow = (name: string, err: string) => this.log.error('alert receiver ignored: its stored form is invalid', { receiver: name, err });
+    this.backend = opts.backend ?? null;
+    if (opts.backend) {
+      this.sqliteOutbox = null;
+      this.box = opts.backend.outbox;
+      this.store = opts.backend.store;
+      opts.backend.store.watch?.(() => {
+        this.reloadReceivers();
+        this.reloadSilences();
+      }, onBadRow);
+    } else {
+      if (opts.db === undefined) throw new Error('Notifier: give db (an SQLite file) or backend');
+      const conn = openNotifyConnection(opts.db);
+      this.sqliteOutbox = new Outbox(conn);
+      this.box = this.sqliteOutbox;
+      this.store = new NotifyStore(conn, onBadRow);
+    }
+    this.delivery = new Delivery(this.box, (name) => this.active.get(name)?.target, { ...opts.delivery, log: this.log, now: this.now });
     this.reloadReceivers();
     this.reloadSilences();
+  }
+
+  /** The SQLite outbox (tests, diagnostics); on PostgreSQL use `outboxApi`. */
+  get outbox(): Outbox {
+    if (!this.sqliteOutbox) throw new Error('the notifier has no SQLite outbox (PostgreSQL: use outboxApi)');
+    return this.sqliteOutbox;
+  }
+
+  get outboxApi(): OutboxApi {
+    return this.box;
+  }
+
+  /** Notifications of a receiver waiting to be sent (PostgreSQL: as of the last look at the outbox). */
+  pendingCount(receiver: string): number {
+    return this.box.pendingCount(receiver);
+  }
+
+  /** Resolves once the transitions published so far are in the outbox. */
+  async settled(): Promise<void> {
+    while (this.serial) await this.serial;
+  }
+
+  /** Runs `task` now, or after the queued ones while some wait for the outbox. */
+  private serially(task: () => unknown, onError: (err: unknown) => void): void {
+    let chain: Promise<unknown>;
+    if (this.serial) chain = this.serial.then(task);
+    else {
+      let r: unknown;
+      try {
+        r = task();
+      } catch (err) {
+        onError(err);
+        return;
+      }
+      if (!(r instanceof Promise)) return;
+      chain = r;
+    }
+    const p: Promise<void> = chain.then(
+      () => {
+        if (this.serial === p) this.serial = null;
+      },
+      (err: unknown) => {
+        if (this.serial === p) this.serial = null;
+        onError(err);
+      },
+    );
+    this.serial = p;
   }
 
   /** Starts delivering (pending rows of an earlier run first) and the periodic checks. */
@@ -156,11 +234,10 @@ export class Notifier implements AlertSink {
   publish(events: readonly AlertEvent[]): void {
     if (this.closed) return;
     for (const e of events) {
-      try {
-        this.take(e);
-      } catch (err) {
-        this.log.error('alert notification could not be queued', { rule: e.ruleId, chip: e.chipId, to: e.to, err: String(err) });
-      }
+      this.serially(
+        () => this.take(e),
+        (err) => this.log.error('alert notification could not be queued', { rule: e.ruleId, chip: e.chipId, to: e.to, err: String(err) }),
+      );
     }
   }
 
@@ -178,13 +255,14 @@ export class Notifier implements AlertSink {
     return this.silenceList.some((s) => s.startsAt <= at && at < s.endsAt && s.match(labels));
   }
 
-  private take(e: AlertEvent): void {
+  private take(e: AlertEvent): Maybe<void> {
     const status = e.to === 'firing' ? 'firing' : e.from === 'firing' ? 'resolved' : null;
     if (e.to === 'firing') this.firing.set(e.fingerprint, e);
     else if (e.from === 'firing') this.firing.delete(e.fingerprint);
     if (status === null) return;
     const now = this.now();
     const silenced = this.isSilenced(e.labels, now);
+    const to: ActiveReceiver[] = [];
     for (const r of this.active.values()) {
       if (!r.match(e.labels)) continue;
       const key = `${r.spec.name}\0${e.fingerprint}`;
@@ -199,8 +277,9 @@ export class Notifier implements AlertSink {
         if (this.suppressed.delete(key)) continue;
         if (!r.spec.sendResolved || silenced) continue;
       }
-      this.add(r, e, status, now);
+      to.push(r);
     }
+    return eachInTurn(to, (r) => this.add(r, e, status, now));
   }
 
   private alertOf(e: AlertEvent, status: 'firing' | 'resolved'): WebhookAlertInput {
@@ -222,44 +301,54 @@ export class Notifier implements AlertSink {
   }
 
   /** Puts the transition into its group's open notification, or opens one. */
-  private add(r: ActiveReceiver, e: AlertEvent, status: 'firing' | 'resolved', now: number): void {
+  private add(r: ActiveReceiver, e: AlertEvent, status: 'firing' | 'resolved', now: number): Maybe<void> {
     const alert = this.alertOf(e, status);
     const name = r.spec.name;
     const groupKey = `${name}\0${JSON.stringify(r.spec.groupBy.map((k) => e.labels[k] ?? ''))}`;
     const open = this.groups.get(groupKey);
+    const enqueue = (): Maybe<void> => {
+      const sendAt = now + r.groupWaitMs;
+      const key = idempotencyKey(name, [{ fingerprint: e.fingerprint, status, at: e.at }]);
+      return after(this.box.enqueue({ receiver: name, idempotencyKey: key, body: this.body(r, [alert], now), nextAt: sendAt }, now), (id) => {
+        if (id === null) return; // this very transition was queued before
+        if (r.spec.kind === 'alertmanager') this.lastSent.set(name, now);
+        if (r.groupWaitMs > 0) this.groups.set(groupKey, { receiver: name, rowId: id, sendAt, alerts: new Map([[e.fingerprint, alert]]) });
+        this.delivery.wake();
+      });
+    };
     if (open && open.sendAt > now) {
       open.alerts.set(e.fingerprint, alert);
-      if (this.outbox.updateOpen(open.rowId, this.body(r, open.alerts.values(), now))) return;
-      this.groups.delete(groupKey);
+      return after(this.box.updateOpen(open.rowId, this.body(r, open.alerts.values(), now)), (updated) => {
+        if (updated) return;
+        this.groups.delete(groupKey);
+        return enqueue();
+      });
     }
-    const sendAt = now + r.groupWaitMs;
-    const key = idempotencyKey(name, [{ fingerprint: e.fingerprint, status, at: e.at }]);
-    const id = this.outbox.enqueue({ receiver: name, idempotencyKey: key, body: this.body(r, [alert], now), nextAt: sendAt }, now);
-    if (id === null) return; // this very transition was queued before
-    if (r.spec.kind === 'alertmanager') this.lastSent.set(name, now);
-    if (r.groupWaitMs > 0) this.groups.set(groupKey, { receiver: name, rowId: id, sendAt, alerts: new Map([[e.fingerprint, alert]]) });
-    this.delivery.wake();
+    return enqueue();
   }
 
   private tick(): void {
     if (this.closed) return;
     const now = this.now();
-    try {
-      for (const [k, g] of this.groups) if (g.sendAt <= now) this.groups.delete(k);
-      this.unsilence(now);
-      this.resend(now);
-      if (now - this.lastPrune >= PRUNE_EVERY_MS) {
-        this.lastPrune = now;
-        this.outbox.prune(now - KEEP_DONE_MS, now - KEEP_DEAD_MS);
-        if (this.store.pruneSilences(now - KEEP_ENDED_SILENCES_MS) > 0) this.reloadSilences();
-      }
-    } catch (err) {
-      this.log.error('alert notifier tick failed', { err: String(err) });
-    }
+    this.serially(
+      () => {
+        for (const [k, g] of this.groups) if (g.sendAt <= now) this.groups.delete(k);
+        return after(this.unsilence(now), () =>
+          after(this.resend(now), () => {
+            if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+            this.lastPrune = now;
+            if (this.store.pruneSilences(now - KEEP_ENDED_SILENCES_MS) > 0) this.reloadSilences();
+            return this.box.prune(now - KEEP_DONE_MS, now - KEEP_DEAD_MS);
+          }),
+        );
+      },
+      (err) => this.log.error('alert notifier tick failed', { err: String(err) }),
+    );
   }
 
   /** Alerts a silence held back that still fire once it ended: sent now. */
-  private unsilence(now: number): void {
+  private unsilence(now: number): Maybe<void> {
+    const due: [ActiveReceiver, AlertEvent][] = [];
     for (const [key, { receiver, fingerprint }] of this.suppressed) {
       const e = this.firing.get(fingerprint);
       const r = this.active.get(receiver);
@@ -269,24 +358,29 @@ export class Notifier implements AlertSink {
       }
       if (this.isSilenced(e.labels, now)) continue;
       this.suppressed.delete(key);
-      this.add(r, e, 'firing', now);
+      due.push([r, e]);
     }
+    return eachInTurn(due, ([r, e]) => this.add(r, e, 'firing', now));
   }
 
   /** Alertmanager receivers: the alerts still firing, again every repeatInterval. */
-  private resend(now: number): void {
-    for (const r of this.active.values()) {
-      if (r.spec.kind !== 'alertmanager') continue;
-      const name = r.spec.name;
-      if (now - (this.lastSent.get(name) ?? -Infinity) < r.repeatMs) continue;
-      this.lastSent.set(name, now);
-      const alerts = [...this.firing.values()].filter((e) => r.match(e.labels) && !this.isSilenced(e.labels, now));
-      // Still sending earlier ones: this round would only queue behind them.
-      if (alerts.length === 0 || this.outbox.pendingCount(name) > 0) continue;
-      const key = idempotencyKey(name, alerts.map((e) => ({ fingerprint: e.fingerprint, status: 'firing' as const, at: now })));
-      const body = this.body(r, alerts.map((e) => this.alertOf(e, 'firing')), now);
-      if (this.outbox.enqueue({ receiver: name, idempotencyKey: key, body, nextAt: now }, now) !== null) this.delivery.wake();
-    }
+  private resend(now: number): Maybe<void> {
+    return eachInTurn([...this.active.values()], (r) => this.resendTo(r, now));
+  }
+
+  private resendTo(r: ActiveReceiver, now: number): Maybe<void> {
+    if (r.spec.kind !== 'alertmanager') return;
+    const name = r.spec.name;
+    if (now - (this.lastSent.get(name) ?? -Infinity) < r.repeatMs) return;
+    this.lastSent.set(name, now);
+    const alerts = [...this.firing.values()].filter((e) => r.match(e.labels) && !this.isSilenced(e.labels, now));
+    // Still sending earlier ones: this round would only queue behind them.
+    if (alerts.length === 0 || this.box.pendingCount(name) > 0) return;
+    const key = idempotencyKey(name, alerts.map((e) => ({ fingerprint: e.fingerprint, status: 'firing' as const, at: now })));
+    const body = this.body(r, alerts.map((e) => this.alertOf(e, 'firing')), now);
+    return after(this.box.enqueue({ receiver: name, idempotencyKey: key, body, nextAt: now }, now), (id) => {
+      if (id !== null) this.delivery.wake();
+    });
   }
 
   // ---------- receivers ----------
@@ -403,22 +497,27 @@ export class Notifier implements AlertSink {
       throw new NotifyError('not_found', s ? `silence ${id} has already ended` : `no silence ${JSON.stringify(id)}; GET /api/v1/alerts/silences lists them`);
     }
     this.reloadSilences();
-    this.unsilence(this.now());
+    const now = this.now();
+    this.serially(
+      () => this.unsilence(now),
+      (err) => this.log.error('alert notification could not be queued', { err: String(err) }),
+    );
     return this.store.silence(id)!;
   }
 
   // ---------- dead letters ----------
 
-  deadLetters(limit = 100): OutboxRow[] {
-    return this.outbox.deadLetters(limit);
+  deadLetters(limit = 100): Maybe<OutboxRow[]> {
+    return this.box.deadLetters(limit);
   }
 
   /** Sends a dead letter again (attempts from zero); NotifyError 'not_found' when `id` is none. */
-  retryDeadLetter(id: number): OutboxRow {
-    const row = this.outbox.retryDead(id, this.now());
-    if (!row) throw new NotifyError('not_found', `no dead letter ${id}; GET /api/v1/alerts/dead-letters lists them`);
-    this.delivery.wake();
-    return row;
+  retryDeadLetter(id: number): Maybe<OutboxRow> {
+    return after(this.box.retryDead(id, this.now()), (row) => {
+      if (!row) throw new NotifyError('not_found', `no dead letter ${id}; GET /api/v1/alerts/dead-letters lists them`);
+      this.delivery.wake();
+      return row;
+    });
   }
 
   /** Stops sending (requests under way are cut short and stay pending) and closes the connection. */
@@ -428,6 +527,8 @@ export class Notifier implements AlertSink {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.delivery.close();
-    this.outbox.close();
+    await this.settled();
+    await this.box.close();
+    await this.backend?.close();
   }
 }

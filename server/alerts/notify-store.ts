@@ -41,7 +41,22 @@ interface SilenceRow {
   ends_at: number;
 }
 
-export class NotifyStore {
+/** What the notifier needs of receivers and silences: this class (SQLite) or PgNotifyStore (pg-notify-store.ts). */
+export interface NotifyStoreApi {
+  receivers(): StoredReceiver[];
+  receiver(name: string): StoredReceiver | null;
+  sourceOf(name: string): ReceiverSource | null;
+  putReceiver(spec: ReceiverSpec, source: ReceiverSource, now?: number): void;
+  deleteReceiver(name: string): boolean;
+  replaceSource(source: ReceiverSource, specs: readonly ReceiverSpec[], now?: number): void;
+  silences(): Silence[];
+  silence(id: string): Silence | null;
+  addSilence(s: Silence): void;
+  expireSilence(id: string, now?: number): boolean;
+  pruneSilences(before: number): number;
+}
+
+export class NotifyStore implements NotifyStoreApi {
   private readonly q;
 
   constructor(

@@ -23,7 +23,12 @@ export interface TokenStore {
   isRevoked(id: string): boolean;
   /** The principal of a valid, unrevoked token; null otherwise. */
   verify(token: string): Principal | null;
-  close(): void;
+  /**
+   * Resolves once the writes made so far are committed (rejects when the last one failed). SQLite
+   * writes at once; the PostgreSQL store (pg-token-store.ts) answers from memory and writes after.
+   */
+  flush(): Promise<void>;
+  close(): void | Promise<void>;
 }
 
 interface TokenRow {
@@ -71,6 +76,7 @@ export function openTokenStore(path: string): TokenStore {
       if (!row || row.revoked_at !== null || !sameHash(row.hash, hash)) return null;
       return { tokenId: row.id, name: row.name, role: row.role };
     },
-    close: () => conn.close(),
+    flush: async () => {},
+    close: () => void conn.close(),
   };
 }

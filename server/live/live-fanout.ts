@@ -16,6 +16,11 @@
  * Latest wins: a socket with more than `highWaterBytes` buffered skips frames; once it drains
  * below `lowWaterBytes` (checked on each tick and by a timer while any socket lags) a fleet
  * subscriber gets a fresh snapshot, so a slow browser never holds up the others.
+ *
+ * With a live bus (server/bus/), `tap` sees this hub's own changes as they are published (to pass
+ * them on to other hubs) and `watcher` hears which chips and topics this hub's browsers watch
+ * (to subscribe to them); changes from other hubs come in with `origin: 'remote'`, which the tap
+ * does not see, and their fleet summaries' newest values by `publishFleetLatest`.
  */
 import type { AlertEventAnswer } from '../../schema/api-answers.ts';
 import type { ChipView, FleetFilter } from '../../schema/protocol.ts';
@@ -48,6 +53,23 @@ export interface LiveFanoutOptions {
   /** Alert transitions published within this many ms go out in one `alert` frame (default 100). */
   alertCoalesceMs?: number;
 }
+
+/** This hub's own live changes, as published (the live bus passes them on to other hubs). */
+export interface LiveTap {
+  samples(batch: readonly Sample[]): void;
+  status(changes: readonly { chipId: string; status: ChipStatus }[]): void;
+  inventory(chips: readonly ChipView[]): void;
+}
+
+/** What this hub's browsers watch, told as it changes: a chip's first viewer came or its last left; the firehose or alerts topic got its first subscriber or lost its last. */
+export interface LiveWatcher {
+  chip(chipId: string, watched: boolean): void;
+  firehose(watched: boolean): void;
+  alerts(watched: boolean): void;
+}
+
+/** Where a published change comes from: this hub's agents, or another hub's through the bus. */
+export type LiveOrigin = 'local' | 'remote';
 
 interface LiveClient {
   fleet: boolean;
@@ -82,6 +104,14 @@ export class LiveFanout {
   private readonly chipSubs = new Map<string, Set<LiveSocket>>();
   private readonly opts: Required<LiveFanoutOptions>;
   private pending: Sample[] = [];
+  /** Newest values of remote chips from fleet summaries: fleet frames only. */
+  private pendingFleet: Sample[] = [];
+  /** Local changes as published (none without a bus). */
+  tap: LiveTap | null = null;
+  /** Told what this hub's browsers watch (none without a bus). */
+  watcher: LiveWatcher | null = null;
+  private firehoseSubs = 0;
+  private alertSubs = 0;
   private readonly pendingStatus = new Map<string, ChipStatus>();
   private scheduled = false;
   private flushing = false;
@@ -121,6 +151,8 @@ export class LiveFanout {
     if (!c) return;
     for (const chipId of c.chips) this.unindexChip(ws, chipId);
     this.clients.delete(ws);
+    if (c.firehose) this.countFirehose(-1);
+    if (c.alerts) this.countAlerts(-1);
   }
 
   /**
@@ -139,13 +171,27 @@ export class LiveFanout {
   /** Firehose (`samples` topic) on/off. */
   setFirehose(ws: LiveSocket, on: boolean): void {
     const c = this.clients.get(ws);
-    if (c) c.firehose = on;
+    if (!c || c.firehose === on) return;
+    c.firehose = on;
+    this.countFirehose(on ? 1 : -1);
+  }
+
+  private countFirehose(d: 1 | -1): void {
+    this.firehoseSubs += d;
+    if (this.firehoseSubs === (d > 0 ? 1 : 0)) this.watcher?.firehose(d > 0);
+  }
+
+  private countAlerts(d: 1 | -1): void {
+    this.alertSubs += d;
+    if (this.alertSubs === (d > 0 ? 1 : 0)) this.watcher?.alerts(d > 0);
   }
 
   /** `alerts` topic on/off (the snapshot of current alerts is the endpoint's business). */
   setAlerts(ws: LiveSocket, on: boolean): void {
     const c = this.clients.get(ws);
-    if (c) c.alerts = on;
+    if (!c || c.alerts === on) return;
+    c.alerts = on;
+    this.countAlerts(on ? 1 : -1);
   }
 
   /**
@@ -185,7 +231,10 @@ export class LiveFanout {
     if (on) {
       c.chips.add(chipId);
       let subs = this.chipSubs.get(chipId);
-      if (!subs) this.chipSubs.set(chipId, (subs = new Set()));
+      if (!subs) {
+        this.chipSubs.set(chipId, (subs = new Set()));
+        this.watcher?.chip(chipId, true);
+      }
       subs.add(ws);
     } else if (c.chips.delete(chipId)) this.unindexChip(ws, chipId);
   }
@@ -199,7 +248,8 @@ export class LiveFanout {
   }
 
   /** Committed live samples: queued for the next tick's frames. */
-  publishSamples(batch: Sample[]): void {
+  publishSamples(batch: Sample[], origin: LiveOrigin = 'local'): void {
+    if (origin === 'local' && this.tap !== null) this.tap.samples(batch);
     if (this.clients.size === 0 || batch.length === 0) return;
     if (this.pending.length === 0) this.pending = batch.slice();
     else for (const s of batch) this.pending.push(s);
@@ -210,8 +260,10 @@ export class LiveFanout {
    * Status changes are coalesced into the tick too (the last change of a chip wins) and go to
    * fleet subscribers as one `status` frame, after that tick's `fleet-update`.
    */
-  publishStatus(changes: { chipId: string; status: ChipStatus }[]): void {
-    if (changes.length === 0 || this.clients.size === 0) return;
+  publishStatus(changes: { chipId: string; status: ChipStatus }[], origin: LiveOrigin = 'local'): void {
+    if (changes.length === 0) return;
+    if (origin === 'local') this.tap?.status(changes);
+    if (this.clients.size === 0) return;
     for (const { chipId, status } of changes) {
       this.pendingStatus.delete(chipId); // re-insert: frame order follows the latest change
       this.pendingStatus.set(chipId, status);
@@ -223,8 +275,9 @@ export class LiveFanout {
    * Inventory changes go to fleet subscribers at once — before any sample of a new chip, which
    * can only be committed after its agent's hello. Their `latest` already includes queued samples.
    */
-  publishInventory(chips: ChipView[]): void {
+  publishInventory(chips: ChipView[], origin: LiveOrigin = 'local'): void {
     if (!chips.length) return;
+    if (origin === 'local') this.tap?.inventory(chips);
     this.snapshotCache.clear();
     if (this.meta) for (const c of chips) this.meta.set(c.chipId, c);
     const frames = new Map<string, Buffer | null>();
@@ -241,20 +294,32 @@ export class LiveFanout {
   }
 
   /**
+   * Newest values of remote chips (other hubs' fleet summaries): queued for the next tick's
+   * fleet frames only (their chips' viewers get full samples from `publishSamples`).
+   */
+  publishFleetLatest(latest: Sample[]): void {
+    if (this.clients.size === 0 || latest.length === 0) return;
+    for (const s of latest) this.pendingFleet.push(s);
+    this.schedule();
+  }
+
+  /**
    * Starts a tick: takes what is queued, then sends its frames (built once each, on first need)
    * to every subscriber, in slices of at most SLICE_MS so agent frames and acks are served in
    * between. The next tick waits `flushCostFactor` x the time this one kept the loop busy.
    */
   private flush(): void {
     if (this.flushing) return; // the running tick schedules the next when it is done
-    if (this.pending.length === 0 && this.pendingStatus.size === 0) return;
+    if (this.pending.length === 0 && this.pendingStatus.size === 0 && this.pendingFleet.length === 0) return;
     const batch = this.pending;
     this.pending = [];
+    const fleetOnly = this.pendingFleet;
+    if (fleetOnly.length > 0) this.pendingFleet = [];
     const status = [...this.pendingStatus].map(([chipId, st]) => ({ chipId, status: st }));
     this.pendingStatus.clear();
     if (this.clients.size === 0) return;
     const t0 = performance.now();
-    const frames = new TickFrames(batch, status, performance.timeOrigin + t0, this.chipSubs, this.opts.maxFrameSamples);
+    const frames = new TickFrames(batch, status, performance.timeOrigin + t0, this.chipSubs, this.opts.maxFrameSamples, fleetOnly.length === 0 ? batch : batch.concat(fleetOnly));
     const queue = [...this.clients.keys()];
     let next = 0;
     let busy = 0;
@@ -276,7 +341,7 @@ export class LiveFanout {
       this.flushing = false;
       this.stats.flushes++;
       this.notBefore = Math.max(t0 + this.opts.minTickMs, end + busy * this.opts.flushCostFactor);
-      if (this.pending.length || this.pendingStatus.size) this.schedule();
+      if (this.pending.length || this.pendingStatus.size || this.pendingFleet.length) this.schedule();
     };
     slice();
   }
@@ -360,7 +425,9 @@ export class LiveFanout {
     const subs = this.chipSubs.get(chipId);
     if (!subs) return;
     subs.delete(ws);
-    if (subs.size === 0) this.chipSubs.delete(chipId);
+    if (subs.size > 0) return;
+    this.chipSubs.delete(chipId);
+    this.watcher?.chip(chipId, false);
   }
 
   /** Lagging sockets skip frames; when drained they get a fresh snapshot and rejoin. */

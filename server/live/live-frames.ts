@@ -98,6 +98,8 @@ export class TickFrames {
     readonly sentAt: number,
     chipSubs: ReadonlyMap<string, unknown>,
     private readonly maxFrameSamples: number,
+    /** What the fleet frames are built from: `samples`, and other hubs' newest values with a live bus. */
+    readonly fleetSamples: readonly Sample[] = samples,
   ) {
     for (const [chipId, s] of groupByChip(samples, chipSubs)) this.chipFrames.set(chipId, encode({ v: PROTOCOL_VERSION, type: 'samples', sentAt, samples: s }));
   }
@@ -107,14 +109,14 @@ export class TickFrames {
    * the chips `keep` passes, built once per key; null when none of them changed.
    */
   fleet(key = 'u', compact = false, keep?: (chipId: string) => boolean, slotOf?: (chipId: string) => number | undefined): Buffer | null {
-    if (this.samples.length === 0) return null;
+    if (this.fleetSamples.length === 0) return null;
     let f = this.fleetFrames.get(key);
     if (f === undefined) {
       if (compact) {
-        const m = fleetColumns(this.samples, this.sentAt, slotOf ?? (() => undefined), keep);
+        const m = fleetColumns(this.fleetSamples, this.sentAt, slotOf ?? (() => undefined), keep);
         f = m.slot.length ? encode(m) : null;
       } else {
-        const m = fleetUpdate(this.samples, this.sentAt, keep);
+        const m = fleetUpdate(this.fleetSamples, this.sentAt, keep);
         f = m.chipIds.length ? encode(m) : null;
       }
       this.fleetFrames.set(key, f);

@@ -116,16 +116,19 @@ export function alertNotifyRoutes(notifier: Notifier) {
       const s = mapped(() => notifier.expireSilence(c.req.param('id')));
       return c.json(silenceAnswer(s, Date.now()));
     })
-    .get('/dead-letters', (c) => {
+    .get('/dead-letters', async (c) => {
       const raw = c.req.query('limit');
       const limit = raw === undefined ? 100 : Number(raw);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'bad_request', `limit: an integer from 1 to 1000, got ${JSON.stringify(raw)}`);
-      return c.json({ deadLetters: notifier.deadLetters(limit).map(outboxEntry) } satisfies DeadLettersAnswer);
+      return c.json({ deadLetters: (await notifier.deadLetters(limit)).map(outboxEntry) } satisfies DeadLettersAnswer);
     })
-    .post('/dead-letters/:id/retry', (c) => {
+    .post('/dead-letters/:id/retry', async (c) => {
       const raw = c.req.param('id');
       const id = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
       if (!Number.isSafeInteger(id)) throw new HttpError(404, 'not_found', `no dead letter ${JSON.stringify(raw)}; GET /api/v1/alerts/dead-letters lists them`);
-      return c.json(outboxEntry(mapped(() => notifier.retryDeadLetter(id))), 202);
+      const row = await Promise.resolve(mapped(() => notifier.retryDeadLetter(id))).catch((err: unknown) => mapped(() => {
+        throw err;
+      }));
+      return c.json(outboxEntry(row), 202);
     });
 }

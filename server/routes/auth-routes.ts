@@ -45,11 +45,14 @@ export function tokenRoutes(tokens: TokenStore) {
     .get('/', (c) => c.json({ tokens: tokens.list() }))
     .post('/', async (c) => {
       const { role, name } = await jsonBody(tokenBody, c.req.raw);
-      return c.json(tokens.create(role, name ?? `${role} token`), 201);
+      const made = tokens.create(role, name ?? `${role} token`);
+      await tokens.flush();
+      return c.json(made, 201);
     })
-    .delete('/:id', (c) => {
+    .delete('/:id', async (c) => {
       const id = c.req.param('id');
       if (!tokens.revoke(id)) throw new HttpError(404, 'not_found', `no unrevoked token ${JSON.stringify(id)}; GET /api/v1/tokens lists them`);
+      await tokens.flush();
       return c.body(null, 204);
     });
 }

@@ -44,7 +44,8 @@ export function metricsRoutes(fleet: FleetState, ownMetrics: (() => Promise<stri
       if (!(FLEET_NAME_SETS as readonly string[]).includes(raw)) {
         throw new HttpError(400, 'bad_request', `names must be one of ${FLEET_NAME_SETS.join(', ')}, got ${JSON.stringify(raw)}`);
       }
-      const body = await renderFleetMetricsPaced(fleet.list(), raw as FleetNameSet, pacer());
+      // This hub's own agents' chips: with a live bus, other hubs' chips are theirs to expose (no double counts).
+      const body = await renderFleetMetricsPaced(fleet.listLocal(), raw as FleetNameSet, pacer());
       const headers: Record<string, string> = { 'content-type': PROMETHEUS_CONTENT_TYPE, vary: 'Accept-Encoding' };
       if (body.length < GZIP_FROM_BYTES || !acceptsGzip(c.req.header('accept-encoding'))) return c.body(bytesOf(body), 200, headers);
       const zipped = await gzipAsync(body, { level: 1 });

@@ -27,7 +27,7 @@ export async function startHubTelemetry(parts: { store: Store; fanout: LiveFanou
     writeBacklog: () => store.writeBacklog(),
     liveClients: () => fanout.size,
     liveFrames: () => ({ sent: fanout.stats.sends, dropped: fanout.stats.skipped }),
-    outboxDepth: () => notifier.receivers().reduce((n, r) => n + notifier.outbox.pendingCount(r.spec.name), 0),
+    outboxDepth: () => notifier.receivers().reduce((n, r) => n + notifier.pendingCount(r.spec.name), 0),
     alertRules: () => alerts.rules().filter((r) => r.rule.enabled).length,
   });
   ingest.probe = instruments;

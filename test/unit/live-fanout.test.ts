@@ -200,3 +200,87 @@ describe('alert transitions', () => {
     expect(subscriber.frames[1].events.map((e: any) => e.to)).toEqual(['firing']);
   });
 });
+
+describe('LiveFanout with a live bus: tap and watcher', () => {
+  function recorded() {
+    const { fanout, socket, flushed } = setup();
+    const seen: string[] = [];
+    fanout.tap = {
+      samples: (b) => seen.push(`samples ${b.map((s) => s.chipId).join(',')}`),
+      status: (c) => seen.push(`status ${c.map((x) => `${x.chipId}=${x.status}`).join(',')}`),
+      inventory: (c) => seen.push(`inventory ${c.map((x) => x.chipId).join(',')}`),
+    };
+    fanout.watcher = {
+      chip: (id, on) => seen.push(`watch ${id} ${on}`),
+      firehose: (on) => seen.push(`firehose ${on}`),
+      alerts: (on) => seen.push(`alerts ${on}`),
+    };
+    return { fanout, socket, flushed, seen };
+  }
+
+  it.each([
+    ['first viewer of a chip, then a second, then both leave', (f: LiveFanout, a: FakeSocket, b: FakeSocket) => {
+      f.setChip(a, 'x', true);
+      f.setChip(b, 'x', true);
+      f.setChip(a, 'x', false);
+      f.remove(b);
+    }, ['watch x true', 'watch x false']],
+    ['a socket closing drops its chips, firehose and alerts', (f: LiveFanout, a: FakeSocket) => {
+      f.setChip(a, 'x', true);
+      f.setChip(a, 'y', true);
+      f.setFirehose(a, true);
+      f.setAlerts(a, true);
+      f.remove(a);
+    }, ['watch x true', 'watch y true', 'firehose true', 'alerts true', 'watch x false', 'watch y false', 'firehose false', 'alerts false']],
+    ['firehose and alerts count subscribers, repeats change nothing', (f: LiveFanout, a: FakeSocket, b: FakeSocket) => {
+      f.setFirehose(a, true);
+      f.setFirehose(a, true);
+      f.setFirehose(b, true);
+      f.setFirehose(a, false);
+      f.setAlerts(b, true);
+      f.setFirehose(b, false);
+      f.setAlerts(b, false);
+      f.setAlerts(b, false);
+    }, ['firehose true', 'alerts true', 'firehose false', 'alerts false']],
+    ['unsubscribing a chip never watched says nothing', (f: LiveFanout, a: FakeSocket) => {
+      f.setChip(a, 'x', false);
+    }, []],
+  ] as const)('watcher: %s', (_name, run, want) => {
+    const { fanout, socket, seen } = recorded();
+    const a = socket({});
+    const b = socket({});
+    run(fanout, a, b);
+    expect(seen).toEqual(want);
+  });
+
+  it("the tap sees this hub's own changes (even with no viewers), not those from other hubs", () => {
+    const { fanout, seen } = recorded();
+    const view = { chipId: 'c' } as ChipView;
+    fanout.publishSamples([sample('a', T)]);
+    fanout.publishStatus([{ chipId: 'a', status: 'live' }]);
+    fanout.publishInventory([view]);
+    fanout.publishSamples([sample('r', T)], 'remote');
+    fanout.publishStatus([{ chipId: 'r', status: 'live' }], 'remote');
+    fanout.publishInventory([{ ...view, chipId: 'r' }], 'remote');
+    expect(seen).toEqual(['samples a', 'status a=live', 'inventory c']);
+  });
+
+  it("other hubs' samples reach chip viewers and the firehose; their summaries' newest values reach fleet frames only", async () => {
+    const { fanout, socket, flushed } = recorded();
+    const fleet = socket({ fleet: true });
+    const hose = socket({ firehose: true });
+    const chip = socket({ chips: ['r1'] });
+    fanout.publishSamples([sample('r1', T)], 'remote');
+    fanout.publishFleetLatest([sample('r2', T, { utilPct: 7 })]);
+    await flushed();
+    expect(chip.frames.map((f) => [f.type, f.samples.map((s: any) => s.chipId)])).toEqual([['samples', ['r1']]]);
+    expect(hose.frames.map((f) => [f.type, f.samples.map((s: any) => s.chipId)])).toEqual([['samples', ['r1']]]);
+    expect(fleet.frames.map((f) => [f.type, f.chipIds, f.utilPct])).toEqual([['fleet-update', ['r1', 'r2'], [50, 7]]]);
+    // A tick of summary values alone.
+    fanout.publishFleetLatest([sample('r2', T + 1, { utilPct: 8 })]);
+    await flushed();
+    expect(fleet.frames.at(-1)).toMatchObject({ type: 'fleet-update', chipIds: ['r2'], utilPct: [8] });
+    expect(chip.frames).toHaveLength(1);
+    expect(hose.frames).toHaveLength(1);
+  });
+});

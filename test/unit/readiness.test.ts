@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { databaseCheck, readiness, writerCheck, type ReadinessCheck } from '../../server/readiness.ts';
+import { busCheck, databaseCheck, readiness, writerCheck, type ReadinessCheck } from '../../server/readiness.ts';
 
 const ok = (name: string): ReadinessCheck => ({ name, run: () => ({ ok: true }) });
 const no = (name: string, reason: string): ReadinessCheck => ({ name, run: async () => ({ ok: false, reason }) });
@@ -26,6 +26,16 @@ describe('readiness', () => {
     const r = await writerCheck(() => backlog, 200_000).run();
     expect(r.ok).toBe(ready);
     if (!r.ok) expect(r.reason).toBe('200001 sample rows wait for the writer (backpressure above 200000)');
+  });
+
+  it.each([
+    ['connected', { connected: true, since: 0, lastError: null }, { ok: true }],
+    ['down 12 s, no error yet', { connected: false, since: 88_000, lastError: null }, { ok: false, reason: 'not connected to nats://127.0.0.1:4222 for 12s, reconnecting' }],
+    ['down with an error', { connected: false, since: 99_600, lastError: 'CONNECTION_REFUSED' }, { ok: false, reason: 'not connected to nats://127.0.0.1:4222 for 0s, reconnecting (CONNECTION_REFUSED)' }],
+  ])('bus: %s', async (_name, state, result) => {
+    const check = busCheck({ url: 'nats://127.0.0.1:4222', state: () => state }, () => 100_000);
+    expect(check.name).toBe('bus');
+    expect(await check.run()).toEqual(result);
   });
 
   it('database: a writable file with room is ok; a missing file or a full disk is not', async () => {

@@ -2,7 +2,8 @@
  * The PostgreSQL connection pool of the store: every pooled connection works in the store's
  * schema (search_path set at connection start), bigint columns come back as numbers (ms times and
  * counts), and a server that does not answer is reported by host and port. Migrations
- * (schema/pg-migrations) are applied at open, inside that schema.
+ * (schema/pg-migrations) are applied at open, inside that schema, under an advisory lock (hubs
+ * sharing a database may start at once).
  */
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -70,13 +71,16 @@ export async function connectPg(url: string, opts: PgConnectionOptions): Promise
       const answered = typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code);
       throw new Error(`PostgreSQL at ${serverOf(url)} ${answered ? 'refused the connection' : 'does not answer'}: ${err.message || err.code || String(err)}`, { cause: err });
     });
+    // One process at a time creates and migrates a schema (hubs sharing a database may start together).
     try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [`fleetscope_migrate_${schema}`]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await migrate(drizzle(client), { migrationsFolder: PG_MIGRATIONS_DIR, migrationsSchema: schema });
     } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`fleetscope_migrate_${schema}`]).catch(() => undefined);
       client.release();
     }
     const db = drizzle(pool);
-    await migrate(db, { migrationsFolder: PG_MIGRATIONS_DIR, migrationsSchema: schema });
     return { pool, db, schema };
   } catch (err) {
     await pool.end().catch(() => undefined);
