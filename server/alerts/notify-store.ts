@@ -24,7 +24,8 @@ export interface Silence {
   endsAt: number;
 }
 
-interface ReceiverRow {
+/** A receiver as stored (SQLite and PostgreSQL alike). */
+export interface ReceiverRow {
   name: string;
   kind: string;
   body: string;
@@ -81,19 +82,7 @@ export class NotifyStore implements NotifyStoreApi {
   }
 
   private receiverOf(row: ReceiverRow): StoredReceiver | null {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(row.body);
-    } catch (err) {
-      this.onBadRow(row.name, String(err));
-      return null;
-    }
-    const parsed = receiverSpecSchema.safeParse({ ...(raw as object), name: row.name, kind: row.kind });
-    if (!parsed.success) {
-      this.onBadRow(row.name, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-      return null;
-    }
-    return { spec: parsed.data, source: row.source, updatedAt: row.updated_at };
+    return receiverFromRow(row, this.onBadRow);
   }
 
   receivers(): StoredReceiver[] {
@@ -156,4 +145,21 @@ export class NotifyStore implements NotifyStoreApi {
   pruneSilences(before: number): number {
     return this.q.pruneSilences.run(before).changes;
   }
+}
+
+/** A stored receiver row read back and validated; a bad one is reported to `onBadRow` and left out (null). */
+export function receiverFromRow(row: ReceiverRow, onBadRow: (name: string, err: string) => void): StoredReceiver | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(row.body);
+  } catch (err) {
+    onBadRow(row.name, String(err));
+    return null;
+  }
+  const parsed = receiverSpecSchema.safeParse({ ...(raw as object), name: row.name, kind: row.kind });
+  if (!parsed.success) {
+    onBadRow(row.name, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    return null;
+  }
+  return { spec: parsed.data, source: row.source, updatedAt: row.updated_at };
 }

@@ -42,7 +42,8 @@ export interface NewNotification {
   nextAt: number;
 }
 
-interface Row {
+/** An outbox row as stored (SQLite and PostgreSQL alike). */
+export interface OutboxDbRow {
   id: number;
   receiver: string;
   idempotency_key: string;
@@ -54,7 +55,7 @@ interface Row {
   last_error: string | null;
 }
 
-const toRow = (r: Row): OutboxRow => ({
+export const toRow = (r: OutboxDbRow): OutboxRow => ({
   id: r.id,
   receiver: r.receiver,
   idempotencyKey: r.idempotency_key,
@@ -118,7 +119,7 @@ export class Outbox {
 
   /** The oldest pending row of each receiver, whether due or not. */
   heads(): OutboxRow[] {
-    return (this.q.heads.all() as Row[]).map(toRow);
+    return (this.q.heads.all() as OutboxDbRow[]).map(toRow);
   }
 
   /** Takes a row for an attempt (attempts + 1); false when another took it or it changed. */
@@ -140,13 +141,13 @@ export class Outbox {
   }
 
   get(id: number): OutboxRow | null {
-    const r = this.q.get.get(id) as Row | undefined;
+    const r = this.q.get.get(id) as OutboxDbRow | undefined;
     return r ? toRow(r) : null;
   }
 
   /** Dead letters, newest first. */
   deadLetters(limit = 100): OutboxRow[] {
-    return (this.q.byStatus.all('dead', limit) as Row[]).map(toRow);
+    return (this.q.byStatus.all('dead', limit) as OutboxDbRow[]).map(toRow);
   }
 
   /** A dead letter back to pending with its attempts reset; the row, or null when `id` is no dead letter. */
@@ -166,7 +167,7 @@ export class Outbox {
 
   /** Every row, oldest first (tests, diagnostics). */
   all(): OutboxRow[] {
-    return (this.q.all.all() as Row[]).map(toRow);
+    return (this.q.all.all() as OutboxDbRow[]).map(toRow);
   }
 
   close(): void {

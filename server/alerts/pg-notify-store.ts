@@ -8,15 +8,7 @@ import type pg from 'pg';
 import { silentLogger, type Logger } from '../../common/logger.ts';
 import { receiverSpecSchema, type Matcher, type ReceiverSpec } from '../../schema/alert-notify.ts';
 import { WriteQueue } from '../store/pg/write-queue.ts';
-import type { NotifyStoreApi, ReceiverSource, Silence, StoredReceiver } from './notify-store.ts';
-
-interface ReceiverRow {
-  name: string;
-  kind: string;
-  body: string;
-  source: ReceiverSource;
-  updated_at: number;
-}
+import { receiverFromRow, type NotifyStoreApi, type ReceiverRow, type ReceiverSource, type Silence, type StoredReceiver } from './notify-store.ts';
 
 interface SilenceRow {
   id: string;
@@ -80,19 +72,7 @@ export class PgNotifyStore implements NotifyStoreApi {
   }
 
   private receiverOf(row: ReceiverRow): StoredReceiver | null {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(row.body);
-    } catch (err) {
-      this.onBadRow(row.name, String(err));
-      return null;
-    }
-    const parsed = receiverSpecSchema.safeParse({ ...(raw as object), name: row.name, kind: row.kind });
-    if (!parsed.success) {
-      this.onBadRow(row.name, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-      return null;
-    }
-    return { spec: parsed.data, source: row.source, updatedAt: row.updated_at };
+    return receiverFromRow(row, this.onBadRow);
   }
 
   receivers(): StoredReceiver[] {

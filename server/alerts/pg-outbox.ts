@@ -9,31 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { OutboxApi } from './outbox-api.ts';
-import type { NewNotification, OutboxRow, OutboxStatus } from './outbox.ts';
-
-interface Row {
-  id: number;
-  receiver: string;
-  idempotency_key: string;
-  body: string;
-  created_at: number;
-  attempts: number;
-  next_at: number;
-  status: OutboxStatus;
-  last_error: string | null;
-}
-
-const toRow = (r: Row): OutboxRow => ({
-  id: r.id,
-  receiver: r.receiver,
-  idempotencyKey: r.idempotency_key,
-  body: r.body,
-  createdAt: r.created_at,
-  attempts: r.attempts,
-  nextAt: r.next_at,
-  status: r.status,
-  lastError: r.last_error,
-});
+import { toRow, type NewNotification, type OutboxDbRow as Row, type OutboxRow, type OutboxStatus } from './outbox.ts';
 
 const COLUMNS = 'id, receiver, idempotency_key, body, created_at, attempts, next_at, status, last_error';
 
