@@ -6,54 +6,28 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createPrng } from '../../agents/sources/prng.ts';
 import type { Sample } from '../../schema/sample.ts';
 import { bucketize } from '../../server/rollups/bucketize.ts';
-import { mergeBucket, emptyBucket, type RollupBucket } from '../../server/rollups/rollup-bucket.ts';
+import type { RollupBucket } from '../../server/rollups/rollup-bucket.ts';
 import { fleetKey, ROLLUP_FIELDS, TIERS, type RollupTier } from '../../server/rollups/rollup-fields.ts';
 import { openSqliteStore } from '../../server/store/sqlite-store.ts';
 import type { Store } from '../../server/store/store.ts';
 import { assembleSeries, SeriesBuilder } from '../../server/history/series-assembly.ts';
 import { AGGS } from '../../server/history/step-buckets.ts';
 import { RangeSummaries, summarize } from '../../server/history/range-summary.ts';
-import { chipInfo } from '../helpers/frames.ts';
+import { createPrng } from '../../agents/sources/prng.ts';
+import { CHIPS, mergeBuckets, randomTelemetry as sharedTelemetry } from '../helpers/store-contract.ts';
 import { tempDir } from '../../bench/support/temp-dir.ts';
 
 // 22:50 UTC: the data crosses hour boundaries and midnight (a 1h-tier row boundary).
 const T0 = Date.UTC(2026, 10, 25, 22, 50);
 const SPAN = 150 * 60_000;
-const CHIPS = [chipInfo(0), chipInfo(1), chipInfo(2, { chipId: 'i-0abc-neuron0', vendor: 'aws', model: 'Trainium2' })];
 const reg = { agentId: 'agent-r', agentVersion: 't', intervalMs: 1000, host: { hostname: 'h-r', instanceId: null, instanceType: null }, chips: CHIPS };
 
+/** The contract suite's random telemetry (nulls, a 7-minute outage, a counter reset), by chip. */
 function randomTelemetry(seed: number): Map<string, Sample[]> {
-  const rng = createPrng(seed);
-  const out = new Map<string, Sample[]>();
-  for (const [ci, chip] of CHIPS.entries()) {
-    const list: Sample[] = [];
-    let energy = 1e6 * (ci + 1);
-    for (let ts = T0 + rng.int(0, 5000); ts < T0 + SPAN; ts += rng.int(3000, 25_000)) {
-      // A 7-minute outage (no pairing across it) and a counter reset on chip 0.
-      if (ci === 1 && ts > T0 + 40 * 60_000 && ts < T0 + 47 * 60_000) continue;
-      if (ci === 0 && Math.abs(ts - (T0 + 70 * 60_000)) < 12_000) energy = 50;
-      const power = Math.round(rng.next() * 70_000) / 100;
-      energy = Math.round((energy + power * 10) * 1000) / 1000;
-      const maybe = (v: number) => (rng.next() < 0.05 ? null : v);
-      list.push({
-        ts,
-        chipId: chip.chipId,
-        utilPct: maybe(rng.int(0, 100)),
-        memUtilPct: chip.vendor === 'aws' ? null : maybe(rng.int(0, 100)),
-        memUsedBytes: maybe(rng.int(0, 80) * 1048576 * 1024),
-        memTotalBytes: 8e10,
-        powerW: maybe(power),
-        powerLimitW: 700,
-        tempC: chip.vendor === 'aws' ? null : maybe(30 + rng.int(0, 50)),
-        energyJ: rng.next() < 0.03 ? null : energy,
-        ...(chip.vendor === 'nvidia' ? { smClockMhz: rng.int(300, 1980), eccCorrected: 0, eccUncorrected: 0 } : {}),
-      });
-    }
-    out.set(chip.chipId, list);
-  }
+  const out = new Map(CHIPS.map((c) => [c.chipId, [] as Sample[]]));
+  for (const s of sharedTelemetry(seed, T0, SPAN)) out.get(s.chipId)!.push(s);
   return out;
 }
 
@@ -75,16 +49,6 @@ function expectSameBuckets(actual: RollupBucket[] | undefined, expected: RollupB
   });
 }
 
-/** The fleet group's buckets: the chips' buckets merged. */
-function mergeGroups(perChip: RollupBucket[][]): RollupBucket[] {
-  const byStart = new Map<number, RollupBucket>();
-  for (const list of perChip) for (const b of list) {
-    if (!byStart.has(b.start)) byStart.set(b.start, emptyBucket(b.start));
-    mergeBucket(byStart.get(b.start)!, b);
-  }
-  return [...byStart.values()].sort((a, b) => a.start - b.start);
-}
-
 async function checkAgainstRaw(store: Store) {
   const from = T0 - 86_400_000;
   const to = T0 + SPAN + 86_400_000;
@@ -98,7 +62,7 @@ async function checkAgainstRaw(store: Store) {
     const keys = [...CHIPS.map((c) => c.chipId), fleetKey('nvidia', 'H100'), fleetKey('aws', 'Trainium2')];
     const got = await store.rollups(tier, keys, from, to);
     for (const chip of CHIPS) expectSameBuckets(got.get(chip.chipId), expectedByChip.get(chip.chipId)!, `${tier} ${chip.chipId}`);
-    expectSameBuckets(got.get(fleetKey('nvidia', 'H100')), mergeGroups([expectedByChip.get('GPU-test-0')!, expectedByChip.get('GPU-test-1')!]), `${tier} fleet H100`);
+    expectSameBuckets(got.get(fleetKey('nvidia', 'H100')), mergeBuckets([expectedByChip.get('GPU-test-0')!, expectedByChip.get('GPU-test-1')!]), `${tier} fleet H100`);
     expectSameBuckets(got.get(fleetKey('aws', 'Trainium2')), expectedByChip.get('i-0abc-neuron0')!, `${tier} fleet Trainium2`);
     await checkSeries(store, tier, expectedByChip);
     await checkRangeSummaries(store, tier, expectedByChip);
@@ -132,7 +96,7 @@ async function checkSeries(store: Store, tier: RollupTier, expectedByChip: Map<s
   const from = T0 - 60 * 60_000;
   const to = T0 + SPAN + 60 * 60_000;
   const fleetH100 = fleetKey('nvidia', 'H100');
-  const expected = new Map([...expectedByChip, [fleetH100, mergeGroups([expectedByChip.get('GPU-test-0')!, expectedByChip.get('GPU-test-1')!])]]);
+  const expected = new Map([...expectedByChip, [fleetH100, mergeBuckets([expectedByChip.get('GPU-test-0')!, expectedByChip.get('GPU-test-1')!])]]);
   const groups = [...CHIPS.map((c) => ({ label: c.chipId, tags: {}, keys: [c.chipId] })), { label: 'H100', tags: {}, keys: [fleetH100] }, { label: 'two', tags: {}, keys: ['GPU-test-1', 'i-0abc-neuron0'] }];
   const fields = ['utilPct', 'powerW', 'tempC', 'energyJ'] as const;
   for (const stepMs of [TIERS[tier].bucketMs, 5 * TIERS[tier].bucketMs]) {
