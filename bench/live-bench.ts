@@ -11,7 +11,7 @@ import type { BenchResult } from './bench-result.ts';
 import { summary } from './latency-histogram.ts';
 import { runLiveScenario, type ScenarioResult } from './live-scenario.ts';
 
-type Opts = { durationS: number; progress(msg: string): void };
+type Opts = { durationS: number; progress(msg: string): void; chips?: number };
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -31,12 +31,16 @@ function conditions(r: ScenarioResult, what: string): string {
   ].join('; ');
 }
 
-/** Bench part `live`: latency at 20,000 chip-samples/s with 100 live clients. */
+/**
+ * Bench part `live`: latency at 20,000 chip-samples/s with 100 live clients; with `--chips N`, N
+ * chips at 1 Hz instead (the fleet shape: e.g. 10,000 chips, 625 agents).
+ */
 export async function liveBench(opts: Opts): Promise<BenchResult[]> {
-  const agents = 80;
   const chips = 16;
-  const intervalMs = 64;
-  opts.progress(`live: ${agents} agents x ${chips} chips every ${intervalMs} ms (20,000 chip-samples/s), 100 fleet clients (10 also on a chip), ${opts.durationS} s`);
+  const agents = opts.chips ? Math.ceil(opts.chips / chips) : 80;
+  const intervalMs = opts.chips ? 1000 : 64;
+  const offered = Math.round((agents * chips * 1000) / intervalMs);
+  opts.progress(`live: ${agents} agents x ${chips} chips every ${intervalMs} ms (${fmt(offered)} chip-samples/s), 100 fleet clients (10 also on a chip), ${opts.durationS} s`);
   const r = await runLiveScenario({ agents, chips, intervalMs, fleetClients: 100, clientProcs: 1, chipSubscribers: 10, baselineS: 5, settleS: 5, trackGaps: false, measureS: opts.durationS, progress: opts.progress });
   const f = summary(r.fleet);
   const c = summary(r.chip);
@@ -46,7 +50,7 @@ export async function liveBench(opts: Opts): Promise<BenchResult[]> {
   const rate = r.gen.samplesInWindow / r.windowS;
   const split = [summary(r.toFrame), summary(r.hub)];
   return [
-    { part: 'live', metric: 'ingest while serving live clients, chip-samples/s', value: Math.round(rate), unit: '/s', target: '>= 19,500 (20,000 offered)', pass: rate >= 19_500 && r.gen.acked === r.gen.batches, conditions: cond },
+    { part: 'live', metric: 'ingest while serving live clients, chip-samples/s', value: Math.round(rate), unit: '/s', target: `>= ${fmt(Math.round(offered * 0.975))} (${fmt(offered)} offered)`, pass: rate >= offered * 0.975 && r.gen.acked === r.gen.batches, conditions: cond },
     { part: 'live', metric: 'fleet-update latency p50 (agent send -> client)', value: f.p50, unit: 'ms', target: '<= 10 ms', pass: f.p50 <= 10, conditions: cond },
     { part: 'live', metric: 'fleet-update latency p99 (agent send -> client)', value: f.p99, unit: 'ms', target: '<= 50 ms', pass: f.p99 <= 50, conditions: cond },
     { part: 'live', metric: 'chip samples latency p50 (agent send -> client)', value: c.p50, unit: 'ms', target: '<= 10 ms', pass: c.p50 <= 10, conditions: cond },
