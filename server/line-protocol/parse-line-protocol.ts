@@ -10,7 +10,8 @@
 import { MAX_EXTRAS_KEYS, MIN_TS, type Sample, type Vendor } from '../../schema/sample.ts';
 import { timeWindowProblem, windowBounds, type TimeWindow } from '../../schema/time-window.ts';
 import { allDigits, CANONICAL_FIELDS, canonicalFieldAt, chipIdProblem, MAX_EXTRA_KEY, parseFieldNumber } from './line-fields.ts';
-import { mapNvidiaSmi, NVIDIA_SMI_MEASUREMENT, type RawFieldValue } from './telegraf-nvidia-smi.ts';
+import { mapNvidiaSmi, NVIDIA_SMI_MEASUREMENT } from './telegraf-nvidia-smi.ts';
+import { BSLASH, COMMA, CR, EQ, fail, HASH, isBlank, LineError, LineScanner, outOfRange, QUOTE, SPACE, TAB, type LineErrorCode } from './line-scanner.ts';
 
 /** Timestamp precisions accepted in `?precision=` (Influx's default is ns). */
 export const PRECISIONS = ['ns', 'us', 'ms', 's'] as const;
@@ -33,24 +34,12 @@ export interface LinePoint {
 /** All points of a body, or the first bad line (`message` starts with `line N: `). */
 export type ParseResult = { ok: true; points: LinePoint[] } | { ok: false; line: number; message: string; code: LineErrorCode };
 
-/** `out_of_range`: a value, a timestamp or a count outside its bounds; `bad_request`: anything else. */
-export type LineErrorCode = 'bad_request' | 'out_of_range';
+export type { LineErrorCode };
 
 /** Longest host tag: `lp-<host>` must still be a valid agent id (128 chars). */
 export const MAX_HOST = 125;
 const MAX_MODEL = 64;
 const MAX_INSTANCE_TYPE = 64;
-
-const CR = 13, SPACE = 32, TAB = 9, HASH = 35, COMMA = 44, EQ = 61, BSLASH = 92, QUOTE = 34;
-
-class LineError extends Error {
-  constructor(
-    message: string,
-    readonly code: LineErrorCode,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Parse a request body. `now` (ms) stamps points without a timestamp; timestamps outside the
@@ -84,18 +73,6 @@ export function parseLineProtocol(body: string, now: number, precision: Precisio
   return { ok: true, points };
 }
 
-function isBlank(c: number): boolean {
-  return c === SPACE || c === TAB;
-}
-
-function fail(message: string): never {
-  throw new LineError(message, 'bad_request');
-}
-
-function outOfRange(message: string): never {
-  throw new LineError(message, 'out_of_range');
-}
-
 /** The tags of a line, validated; shared by every line with the same raw tag section. */
 interface Tags {
   host: string;
@@ -105,32 +82,24 @@ interface Tags {
   instanceType: string | null;
 }
 
-const BOOLEAN_WORDS = new Map<string, boolean>([
-  ...['t', 'T', 'true', 'True', 'TRUE'].map((w) => [w, true] as const),
-  ...['f', 'F', 'false', 'False', 'FALSE'].map((w) => [w, false] as const),
-]);
-
 /** Distinct tag sections remembered per body (a body repeats each chip's tags on every line). */
 const TAG_CACHE_MAX = 4096;
 
-class Parser {
-  private pos = 0;
-  private end = 0;
+class Parser extends LineScanner {
   private readonly minTs: number;
   private readonly maxTs: number;
   /** Canonical field values of the current line, by slot (valid where the seen bit is set). */
   private readonly values = new Float64Array(CANONICAL_FIELDS.size);
   private extras: Record<string, number> | undefined;
-  /** Whether the last scan() passed an escape sequence. */
-  private escaped = false;
   private readonly tagCache = new Map<string, Tags>();
 
   constructor(
-    private readonly s: string,
+    s: string,
     private readonly now: number,
     private readonly precision: Precision,
     private readonly window: TimeWindow | undefined,
   ) {
+    super(s);
     ({ lo: this.minTs, hi: this.maxTs } = windowBounds(now, window));
   }
 
@@ -179,64 +148,6 @@ class Parser {
     };
     if (point.extras) sample.extras = point.extras;
     return { line, host: point.host, vendor: 'nvidia', model: point.model, instanceType: point.instanceType, index: point.index, sample };
-  }
-
-  /** Every tag of the line as given (no fixed set), from pos to the first unescaped blank. */
-  private rawTags(): Map<string, string> {
-    const s = this.s;
-    const tags = new Map<string, string>();
-    while (this.pos < this.end && s.charCodeAt(this.pos) === COMMA) {
-      this.pos++;
-      const key = this.token(EQ, COMMA, SPACE);
-      if (this.pos >= this.end || s.charCodeAt(this.pos) !== EQ) fail(`tag ${JSON.stringify(key)} has no "=value"`);
-      this.pos++;
-      const value = this.token(COMMA, SPACE);
-      if (key === '') fail('a tag has an empty key');
-      if (value === '') fail(`tag ${JSON.stringify(key)} has an empty value`);
-      if (tags.has(key)) fail(`tag ${JSON.stringify(key)} is given twice`);
-      tags.set(key, value);
-    }
-    return tags;
-  }
-
-  /** Every field of the line: numbers, booleans and quoted strings (`\"` and `\\` escaped). */
-  private rawFields(): Map<string, RawFieldValue> {
-    const s = this.s;
-    const end = this.end;
-    const fields = new Map<string, RawFieldValue>();
-    for (;;) {
-      const name = this.token(EQ, COMMA, SPACE);
-      if (name === '') fail('a field has an empty name (or the line has a stray blank)');
-      if (this.pos >= end || s.charCodeAt(this.pos) !== EQ) fail(`field ${JSON.stringify(name)} has no "=value"`);
-      if (fields.has(name)) fail(`field ${JSON.stringify(name)} is given twice`);
-      const a = this.pos + 1;
-      let b = a;
-      if (a < end && s.charCodeAt(a) === QUOTE) {
-        b = a + 1;
-        while (b < end && s.charCodeAt(b) !== QUOTE) b += s.charCodeAt(b) === BSLASH ? 2 : 1;
-        if (b >= end) fail(`field ${JSON.stringify(name)}: the string value has no closing quote`);
-        fields.set(name, s.slice(a + 1, b).replace(/\\(["\\])/g, '$1'));
-        b++;
-      } else {
-        while (b < end) {
-          const c = s.charCodeAt(b);
-          if (c === COMMA || c === SPACE || c === TAB) break;
-          b++;
-        }
-        if (a === b) fail(`field ${JSON.stringify(name)} has an empty value`);
-        const v = parseFieldNumber(s, a, b);
-        const raw = s.slice(a, b);
-        if (typeof v === 'number') fields.set(name, v);
-        else if (BOOLEAN_WORDS.has(raw)) fields.set(name, BOOLEAN_WORDS.get(raw)!);
-        else fail(`field ${JSON.stringify(name)}: ${v}`);
-      }
-      this.pos = b;
-      if (b < end && s.charCodeAt(b) === COMMA) {
-        this.pos++;
-        continue;
-      }
-      return fields;
-    }
   }
 
   /** The tag section (from pos to the first unescaped blank), parsed once per distinct text. */
@@ -368,64 +279,4 @@ class Parser {
     return ms;
   }
 
-  private skipBlanks(): void {
-    while (this.pos < this.end && isBlank(this.s.charCodeAt(this.pos))) this.pos++;
-  }
-
-  /**
-   * Advance pos to the first unescaped stop char (a tab always stops) or the line end and return
-   * that index. `\,` `\=` `\ ` are escapes (see unescape); any other backslash is literal.
-   */
-  private scan(stop1: number, stop2: number, stop3: number): number {
-    const s = this.s;
-    const end = this.end;
-    let i = this.pos;
-    let escaped = false;
-    while (i < end) {
-      const c = s.charCodeAt(i);
-      if (c === BSLASH && i + 1 < end) {
-        const n = s.charCodeAt(i + 1);
-        if (n === COMMA || n === EQ || n === SPACE) {
-          escaped = true;
-          i += 2;
-          continue;
-        }
-      }
-      if (c === stop1 || c === stop2 || c === stop3 || c === TAB) break;
-      i++;
-    }
-    this.escaped = escaped;
-    this.pos = i;
-    return i;
-  }
-
-  /** s[a..b) with `\,` `\=` `\ ` turned into the bare character. */
-  private unescape(a: number, b: number): string {
-    const s = this.s;
-    let out = '';
-    let from = a;
-    for (let j = a; j < b; j++) {
-      if (s.charCodeAt(j) === BSLASH) {
-        const n = s.charCodeAt(j + 1);
-        if (j + 1 < b && (n === COMMA || n === EQ || n === SPACE)) {
-          out += s.slice(from, j);
-          from = j + 1;
-          j++;
-        }
-      }
-    }
-    return out + s.slice(from, b);
-  }
-
-  /** s[a..b), unescaped when it holds escapes. */
-  private text(a: number, b: number, escaped: boolean): string {
-    return escaped ? this.unescape(a, b) : this.s.slice(a, b);
-  }
-
-  /** The (unescaped) token from pos to the first unescaped stop char. */
-  private token(stop1: number, stop2: number, stop3 = -1): string {
-    const a = this.pos;
-    const b = this.scan(stop1, stop2, stop3);
-    return this.escaped ? this.unescape(a, b) : this.s.slice(a, b);
-  }
 }
