@@ -5,7 +5,8 @@
  * load, thermal lag) are written into the store's sample log table (day-partitioned, primary key
  * (chip, ts)) three ways — multi-row VALUES, INSERT … SELECT FROM unnest, COPY — in statements of
  * one hub turn (1,024 samples; BENCH_ROWS to change), and then through the store's insertBatches (64 agents' batches of
- * 16 per call), with the fold into chunks and rollups timed apart.
+ * 16 per call), with the fold into chunks and rollups timed apart. `npm run bench pg` runs it with
+ * SQLite's figure beside it (bench/pg-bench-part.ts).
  */
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -21,7 +22,7 @@ import { simHost, type SimHost } from './sim-fleet.ts';
 import { describeMachine, machineInfo } from './machine.ts';
 import { cpuTimes, machineBusyPct } from './machine-load.ts';
 
-const URL = process.env.FLEETSCOPE_PG_URL ?? process.env.FLEETSCOPE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const PG_BENCH_URL = process.env.FLEETSCOPE_PG_URL ?? process.env.FLEETSCOPE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 64);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const ROWS_PER_STATEMENT = Number(process.env.BENCH_ROWS ?? 1024);
@@ -63,13 +64,13 @@ async function insertCopy(pool: pg.Pool, rows: Sample[]): Promise<void> {
 const insertUnnest = (pool: pg.Pool, rows: Sample[]) => insertLogRows(pool, rows, () => false, Date.now());
 
 /** The simulated fleet's samples, second by second from `t0` (each second: every chip once). */
-function fleetSeconds(hosts: SimHost[], t0: number, seconds: number): Sample[][] {
+export function fleetSeconds(hosts: SimHost[], t0: number, seconds: number): Sample[][] {
   const out: Sample[][] = [];
   for (let i = 0; i < seconds; i++) out.push(hosts.flatMap((h) => h.next(t0 + i * 1000)));
   return out;
 }
 
-interface Figure {
+export interface Figure {
   what: string;
   samples: number;
   seconds: number;
@@ -77,7 +78,7 @@ interface Figure {
   machineBusyPct: number;
 }
 
-async function timed(what: string, samples: number, run: () => Promise<void>): Promise<Figure> {
+export async function timed(what: string, samples: number, run: () => Promise<void>): Promise<Figure> {
   const c0 = cpuTimes();
   const t0 = performance.now();
   await run();
@@ -85,9 +86,23 @@ async function timed(what: string, samples: number, run: () => Promise<void>): P
   return { what, samples, seconds: Math.round(seconds * 1000) / 1000, perSecond: Math.round(samples / seconds), machineBusyPct: machineBusyPct(c0, cpuTimes(), machineInfo().cores) };
 }
 
-export async function pgWriteBench(): Promise<Figure[]> {
+/** The simulated hosts of a pass (16 chips each). */
+export const benchHosts = (n: number): SimHost[] => Array.from({ length: n }, (_, h) => simHost(h, 'pgbench'));
+
+/** The fleet shape of a pass: hosts of 16 chips, seconds of samples, rows per raw statement. */
+export interface WriteBenchShape {
+  hosts: number;
+  seconds: number;
+  rowsPerStatement: number;
+}
+
+export const DEFAULT_SHAPE: WriteBenchShape = { hosts: HOSTS, seconds: SECONDS, rowsPerStatement: ROWS_PER_STATEMENT };
+
+export async function pgWriteBench(shape: WriteBenchShape = DEFAULT_SHAPE, url = PG_BENCH_URL): Promise<Figure[]> {
+  const { seconds: SECONDS, rowsPerStatement: ROWS_PER_STATEMENT } = shape;
+  const HOSTS = shape.hosts;
   const schema = `fs_bench_${process.pid}`;
-  const hosts = Array.from({ length: HOSTS }, (_, h) => simHost(h, 'pgbench'));
+  const hosts = benchHosts(HOSTS);
   // Today (a partition made ahead), a minute after midnight UTC: one day partition for all of it.
   const t0 = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 60_000;
   const seconds = fleetSeconds(hosts, t0, SECONDS);
@@ -95,7 +110,7 @@ export async function pgWriteBench(): Promise<Figure[]> {
   const statements: Sample[][] = [];
   for (let i = 0; i < all.length; i += ROWS_PER_STATEMENT) statements.push(all.slice(i, i + ROWS_PER_STATEMENT));
 
-  const { pool } = await connectPg(URL, { schema: `${schema}_raw`, maxConnections: 2 });
+  const { pool } = await connectPg(url, { schema: `${schema}_raw`, maxConnections: 2 });
   const figures: Figure[] = [];
   try {
     const partitions = new DayPartitions(pool, `${schema}_raw`);
@@ -123,7 +138,7 @@ export async function pgWriteBench(): Promise<Figure[]> {
   }
 
   // Through the adapter: one call per simulated second (64 agents' batches of 16), acked after commit.
-  const store = await openPgStore(URL, { schema, compactAtSamples: 1e9, compactAfterMs: 3_600_000 });
+  const store = await openPgStore(url, { schema, compactAtSamples: 1e9, compactAfterMs: 3_600_000 });
   try {
     for (const [h, host] of hosts.entries()) await store.registerAgent({ agentId: `pgbench-${h}`, agentVersion: 'bench', intervalMs: 1000, host: host.host, chips: host.chips }, t0);
     const batchesOf = (second: Sample[], s: number) => hosts.map((_, h) => ({ agentId: `pgbench-${h}`, seq: s, samples: second.slice(h * 16, h * 16 + 16) }));
@@ -141,7 +156,7 @@ export async function pgWriteBench(): Promise<Figure[]> {
     if (stored !== 2 * all.length) throw new Error(`the store holds ${stored} samples, ${2 * all.length} were sent`);
   } finally {
     await store.close();
-    const cleanup = new pg.Client({ connectionString: URL });
+    const cleanup = new pg.Client({ connectionString: url });
     await cleanup.connect();
     await cleanup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await cleanup.end();

@@ -9,6 +9,7 @@ import { foldBench } from './fold-bench.ts';
 import { fanoutBench, liveBench } from './live-bench.ts';
 import { queryBench } from './query-bench.ts';
 import { metricsBench } from './metrics-bench.ts';
+import { pgBench } from './pg-bench-part.ts';
 import type { BenchResult } from './bench-result.ts';
 import { describeMachine, machineInfo } from './machine.ts';
 
@@ -18,11 +19,12 @@ export const BENCH_PARTS: Record<string, { describe: string; run: Part; defaultD
   ingest: { describe: 'ingest at 1,000 / 10,000 / 100,000 chips (or --chips N), /ws/agent and POST /api/v1/write, as fast as acks allow (or --rate HZ): chip-samples/s, p99, RSS, bytes per sample', run: ingestBench, defaultDurationS: 60 },
   fold: { describe: 'the fold alone: the sample log of 10,000 chips (or --chips N) at 1 Hz into chunks and rollups, in steps as the compactor takes them: chip-samples/s, RSS growth, bytes per sample', run: foldBench, defaultDurationS: 0 },
   agent: { describe: 'agent footprint: CPU and RSS with 16 chips at 1 s', run: agentFootprintBench, defaultDurationS: 60 },
-  live: { describe: 'live latency: 20,000 chip-samples/s, 100 /ws/live clients (10 also on a chip), agent send -> client receive', run: liveBench, defaultDurationS: 30 },
+  live: { describe: 'live latency: 20,000 chip-samples/s (or --chips N at 1 Hz), 100 /ws/live clients (10 also on a chip), agent send -> client receive', run: liveBench, defaultDurationS: 30 },
   fanout: { describe: 'fan-out: 1,008 chips at 1 s to 1,000 fleet clients, delivery p99 and ingest not slowed', run: fanoutBench, defaultDurationS: 30 },
   alerts: { describe: 'alerts: ingest with built-ins + 50 rules vs none at 10,000 chips (<= 10 % slower), threshold crossing -> webhook p99 beyond for (<= 1 s)', run: alertsBench, defaultDurationS: 30 },
   metrics: { describe: 'GET /metrics/fleet at 10,000 chips (or --chips N): scrape p50/p95, body size plain and gzip', run: metricsBench, defaultDurationS: 30 },
   browser: { describe: 'dashboard heatmap in headless Chromium: 10,000 chips (or --chips N) at 1 s through a hub: main-thread busy, longest task, heap growth, live bytes/s; 43,200-point chart draw', run: browserBench, defaultDurationS: 30 },
+  pg: { describe: 'PostgreSQL writes (server at FLEETSCOPE_PG_URL): rows/s into the sample log by VALUES, unnest and COPY; chip-samples/s through the store and its fold, beside SQLite\'s store on the same data (1,024 chips or --chips N, 60 s of samples or --duration S)', run: pgBench, defaultDurationS: 60 },
   query: { describe: 'history queries on 1,000 chips x 30 days (seeded, ~5 min): one chip at 1 m and fleet at 1 h p95, bytes per chip-sample per tier (--duration N: N timed requests per query, at least 30)', run: queryBench, defaultDurationS: 30 },
 };
 

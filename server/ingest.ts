@@ -56,6 +56,8 @@ export type MoveOutcome = { ok: true; chip: ChipView } | { ok: false; missing: '
 export interface IngestObserver {
   onSamples(samples: readonly Sample[], opts: { backfill: boolean }): void;
   onAgentChange(agentId: string): void;
+  /** A hello brought these chips here: what to wait for before the agent is welcomed (null: nothing). */
+  takeOver?(chipIds: readonly string[]): Promise<void> | null;
 }
 
 /** The ways samples come in: /ws/agent, POST /api/v1/write. */
@@ -190,6 +192,9 @@ export class Ingest {
         this.helloCommits.delete(d.committed);
       }
       this.fanout.publishInventory(this.fleet.agentConnected(d.registration));
+      // Alert states another hub left for these chips (shared database) are read before the agent's samples are.
+      const takingOver = this.observer?.takeOver?.(d.registration.chips.map((c) => c.chipId));
+      if (takingOver) await takingOver;
       this.observer?.onAgentChange(reg.agentId);
       const older = this.sessions.get(reg.agentId);
       this.sessions.set(reg.agentId, session);

@@ -269,6 +269,36 @@ export class AlertEngine {
     this.flush(now);
   }
 
+  /**
+   * An agent's hello brought these chips to this hub (Ingest calls it before the agent's samples
+   * are read): where other hubs write alert states to the same store (PostgreSQL), take over
+   * their stored states, so an alert firing on the hub the agent left goes on firing here without
+   * a second notification. A (rule, chip) this hub already holds a state for, or whose rule it
+   * does not apply to the chip, is left as it is. Null (nothing to wait for) where the store has
+   * no such reading (SQLite: only this hub writes its states). Never rejects.
+   */
+  takeOver(chipIds: readonly string[]): Promise<void> | null {
+    const store = this.store;
+    if (this.closed || chipIds.length === 0 || !store.loadChipStates) return null;
+    // This hub's own pending writes first: a state it ended a moment ago must not come back from the store.
+    this.persist(this.now());
+    return this.written.then(() => store.loadChipStates!(chipIds)).then(
+      (rows) => {
+        if (this.closed) return;
+        for (const row of rows) {
+          if (this.chips.get(row.chipId)?.slots.get(row.ruleId)?.state) continue;
+          const cr = this.compiled.get(row.ruleId);
+          const view = this.fleet.get(row.chipId);
+          if (!cr?.rule.enabled || !view || !selectorMatches(cr.rule.selector, view)) continue;
+          const state = restoreState(row.state);
+          if (state === null || state.phase === 'inactive') continue;
+          this.restore(row.ruleId, row.chipId, row.state, row.labels);
+        }
+      },
+      (err: unknown) => this.log.warn('reading the alert states of an agent taken over failed; its alerts start afresh', { err: String(err), chips: chipIds.length }),
+    );
+  }
+
   // ---------- timers ----------
 
   /** Advance the timer wheel to now (the interval timer calls it; tests may too). */

@@ -68,6 +68,11 @@ export interface AlertStore {
   deleteRule(id: string): boolean;
   loadStates(): StoredStateRow[];
   /**
+   * The stored states of these chips as they are now (a database other hubs write too: PostgreSQL),
+   * read when this hub takes over an agent; absent where only this hub writes them (SQLite).
+   */
+  loadChipStates?(chipIds: readonly string[]): Promise<StoredStateRow[]>;
+  /**
    * State writes and new events, in one transaction, after the writes given before; resolves once
    * committed (rejects when the transaction failed).
    */

@@ -3,8 +3,9 @@
  * AlertStore as the SQLite one (alert-store.ts). Rules and states are read once at open (the
  * engine reads them at start) and kept in memory; rule changes are written behind, in order.
  * State writes and transitions go through the PostgreSQL store's `writeAlerts` (`writeVia`), so a
- * hub started later on the same schema — or one taking over an agent — continues each alert from
- * its stored state instead of firing it again. History is read from the server.
+ * hub started later on the same schema continues each alert from its stored state instead of
+ * firing it again, and a running hub taking over an agent reads that agent's chips' states first
+ * (`loadChipStates`). History is read from the server.
  */
 import type pg from 'pg';
 import { silentLogger, type Logger } from '../../common/logger.ts';
@@ -20,9 +21,9 @@ export async function openPgAlertStore(pool: pg.Pool, writeVia?: WriteVia, log: 
   const rules = new Map<string, StoredRule>();
   for (const r of (await pool.query('SELECT id, source, body, updated_at FROM alert_rules ORDER BY id')).rows as { id: string; source: StoredRuleSource; body: string; updated_at: number }[])
     rules.set(r.id, { id: r.id, source: r.source, body: parse(r.body), updatedAt: r.updated_at });
-  const states: StoredStateRow[] = ((await pool.query('SELECT rule_id, chip_id, state, labels, updated_at FROM alert_states')).rows as { rule_id: string; chip_id: string; state: string; labels: string; updated_at: number }[]).map(
-    (r) => ({ ruleId: r.rule_id, chipId: r.chip_id, state: parse(r.state), labels: record(r.labels), updatedAt: r.updated_at }),
-  );
+  type StateRow = { rule_id: string; chip_id: string; state: string; labels: string; updated_at: number };
+  const stateOf = (r: StateRow): StoredStateRow => ({ ruleId: r.rule_id, chipId: r.chip_id, state: parse(r.state), labels: record(r.labels), updatedAt: r.updated_at });
+  const states: StoredStateRow[] = ((await pool.query('SELECT rule_id, chip_id, state, labels, updated_at FROM alert_states')).rows as StateRow[]).map(stateOf);
   const writes = new WriteQueue((err) => log.error('writing an alert rule to PostgreSQL failed', { error: String(err) }));
 
   return {
@@ -43,6 +44,9 @@ export async function openPgAlertStore(pool: pg.Pool, writeVia?: WriteVia, log: 
       return true;
     },
     loadStates: () => states,
+    // Another hub's agent moving here: its chips' alerts as that hub last wrote them.
+    loadChipStates: async (chipIds) =>
+      ((await pool.query('SELECT rule_id, chip_id, state, labels, updated_at FROM alert_states WHERE chip_id = ANY($1::text[])', [chipIds])).rows as StateRow[]).map(stateOf),
     async write(ws, events, now = Date.now()) {
       if (ws.length === 0 && events.length === 0) return;
       await (writeVia ?? ((s, e, n) => writeAlerts(pool, s, e, n)))(ws, events, now);

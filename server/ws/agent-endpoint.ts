@@ -121,6 +121,9 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
     // Commits overlap (the writer groups them); acks still go out in the order batches came in.
     const seq = msg.seq;
     const committed = ingest.commit(owner, seq, samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped });
+    // Its failure is answered in order below, maybe after earlier acks: handled from now on, so a
+    // commit failing while they wait is not an unhandled rejection (which ends the process).
+    committed.catch(() => undefined);
     acks = acks.then(() =>
       committed.then(
         ({ stored }) => send({ v: PROTOCOL_VERSION, type: 'ack', seq, stored }),
@@ -141,6 +144,11 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
       .catch((err: unknown) => {
         log.error('agent frame failed', { agentId, err: String(err) });
         send({ v: PROTOCOL_VERSION, type: 'error', code: 'internal', message: 'internal error while storing the batch; resend it' });
+        // A hello that failed (the database away, say) is not waited on: the agent reconnects (its backoff) and says hello again.
+        if (agentId === null && !ended) {
+          ended = true;
+          ws.close(1011, 'the hub could not register the agent; reconnect');
+        }
       });
   });
   ws.on('close', () => {

@@ -298,4 +298,65 @@ describe('alert engine: rules and restarts', () => {
     second.commit([temp(121 * S, 90)]);
     expect(second.log()).toEqual(['hot:pending>firing']);
   });
+
+  it('a running hub taking over an agent from another on a shared store continues its firing alert: no second firing, resolved once', async () => {
+    /** A store other hubs write too (PostgreSQL): states of given chips can be read as they are now. */
+    class SharedStore extends MemoryStore {
+      loadChipStates = async (ids: readonly string[]) => this.loadStates().filter((r) => ids.includes(r.chipId));
+    }
+    const store = new SharedStore();
+    const clock = { now: T0 };
+    const a = rig({ rules: [hot], store, clock });
+    const b = rig({ rules: [hot], store, clock });
+    a.connect();
+    a.commit([temp(0, 90)]);
+    a.at(60 * S);
+    a.commit([temp(61 * S, 91)]);
+    expect(a.log()).toEqual(['hot:inactive>pending', 'hot:pending>firing']);
+    a.at(62 * S); // written to the store on the tick
+
+    // Hub A dies (no close: nothing more written); the agent says hello to hub B.
+    b.fleet.agentConnected(reg('a', S));
+    await b.engine.takeOver([GPU]);
+    b.engine.onAgentChange('a');
+    b.commit([temp(63 * S, 92)]);
+    b.at(64 * S);
+    expect(b.log()).toEqual([]);
+    expect(b.engine.activeAlerts()).toMatchObject([{ ruleId: 'hot', chipId: GPU, phase: 'firing', firedAt: T0 + 60 * S }]);
+    b.commit([temp(65 * S, 70)]);
+    b.at(66 * S);
+    expect(b.log()).toEqual(['hot:firing>resolved']);
+    expect(store.events.map((e) => `${e.from}>${e.to}`)).toEqual(['inactive>pending', 'pending>firing', 'firing>resolved']);
+  });
+
+  it("takeOver does not bring back from the store an alert this hub ended a moment ago (its write still pending)", async () => {
+    class SharedStore extends MemoryStore {
+      loadChipStates = async (ids: readonly string[]) => this.loadStates().filter((r) => ids.includes(r.chipId));
+    }
+    const store = new SharedStore();
+    const a = rig({ rules: [{ ...hot, for: '0s', clear: {} }], store });
+    a.connect();
+    a.commit([temp(0, 90)]);
+    a.at(1 * S); // firing, written
+    a.commit([temp(2 * S, 70)]);
+    a.at(2500); // resolved, written
+    a.commit([temp(3 * S, 70)]); // back to inactive: the row's deletion not written yet (no tick)
+    const ended = ['hot:inactive>pending', 'hot:pending>firing', 'hot:firing>resolved', 'hot:resolved>inactive'];
+    expect(a.log()).toEqual(ended);
+    a.disconnect();
+    a.fleet.agentConnected(reg('a', S));
+    await a.engine.takeOver([GPU]);
+    a.engine.onAgentChange('a');
+    expect(a.engine.activeAlerts()).toEqual([]);
+    a.commit([temp(4 * S, 70)]);
+    a.at(5 * S);
+    expect(a.log()).toEqual(ended);
+    expect(store.states.size).toBe(0);
+  });
+
+  it('takeOver waits for nothing where the store is only this hub\'s (SQLite)', () => {
+    const b = rig({ rules: [hot] });
+    b.connect();
+    expect(b.engine.takeOver([GPU])).toBeNull();
+  });
 });

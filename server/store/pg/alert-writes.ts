@@ -1,6 +1,7 @@
 /**
  * Alerting's hot rows in PostgreSQL: the state rows of alerts that changed (upserted, or deleted
- * when back to inactive) and the transitions of a pass, in one transaction — the rows the SQLite
+ * when back to inactive) and the transitions of a pass, in one transaction of at most three
+ * statements (unnest arrays: a pass of 10,000 changed alerts is not 10,000 round trips) — the rows the SQLite
  * store's alert-writes.ts writes, in the same shape (startsAt/endsAt inside the annotations JSON).
  */
 import type pg from 'pg';
@@ -10,16 +11,24 @@ import { inTransaction } from './pg-connection.ts';
 
 export async function writeAlerts(pool: pg.Pool, states: readonly StateWrite[], events: readonly AlertEvent[], now: number): Promise<void> {
   if (states.length === 0 && events.length === 0) return;
+  // The last write of each (rule, chip) wins; deletions and upserts each in one statement.
+  const last = new Map<string, StateWrite>();
+  for (const w of states) {
+    const key = `${w.ruleId}\u0000${w.chipId}`;
+    last.delete(key);
+    last.set(key, w);
+  }
+  const gone = [...last.values()].filter((w) => w.state === null);
+  const kept = [...last.values()].filter((w) => w.state !== null);
   await inTransaction(pool, async (client) => {
-    for (const w of states) {
-      if (w.state === null) await client.query('DELETE FROM alert_states WHERE rule_id = $1 AND chip_id = $2', [w.ruleId, w.chipId]);
-      else {
-        await client.query(
-          'INSERT INTO alert_states (rule_id, chip_id, state, labels, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (rule_id, chip_id) DO UPDATE SET state = excluded.state, labels = excluded.labels, updated_at = excluded.updated_at',
-          [w.ruleId, w.chipId, JSON.stringify(w.state), JSON.stringify(w.labels), now],
-        );
-      }
-    }
+    if (gone.length > 0)
+      await client.query('DELETE FROM alert_states s USING unnest($1::text[], $2::text[]) AS d(rule_id, chip_id) WHERE s.rule_id = d.rule_id AND s.chip_id = d.chip_id', [gone.map((w) => w.ruleId), gone.map((w) => w.chipId)]);
+    if (kept.length > 0)
+      await client.query(
+        `INSERT INTO alert_states (rule_id, chip_id, state, labels, updated_at) SELECT r, c, s, l, $5::bigint FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(r, c, s, l)
+           ON CONFLICT (rule_id, chip_id) DO UPDATE SET state = excluded.state, labels = excluded.labels, updated_at = excluded.updated_at`,
+        [kept.map((w) => w.ruleId), kept.map((w) => w.chipId), kept.map((w) => JSON.stringify(w.state)), kept.map((w) => JSON.stringify(w.labels)), now],
+      );
     if (events.length === 0) return;
     const cols = {
       rule: events.map((e) => e.ruleId), chip: events.map((e) => e.chipId), from: events.map((e) => e.from), to: events.map((e) => e.to),

@@ -3,7 +3,8 @@
  * oldest logged samples (RETURNING them), merges them into the chips' chunks and applies what they
  * add to the rollup tiers, and commits all of it together — a reader's snapshot holds each sample
  * either in the log or in the chunks and rollups, never both or neither. Steps run one at a time
- * (in this process by a queue, across processes by an advisory lock).
+ * (in this process by a queue, across processes by an advisory lock), on the hub's event loop,
+ * giving it back every few hundred chips so that ingest is not held up for the whole step.
  */
 import type pg from 'pg';
 import { RollupBatch } from '../../rollups/rollup-batch.ts';
@@ -20,6 +21,10 @@ const TAKE_STEP = `DELETE FROM sample_log WHERE (chip_id, ts) IN (SELECT chip_id
 
 const REMOVE_CHUNKS = `DELETE FROM sample_chunks s USING unnest($1::text[], $2::bigint[]) AS u(chip, start) WHERE s.chip_id = u.chip AND s.start_ts = u.start`;
 const WRITE_CHUNKS = `INSERT INTO sample_chunks (chip_id, start_ts, end_ts, n, data) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::int[], $5::bytea[])`;
+
+/** Chips merged between two turns of the event loop (decoding and encoding chunks is synchronous work). */
+const YIELD_EVERY_CHIPS = 1000;
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface FoldStep {
   /** Logged samples taken (duplicates of stored ones included). */
@@ -42,7 +47,10 @@ export async function foldStep(pool: pg.Pool, maxSamples: number): Promise<FoldS
     const remove: [string[], number[]] = [[], []];
     const write: [string[], number[], number[], number[], Buffer[]] = [[], [], [], [], []];
     let added = 0;
+    let done = 0;
     for (const [chipId, fresh] of byChip) {
+      // The fold runs on the hub's event loop: it lets ingest in every few hundred chips.
+      if (++done % YIELD_EVERY_CHIPS === 0) await nextTurn();
       const f = foldChip(chipId, fresh, contexts.get(chipId)!);
       if (f.added.length === 0) continue;
       added += f.added.length;

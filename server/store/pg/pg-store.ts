@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL store (Drizzle on node-postgres): the same Store as the embedded SQLite one, on
- * a server. Batches are committed to a sample log (one row per sample, one unnest INSERT per
- * call, acknowledged after commit); a fold in this process — on a timer, by size or age, like the
+ * a server. Batches are committed to a sample log (one row per sample, one unnest INSERT for the
+ * calls that arrive together — log-group-commit.ts —, acknowledged after commit); a fold in this process — on a timer, by size or age, like the
  * SQLite compactor — moves logged samples into compressed per-chip chunks and the rollup tiers.
  * Log and chunks are partitioned by UTC day; retention drops whole days. Reads see logged samples
  * too. Migrations are applied at open, in the store's schema (`schema`, default public).
@@ -11,6 +11,7 @@ import { DEFAULT_RETENTION, type BatchToStore, type InsertResult, type Retention
 import { agentTokenIds, getAgent, listChips, moveChip, registerAgent } from './inventory.ts';
 import { writeAlerts } from './alert-writes.ts';
 import { foldStep } from './fold.ts';
+import { LogGroupCommit } from './log-group-commit.ts';
 import { insertLogRows } from './log-writes.ts';
 import { DayPartitions } from './partitions.ts';
 import { connectPg } from './pg-connection.ts';
@@ -91,6 +92,13 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
   // Whatever an earlier run left in the log goes into chunks before we serve reads.
   await foldAll();
 
+  // Calls that arrive while earlier statements run are written together (one statement, one commit).
+  const logWrites = new LogGroupCommit(async (samples, backfill) => {
+    await partitions.ensureFor(samples.map((s) => s.ts));
+    await insertLogRows(pool, samples, (i) => backfill[i], Date.now());
+  });
+
+  let alertWrites: Promise<unknown> = Promise.resolve();
   let chipList: readonly StoredChip[] | undefined;
   let inFlight = new Set<Promise<unknown>>();
   const track = <T>(p: Promise<T>): Promise<T> => {
@@ -107,8 +115,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
         const backfill = batches.flatMap((b) => b.samples.map(() => b.backfill === true));
         uncommitted += samples.length;
         try {
-          await partitions.ensureFor(samples.map((s) => s.ts));
-          await insertLogRows(pool, samples, (i) => backfill[i], Date.now());
+          if (samples.length > 0) await logWrites.add(samples, backfill);
         } finally {
           uncommitted -= samples.length;
         }
@@ -165,7 +172,13 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
       const r = await pool.query<{ n: number }>('SELECT coalesce(sum(n), 0)::int8 AS n FROM sample_chunks');
       return r.rows[0].n;
     },
-    writeAlerts: (states, events, now) => track(writeAlerts(pool, states, events, now)),
+    // One after another, in the order given (as the SQLite writer commits them): two transactions
+    // upserting the same alert_states rows at once deadlock, and a later state must win.
+    writeAlerts(states, events, now) {
+      const run = alertWrites.then(() => writeAlerts(pool, states, events, now));
+      alertWrites = run.catch(() => undefined);
+      return track(run);
+    },
     async flush() {
       await foldAll();
     },

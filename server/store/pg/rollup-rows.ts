@@ -26,11 +26,14 @@ export async function applyRollupBatch(client: pg.ClientBase, batch: RollupBatch
   for (const r of (await client.query<{ tier: string; key: string; row_start: number; data: Buffer }>(READ_ROWS, [tiers, keys, starts])).rows) {
     stored.set(id(r.tier, r.key, r.row_start), r.data);
   }
-  const data = deltas.map((d) => {
+  const data: Buffer[] = [];
+  for (const d of deltas) {
+    // On the hub's event loop: ingest gets a turn every so many rows.
+    if (data.length % 2000 === 1999) await new Promise<void>((resolve) => setImmediate(resolve));
     const { bucketMs } = TIERS[d.tier];
     const row = stored.get(id(d.tier, d.key, d.rowStart));
-    return encodeRollupRow(d.rowStart, bucketMs, applyDelta(row ? decodeRollupRow(row, d.rowStart, bucketMs) : [], d.buckets));
-  });
+    data.push(encodeRollupRow(d.rowStart, bucketMs, applyDelta(row ? decodeRollupRow(row, d.rowStart, bucketMs) : [], d.buckets)));
+  }
   await client.query(WRITE_ROWS, [tiers, keys, starts, data]);
   return deltas.length;
 }
