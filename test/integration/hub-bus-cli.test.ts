@@ -4,7 +4,7 @@
  * disconnects (its connection cut by a TCP proxy) and reconnects, and /readyz follows.
  */
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runFleetscope, type Proc } from '../../bench/support/processes.ts';
@@ -70,36 +70,8 @@ describe('fleetscope hub --bus', () => {
   }, 60_000);
 });
 
-/** A TCP proxy to NATS whose connections can be cut and whose port reopens. */
-async function natsProxy(target: string): Promise<{ port: number; cut(): void; reopen(): Promise<void> }> {
+/** A proxy to the test NATS server (test/helpers/tcp-proxy.ts). */
+function natsProxy(target: string): Promise<TcpProxy> {
   const t = new URL(target);
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | null = null;
-  const listen = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      const s = net.createServer((client) => {
-        const upstream = net.connect(Number(t.port || 4222), t.hostname);
-        for (const x of [client, upstream]) {
-          sockets.add(x);
-          x.on('close', () => sockets.delete(x));
-          x.on('error', () => x.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-        client.on('close', () => upstream.destroy());
-        upstream.on('close', () => client.destroy());
-      });
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port));
-      server = s;
-    });
-  const port = await listen(0);
-  return {
-    port,
-    cut() {
-      server?.close();
-      server = null;
-      for (const x of sockets) x.destroy();
-    },
-    reopen: async () => void (await listen(port)),
-  };
+  return startTcpProxy(t.hostname, Number(t.port || 4222));
 }

@@ -11,7 +11,7 @@
  * - a hub whose NATS is not there at start serves, is not ready, and connects once it is.
  */
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
 import { batch, chipInfo, hello, sample } from '../helpers/frames.ts';
@@ -255,7 +255,7 @@ describe('live bus between hubs', () => {
   it('a hub whose NATS is not there at start serves, is not ready, and connects once it is', async () => {
     const proxy = await tcpProxy(NATS_URL);
     // Held but refusing (a closed port could go to the hub's own listen on port 0 meanwhile).
-    proxy.refuse(true);
+    proxy.down();
     cleanups.push(() => proxy.close());
     const h = await startTestHub({ bus: { url: `nats://127.0.0.1:${proxy.port}`, subjectRoot: ROOT, hubId: `hub-late-${ROOT}`, reconnectTimeWaitMs: 200 } });
     cleanups.push(() => h.stop());
@@ -263,47 +263,14 @@ describe('live bus between hubs', () => {
     expect(res.status).toBe(503);
     expect((await res.json()).checks.bus).toMatch(/^not connected to nats:\/\/127\.0\.0\.1:\d+ for \d+s, reconnecting/);
     expect((await h.get('/api/v1/chips')).status).toBe(200);
-    proxy.refuse(false);
+    proxy.up();
     await eventually(async () => (await fetch(`${h.url}/readyz`)).status === 200, 10_000, 'ready once NATS is there');
     expect(h.bus!.bus.stats.connects).toBe(1);
   });
 });
 
-/** A TCP proxy to the NATS server whose connections can be cut and whose port reopens, or that holds its port and drops new connections. */
-async function tcpProxy(target: string): Promise<{ port: number; cut(): void; reopen(): Promise<void>; refuse(on: boolean): void; close(): Promise<void> }> {
+/** A proxy to the test NATS server (test/helpers/tcp-proxy.ts). */
+function tcpProxy(target: string): Promise<TcpProxy> {
   const t = new URL(target);
-  const sockets = new Set<net.Socket>();
-  let server: net.Server;
-  let refusing = false;
-  const listen = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      server = net.createServer((client) => {
-        if (refusing) return void client.destroy();
-        const upstream = net.connect(Number(t.port || 4222), t.hostname);
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-          s.on('error', () => s.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-        client.on('close', () => upstream.destroy());
-        upstream.on('close', () => client.destroy());
-      });
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
-    });
-  const port = await listen(0);
-  const cut = () => {
-    server.close();
-    for (const s of sockets) s.destroy();
-  };
-  return {
-    port,
-    cut,
-    reopen: async () => void (await listen(port)),
-    refuse: (on) => void (refusing = on),
-    close: async () => {
-      cut();
-    },
-  };
+  return startTcpProxy(t.hostname, Number(t.port || 4222));
 }
