@@ -3,13 +3,15 @@
  * knows each chip's fleet group. Runs in the writer thread inside the fold's transaction.
  */
 import { and, eq, sql } from 'drizzle-orm';
+import type Database from 'better-sqlite3';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { chips, rollups } from '../../../schema/tables.ts';
 import { applyDelta, type RollupBatch } from '../../rollups/rollup-batch.ts';
 import { decodeRollupRow, encodeRollupRow } from '../../rollups/rollup-codec.ts';
 import { fleetKey, TIERS } from '../../rollups/rollup-fields.ts';
 
-type Db = BetterSQLite3Database;
+/** Drizzle over a better-sqlite3 connection, which the writes use directly. */
+type Db = BetterSQLite3Database & { $client: Database.Database };
 
 export class RollupRows {
   private readonly readRow;
@@ -22,11 +24,8 @@ export class RollupRows {
       .from(rollups)
       .where(and(eq(rollups.tier, sql.placeholder('tier')), eq(rollups.key, sql.placeholder('key')), eq(rollups.rowStart, sql.placeholder('rowStart'))))
       .prepare();
-    this.writeRow = db
-      .insert(rollups)
-      .values({ tier: sql.placeholder('tier'), key: sql.placeholder('key'), rowStart: sql.placeholder('rowStart'), data: sql.placeholder('data') })
-      .onConflictDoUpdate({ target: [rollups.tier, rollups.key, rollups.rowStart], set: { data: sql`excluded.data` } })
-      .prepare();
+    // Runs with the write lock held: a plain statement, without the query builder's per-call mapping.
+    this.writeRow = db.$client.prepare('INSERT INTO rollups (tier, key, row_start, data) VALUES (?, ?, ?, ?) ON CONFLICT (tier, key, row_start) DO UPDATE SET data = excluded.data');
   }
 
   /** The rollup keys a chip's samples count towards: the chip, and its model's fleet group when known. */
@@ -49,7 +48,7 @@ export class RollupRows {
       const stored = row ? decodeRollupRow(row.data, d.rowStart, bucketMs) : [];
       const merged = applyDelta(stored, d.buckets);
       const data = encodeRollupRow(d.rowStart, bucketMs, merged);
-      ops.push(() => this.writeRow.run({ ...params, data }));
+      ops.push(() => this.writeRow.run(d.tier, d.key, d.rowStart, data));
     }
   }
 }
