@@ -110,7 +110,9 @@ export function alertNotifyRoutes(notifier: Notifier) {
       const now = Date.now();
       if (body.endsAt !== undefined && body.endsAt <= Math.max(now, body.startsAt ?? now)) throw new HttpError(400, 'bad_request', 'endsAt: must be after startsAt and in the future');
       const s = notifier.addSilence(body, principalOf(c)?.name ?? 'anonymous', MAX_SILENCE_MS);
-      return c.json(silenceAnswer(s, now), 201);
+      // Its state as of after it was made: a silence starting now (stamped a millisecond after
+      // `now`, say) is active, not pending.
+      return c.json(silenceAnswer(s, Date.now()), 201);
     })
     .delete('/silences/:id', (c) => {
       const s = mapped(() => notifier.expireSilence(c.req.param('id')));
