@@ -13,7 +13,7 @@ import { runAgent, type RunningAgent } from '../../agents/agent-runtime.ts';
 import { createSource } from '../../agents/sources/source-registry.ts';
 import { ensureClientBuilt } from '../../cli/client-build.ts';
 import { silentLogger } from '../../common/logger.ts';
-import { launchChromium, signIn } from '../helpers/browser.ts';
+import { evalDeep, launchChromium, signIn } from '../helpers/browser.ts';
 import { batch, chipInfo, hello, sample } from '../helpers/frames.ts';
 import { syntheticFleet } from '../helpers/synthetic-fleet.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
@@ -65,33 +65,14 @@ async function fullHdPage(): Promise<{ page: Page; errors: string[] }> {
 
 /** `cellInfo` of a chip in the page's heatmap (the app's, or the standalone one). */
 function cellInfo(page: Page, chipId: string) {
-  return page.evaluate((id) => {
-    const find = (root: Document | ShadowRoot): any => {
-      const el = root.querySelector('fleet-heatmap');
-      if (el) return el;
-      for (const host of root.querySelectorAll('*')) if (host.shadowRoot) {
-        const f = find(host.shadowRoot);
-        if (f) return f;
-      }
-      return null;
-    };
-    return find(document)?.cellInfo(id) ?? null;
+  return evalDeep(page, 'fleet-heatmap', (hm: any, id: string) => {
+    return hm.cellInfo(id) ?? null;
   }, chipId);
 }
 
 /** RGB values found across a chip's cell (a 3x3 grid of points inside it). */
 function cellPixels(page: Page, chipId: string) {
-  return page.evaluate((id) => {
-    const find = (root: Document | ShadowRoot): any => {
-      const el = root.querySelector('fleet-heatmap');
-      if (el) return el;
-      for (const host of root.querySelectorAll('*')) if (host.shadowRoot) {
-        const f = find(host.shadowRoot);
-        if (f) return f;
-      }
-      return null;
-    };
-    const hm = find(document);
+  return evalDeep(page, 'fleet-heatmap', (hm: any, id: string) => {
     const info = hm.cellInfo(id);
     const canvas = hm.shadowRoot.querySelector('canvas') as HTMLCanvasElement;
     const ctx = canvas.getContext('2d')!;
@@ -263,21 +244,15 @@ describe('fleet heatmap end to end', () => {
     const util = page.locator('[data-testid="host-chart-utilPct"]');
     await expect.poll(async () => Number(await util.getAttribute('data-points')), { timeout: 15_000 }).toBeGreaterThan(1);
     const cursors = () =>
-      page.evaluate(() => {
-        const find = (root: Document | ShadowRoot, sel: string): any => {
-          const el = root.querySelector(sel);
-          if (el) return el;
-          for (const h of root.querySelectorAll('*')) if (h.shadowRoot) {
-            const f = find(h.shadowRoot, sel);
-            if (f) return f;
-          }
-          return null;
-        };
-        return ['utilPct', 'powerW', 'tempC', 'memUsedBytes'].map((f) => {
-          const u = find(document, `[data-testid="host-chart-${f}"]`).uplot;
-          return { series: u.series.length, left: Math.round(u.cursor.left ?? -1), idx: u.cursor.idx ?? null };
-        });
-      });
+      Promise.all(
+        ['utilPct', 'powerW', 'tempC', 'memUsedBytes'].map(async (f) => {
+          const c = await evalDeep(page, `[data-testid="host-chart-${f}"]`, (chart: any) => {
+            const u = chart.uplot;
+            return { series: u.series.length as number, left: Math.round(u.cursor.left ?? -1), idx: (u.cursor.idx ?? null) as number | null };
+          }, null);
+          return c!;
+        }),
+      );
     expect((await cursors()).map((c) => c.series)).toEqual([9, 9, 9, 9]); // time + 8 GPUs
     const over = (await util.locator('.u-over').boundingBox())!;
     await page.mouse.move(over.x + over.width * 0.7, over.y + over.height / 2);
@@ -336,19 +311,7 @@ describe('fleet heatmap end to end', () => {
     // One cursor for the chip's charts.
     await page.mouse.move(over.x + over.width * 0.5, y);
     const idx = () =>
-      page.evaluate(() => {
-        const find = (root: Document | ShadowRoot, sel: string): any => {
-          const el = root.querySelector(sel);
-          if (el) return el;
-          for (const h of root.querySelectorAll('*')) if (h.shadowRoot) {
-            const f = find(h.shadowRoot, sel);
-            if (f) return f;
-          }
-          return null;
-        };
-        const hist = find(document, 'chip-history');
-        return ['chart-util', 'chart-power', 'chart-mem'].map((id) => hist?.shadowRoot.querySelector(`[data-testid="${id}"]`)?.uplot?.cursor.idx ?? null);
-      });
+      evalDeep(page, 'chip-history', (hist: any) => ['chart-util', 'chart-power', 'chart-mem'].map((id) => hist.shadowRoot.querySelector(`[data-testid="${id}"]`)?.uplot?.cursor.idx ?? null), null).then((c) => c ?? [null, null, null]);
     await expect.poll(async () => {
       const c = await idx();
       return c[0] != null && c.every((i) => i === c[0]) ? true : JSON.stringify(c);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { ensureClientBuilt } from '../../cli/client-build.ts';
 import { silentLogger } from '../../common/logger.ts';
-import { launchChromiumBrowser } from '../helpers/browser.ts';
+import { evalDeep, launchChromiumBrowser } from '../helpers/browser.ts';
 import { batch, chipInfo, hello, sample } from '../helpers/frames.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 import type { TestSocket } from '../helpers/ws-client.ts';
@@ -70,18 +70,8 @@ const appBackground = (page: Page) => page.evaluate(() => getComputedStyle(docum
 
 /** The heatmap (inside the app's shadow roots), with its theme, redraw count and a chip's cell colours. */
 function heatmapState(page: Page, chipId: string) {
-  return page.evaluate((id) => {
-    const find = (root: Document | ShadowRoot): any => {
-      const el = root.querySelector('fleet-heatmap');
-      if (el) return el;
-      for (const host of root.querySelectorAll('*')) if (host.shadowRoot) {
-        const f = find(host.shadowRoot);
-        if (f) return f;
-      }
-      return null;
-    };
-    const hm = find(document);
-    const info = hm?.cellInfo(id);
+  return evalDeep(page, 'fleet-heatmap', (hm: any, id: string) => {
+    const info = hm.cellInfo(id);
     if (!info) return null;
     const canvas = hm.shadowRoot.querySelector('canvas') as HTMLCanvasElement;
     const dpr = canvas.width / canvas.clientWidth;

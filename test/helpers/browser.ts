@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -31,4 +31,18 @@ export async function launchChromiumBrowser(): Promise<Browser> {
 export async function signIn(context: BrowserContext, hubUrl: string, token: string): Promise<void> {
   const res = await context.request.post(`${hubUrl}/api/v1/session`, { data: { token } });
   if (!res.ok()) throw new Error(`sign-in failed: ${res.status()} ${await res.text()}`);
+}
+
+/**
+ * Runs `fn` in the page on the first element matching `selector` anywhere in it, shadow roots
+ * included (Playwright's CSS selectors pierce open shadow roots); null when there is none.
+ */
+export async function evalDeep<A, R>(page: Page, selector: string, fn: (el: any, arg: A) => R, arg: A): Promise<R | null> {
+  const el = await page.$(selector);
+  if (!el) return null;
+  try {
+    return (await el.evaluate(fn as any, arg)) as R;
+  } finally {
+    await el.dispose();
+  }
 }
