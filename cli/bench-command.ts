@@ -14,7 +14,7 @@ const spec = {
   },
   help: {
     duration: 'measuring time per part in seconds (default per part)',
-    chips: 'ingest: this many chips instead of the curve (1,000 / 10,000 / 100,000); fold, metrics, browser: instead of 10,000; live: this many chips at 1 Hz',
+    chips: 'ingest: this many chips instead of the curve (1,000 / 10,000 / 100,000); fold, metrics, browser: instead of 10,000; pg: instead of 1,024; live: this many chips at 1 Hz',
     rate: 'ingest: every chip at this many Hz (default: as fast as acks allow)',
     out: 'directory for the JSON result file (default ./bench-results)',
     help: 'show this help',
