@@ -80,6 +80,8 @@ export const chipViewSchema = chipInfoSchema.extend({
   agentId: z.string(),
   status: z.enum(['live', 'stale', 'offline']),
   latest: sampleSchema.nullable(),
+  /** The job running on the chip now (work counters or the agent's job labels); absent: none known. */
+  job: z.string().optional(),
 });
 
 export const chipsAnswerSchema = z.strictObject({ chips: z.array(chipViewSchema) });
@@ -202,6 +204,51 @@ export const energyAnswerSchema = z.strictObject({
   totals: energyFiguresSchema,
 });
 export type EnergyAnswer = z.infer<typeof energyAnswerSchema>;
+
+// ---------- GET /api/v1/efficiency ----------
+
+export const efficiencyGroupBySchema = z.enum(['job', 'model', 'vendor', 'host', 'chip']);
+
+/**
+ * One group's work in one unit over the range, and what it cost. Energy, chip-hours and power are
+ * those of the group's chips while they did this work (a chip counts from a job's first report on it
+ * to its last within the range); units are split evenly across the chips a report names.
+ */
+export const efficiencyRowSchema = z.strictObject({
+  label: z.string(),
+  job: z.string().optional(),
+  ...groupTags,
+  unit: z.string(),
+  /** Work done in the range (counter increments). */
+  units: z.number(),
+  chips: count,
+  jobs: count,
+  /** Joules used by those chips while they worked (null: no energy readings). */
+  energyJ: figure,
+  jPerUnit: figure,
+  chipHours: z.number(),
+  unitsPerChipHour: figure,
+  /** Mean power of those chips while they worked. */
+  avgPowerW: figure,
+  avgUtilPct: figure,
+  /** Some of the power (hence energy) is estimated (Neuron). */
+  powerEstimated: z.boolean(),
+  /** Energy cost + chip-hour cost (null: a price is missing). */
+  cost: figure,
+  costPerMillionUnits: figure,
+});
+export type EfficiencyRow = z.infer<typeof efficiencyRowSchema>;
+
+export const efficiencyAnswerSchema = z.strictObject({
+  from: ms,
+  to: ms,
+  /** Tier the work increments were read from (energy: the tier /energy would use for each span). */
+  tier: tierSchema,
+  groupBy: efficiencyGroupBySchema,
+  prices: z.strictObject({ kwh: z.number().nullable(), chipHour: z.record(z.string(), z.number()) }),
+  rows: z.array(efficiencyRowSchema),
+});
+export type EfficiencyAnswer = z.infer<typeof efficiencyAnswerSchema>;
 
 // ---------- GET /api/v1/top ----------
 

@@ -9,6 +9,7 @@ import type { ChipInfo, ChipStatus, Sample } from './sample.ts';
 import type { ErrorCode } from './error-codes.ts';
 import type { ActiveAlert, AlertEventAnswer } from './api-answers.ts';
 import { PROTOCOL_VERSION } from './protocol-constants.ts';
+import { MAX_WORK_PER_BATCH, workReportSchema } from './work.ts';
 
 export { LIVE_WINDOW_MS, PROTOCOL_VERSION } from './protocol-constants.ts';
 /** Largest agent frame the hub accepts (bytes); bigger frames close with 1009. */
@@ -66,6 +67,8 @@ export const batchSchema = z
     health: z.array(sourceHealthSchema).max(32).optional(),
     /** Batches the agent's spool had to drop so far (it was full). */
     dropped: countsSchema.optional(),
+    /** Work counters and job attribution gathered since the previous batch (schema/work.ts). */
+    work: z.array(workReportSchema).max(MAX_WORK_PER_BATCH).optional(),
   })
   .strict();
 
@@ -161,6 +164,8 @@ export interface ChipView extends ChipInfo {
   agentId: string;
   status: ChipStatus;
   latest: Sample | null;
+  /** The job running on the chip now (work counters or the agent's job labels); absent: none known. */
+  job?: string;
 }
 export interface FleetSnapshotMessage {
   v: typeof PROTOCOL_VERSION;

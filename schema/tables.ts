@@ -209,3 +209,58 @@ export const alertOutbox = sqliteTable(
   },
   (t) => [uniqueIndex('alert_outbox_key_idx').on(t.receiver, t.idempotencyKey), index('alert_outbox_due_idx').on(t.status, t.nextAt)],
 );
+
+/**
+ * Work done (server/work): each increment of a job's counter between two reports of one series,
+ * with the chips it names (sorted, comma-joined) and the time it spans. The raw tier of work, kept
+ * as long as raw samples.
+ */
+export const workIncrements = sqliteTable(
+  'work_increments',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    job: text('job').notNull(),
+    unit: text('unit').notNull(),
+    chips: text('chips').notNull(),
+    fromTs: integer('from_ts').notNull(),
+    toTs: integer('to_ts').notNull(),
+    units: real('units').notNull(),
+  },
+  (t) => [index('work_increments_to_idx').on(t.toTs)],
+);
+
+/** Work increments summed per 1-minute and 1-hour bucket (tier `1m` / `1h`), job, unit and chips. */
+export const workBuckets = sqliteTable(
+  'work_buckets',
+  {
+    tier: text('tier').notNull(),
+    start: integer('start').notNull(),
+    job: text('job').notNull(),
+    unit: text('unit').notNull(),
+    chips: text('chips').notNull(),
+    units: real('units').notNull(),
+    firstTs: integer('first_ts').notNull(),
+    lastTs: integer('last_ts').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tier, t.start, t.job, t.unit, t.chips] })],
+);
+
+/** The newest reading of each work counter series (job, unit, reporter, chips), read at start. */
+export const workCounters = sqliteTable('work_counters', {
+  key: text('key').primaryKey(),
+  ts: integer('ts').notNull(),
+  value: real('value').notNull(),
+});
+
+/** Which job ran on which chip, and when (first and last report naming it), with the job's labels. */
+export const chipJobs = sqliteTable(
+  'chip_jobs',
+  {
+    chipId: text('chip_id').notNull(),
+    job: text('job').notNull(),
+    firstTs: integer('first_ts').notNull(),
+    lastTs: integer('last_ts').notNull(),
+    labels: text('labels'),
+  },
+  (t) => [primaryKey({ columns: [t.chipId, t.job] }), index('chip_jobs_last_idx').on(t.lastTs)],
+);

@@ -14,6 +14,7 @@ import { healthRoutes } from './routes/health-routes.ts';
 import { writeRoutes } from './routes/write-routes.ts';
 import { seriesRoutes } from './routes/series-routes.ts';
 import { energyRoutes } from './routes/energy-routes.ts';
+import { efficiencyRoutes } from './routes/efficiency-routes.ts';
 import { topRoutes } from './routes/top-routes.ts';
 import { openApiRoutes } from './routes/openapi-routes.ts';
 import { NO_PRICES, type Prices } from './history/prices.ts';
@@ -39,7 +40,7 @@ export interface AppDeps {
   startedAt: number;
   /** Directory of the built client; served at `/` when it exists. */
   clientDir: string;
-  /** Prices for /api/v1/energy costs (default: none). */
+  /** Prices for /api/v1/energy and /api/v1/efficiency costs (default: none). */
   prices?: Prices;
   /** Who may do what (default: auth off). */
   policy?: AuthPolicy;
@@ -71,6 +72,7 @@ export function createApp(deps: AppDeps) {
     .use('/api/v1/series', timing('series'))
     .use('/api/v1/energy', timing('energy'))
     .use('/api/v1/top', timing('top'))
+    .use('/api/v1/efficiency', timing('efficiency'))
     .use('/api/v1/chips/:chipId/samples', timing('samples'))
     .route('/', healthRoutes(deps.startedAt, deps.ingest.metrics, deps.readiness))
     .route('/', metricsRoutes(deps.fleet, deps.telemetry?.prometheusText ?? null))
@@ -81,6 +83,7 @@ export function createApp(deps: AppDeps) {
     .route('/api/v1/series', seriesRoutes(deps.store, { maxCells: deps.maxSeriesCells }))
     .route('/api/v1/energy', energyRoutes(deps.store, deps.prices ?? NO_PRICES))
     .route('/api/v1/top', topRoutes(deps.store))
+    .route('/api/v1/efficiency', efficiencyRoutes(deps.store, deps.prices ?? NO_PRICES))
     .route('/api/v1/openapi.json', openApiRoutes())
     .route('/api/v1/session', sessionRoutes(policy, deps.secure ?? false));
   if (policy.tokens) app.route('/api/v1/tokens', tokenRoutes(policy.tokens));

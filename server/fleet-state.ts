@@ -181,6 +181,7 @@ export class FleetState {
       // The agent is connected (or a push agent): live if heard from within its intervals, else stale.
       const status = deriveStatus({ agentConnected: true, lastSampleAt, intervalMs: reg.intervalMs }, now);
       const view: ChipView = { ...info, host: reg.host.hostname, instanceType: reg.host.instanceType, agentId: reg.agentId, status, latest: prev?.view.latest ?? null };
+      if (prev?.view.job !== undefined) view.job = prev.view.job;
       const entry: ChipEntry = { view, intervalMs: reg.intervalMs, lastSampleAt, active: true };
       this.chips.set(info.chipId, entry);
       this.remote.delete(info.chipId);
@@ -203,6 +204,24 @@ export class FleetState {
     return this.refresh(this.agentEntries(agentId), now);
   }
 
+  /** The chip ids of the agent's inventory. */
+  agentChipIds(agentId: string): string[] {
+    return [...(this.byAgent.get(agentId) ?? [])];
+  }
+
+  /** The job running on each given chip now (null: none any more). Returns the views that changed. */
+  setJobs(jobs: ReadonlyMap<string, string | null>): ChipView[] {
+    const changed: ChipView[] = [];
+    for (const [chipId, job] of jobs) {
+      const e = this.chips.get(chipId);
+      if (!e || (e.view.job ?? null) === job) continue;
+      if (job === null) delete e.view.job;
+      else e.view.job = job;
+      changed.push(e.view);
+    }
+    return changed;
+  }
+
   isAgentChip(agentId: string, chipId: string): boolean {
     return this.chips.get(chipId)?.view.agentId === agentId;
   }
@@ -213,6 +232,7 @@ export class FleetState {
     const { intervalMs, lastSeen: _lastSeen, ...info } = c;
     const connected = this.connected.has(c.agentId) || this.pushAgents.has(c.agentId);
     const view: ChipView = { ...info, status: deriveStatus({ agentConnected: connected, lastSampleAt: null, intervalMs }, now), latest: prev?.view.latest ?? null };
+    if (prev?.view.job !== undefined) view.job = prev.view.job;
     this.chips.set(c.chipId, { view, intervalMs, lastSampleAt: null, active: true });
     this.remote.delete(c.chipId);
     if (prev) this.unindex(prev.view.agentId, c.chipId);

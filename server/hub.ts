@@ -7,6 +7,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { FleetState } from './fleet-state.ts';
 import { Ingest, WRITER_HIGH_WATER_ROWS } from './ingest.ts';
+import { WorkRecorder } from './work/work-recorder.ts';
 import { LiveFanout } from './live/live-fanout.ts';
 import { parseDbTarget } from './store/open-store.ts';
 import { openHubDatabase } from './hub-database.ts';
@@ -117,6 +118,8 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const alertStore = await hubDb.alertStore((states, events, now) => store.writeAlerts(states, events, now));
   const alerts = new AlertEngine({ store: alertStore, fleet, log, file: rulesFile?.rules ?? null, sinks: [{ publish: (events) => fanout.publishAlerts(events) }] });
   const ingest = new Ingest(store, fleet, fanout, (id) => tokens.isRevoked(id), quota, alerts);
+  const work = await WorkRecorder.start({ store, fleet, publish: (views) => fanout.publishInventory(views), log, maxFutureMs: bounds.maxFutureMs });
+  ingest.work = work;
   const secure = opts.tls !== undefined;
   const policy: AuthPolicy = { open: opts.auth?.open ?? false, tokens, allowedOrigins: opts.auth?.allowedOrigins ?? [] };
   let hubUrl = '';
@@ -198,6 +201,7 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
       await bus?.close();
       // First: the agents' sockets closing now is the hub stopping, not agents going offline.
       alerts.close();
+      work.close();
       sockets.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

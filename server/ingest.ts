@@ -10,6 +10,8 @@ import type { AgentRegistration, InsertResult, Store } from './store/store.ts';
 import { LINE_PROTOCOL_AGENT_VERSION } from './line-protocol/plan-write.ts';
 import { decideHello, partitionChips, type ExistingAgent, type ForeignChip } from './ownership.ts';
 import { AgentQuota, tooManyAgentsMessage } from './ws/agent-limits.ts';
+import type { WorkReport } from '../schema/work.ts';
+import type { WorkRecorder } from './work/work-recorder.ts';
 
 export interface IngestMetrics {
   batches: number;
@@ -22,6 +24,8 @@ export interface BatchReport {
   backfill?: boolean;
   health?: SourceHealthReport[];
   dropped?: { batches: number; samples: number };
+  /** Work counters the batch carried (schema/work.ts): recorded with it, before its ack. */
+  work?: WorkReport[];
 }
 
 /** Above this many uncommitted rows, ingest stops reading from agents until the writer catches up. */
@@ -85,6 +89,8 @@ export class Ingest {
   readonly metrics: IngestMetrics = { batches: 0, samples: 0, backfillSamples: 0, rejectedFrames: 0 };
   /** Self-observability, set by the hub (none by default). */
   probe: IngestProbe | null = null;
+  /** Where work counters go, set by the hub (none: they are dropped). */
+  work: WorkRecorder | null = null;
   /** The newest /ws/agent connection of each connected agent id. */
   private readonly sessions = new Map<string, AgentSession>();
   /** Agent ids seen (from the store on first use): the token each is bound to; line-protocol host? */
@@ -299,7 +305,10 @@ export class Ingest {
     if (!opts.backfill) this.fleet.heard(batch, Date.now());
     const samples = opts.backfill ? batch.map((s) => ({ ...s, flags: { ...s.flags, backfill: true } })) : batch;
     const t0 = performance.now();
+    const work = opts.work?.length && this.work ? this.work.record(agentId, opts.work, this.fleet.agentChipIds(agentId), (id) => this.fleet.isAgentChip(agentId, id)) : null;
+    work?.catch(() => undefined);
     const res = await this.store.insertBatch(agentId, seq, samples, { backfill: opts.backfill });
+    if (work) await work;
     this.probe?.committed('ws', res.stored, (performance.now() - t0) / 1000);
     this.committed([agentId], samples, res, opts);
     return res;

@@ -159,3 +159,54 @@ export const alertOutbox = pgTable(
   },
   (t) => [uniqueIndex('alert_outbox_key_idx').on(t.receiver, t.idempotencyKey), index('alert_outbox_due_idx').on(t.status, t.nextAt)],
 );
+
+/** Work done (server/work), as in SQLite's schema/tables.ts: increments between a series' reports. */
+export const workIncrements = pgTable(
+  'work_increments',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    job: text('job').notNull(),
+    unit: text('unit').notNull(),
+    chips: text('chips').notNull(),
+    fromTs: ms('from_ts').notNull(),
+    toTs: ms('to_ts').notNull(),
+    units: doublePrecision('units').notNull(),
+  },
+  (t) => [index('work_increments_to_idx').on(t.toTs)],
+);
+
+/** Work increments summed per 1-minute and 1-hour bucket, job, unit and chips. */
+export const workBuckets = pgTable(
+  'work_buckets',
+  {
+    tier: text('tier').notNull(),
+    start: ms('start').notNull(),
+    job: text('job').notNull(),
+    unit: text('unit').notNull(),
+    chips: text('chips').notNull(),
+    units: doublePrecision('units').notNull(),
+    firstTs: ms('first_ts').notNull(),
+    lastTs: ms('last_ts').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tier, t.start, t.job, t.unit, t.chips] })],
+);
+
+/** The newest reading of each work counter series. */
+export const workCounters = pgTable('work_counters', {
+  key: text('key').primaryKey(),
+  ts: ms('ts').notNull(),
+  value: doublePrecision('value').notNull(),
+});
+
+/** Which job ran on which chip, and when. */
+export const chipJobs = pgTable(
+  'chip_jobs',
+  {
+    chipId: text('chip_id').notNull(),
+    job: text('job').notNull(),
+    firstTs: ms('first_ts').notNull(),
+    lastTs: ms('last_ts').notNull(),
+    labels: text('labels'),
+  },
+  (t) => [primaryKey({ columns: [t.chipId, t.job] }), index('chip_jobs_last_idx').on(t.lastTs)],
+);

@@ -111,7 +111,19 @@ export const topQuerySchema = z
   })
   .strict();
 
+export const efficiencyQuerySchema = z
+  .object({
+    ...selectorShape,
+    job: list(z.string(), 'Job ids; several: any of them.'),
+    unit: list(z.string(), 'Work units (tokens, steps, …); several: any of them. Default: every unit, a row per group and unit.'),
+    from: timeParam(`Start (default: to - 24h): ${TIME_FORMS}.`),
+    to: timeParam(`End, exclusive (default now): ${TIME_FORMS}.`),
+    groupBy: enumParam(['job', 'model', 'vendor', 'host', 'chip'] as const, 'One row per job (default), model (the chip generation), vendor, host or chip, and unit.'),
+  })
+  .strict();
+
 export type SeriesQuery = z.output<typeof seriesQuerySchema>;
+export type EfficiencyQuery = z.output<typeof efficiencyQuerySchema>;
 export type EnergyQuery = z.output<typeof energyQuerySchema>;
 export type TopQuery = z.output<typeof topQuerySchema>;
 

@@ -3,6 +3,8 @@
  *
  *   chip,host=h1,chip=GPU-…,vendor=nvidia,model=H100 util_pct=97,power_w=612.45,mem_used_bytes=74690871296i 1795690552842000000
  *
+ * and jobs' work counters (`work,job=run-7,host=h1 tokens=123456i,steps=15i`, see LineWork).
+ *
  * One pass over the body with charCode scanning (no regex, no split); the first bad line stops
  * parsing and is reported as `line N: <what is wrong>`. Every finished sample satisfies
  * `sampleSchema` (bounds are read from it, see line-fields.ts).
@@ -11,6 +13,10 @@ import { MAX_EXTRAS_KEYS, MIN_TS, type Sample, type Vendor } from '../../schema/
 import { timeWindowProblem, windowBounds, type TimeWindow } from '../../schema/time-window.ts';
 import { allDigits, CANONICAL_FIELDS, canonicalFieldAt, chipIdProblem, MAX_EXTRA_KEY, parseFieldNumber } from './line-fields.ts';
 import { mapNvidiaSmi, NVIDIA_SMI_MEASUREMENT } from './telegraf-nvidia-smi.ts';
+import { jobIdSchema, MAX_WORK_COUNTERS, MAX_WORK_LABELS, workUnitSchema, type WorkReport } from '../../schema/work.ts';
+
+/** The measurement of work counter lines. */
+export const WORK_MEASUREMENT = 'work';
 import { BSLASH, COMMA, CR, EQ, fail, HASH, isBlank, LineError, LineScanner, outOfRange, QUOTE, SPACE, TAB, type LineErrorCode } from './line-scanner.ts';
 
 /** Timestamp precisions accepted in `?precision=` (Influx's default is ns). */
@@ -31,8 +37,18 @@ export interface LinePoint {
   sample: Sample;
 }
 
-/** All points of a body, or the first bad line (`message` starts with `line N: `). */
-export type ParseResult = { ok: true; points: LinePoint[] } | { ok: false; line: number; message: string; code: LineErrorCode };
+/**
+ * One `work` line: a job's work counters on a host (`work,job=…,host=…[,chip=…][,label=…] tokens=…i`),
+ * as a work report (schema/work.ts). Without a `chip` tag the report names every chip of the host.
+ */
+export interface LineWork {
+  line: number;
+  host: string;
+  report: WorkReport;
+}
+
+/** All points and work reports of a body, or the first bad line (`message` starts with `line N: `). */
+export type ParseResult = { ok: true; points: LinePoint[]; work: LineWork[] } | { ok: false; line: number; message: string; code: LineErrorCode };
 
 export type { LineErrorCode };
 
@@ -49,6 +65,7 @@ const MAX_INSTANCE_TYPE = 64;
 export function parseLineProtocol(body: string, now: number, precision: Precision = 'ns', window?: TimeWindow): ParseResult {
   const p = new Parser(body, now, precision, window);
   const points: LinePoint[] = [];
+  const work: LineWork[] = [];
   const len = body.length;
   let pos = 0;
   let lineNo = 0;
@@ -64,13 +81,15 @@ export function parseLineProtocol(body: string, now: number, precision: Precisio
     while (end > start && isBlank(body.charCodeAt(end - 1)) && body.charCodeAt(end - 2) !== BSLASH) end--;
     if (start === end || body.charCodeAt(start) === HASH) continue;
     try {
-      points.push(p.line(start, end, lineNo));
+      const got = p.line(start, end, lineNo);
+      if ('report' in got) work.push(got);
+      else points.push(got);
     } catch (err) {
       if (err instanceof LineError) return { ok: false, line: lineNo, message: `line ${lineNo}: ${err.message}`, code: err.code };
       throw err;
     }
   }
-  return { ok: true, points };
+  return { ok: true, points, work };
 }
 
 /** The tags of a line, validated; shared by every line with the same raw tag section. */
@@ -103,7 +122,7 @@ class Parser extends LineScanner {
     ({ lo: this.minTs, hi: this.maxTs } = windowBounds(now, window));
   }
 
-  line(start: number, end: number, line: number): LinePoint {
+  line(start: number, end: number, line: number): LinePoint | LineWork {
     const s = this.s;
     this.pos = start;
     this.end = end;
@@ -111,7 +130,8 @@ class Parser extends LineScanner {
     else {
       const measurement = this.token(COMMA, SPACE);
       if (measurement === NVIDIA_SMI_MEASUREMENT) return this.nvidiaSmiLine(line);
-      if (measurement !== 'chip') fail(`measurement ${JSON.stringify(measurement)} is not accepted; only "chip" and Telegraf's "nvidia_smi"`);
+      if (measurement === WORK_MEASUREMENT) return this.workLine(line);
+      if (measurement !== 'chip') fail(`measurement ${JSON.stringify(measurement)} is not accepted; only "chip", "work" and Telegraf's "nvidia_smi"`);
     }
     const tags = this.cachedTags();
     if (this.pos >= end) fail('no fields');
@@ -148,6 +168,49 @@ class Parser extends LineScanner {
     };
     if (point.extras) sample.extras = point.extras;
     return { line, host: point.host, vendor: 'nvidia', model: point.model, instanceType: point.instanceType, index: point.index, sample };
+  }
+
+  /** A `work` line, from its tags on: tags job and host (chip optional, others are labels), counters as fields. */
+  private workLine(line: number): LineWork {
+    const tags = this.rawTags();
+    if (this.pos >= this.end) fail('no fields');
+    this.skipBlanks();
+    const fields = this.rawFields();
+    const ts = this.pos < this.end ? this.timestamp() : this.now;
+    const job = tags.get('job');
+    const host = tags.get('host');
+    if (job === undefined) fail('missing tag "job"');
+    if (host === undefined) fail('missing tag "host"');
+    const jobOk = jobIdSchema.safeParse(job);
+    if (!jobOk.success) fail(`tag "job": ${jobOk.error.issues[0].message}`);
+    const hostProblem = chipIdProblem(host, MAX_HOST);
+    if (hostProblem) fail(`tag "host": ${JSON.stringify(host)} ${hostProblem}`);
+    const chip = tags.get('chip');
+    if (chip !== undefined) {
+      const chipProblem = chipIdProblem(chip);
+      if (chipProblem) fail(`tag "chip": ${JSON.stringify(chip)} ${chipProblem}`);
+    }
+    const labels: Record<string, string> = {};
+    let nLabels = 0;
+    for (const [k, v] of tags) {
+      if (k === 'job' || k === 'host' || k === 'chip') continue;
+      if (k === '__proto__' || k.length > 64 || v.length > 256) fail(`tag ${JSON.stringify(k.slice(0, 20))}: labels are names of at most 64 characters with values of at most 256`);
+      if (++nLabels > MAX_WORK_LABELS) outOfRange(`at most ${MAX_WORK_LABELS} labels on a work line`);
+      labels[k] = v;
+    }
+    const counters: Record<string, number> = {};
+    let nCounters = 0;
+    for (const [unit, v] of fields) {
+      if (!workUnitSchema.safeParse(unit).success || unit === '__proto__') fail(`field ${JSON.stringify(unit)}: a unit is a letter, then letters, digits or _ (tokens, steps, samples)`);
+      if (typeof v !== 'number') fail(`field ${JSON.stringify(unit)}: a work counter is a number`);
+      if (v < 0 || v > 1e18) outOfRange(`field ${JSON.stringify(unit)}: a work counter is from 0 to 1e18`);
+      if (++nCounters > MAX_WORK_COUNTERS) outOfRange(`at most ${MAX_WORK_COUNTERS} counters on a work line`);
+      counters[unit] = v;
+    }
+    const report: WorkReport = { ts, job, counters };
+    if (chip !== undefined) report.chips = [chip];
+    if (nLabels > 0) report.labels = labels;
+    return { line, host, report };
   }
 
   /** The tag section (from pos to the first unescaped blank), parsed once per distinct text. */

@@ -12,6 +12,7 @@ import {
   chipsAnswerSchema,
   chipViewSchema,
   energyAnswerSchema,
+  efficiencyAnswerSchema,
   errorBodySchema,
   healthAnswerSchema,
   readinessAnswerSchema,
@@ -21,7 +22,7 @@ import {
 } from '../../schema/api-answers.ts';
 import { PRECISIONS } from '../line-protocol/parse-line-protocol.ts';
 import { FLEET_NAME_SETS } from '../telemetry/fleet-exposition.ts';
-import { energyQuerySchema, isListParam, seriesQuerySchema, topQuerySchema } from '../history/query-schemas.ts';
+import { efficiencyQuerySchema, energyQuerySchema, isListParam, seriesQuerySchema, topQuerySchema } from '../history/query-schemas.ts';
 import { deadLettersAnswerSchema, outboxEntrySchema, receiverAnswerSchema, receiversAnswerSchema, silenceAnswerSchema, silencesAnswerSchema } from '../../schema/api-answers.ts';
 import { receiverPutSchema, receiverSpecSchema, silenceBodySchema } from '../../schema/alert-notify.ts';
 import { alertHistoryAnswerSchema, alertRulesAnswerSchema, alertRuleViewSchema, alertsAnswerSchema } from '../../schema/api-answers.ts';
@@ -127,6 +128,13 @@ export function openApiDocument(): Json {
             },
             ...errors,
           },
+        },
+      },
+      '/api/v1/efficiency': {
+        get: {
+          summary: 'Work done (from work counters), energy and cost per unit of work, per job, model, vendor, host or chip',
+          parameters: queryParameters(efficiencyQuerySchema),
+          responses: { '200': json(efficiencyAnswerSchema, 'A row per group and unit'), ...errors },
         },
       },
       '/api/v1/energy': {

@@ -15,7 +15,7 @@ import type { FleetState } from '../fleet-state.ts';
 import type { Ingest } from '../ingest.ts';
 import type { Logger } from '../../common/logger.ts';
 import { HttpError } from '../http-errors.ts';
-import { parseLineProtocol, PRECISIONS, type LinePoint, type Precision } from '../line-protocol/parse-line-protocol.ts';
+import { parseLineProtocol, PRECISIONS, type LinePoint, type LineWork, type Precision } from '../line-protocol/parse-line-protocol.ts';
 import type { TimeWindow } from '../../schema/time-window.ts';
 import { planWrite, pushAgentId, type RefusedChip } from '../line-protocol/plan-write.ts';
 import { chipOwnedMessage } from '../ownership.ts';
@@ -70,6 +70,26 @@ export function writeRoutes(deps: WriteDeps) {
     return { accepted, stored, refused };
   };
 
+  /** Work lines, per host: reported by the host's push agent id, naming the host's chips (all of them without a chip tag). */
+  const applyWork = async (lines: LineWork[]): Promise<void> => {
+    const recorder = ingest.work;
+    if (recorder === null) return;
+    const byHost = new Map<string, LineWork[]>();
+    for (const w of lines) (byHost.get(w.host) ?? byHost.set(w.host, []).get(w.host)!).push(w);
+    const chipsOf = new Map<string, string[]>();
+    for (const c of fleet.list()) if (byHost.has(c.host)) (chipsOf.get(c.host) ?? chipsOf.set(c.host, []).get(c.host)!).push(c.chipId);
+    for (const [host, ws] of byHost) {
+      const hostChips = chipsOf.get(host) ?? [];
+      const onHost = new Set(hostChips);
+      const res = await recorder.record(pushAgentId(host), ws.map((w) => w.report), hostChips, (id) => onHost.has(id));
+      for (const r of res.refused) ingest.probe?.rejected('line_protocol', `work_${r.reason}`, r.count);
+      if (res.kept < ws.length) {
+        const why = res.refused.map((r) => `${r.count} ${r.reason === 'foreign_chips' ? 'naming chips of another host' : r.reason === 'no_chips' ? 'for a host with no known chips' : 'out of the accepted time range'}`).join(', ');
+        throw new HttpError(400, 'bad_request', `work lines of host ${JSON.stringify(host)} were not stored: ${why}`);
+      }
+    }
+  };
+
   const handle = async (c: Context): Promise<Response> => {
     // Auth seam: the hub has no auth yet. When it does, check the token here, before the body
     // is read — Influx clients send `Authorization: Token <t>` (v2) or `?u=&p=` / Basic (v1) —
@@ -78,12 +98,23 @@ export function writeRoutes(deps: WriteDeps) {
     const body = await readBody(c.req.raw, maxBytes);
     const parsed = parseLineProtocol(body, Date.now(), precision, deps.window);
     if (!parsed.ok) throw new HttpError(400, parsed.code, parsed.message);
-    if (parsed.points.length > 0) {
-      const run = queue.then(() => apply(parsed.points));
+    if (parsed.work.length > 0) {
+      // Work lines name chips already known (from this body's chip lines too): checked up front,
+      // so a bad line stores nothing.
+      const known = new Set([...fleet.list().map((c) => c.chipId), ...parsed.points.map((p) => p.sample.chipId)]);
+      const unknown = parsed.work.find((w) => w.report.chips?.some((c) => !known.has(c)));
+      if (unknown) throw new HttpError(400, 'bad_request', `line ${unknown.line}: chip ${JSON.stringify(unknown.report.chips![0])} is not known to the hub; send its samples first (a "chip" line or an agent), or leave the chip tag out to name every chip of host ${JSON.stringify(unknown.host)}`);
+    }
+    if (parsed.points.length > 0 || parsed.work.length > 0) {
+      const run = queue.then(async () => {
+        const done = parsed.points.length > 0 ? await apply(parsed.points) : { accepted: 0, stored: 0, refused: [] };
+        if (parsed.work.length > 0) await applyWork(parsed.work);
+        return done;
+      });
       queue = run.catch(() => undefined);
       const { accepted, stored, refused } = await run;
       if (refused.length > 0) {
-        if (accepted === 0) throw new HttpError(400, 'chip_owned', `nothing was stored: ${chipOwnedMessage(refused)}`);
+        if (accepted === 0 && parsed.work.length === 0) throw new HttpError(400, 'chip_owned', `nothing was stored: ${chipOwnedMessage(refused)}`);
         return c.json({ stored, refused: refused.map(refusedAnswer) } satisfies WriteAnswer, 200);
       }
     }

@@ -8,6 +8,7 @@
 import type { Sample } from '../../schema/sample.ts';
 import type { AlertEvent } from '../alerts/alert-events.ts';
 import type { StateWrite } from '../alerts/alert-store.ts';
+import { memoryWorkRows } from '../work/work-rows.ts';
 import { energyChanges, readings } from '../rollups/energy-pairs.ts';
 import { RollupBatch } from '../rollups/rollup-batch.ts';
 import { cloneBucket, mergeBucket, type RollupBucket } from '../rollups/rollup-bucket.ts';
@@ -86,6 +87,7 @@ export function openMemoryStore(opts: { retention?: Partial<Retention> } = {}): 
   /** tier → key → bucket start → bucket. */
   const tiers = new Map<RollupTier, Map<string, Map<number, RollupBucket>>>((Object.keys(TIERS) as RollupTier[]).map((t) => [t, new Map()]));
   const alerts: MemoryAlertRows = { states: new Map(), events: [] };
+  const work = memoryWorkRows((tier) => TIERS[tier].bucketMs);
   let closed = false;
   const open = () => {
     if (closed) throw new Error('the memory store is closed');
@@ -238,6 +240,7 @@ export function openMemoryStore(opts: { retention?: Partial<Retention> } = {}): 
     async enforceRetention(now = Date.now()) {
       for (const s of series.values()) s.dropBefore(now - retention.rawMs);
       const keep: Record<RollupTier, number> = { '1m': retention.m1Ms, '1h': retention.h1Ms };
+      work.dropBefore({ raw: now - retention.rawMs, m1: now - retention.m1Ms - TIERS['1m'].bucketMs, h1: now - retention.h1Ms - TIERS['1h'].bucketMs });
       for (const [tier, byKey] of tiers) {
         // As the stored rows go: a row (rowSpanMs of buckets) once its whole span is past the cutoff.
         const { rowSpanMs } = TIERS[tier];
@@ -259,6 +262,14 @@ export function openMemoryStore(opts: { retention?: Partial<Retention> } = {}): 
       }
       alerts.events.push(...events);
     },
+    async writeWork(w) {
+      open();
+      await work.writeWork(w);
+    },
+    workIncrements: work.workIncrements,
+    workBuckets: work.workBuckets,
+    workCounters: work.workCounters,
+    currentChipJobs: work.currentChipJobs,
     async flush() {},
     async close() {
       closed = true;

@@ -26,6 +26,10 @@ import type { ReadPacing } from '../event-loop-pacing.ts';
 import { setUpConnection } from './sqlite-connection.ts';
 import { startWriter } from './writer/writer-client.ts';
 import { UNFOLDED_ALLOWANCE } from './writer/fold-steps.ts';
+import { sqliteWorkReads } from '../work/work-rows.ts';
+import { TIERS } from '../rollups/rollup-fields.ts';
+
+const tierBucketMs = (tier: keyof typeof TIERS) => TIERS[tier].bucketMs;
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
 
@@ -187,6 +191,8 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
       return row?.n ?? 0;
     },
     writeAlerts: (states, events, now) => writer.writeAlerts(states, events, now),
+    writeWork: (work) => writer.writeWork(work),
+    ...sqliteWorkReads(client, tierBucketMs),
     async flush() {
       await writer.flush();
     },

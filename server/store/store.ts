@@ -8,6 +8,7 @@ import type { RollupBucket } from '../rollups/rollup-bucket.ts';
 import type { RollupField, RollupTier } from '../rollups/rollup-fields.ts';
 import type { AlertEvent } from '../alerts/alert-events.ts';
 import type { StateWrite } from '../alerts/alert-store.ts';
+import type { WorkReads, WorkWrite } from '../work/work-rows.ts';
 
 export interface AgentRegistration {
   agentId: string;
@@ -67,7 +68,7 @@ export const DEFAULT_RETENTION: Retention = {
   h1Ms: 2 * 365 * 86_400_000,
 };
 
-export interface Store {
+export interface Store extends WorkReads {
   /** Retention in force. */
   readonly retention: Retention;
   /**
@@ -114,6 +115,8 @@ export interface Store {
    * connection, in turn with the sample commits, off the caller's event loop.
    */
   writeAlerts(states: readonly StateWrite[], events: readonly AlertEvent[], now: number): Promise<void>;
+  /** Commit work counters' rows (server/work/work-rows.ts) in turn with the sample commits. */
+  writeWork(work: WorkWrite): Promise<void>;
   /** Fold everything committed so far into long-term storage. */
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -64,8 +64,8 @@ describe('parseLineProtocol: valid lines', () => {
   });
 
   it('parses an empty body as no points', () => {
-    expect(parseLineProtocol('', NOW)).toEqual({ ok: true, points: [] });
-    expect(parseLineProtocol('# nothing\n\n', NOW)).toEqual({ ok: true, points: [] });
+    expect(parseLineProtocol('', NOW)).toEqual({ ok: true, points: [], work: [] });
+    expect(parseLineProtocol('# nothing\n\n', NOW)).toEqual({ ok: true, points: [], work: [] });
   });
 
   it('keeps tags per line when a body mixes chips (tag cache)', () => {

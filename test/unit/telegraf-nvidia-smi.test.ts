@@ -71,7 +71,7 @@ describe('Telegraf nvidia_smi lines', () => {
 
   it('still refuses other measurements, naming both accepted ones', () => {
     const res = parseLineProtocol('cpu,host=h usage=1', NOW);
-    expect(!res.ok && res.message).toMatch(/only "chip" and Telegraf's "nvidia_smi"/);
+    expect(!res.ok && res.message).toMatch(/only "chip", "work" and Telegraf's "nvidia_smi"/);
   });
 
   it('registers the chips under the host with their nvidia-smi indexes', () => {

@@ -16,6 +16,7 @@ import { insertLogRows } from './log-writes.ts';
 import { DayPartitions } from './partitions.ts';
 import { connectPg } from './pg-connection.ts';
 import { runRetention } from './retention.ts';
+import { pgWorkReads, writeWork } from './work-rows.ts';
 import { chipSamples, latestSamples } from './sample-reads.ts';
 import { collectRollups, readRollups } from './rollup-reads.ts';
 
@@ -179,6 +180,8 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
       alertWrites = run.catch(() => undefined);
       return track(run);
     },
+    writeWork: (work) => track(writeWork(pool, work)),
+    ...pgWorkReads(pool),
     async flush() {
       await foldAll();
     },

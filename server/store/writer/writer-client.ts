@@ -7,6 +7,7 @@ import type { Logger } from '../../../common/logger.ts';
 import type { AgentRegistration } from '../store.ts';
 import type { AlertEvent } from '../../alerts/alert-events.ts';
 import type { StateWrite } from '../../alerts/alert-store.ts';
+import type { WorkWrite } from '../../work/work-rows.ts';
 import { loadStoreThread } from './load-store-thread.ts';
 import { ThreadRequests } from './thread-requests.ts';
 import type { CompactorSettings, FoldedReading, FromCompactor, ToCompactor, ToWriter, WriteBatch, WriteRequest, WriterSettings } from './writer-protocol.ts';
@@ -20,6 +21,8 @@ export interface WriterClient {
   moveChip(chipId: string, agentId: string, now: number): Promise<void>;
   /** Commit alerting's state rows and transitions (after the writes sent before them). */
   writeAlerts(states: readonly StateWrite[], events: readonly AlertEvent[], now: number): Promise<void>;
+  /** Work counters' rows, committed in turn with everything sent before. */
+  writeWork(work: WorkWrite): Promise<void>;
   /** Commit the batches all-or-nothing; resolves with the log id that holds them. */
   write(batches: WriteBatch[]): Promise<number>;
   /** Commit everything sent so far, then fold the whole log into chunks and rollups. */
@@ -87,6 +90,10 @@ export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'
     async writeAlerts(states, events, now) {
       sendQueued();
       await writer.request<Extract<ToWriter, { op: 'alerts' }>>({ op: 'alerts', states, events, now });
+    },
+    async writeWork(work) {
+      sendQueued();
+      await writer.request<Extract<ToWriter, { op: 'work' }>>({ op: 'work', work });
     },
     async flush() {
       sendQueued();

@@ -3,6 +3,7 @@ import type { Sample } from '../../../schema/sample.ts';
 import type { AgentRegistration, Retention } from '../store.ts';
 import type { AlertEvent } from '../../alerts/alert-events.ts';
 import type { StateWrite } from '../../alerts/alert-store.ts';
+import type { WorkWrite } from '../../work/work-rows.ts';
 
 export interface WriteBatch {
   agentId: string;
@@ -36,6 +37,8 @@ export type ToWriter =
   | { op: 'move-chip'; id: number; chipId: string; agentId: string; now: number }
   /** Alerting's state rows and transitions (alert-writes.ts), committed after everything sent before them. */
   | { op: 'alerts'; id: number; states: readonly StateWrite[]; events: readonly AlertEvent[]; now: number }
+  /** Work counters' rows (server/work/work-rows.ts), committed after everything sent before them. */
+  | { op: 'work'; id: number; work: WorkWrite }
   /** Answered once everything sent before it is committed. */
   | { op: 'sync'; id: number }
   | { op: 'close'; id: number };

@@ -13,6 +13,7 @@ import { setUpConnection } from '../sqlite-connection.ts';
 import { WriteTurns } from './write-turns.ts';
 import { moveChipTransaction, registerAgentTransaction } from './inventory-writes.ts';
 import { alertWriteTransaction } from '../../alerts/alert-writes.ts';
+import { workWriteTransaction } from '../../work/work-rows.ts';
 
 const settings = workerData as WriterSettings;
 const client = setUpConnection(new Database(settings.path));
@@ -41,6 +42,7 @@ const registerAgents = client.transaction((regs: readonly Extract<ToWriter, { op
 });
 const moveChip = moveChipTransaction(client, db);
 const writeAlerts = alertWriteTransaction(client);
+const writeWork = workWriteTransaction(client);
 
 let queue: Extract<ToWriter, { op: 'write' }>[] = [];
 
@@ -115,9 +117,10 @@ port.on('message', (msg: ToWriter) => {
     return;
   }
   flushRegistrations();
-  if (msg.op === 'move-chip' || msg.op === 'alerts') {
+  if (msg.op === 'move-chip' || msg.op === 'alerts' || msg.op === 'work') {
     try {
       if (msg.op === 'move-chip') turns.run(() => moveChip.immediate(msg.chipId, msg.agentId, msg.now));
+      else if (msg.op === 'work') turns.run(() => writeWork.immediate(msg.work));
       else turns.run(() => writeAlerts.immediate(msg.states, msg.events, msg.now));
     } catch (err) {
       post({ ids: [msg.id], ok: false, error: (err as Error).message });

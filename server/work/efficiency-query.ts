@@ -1,0 +1,72 @@
+/**
+ * GET /api/v1/efficiency answered from validated parameters: read the work rows of the range from
+ * the finest tier that holds it and is cheap enough, cut them to the range and the selected chips,
+ * read each job's chips' energy over the job's span (the tier /energy would choose for it), and
+ * build the report (efficiency-report.ts).
+ *
+ * Work tier: raw increments when the range starts within the raw retention and is at most
+ * WORK_RAW_MAX_RANGE_MS long; else the 1m buckets when they still hold `from` and the range is at
+ * most WORK_1M_MAX_RANGE_MS; else the 1h buckets.
+ */
+import type { EfficiencyAnswer } from '../../schema/api-answers.ts';
+import { readRangeSummaries } from '../history/bucket-reader.ts';
+import { selectChips, type ChipRef } from '../history/chip-selection.ts';
+import type { Prices } from '../history/prices.ts';
+import { resolveRange } from '../history/query-range.ts';
+import type { EfficiencyQuery } from '../history/query-schemas.ts';
+import type { Tier } from '../history/tier-choice.ts';
+import { fieldIndex } from '../rollups/rollup-bucket.ts';
+import type { Retention, Store } from '../store/store.ts';
+import { efficiencyRows, jobChipKey, jobSpans, WorkTally, type SpanFigures } from './efficiency-report.ts';
+
+const HOUR = 3_600_000;
+export const EFFICIENCY_DEFAULT_RANGE_MS = 24 * HOUR;
+export const WORK_RAW_MAX_RANGE_MS = 2 * HOUR;
+export const WORK_1M_MAX_RANGE_MS = 7 * 24 * HOUR;
+const POWER = fieldIndex('powerW');
+const UTIL = fieldIndex('utilPct');
+
+export function chooseWorkTier(from: number, to: number, now: number, retention: Retention): Tier {
+  if (from >= now - retention.rawMs && to - from <= WORK_RAW_MAX_RANGE_MS) return 'raw';
+  if (from >= now - retention.m1Ms && to - from <= WORK_1M_MAX_RANGE_MS) return '1m';
+  return '1h';
+}
+
+/** Neuron sources estimate power (and derive energy from it). */
+export const estimatesPower = (chip: ChipRef): boolean => chip.vendor === 'aws';
+
+export async function queryEfficiency(store: Store, q: EfficiencyQuery, now: number, prices: Prices): Promise<EfficiencyAnswer> {
+  const { from, to } = resolveRange(q.from, q.to, now, EFFICIENCY_DEFAULT_RANGE_MS, true);
+  const groupBy = q.groupBy ?? 'job';
+  const chips = selectChips(await store.listChips(), q);
+  const byId = new Map(chips.map((c) => [c.chipId, c]));
+  const tier = chooseWorkTier(from, to, now, store.retention);
+  const tally = new WorkTally(from, to);
+  if (tier === 'raw') tally.addIncrements(await store.workIncrements(from, to));
+  else tally.addBuckets(await store.workBuckets(tier, from, to));
+  const jobs = q.job ? new Set(q.job) : null;
+  const units = q.unit ? new Set(q.unit) : null;
+  const work = tally.rows().filter((w) => byId.has(w.chipId) && (jobs === null || jobs.has(w.job)) && (units === null || units.has(w.unit)));
+
+  const spans = new Map<string, SpanFigures>();
+  for (const [job, span] of jobSpans(work)) {
+    const jobChips = [...span.chipIds].map((id) => byId.get(id)!);
+    // The span's last report time is in it (the range's `to` is not: spans end before it).
+    const r = await readRangeSummaries(store, jobChips, span.from, Math.min(span.to + 1, Math.max(to, span.from + 1)), now, ['powerW', 'utilPct', 'energyJ']);
+    for (const [chipId, s] of r.summaries) {
+      const p = s.merged.f[POWER];
+      const u = s.merged.f[UTIL];
+      spans.set(jobChipKey(job, chipId), {
+        energyJ: s.merged.energyJ,
+        energyPairs: s.merged.energyPairs,
+        chipMs: s.chipMs,
+        powerSum: p?.sum ?? 0,
+        powerCnt: p?.cnt ?? 0,
+        utilSum: u?.sum ?? 0,
+        utilCnt: u?.cnt ?? 0,
+      });
+    }
+  }
+  const rows = efficiencyRows({ work, spans, chips: byId, groupBy, prices, powerEstimated: estimatesPower });
+  return { from, to, tier, groupBy, prices, rows };
+}
