@@ -5,6 +5,7 @@
  */
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
 import type { SourceHealth } from '../../schema/protocol.ts';
+import type { WorkReport } from '../../schema/work.ts';
 
 /** Health of one source, reported to the hub with every batch (defined by `sourceHealthSchema`). */
 export type { SourceHealth };
@@ -23,6 +24,8 @@ export interface ChipSource {
    * emitted since the previous call, with the tool's own timestamps (possibly none).
    */
   read(now: number): Sample[];
+  /** Work counters of the job(s) running on this source's chips since the previous call (simulators, replay with a phases file); absent: none. */
+  readWork?(now: number): WorkReport[];
   stop(): Promise<void>;
   health(): SourceHealth;
   /** Register a listener for inventory changes (a GPU appeared or disappeared). */
@@ -40,6 +43,11 @@ export interface SimSourceOptions {
   chips?: number;
   /** Host name (default derived from the seed, e.g. `p5-sim-1`). */
   hostname?: string;
+  /**
+   * Power cap, W (sim-nvml only; also `model` `H100@400W`): the simulated GPUs report it as their
+   * power limit, never draw more, and lose step rate as the real H200 capture did under a cap.
+   */
+  powerCapW?: number;
 }
 
 /** Health of a source that cannot fail (simulators). */

@@ -4,11 +4,18 @@
  * NVML JSON lines (`{"t": …, "power_mw": …, "energy_mj": …}`) and neuron-monitor JSON reports.
  * Rows keep the spacing of the file's timestamps (divided by `replaySpeed`) and are re-stamped to
  * the replay clock; with `replayLoop` the file starts over and energy keeps counting up.
+ *
+ * With a phases file (`replayPhases`, or `phases.json` next to the capture when it has a `steps`
+ * object) the replay also reports the training run's work: a `steps` counter (and `tokens` when the
+ * file gives the model's `seq` and `batch`) for job `replay/<capture folder>`, each phase's steps
+ * spread evenly over it and mapped to the replay clock exactly like the rows.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
+import { MAX_WORK_CHIPS, type WorkReport } from '../../schema/work.ts';
 import type { ChipSource, SourceHealth } from './chip-source.ts';
 import { createEccAccumulator, parseNeuronMonitorReport } from './neuron-monitor-report.ts';
 import {
@@ -32,7 +39,7 @@ const MAX_PER_READ = 100_000;
 export type ReplayFormat = 'nvidia-smi-csv' | 'nvml-jsonl' | 'neuron-monitor';
 
 /** Options the replay source reads. */
-export type ReplaySourceOptions = Pick<SourceOptions, 'log' | 'replayFile' | 'replaySpeed' | 'replayLoop' | 'hostname' | 'model'>;
+export type ReplaySourceOptions = Pick<SourceOptions, 'log' | 'replayFile' | 'replaySpeed' | 'replayLoop' | 'replayPhases' | 'hostname' | 'model'>;
 
 /** One point in the file: the samples it produced, stamped with the file's own time. */
 export interface ReplayEntry {
@@ -194,6 +201,97 @@ export async function loadReplayCapture(file: string, opts: { hostname: string; 
   return cap;
 }
 
+/** A training phase with its steps, in the capture's own clock (ms). */
+export interface StepSpan {
+  phase: string;
+  startTs: number;
+  endTs: number;
+  steps: number;
+}
+
+/** What a phases file says about the work of a capture. */
+export interface ReplayPhases {
+  /** Every phase in time order, start in ms (the capture's clock). */
+  phases: Array<{ phase: string; startTs: number }>;
+  /** Steps per training phase, in order (the k-th goes to the k-th phase whose name starts with `train`). */
+  steps: number[];
+  /** Tokens per step (model.seq × model.batch), when the file says. */
+  tokensPerStep: number | null;
+}
+
+/**
+ * Parse a phases file: `{"phases": [{"phase": "train", "t": <epoch s>}, …], "steps": {"train1": 1101, …},
+ * "model": {"seq": 512, "batch": 16}}` (`steps` may also be an array). Returns null when it has no
+ * `steps` (e.g. a bare list of phases); throws a clear Error when it is malformed.
+ */
+export function parseReplayPhases(text: string, file: string): ReplayPhases | null {
+  const where = `replay: phases file ${JSON.stringify(file)}`;
+  let o: any;
+  try {
+    o = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${where} is not JSON: ${(err as Error).message}`);
+  }
+  if (!o || typeof o !== 'object' || Array.isArray(o) || o.steps === undefined) return null;
+  if (!Array.isArray(o.phases)) throw new Error(`${where}: "phases" must be a list of {"phase": NAME, "t": EPOCH_SECONDS}`);
+  const phases = o.phases.map((p: any, i: number) => {
+    if (!p || typeof p.phase !== 'string' || num(p.t, 946_684_800, 1e11) === null) throw new Error(`${where}: phase ${i} needs a "phase" name and "t" in epoch seconds`);
+    return { phase: p.phase as string, startTs: Math.round((p.t as number) * 1000) };
+  });
+  for (let i = 1; i < phases.length; i++) {
+    if (phases[i].startTs < phases[i - 1].startTs) throw new Error(`${where}: phases must be in time order (${phases[i].phase} starts before ${phases[i - 1].phase})`);
+  }
+  const raw: unknown[] = Array.isArray(o.steps) ? o.steps : o.steps && typeof o.steps === 'object' ? Object.values(o.steps) : [null];
+  const steps = raw.map((v) => {
+    if (num(v, 0, 1e15) === null) throw new Error(`${where}: "steps" must map names to step counts (numbers ≥ 0), got ${JSON.stringify(v)}`);
+    return v as number;
+  });
+  const trains = phases.filter((p: { phase: string }) => p.phase.startsWith('train')).length;
+  if (steps.length > trains) throw new Error(`${where}: ${steps.length} step counts but only ${trains} phases whose name starts with "train"`);
+  const seq = num(o.model?.seq, 1, 1e9);
+  const batch = num(o.model?.batch, 1, 1e9);
+  return { phases, steps, tokensPerStep: seq !== null && batch !== null ? seq * batch : null };
+}
+
+/**
+ * The training phases with steps: the k-th step count goes to the k-th phase whose name starts with
+ * `train`; a phase ends where the next one starts (the last at `endTs`).
+ */
+export function stepSpans(p: ReplayPhases, endTs: number): StepSpan[] {
+  const spans: StepSpan[] = [];
+  let k = 0;
+  p.phases.forEach((ph, i) => {
+    if (!ph.phase.startsWith('train') || k >= p.steps.length) return;
+    const end = i + 1 < p.phases.length ? p.phases[i + 1].startTs : Math.max(endTs, ph.startTs);
+    spans.push({ phase: ph.phase, startTs: ph.startTs, endTs: end, steps: p.steps[k++] });
+  });
+  return spans;
+}
+
+/** Steps done by capture time `ts` (ms): each span's steps spread evenly over it (unrounded). */
+export function stepsAt(spans: readonly StepSpan[], ts: number): number {
+  let n = 0;
+  for (const s of spans) {
+    if (ts >= s.endTs) n += s.steps;
+    else if (ts > s.startTs) n += (s.steps * (ts - s.startTs)) / (s.endTs - s.startTs);
+  }
+  return n;
+}
+
+/** Job id of a replayed capture: `replay/<folder of the capture file>`. */
+export function replayJobId(file: string): string {
+  const folder = path.basename(path.dirname(path.resolve(file))).replace(/[^A-Za-z0-9._:/@+=-]/g, '-') || 'capture';
+  return `replay/${folder}`.slice(0, 128);
+}
+
+/** The phases file to use: the explicit one, else `phases.json` next to the capture (null: none there). */
+function phasesFileFor(opts: ReplaySourceOptions): { file: string; explicit: boolean } | null {
+  if (opts.replayPhases) return { file: opts.replayPhases, explicit: true };
+  if (!opts.replayFile) return null;
+  const auto = path.join(path.dirname(opts.replayFile), 'phases.json');
+  return existsSync(auto) ? { file: auto, explicit: false } : null;
+}
+
 /** Create the `replay` source (`--replay FILE`); the file is read by `start()`. */
 export function createReplaySource(opts: ReplaySourceOptions): ChipSource {
   const hostname = opts.hostname ?? os.hostname();
@@ -208,6 +306,45 @@ export function createReplaySource(opts: ReplaySourceOptions): ChipSource {
   let pass = 0;
   let next = 0;
   const perChip = new Map<string, { lastTs: number; pass: number; lastRawJ: number | null; offsetJ: number }>();
+  /** The run's work, when a phases file gives it. */
+  let work: { job: string; spans: StepSpan[]; tokensPerStep: number | null; chips: string[]; labels: Record<string, string>; perLoop: number } | null = null;
+
+  /** Read the phases file (explicit: errors reject start(); found next to the capture: logged and ignored). */
+  async function loadWork(c: ReplayCapture): Promise<void> {
+    const pf = phasesFileFor(opts);
+    if (!pf) return;
+    let parsed: ReplayPhases | null;
+    try {
+      const text = await readFile(pf.file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new Error(`replay: cannot read phases file ${JSON.stringify(pf.file)}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+      });
+      parsed = parseReplayPhases(text, pf.file);
+      if (!parsed && pf.explicit) throw new Error(`replay: phases file ${JSON.stringify(pf.file)} has no "steps": nothing to replay as work`);
+    } catch (err) {
+      if (pf.explicit) throw err;
+      opts.log.warn('replay: phases file next to the capture ignored', { file: pf.file, error: (err as Error).message });
+      return;
+    }
+    if (!parsed) return;
+    const e = c.entries;
+    const first = e[0].fileTs;
+    const last = e[e.length - 1].fileTs;
+    const spans = stepSpans(parsed, last);
+    if (!spans.some((sp) => sp.endTs > first && sp.startTs < last)) {
+      opts.log.warn('replay: no training phase of the phases file falls within the capture: no work reported', { file: pf.file });
+      return;
+    }
+    const model = c.chips[0]?.model;
+    work = {
+      job: replayJobId(opts.replayFile!),
+      spans,
+      tokensPerStep: parsed.tokensPerStep,
+      chips: c.chips.length <= MAX_WORK_CHIPS ? c.chips.map((x) => x.chipId) : [],
+      labels: model ? { generation: model } : {},
+      perLoop: stepsAt(spans, first + loopMs) - stepsAt(spans, first),
+    };
+    opts.log.info('replay reports work', { job: work.job, phases: pf.file, steps: parsed.steps.reduce((a, b) => a + b, 0) });
+  }
 
   /** Re-stamp a sample of pass `p` to `t`; energy continues across passes. */
   function restamp(s: Sample, t: number, p: number): Sample {
@@ -248,6 +385,15 @@ export function createReplaySource(opts: ReplaySourceOptions): ChipSource {
       const e = cap.entries;
       const deltas = e.slice(1).map((x, i) => x.fileTs - e[i].fileTs).filter((d) => d > 0).sort((a, b) => a - b);
       loopMs = e[e.length - 1].fileTs - e[0].fileTs + (deltas.length ? deltas[deltas.length >> 1] : 1000);
+      try {
+        await loadWork(cap);
+      } catch (err) {
+        cap = null;
+        chips = [];
+        health.state = 'failed';
+        health.lastError = (err as Error).message;
+        throw err;
+      }
       startedAt = Date.now();
       health.state = 'ok';
       opts.log.info('replay started', { file: opts.replayFile, format: cap.format, records: e.length, chips: chips.length, speed, loop });
@@ -273,6 +419,26 @@ export function createReplaySource(opts: ReplaySourceOptions): ChipSource {
         opts.log.info('replay finished', { file: opts.replayFile });
       }
       return out;
+    },
+    readWork(now: number): WorkReport[] {
+      if (!cap || !work) return [];
+      const e = cap.entries;
+      const first = e[0].fileTs;
+      // file time elapsed at `now`: the inverse of the rows' mapping startedAt + (pass × loopMs + fileTs − first) / speed
+      const x = Math.max(0, (now - startedAt) * speed);
+      let total: number;
+      if (loop) {
+        const p = Math.floor(x / loopMs);
+        total = p * work.perLoop + stepsAt(work.spans, first + (x - p * loopMs)) - stepsAt(work.spans, first);
+      } else {
+        total = stepsAt(work.spans, first + Math.min(x, e[e.length - 1].fileTs - first)) - stepsAt(work.spans, first);
+      }
+      const counters: Record<string, number> = { steps: Math.floor(total + 1e-9) };
+      if (work.tokensPerStep !== null) counters.tokens = Math.floor(total * work.tokensPerStep + 1e-6);
+      const r: WorkReport = { ts: Math.floor(now), job: work.job, counters };
+      if (work.chips.length) r.chips = [...work.chips];
+      if (Object.keys(work.labels).length) r.labels = { ...work.labels };
+      return [r];
     },
     async stop() {},
     health: () => ({ ...health }),

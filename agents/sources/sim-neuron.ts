@@ -6,20 +6,23 @@
  */
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
 import { MIB } from '../../schema/units.ts';
-import { lookupModel } from './model-table.ts';
+import { lookupModel, parseModelCap } from './model-table.ts';
 import { alwaysOk, type SimSourceOptions } from './chip-source.ts';
 import { NEURON_DEVICE_TYPES } from './neuron-monitor-report.ts';
 import { createPrng, hashSeed, type Prng } from './prng.ts';
 import {
   HostSchedule,
+  SimJobCounter,
   clamp,
   drawChipTraits,
   initChipState,
+  peakTokensPerS,
   perStep,
   round2,
   simConfig,
   simInstanceId,
   stepWorkload,
+  workRate,
   type ChipState,
   type ChipTraits,
   type PhaseName,
@@ -63,6 +66,9 @@ export const MAX_LOAD = 1.12;
 
 /** Look up a model by name (case-insensitive); throws listing the supported ones. */
 export function neuronModelSpec(name: string | undefined): NeuronModelSpec {
+  if (parseModelCap('sim-neuron', name).powerCapW !== undefined) {
+    throw new Error(`sim-neuron: a power cap (${name}) is simulated for sim-nvml only: Neuron devices have no settable power limit`);
+  }
   return lookupModel('sim-neuron', NEURON_MODELS, name, 'Trainium2');
 }
 
@@ -94,6 +100,8 @@ interface Frame {
   memUsedBytes: number | null;
   extras?: Record<string, number>;
   ecc: number;
+  /** Tokens the device's share of the job did in this interval. */
+  tokens: number;
 }
 
 const NO_RUNTIME: Segment = { phase: 'idle', startMs: 0, endMs: Infinity, job: -1, memFrac: 0, attached: false };
@@ -135,6 +143,9 @@ export function createSimNeuronSource(opts: SimSourceOptions): SimChipSource {
   });
   const dt = cfg.intervalMs;
   let step = 0;
+  const peak = peakTokensPerS(spec.model);
+  // the job runs on the devices that have a runtime (all of them but on partially allocated hosts)
+  const work = new SimJobCounter(hostname, devices.filter((d) => d.allocated).map((d) => d.info.chipId), { generation: spec.model });
   /** The current simulated minute, simulated ahead: frames[i][chip], and each chip's minute power. */
   let frames: Frame[][] = [];
   let minutePowerW: number[] = [];
@@ -144,7 +155,8 @@ export function createSimNeuronSource(opts: SimSourceOptions): SimChipSource {
     const act = stepWorkload(d.allocated ? seg : NO_RUNTIME, d.state, d.traits, dt, d.rng);
     const pct = clamp(IDLE_PCT + PCT_PER_LOAD * Math.min(act.load, MAX_LOAD) + d.rng.normal() * 0.8, 0.5, 100);
     if (d.rng.chance(perStep(1 / (6 * 3600), dt))) d.ecc += 1;
-    if (!act.attached) return { frame: { phase: act.phase, utilPct: null, memUsedBytes: null, ecc: d.ecc }, pct };
+    const tokens = (workRate(peak, act.phase, act.util) * dt) / 1000;
+    if (!act.attached) return { frame: { phase: act.phase, utilPct: null, memUsedBytes: null, ecc: d.ecc, tokens }, pct };
     const extras: Record<string, number> = {};
     let sum = 0;
     for (let c = 0; c < spec.cores; c++) {
@@ -163,6 +175,7 @@ export function createSimNeuronSource(opts: SimSourceOptions): SimChipSource {
       memUsedBytes: Math.min(memMiB * MIB, memTotalBytes),
       extras,
       ecc: d.ecc,
+      tokens,
     };
     return { frame, pct };
   }
@@ -202,6 +215,7 @@ export function createSimNeuronSource(opts: SimSourceOptions): SimChipSource {
         const powerW = minutePowerW[i]!;
         d.phase = f.phase;
         d.energyJ += (powerW * dt) / 1000;
+        work.add(f.tokens);
         const sample: Sample = {
           ts: now,
           chipId: d.info.chipId,
@@ -220,6 +234,9 @@ export function createSimNeuronSource(opts: SimSourceOptions): SimChipSource {
         if (f.extras) sample.extras = f.extras;
         return sample;
       });
+    },
+    readWork(now: number) {
+      return [work.report(now)];
     },
     async stop() {},
     health: alwaysOk('sim-neuron'),

@@ -5,14 +5,17 @@
  */
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
 import { MIB } from '../../schema/units.ts';
-import { lookupModel } from './model-table.ts';
+import { lookupModel, parseModelCap } from './model-table.ts';
 import { alwaysOk, type SimSourceOptions } from './chip-source.ts';
 import { createPrng, hashSeed, type Prng } from './prng.ts';
 import {
   HostSchedule,
+  SimJobCounter,
+  capEffect,
   clamp,
   drawChipTraits,
   initChipState,
+  peakTokensPerS,
   perStep,
   round2,
   simConfig,
@@ -20,6 +23,7 @@ import {
   smoothPower,
   stepThermal,
   stepWorkload,
+  workRate,
   type ChipState,
   type ChipTraits,
   type PhaseName,
@@ -65,6 +69,28 @@ export function nvmlModelSpec(name: string | undefined): NvmlModelSpec {
   return lookupModel('sim-nvml', NVML_MODELS, name, 'H100');
 }
 
+/** Lowest power cap the simulator accepts, W (NVML's minimum limit of these parts is 200 W or more). */
+export const MIN_POWER_CAP_W = 100;
+/** SM clock vs power under a user cap: clock ∝ power^0.8 (the H200 capture: 1980 → ~1365 MHz at 63 % power). */
+const CAP_CLOCK_EXP = 0.8;
+
+/**
+ * The model and power cap of a `sim-nvml` source from `opts.model` (`H100`, `H100@400W`, `@400W`)
+ * and `opts.powerCapW`; throws a clear Error for a bad or conflicting cap. `powerCapW` undefined: not capped.
+ */
+export function nvmlModelAndCap(opts: Pick<SimSourceOptions, 'model' | 'powerCapW'>): { spec: NvmlModelSpec; powerCapW: number | undefined } {
+  const parsed = parseModelCap('sim-nvml', opts.model);
+  const spec = nvmlModelSpec(parsed.model);
+  if (opts.powerCapW !== undefined && parsed.powerCapW !== undefined && opts.powerCapW !== parsed.powerCapW) {
+    throw new Error(`sim-nvml: two power caps given: ${parsed.powerCapW} W in the model and ${opts.powerCapW} W as an option`);
+  }
+  const cap = opts.powerCapW ?? parsed.powerCapW;
+  if (cap !== undefined && !(Number.isFinite(cap) && cap >= MIN_POWER_CAP_W && cap <= spec.limitW)) {
+    throw new Error(`sim-nvml: power cap must be ${MIN_POWER_CAP_W}..${spec.limitW} W for the ${spec.model}, got ${cap}`);
+  }
+  return { spec, powerCapW: cap };
+}
+
 /** A GPU UUID (`GPU-8-4-4-4-12` hex) derived from seed, host and index. */
 export function simGpuUuid(seed: number, hostname: string, index: number): string {
   const h = createPrng(hashSeed(seed, hostname, 'gpu-uuid', index)).hex(32);
@@ -81,11 +107,15 @@ interface GpuSim {
   phase: PhaseName;
 }
 
-/** Create a simulated NVIDIA source (kind `sim-nvml`); `opts.model` is H100 (default), H200 or B200. */
+/**
+ * Create a simulated NVIDIA source (kind `sim-nvml`); `opts.model` is H100 (default), H200 or B200,
+ * optionally with a power cap (`H100@400W`, or `opts.powerCapW`): then the GPUs report the cap as their
+ * power limit, never read above it, and the job's work rate drops as `capEffect` says.
+ */
 export function createSimNvmlSource(opts: SimSourceOptions): SimChipSource {
-  const spec = nvmlModelSpec(opts.model);
+  const { spec, powerCapW } = nvmlModelAndCap(opts);
   const cfg = simConfig('sim-nvml', opts, spec.gpus);
-  const hostname = opts.hostname ?? `${spec.hostPrefix}-sim-${cfg.seed}`;
+  const hostname = opts.hostname ?? (powerCapW === undefined ? `${spec.hostPrefix}-sim-${cfg.seed}` : `${spec.hostPrefix}-sim-cap${Math.round(powerCapW)}-${cfg.seed}`);
   const host: HostInfo = { hostname, instanceId: simInstanceId(cfg.seed, hostname), instanceType: spec.instanceType };
   const schedule = new HostSchedule(cfg.seed, hostname);
   const gpus: GpuSim[] = Array.from({ length: cfg.chips }, (_, index) => {
@@ -111,26 +141,39 @@ export function createSimNvmlSource(opts: SimSourceOptions): SimChipSource {
   });
   let step = 0;
   const dt = cfg.intervalMs;
+  const peak = peakTokensPerS(spec.model);
+  const work = new SimJobCounter(hostname, gpus.map((g) => g.info.chipId), { generation: spec.model });
+  const limitW = powerCapW ?? spec.limitW;
 
   function sampleGpu(g: GpuSim, seg: ReturnType<HostSchedule['at']>, now: number): Sample {
     const act = stepWorkload(seg, g.state, g.traits, dt, g.rng);
     g.phase = act.phase;
     const idleW = spec.idleW + g.traits.idleOffsetW;
     const demandW = idleW + act.load * (spec.limitW - spec.idleW);
-    const capW = spec.limitW - CAP_MARGIN_W;
+    // what the GPU draws at its default limit, and under the user's cap (if any)
+    const defaultW = Math.min(demandW, spec.limitW - CAP_MARGIN_W);
+    const cap = capEffect(defaultW, powerCapW === undefined ? undefined : powerCapW - CAP_MARGIN_W);
+    const capW = limitW - CAP_MARGIN_W;
     const capped = demandW > capW;
     g.state.avgPowerW = smoothPower(g.state.avgPowerW, capped ? capW : demandW, dt);
     let power = g.state.avgPowerW + g.rng.normal() * (capped ? 1.3 : 0.25);
-    // the power controller overshoots now and then: short peaks over the limit (capture: max 715 W)
-    if (capped && g.rng.chance(perStep(0.04, dt))) power += g.rng.range(4, 16);
+    // the power controller overshoots now and then: short peaks over the limit (capture: max 715 W);
+    // a lowered limit is held strictly (the capture under 400 W: mean 395 W, no sustained excess)
+    if (powerCapW === undefined && capped && g.rng.chance(perStep(0.04, dt))) power += g.rng.range(4, 16);
+    if (powerCapW !== undefined) power = Math.min(power, powerCapW);
     const powerW = round2(Math.max(idleW * 0.95, power));
+    work.add((workRate(peak, act.phase, act.util, cap.rateFactor) * dt) / 1000);
     g.energyMj += Math.max(1, Math.round(powerW * dt)); // W × ms = mJ
     const riseC = (spec.fullRiseC * g.traits.tempScale * (powerW - idleW)) / (spec.limitW - spec.idleW);
     const tempC = Math.round(g.traits.tempIdleC + stepThermal(g.state.thermal, riseC, dt));
 
     let clock: number;
     if (act.clockFrac === 0) clock = spec.idleClockMhz;
-    else if (capped) clock = spec.maxClockMhz * Math.pow(capW / demandW, 1.1) * (1 + g.rng.normal() * 0.015);
+    else if (powerCapW !== undefined && capped) {
+      // clock at the default limit, lowered further with the power the user's cap takes away
+      const atDefault = defaultW < spec.limitW - CAP_MARGIN_W ? act.clockFrac : Math.pow(defaultW / demandW, 1.1);
+      clock = spec.maxClockMhz * atDefault * Math.pow(cap.powerW / defaultW, CAP_CLOCK_EXP) * (1 + g.rng.normal() * 0.015);
+    } else if (capped) clock = spec.maxClockMhz * Math.pow(capW / demandW, 1.1) * (1 + g.rng.normal() * 0.015);
     else clock = spec.maxClockMhz * act.clockFrac;
     clock = clamp(Math.round(clock / 15) * 15, spec.idleClockMhz, spec.maxClockMhz);
 
@@ -150,7 +193,7 @@ export function createSimNvmlSource(opts: SimSourceOptions): SimChipSource {
       memUsedBytes: memMiB * MIB,
       memTotalBytes: spec.memTotalMiB * MIB,
       powerW,
-      powerLimitW: spec.limitW,
+      powerLimitW: limitW,
       tempC,
       energyJ: g.energyMj / 1000,
       smClockMhz: clock,
@@ -168,6 +211,9 @@ export function createSimNvmlSource(opts: SimSourceOptions): SimChipSource {
       const seg = schedule.at(step * dt);
       step += 1;
       return gpus.map((g) => sampleGpu(g, seg, now));
+    },
+    readWork(now: number) {
+      return [work.report(now)];
     },
     async stop() {},
     health: alwaysOk('sim-nvml'),

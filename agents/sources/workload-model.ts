@@ -6,6 +6,8 @@
  * Calibrated on the real captures in test/fixtures (H100 synthetic phases, H200 training run).
  * Everything is deterministic: the only randomness comes from the `Prng` streams passed in.
  */
+import type { WorkReport } from '../../schema/work.ts';
+import { MAX_WORK_CHIPS } from '../../schema/work.ts';
 import type { ChipSource, SimSourceOptions } from './chip-source.ts';
 import { createPrng, hashSeed, type Prng } from './prng.ts';
 
@@ -263,6 +265,8 @@ export function stepWorkload(seg: Segment, state: ChipState, traits: ChipTraits,
 export interface SimChipSource extends ChipSource {
   /** The workload phase of chip `chipIndex` during the last read (before any read: at time 0). */
   phaseOf(chipIndex: number): PhaseName;
+  /** The host's one job (`<hostname>/train`): cumulative tokens and steps up to the last read, stamped `now`. */
+  readWork(now: number): WorkReport[];
 }
 
 /** Validated simulation options with defaults applied. */
@@ -299,4 +303,108 @@ export function clamp(x: number, lo: number, hi: number): number {
 /** Round to 2 decimals. */
 export function round2(x: number): number {
   return Math.round(x * 100) / 100;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Simulated work: each simulated host runs one job that reports `tokens` and `steps` counters.
+// ---------------------------------------------------------------------------------------------
+
+/** Tokens per training step of the simulated jobs (16 sequences × 512 tokens, as in the H200 capture's run). */
+export const SIM_TOKENS_PER_STEP = 8192;
+
+/**
+ * Peak training throughput per chip, tokens/s, at 100 % utilization without a power cap.
+ * MODELLED, NOT MEASURED: plausible relative figures for one mid-size transformer (H100 = 3,000;
+ * H200 ≈ 1.35×, B200 ≈ 2.3×, Trainium3 ≈ 1.6×, Trainium2 ≈ 0.9×, Inferentia2 ≈ 0.5×,
+ * Trainium ≈ 0.35× an H100). Only the H200's power-cap trade-off below comes from a real capture.
+ */
+export const PEAK_TOKENS_PER_S: Readonly<Record<string, number>> = {
+  H100: 3000,
+  H200: 4050,
+  B200: 6900,
+  Trainium: 1050,
+  Trainium2: 2700,
+  Trainium3: 4800,
+  Inferentia2: 1500,
+};
+
+/** The modelled peak tokens/s of one chip of `model` (as the sim tables spell it); throws for an unknown model. */
+export function peakTokensPerS(model: string): number {
+  const v = Object.hasOwn(PEAK_TOKENS_PER_S, model) ? PEAK_TOKENS_PER_S[model] : undefined;
+  if (v === undefined) throw new Error(`no modelled throughput for ${JSON.stringify(model)}; known: ${Object.keys(PEAK_TOKENS_PER_S).join(', ')}`);
+  return v;
+}
+
+/**
+ * How step rate follows power under a cap: rate ∝ power^α. From the real H200 training capture
+ * (test/fixtures/nvidia-h200-training): with the limit lowered from 700 W to 400 W the run kept
+ * 86 % of its step rate at 63 % of its power, so α = ln 0.86 / ln 0.63 ≈ 0.33.
+ */
+export const CAP_RATE_ALPHA = Math.log(0.86) / Math.log(0.63);
+
+/** What a power cap does to a chip that would draw `uncappedW` without it. */
+export interface CapEffect {
+  /** The power drawn under the cap: min(uncapped, cap), W. */
+  powerW: number;
+  /** Multiplier on the work rate: (capped / uncapped)^α, 1 when the cap does not bite. */
+  rateFactor: number;
+}
+
+/** The effect of a power cap `capW` (undefined: none) on a chip that would draw `uncappedW`. */
+export function capEffect(uncappedW: number, capW: number | undefined): CapEffect {
+  if (capW === undefined || !(uncappedW > capW) || !(uncappedW > 0)) return { powerW: uncappedW, rateFactor: 1 };
+  const powerW = Math.max(0, capW);
+  return { powerW, rateFactor: Math.pow(powerW / uncappedW, CAP_RATE_ALPHA) };
+}
+
+/** Phases in which the job does no work: no job (idle) or the job has ended (cool-down). */
+export const NO_WORK_PHASES: ReadonlySet<PhaseName> = new Set<PhaseName>(['idle', 'cool-down']);
+
+/**
+ * Work rate of one chip, tokens/s: peak × (utilization / 100) × cap factor; 0 in idle and cool-down.
+ * Data-loader stalls, checkpoints and duty-cycled work lower it with their utilization.
+ */
+export function workRate(peakPerS: number, phase: PhaseName, utilPct: number, capFactor = 1): number {
+  if (NO_WORK_PHASES.has(phase) || !(utilPct > 0)) return 0;
+  return peakPerS * (clamp(utilPct, 0, 100) / 100) * capFactor;
+}
+
+/**
+ * The cumulative counters of a simulated host's one job (`<hostname>/train`): tokens, and steps of
+ * `tokensPerStep` tokens. Counters only go up (restarts are not simulated).
+ */
+export class SimJobCounter {
+  private tokens = 0;
+  readonly job: string;
+
+  constructor(
+    hostname: string,
+    private readonly chipIds: readonly string[],
+    private readonly labels: Record<string, string>,
+    private readonly tokensPerStep = SIM_TOKENS_PER_STEP,
+  ) {
+    this.job = `${hostname}/train`.slice(0, 128).replace(/[^A-Za-z0-9._:/@+=-]/g, '-');
+  }
+
+  /** Add `tokens` of work (negative or non-finite amounts are ignored). */
+  add(tokens: number): void {
+    if (tokens > 0 && Number.isFinite(tokens)) this.tokens += tokens;
+  }
+
+  /** Tokens done so far (unrounded). */
+  get total(): number {
+    return this.tokens;
+  }
+
+  /** The report at `ts` (ms): integer counters, the job's chips (omitted above the schema's limit: every chip). */
+  report(ts: number): WorkReport {
+    const r: WorkReport = {
+      ts: Math.floor(ts),
+      job: this.job,
+      counters: { tokens: Math.floor(this.tokens), steps: Math.floor(this.tokens / this.tokensPerStep) },
+      labels: { ...this.labels },
+    };
+    if (this.chipIds.length > 0 && this.chipIds.length <= MAX_WORK_CHIPS) r.chips = [...this.chipIds];
+    return r;
+  }
 }
