@@ -1,6 +1,7 @@
 /**
- * The agent loop: every interval read all sources, spool one batch for all chips of the host,
- * and let the hub link deliver it; a batch leaves the spool only when the hub acknowledges it.
+ * The agent loop: every interval read all sources, spool one batch for all chips of the host
+ * (with the work counters and job attribution gathered since the last one), and let the hub link
+ * deliver it; a batch leaves the spool only when the hub acknowledges it.
  */
 import type { HelloMessage } from '../schema/protocol.ts';
 import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
@@ -10,9 +11,27 @@ import type { Logger } from '../common/logger.ts';
 import { HubLink } from './hub-link.ts';
 import type { ChipSource } from './sources/chip-source.ts';
 import { Spool } from './spool.ts';
+import type { WorkReport } from '../schema/work.ts';
+import type { WorkEndpoint } from './work/work-endpoint.ts';
+import type { JobLabels } from './work/job-labels.ts';
 
 export const AGENT_VERSION = FLEETSCOPE_VERSION;
 export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
+/** Most work reports, and about the most bytes of them, one batch carries (the rest wait for the next). */
+const WORK_PER_BATCH = 1000;
+const WORK_BYTES_PER_BATCH = 1024 * 1024;
+
+/** Work counters through the agent's local endpoint, and job attribution (agents/work/). */
+export interface AgentWorkOptions {
+  /** HTTP port on 127.0.0.1 for `POST /v1/work` (0: any free port). */
+  port?: number;
+  /** Unix socket for newline-delimited work reports. */
+  socketPath?: string;
+  /** File naming the job on this host (JSON or KEY=VALUE lines), re-read when it changes. */
+  jobFile?: string;
+  /** Environment variables naming the job; the first one set wins. */
+  jobEnv?: string[];
+}
 
 export interface AgentOptions {
   hubs: string[];
@@ -28,6 +47,8 @@ export interface AgentOptions {
   /** Spool size limit in bytes (default 256 MiB); in memory: batches, default 3600. */
   spoolMaxBytes?: number;
   spoolMaxBatches?: number;
+  /** Work counters and job attribution; absent: neither (nothing of it is loaded). */
+  work?: AgentWorkOptions;
 }
 
 export interface AgentStats {
@@ -42,6 +63,8 @@ export interface AgentStats {
   droppedBatches: number;
   droppedSamples: number;
   connected: boolean;
+  /** Work reports (counters and job attribution) put into batches by this run. */
+  workReportsSent: number;
 }
 
 export interface RunningAgent {
@@ -76,10 +99,18 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     await Promise.allSettled(opts.sources.map((s) => s.stop()));
     throw err;
   }
+  let work: { endpoint: WorkEndpoint | null; jobs: JobLabels | null };
+  try {
+    work = await startWork(opts);
+  } catch (err) {
+    spool.close();
+    await Promise.allSettled(opts.sources.map((s) => s.stop()));
+    throw err;
+  }
   const allChips = () => opts.sources.flatMap((s) => s.chips);
   const hello: HelloMessage = { v: PROTOCOL_VERSION, type: 'hello', agentId, agentVersion: AGENT_VERSION, host, intervalMs: opts.intervalMs, chips: allChips() };
 
-  const counts = { batchesSent: 0, samplesSent: 0, batchesAcked: 0, samplesStored: 0, batchesRejected: 0 };
+  const counts = { batchesSent: 0, samplesSent: 0, batchesAcked: 0, samplesStored: 0, batchesRejected: 0, workReportsSent: 0 };
   const link = new HubLink({
     hubs: opts.hubs,
     hello,
@@ -113,8 +144,15 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     if (stopped) return;
     const now = Date.now();
     const samples = opts.sources.flatMap((s) => s.read(now));
+    // Work of the sources' own jobs (simulators, a replay with its phases): cumulative counters,
+    // so a tick without samples loses nothing (the next report carries them).
+    const sourceWork = opts.sources.flatMap((s) => s.readWork?.(now) ?? []);
+    void work.jobs?.poll();
+    // A batch needs a sample: without one, work reports wait (coalesced) for the next tick.
     if (samples.length > 0) {
-      spool.append(samples, now);
+      const reports = [...sourceWork.slice(0, WORK_PER_BATCH), ...takeWork(work, now, WORK_PER_BATCH - Math.min(sourceWork.length, WORK_PER_BATCH))];
+      spool.append(samples, now, reports);
+      counts.workReportsSent += reports.length;
       counts.batchesSent++;
       counts.samplesSent += samples.length;
       link.flush();
@@ -133,6 +171,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     connected: link.connected,
   });
   opts.log.info('agent started', { agentId, chips: hello.chips.length, hubs: opts.hubs.join(','), intervalMs: opts.intervalMs, spool: spoolDir ?? 'memory' });
+  if (work.endpoint) opts.log.info('work endpoint listening', { url: work.endpoint.url ?? undefined, socket: opts.work?.socketPath });
 
   return {
     agentId,
@@ -140,6 +179,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     async stop(drainMs = 3000) {
       stopped = true;
       clearTimeout(timer);
+      await work.endpoint?.stop();
       const deadline = Date.now() + drainMs;
       while (spool.pendingBatches > 0 && link.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await link.stop();
@@ -148,4 +188,35 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       return stats();
     },
   };
+}
+
+/** Start the work endpoint and read the job labels, as configured; modules loaded only when asked for. */
+async function startWork(opts: AgentOptions): Promise<{ endpoint: WorkEndpoint | null; jobs: JobLabels | null }> {
+  const w = opts.work;
+  let endpoint: WorkEndpoint | null = null;
+  let jobs: JobLabels | null = null;
+  if (w && (w.port !== undefined || w.socketPath !== undefined)) {
+    const { WorkEndpoint } = await import('./work/work-endpoint.ts');
+    endpoint = new WorkEndpoint({ port: w.port, socketPath: w.socketPath, log: opts.log });
+    await endpoint.start();
+  }
+  if (w && (w.jobFile !== undefined || w.jobEnv?.length)) {
+    const { JobLabels } = await import('./work/job-labels.ts');
+    jobs = new JobLabels({ jobFile: w.jobFile, jobEnv: w.jobEnv, log: opts.log });
+    await jobs.ready();
+  }
+  return { endpoint, jobs };
+}
+
+/** The work reports for the batch made now: the job's attribution when due, then pending counters. */
+function takeWork(work: { endpoint: WorkEndpoint | null; jobs: JobLabels | null }, now: number, room: number): WorkReport[] {
+  const out: WorkReport[] = [];
+  if (room <= 0) return out;
+  const attribution = work.jobs?.due(now) ?? null;
+  if (attribution) {
+    out.push(attribution);
+    work.jobs!.sent(attribution);
+  }
+  if (work.endpoint && room > out.length) out.push(...work.endpoint.drain(room - out.length, WORK_BYTES_PER_BATCH));
+  return out;
 }

@@ -39,6 +39,8 @@ export class HubLink {
   private attempt = 0;
   private hubIndex = 0;
   private ready = false;
+  /** The hub listed `work` among its features in `welcome`. */
+  private hubTakesWork = false;
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   /** Highest seq sent on the current connection. */
@@ -85,7 +87,9 @@ export class HubLink {
 
   private frame(rec: SpoolRecord, now: number, report: Pick<BatchMessage, 'health' | 'dropped'>): BatchMessage {
     const late = now - rec.producedAt > (this.opts.backfillAfterMs ?? 5000);
-    return { v: PROTOCOL_VERSION, type: 'batch', seq: rec.seq, samples: rec.samples, ...(late ? { backfill: true } : {}), ...report };
+    // Work goes only to a hub that said it takes it (an older hub would refuse the whole batch).
+    const work = rec.work?.length && this.hubTakesWork ? { work: rec.work } : {};
+    return { v: PROTOCOL_VERSION, type: 'batch', seq: rec.seq, samples: rec.samples, ...(late ? { backfill: true } : {}), ...report, ...work };
   }
 
   async stop(): Promise<void> {
@@ -145,6 +149,7 @@ export class HubLink {
       // The backoff starts over at the first ack, not here: a hub that welcomes and then cannot
       // store (disk full, say) must not be reconnected to at the shortest delay again and again.
       this.ready = true;
+      this.hubTakesWork = msg.features?.includes('work') === true;
       this.sentUpTo = -1;
       this.inflight.clear();
       this.opts.log.info('connected to hub', { hub: this.currentHub, hubVersion: msg.hubVersion, unacknowledged: this.opts.spool.pendingBatches });

@@ -8,6 +8,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sample } from '../schema/sample.ts';
+import type { WorkReport } from '../schema/work.ts';
 import type { Logger } from '../common/logger.ts';
 import { SpoolLock } from './spool-lock.ts';
 
@@ -16,6 +17,8 @@ export interface SpoolRecord {
   /** When the agent produced the batch (ms), to tell live data from backfill. */
   producedAt: number;
   samples: Sample[];
+  /** Work counters and job attribution sent with the batch (absent in segments written before it existed). */
+  work?: WorkReport[];
 }
 
 export interface SpoolOptions {
@@ -79,9 +82,9 @@ export class Spool {
     return seq <= this.ackedUpTo || this.ackedAbove.has(seq);
   }
 
-  /** Store a new batch; returns it with its sequence number. */
-  append(samples: Sample[], producedAt: number): SpoolRecord {
-    const rec: SpoolRecord = { seq: this.nextSeqValue++, producedAt, samples };
+  /** Store a new batch (with the work reports that go with it, if any); returns it with its sequence number. */
+  append(samples: Sample[], producedAt: number, work?: WorkReport[]): SpoolRecord {
+    const rec: SpoolRecord = { seq: this.nextSeqValue++, producedAt, samples, ...(work?.length ? { work } : {}) };
     const line = JSON.stringify(rec) + '\n';
     let seg = this.segments.at(-1);
     // Only the newest, in-memory segment is appended to; segments read back from disk stay as they are.
@@ -159,8 +162,11 @@ export class Spool {
       if (!line) continue;
       try {
         const r = JSON.parse(line) as SpoolRecord;
-        if (Number.isInteger(r.seq) && Array.isArray(r.samples)) out.push(r);
-        else if (countCorrupt) this.corruptLines++;
+        if (Number.isInteger(r.seq) && Array.isArray(r.samples)) {
+          // `work` is optional (older segments have none); anything but an array is left out.
+          if (r.work !== undefined && !Array.isArray(r.work)) delete r.work;
+          out.push(r);
+        } else if (countCorrupt) this.corruptLines++;
       } catch {
         if (countCorrupt) this.corruptLines++;
       }

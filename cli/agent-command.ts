@@ -1,7 +1,7 @@
 /** `fleetscope agent`: sample local chips and push them to the hub. */
 import { createLogger, type Logger, type LogLevel } from '../common/logger.ts';
 import { helpText, parseCommand, resolveOptions, UsageError } from '../common/cli-args.ts';
-import { agentSpec, defaultSpoolDir, intOption, parseInterval, parseSize, positiveNumber, readCa, sourcesHelp, validateHubs } from './agent-options.ts';
+import { agentSpec, defaultSpoolDir, intOption, parseInterval, parseJobEnv, parseSize, positiveNumber, readCa, sourcesHelp, validateHubs } from './agent-options.ts';
 import { runAgent } from '../agents/agent-runtime.ts';
 import { instrumentAgent, type AgentReadings } from '../agents/agent-instruments.ts';
 import type { ChipSource } from '../agents/sources/chip-source.ts';
@@ -67,8 +67,11 @@ export async function agentCommand(argv: string[]): Promise<void> {
   const sources = buildSources(sourceSpecs, {
     seed, intervalMs, chips, hostname, log, model: str('model'),
     nvidiaSmiPath: str('nvidia-smi'), neuronMonitorPath: str('neuron-monitor'), neuronSysfsDir: str('neuron-sysfs'),
-    replayFile: str('replay'), replaySpeed: positiveNumber('speed', str('speed'), 1), replayLoop: Boolean(o.loop),
+    replayFile: str('replay'), replaySpeed: positiveNumber('speed', str('speed'), 1), replayLoop: Boolean(o.loop), replayPhases: str('replay-phases'),
   });
+  const workPort = str('work-port') === undefined ? undefined : intOption('work-port', str('work-port'), 0, 0, 65535);
+  const jobEnv = parseJobEnv(o['job-env'] as string[] | undefined);
+  const work = { port: workPort, socketPath: str('work-socket'), jobFile: str('job-file'), jobEnv };
   const spoolOpt = str('spool');
   const spoolDir = spoolOpt === 'none' ? null : (spoolOpt ?? defaultSpoolDir);
 
@@ -79,6 +82,7 @@ export async function agentCommand(argv: string[]): Promise<void> {
       token: str('token'),
       ca: readCa(str('ca')),
       spoolMaxBytes: str('spool-max') ? parseSize('spool-max', str('spool-max')!) : undefined,
+      work: Object.values(work).some((v) => v !== undefined) ? work : undefined,
     });
   } catch (err) {
     throw new UsageError((err as Error).message);

@@ -28,12 +28,17 @@ export const agentSpec = {
     'neuron-sysfs': { type: 'string' },
     replay: { type: 'string' },
     speed: { type: 'string' },
+    'replay-phases': { type: 'string' },
     loop: { type: 'boolean' },
     config: { type: 'string' },
     'log-format': { type: 'string' },
     'log-level': { type: 'string' },
     'metrics-port': { type: 'string' },
     'metrics-host': { type: 'string' },
+    'work-port': { type: 'string' },
+    'work-socket': { type: 'string' },
+    'job-file': { type: 'string' },
+    'job-env': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   },
   help: {
@@ -54,12 +59,17 @@ export const agentSpec = {
     'neuron-sysfs': 'Neuron driver sysfs directory (default /sys/devices/virtual/neuron_device)',
     replay: 'capture file for --source replay (nvidia-smi CSV, NVML JSON lines, neuron-monitor JSON lines)',
     speed: 'replay speed factor (default 1 = real time)',
+    'replay-phases': "a capture's phases file with training steps per phase, replayed as a steps counter (default: phases.json beside the capture, when it has steps)",
     loop: 'replay the file again from the start when it ends',
     config: 'JSON config file; keys are these long option names',
     'log-format': 'text (default) or json',
     'log-level': 'debug, info (default), warn or error',
     'metrics-port': "serve the agent's own metrics (Prometheus text) at http://HOST:PORT/metrics (default: off)",
     'metrics-host': 'address for --metrics-port (default 0.0.0.0)',
+    'work-port': 'accept work counters from local jobs at http://127.0.0.1:PORT/v1/work (default: off; 0 = any free port, logged; the Python helper python/fleetscope_work.py posts to 9465 unless told otherwise)',
+    'work-socket': 'accept work counters as JSON lines on this Unix socket (default: off)',
+    'job-file': 'file naming the job on this host: JSON {"job", "labels", "chips"} or KEY=VALUE lines (job=…); re-read when it changes',
+    'job-env': 'environment variable(s) naming the job, comma-separated, the first set wins (e.g. SLURM_JOB_ID,POD_NAME)',
     help: 'show this help',
   },
   examples: [
@@ -67,6 +77,7 @@ export const agentSpec = {
     'fleetscope agent --hub ws://hub-a:8080 --hub ws://hub-b:8080 --source nvidia-smi --interval 1s',
     'fleetscope agent --hub ws://localhost:8080 --source sim-neuron --source sim-nvml:H200 --hostname mixed-1',
     'fleetscope agent --hub ws://localhost:8080 --source replay --replay h100.csv --speed 10 --loop',
+    'fleetscope agent --hub ws://localhost:8080 --source nvidia-smi --work-port 9465 --job-env SLURM_JOB_ID',
   ],
 } satisfies CommandSpec<Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>;
 
@@ -120,6 +131,16 @@ export function positiveNumber(name: string, raw: string | undefined, fallback: 
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+/** `--job-env A,B --job-env C` → [A, B, C]; each must look like an environment variable name. */
+export function parseJobEnv(raw: string[] | undefined): string[] | undefined {
+  if (!raw?.length) return undefined;
+  const names = raw.flatMap((r) => r.split(',')).map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new UsageError(`--job-env: ${JSON.stringify(n)} is not an environment variable name`);
+  }
+  return names.length ? names : undefined;
 }
 
 export { intOption };

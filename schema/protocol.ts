@@ -97,6 +97,11 @@ export interface WelcomeMessage {
   type: 'welcome';
   hubVersion: string;
   maxBatchSamples: number;
+  /**
+   * What the hub takes beyond the first protocol: `work` (a batch's `work` field). An agent sends
+   * work only to a hub that lists it (an older hub refuses such batches whole).
+   */
+  features?: string[];
 }
 export interface AckMessage {
   v: typeof PROTOCOL_VERSION;

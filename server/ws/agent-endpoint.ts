@@ -30,6 +30,8 @@ import { chipCountProblem } from './agent-limits.ts';
 export const HUB_VERSION = FLEETSCOPE_VERSION;
 /** After this many rejected frames on one connection the hub closes it with 1008. */
 const MAX_ERRORS_PER_CONNECTION = 50;
+/** Told to agents in `welcome`: this hub takes work counters in batches. */
+const HUB_FEATURES = ['work'];
 
 /**
  * `principal`: who the upgrade authenticated (OPEN_PRINCIPAL on a hub with auth off).
@@ -96,7 +98,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
       registration = outcome.registration;
       agentId = id;
       log.info('agent connected', { agentId, host: host.hostname, chips: registration.chips.length, token: principal.tokenId });
-      send({ v: PROTOCOL_VERSION, type: 'welcome', hubVersion: HUB_VERSION, maxBatchSamples: MAX_BATCH_SAMPLES });
+      send({ v: PROTOCOL_VERSION, type: 'welcome', hubVersion: HUB_VERSION, maxBatchSamples: MAX_BATCH_SAMPLES, features: HUB_FEATURES });
       return tellForeign(outcome.foreign);
     }
     if (agentId === null || registration === null) return reject('no_hello', 'send hello first', msg.type === 'batch' ? msg.seq : undefined);
