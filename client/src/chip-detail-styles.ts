@@ -62,6 +62,22 @@ const detailStyles = css`
       color: var(--fs-muted);
       font-size: 14px;
     }
+    .job {
+      max-width: 40ch;
+      overflow: hidden;
+      text-overflow: ellipsis;
+      white-space: nowrap;
+      color: var(--fs-muted);
+      font-size: 14px;
+    }
+    .job a {
+      color: var(--fs-text-strong);
+      font-weight: 600;
+      text-decoration: none;
+    }
+    .job a:hover {
+      text-decoration: underline;
+    }
     .status {
       font-size: 11px;
       font-weight: 700;

@@ -18,6 +18,7 @@ import type { LiveConnection } from './live-connection.ts';
 import { PolledFetchController } from './polled-fetch-controller.ts';
 import type { ChartOptions, UplotChart } from './uplot-chart.ts';
 import type { ZoomSpan } from './view-state.ts';
+import { DEFAULT_EFFICIENCY, efficiencyHash } from './efficiency-state.ts';
 import './uplot-chart.ts';
 import './chip-history.ts';
 import './range-picker.ts';
@@ -28,7 +29,8 @@ export { HISTORY_MS };
 export const ALERT_BANDS_REFRESH_MS = 30_000;
 
 /**
- * `<chip-detail>`: one chip's header and three live uPlot charts (utilization,
+ * `<chip-detail>`: one chip's header (with the job running on it, when known: `data-testid="detail-job"`,
+ * a link to the efficiency view by job) and three live uPlot charts (utilization,
  * power with the power limit dashed, temperature; Neuron chips get a note instead
  * of a temperature chart, since Neuron does not expose it).
  *
@@ -347,6 +349,11 @@ export class ChipDetail extends LitElement {
         <h2>${c ? `${c.model} #${c.index}` : 'Chip'}</h2>
         <span class="id" data-testid="detail-chip-id">${this.chipId}</span>
         ${c ? html`<span class="host">${c.host}${c.instanceType ? ` · ${c.instanceType}` : ''}</span>` : nothing}
+        ${c?.job
+          ? html`<span class="job" data-testid="detail-job" title=${`The job running on this chip now: ${c.job} (from its work counters or the agent's job labels)`}
+              >job <a href=${efficiencyHash({ ...DEFAULT_EFFICIENCY, groupBy: 'job' })}>${c.job}</a></span
+            >`
+          : nothing}
         ${status
           ? html`<span class="status ${status}" data-testid="detail-status" data-status=${status}>${status}</span>`
           : nothing}

@@ -15,6 +15,9 @@ import { DASH, chipHref, fmtAgo, fmtMem, fmtPct, fmtTemp, utilColor } from './fo
  * A chip with firing alerts (`alerts`) gets a badge in its top row, "⚠" and how many, in the
  * colour of the worst severity (its tooltip names them), and a ring of that colour.
  *
+ * The job running on the chip (`chip.job`, when known) is small text right of the utilization, cut
+ * short with an ellipsis, in full in its title (`data-testid="tile-job"`).
+ *
  * The whole tile is a link to `#/chip/<chipId>`.
  *
  * Test hooks on the host element: `data-testid="chip-tile"`, `data-chip-id`, `data-status`,
@@ -173,6 +176,35 @@ export class ChipTile extends LitElement {
     .values {
       display: contents;
     }
+    .pct {
+      flex-shrink: 0;
+    }
+    .side {
+      flex: 1 1 0;
+      margin-left: 6px;
+      display: flex;
+      align-items: center;
+      justify-content: flex-end;
+      gap: 4px;
+      min-width: 0;
+    }
+    .job {
+      min-width: 0;
+      overflow: hidden;
+      text-overflow: ellipsis;
+      white-space: nowrap;
+      font-size: 11px;
+      line-height: 14px;
+      font-weight: 400;
+      letter-spacing: 0;
+      opacity: 0.85;
+    }
+    .note {
+      display: flex;
+      align-items: center;
+      gap: 6px;
+      min-width: 0;
+    }
     a.alerting {
       box-shadow: inset 0 0 0 2px var(--alert-color);
     }
@@ -225,7 +257,7 @@ export class ChipTile extends LitElement {
     const c = this.chip;
     if (!c) return nothing;
     const s = c.latest;
-    const title = `${c.model} #${c.index} on ${c.host}\n${c.chipId}\n${c.status}${
+    const title = `${c.model} #${c.index} on ${c.host}\n${c.chipId}${c.job ? `\njob ${c.job}` : ''}\n${c.status}${
       s ? ` · last sample ${fmtAgo(s.ts)}` : ''
     }`;
     const al = this.alerts;
@@ -243,13 +275,18 @@ export class ChipTile extends LitElement {
     </a>`;
   }
 
+  /** The job running on the chip, small and cut short (in full in its title); nothing when none is known. */
+  private job(c: ChipView) {
+    return c.job ? html`<span class="job" data-testid="tile-job" title=${`Job: ${c.job}`}>${c.job}</span>` : nothing;
+  }
+
   private badge(c: ChipView) {
     return c.status === 'live' ? nothing : html`<span part="badge" class="badge">${c.status}</span>`;
   }
 
   private renderNoValues(c: ChipView) {
     const seen = c.latest ? `last seen ${fmtAgo(c.latest.ts)}` : 'no data';
-    return html`<div class="note">${this.badge(c)}</div>
+    return html`<div class="note">${this.badge(c)}${this.job(c)}</div>
       <div class="row dim-note"><span>${c.status === 'live' ? 'waiting for data' : seen}</span></div>`;
   }
 
@@ -265,7 +302,7 @@ export class ChipTile extends LitElement {
             >`
           : `${Math.round(s.powerW)} W`;
     return html`<div class="values">
-      <div class="util"><span part="util" class="pct">${fmtPct(s.utilPct)}</span>${this.badge(c)}</div>
+      <div class="util"><span part="util" class="pct">${fmtPct(s.utilPct)}</span><span class="side">${this.job(c)}${this.badge(c)}</span></div>
       <div class="row"><span>${power}</span>${s.tempC == null
           ? html`<span class="na" title="Temperature not reported for this chip">${DASH} °C</span>`
           : html`<span>${fmtTemp(s.tempC)}</span>`}</div>

@@ -6,8 +6,10 @@ import { SessionController } from './session-controller.ts';
 import { themeVars } from './theme.ts';
 import type { RangeKey as ChipRange } from './history-range.ts';
 import { formatRoute, liveFilter, parseRoute, type FleetViewState, type Route, type ZoomSpan } from './view-state.ts';
+import type { EfficiencyState } from './efficiency-state.ts';
 import './alerts-view.ts';
 import './chip-detail.ts';
+import './efficiency-view.ts';
 import './fleet-energy.ts';
 import './fleet-view.ts';
 import './host-view.ts';
@@ -24,7 +26,9 @@ export { parseRoute, type Route } from './view-state.ts';
  * (its range and zoomed span in the query, `?range=6h&from=<ms>&to=<ms>`, each change a history entry)
  * or `<host-view>` for `#/host/<host>` (Escape in either goes back to the fleet view it was opened from),
  * or `<alerts-view>` when it is `#/alerts` (the header's "Alerts" link, with the number of alerts
- * firing in the colour of the worst severity). The live `alerts` subscription (`AlertsController`)
+ * firing in the colour of the worst severity), or `<efficiency-view>` when it is `#/efficiency` (the
+ * header's "Efficiency" link; its grouping, range, unit and sort in the query, each change a history
+ * entry: efficiency-state.ts). The live `alerts` subscription (`AlertsController`)
  * lives here and feeds the grid's badges, the chip view's alert bands and the alerts view.
  * When the hub needs a token and none is signed in, `<sign-in-form>` instead (and no fleet data);
  * signed in with a token, a sign-out button in the header.
@@ -32,7 +36,7 @@ export { parseRoute, type Route } from './view-state.ts';
  * Test hooks: `data-testid="connection"` with `data-state` (connecting | open |
  * closed), `data-testid="count-live" | "count-stale" | "count-offline" |
  * "count-total" | "total-power" | "sign-out"`; the host's `data-session`
- * (checking | signed-in | signed-out); `data-testid="nav-fleet" | "nav-alerts"` (with `aria-current`),
+ * (checking | signed-in | signed-out); `data-testid="nav-fleet" | "nav-alerts" | "nav-efficiency"` (with `aria-current`),
  * `data-testid="alerts-firing"` (the count, `data-severity` the worst, absent when none fires).
  *
  * Colours: the `--fs-*` custom properties of theme.ts, dark or light as the system prefers.
@@ -74,6 +78,15 @@ export class FleetApp extends LitElement {
   private readonly onChipViewChange = (e: CustomEvent<{ range: ChipRange; zoom: ZoomSpan | null }>) => {
     if (this.route.view !== 'chip') return;
     const hash = formatRoute({ view: 'chip', chipId: this.route.chipId, range: e.detail.range, ...(e.detail.zoom ? { zoom: e.detail.zoom } : {}) });
+    if (hash !== location.hash) location.hash = hash;
+  };
+
+  /** The job running on a chip now, as the live fleet has it (the efficiency scatter's hover card). */
+  private readonly jobOf = (chipId: string): string | undefined => this.fleet.get(chipId)?.job;
+
+  /** The efficiency view's unit or sort changed: a new history entry. */
+  private readonly onEfficiencyChange = (e: CustomEvent<EfficiencyState>) => {
+    const hash = formatRoute({ view: 'efficiency', state: e.detail });
     if (hash !== location.hash) location.hash = hash;
   };
 
@@ -304,12 +317,12 @@ export class FleetApp extends LitElement {
     `;
   }
 
-  /** Fleet and Alerts links; the alerts one carries the number firing. */
+  /** Fleet, Alerts and Efficiency links; the alerts one carries the number firing. */
   private renderNav() {
     const view = this.route.view;
     const a = this.alerts;
     return html`<nav>
-      <a href="#/" data-testid="nav-fleet" aria-current=${view === 'alerts' ? 'false' : 'page'}>Fleet</a>
+      <a href="#/" data-testid="nav-fleet" aria-current=${view === 'alerts' || view === 'efficiency' ? 'false' : 'page'}>Fleet</a>
       <a
         href="#/alerts"
         data-testid="nav-alerts"
@@ -318,6 +331,13 @@ export class FleetApp extends LitElement {
         >Alerts${a.firing
           ? html`<span class="firing" data-testid="alerts-firing" data-severity=${a.worst ?? 'info'}>${a.firing}</span>`
           : nothing}</a
+      >
+      <a
+        href="#/efficiency"
+        data-testid="nav-efficiency"
+        aria-current=${view === 'efficiency' ? 'page' : 'false'}
+        title="Energy and cost per unit of work (tokens, steps…), by job, chip generation or vendor"
+        >Efficiency</a
       >
     </nav>`;
   }
@@ -354,6 +374,9 @@ export class FleetApp extends LitElement {
         .trigger=${a.eventCount}
         ?viewer=${this.session.session?.role === 'viewer'}
       ></alerts-view>`;
+    }
+    if (r.view === 'efficiency') {
+      return html`<efficiency-view .state=${r.state} .jobOf=${this.jobOf} @efficiency-change=${this.onEfficiencyChange}></efficiency-view>`;
     }
     if (r.view === 'fleet') {
       return html`<fleet-energy></fleet-energy>

@@ -2,13 +2,15 @@
  * The dashboard's view state in the URL hash, so a link reproduces the view and Back works:
  * `#/?metric=power&group=model&vendor=nvidia&status=stale&q=p5&alerting=1` for the fleet,
  * `#/chip/<chipId>?range=6h&from=<ms>&to=<ms>` (a chip's past range and a zoomed span, ms since the
- * epoch), `#/host/<host>?range=6h`, `#/alerts`. Pure: `parseRoute(hash)` and `formatRoute(route)` are inverses
- * for every state they produce (defaults are left out of the URL).
+ * epoch), `#/host/<host>?range=6h`, `#/alerts`, `#/efficiency?groupBy=job&range=6h&unit=tokens`
+ * (efficiency-state.ts). Pure: `parseRoute(hash)` and `formatRoute(route)` are inverses for every
+ * state they produce (defaults are left out of the URL).
  */
 import type { FleetFilter } from '../../schema/protocol.ts';
 import type { ChipStatus } from '../../schema/sample.ts';
 import { METRICS, type MetricId } from './heat-metrics.ts';
 import { isRangeKey, type RangeKey as ChipRange } from './history-range.ts';
+import { formatEfficiencyQuery, parseEfficiencyQuery, type EfficiencyState } from './efficiency-state.ts';
 
 export const GROUPINGS = ['host', 'model', 'none'] as const;
 export type Grouping = (typeof GROUPINGS)[number];
@@ -80,7 +82,8 @@ export type Route =
   | { view: 'fleet'; state: FleetViewState }
   | ChipRoute
   | { view: 'host'; host: string; range: HostRange }
-  | { view: 'alerts' };
+  | { view: 'alerts' }
+  | { view: 'efficiency'; state: EfficiencyState };
 
 function oneOf<T extends string>(allowed: readonly T[], v: string | null, dflt: T): T {
   return v != null && (allowed as readonly string[]).includes(v) ? (v as T) : dflt;
@@ -162,6 +165,8 @@ export function formatChipQuery(r: Pick<ChipRoute, 'range' | 'zoom'>): string {
 
 export function parseRoute(hash: string): Route {
   if (/^#\/alerts(?:[/?#]|$)/.test(hash)) return { view: 'alerts' };
+  const e = /^#\/efficiency\/?(?:\?(.*))?$/.exec(hash);
+  if (e) return { view: 'efficiency', state: parseEfficiencyQuery(e[1] ?? '') };
   const h = /^#\/host\/([^/?#]+)(?:\?(.*))?$/.exec(hash);
   if (h) {
     try {
@@ -184,6 +189,10 @@ export function parseRoute(hash: string): Route {
 
 export function formatRoute(r: Route): string {
   if (r.view === 'alerts') return '#/alerts';
+  if (r.view === 'efficiency') {
+    const q = formatEfficiencyQuery(r.state);
+    return q ? `#/efficiency?${q}` : '#/efficiency';
+  }
   if (r.view === 'chip') {
     const q = formatChipQuery(r);
     return `#/chip/${encodeURIComponent(r.chipId)}${q ? `?${q}` : ''}`;
