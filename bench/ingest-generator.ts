@@ -7,7 +7,8 @@
  * near-constant values, timestamps an hour back 1 ms apart; `moving`: bench/moving-values.ts on
  * wall-clock timestamps (max(now, last + 1 ms) per agent), H100 and H200 agents alternating, so
  * alert rules' `for` durations run in real time; `sim`: the agents' simulators (bench/sim-fleet.ts)
- * on wall-clock timestamps. RATE: batches per second per agent (every chip at RATE Hz), started at
+ * on wall-clock timestamps; `simwork`: the same, each batch also carrying the host's job's work
+ * counters (tokens, steps). RATE: batches per second per agent (every chip at RATE Hz), started at
  * spread-out phases; a tick that finds WINDOW batches still unacknowledged is not sent and counted
  * `late`. 0 or absent: as fast as acks allow. With FLEETSCOPE_GEN_ACKED=FILE (moving or sim values),
  * each agent's chip ids and the timestamps of its acknowledged batches are written to FILE, one
@@ -21,7 +22,9 @@ import { simHost } from './sim-fleet.ts';
 
 const [url, agentsArg, windowArg, secondsArg, valuesArg = 'constant', rateArg = '0'] = process.argv.slice(2);
 const MOVING = valuesArg === 'moving';
-const SIM = valuesArg === 'sim';
+/** `simwork`: the simulators' values, and each host's job's work counters in every batch. */
+const WORK = valuesArg === 'simwork';
+const SIM = valuesArg === 'sim' || WORK;
 const RATE = Number(rateArg);
 const AGENTS = Number(agentsArg);
 const WINDOW = Number(windowArg);
@@ -65,10 +68,12 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
   const send = () => {
     if (Date.now() >= until) return;
     let samples = [];
+    let work: unknown[] | undefined;
     if (sim) {
       const t = Math.max(Date.now(), last + 1);
       last = t;
       samples = sim.next(t);
+      if (WORK) work = sim.work(t);
     } else if (MOVING) {
       const t = Math.max(Date.now(), last + 1);
       const dt = last === 0 ? 1 : (t - last) / 1000;
@@ -90,7 +95,7 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
       tsOf.set(s, samples[0].ts);
       if (load.chipIds.length === 0) load.chipIds = samples.map((x) => x.chipId);
     }
-    ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'batch', seq: s, samples }));
+    ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'batch', seq: s, samples, ...(work?.length ? { work } : {}) }));
   };
   return new Promise((resolve) => {
     ws.on('open', () => {

@@ -7,6 +7,7 @@
  * a generator sending faster than 1 Hz replays simulated seconds on wall-clock timestamps.
  */
 import type { ChipInfo, HostInfo, Sample } from '../schema/sample.ts';
+import type { WorkReport } from '../schema/work.ts';
 import { createSimNeuronSource } from '../agents/sources/sim-neuron.ts';
 import { createSimNvmlSource } from '../agents/sources/sim-nvml.ts';
 
@@ -17,6 +18,8 @@ export interface SimHost {
   readonly chips: ChipInfo[];
   /** The next sample of every chip, stamped `ts`. */
   next(ts: number): Sample[];
+  /** The host's job's work counters as of the last `next` (one report), stamped `ts`. */
+  work(ts: number): WorkReport[];
 }
 
 export function simHost(h: number, prefix = 'bench'): SimHost {
@@ -32,6 +35,9 @@ export function simHost(h: number, prefix = 'bench'): SimHost {
       const samples = source.read(simNow);
       for (const s of samples) s.ts = ts;
       return samples;
+    },
+    work(ts) {
+      return (source.readWork?.(simNow) ?? []).map((r) => ({ ...r, ts }));
     },
   };
 }
