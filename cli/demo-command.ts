@@ -90,7 +90,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const hubUrl = `ws://127.0.0.1:${hub.port}`;
   const agents: RunningAgent[] = [];
   for (const f of fleet) {
-    const source = createSource(f.kind, { seed: f.seed, intervalMs, hostname: f.hostname, powerCapW: f.powerCapW, log: agentLog });
+    const source = createSource(f.kind, { seed: f.seed, intervalMs, hostname: f.hostname, powerCapW: f.powerCapW, scheduleOf: f.scheduleOf, log: agentLog });
     agents.push(await runAgent({ hubs: [hubUrl], sources: [source], intervalMs, log: agentLog }));
   }
   for (const [i, file] of replays.entries()) {
@@ -126,6 +126,8 @@ export interface DemoHost {
   hostname: string;
   /** Set on the power-capped p5 hosts. */
   powerCapW?: number;
+  /** A capped host's uncapped twin, whose workload schedule it follows. */
+  scheduleOf?: string;
 }
 
 /** Default number of power-capped p5 hosts: about 10 %, at least 1 once there are 2 p5 hosts (the default 2: 1). */
@@ -135,7 +137,8 @@ export function defaultCappedHosts(p5: number): number {
 
 /**
  * The demo's hosts: trn2-sim-1…, then the uncapped p5 hosts p5-sim-1…, then the capped ones
- * p5-sim-cap400-1… (seeds continue from the uncapped ones).
+ * p5-sim-cap400-1…, each the twin of an uncapped one (its seed and workload schedule), so the
+ * two differ by the cap alone.
  */
 export function demoFleet(trn2: number, p5: number, p5Capped: number): DemoHost[] {
   const capped = Math.max(0, Math.min(p5Capped, p5));
@@ -143,6 +146,10 @@ export function demoFleet(trn2: number, p5: number, p5Capped: number): DemoHost[
   return [
     ...Array.from({ length: trn2 }, (_, i): DemoHost => ({ kind: 'sim-neuron', seed: i + 1, hostname: `trn2-sim-${i + 1}` })),
     ...Array.from({ length: plain }, (_, i): DemoHost => ({ kind: 'sim-nvml', seed: i + 1, hostname: `p5-sim-${i + 1}` })),
-    ...Array.from({ length: capped }, (_, i): DemoHost => ({ kind: 'sim-nvml', seed: plain + i + 1, hostname: `p5-sim-cap${DEMO_P5_CAP_W}-${i + 1}`, powerCapW: DEMO_P5_CAP_W })),
+    // A capped host runs the workload of an uncapped twin (same seed and schedule): they differ by the cap alone.
+    ...Array.from({ length: capped }, (_, i): DemoHost => {
+      const twin = plain > 0 ? (i % plain) + 1 : null;
+      return { kind: 'sim-nvml', seed: twin ?? plain + i + 1, hostname: `p5-sim-cap${DEMO_P5_CAP_W}-${i + 1}`, powerCapW: DEMO_P5_CAP_W, ...(twin === null ? {} : { scheduleOf: `p5-sim-${twin}` }) };
+    }),
   ];
 }

@@ -48,6 +48,11 @@ export interface SimSourceOptions {
    * power limit, never draw more, and lose step rate as the real H200 capture did under a cap.
    */
   powerCapW?: number;
+  /**
+   * Follow the workload schedule (phases) of this host instead of the source's own: a capped host
+   * that runs the same work as an uncapped twin, so the two differ by the cap alone (the demo).
+   */
+  scheduleOf?: string;
 }
 
 /** Health of a source that cannot fail (simulators). */

@@ -117,9 +117,9 @@ export function createSimNvmlSource(opts: SimSourceOptions): SimChipSource {
   const cfg = simConfig('sim-nvml', opts, spec.gpus);
   const hostname = opts.hostname ?? (powerCapW === undefined ? `${spec.hostPrefix}-sim-${cfg.seed}` : `${spec.hostPrefix}-sim-cap${Math.round(powerCapW)}-${cfg.seed}`);
   const host: HostInfo = { hostname, instanceId: simInstanceId(cfg.seed, hostname), instanceType: spec.instanceType };
-  const schedule = new HostSchedule(cfg.seed, hostname);
+  const schedule = new HostSchedule(cfg.seed, opts.scheduleOf ?? hostname);
   const gpus: GpuSim[] = Array.from({ length: cfg.chips }, (_, index) => {
-    const rng = createPrng(hashSeed(cfg.seed, hostname, 'gpu', index));
+    const rng = createPrng(hashSeed(cfg.seed, opts.scheduleOf ?? hostname, 'gpu', index));
     return {
       info: {
         chipId: simGpuUuid(cfg.seed, hostname, index),

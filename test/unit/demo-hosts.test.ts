@@ -35,13 +35,19 @@ describe('demo power-capped p5 hosts', () => {
       { kind: 'sim-neuron', seed: 1, hostname: 'trn2-sim-1' },
       { kind: 'sim-neuron', seed: 2, hostname: 'trn2-sim-2' },
       { kind: 'sim-nvml', seed: 1, hostname: 'p5-sim-1' },
-      { kind: 'sim-nvml', seed: 2, hostname: `p5-sim-cap${DEMO_P5_CAP_W}-1`, powerCapW: 400 },
+      { kind: 'sim-nvml', seed: 1, hostname: `p5-sim-cap${DEMO_P5_CAP_W}-1`, powerCapW: 400, scheduleOf: 'p5-sim-1' },
     ]);
-    const sources = plan.fleet.map((f) => createSource(f.kind, { seed: f.seed, intervalMs: 1000, hostname: f.hostname, powerCapW: f.powerCapW, log: silentLogger }));
+    const sources = plan.fleet.map((f) => createSource(f.kind, { seed: f.seed, intervalMs: 1000, hostname: f.hostname, powerCapW: f.powerCapW, scheduleOf: f.scheduleOf, log: silentLogger }));
+    // The capped host is the uncapped one's twin: its own chips, the same workload.
+    const [plain, twin] = [sources[2]!.chips, sources[3]!.chips];
+    expect(plain.filter((c) => twin.some((t) => t.chipId === c.chipId))).toEqual([]);
     expect(sources.reduce((n, s) => n + s.chips.length, 0)).toBe(48);
-    const capped = sources[3]!.read(Date.now());
+    const now = Date.now();
+    const capped = sources[3]!.read(now);
     expect(capped.every((s) => s.powerLimitW === 400 && s.powerW! <= 400)).toBe(true);
-    expect(sources[2]!.read(Date.now())[0]!.powerLimitW).toBe(700);
+    const uncapped = sources[2]!.read(now);
+    expect(uncapped[0]!.powerLimitW).toBe(700);
+    expect(capped.map((s) => s.utilPct)).toEqual(uncapped.map((s) => s.utilPct));
     for (const s of sources) expect(s.readWork!(Date.now())).toHaveLength(1);
   });
 
