@@ -19,7 +19,16 @@ export interface BusStats {
   /** Connections made (the first and every reconnect). */
   connects: number;
   disconnects: number;
+  /** `published`, `received` and `droppedDisconnected` by message kind (GET /metrics). */
+  publishedByKind: Record<BusMessageKind, number>;
+  receivedByKind: Record<BusMessageKind, number>;
+  droppedByKind: Record<BusMessageKind, number>;
 }
+
+export type BusMessageKind = BusMessage['t'];
+
+/** Zero counts of every message kind. */
+export const zeroByKind = (): Record<BusMessageKind, number> => ({ samples: 0, status: 0, alerts: 0, summary: 0, sync: 0 });
 
 export interface BusState {
   connected: boolean;

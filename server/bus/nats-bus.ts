@@ -8,7 +8,7 @@
 import { connect, Events, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from '../../common/logger.ts';
 import { decodeBusMessage, encodeBusMessage, hasPrefix, ownMessagePrefix, type BusMessage } from './bus-messages.ts';
-import type { BusState, BusStats, BusSubscription, LiveBus } from './live-bus.ts';
+import { zeroByKind, type BusState, type BusStats, type BusSubscription, type LiveBus } from './live-bus.ts';
 
 export interface NatsBusOptions {
   /** nats://host:port (or tls://), checked with `parseBusUrl`. */
@@ -50,7 +50,7 @@ interface Sub {
 export class NatsBus implements LiveBus {
   readonly hubId: string;
   readonly url: string;
-  readonly stats: BusStats = { published: 0, publishedBytes: 0, droppedDisconnected: 0, received: 0, ownDropped: 0, malformed: 0, connects: 0, disconnects: 0 };
+  readonly stats: BusStats = { published: 0, publishedBytes: 0, droppedDisconnected: 0, received: 0, ownDropped: 0, malformed: 0, connects: 0, disconnects: 0, publishedByKind: zeroByKind(), receivedByKind: zeroByKind(), droppedByKind: zeroByKind() };
   private readonly rawUrl: string;
   private readonly log: Logger;
   private readonly waitMs: number;
@@ -139,15 +139,18 @@ export class NatsBus implements LiveBus {
   publish(subject: string, msg: BusMessage): void {
     if (!this.connected || this.nc === null) {
       this.stats.droppedDisconnected++;
+      this.stats.droppedByKind[msg.t]++;
       return;
     }
     const data = encodeBusMessage(msg);
     try {
       this.nc.publish(subject, data);
       this.stats.published++;
+      this.stats.publishedByKind[msg.t]++;
       this.stats.publishedBytes += data.length;
     } catch (err) {
       this.stats.droppedDisconnected++;
+      this.stats.droppedByKind[msg.t]++;
       this.lastError = (err as Error).message;
     }
   }
@@ -186,6 +189,7 @@ export class NatsBus implements LiveBus {
           return;
         }
         this.stats.received++;
+        this.stats.receivedByKind[msg.t]++;
         try {
           s.onMessage(msg, m.subject);
         } catch (e) {

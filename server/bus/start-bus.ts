@@ -34,18 +34,32 @@ export function defaultHubId(): string {
   return `${hostname()}-${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * The bus started for a hub, by its live fan-out (one per hub): how the hub's self-observability
+ * (server/telemetry/hub-telemetry.ts) finds the bus it reports on, while it runs.
+ */
+const busByFanout = new WeakMap<LiveFanout, StartedBus>();
+
+/** The live bus started for the hub of this fan-out and not closed yet, else null. */
+export function startedBusOf(fanout: LiveFanout): StartedBus | null {
+  return busByFanout.get(fanout) ?? null;
+}
+
 /** Connects (in the background) and starts the bridge; throws on a bad URL or subject root. */
 export function startLiveBus(opts: HubBusOptions, hub: { fleet: FleetState; fanout: LiveFanout; log: Logger }): StartedBus {
   const subj = subjects(opts.subjectRoot ?? DEFAULT_SUBJECT_ROOT);
   const bus = new NatsBus({ url: opts.url, hubId: opts.hubId ?? defaultHubId(), log: hub.log, reconnectTimeWaitMs: opts.reconnectTimeWaitMs });
   const bridge = new BusBridge(bus, subj, hub.fleet, hub.fanout, hub.log, opts);
   bridge.start();
-  return {
+  const started: StartedBus = {
     bus,
     bridge,
     async close() {
+      if (busByFanout.get(hub.fanout) === started) busByFanout.delete(hub.fanout);
       bridge.close();
       await bus.close();
     },
   };
+  busByFanout.set(hub.fanout, started);
+  return started;
 }

@@ -195,6 +195,7 @@ export function openMemoryStore(opts: { retention?: Partial<Retention> } = {}): 
     },
     insertBatches,
     writeBacklog: () => 0,
+    foldBacklog: () => ({ samples: 0, oldestMs: null }),
     async listChips() {
       return [...chips.values()]
         .sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : a.index - b.index))

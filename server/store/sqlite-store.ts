@@ -81,6 +81,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   const recent = new UnfoldedLogIndex();
   writer.onCompacted((upTo, readings) => recent.compacted(upTo, readings));
   const logRows = logRowsOf(client);
+  const oldestUnfoldedRow = client.prepare('SELECT received_at FROM sample_log WHERE id > ? ORDER BY id LIMIT 1').pluck();
   // Everything logged so far is folded now (as far as the log is folded: reads wait for reports past it).
   recent.compacted(logRows.foldedThrough());
   const rollupReader = new RollupReader(setUpConnection(new Database(path)), db, recent, opts.readPacing);
@@ -136,6 +137,8 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     // Uncommitted samples, plus committed ones beyond what the compactor may lag by (they are held
     // in memory until folded): either way ingest withholds acks when this grows.
     writeBacklog: () => writer.backlog() + Math.max(0, recent.size - UNFOLDED_ALLOWANCE),
+    // The index's unfolded samples; the oldest such log row's commit time (one indexed row read).
+    foldBacklog: () => ({ samples: recent.size, oldestMs: recent.size > 0 ? ((oldestUnfoldedRow.get(recent.foldedUpTo) as number | undefined) ?? null) : null }),
     async listChips(): Promise<StoredChip[]> {
       // The inventory changes only through registerAgent (which drops this copy): queries, which
       // all start by listing the chips, do not re-read 1,000 rows each.

@@ -88,6 +88,12 @@ export interface Store extends WorkReads {
   insertBatches(batches: BatchToStore[]): Promise<InsertResult[]>;
   /** Sample rows handed to the writer and not yet committed (ingest withholds acks above a limit). */
   writeBacklog(): number;
+  /**
+   * What waits to be folded (self-observability, read when /metrics is scraped; cheap): samples
+   * committed to the sample log and not yet folded into chunks and rollups, and when the oldest
+   * of them was committed (epoch ms; null when none waits or it is not known). Optional.
+   */
+  foldBacklog?(): { samples: number; oldestMs: number | null };
   listChips(): Promise<StoredChip[]>;
   /** Latest stored sample of each chip. */
   latestSamples(): Promise<Map<string, Sample>>;

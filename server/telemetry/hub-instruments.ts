@@ -2,12 +2,14 @@
  * The hub's own metrics and spans, through the OpenTelemetry API only (the SDK is
  * common/telemetry-sdk.ts): ingest by way in, commit latency, writer backlog, withheld acks,
  * folds, live clients and frames, history query latency, alert evaluation and transitions, webhook
- * deliveries and the outbox. Ingest reports through its `probe` (this class), the alert engine to
+ * deliveries and the outbox, what waits to be folded, the live bus (`--bus`). Ingest reports through its `probe` (this class), the alert engine to
  * it as one of its sinks, the store and the alert delivery worker through diagnostics channels
  * (telemetry-channels.ts); gauges are read when a reader collects.
  */
-import { SpanStatusCode, type Attributes, type Meter, type ObservableResult, type Tracer } from '@opentelemetry/api';
+import { SpanStatusCode, type Attributes, type BatchObservableResult, type Meter, type ObservableResult, type Tracer } from '@opentelemetry/api';
 import type { IngestProbe, IngestWay } from '../ingest.ts';
+import type { BridgeStats } from '../bus/bus-bridge.ts';
+import type { BusStats } from '../bus/live-bus.ts';
 import { deliveryChannel, foldChannel, type DeliveryEvent, type FoldEvent } from './telemetry-channels.ts';
 
 /** What the gauges read, at collection time. */
@@ -21,7 +23,21 @@ export interface HubGauges {
   outboxDepth(): number;
   /** Alert rules in force (enabled), built-in and user-defined. */
   alertRules(): number;
+  /** What waits to be folded (Store.foldBacklog); null (or absent): the store does not tell. */
+  foldBacklog?(): { samples: number; oldestMs: number | null } | null;
+  /** The live bus's counters and state (`--bus`); null (or absent): no bus. */
+  bus?(): HubBusView | null;
 }
+
+/** What the bus gauges read of a hub's live bus. */
+export interface HubBusView {
+  stats: Readonly<BusStats>;
+  bridge: Readonly<BridgeStats>;
+  connected: boolean;
+}
+
+/** Bus message kinds, as the `kind` label has them. */
+const BUS_KINDS = ['samples', 'status', 'alerts', 'summary', 'sync'] as const;
 
 /** Latency buckets in seconds: 0.5 ms to 30 s. */
 const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -64,6 +80,21 @@ export class HubInstruments implements IngestProbe {
     const frames = meter.createObservableCounter('fleetscope_live_frames', { description: 'Live frames handed to sockets (state=sent) or skipped for a lagging client (state=dropped).' });
     const outbox = meter.createObservableGauge('fleetscope_alerts_outbox_depth', { description: 'Alert notifications waiting to be delivered.' });
     const rules = meter.createObservableGauge('fleetscope_alerts_rules', { description: 'Alert rules in force (enabled).' });
+    const foldBacklog = meter.createObservableGauge('fleetscope_store_fold_backlog_samples', { description: 'Samples committed to the sample log and not folded into chunks and rollups yet (the compactor\'s queue).' });
+    const foldAge = meter.createObservableGauge('fleetscope_store_fold_backlog_age_seconds', { description: 'How long ago the oldest sample not folded yet was committed (0: none waits).' });
+    const bus = {
+      connected: meter.createObservableGauge('fleetscope_bus_connected', { description: 'Whether the live bus (--bus) is connected to NATS (1) or not (0).' }),
+      reconnects: meter.createObservableCounter('fleetscope_bus_reconnects', { description: 'Live bus connections made again after the first.' }),
+      disconnects: meter.createObservableCounter('fleetscope_bus_disconnects', { description: 'Live bus connections lost.' }),
+      published: meter.createObservableCounter('fleetscope_bus_messages_published', { description: 'Messages published on the live bus, by kind (samples, status, alerts, summary, sync).' }),
+      publishedBytes: meter.createObservableCounter('fleetscope_bus_published_bytes', { description: 'Bytes of the messages published on the live bus.' }),
+      received: meter.createObservableCounter('fleetscope_bus_messages_received', { description: 'Messages of other hubs taken from the live bus, by kind.' }),
+      dropped: meter.createObservableCounter('fleetscope_bus_messages_dropped', { description: 'Messages not published: the live bus was not connected, by kind.' }),
+      malformed: meter.createObservableCounter('fleetscope_bus_messages_malformed', { description: 'Messages on the live bus that did not decode (dropped).' }),
+      queueDropped: meter.createObservableCounter('fleetscope_bus_queue_dropped', { description: 'Samples (kind=samples) or status changes (kind=status) not queued for publishing: the queue was full.' }),
+      remoteSamples: meter.createObservableCounter('fleetscope_bus_remote_samples', { description: 'Samples of other hubs taken in from the live bus.' }),
+      remoteHubs: meter.createObservableGauge('fleetscope_bus_remote_hubs', { description: 'Other hubs heard from on the live bus (and not gone quiet).' }),
+    };
     const observe = (r: ObservableResult, read: () => number, attrs?: Attributes) => {
       try {
         r.observe(read(), attrs);
@@ -81,18 +112,53 @@ export class HubInstruments implements IngestProbe {
         r.observe(f.sent, { state: 'sent' });
         r.observe(f.dropped, { state: 'dropped' });
       },
+      fold: (r: BatchObservableResult) => {
+        let b: ReturnType<NonNullable<HubGauges['foldBacklog']>>;
+        try {
+          b = gauges.foldBacklog?.() ?? null;
+        } catch {
+          return; // the store closing while a reader collects
+        }
+        if (!b) return;
+        r.observe(foldBacklog, b.samples);
+        r.observe(foldAge, b.oldestMs === null ? 0 : Math.max(0, (Date.now() - b.oldestMs) / 1000));
+      },
+      bus: (r: BatchObservableResult) => {
+        const v = gauges.bus?.();
+        if (!v) return;
+        const { stats, bridge } = v;
+        r.observe(bus.connected, v.connected ? 1 : 0);
+        r.observe(bus.reconnects, Math.max(0, stats.connects - 1));
+        r.observe(bus.disconnects, stats.disconnects);
+        for (const kind of BUS_KINDS) {
+          r.observe(bus.published, stats.publishedByKind[kind], { kind });
+          r.observe(bus.received, stats.receivedByKind[kind], { kind });
+          r.observe(bus.dropped, stats.droppedByKind[kind], { kind });
+        }
+        r.observe(bus.publishedBytes, stats.publishedBytes);
+        r.observe(bus.malformed, stats.malformed);
+        r.observe(bus.queueDropped, bridge.droppedSamples, { kind: 'samples' });
+        r.observe(bus.queueDropped, bridge.droppedStatus, { kind: 'status' });
+        r.observe(bus.remoteSamples, bridge.remoteSamples);
+        r.observe(bus.remoteHubs, bridge.remoteHubs);
+      },
     };
+    const busObservables = Object.values(bus);
     backlog.addCallback(cb.backlog);
     clients.addCallback(cb.clients);
     outbox.addCallback(cb.outbox);
     rules.addCallback(cb.rules);
     frames.addCallback(cb.frames);
+    meter.addBatchObservableCallback(cb.fold, [foldBacklog, foldAge]);
+    meter.addBatchObservableCallback(cb.bus, busObservables);
     this.removeGauges = () => {
       backlog.removeCallback(cb.backlog);
       clients.removeCallback(cb.clients);
       outbox.removeCallback(cb.outbox);
       rules.removeCallback(cb.rules);
       frames.removeCallback(cb.frames);
+      meter.removeBatchObservableCallback(cb.fold, [foldBacklog, foldAge]);
+      meter.removeBatchObservableCallback(cb.bus, busObservables);
     };
 
     const onFold = (m: unknown) => this.fold(m as FoldEvent);

@@ -1,8 +1,9 @@
 /**
  * GET /api/v1/efficiency answered from validated parameters: read the work rows of the range from
  * the finest tier that holds it and is cheap enough, cut them to the range and the selected chips,
- * read each job's chips' energy over the job's span (the tier /energy would choose for it), and
- * build the report (efficiency-report.ts).
+ * read each job's chips' energy over the job's span (the tier /energy would choose for it; spans
+ * are widened to a grid of 1 % of the range, and jobs with the same widened span read together),
+ * and build the report (efficiency-report.ts).
  *
  * Work tier: raw increments when the range starts within the raw retention and is at most
  * WORK_RAW_MAX_RANGE_MS long; else the 1m buckets when they still hold `from` and the range is at
@@ -48,23 +49,38 @@ export async function queryEfficiency(store: Store, q: EfficiencyQuery, now: num
   const units = q.unit ? new Set(q.unit) : null;
   const work = tally.rows().filter((w) => byId.has(w.chipId) && (jobs === null || jobs.has(w.job)) && (units === null || units.has(w.unit)));
 
-  const spans = new Map<string, SpanFigures>();
+  // Jobs whose spans agree to within 1 % of the range share one read of their chips' figures (a
+  // fleet of jobs running through the range: one read, not one per job).
+  const grid = Math.max(1, Math.floor((to - from) / 100));
+  const reads = new Map<string, { from: number; to: number; jobs: { job: string; chipIds: Set<string> }[] }>();
   for (const [job, span] of jobSpans(work)) {
-    const jobChips = [...span.chipIds].map((id) => byId.get(id)!);
-    // The span's last report time is in it (the range's `to` is not: spans end before it).
-    const r = await readRangeSummaries(store, jobChips, span.from, Math.min(span.to + 1, Math.max(to, span.from + 1)), now, ['powerW', 'utilPct', 'energyJ']);
-    for (const [chipId, s] of r.summaries) {
-      const p = s.merged.f[POWER];
-      const u = s.merged.f[UTIL];
-      spans.set(jobChipKey(job, chipId), {
-        energyJ: s.merged.energyJ,
-        energyPairs: s.merged.energyPairs,
-        chipMs: s.chipMs,
-        powerSum: p?.sum ?? 0,
-        powerCnt: p?.cnt ?? 0,
-        utilSum: u?.sum ?? 0,
-        utilCnt: u?.cnt ?? 0,
-      });
+    // The span's last report time is in it (the range's `to` is not).
+    const a = from + Math.floor((span.from - from) / grid) * grid;
+    const b = Math.min(to, from + Math.ceil((span.to + 1 - from) / grid) * grid);
+    const key = `${a}-${b}`;
+    const r = reads.get(key) ?? reads.set(key, { from: a, to: Math.max(b, a + 1), jobs: [] }).get(key)!;
+    r.jobs.push({ job, chipIds: span.chipIds });
+  }
+  const spans = new Map<string, SpanFigures>();
+  for (const r of reads.values()) {
+    const chipIds = new Set(r.jobs.flatMap((j) => [...j.chipIds]));
+    const read = await readRangeSummaries(store, [...chipIds].map((id) => byId.get(id)!), r.from, r.to, now, ['powerW', 'utilPct', 'energyJ']);
+    for (const { job, chipIds: ids } of r.jobs) {
+      for (const chipId of ids) {
+        const s = read.summaries.get(chipId);
+        if (!s) continue;
+        const p = s.merged.f[POWER];
+        const u = s.merged.f[UTIL];
+        spans.set(jobChipKey(job, chipId), {
+          energyJ: s.merged.energyJ,
+          energyPairs: s.merged.energyPairs,
+          chipMs: s.chipMs,
+          powerSum: p?.sum ?? 0,
+          powerCnt: p?.cnt ?? 0,
+          utilSum: u?.sum ?? 0,
+          utilCnt: u?.cnt ?? 0,
+        });
+      }
     }
   }
   const rows = efficiencyRows({ work, spans, chips: byId, groupBy, prices, powerEstimated: estimatesPower });

@@ -2,14 +2,17 @@
  * The hub's own metrics at GET /metrics, each made to move by doing the thing it counts on a
  * real hub: samples stored by way in, refusals by way and code, commit latency, live clients and
  * frames, history query latency by endpoint and tier, folds, alert evaluation and transitions,
- * webhook deliveries by outcome and the outbox depth.
+ * webhook deliveries by outcome and the outbox depth; what waits to be folded (the compactor's
+ * queue), on SQLite and on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../server/alerts/alert-events.ts';
 import { fingerprint } from '../../server/alerts/webhook-payload.ts';
-import { batch, hello, sample } from '../helpers/frames.ts';
+import { batch, chipInfo, hello, sample } from '../helpers/frames.ts';
 import { startHttpReceiver, type HttpReceiver } from '../helpers/http-receiver.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
+import { freshPgSchema, startPgHub, type PgSchema } from '../helpers/pg-hub.ts';
+import type { HubHandle } from '../../server/hub.ts';
 
 let hub: TestHub;
 let rcv: HttpReceiver;
@@ -28,8 +31,8 @@ afterAll(async () => {
 });
 
 /** `name{labels}` -> value of every series in a Prometheus text body (labels as written, otel_scope_* dropped). */
-async function scrape(): Promise<Map<string, number>> {
-  const res = await fetch(`${hub.url}/metrics`, { headers: hub.auth('viewer') });
+async function scrape(from: { url: string; auth?(role: 'viewer'): Record<string, string> } = hub): Promise<Map<string, number>> {
+  const res = await fetch(`${from.url}/metrics`, { headers: from.auth?.('viewer') ?? {} });
   expect(res.status).toBe(200);
   const out = new Map<string, number>();
   for (const line of (await res.text()).split('\n')) {
@@ -153,4 +156,69 @@ describe('GET /metrics', () => {
     expect(value(m, 'fleetscope_alerts_webhook_duration_seconds_count{outcome="done"}')).toBe(value(m, 'fleetscope_alerts_webhook_deliveries_total{outcome="done"}'));
     expect(value(m, 'fleetscope_alerts_outbox_depth{}')).toBe(0);
   });
+});
+
+describe('GET /metrics: what waits to be folded', () => {
+  const BACKLOG = 'fleetscope_store_fold_backlog_samples{}';
+  const AGE = 'fleetscope_store_fold_backlog_age_seconds{}';
+
+  it('SQLite: samples committed and not folded, and the age of the oldest; none after a flush', async () => {
+    // The hub folds the log 20 s after its oldest row was committed: nothing folds on its own here.
+    await hub.store.flush();
+    const before = await scrape();
+    expect(before.has(BACKLOG)).toBe(true);
+    expect(value(before, BACKLOG)).toBe(0);
+    expect(value(before, AGE)).toBe(0);
+    // The bus metrics are there only with --bus.
+    expect([...before.keys()].some((k) => k.startsWith('fleetscope_bus_'))).toBe(false);
+
+    const agent = await hub.ws('/ws/agent');
+    const chips = [chipInfo(0, { chipId: 'GPU-fold-0' }), chipInfo(1, { chipId: 'GPU-fold-1' })];
+    agent.send(hello('self-fold', chips));
+    await agent.waitFor((f) => f.type === 'welcome');
+    const t = Date.now();
+    agent.send(batch(1, [sample('GPU-fold-0', t), sample('GPU-fold-1', t)]));
+    await agent.waitFor((f) => f.type === 'ack' && f.seq === 1);
+    agent.send(batch(2, [sample('GPU-fold-0', t + 1000)]));
+    await agent.waitFor((f) => f.type === 'ack' && f.seq === 2);
+    agent.close();
+    await new Promise((r) => setTimeout(r, 50));
+    const waiting = await scrape();
+    expect(value(waiting, BACKLOG)).toBe(3);
+    expect(value(waiting, AGE)).toBeGreaterThan(0);
+    expect(value(waiting, AGE)).toBeLessThan(20);
+
+    await hub.store.flush();
+    const folded = await scrape();
+    expect(value(folded, BACKLOG)).toBe(0);
+    expect(value(folded, AGE)).toBe(0);
+  });
+
+  it('PostgreSQL: the same, from its fold counters', async () => {
+    let pgs: PgSchema | undefined;
+    let h: HubHandle | undefined;
+    try {
+      pgs = await freshPgSchema();
+      // Open auth: /metrics and the write endpoint take no token. The log folds 60 s after its oldest commit.
+      h = await startPgHub(pgs.url, { auth: { open: true } });
+      const before = await scrape(h);
+      expect(before.has(BACKLOG)).toBe(true);
+      expect(value(before, BACKLOG)).toBe(0);
+      const t = Date.now();
+      const lines = [0, 1, 2, 3].map((i) => `chip,host=lp-pg,chip=GPU-pg-${i},vendor=nvidia,model=H100 power_w=300 ${t}000000`).join('\n');
+      expect((await fetch(`${h.url}/api/v1/write`, { method: 'POST', body: lines })).status).toBe(204);
+      await new Promise((r) => setTimeout(r, 50));
+      const waiting = await scrape(h);
+      expect(value(waiting, BACKLOG)).toBe(4);
+      expect(value(waiting, AGE)).toBeGreaterThan(0);
+      expect(value(waiting, AGE)).toBeLessThan(60);
+      await h.store.flush();
+      const folded = await scrape(h);
+      expect(value(folded, BACKLOG)).toBe(0);
+      expect(value(folded, AGE)).toBe(0);
+    } finally {
+      await h?.close();
+      await pgs?.drop();
+    }
+  }, 30_000);
 });

@@ -154,6 +154,8 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     },
     insertBatches,
     writeBacklog: () => uncommitted + Math.max(0, unfolded - UNFOLDED_ALLOWANCE),
+    // This hub's estimate; the time stays that of the first commit after the log was last empty (an upper bound on the age).
+    foldBacklog: () => ({ samples: unfolded, oldestMs: unfolded > 0 && oldestUnfoldedAt > 0 ? oldestUnfoldedAt : null }),
     async listChips() {
       chipList ??= await listChips(db);
       return [...chipList];
