@@ -46,7 +46,8 @@ export const jobChipKey = (job: string, chipId: string): string => `${job}\u0000
 
 /** Accumulates work rows into (job, unit, chip) tallies within [from, to). */
 export class WorkTally {
-  private readonly byKey = new Map<string, JobChipWork>();
+  /** By job, unit and chips key: rows of one series add up here, split over the chips once, at the end. */
+  private readonly bySeries = new Map<string, { job: string; unit: string; chipsKey: string; units: number; spanFrom: number; spanTo: number }>();
 
   constructor(
     private readonly from: number,
@@ -69,17 +70,13 @@ export class WorkTally {
       if (hi <= lo) return;
       share = (units * (hi - lo)) / (b - a);
     }
-    const chips = chipsKey.split(',');
-    const each = share / chips.length;
-    for (const chipId of chips) {
-      const key = `${job}\u0000${unit}\u0000${chipId}`;
-      const t = this.byKey.get(key);
-      if (t) {
-        t.units += each;
-        t.spanFrom = Math.min(t.spanFrom, lo);
-        t.spanTo = Math.max(t.spanTo, hi);
-      } else this.byKey.set(key, { job, unit, chipId, units: each, spanFrom: lo, spanTo: hi });
-    }
+    const key = `${job}\u0000${unit}\u0000${chipsKey}`;
+    const t = this.bySeries.get(key);
+    if (t) {
+      t.units += share;
+      t.spanFrom = Math.min(t.spanFrom, lo);
+      t.spanTo = Math.max(t.spanTo, hi);
+    } else this.bySeries.set(key, { job, unit, chipsKey, units: share, spanFrom: lo, spanTo: hi });
   }
 
   addIncrements(rows: readonly WorkIncrementRow[]): this {
@@ -93,8 +90,23 @@ export class WorkTally {
     return this;
   }
 
+  /** Per (job, unit, chip): each series' units split evenly over its chips. */
   rows(): JobChipWork[] {
-    return [...this.byKey.values()];
+    const byKey = new Map<string, JobChipWork>();
+    for (const t of this.bySeries.values()) {
+      const chips = t.chipsKey.split(',');
+      const each = t.units / chips.length;
+      for (const chipId of chips) {
+        const key = `${t.job}\u0000${t.unit}\u0000${chipId}`;
+        const w = byKey.get(key);
+        if (w) {
+          w.units += each;
+          w.spanFrom = Math.min(w.spanFrom, t.spanFrom);
+          w.spanTo = Math.max(w.spanTo, t.spanTo);
+        } else byKey.set(key, { job: t.job, unit: t.unit, chipId, units: each, spanFrom: t.spanFrom, spanTo: t.spanTo });
+      }
+    }
+    return [...byKey.values()];
   }
 }
 

@@ -45,9 +45,16 @@ export interface ChipJobRow {
 
 /** The work reads a store answers (SQLite, PostgreSQL, memory). */
 export interface WorkReads {
-  /** Increments overlapping [from, to): to_ts > from and from_ts < to (an instant at from counts). */
+  /**
+   * Increments overlapping [from, to) (to_ts >= from and from_ts < to). Those wholly inside
+   * (from_ts >= from and to_ts < to) come summed per job, unit and chips, spanning their earliest
+   * from_ts to their latest to_ts; those across an end of the range come one by one, to be cut.
+   */
   workIncrements(from: number, to: number): Promise<WorkIncrementRow[]>;
-  /** Buckets of a tier with from <= start + width and start < to. */
+  /**
+   * Buckets of a tier overlapping [from, to); those wholly inside come summed per job, unit and
+   * chips (first_ts the earliest, last_ts the latest), those across an end one by one.
+   */
   workBuckets(tier: RollupTier, from: number, to: number): Promise<WorkBucketRow[]>;
   /** Every counter series' newest reading. */
   workCounters(): Promise<[string, CounterReading][]>;
@@ -79,18 +86,25 @@ export function workWriteTransaction(conn: Database.Database): Database.Transact
 
 /** Work reads on a SQLite connection. */
 export function sqliteWorkReads(conn: Database.Database, bucketMs: (tier: RollupTier) => number): WorkReads {
-  const increments = conn.prepare('SELECT job, unit, chips, from_ts AS fromTs, to_ts AS toTs, units FROM work_increments WHERE to_ts >= ? AND from_ts < ? ORDER BY to_ts');
-  const buckets = conn.prepare('SELECT start, job, unit, chips, units, first_ts AS firstTs, last_ts AS lastTs FROM work_buckets WHERE tier = ? AND start > ? AND start < ? ORDER BY start');
+  // Summed in SQL: a fleet's hour is ~100,000 increments of ~2,000 series (and their chip lists).
+  const increments = conn.prepare(
+    'SELECT job, unit, chips, from_ts AS fromTs, to_ts AS toTs, units FROM work_increments WHERE to_ts >= :from AND from_ts < :to AND (from_ts < :from OR to_ts >= :to) ' +
+      'UNION ALL SELECT job, unit, chips, min(from_ts), max(to_ts), sum(units) FROM work_increments WHERE from_ts >= :from AND to_ts < :to GROUP BY job, unit, chips',
+  );
+  const buckets = conn.prepare(
+    'SELECT start, job, unit, chips, units, first_ts AS firstTs, last_ts AS lastTs FROM work_buckets WHERE tier = :tier AND start > :from - :width AND start < :to AND (start < :from OR start + :width > :to) ' +
+      'UNION ALL SELECT min(start), job, unit, chips, sum(units), min(first_ts), max(last_ts) FROM work_buckets WHERE tier = :tier AND start >= :from AND start + :width <= :to GROUP BY job, unit, chips',
+  );
   const counters = conn.prepare('SELECT key, ts, value FROM work_counters');
   const current = conn.prepare(
     'SELECT chip_id AS chipId, job, first_ts AS firstTs, last_ts AS lastTs, labels FROM chip_jobs c WHERE last_ts = (SELECT max(last_ts) FROM chip_jobs d WHERE d.chip_id = c.chip_id)',
   );
   return {
     async workIncrements(from, to) {
-      return increments.all(from, to) as WorkIncrementRow[];
+      return increments.all({ from, to }) as WorkIncrementRow[];
     },
     async workBuckets(tier, from, to) {
-      return buckets.all(tier, from - bucketMs(tier), to) as WorkBucketRow[];
+      return buckets.all({ tier, from, to, width: bucketMs(tier) }) as WorkBucketRow[];
     },
     async workCounters() {
       return (counters.all() as { key: string; ts: number; value: number }[]).map((r) => [r.key, { ts: r.ts, value: r.value }]);
@@ -136,6 +150,7 @@ export function memoryWorkRows(bucketMs: (tier: RollupTier) => number): WorkRead
       }
     },
     async workIncrements(from, to) {
+      // One by one (summing the ones inside is an optimisation the SQL stores make).
       return increments.filter((i) => i.toTs >= from && i.fromTs < to).sort((a, b) => a.toTs - b.toTs);
     },
     async workBuckets(tier, from, to) {

@@ -70,13 +70,18 @@ export async function writeWork(pool: pg.Pool, w: WorkWrite): Promise<void> {
 export function pgWorkReads(pool: pg.Pool): WorkReads {
   return {
     async workIncrements(from, to) {
-      const r = await pool.query<WorkIncrementRow>('SELECT job, unit, chips, from_ts AS "fromTs", to_ts AS "toTs", units FROM work_increments WHERE to_ts >= $1 AND from_ts < $2 ORDER BY to_ts', [from, to]);
+      const r = await pool.query<WorkIncrementRow>(
+        'SELECT job, unit, chips, from_ts AS "fromTs", to_ts AS "toTs", units FROM work_increments WHERE to_ts >= $1::int8 AND from_ts < $2::int8 AND (from_ts < $1::int8 OR to_ts >= $2::int8) ' +
+          'UNION ALL SELECT job, unit, chips, min(from_ts), max(to_ts), sum(units) FROM work_increments WHERE from_ts >= $1::int8 AND to_ts < $2::int8 GROUP BY job, unit, chips',
+        [from, to],
+      );
       return r.rows;
     },
     async workBuckets(tier, from, to) {
       const r = await pool.query<WorkBucketRow>(
-        'SELECT start, job, unit, chips, units, first_ts AS "firstTs", last_ts AS "lastTs" FROM work_buckets WHERE tier = $1 AND start > $2 AND start < $3 ORDER BY start',
-        [tier, from - TIERS[tier].bucketMs, to],
+        'SELECT start, job, unit, chips, units, first_ts AS "firstTs", last_ts AS "lastTs" FROM work_buckets WHERE tier = $1 AND start > $2::int8 - $4::int8 AND start < $3::int8 AND (start < $2::int8 OR start + $4::int8 > $3::int8) ' +
+          'UNION ALL SELECT min(start), job, unit, chips, sum(units), min(first_ts), max(last_ts) FROM work_buckets WHERE tier = $1 AND start >= $2::int8 AND start + $4::int8 <= $3::int8 GROUP BY job, unit, chips',
+        [tier, from, to, TIERS[tier].bucketMs],
       );
       return r.rows;
     },
