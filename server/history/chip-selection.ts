@@ -52,7 +52,8 @@ export function narrowsBelowModel(sel: ChipSelector): boolean {
   return Boolean(sel.chip?.length || sel.host?.length);
 }
 
-function tagsOf(c: ChipRef, groupBy: GroupBy): { label: string; tags: Partial<ChipRef> } {
+/** A chip's group label and tags under `groupBy`. */
+export function tagsOf(c: ChipRef, groupBy: GroupBy): { label: string; tags: Partial<ChipRef> } {
   switch (groupBy) {
     case 'none':
     case 'chip':

@@ -33,8 +33,8 @@ export interface EnergyInput {
   prices: Prices;
 }
 
-interface Tally {
-  chips: number;
+/** Sums of a chip's (or a group's) figures over a range, as range summaries give them. */
+export interface ChipFigures {
   energyJ: number;
   energyPairs: number;
   powerSum: number;
@@ -43,6 +43,21 @@ interface Tally {
   utilCnt: number;
   /** Chip time with data, ms (summed exactly, turned into hours at the end). */
   chipMs: number;
+}
+
+/** Add `f`'s sums into `into`. */
+export function addFigures(into: ChipFigures, f: ChipFigures): void {
+  into.energyJ += f.energyJ;
+  into.energyPairs += f.energyPairs;
+  into.powerSum += f.powerSum;
+  into.powerCnt += f.powerCnt;
+  into.utilSum += f.utilSum;
+  into.utilCnt += f.utilCnt;
+  into.chipMs += f.chipMs;
+}
+
+interface Tally extends ChipFigures {
+  chips: number;
   /** null: a chip with chip-hours has no price. */
   chipHourCost: number | null;
 }
@@ -70,13 +85,7 @@ function chipTally(chip: ChipRef, input: EnergyInput): Tally {
 
 function add(into: Tally, t: Tally): void {
   into.chips += t.chips;
-  into.energyJ += t.energyJ;
-  into.energyPairs += t.energyPairs;
-  into.powerSum += t.powerSum;
-  into.powerCnt += t.powerCnt;
-  into.utilSum += t.utilSum;
-  into.utilCnt += t.utilCnt;
-  into.chipMs += t.chipMs;
+  addFigures(into, t);
   into.chipHourCost = into.chipHourCost === null || t.chipHourCost === null ? null : into.chipHourCost + t.chipHourCost;
 }
 

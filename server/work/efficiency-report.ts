@@ -12,8 +12,8 @@
  *   the energy is missing); costPerMillionUnits = cost / units × 10⁶.
  */
 import type { EfficiencyRow } from '../../schema/api-answers.ts';
-import { J_PER_KWH } from '../history/energy-report.ts';
-import type { ChipRef } from '../history/chip-selection.ts';
+import { addFigures, J_PER_KWH, type ChipFigures } from '../history/energy-report.ts';
+import { tagsOf, type ChipRef } from '../history/chip-selection.ts';
 import { chipHourPrice, type Prices } from '../history/prices.ts';
 import type { WorkBucketRow, WorkIncrementRow } from './work-rows.ts';
 
@@ -32,15 +32,7 @@ export interface JobChipWork {
 }
 
 /** A chip's figures over one job's span on it (range-summary.ts figures). */
-export interface SpanFigures {
-  energyJ: number;
-  energyPairs: number;
-  chipMs: number;
-  powerSum: number;
-  powerCnt: number;
-  utilSum: number;
-  utilCnt: number;
-}
+export type SpanFigures = ChipFigures;
 
 export const jobChipKey = (job: string, chipId: string): string => `${job}\u0000${chipId}`;
 
@@ -135,18 +127,9 @@ interface Tally extends SpanFigures {
 }
 
 function groupOf(w: JobChipWork, chip: ChipRef, groupBy: EfficiencyGroupBy): { label: string; tags: Record<string, string> } {
-  switch (groupBy) {
-    case 'job':
-      return { label: w.job, tags: { job: w.job } };
-    case 'chip':
-      return { label: w.chipId, tags: { chipId: w.chipId, host: chip.host, model: chip.model, vendor: chip.vendor } };
-    case 'host':
-      return { label: chip.host, tags: { host: chip.host } };
-    case 'model':
-      return { label: chip.model, tags: { model: chip.model, vendor: chip.vendor } };
-    case 'vendor':
-      return { label: chip.vendor, tags: { vendor: chip.vendor } };
-  }
+  if (groupBy === 'job') return { label: w.job, tags: { job: w.job } };
+  const { label, tags } = tagsOf(chip, groupBy);
+  return { label, tags: tags as Record<string, string> };
 }
 
 export interface EfficiencyInput {
@@ -183,13 +166,7 @@ export function efficiencyRows(input: EfficiencyInput): EfficiencyRow[] {
     const s = input.spans.get(spanKey);
     if (s && !counted.has(once)) {
       counted.add(once);
-      t.energyJ += s.energyJ;
-      t.energyPairs += s.energyPairs;
-      t.chipMs += s.chipMs;
-      t.powerSum += s.powerSum;
-      t.powerCnt += s.powerCnt;
-      t.utilSum += s.utilSum;
-      t.utilCnt += s.utilCnt;
+      addFigures(t, s);
       const price = chipHourPrice(input.prices, chip.model);
       const cost = s.chipMs === 0 ? 0 : price === null ? null : (s.chipMs / MS_PER_HOUR) * price;
       t.chipHourCost = t.chipHourCost === null || cost === null ? null : t.chipHourCost + cost;
