@@ -4,11 +4,13 @@ import type { AlertRule } from '../../schema/alert-rules.ts';
 import type { AlertHistoryAnswer } from '../../schema/api-answers.ts';
 import { fmtRuleValue, fmtWhen } from './alert-format.ts';
 import { severityPillStyles } from './alert-look.ts';
+import { alertMatches } from './alert-list.ts';
 import { alertPanelStyles } from './alert-styles.ts';
 import { fetchHubJson } from './hub-fetch.ts';
 import { RANGES, rangeLabel, type RangeKey } from './history-range.ts';
 import { PolledFetchController } from './polled-fetch-controller.ts';
 import { chipHref } from './format.ts';
+import { hostHref } from './view-state.ts';
 import './range-picker.ts';
 
 /** The ranges the history offers (the past ones). */
@@ -28,7 +30,8 @@ export function loadAlertHistory(range: Exclude<RangeKey, 'live'>, signal: Abort
  * `<alert-history>`: the alerts' recent transitions (pending, firing, resolved, inactive), newest
  * first, for a time range picked above it (1 h … 30 d; 24 h by default): when, from → to, the
  * severity, the rule's name, the chip (a link), host and the value that caused it. Re-read every
- * `refreshMs` and whenever `trigger` changes (the live transitions the page has seen).
+ * `refreshMs` and whenever `trigger` changes (the live transitions the page has seen). `query`
+ * narrows the rows to a chip, host or rule; the table scrolls within the panel.
  *
  * Test hooks: rows `data-testid="history-event"` with `data-rule`, `data-chip`, `data-from`,
  * `data-to`; `data-testid="alert-history-empty"`, `"alert-history-error"`, `"alert-history-truncated"`;
@@ -40,7 +43,11 @@ export class AlertHistory extends LitElement {
     rules: { attribute: false },
     trigger: { type: Number },
     refreshMs: { type: Number, attribute: 'refresh-ms' },
+    query: { type: String },
   };
+
+  /** Search: only the transitions whose chip, host or rule has every term (as `<alert-list>`'s). */
+  declare query: string;
 
   declare range: Exclude<RangeKey, 'live'>;
   declare rules: ReadonlyMap<string, AlertRule>;
@@ -72,6 +79,7 @@ export class AlertHistory extends LitElement {
     this.rules = new Map();
     this.trigger = 0;
     this.refreshMs = ALERT_HISTORY_REFRESH_MS;
+    this.query = '';
   }
 
   override disconnectedCallback(): void {
@@ -95,10 +103,12 @@ export class AlertHistory extends LitElement {
   protected override render() {
     const h = this.history.data;
     const e = this.history.error;
+    const q = this.query.trim();
+    const events = h ? (q ? h.events.filter((ev) => alertMatches(ev, q)) : h.events) : [];
     return html`<div class="panel">
       <h3>
         History
-        <span class="count">${h ? `${h.events.length}${h.truncated ? '+' : ''} transitions` : ''}</span>
+        <span class="count">${h ? `${h.events.length}${h.truncated ? '+' : ''} transitions${q ? ` · ${events.length} match “${q}”` : ''}` : ''}</span>
         <range-picker
           class="right"
           .choices=${HISTORY_RANGES}
@@ -115,7 +125,9 @@ export class AlertHistory extends LitElement {
         ? html`<div class="empty">${this.history.loading ? 'Loading…' : ''}</div>`
         : h.events.length === 0
           ? html`<div class="empty" data-testid="alert-history-empty">No alert transitions in the last ${rangeLabel(this.range)}.</div>`
-          : html`<div class="scroll"><table>
+          : events.length === 0
+            ? html`<div class="empty" data-testid="alert-history-no-match">No transition’s chip, host or rule matches “${q}”.</div>`
+            : html`<div class="scroll capped"><table>
               <thead>
                 <tr>
                   <th>Time</th>
@@ -128,13 +140,13 @@ export class AlertHistory extends LitElement {
                 </tr>
               </thead>
               <tbody>
-                ${repeat(h.events, (ev) => ev.id, (ev) => html`<tr data-testid="history-event" data-rule=${ev.ruleId} data-chip=${ev.chipId} data-from=${ev.from} data-to=${ev.to}>
+                ${repeat(events, (ev) => ev.id, (ev) => html`<tr data-testid="history-event" data-rule=${ev.ruleId} data-chip=${ev.chipId} data-from=${ev.from} data-to=${ev.to}>
                   <td class="nowrap">${fmtWhen(ev.at)}</td>
                   <td class="nowrap"><span class="phase" data-phase=${ev.from}>${ev.from}</span><span class="arrow">→</span><span class="phase" data-phase=${ev.to}>${ev.to}</span></td>
                   <td><span class="sev" data-severity=${ev.severity}>${ev.severity}</span></td>
                   <td title=${ev.annotations.summary ?? ''}>${ev.labels.alertname ?? ev.ruleId}</td>
                   <td class="nowrap"><a class="mono" href=${chipHref(ev.chipId)}>${ev.chipId}</a></td>
-                  <td class="nowrap">${ev.labels.host || '—'}</td>
+                  <td class="nowrap">${ev.labels.host ? html`<a href=${hostHref(ev.labels.host)}>${ev.labels.host}</a>` : '—'}</td>
                   <td class="num">${fmtRuleValue(this.rules.get(ev.ruleId)?.field, ev.value)}</td>
                 </tr>`)}
               </tbody>

@@ -50,11 +50,12 @@ export const severityPillStyles = css`
     text-transform: uppercase;
     text-shadow: none;
     white-space: nowrap;
-    background: #3a4352;
-    color: #e8edf3;
+    background: var(--fs-raised, #3a4352);
+    color: var(--fs-text, #e8edf3);
   }
   .sev[data-severity='critical'] {
-    background: rgb(239, 83, 80);
+    /* a little darker than the band colour, so white text keeps 4.5:1 */
+    background: rgb(201, 48, 44);
     color: #fff;
   }
   .sev[data-severity='warning'] {

@@ -5,6 +5,39 @@ export const alertPanelStyles = css`
   :host {
     display: block;
     color: var(--fs-text);
+    /* state pills (firing / pending / resolved / silence states): dark theme */
+    --al-firing-border: #c0453f;
+    --al-firing-text: #ffc9c6;
+    --al-firing-bg: rgba(239, 83, 80, 0.16);
+    --al-pending-border: #b08a2e;
+    --al-pending-text: #f2d58e;
+    --al-resolved-border: #2c6b41;
+    --al-resolved-text: #a6e7bd;
+    --al-active-border: #3b5f96;
+    --al-active-text: #cfe0ff;
+    --al-active-bg: rgba(95, 179, 255, 0.14);
+    --al-primary-bg: #2b4a7a;
+    --al-primary-border: #3b5f96;
+    --al-primary-hover: #345a92;
+    --al-primary-text: #f2f5f9;
+  }
+  @media (prefers-color-scheme: light) {
+    :host {
+      --al-firing-border: #c62f36;
+      --al-firing-text: #8e1c22;
+      --al-firing-bg: #fde8ea;
+      --al-pending-border: #b07d10;
+      --al-pending-text: #6e4d00;
+      --al-resolved-border: #3f9a5d;
+      --al-resolved-text: #1d5a33;
+      --al-active-border: #3b6fc0;
+      --al-active-text: #17407f;
+      --al-active-bg: #e3edfb;
+      --al-primary-bg: #1f5fc4;
+      --al-primary-border: #1a51a8;
+      --al-primary-hover: #1a51a8;
+      --al-primary-text: #ffffff;
+    }
   }
   .panel {
     background: var(--fs-panel);
@@ -34,6 +67,17 @@ export const alertPanelStyles = css`
   .scroll {
     overflow-x: auto;
   }
+  /* long tables (history, dead letters) scroll within their panel, headings kept */
+  .scroll.capped {
+    max-height: min(60vh, 640px);
+    overflow-y: auto;
+  }
+  .scroll.capped thead th {
+    position: sticky;
+    top: 0;
+    z-index: 1;
+    background: var(--fs-panel);
+  }
   table {
     width: 100%;
     border-collapse: collapse;
@@ -51,7 +95,7 @@ export const alertPanelStyles = css`
   }
   td {
     padding: 5px 8px;
-    border-bottom: 1px solid #1b222d;
+    border-bottom: 1px solid var(--fs-hairline);
     vertical-align: top;
   }
   tr:last-child td {
@@ -111,7 +155,7 @@ export const alertPanelStyles = css`
   }
   .msg.error code {
     background: transparent;
-    color: #ffb3b8;
+    color: inherit;
   }
   .msg.ok {
     background: var(--fs-ok-bg, #15301f);
@@ -143,16 +187,16 @@ export const alertPanelStyles = css`
     cursor: default;
   }
   button.primary {
-    background: #2b4a7a;
-    border-color: #3b5f96;
-    color: #f2f5f9;
+    background: var(--al-primary-bg);
+    border-color: var(--al-primary-border);
+    color: var(--al-primary-text);
     font-weight: 600;
     padding: 4px 14px;
     font-size: 13px;
   }
   button.primary:hover:not(:disabled) {
-    background: #345a92;
-    border-color: #4a72b0;
+    background: var(--al-primary-hover);
+    border-color: var(--al-primary-border);
   }
   button:focus-visible,
   a:focus-visible {
@@ -165,31 +209,31 @@ export const alertPanelStyles = css`
     line-height: 16px;
     padding: 0 6px;
     border-radius: 8px;
-    border: 1px solid #3a4352;
+    border: 1px solid var(--fs-border);
     color: var(--fs-text-soft);
     white-space: nowrap;
   }
   .phase[data-phase='firing'] {
-    border-color: #c0453f;
-    color: #ffc9c6;
-    background: rgba(239, 83, 80, 0.16);
+    border-color: var(--al-firing-border);
+    color: var(--al-firing-text);
+    background: var(--al-firing-bg);
   }
   .phase[data-phase='pending'] {
     border-style: dashed;
-    border-color: #b08a2e;
-    color: #f2d58e;
+    border-color: var(--al-pending-border);
+    color: var(--al-pending-text);
   }
   .phase[data-phase='resolved'] {
-    border-color: #2c6b41;
-    color: #a6e7bd;
+    border-color: var(--al-resolved-border);
+    color: var(--al-resolved-text);
   }
   .phase[data-phase='inactive'],
   .phase[data-phase='expired'] {
-    color: #8a94a2;
+    color: var(--fs-faint);
   }
   .phase[data-phase='active'] {
-    border-color: #3b5f96;
-    color: #cfe0ff;
-    background: rgba(95, 179, 255, 0.14);
+    border-color: var(--al-active-border);
+    color: var(--al-active-text);
+    background: var(--al-active-bg);
   }
 `;

@@ -62,6 +62,46 @@ const detailStyles = css`
       color: var(--fs-muted);
       font-size: 14px;
     }
+    .host a {
+      color: var(--fs-link);
+      text-decoration: none;
+    }
+    .host a:hover {
+      text-decoration: underline;
+    }
+    form.custom {
+      display: inline-flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: 4px 8px;
+      font-size: 12px;
+      color: var(--fs-faint);
+    }
+    form.custom input {
+      background: var(--fs-input-bg);
+      color: var(--fs-text);
+      border: 1px solid var(--fs-border);
+      border-radius: 4px;
+      padding: 1px 4px;
+      font: inherit;
+      font-size: 12px;
+    }
+    form.custom button {
+      padding: 2px 10px;
+      background: var(--fs-raised);
+      border: 1px solid var(--fs-border);
+      border-radius: 4px;
+      color: var(--fs-text-soft);
+      font: inherit;
+      font-size: 12px;
+      cursor: pointer;
+    }
+    form.custom button:hover {
+      border-color: var(--fs-border-hover);
+    }
+    .custom-error {
+      color: var(--fs-bad-text);
+    }
     .job {
       max-width: 40ch;
       overflow: hidden;

@@ -13,7 +13,9 @@ import { chipDetailStyles } from './chip-detail-styles.ts';
 import { ChipSamplesController, HISTORY_MS } from './chip-samples-controller.ts';
 import { powerOptions, tempOptions, utilOptions } from './chart-options.ts';
 import { DASH, fmtAgo, fmtMem, fmtPct, fmtTemp, fmtWatts } from './format.ts';
-import { isRangeKey, rangeMs, type RangeKey } from './history-range.ts';
+import { RANGES, isRangeKey, rangeMs, type RangeKey } from './history-range.ts';
+import { fleetReturnHash } from './host-view.ts';
+import { hostHref } from './view-state.ts';
 import type { LiveConnection } from './live-connection.ts';
 import { PolledFetchController } from './polled-fetch-controller.ts';
 import type { ChartOptions, UplotChart } from './uplot-chart.ts';
@@ -24,6 +26,33 @@ import './chip-history.ts';
 import './range-picker.ts';
 
 export { HISTORY_MS };
+
+/** A `datetime-local` input's value (local time, to the minute) of ms since the epoch. */
+export function toLocalInput(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** ms since the epoch of a `datetime-local` value (local time), or null when empty or bad. */
+export function fromLocalInput(v: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(v)) return null;
+  const ms = new Date(v).getTime();
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * The range and zoom that show a typed span: the shortest past range reaching back to `from`
+ * (30 d when none does), zoomed to the span (`to` no later than `now`). An error when the span is
+ * empty or reversed.
+ */
+export function customSpan(from: number, to: number, now = Date.now()): { range: Exclude<RangeKey, 'live'>; zoom: ZoomSpan } | { error: string } {
+  const end = Math.min(to, now);
+  if (!(from < end)) return { error: to <= from ? 'From must be before To.' : 'The span must start before now.' };
+  const back = now - from;
+  const fit = RANGES.find((r) => r.key !== 'live' && r.ms >= back)?.key ?? '30d';
+  return { range: fit as Exclude<RangeKey, 'live'>, zoom: { from, to: end } };
+}
 
 /** How often the chip's alert history (for the alert bands) is re-read (ms). */
 export const ALERT_BANDS_REFRESH_MS = 30_000;
@@ -58,7 +87,11 @@ export const ALERT_BANDS_REFRESH_MS = 30_000;
  * above, default) and `1 h` … `30 d`, which `<chip-history>` reads from
  * `/api/v1/series` and plots in the same charts (averages with a min–max band, the
  * step and tier in a caption, re-read every 30 s). The live subscription keeps
- * running meanwhile, so going back to Live is instant.
+ * running meanwhile, so going back to Live is instant. Next to it, From/To inputs
+ * (`datetime-local`, local time) show any span: the shortest past range reaching back to From,
+ * zoomed to the span (as a drag-zoom would: `range=…&from=…&to=…` in the URL, read from
+ * `/api/v1/series` with `from`/`to` and `maxPoints`, so the hub fits the step to it).
+ * The header's host is a link to the host view; "← fleet" returns to the fleet view last shown.
  *
  * Test hooks: host `data-testid="chip-detail"`; `<uplot-chart>` elements
  * `data-testid="chart-util" | "chart-power" | "chart-temp"` with `data-points`;
@@ -66,7 +99,9 @@ export const ALERT_BANDS_REFRESH_MS = 30_000;
  * with `data-count` (backfilled samples in view), present only when there are some;
  * `data-testid="alert-band-notice"` with `data-count` (alert bands in view), present only when
  * there are some; `data-testid="chip-alert"` with `data-rule`, `data-severity` per firing alert;
- * host `range` attribute (the range shown); `range-<key>` buttons (see `<range-picker>`).
+ * host `range` attribute (the range shown); `range-<key>` buttons (see `<range-picker>`);
+ * `data-testid="custom-from" | "custom-to" | "custom-apply"` (the typed span), `custom-error`;
+ * `data-testid="detail-host-link"`, `back-link`.
  *
  * @fires range-change - bubbled from the range picker, `detail: { range }`
  * @fires chip-view-change - `detail: { range, zoom }` when the user picks a range or zooms (or unzooms)
@@ -82,7 +117,13 @@ export class ChipDetail extends LitElement {
     alerts: { attribute: false },
     alertEvents: { attribute: false },
     zoom: { attribute: false },
+    customError: { state: true },
   };
+
+  /** Why the typed span was not shown ('' when it was, or none was typed). */
+  declare customError: string;
+  /** The span the From/To inputs were last filled with (only a new range or zoom refills them, never the clock). */
+  private customShown: ZoomSpan = { from: 0, to: 0 };
 
   /** The chip to show. */
   declare chipId: string;
@@ -140,6 +181,7 @@ export class ChipDetail extends LitElement {
     this.alerts = [];
     this.alertEvents = [];
     this.zoom = null;
+    this.customError = '';
   }
 
   override connectedCallback(): void {
@@ -159,6 +201,7 @@ export class ChipDetail extends LitElement {
     if (changed.has('chipId') && this.isConnected) this.samples.sync();
     if (changed.has('pollMs')) this.samples.pollMs = this.pollMs;
     if (changed.has('range') && !isRangeKey(this.range)) this.range = 'live';
+    if (changed.has('range') || changed.has('zoom') || changed.has('chipId')) this.customShown = this.shownSpan();
     const estimated = this.latest()?.flags?.powerEstimated === true;
     const limitLabel = this.limitLabel();
     const key = `${estimated}|${limitLabel}`;
@@ -233,7 +276,48 @@ export class ChipDetail extends LitElement {
     this.dispatchEvent(new CustomEvent('chip-view-change', { detail: { range, zoom }, bubbles: true, composed: true }));
   }
 
-  private readonly onRange = (e: CustomEvent<{ range: RangeKey }>) => this.viewChange(e.detail.range, null);
+  private readonly onRange = (e: CustomEvent<{ range: RangeKey }>) => {
+    this.customError = '';
+    this.viewChange(e.detail.range, null);
+  };
+
+  /** The typed from/to: the shortest past range holding it, zoomed to it (one history entry). */
+  private readonly onCustom = (e: Event) => {
+    e.preventDefault();
+    const q = <T extends Element>(sel: string) => this.renderRoot.querySelector<T>(sel);
+    const from = fromLocalInput(q<HTMLInputElement>('[data-testid="custom-from"]')?.value ?? '');
+    const to = fromLocalInput(q<HTMLInputElement>('[data-testid="custom-to"]')?.value ?? '');
+    if (from == null || to == null) {
+      this.customError = 'Give both From and To.';
+      return;
+    }
+    const span = customSpan(from, to);
+    if ('error' in span) {
+      this.customError = span.error;
+      return;
+    }
+    this.customError = '';
+    this.viewChange(span.range, span.zoom);
+  };
+
+  /** The span shown now (for the custom inputs): the zoom, the whole past range, or the live window. */
+  private shownSpan(): ZoomSpan {
+    if (this.zoom) return this.zoom;
+    const now = Date.now();
+    return { from: now - (this.range === 'live' ? HISTORY_MS : rangeMs(this.range)), to: now };
+  }
+
+  /** From/To inputs (local time) and "Show": any span, read from history at a step the hub fits to it. */
+  private renderCustom() {
+    const s = this.customShown;
+    const max = toLocalInput(Date.now() + 60_000);
+    return html`<form class="custom" data-testid="custom-range" @submit=${this.onCustom} title="Show any span from history (local time); the hub picks a step that fits the chart">
+      <label>from <input type="datetime-local" data-testid="custom-from" .value=${toLocalInput(s.from)} max=${max} required /></label>
+      <label>to <input type="datetime-local" data-testid="custom-to" .value=${toLocalInput(s.to)} max=${max} required /></label>
+      <button type="submit" data-testid="custom-apply">Show</button>
+      ${this.customError ? html`<span class="custom-error" role="alert" data-testid="custom-error">${this.customError}</span>` : nothing}
+    </form>`;
+  }
   private readonly onZoom = (e: CustomEvent<{ zoom: ZoomSpan | null }>) => {
     e.stopPropagation();
     this.viewChange(this.range, e.detail.zoom);
@@ -345,10 +429,16 @@ export class ChipDetail extends LitElement {
     const limitLabel = this.limitLabel();
     return html`
       <header part="header">
-        <a class="back" href="#/" data-testid="back-link">← fleet</a>
+        <a class="back" href=${fleetReturnHash()} data-testid="back-link">← fleet</a>
         <h2>${c ? `${c.model} #${c.index}` : 'Chip'}</h2>
         <span class="id" data-testid="detail-chip-id">${this.chipId}</span>
-        ${c ? html`<span class="host">${c.host}${c.instanceType ? ` · ${c.instanceType}` : ''}</span>` : nothing}
+        ${c
+          ? html`<span class="host"
+              ><a href=${hostHref(c.host)} data-testid="detail-host-link" title=${`${c.host}: all its chips in one view`}>${c.host}</a>${c.instanceType
+                ? ` · ${c.instanceType}`
+                : ''}</span
+            >`
+          : nothing}
         ${c?.job
           ? html`<span class="job" data-testid="detail-job" title=${`The job running on this chip now: ${c.job} (from its work counters or the agent's job labels)`}
               >job <a href=${efficiencyHash({ ...DEFAULT_EFFICIENCY, groupBy: 'job' })}>${c.job}</a></span
@@ -359,6 +449,7 @@ export class ChipDetail extends LitElement {
           : nothing}
         ${this.renderFiring()} ${this.renderBackfillNotice()} ${this.renderAlertNotice()}
         <range-picker .value=${this.range} @range-change=${this.onRange}></range-picker>
+        ${this.renderCustom()}
       </header>
       <div class="stats ${status && status !== 'live' ? 'dim' : ''}">
         <span>util<b>${fmtPct(s?.utilPct)}</b></span>

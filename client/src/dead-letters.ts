@@ -53,6 +53,8 @@ export function payloadAlerts(payload: unknown): { names: string[]; chips: strin
  * `data-testid="dead-letter-retry"` buttons; `data-testid="dead-letters-empty"`,
  * `"dead-letters-error"`, `"dead-letters-message"` (after a retry: `data-state` ok | error),
  * `"receivers"`.
+ *
+ * @fires dead-letters-change - `detail: { count }` when the number of dead letters read changes
  */
 export class DeadLetters extends LitElement {
   static override properties = {
@@ -76,7 +78,7 @@ export class DeadLetters extends LitElement {
     alertPanelStyles,
     css`
       .error-text {
-        color: #ffb3b8;
+        color: var(--fs-bad-text);
         font-size: 12px;
         word-break: break-word;
       }
@@ -91,6 +93,16 @@ export class DeadLetters extends LitElement {
     this.refreshMs = DEAD_LETTERS_REFRESH_MS;
     this.busyId = null;
     this.result = null;
+  }
+
+  private toldCount = -1;
+
+  protected override updated(): void {
+    const n = this.state.data?.deadLetters.length;
+    if (n != null && n !== this.toldCount) {
+      this.toldCount = n;
+      this.dispatchEvent(new CustomEvent('dead-letters-change', { detail: { count: n }, bubbles: true, composed: true }));
+    }
   }
 
   private async retry(d: OutboxEntry): Promise<void> {
@@ -139,7 +151,7 @@ export class DeadLetters extends LitElement {
         ? html`<div class="empty">${this.state.loading ? 'Loading…' : ''}</div>`
         : s.deadLetters.length === 0
           ? html`<div class="empty" data-testid="dead-letters-empty">No dead letters: every notification was delivered or is still being retried.</div>`
-          : html`<div class="scroll"><table>
+          : html`<div class="scroll capped"><table>
               <thead>
                 <tr>
                   <th class="num">#</th>

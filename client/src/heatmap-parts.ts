@@ -2,7 +2,7 @@
 import { html } from 'lit';
 import type { ChipView } from '../../schema/protocol.ts';
 import type { ChipAlerts } from './alerts-controller.ts';
-import { severityColor } from './alert-look.ts';
+import { SEVERITY_ORDER, severityColor } from './alert-look.ts';
 import { fmtAgo, fmtMem, fmtPct, fmtTemp, fmtWatts } from './format.ts';
 import { PALETTE, legendTicks } from './heat-scale.ts';
 import { IDLE_UTIL_PCT, METRIC_DEFS, fmtMetric, isIdlePowered, metricValue, powerLimitW, type EnergyByChip, type MetricId } from './heat-metrics.ts';
@@ -28,7 +28,12 @@ export function renderHeatLegend(metric: MetricId, domain: [number, number]) {
     <span class="key"><span class="swatch offline"></span>offline</span>
     <span class="key"><span class="swatch none"></span>no reading</span>
     <span class="key" title=${`Live, utilization under ${IDLE_UTIL_PCT} %, drawing power`}><span class="swatch idle"></span>idle but powered</span>
-    <span class="key"><span class="swatch alert"></span>alert firing</span>
+    <span class="key alerts" data-testid="heat-legend-alerts" title="A chip with a firing alert is outlined in the colour of its most severe one">
+      alert firing, outline by severity:
+      ${SEVERITY_ORDER.map(
+        (s) => html`<span class="sev-key" data-severity=${s}><span class="swatch alert" style=${`border-color:${severityColor(s)}`}></span>${s}</span>`,
+      )}
+    </span>
   </div>`;
 }
 

@@ -86,6 +86,12 @@ export const heatmapStyles = css`
   .swatch.alert {
     border: 2px solid rgb(239, 83, 80);
   }
+  .sev-key {
+    display: inline-flex;
+    align-items: center;
+    gap: 3px;
+    margin-left: 4px;
+  }
   .wrap {
     position: relative;
   }

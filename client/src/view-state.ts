@@ -2,7 +2,8 @@
  * The dashboard's view state in the URL hash, so a link reproduces the view and Back works:
  * `#/?metric=power&group=model&vendor=nvidia&status=stale&q=p5&alerting=1` for the fleet,
  * `#/chip/<chipId>?range=6h&from=<ms>&to=<ms>` (a chip's past range and a zoomed span, ms since the
- * epoch), `#/host/<host>?range=6h`, `#/alerts`, `#/efficiency?groupBy=job&range=6h&unit=tokens`
+ * epoch), `#/host/<host>?range=6h`, `#/alerts?section=silences&q=p5-&open=<ruleId>,…` (the alerts
+ * view reads its own query: `alertsStateOf`), `#/efficiency?groupBy=job&range=6h&unit=tokens`
  * (efficiency-state.ts). Pure: `parseRoute(hash)` and `formatRoute(route)` are inverses for every
  * state they produce (defaults are left out of the URL).
  */
@@ -60,6 +61,8 @@ export const DEFAULT_VIEW: Readonly<FleetViewState> = Object.freeze({
 /** Ranges of the host view's charts. */
 export const HOST_RANGES = ['15m', '1h', '6h', '24h'] as const;
 export type HostRange = (typeof HOST_RANGES)[number];
+/** The host view's range when the URL names none (its charts start at the host's first sample when that is later). */
+export const DEFAULT_HOST_RANGE: HostRange = '1h';
 
 /** A span of a chip's past range zoomed into, ms since the epoch (`from` < `to`). */
 export interface ZoomSpan {
@@ -187,6 +190,11 @@ export function parseRoute(hash: string): Route {
   return { view: 'fleet', state: parseViewState(q ? q[1] : '') };
 }
 
+/** The link to a host's view (default range). */
+export function hostHref(host: string): string {
+  return formatRoute({ view: 'host', host, range: DEFAULT_HOST_RANGE });
+}
+
 export function formatRoute(r: Route): string {
   if (r.view === 'alerts') return '#/alerts';
   if (r.view === 'efficiency') {
@@ -200,6 +208,51 @@ export function formatRoute(r: Route): string {
   if (r.view === 'host') return `#/host/${encodeURIComponent(r.host)}${r.range === '1h' ? '' : `?range=${r.range}`}`;
   const q = formatViewState(r.state);
   return q ? `#/?${q}` : '#/';
+}
+
+/** The alerts view's sections, in page order (the section nav at its top). */
+export const ALERT_SECTIONS = ['firing', 'history', 'silences', 'dead-letters', 'rules'] as const;
+export type AlertSection = (typeof ALERT_SECTIONS)[number];
+
+/**
+ * The alerts view's state in its query (`#/alerts?section=silences&q=p5-&open=gpu-power-limit`):
+ * the section scrolled to (default `firing`: the top), the chip/host search, and the rules whose
+ * chips are unfolded (sorted; a small list unfolds on its own).
+ */
+export interface AlertsViewState {
+  section: AlertSection;
+  q: string;
+  open: string[];
+}
+
+export const DEFAULT_ALERTS_VIEW: Readonly<AlertsViewState> = Object.freeze({ section: 'firing', q: '', open: [] });
+
+/** The alerts view's state of its query; unknown or bad values fall back to the defaults. */
+export function parseAlertsQuery(query: string): AlertsViewState {
+  const p = new URLSearchParams(query);
+  return { section: oneOf(ALERT_SECTIONS, p.get('section'), DEFAULT_ALERTS_VIEW.section), q: (p.get('q') ?? '').trim(), open: list(p.get('open')) };
+}
+
+/** The query of an alerts view state, defaults left out ('' for the defaults). */
+export function formatAlertsQuery(s: AlertsViewState): string {
+  const p = new URLSearchParams();
+  if (s.section !== DEFAULT_ALERTS_VIEW.section) p.set('section', s.section);
+  if (s.q.trim()) p.set('q', s.q.trim());
+  const open = [...new Set(s.open)].sort();
+  if (open.length) p.set('open', open.join(','));
+  return p.toString().replace(/%2C/g, ',');
+}
+
+/** `#/alerts` with the state's query (`parseRoute` takes it for the alerts view). */
+export function alertsHash(s: AlertsViewState): string {
+  const q = formatAlertsQuery(s);
+  return q ? `#/alerts?${q}` : '#/alerts';
+}
+
+/** The alerts view's state of a whole hash (defaults when it is not the alerts view's). */
+export function alertsStateOf(hash: string): AlertsViewState {
+  const m = /^#\/alerts\/?\?(.*)$/.exec(hash);
+  return parseAlertsQuery(m ? m[1]! : '');
 }
 
 /** Whether two states are the same view. */
