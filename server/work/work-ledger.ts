@@ -99,6 +99,12 @@ export class WorkLedger {
     return this.counters.size;
   }
 
+  /** Forget series not heard from since `ts` (their next report starts them over), and their spans. */
+  forgetBefore(ts: number): void {
+    for (const [key, r] of this.counters) if (r.ts < ts) this.counters.delete(key);
+    for (const [key, at] of this.spanWritten) if (at < ts) this.spanWritten.delete(key);
+  }
+
   /**
    * Reports of one reporter (an agent id, or a line-protocol host's) whose chips default to
    * `defaultChips` when a report names none.

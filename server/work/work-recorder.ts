@@ -44,7 +44,12 @@ export class WorkRecorder {
     counters: Iterable<[string, { ts: number; value: number }]>,
   ) {
     this.ledger = new WorkLedger(counters);
-    this.sweep = setInterval(() => this.clearIdle(Date.now()), 30_000);
+    this.sweep = setInterval(() => {
+      const now = Date.now();
+      this.clearIdle(now);
+      // Series silent for longer than raw samples are kept go (as their stored counters do).
+      this.ledger.forgetBefore(now - opts.store.retention.rawMs);
+    }, 30_000);
     this.sweep.unref();
   }
 

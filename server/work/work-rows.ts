@@ -117,13 +117,15 @@ export function sqliteWorkReads(conn: Database.Database, bucketMs: (tier: Rollup
 
 /**
  * One bounded retention step over the work rows on SQLite (at most `limit` rows a table): increments
- * with raw samples, buckets with their tier, chip-job spans with the 1-hour tier. Returns rows deleted.
+ * and counters of silent series with raw samples, buckets with their tier, chip-job spans with the
+ * 1-hour tier. Returns rows deleted.
  */
 export function workRetentionStep(conn: Database.Database, limit: number): (cutoffs: { raw: number; m1: number; h1: number }) => number {
   const dropIncrements = conn.prepare(`DELETE FROM work_increments WHERE rowid IN (SELECT rowid FROM work_increments WHERE to_ts < ? LIMIT ${limit})`);
   const dropBuckets = conn.prepare(`DELETE FROM work_buckets WHERE rowid IN (SELECT rowid FROM work_buckets WHERE tier = ? AND start < ? LIMIT ${limit})`);
   const dropJobs = conn.prepare(`DELETE FROM chip_jobs WHERE rowid IN (SELECT rowid FROM chip_jobs WHERE last_ts < ? LIMIT ${limit})`);
-  return (c) => dropIncrements.run(c.raw).changes + dropBuckets.run('1m', c.m1).changes + dropBuckets.run('1h', c.h1).changes + dropJobs.run(c.h1).changes;
+  const dropCounters = conn.prepare(`DELETE FROM work_counters WHERE rowid IN (SELECT rowid FROM work_counters WHERE ts < ? LIMIT ${limit})`);
+  return (c) => dropIncrements.run(c.raw).changes + dropBuckets.run('1m', c.m1).changes + dropBuckets.run('1h', c.h1).changes + dropJobs.run(c.h1).changes + dropCounters.run(c.raw).changes;
 }
 
 /** Work rows held in memory (the memory store's), with the same semantics as the SQL tables. */
@@ -171,6 +173,7 @@ export function memoryWorkRows(bucketMs: (tier: RollupTier) => number): WorkRead
       increments = increments.filter((i) => i.toTs >= c.raw);
       for (const [key, b] of buckets) if (b.start < (b.tier === '1m' ? c.m1 : c.h1)) buckets.delete(key);
       for (const [key, s] of spans) if (s.lastTs < c.h1) spans.delete(key);
+      for (const [key, r] of counters) if (r.ts < c.raw) counters.delete(key);
     },
   };
 }

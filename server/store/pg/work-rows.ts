@@ -98,12 +98,13 @@ export function pgWorkReads(pool: pg.Pool): WorkReads {
   };
 }
 
-/** Retention of work rows: increments with raw samples, buckets with their tier, spans with the 1-hour tier. */
+/** Retention of work rows: increments and silent series' counters with raw samples, buckets with their tier, spans with the 1-hour tier. */
 export async function workRetention(pool: pg.Pool, cutoffs: { raw: number; m1: number; h1: number }): Promise<number> {
   let n = 0;
   n += (await pool.query('DELETE FROM work_increments WHERE to_ts < $1', [cutoffs.raw])).rowCount ?? 0;
   n += (await pool.query('DELETE FROM work_buckets WHERE tier = $1 AND start < $2', ['1m', cutoffs.m1])).rowCount ?? 0;
   n += (await pool.query('DELETE FROM work_buckets WHERE tier = $1 AND start < $2', ['1h', cutoffs.h1])).rowCount ?? 0;
   n += (await pool.query('DELETE FROM chip_jobs WHERE last_ts < $1', [cutoffs.h1])).rowCount ?? 0;
+  n += (await pool.query('DELETE FROM work_counters WHERE ts < $1', [cutoffs.raw])).rowCount ?? 0;
   return n;
 }

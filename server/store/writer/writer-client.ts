@@ -93,7 +93,9 @@ export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'
     },
     async writeWork(work) {
       sendQueued();
-      await writer.request<Extract<ToWriter, { op: 'work' }>>({ op: 'work', work });
+      // Only the rows cross to the thread (a caller's object may carry more, e.g. a ledger's undo).
+      const { increments, buckets, counters, chipJobs } = work;
+      await writer.request<Extract<ToWriter, { op: 'work' }>>({ op: 'work', work: { increments, buckets, counters, chipJobs } });
     },
     async flush() {
       sendQueued();
