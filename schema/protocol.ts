@@ -127,11 +127,13 @@ export type HubToAgentMessage = WelcomeMessage | AckMessage | ErrorMessage;
  * Live topics: `fleet` (snapshot, then coalesced `fleet-update` frames, status and inventory),
  * `chip` (one chip's recent history, then its full samples), `samples` (the firehose: every
  * committed live sample in full, for scripts and tests) and `alerts` (an `alerts-snapshot` of the
- * alerts that are not inactive, then an `alert` frame for each pass of the engine that changed any).
+ * alerts that are not inactive, then an `alert` frame for each pass of the engine that changed any),
+ * and `summary` (the fleet's counts, about once a second: `SummaryMessage`).
  */
 /**
- * What a `fleet` subscription asks for: only the chips matching every given field (each a list:
- * any of its values; `host` a case-insensitive substring of the host name). Absent: every chip.
+ * What a `fleet` (or `alerts`) subscription asks for: only the chips matching every given field
+ * (each a list: any of its values; `host` a case-insensitive substring of the host name;
+ * `hostExact` whole host names, exact; `chipId` chip ids, exact). Absent: every chip.
  */
 export const fleetFilterSchema = z
   .object({
@@ -139,6 +141,10 @@ export const fleetFilterSchema = z
     model: z.array(z.string().min(1).max(64)).max(64).optional(),
     instanceType: z.array(z.string().min(1).max(64)).max(64).optional(),
     host: z.string().max(253).optional(),
+    /** Only the chips of these hosts (exact names; a host view). */
+    hostExact: z.array(z.string().min(1).max(253)).max(64).optional(),
+    /** Only these chips (a chip view). */
+    chipId: z.array(chipIdSchema).max(64).optional(),
   })
   .strict();
 export type FleetFilter = z.infer<typeof fleetFilterSchema>;
@@ -152,14 +158,29 @@ const topicSchema = z.discriminatedUnion('topic', [
   z.object({ topic: z.literal('fleet'), filter: fleetFilterSchema.optional(), compact: z.literal(true).optional() }).strict(),
   z.object({ topic: z.literal('chip'), chipId: chipIdSchema }).strict(),
   z.object({ topic: z.literal('samples') }).strict(),
-  z.object({ topic: z.literal('alerts') }).strict(),
+  /**
+   * `filter` (the fleet topic's shape): only the alerts of matching chips in the snapshot and the
+   * `alert` frames. Without it, every chip's (as before). One `alerts` subscription per socket: a
+   * new subscribe replaces the filter (and brings a new snapshot).
+   */
+  z.object({ topic: z.literal('alerts'), filter: fleetFilterSchema.optional() }).strict(),
 ]);
+/**
+ * `summary`: the whole fleet's counts (`SummaryMessage`) at once, then about once a second — what
+ * a dashboard's header needs without subscribing to every chip. Kept apart from `LiveTopic` (the
+ * topics whose frames client/src/live-routing.ts routes); `LiveSubscription` is either.
+ */
+export const summaryTopicSchema = z.object({ topic: z.literal('summary') }).strict();
+const subscriptionSchema = z.discriminatedUnion('topic', [...topicSchema.options, summaryTopicSchema]);
 export const liveClientMessageSchema = z.discriminatedUnion('type', [
-  z.object({ v, type: z.literal('subscribe'), sub: topicSchema }).strict(),
-  z.object({ v, type: z.literal('unsubscribe'), sub: topicSchema }).strict(),
+  z.object({ v, type: z.literal('subscribe'), sub: subscriptionSchema }).strict(),
+  z.object({ v, type: z.literal('unsubscribe'), sub: subscriptionSchema }).strict(),
 ]);
 export type LiveClientMessage = z.infer<typeof liveClientMessageSchema>;
 export type LiveTopic = z.infer<typeof topicSchema>;
+export type SummaryTopic = z.infer<typeof summaryTopicSchema>;
+/** Anything a /ws/live client may subscribe to. */
+export type LiveSubscription = LiveTopic | SummaryTopic;
 
 // ---------- hub -> browser ----------
 /** A chip as the fleet view sees it: inventory + host + derived status + latest sample. */
@@ -258,7 +279,38 @@ export interface AlertsSnapshotMessage {
   type: 'alerts-snapshot';
   alerts: ActiveAlert[];
 }
+/** A live chip under this utilization (%) that draws power is "idle but powered" (as the dashboard marks it). */
+export const SUMMARY_IDLE_UTIL_PCT = 5;
+/** Alerts of one phase by severity. */
+export interface SeverityCounts {
+  critical: number;
+  warning: number;
+  info: number;
+}
+/**
+ * The `summary` topic: the whole fleet at a glance, computed once per hub tick (about once a
+ * second) for every subscriber, from the hub's fleet state (other hubs' chips included with a live
+ * bus) and its alert engine. Power and utilization count live chips only, with their newest sample.
+ */
+export interface SummaryMessage {
+  v: typeof PROTOCOL_VERSION;
+  type: 'summary';
+  /** Hub clock when it was computed, ms since epoch. */
+  at: number;
+  /** Chips known, and by status. */
+  chips: { total: number; live: number; stale: number; offline: number };
+  /** Sum of the live chips' power, W. */
+  powerW: number;
+  /** Mean utilization of the live chips that report it, % (null when none does). */
+  avgUtilPct: number | null;
+  /** Live chips under SUMMARY_IDLE_UTIL_PCT utilization that draw power, and that power (W). */
+  idlePowered: number;
+  idlePowerW: number;
+  /** Alerts (as GET /api/v1/alerts lists them) firing and pending, by severity. */
+  alerts: { firing: SeverityCounts; pending: SeverityCounts };
+}
 export type LiveServerMessage =
+  | SummaryMessage
   | FleetSnapshotMessage
   | AlertMessage
   | AlertsSnapshotMessage

@@ -6,14 +6,17 @@
  * `MAX_RECENT_EVENTS`), so a chip's chart can mark an alert's end the moment it happens.
  *
  * The live connection sends a topic's snapshot only to its first subscriber, so the dashboard
- * holds one of these (in `<fleet-app>`) and hands its fields down. The host is asked to update at
+ * holds one of these (in `<fleet-app>`) and hands its fields down. `setFilter` narrows it to the
+ * chips a view shows (the fleet topic's filter shape: the fleet view's filters, a host, a chip):
+ * the hub then sends only their alerts, and a new filter is a new subscription (a fresh snapshot);
+ * `setFilter(null)` drops the subscription. The host is asked to update at
  * most once per animation frame, and with thousands of alerts less often (`minUpdateIntervalMs`:
  * each update sorts them all); `alerts`, `byChip` and `recent` are replaced (never mutated)
  * when they change, so Lit's change detection sees them.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ActiveAlert, AlertEventAnswer } from '../../schema/api-answers.ts';
-import type { LiveServerMessage } from '../../schema/protocol.ts';
+import type { FleetFilter, LiveServerMessage } from '../../schema/protocol.ts';
 import { severityRank, worse, type Severity } from './alert-look.ts';
 import { getLiveConnection, type LiveConnection } from './live-connection.ts';
 import { PacedFlush } from './update-pace.ts';
@@ -138,6 +141,9 @@ export class AlertsController implements ReactiveController {
   private pendingEvents: AlertEventAnswer[] = [];
   private readonly pace = new PacedFlush(() => this.flush(), () => this.map.size);
   private dirty = false;
+  private filter: FleetFilter | undefined | null = undefined;
+  private filterKey = '{}';
+  private connected = false;
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -148,10 +154,35 @@ export class AlertsController implements ReactiveController {
   }
 
   hostConnected(): void {
-    this.unsubscribe = this.conn.subscribe({ topic: 'alerts' }, (msg) => this.ingest(msg));
+    this.connected = true;
+    this.subscribe();
+  }
+
+  /** The filter subscribed with: undefined for every chip, null for none (no subscription). */
+  get currentFilter(): FleetFilter | undefined | null {
+    return this.filter;
+  }
+
+  /** Only the alerts of chips matching `filter` (undefined: all; null: no subscription); a change re-subscribes. */
+  setFilter(filter: FleetFilter | undefined | null): void {
+    const key = filter === null ? 'null' : JSON.stringify(filter ?? {});
+    if (key === this.filterKey) return;
+    this.filterKey = key;
+    this.filter = filter;
+    if (!this.connected) return;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.loaded = false;
+    this.subscribe();
+  }
+
+  private subscribe(): void {
+    if (this.filter === null) return;
+    this.unsubscribe = this.conn.subscribe(this.filter ? { topic: 'alerts', filter: this.filter } : { topic: 'alerts' }, (msg) => this.ingest(msg));
   }
 
   hostDisconnected(): void {
+    this.connected = false;
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.pace.cancel();

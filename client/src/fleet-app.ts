@@ -1,12 +1,15 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { AlertsController } from './alerts-controller.ts';
-import { FleetController } from './fleet-controller.ts';
+import { FleetController, type FleetTotals } from './fleet-controller.ts';
 import { fmtKw } from './format.ts';
 import { SessionController } from './session-controller.ts';
+import { firingCount, SummaryController, worstFiring } from './summary-controller.ts';
 import { themeVars } from './theme.ts';
 import type { RangeKey as ChipRange } from './history-range.ts';
 import { formatRoute, liveFilter, parseRoute, type FleetViewState, type Route, type ZoomSpan } from './view-state.ts';
 import type { EfficiencyState } from './efficiency-state.ts';
+import type { FleetFilter } from '../../schema/protocol.ts';
+import type { Severity } from '../../schema/alert-rules.ts';
 import './alerts-view.ts';
 import './chip-detail.ts';
 import './efficiency-view.ts';
@@ -30,6 +33,14 @@ export { parseRoute, type Route } from './view-state.ts';
  * header's "Efficiency" link; its grouping, range, unit and sort in the query, each change a history
  * entry: efficiency-state.ts). The live `alerts` subscription (`AlertsController`)
  * lives here and feeds the grid's badges, the chip view's alert bands and the alerts view.
+ *
+ * Each view subscribes only to what it shows (`liveScope`): the fleet view to the `fleet` and
+ * `alerts` topics with its filters, a chip's view to that chip's (plus the `chip` topic, in
+ * `<chip-detail>`), a host's view to that host's chips and alerts, the alerts view to every alert
+ * and no chip, the efficiency view to the fleet (the jobs of its hover cards). The header's counts
+ * come from the `summary` topic (the whole fleet, about once a second, `SummaryController`), except
+ * in the fleet view, where they count the chips of its subscription as they change; the number of
+ * alerts firing comes from the `alerts` subscription when it takes every chip, else from the summary.
  * When the hub needs a token and none is signed in, `<sign-in-form>` instead (and no fleet data);
  * signed in with a token, a sign-out button in the header.
  *
@@ -55,6 +66,7 @@ export class FleetApp extends LitElement {
   private readonly session = new SessionController(this);
   private readonly fleet = new FleetController(this);
   private readonly alerts = new AlertsController(this);
+  private readonly summary = new SummaryController(this);
   /** Whether the socket has been open at least once (connecting vs reconnecting). */
   private everOpen = false;
   /** The fleet view's hash last shown, for Escape in the chip view. */
@@ -258,6 +270,15 @@ export class FleetApp extends LitElement {
   constructor() {
     super();
     this.route = parseRoute(location.hash);
+    // Before the controllers subscribe (on connect): the first subscriptions are already the view's.
+    this.applyScope();
+  }
+
+  /** The live subscriptions of the route's view (`liveScope`). */
+  private applyScope(): void {
+    const scope = liveScope(this.route);
+    this.fleet.setFilter(scope.fleet);
+    this.alerts.setFilter(scope.alerts);
   }
 
   override connectedCallback(): void {
@@ -274,12 +295,8 @@ export class FleetApp extends LitElement {
   }
 
   protected override willUpdate(): void {
-    // The hub sends only the chips the fleet view can show; a chip view keeps that subscription
-    // unless its chip is not in it.
-    const r = this.route;
-    if (r.view === 'fleet') this.fleet.setFilter(liveFilter(r.state));
-    else if (r.view === 'chip' && this.fleet.loaded && !this.fleet.get(r.chipId)) this.fleet.setFilter(undefined);
-    else if (r.view === 'host' && this.fleet.loaded && !this.fleet.chips.some((c) => c.host === r.host)) this.fleet.setFilter(undefined);
+    // The hub sends only what the view shows.
+    this.applyScope();
     if (this.fleet.connection === 'open') this.everOpen = true;
     // After a sign-out the next connection is a first one again (not "reconnecting").
     if (this.session.state !== 'signed-in') this.everOpen = false;
@@ -289,7 +306,7 @@ export class FleetApp extends LitElement {
   protected override render() {
     if (this.session.state !== 'signed-in') return this.renderSignedOut();
     const f = this.fleet;
-    const t = f.totals;
+    const t = this.headerTotals();
     const connLabel =
       f.connection === 'open' ? 'live' : this.everOpen ? 'reconnecting…' : 'connecting…';
     return html`
@@ -317,10 +334,28 @@ export class FleetApp extends LitElement {
     `;
   }
 
+  /**
+   * The header's counts: in the fleet view, the chips of its subscription (its filters); elsewhere
+   * the whole fleet's summary (the view holds a chip, a host or none).
+   */
+  private headerTotals(): FleetTotals {
+    const s = this.summary.summary;
+    if (this.route.view === 'fleet' || !s) return this.fleet.totals;
+    return { ...s.chips, powerW: s.powerW };
+  }
+
+  /** Alerts firing and the worst severity: from the alerts subscription when it takes every chip, else the summary. */
+  private firing(): { firing: number; worst: Severity | null } {
+    const a = this.alerts;
+    const s = this.summary.summary;
+    if ((a.currentFilter === undefined && a.loaded) || !s) return { firing: a.firing, worst: a.worst };
+    return { firing: firingCount(s), worst: worstFiring(s) };
+  }
+
   /** Fleet, Alerts and Efficiency links; the alerts one carries the number firing. */
   private renderNav() {
     const view = this.route.view;
-    const a = this.alerts;
+    const a = this.firing();
     return html`<nav>
       <a href="#/" data-testid="nav-fleet" aria-current=${view === 'alerts' || view === 'efficiency' ? 'false' : 'page'}>Fleet</a>
       <a
@@ -401,6 +436,25 @@ export class FleetApp extends LitElement {
       .zoom=${r.zoom ?? null}
       @chip-view-change=${this.onChipViewChange}
     ></chip-detail>`;
+  }
+}
+
+/** What a view subscribes to: the `fleet` and `alerts` topics' filters (undefined: every chip; null: no subscription). */
+export function liveScope(r: Route): { fleet: FleetFilter | undefined | null; alerts: FleetFilter | undefined | null } {
+  switch (r.view) {
+    case 'fleet': {
+      const f = liveFilter(r.state);
+      return { fleet: f, alerts: f };
+    }
+    case 'chip':
+      return { fleet: { chipId: [r.chipId] }, alerts: { chipId: [r.chipId] } };
+    case 'host':
+      return { fleet: { hostExact: [r.host] }, alerts: { hostExact: [r.host] } };
+    case 'alerts':
+      return { fleet: null, alerts: undefined };
+    default:
+      // The efficiency view's hover cards name any chip's job; it shows no alert.
+      return { fleet: undefined, alerts: null };
   }
 }
 

@@ -3,7 +3,9 @@
  * kept current from the `fleet` topic (snapshot, inventory, fleet-columns / fleet-update, samples,
  * status). It subscribes in the compact form (chips by slot) and with the host's filter
  * (`setFilter`): the hub then sends only the chips the view can show, and a new filter is a new
- * subscription (a fresh snapshot).
+ * subscription (a fresh snapshot). A chip's view asks for its chip only (`{chipId: [id]}`), a
+ * host's for its chips (`{hostExact: [host]}`); `setFilter(null)` drops the subscription (the
+ * alerts view needs no chip), keeping the chips last known.
  *
  * Ingest can be thousands of samples a second, so the host is asked to update at
  * most once per animation frame, and for large fleets less often (`minFlushIntervalMs`: once a
@@ -68,8 +70,9 @@ export class FleetController implements ReactiveController {
   private dirty = false;
   /** chip id of each slot the hub gave (compact frames name chips by slot). */
   private slotIds: (string | undefined)[] = [];
-  private filter: FleetFilter | undefined = undefined;
-  private filterKey = '';
+  private filter: FleetFilter | undefined | null = undefined;
+  private filterKey = '{}';
+  private connected = false;
   /** The chip ids in display order; re-sorted only when chips come, go or move (not on samples). */
   private order: string[] = [];
   private reorder = true;
@@ -92,28 +95,36 @@ export class FleetController implements ReactiveController {
       this.connection = s;
       this.pace.schedule();
     });
+    this.connected = true;
     this.subscribe();
   }
 
-  /** Only the chips matching `filter` (undefined: all); a change re-subscribes. */
-  setFilter(filter: FleetFilter | undefined): void {
-    const key = JSON.stringify(filter ?? {});
+  /** The filter subscribed with: undefined for every chip, null for none (no subscription). */
+  get currentFilter(): FleetFilter | undefined | null {
+    return this.filter;
+  }
+
+  /** Only the chips matching `filter` (undefined: all; null: no subscription); a change re-subscribes. */
+  setFilter(filter: FleetFilter | undefined | null): void {
+    const key = filter === null ? 'null' : JSON.stringify(filter ?? {});
     if (key === this.filterKey) return;
     this.filterKey = key;
     this.filter = filter;
-    if (this.unsubscribe) {
-      this.unsubscribe();
-      this.loaded = false;
-      this.subscribe();
-    }
+    if (!this.connected) return;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.loaded = false;
+    this.subscribe();
   }
 
   private subscribe(): void {
+    if (this.filter === null) return;
     const topic = this.filter ? { topic: 'fleet' as const, compact: true as const, filter: this.filter } : { topic: 'fleet' as const, compact: true as const };
     this.unsubscribe = this.conn.subscribe(topic, (msg) => this.ingest(msg));
   }
 
   hostDisconnected(): void {
+    this.connected = false;
     this.unsubscribe?.();
     this.unlisten?.();
     this.unsubscribe = this.unlisten = null;

@@ -15,12 +15,27 @@
  *   every socket that closed without opening (a browser cannot see why: a refused
  *   upgrade, 401/403, looks like any other failure).
  */
-import type { LiveClientMessage, LiveServerMessage, LiveTopic } from '../../schema/protocol.ts';
+import type { LiveClientMessage, LiveServerMessage, LiveSubscription } from '../../schema/protocol.ts';
 import { backoffDelay, RECONNECT_BACKOFF } from '../../schema/backoff.ts';
 import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
 import { frameText, isServerMessage, route, topicKey } from './live-routing.ts';
 
 export { route, topicKey };
+
+/** Map key of a subscription: `topicKey`'s, `summary` for the summary topic. One subscription per key. */
+export function subscriptionKey(sub: LiveSubscription): string {
+  return sub.topic === 'summary' ? 'summary' : topicKey(sub);
+}
+
+/**
+ * What a subscription's handlers see of `msg` (`route` for the topics it knows): `summary`
+ * handlers get `summary` and `error` frames, and no other topic gets `summary` frames.
+ */
+export function routeTo(sub: LiveSubscription, msg: LiveServerMessage): LiveServerMessage | null {
+  if (sub.topic === 'summary') return msg.type === 'summary' || msg.type === 'error' ? msg : null;
+  if (msg.type === 'summary') return null;
+  return route(sub, msg);
+}
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 export type LiveHandler = (msg: LiveServerMessage) => void;
@@ -67,7 +82,7 @@ export function defaultLiveUrl(): string {
 }
 
 interface Subscription {
-  topic: LiveTopic;
+  topic: LiveSubscription;
   handlers: Set<LiveHandler>;
 }
 
@@ -120,10 +135,13 @@ export class LiveConnection {
    * Fleet handlers get every fleet message (snapshot, `fleet-update`, status,
    * inventory); chip handlers get that chip's `chip-history`, its samples (a
    * `samples` message filtered to it), its status changes and inventory updates;
-   * `samples` (firehose) handlers get every committed live sample. All get `error` frames.
+   * `samples` (firehose) handlers get every committed live sample; `alerts` handlers the alerts
+   * (of the chips its filter takes, if any); `summary` handlers the fleet's counts. All get `error`
+   * frames. A topic is one subscription (`subscriptionKey`): while it has handlers, a subscribe
+   * with another filter joins the first one's; to change a filter, unsubscribe then subscribe.
    */
-  subscribe(topic: LiveTopic, handler: LiveHandler): () => void {
-    const key = topicKey(topic);
+  subscribe(topic: LiveSubscription, handler: LiveHandler): () => void {
+    const key = subscriptionKey(topic);
     let sub = this.subs.get(key);
     if (!sub) {
       sub = { topic, handlers: new Set() };
@@ -200,8 +218,8 @@ export class LiveConnection {
   }
 
   /** Number of handlers on a topic (for tests and debugging). */
-  handlerCount(topic: LiveTopic): number {
-    return this.subs.get(topicKey(topic))?.handlers.size ?? 0;
+  handlerCount(topic: LiveSubscription): number {
+    return this.subs.get(subscriptionKey(topic))?.handlers.size ?? 0;
   }
 
   private connect(): void {
@@ -271,7 +289,7 @@ export class LiveConnection {
 
   private dispatch(msg: LiveServerMessage): void {
     for (const sub of [...this.subs.values()]) {
-      const routed = route(sub.topic, msg);
+      const routed = routeTo(sub.topic, msg);
       if (!routed) continue;
       for (const handler of [...sub.handlers]) {
         try {

@@ -12,6 +12,13 @@
  *
  * Fleet subscriptions may carry a filter (only matching chips in every frame) and ask for the
  * compact form (`fleet-columns`, chips by slot); frames are built once per distinct subscription.
+ * `alerts` subscriptions may carry the same filter: an `alert` frame is built once per distinct
+ * filter and holds only the transitions of matching chips.
+ *
+ * The `summary` topic (the fleet's counts for a dashboard's header) has a timer of its own, on
+ * while anyone subscribes: every `summaryMs` one computation over the fleet state and alerts
+ * (`setSummarySource`) and one frame for every subscriber; a new subscriber gets the newest one
+ * at once (computed then if there is none yet).
  *
  * Latest wins: a socket with more than `highWaterBytes` buffered skips frames; once it drains
  * below `lowWaterBytes` (checked on each tick and by a timer while any socket lags) a fleet
@@ -28,6 +35,7 @@ import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
 import type { ChipStatus, Sample } from '../../schema/sample.ts';
 import { fleetSub, type ChipMeta, type FleetSub } from './fleet-subscription.ts';
 import { TickFrames, encode } from './live-frames.ts';
+import { fleetSummary, type SummarySource } from './live-summary.ts';
 
 /** What the fan-out needs of a socket (a `ws` WebSocket, or a fake in tests). */
 export interface LiveSocket {
@@ -52,6 +60,8 @@ export interface LiveFanoutOptions {
   lowWaterBytes?: number;
   /** Alert transitions published within this many ms go out in one `alert` frame (default 100). */
   alertCoalesceMs?: number;
+  /** How often the `summary` topic's frame is computed and sent while anyone subscribes, ms (default 1,000). */
+  summaryMs?: number;
 }
 
 /** This hub's own live changes, as published (the live bus passes them on to other hubs). */
@@ -78,6 +88,10 @@ interface LiveClient {
   firehose: boolean;
   /** `alerts` topic: alert transitions. */
   alerts: boolean;
+  /** The alerts subscription's filter (its `compact` unused). */
+  alertSub: FleetSub;
+  /** `summary` topic. */
+  summary: boolean;
   chips: Set<string>;
   lagging: boolean;
 }
@@ -94,11 +108,13 @@ export interface FanoutStats {
   sends: number;
   /** Frames a lagging socket skipped. */
   skipped: number;
+  /** Summaries computed (one per summary tick, whatever the number of subscribers). */
+  summaries: number;
 }
 
 /** The hub's one fan-out: subscriptions of every /ws/live socket and the tick that feeds them. */
 export class LiveFanout {
-  readonly stats: FanoutStats = { flushes: 0, sends: 0, skipped: 0 };
+  readonly stats: FanoutStats = { flushes: 0, sends: 0, skipped: 0, summaries: 0 };
   private readonly clients = new Map<LiveSocket, LiveClient>();
   /** chipId -> sockets subscribed to that chip */
   private readonly chipSubs = new Map<string, Set<LiveSocket>>();
@@ -133,7 +149,7 @@ export class LiveFanout {
     private readonly snapshot: () => ChipView[],
     opts: LiveFanoutOptions = {},
   ) {
-    this.opts = { flushCostFactor: 1, minTickMs: 0, maxPaceMs: 50, maxFrameSamples: 2_000, highWaterBytes: 1 << 20, lowWaterBytes: 64 << 10, alertCoalesceMs: 100, ...opts };
+    this.opts = { flushCostFactor: 1, minTickMs: 0, maxPaceMs: 50, maxFrameSamples: 2_000, highWaterBytes: 1 << 20, lowWaterBytes: 64 << 10, alertCoalesceMs: 100, summaryMs: 1_000, ...opts };
   }
 
   get size(): number {
@@ -142,7 +158,7 @@ export class LiveFanout {
 
   /** A new socket, subscribed to nothing yet. */
   add(ws: LiveSocket): void {
-    this.clients.set(ws, { fleet: false, sub: fleetSub(undefined, false), firehose: false, alerts: false, chips: new Set(), lagging: false });
+    this.clients.set(ws, { fleet: false, sub: fleetSub(undefined, false), firehose: false, alerts: false, alertSub: fleetSub(undefined, false), summary: false, chips: new Set(), lagging: false });
   }
 
   /** A closed socket: forget it and its subscriptions. */
@@ -153,6 +169,7 @@ export class LiveFanout {
     this.clients.delete(ws);
     if (c.firehose) this.countFirehose(-1);
     if (c.alerts) this.countAlerts(-1);
+    if (c.summary) this.countSummary(-1);
   }
 
   /**
@@ -186,12 +203,79 @@ export class LiveFanout {
     if (this.alertSubs === (d > 0 ? 1 : 0)) this.watcher?.alerts(d > 0);
   }
 
-  /** `alerts` topic on/off (the snapshot of current alerts is the endpoint's business). */
-  setAlerts(ws: LiveSocket, on: boolean): void {
+  /**
+   * `alerts` topic on/off; on (again) takes the subscription's filter (the snapshot of current
+   * alerts is the endpoint's business: `alertFilter` says which to send).
+   */
+  setAlerts(ws: LiveSocket, on: boolean, filter?: FleetFilter): void {
     const c = this.clients.get(ws);
-    if (!c || c.alerts === on) return;
+    if (!c) return;
+    if (on) c.alertSub = fleetSub(filter, false);
+    if (c.alerts === on) return;
     c.alerts = on;
     this.countAlerts(on ? 1 : -1);
+  }
+
+  /** The chip-id test of a socket's `alerts` filter, or undefined when it takes every chip's alerts. */
+  alertFilter(ws: LiveSocket): ((chipId: string) => boolean) | undefined {
+    const c = this.clients.get(ws);
+    return c ? this.keeper(c.alertSub) : undefined;
+  }
+
+  /** Where the `summary` topic's figures come from (without one, the fleet snapshot and no alerts). */
+  setSummarySource(source: SummarySource): void {
+    this.summarySource = source;
+  }
+
+  /** `summary` topic on/off; on sends the newest summary at once. */
+  setSummary(ws: LiveSocket, on: boolean): void {
+    const c = this.clients.get(ws);
+    if (!c) return;
+    if (on) this.sendTo(ws, this.summaryFrame ?? this.computeSummary(), true);
+    if (c.summary === on) return;
+    c.summary = on;
+    this.countSummary(on ? 1 : -1);
+  }
+
+  private summarySource: SummarySource | null = null;
+  private summarySubs = 0;
+  /** The newest summary frame (null when no one subscribes: it would go stale). */
+  private summaryFrame: Buffer | null = null;
+  private summaryTimer: ReturnType<typeof setInterval> | null = null;
+
+  private countSummary(d: 1 | -1): void {
+    this.summarySubs += d;
+    if (this.summarySubs > 0 && this.summaryTimer === null) {
+      this.summaryTimer = setInterval(this.summaryTick, this.opts.summaryMs);
+      this.summaryTimer.unref?.();
+    } else if (this.summarySubs === 0 && this.summaryTimer !== null) {
+      clearInterval(this.summaryTimer);
+      this.summaryTimer = null;
+      this.summaryFrame = null;
+    }
+  }
+
+  /** One summary over the whole fleet, encoded once; kept as the newest. */
+  private computeSummary(): Buffer {
+    const src = this.summarySource;
+    this.stats.summaries++;
+    this.summaryFrame = encode(fleetSummary(src ? src.chips() : this.snapshot(), src?.alerts?.() ?? [], Date.now()));
+    return this.summaryFrame;
+  }
+
+  private readonly summaryTick = (): void => {
+    let frame: Buffer | null = null;
+    for (const [ws, c] of this.clients) {
+      if (!c.summary || ws.readyState !== OPEN) continue;
+      frame ??= this.computeSummary();
+      this.send(ws, frame, this.isLagging(ws, c));
+    }
+  };
+
+  /** Stops the summary timer (the hub is closing). */
+  close(): void {
+    if (this.summaryTimer) clearInterval(this.summaryTimer);
+    this.summaryTimer = null;
   }
 
   /**
@@ -215,10 +299,18 @@ export class LiveFanout {
     this.alertTimer = null;
     const events = this.alertQueue;
     this.alertQueue = [];
-    let frame: Buffer | null = null;
+    // One frame per distinct filter (null: none of its chips' alerts changed).
+    const frames = new Map<string, Buffer | null>();
     for (const [ws, c] of this.clients) {
       if (!c.alerts || ws.readyState !== OPEN) continue;
-      frame ??= encode({ v: PROTOCOL_VERSION, type: 'alert', events });
+      let frame = frames.get(c.alertSub.key);
+      if (frame === undefined) {
+        const keep = this.keeper(c.alertSub);
+        const mine = keep ? events.filter((e) => keep(e.chipId)) : events;
+        frame = mine.length ? encode({ v: PROTOCOL_VERSION, type: 'alert', events: mine }) : null;
+        frames.set(c.alertSub.key, frame);
+      }
+      if (!frame) continue;
       this.stats.sends++;
       ws.send(frame, { binary: false });
     }

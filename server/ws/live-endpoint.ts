@@ -1,8 +1,9 @@
 /**
  * /ws/live: browsers subscribe to the fleet overview (snapshot, then coalesced `fleet-update`
  * frames, status and inventory changes), to single chips (recent history, then that chip's
- * samples), to the `samples` firehose (every committed live sample in full) and to `alerts`
- * (the current alerts, then their transitions).
+ * samples), to the `samples` firehose (every committed live sample in full), to `alerts`
+ * (the current alerts, then their transitions; with a filter, only matching chips') and to
+ * `summary` (the fleet's counts, about once a second, computed once for all subscribers).
  */
 import type { WebSocket, RawData } from 'ws';
 import { parseLiveFrame } from '../../schema/parse-frame.ts';
@@ -40,10 +41,15 @@ export function handleLiveSocket(ws: WebSocket, deps: LiveDeps): void {
     const on = type === 'subscribe';
     if (sub.topic === 'fleet') return fanout.setFleet(ws, on, sub.filter, sub.compact === true);
     if (sub.topic === 'samples') return fanout.setFirehose(ws, on);
+    if (sub.topic === 'summary') return fanout.setSummary(ws, on);
     if (sub.topic === 'alerts') {
       // Subscribed before the snapshot is sent: a transition after it comes as an `alert` frame.
-      fanout.setAlerts(ws, on);
-      if (on) fanout.sendTo(ws, encode({ v: PROTOCOL_VERSION, type: 'alerts-snapshot', alerts: deps.alerts?.activeAlerts() ?? [] }), true);
+      fanout.setAlerts(ws, on, sub.filter);
+      if (!on) return;
+      let alerts = deps.alerts?.activeAlerts() ?? [];
+      const keep = fanout.alertFilter(ws);
+      if (keep) alerts = alerts.filter((a) => keep(a.chipId));
+      fanout.sendTo(ws, encode({ v: PROTOCOL_VERSION, type: 'alerts-snapshot', alerts }), true);
       return;
     }
     if (!on) return fanout.setChip(ws, sub.chipId, false);
