@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 
-/** Earliest timestamp accepted anywhere (2000-01-01). */
-export const MIN_TS = 946_684_800_000;
+export { MIN_TS } from './sample-limits.ts';
+import { MIN_TS } from './sample-limits.ts';
 /** Most `extras` keys one sample may carry, and the longest key (characters). */
 export const MAX_EXTRAS_KEYS = 64;
 export const MAX_EXTRA_KEY_LENGTH = 64;

@@ -7,12 +7,9 @@
  */
 import { z } from 'zod';
 import { chipIdSchema, MIN_TS } from './sample.ts';
+import { MAX_WORK_CHIPS, MAX_WORK_COUNTERS, MAX_WORK_LABELS } from './work-limits.ts';
 
-/** Most reports one batch carries; most chips and counters one report names. */
-export const MAX_WORK_PER_BATCH = 1000;
-export const MAX_WORK_CHIPS = 1024;
-export const MAX_WORK_COUNTERS = 16;
-export const MAX_WORK_LABELS = 32;
+export { MAX_WORK_CHIPS, MAX_WORK_COUNTERS, MAX_WORK_LABELS, MAX_WORK_PER_BATCH } from './work-limits.ts';
 
 /** A job id: a Slurm job id, a Kubernetes pod or job name, a run name. */
 export const jobIdSchema = z

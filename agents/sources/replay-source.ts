@@ -15,7 +15,8 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChipInfo, HostInfo, Sample } from '../../schema/sample.ts';
-import { MAX_WORK_CHIPS, type WorkReport } from '../../schema/work.ts';
+import { MAX_WORK_CHIPS } from '../../schema/work-limits.ts';
+import type { WorkReport } from '../../schema/work.ts';
 import type { ChipSource, SourceHealth } from './chip-source.ts';
 import { createEccAccumulator, parseNeuronMonitorReport } from './neuron-monitor-report.ts';
 import {

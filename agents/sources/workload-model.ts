@@ -7,7 +7,7 @@
  * Everything is deterministic: the only randomness comes from the `Prng` streams passed in.
  */
 import type { WorkReport } from '../../schema/work.ts';
-import { MAX_WORK_CHIPS } from '../../schema/work.ts';
+import { MAX_WORK_CHIPS } from '../../schema/work-limits.ts';
 import type { ChipSource, SimSourceOptions } from './chip-source.ts';
 import { createPrng, hashSeed, type Prng } from './prng.ts';
 

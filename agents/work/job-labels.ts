@@ -10,7 +10,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from '../../common/logger.ts';
-import { workReportSchema, type WorkReport } from '../../schema/work.ts';
+import { checkWorkReport, isJobId } from '../../schema/work-check.ts';
+import type { WorkReport } from '../../schema/work.ts';
 
 /** How often an unchanged job is reported again. */
 export const ATTRIBUTION_EVERY_MS = 60_000;
@@ -64,12 +65,9 @@ export function parseJobFile(text: string): JobInfo | null {
     if (!job) return null;
     info = { job, ...(Object.keys(labels).length ? { labels } : {}) };
   }
-  const r = workReportSchema.safeParse({ ts: Date.now(), counters: {}, ...info });
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new Error(`${issue.path.join('.') || 'file'}: ${issue.message}`);
-  }
-  return { job: r.data.job, ...(r.data.labels ? { labels: r.data.labels } : {}), ...(r.data.chips ? { chips: r.data.chips } : {}) };
+  const r = checkWorkReport({ ts: Date.now(), counters: {}, ...info }, Date.now());
+  if (!r.ok) throw new Error(`${r.path || 'file'}: ${r.message}`);
+  return { job: r.report.job, ...(r.report.labels ? { labels: r.report.labels } : {}), ...(r.report.chips ? { chips: r.report.chips } : {}) };
 }
 
 function unquote(v: string): string {
@@ -135,9 +133,8 @@ export class JobLabels {
     for (const name of this.opts.jobEnv ?? []) {
       const value = env[name]?.trim();
       if (!value) continue;
-      const r = workReportSchema.shape.job.safeParse(value);
-      if (!r.success) {
-        this.opts.log.warn('job id from the environment is not valid; ignored', { variable: name, err: r.error.issues[0].message });
+      if (!isJobId(value)) {
+        this.opts.log.warn('job id from the environment is not valid; ignored', { variable: name, err: 'job must be 1-128 characters: letters, digits, . _ : / @ + = -' });
         continue;
       }
       this.opts.log.info('job from the environment', { variable: name, job: value });

@@ -4,7 +4,7 @@
  * its next batch (`drain()`, once per tick). Reports are coalesced per series (pending-work.ts),
  * so memory is bounded by the number of series whatever the request rate.
  *
- * It must never delay sampling: every request costs one JSON.parse and one zod check of at most
+ * It must never delay sampling: every request costs one JSON.parse and one hand-written check (schema/work-check.ts) of at most
  * 64 KiB, nothing touches the disk, slow or oversized requests are cut off, and connections are
  * capped.
  */
