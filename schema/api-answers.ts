@@ -401,3 +401,26 @@ export const outboxEntrySchema = z.strictObject({
 export type OutboxEntry = z.infer<typeof outboxEntrySchema>;
 export const deadLettersAnswerSchema = z.strictObject({ deadLetters: z.array(outboxEntrySchema) });
 export type DeadLettersAnswer = z.infer<typeof deadLettersAnswerSchema>;
+
+// ---------- GET /api/v1/chips/:chipId/events ----------
+
+/** One connection event of the agent that owns the chip: its /ws/agent connection accepted or ended. */
+export const agentEventAnswerSchema = z.strictObject({
+  ts: ms,
+  kind: z.enum(['connected', 'disconnected']),
+  /** Why a connection ended: `replaced` (by a newer connection of the agent), `hub-stopped`; absent otherwise. */
+  detail: z.string().optional(),
+});
+export type AgentEventAnswer = z.infer<typeof agentEventAnswerSchema>;
+export const chipEventsAnswerSchema = z.strictObject({
+  chipId: z.string(),
+  /** The agent that owns the chip now (whose events these are). */
+  agentId: z.string(),
+  from: ms,
+  to: ms,
+  /** Ascending by ts (ties in the order recorded). */
+  events: z.array(agentEventAnswerSchema),
+  /** Present (true) when more events matched than one answer holds (10,000): ask again from the last ts. */
+  truncated: z.literal(true).optional(),
+});
+export type ChipEventsAnswer = z.infer<typeof chipEventsAnswerSchema>;

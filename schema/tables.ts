@@ -264,3 +264,21 @@ export const chipJobs = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.chipId, t.job] }), index('chip_jobs_last_idx').on(t.lastTs)],
 );
+
+/**
+ * Agent connection events (server/agent-events): an agent's /ws/agent connection accepted
+ * (`connected`) or ended (`disconnected`: closed, replaced by a newer one, the hub stopping), with
+ * the hub that saw it and why. Kept as long as the 1-hour tier; the chip view marks them.
+ */
+export const agentEvents = sqliteTable(
+  'agent_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    agentId: text('agent_id').notNull(),
+    ts: integer('ts').notNull(),
+    kind: text('kind', { enum: ['connected', 'disconnected'] }).notNull(),
+    hub: text('hub'),
+    detail: text('detail'),
+  },
+  (t) => [index('agent_events_agent_ts_idx').on(t.agentId, t.ts), index('agent_events_ts_idx').on(t.ts)],
+);

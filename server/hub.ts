@@ -2,12 +2,14 @@
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { FleetState } from './fleet-state.ts';
 import { Ingest, WRITER_HIGH_WATER_ROWS } from './ingest.ts';
 import { WorkRecorder } from './work/work-recorder.ts';
+import { AgentEventRecorder } from './agent-events/agent-event-recorder.ts';
 import { LiveFanout } from './live/live-fanout.ts';
 import { parseDbTarget } from './store/open-store.ts';
 import { openHubDatabase } from './hub-database.ts';
@@ -122,6 +124,8 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const ingest = new Ingest(store, fleet, fanout, (id) => tokens.isRevoked(id), quota, alerts);
   const work = await WorkRecorder.start({ store, fleet, publish: (views) => fanout.publishInventory(views), log, maxFutureMs: bounds.maxFutureMs });
   ingest.work = work;
+  const agentEvents = new AgentEventRecorder({ store, log });
+  ingest.agentEvents = agentEvents;
   const secure = opts.tls !== undefined;
   const policy: AuthPolicy = { open: opts.auth?.open ?? false, tokens, allowedOrigins: opts.auth?.allowedOrigins ?? [] };
   let hubUrl = '';
@@ -185,6 +189,7 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
 
   const port = (server.address() as AddressInfo).port;
   hubUrl = `${secure ? 'https' : 'http'}://localhost:${port}`;
+  agentEvents.hub = `${hostname()}:${port}`;
   notifier.start();
   return {
     port,
@@ -205,12 +210,15 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
       // First: the agents' sockets closing now is the hub stopping, not agents going offline.
       alerts.close();
       work.close();
+      // Agents still connected: disconnected, `hub-stopped` (their sockets closing next is not recorded).
+      const agentEventsWritten = agentEvents.close();
       sockets.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
       await notifier.close();
       await alertStore.close();
+      await agentEventsWritten;
       await store.close();
       await tokens.close();
       await hubDb.close();

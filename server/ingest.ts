@@ -12,6 +12,7 @@ import { decideHello, partitionChips, type ExistingAgent, type ForeignChip } fro
 import { AgentQuota, tooManyAgentsMessage } from './ws/agent-limits.ts';
 import type { WorkReport } from '../schema/work.ts';
 import type { WorkRecorder } from './work/work-recorder.ts';
+import type { AgentEventSink } from './agent-events/agent-event-recorder.ts';
 
 export interface IngestMetrics {
   batches: number;
@@ -91,6 +92,8 @@ export class Ingest {
   probe: IngestProbe | null = null;
   /** Where work counters go, set by the hub (none: they are dropped). */
   work: WorkRecorder | null = null;
+  /** Where agent connection events go (server/agent-events), set by the hub (none: not recorded). Never waited on. */
+  agentEvents: AgentEventSink | null = null;
   /** The newest /ws/agent connection of each connected agent id. */
   private readonly sessions = new Map<string, AgentSession>();
   /** Agent ids seen (from the store on first use): the token each is bound to; line-protocol host? */
@@ -204,6 +207,8 @@ export class Ingest {
       this.observer?.onAgentChange(reg.agentId);
       const older = this.sessions.get(reg.agentId);
       this.sessions.set(reg.agentId, session);
+      if (older && older !== session) this.agentEvents?.record(reg.agentId, 'disconnected', 'replaced');
+      this.agentEvents?.record(reg.agentId, 'connected');
       if (older && older !== session) older.replaced();
       return { ok: true, registration: d.registration, foreign: d.foreign };
     });
@@ -253,7 +258,10 @@ export class Ingest {
 
   /** A connection of the agent closed (after its last commit); `session`: that connection's. */
   agentGone(agentId: string, session?: AgentSession): void {
-    if (session !== undefined && this.sessions.get(agentId) === session) this.sessions.delete(agentId);
+    // A replaced connection's end was recorded when it was replaced.
+    const current = session === undefined || this.sessions.get(agentId) === session;
+    if (session !== undefined && current) this.sessions.delete(agentId);
+    if (current) this.agentEvents?.record(agentId, 'disconnected');
     this.fanout.publishStatus(this.fleet.agentDisconnected(agentId, Date.now()));
     this.observer?.onAgentChange(agentId);
   }

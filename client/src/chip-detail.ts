@@ -1,6 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type uPlot from 'uplot';
-import type { ActiveAlert, AlertEventAnswer, AlertHistoryAnswer } from '../../schema/api-answers.ts';
+import type { ActiveAlert, AlertEventAnswer, AlertHistoryAnswer, ChipEventsAnswer } from '../../schema/api-answers.ts';
 import type { ChipView } from '../../schema/protocol.ts';
 import type { Sample } from '../../schema/sample.ts';
 import { alertBands, alertBandsPlugin, bandsInView, type AlertBand } from './alert-bands.ts';
@@ -9,6 +9,7 @@ import { severityColor, worse } from './alert-look.ts';
 import { timeBandsPlugin, type TimeBand } from './backfill-bands.ts';
 import { bandLegend } from './band-legend.ts';
 import { gapBands, gapBandsPlugin } from './gap-bands.ts';
+import { loadChipEvents, marksInView, reconnectLegend, reconnectLegendStyles, reconnectMarks, reconnectMarksPlugin, type ReconnectMark } from './chart-reconnects.ts';
 import { chipDetailStyles } from './chip-detail-styles.ts';
 import { ChipSamplesController, HISTORY_MS } from './chip-samples-controller.ts';
 import { powerOptions, tempOptions, utilOptions } from './chart-options.ts';
@@ -56,6 +57,10 @@ export function customSpan(from: number, to: number, now = Date.now()): { range:
 
 /** How often the chip's alert history (for the alert bands) is re-read (ms). */
 export const ALERT_BANDS_REFRESH_MS = 30_000;
+/** How often the live view re-reads its agent's connection events (ms); also re-read soon after the chip's status changes. */
+export const RECONNECTS_REFRESH_MS = 15_000;
+/** After a status change, the events are re-read this much later (the hub writes them within ~100 ms). */
+const RECONNECTS_AFTER_STATUS_MS = 700;
 
 /**
  * `<chip-detail>`: one chip's header (with the job running on it, when known: `data-testid="detail-job"`,
@@ -82,6 +87,10 @@ export const ALERT_BANDS_REFRESH_MS = 30_000;
  * Gaps: a stretch of more than 3 sampling intervals (the samples' median spacing) without a
  * sample is marked on every chart (gap-bands.ts); a legend under the header keys alerts, late
  * samples and gaps (`data-testid="band-legend"`, see band-legend.ts).
+ *
+ * Reconnects: the connection events of the chip's agent (`GET /api/v1/chips/:chipId/events`, re-read
+ * every `RECONNECTS_REFRESH_MS` and soon after the chip's status changes) are thin teal lines on
+ * every chart, with a glyph on the time axis (chart-reconnects.ts), keyed next to the band legend.
  *
  * Past ranges: a `<range-picker>` in the header switches between `Live (10 min)` (the
  * above, default) and `1 h` … `30 d`, which `<chip-history>` reads from
@@ -164,13 +173,27 @@ export class ChipDetail extends LitElement {
   /** Gaps in the window's samples (recomputed when the window changes). */
   private gaps: TimeBand[] = [];
   private gapsAt = -1;
-  private readonly chartPlugins = [...this.backfillShading, alertBandsPlugin(() => this.bands), gapBandsPlugin(() => this.liveGaps())];
+  /** The connection events of the chip's agent over the live window (a past range's come with its history). */
+  private readonly agentEvents = new PolledFetchController<ChipEventsAnswer>(this, {
+    key: () => (this.chipId && this.range === 'live' ? this.chipId : null),
+    load: (signal) => {
+      const now = Date.now();
+      return loadChipEvents(this.chipId, now - HISTORY_MS - 60_000, now + 60_000, signal);
+    },
+    intervalMs: () => RECONNECTS_REFRESH_MS,
+  });
+  private marks: ReconnectMark[] = [];
+  private marksAt = -1;
+  private drawnMarks = -1;
+  private statusKey = '';
+  private statusTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly chartPlugins = [...this.backfillShading, alertBandsPlugin(() => this.bands), gapBandsPlugin(() => this.liveGaps()), reconnectMarksPlugin(() => this.liveMarks())];
   private readonly utilOptions = utilOptions(this.chartPlugins);
   private readonly tempOptions = tempOptions(this.chartPlugins);
   private powerKey = '';
   private powerOptions: ChartOptions | null = null;
 
-  static override styles = chipDetailStyles;
+  static override styles = [...chipDetailStyles, reconnectLegendStyles];
 
   constructor() {
     super();
@@ -195,6 +218,8 @@ export class ChipDetail extends LitElement {
     super.disconnectedCallback();
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.statusTimer = null;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -209,7 +234,23 @@ export class ChipDetail extends LitElement {
       this.powerKey = key;
       this.powerOptions = powerOptions(() => this.chip?.ratedPowerW ?? null, estimated, limitLabel, this.chartPlugins);
     }
-    if (changed.has('chipId') || changed.has('range')) this.alertHistory.sync();
+    if (changed.has('chipId') || changed.has('range')) {
+      this.alertHistory.sync();
+      this.agentEvents.sync();
+    }
+    // The agent connected or went: its events are read again once the hub has written them.
+    const statusKey = `${this.chipId}|${this.chip?.agentId ?? ''}|${this.chip?.status ?? ''}`;
+    if (statusKey !== this.statusKey) {
+      const first = this.statusKey === '';
+      this.statusKey = statusKey;
+      if (!first && this.isConnected) {
+        if (this.statusTimer) clearTimeout(this.statusTimer);
+        this.statusTimer = setTimeout(() => {
+          this.statusTimer = null;
+          this.agentEvents.reload();
+        }, RECONNECTS_AFTER_STATUS_MS);
+      }
+    }
     const bandsKey = `${this.chipId}|${this.alertHistory.version}|${this.alerts.length}|${this.alertEvents.length}|${this.alertEvents.at(-1)?.at ?? 0}`;
     if (bandsKey !== this.bandsKey || changed.has('alerts') || changed.has('alertEvents')) {
       this.bandsKey = bandsKey;
@@ -228,11 +269,23 @@ export class ChipDetail extends LitElement {
       this.pushedKey = key;
       this.drawnBands = this.bandsVersion;
       this.pushData();
-    } else if (this.drawnBands !== this.bandsVersion) {
-      // new alert bands, same samples: repaint
+      this.drawnMarks = this.agentEvents.version;
+    } else if (this.drawnBands !== this.bandsVersion || this.drawnMarks !== this.agentEvents.version) {
+      // new alert bands or reconnect marks, same samples: repaint
       this.drawnBands = this.bandsVersion;
+      this.drawnMarks = this.agentEvents.version;
       for (const c of this.renderRoot.querySelectorAll<UplotChart>('uplot-chart')) c.redraw();
     }
+  }
+
+  /** The reconnect marks of the live window (from the last answer; kept while a re-read is in flight). */
+  private liveMarks(): readonly ReconnectMark[] {
+    if (this.marksAt !== this.agentEvents.version) {
+      this.marksAt = this.agentEvents.version;
+      const answer = this.agentEvents.data;
+      this.marks = answer && answer.chipId === this.chipId ? reconnectMarks(answer) : [];
+    }
+    return this.marks;
   }
 
   /** The gaps of the live window's samples (more than 3 sampling intervals without one). */
@@ -343,7 +396,10 @@ export class ChipDetail extends LitElement {
       ${this.buffer.samples.length === 0
         ? html`<div class="empty-hint">No samples in the last ${HISTORY_MS / 60_000} minutes yet.</div>`
         : nothing}
-      ${bandLegend({ alerts: this.alertsInView().length, backfill: this.buffer.backfill.bands.length, gaps: this.liveGaps().length })}
+      <div class="mark-legends">
+        ${bandLegend({ alerts: this.alertsInView().length, backfill: this.buffer.backfill.bands.length, gaps: this.liveGaps().length })}
+        ${reconnectLegend(marksInView(this.liveMarks(), (Date.now() - HISTORY_MS) / 1000, Date.now() / 1000))}
+      </div>
       <div part="charts" class="charts">
         <div class="panel">
           <uplot-chart data-testid="chart-util" heading="Utilization %" .options=${this.utilOptions}></uplot-chart>

@@ -5,6 +5,8 @@ import type { TimeBand } from './backfill-bands.ts';
 import { bandLegend } from './band-legend.ts';
 import { filledTimes, gapBands, gapBandsPlugin } from './gap-bands.ts';
 import { chipHistory, HISTORY_FIELDS, scaled, type ChipHistory, type ChipHistoryField } from './chip-history-data.ts';
+import type { ChipEventsAnswer } from '../../schema/api-answers.ts';
+import { loadChipEvents, marksInView, reconnectLegend, reconnectLegendStyles, reconnectMarks, reconnectMarksPlugin, type ReconnectMark } from './chart-reconnects.ts';
 import { chartPanelStyles } from './chip-detail-styles.ts';
 import { fetchHubJson } from './hub-fetch.ts';
 import { memHistoryOptions, powerHistoryOptions, tempHistoryOptions, utilHistoryOptions } from './history-chart-options.ts';
@@ -40,6 +42,20 @@ export async function loadChipHistory(chipId: string, range: Exclude<RangeKey, '
   return chipHistory(chipId, avg.value, ok(min), ok(max));
 }
 
+/** A history with the connection events of the chip's agent over the same span (null when they could not be read). */
+export type ChipHistoryWithEvents = ChipHistory & { agentEvents: ChipEventsAnswer | null };
+
+/**
+ * The history of `loadChipHistory` and, read alongside (re-read with it), the connection events of
+ * the chip's agent over the range; failing to read the events only leaves the reconnect marks out.
+ */
+export async function loadChipHistoryWithEvents(chipId: string, range: Exclude<RangeKey, 'live'>, signal: AbortSignal, zoom?: ZoomSpan | null): Promise<ChipHistoryWithEvents> {
+  const now = Date.now();
+  const [from, to] = zoom ? [zoom.from, zoom.to] : [now - rangeMs(range), now];
+  const [history, events] = await Promise.all([loadChipHistory(chipId, range, signal, zoom), loadChipEvents(chipId, from, to, signal).catch(() => null)]);
+  return Object.assign(history, { agentEvents: events });
+}
+
 function fmtWhen(ms: number): string {
   return new Date(ms).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
@@ -53,7 +69,9 @@ function fmtWhen(ms: number): string {
  * read again (`from`/`to` in ms, `maxPoints` ZOOM_MAX_POINTS, so the hub picks a finer step) until
  * "Whole <range>" or another range (each a `zoom-change` event); the charts share one cursor. `alertBands` (the chip's fired alerts, from
  * `<chip-detail>`) are shaded on every chart, as in the live view, and so are gaps (more than 3 steps
- * between buckets holding data); a legend keys them. A failed read shows the hub's
+ * between buckets holding data); so are the reconnects of the chip's agent (its connection events,
+ * `GET /api/v1/chips/:chipId/events` for the same span, read with the history: chart-reconnects.ts);
+ * a legend keys them. A failed read shows the hub's
  * `{code, message}` (the last good answer stays plotted); a range without any value
  * says "No data in this range".
  *
@@ -95,13 +113,15 @@ export class ChipHistoryView extends LitElement {
   /** A span dragged on a chart (null: the whole range); a new chip or range clears it unless given with them. */
   declare zoom: ZoomSpan | null;
 
-  private readonly history = new PolledFetchController<ChipHistory>(this, {
+  private readonly history = new PolledFetchController<ChipHistoryWithEvents>(this, {
     key: () => (this.chipId && this.range !== 'live' ? `${this.chipId}|${this.range}|${this.zoom ? `${this.zoom.from}-${this.zoom.to}` : ''}` : null),
-    load: (signal) => loadChipHistory(this.chipId, this.range as Exclude<RangeKey, 'live'>, signal, this.zoom),
+    load: (signal) => loadChipHistoryWithEvents(this.chipId, this.range as Exclude<RangeKey, 'live'>, signal, this.zoom),
     intervalMs: () => this.refreshMs,
   });
   /** Shades the chip's alerts; reads the bands at draw time, shared by all charts. */
-  private readonly alertShading = [alertBandsPlugin(() => this.alertBands), gapBandsPlugin(() => this.gaps)];
+  private readonly alertShading = [alertBandsPlugin(() => this.alertBands), gapBandsPlugin(() => this.gaps), reconnectMarksPlugin(() => this.marks)];
+  /** Reconnects of the chip's agent over the history shown. */
+  private marks: ReconnectMark[] = [];
   /** Gaps of the history shown: more than 3 steps between buckets holding data. */
   private gaps: TimeBand[] = [];
   /** Drag on any chart: that span is read again at a finer step; the four charts share one cursor. */
@@ -120,6 +140,7 @@ export class ChipHistoryView extends LitElement {
 
   static override styles = [
     chartPanelStyles,
+    reconnectLegendStyles,
     css`
       :host {
         display: block;
@@ -197,6 +218,7 @@ export class ChipHistoryView extends LitElement {
     this.pushedKey = key;
     const h = this.history.data;
     this.gaps = h ? gapBands(filledTimes(h.xs, h.fields.utilPct.avg), h.stepMs / 1000) : [];
+    this.marks = h ? reconnectMarks(h.agentEvents) : [];
     for (const f of HISTORY_FIELDS) {
       const { id, k } = this.charts[f];
       const chart = this.renderRoot.querySelector<UplotChart>(`uplot-chart[data-testid="${id}"]`);
@@ -266,7 +288,10 @@ export class ChipHistoryView extends LitElement {
     const c = this.charts;
     return html`
       ${this.renderCaption(h)} ${this.renderMessage(h)}
-      ${bandLegend({ alerts: h ? bandsInView(this.alertBands, h.from / 1000, h.to / 1000).length : 0, backfill: 0, gaps: h ? gapBands(filledTimes(h.xs, h.fields.utilPct.avg), h.stepMs / 1000).length : 0 })}
+      <div class="mark-legends">
+        ${bandLegend({ alerts: h ? bandsInView(this.alertBands, h.from / 1000, h.to / 1000).length : 0, backfill: 0, gaps: h ? gapBands(filledTimes(h.xs, h.fields.utilPct.avg), h.stepMs / 1000).length : 0 })}
+        ${reconnectLegend(h ? marksInView(reconnectMarks(h.agentEvents), h.from / 1000, h.to / 1000) : { connected: 0, disconnected: 0 })}
+      </div>
       <div part="charts" class="charts">
         <div class="panel">
           <uplot-chart data-testid=${c.utilPct.id} heading="Utilization %" .options=${c.utilPct.options}></uplot-chart>

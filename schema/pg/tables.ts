@@ -210,3 +210,17 @@ export const chipJobs = pgTable(
   },
   (t) => [primaryKey({ columns: [t.chipId, t.job] }), index('chip_jobs_last_idx').on(t.lastTs)],
 );
+
+/** Agent connection events, as in SQLite's schema/tables.ts. */
+export const agentEvents = pgTable(
+  'agent_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    agentId: text('agent_id').notNull(),
+    ts: ms('ts').notNull(),
+    kind: text('kind', { enum: ['connected', 'disconnected'] }).notNull(),
+    hub: text('hub'),
+    detail: text('detail'),
+  },
+  (t) => [index('agent_events_agent_ts_idx').on(t.agentId, t.ts), index('agent_events_ts_idx').on(t.ts)],
+);

@@ -1,7 +1,8 @@
-/** GET /api/v1/chips and GET /api/v1/chips/:chipId/samples */
+/** GET /api/v1/chips, GET /api/v1/chips/:chipId/samples and GET /api/v1/chips/:chipId/events */
 import { Hono } from 'hono';
 import { noteTier } from '../telemetry/history-timing.ts';
-import type { ChipSamplesAnswer, ChipsAnswer } from '../../schema/api-answers.ts';
+import type { ChipEventsAnswer, ChipSamplesAnswer, ChipsAnswer } from '../../schema/api-answers.ts';
+import { AGENT_EVENTS_READ_LIMIT } from '../agent-events/agent-event-rows.ts';
 import { chipIdSchema } from '../../schema/sample.ts';
 import type { FleetState } from '../fleet-state.ts';
 import type { Store } from '../store/store.ts';
@@ -48,5 +49,26 @@ export function chipsRoutes(fleet: FleetState, store: Store) {
         // When truncated, ask again with from = next to read the rest.
         ...(truncated ? { truncated: true, next: samples[samples.length - 1].ts + 1 } : {}),
       } satisfies ChipSamplesAnswer);
+    })
+    // The connection events (connected, disconnected) of the agent that owns the chip: the chip view marks reconnects with them.
+    .get('/:chipId/events', async (c) => {
+      const chipId = c.req.param('chipId');
+      const chip = chipIdSchema.safeParse(chipId).success ? fleet.get(chipId) : undefined;
+      if (!chip) throw new HttpError(404, 'not_found', `unknown chip ${JSON.stringify(chipId)}`);
+      const now = Date.now();
+      const to = timeParam('to', c.req.query('to'), now);
+      const from = timeParam('from', c.req.query('from'), to - DEFAULT_RANGE_MS);
+      if (from > to) throw new HttpError(400, 'bad_request', `from (${from}) is after to (${to})`);
+      const rows = await store.agentEvents(chip.agentId, from, to, AGENT_EVENTS_READ_LIMIT + 1);
+      const truncated = rows.length > AGENT_EVENTS_READ_LIMIT;
+      if (truncated) rows.length = AGENT_EVENTS_READ_LIMIT;
+      return c.json({
+        chipId,
+        agentId: chip.agentId,
+        from,
+        to,
+        events: rows.map((r) => (r.detail ? { ts: r.ts, kind: r.kind, detail: r.detail } : { ts: r.ts, kind: r.kind })),
+        ...(truncated ? { truncated: true as const } : {}),
+      } satisfies ChipEventsAnswer);
     });
 }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   agentsAnswerSchema,
+  chipEventsAnswerSchema,
   chipSamplesAnswerSchema,
   chipOwnerBodySchema,
   chipsAnswerSchema,
@@ -62,6 +63,10 @@ const chipSamplesQuery = z.object({
   to: z.string().optional().describe('End, inclusive: epoch ms or ISO-8601 (default now).'),
   limit: z.string().optional().describe('Most samples (default 10000, at most 100000); when cut, the answer has truncated and next.'),
 });
+const chipEventsQuery = z.object({
+  from: z.string().optional().describe('Start, inclusive: epoch ms or ISO-8601 (default: to - 1h).'),
+  to: z.string().optional().describe('End, inclusive: epoch ms or ISO-8601 (default now).'),
+});
 const writeQuery = z.object({ precision: z.enum(PRECISIONS).optional().describe('Timestamp precision (default ns).') });
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema: jsonSchema(schema, 'output') } } });
@@ -94,6 +99,13 @@ export function openApiDocument(): Json {
           summary: 'Raw samples of one chip',
           parameters: [{ name: 'chipId', in: 'path', required: true, schema: { type: 'string' } }, ...queryParameters(chipSamplesQuery)],
           responses: { '200': json(chipSamplesAnswerSchema, 'Samples, ascending; truncated and next when limit cut them'), ...errors, '404': { $ref: '#/components/responses/NotFound' } },
+        },
+      },
+      '/api/v1/chips/{chipId}/events': {
+        get: {
+          summary: "Connection events (connected, disconnected) of the agent that owns the chip: its reconnects",
+          parameters: [{ name: 'chipId', in: 'path', required: true, schema: { type: 'string' } }, ...queryParameters(chipEventsQuery)],
+          responses: { '200': json(chipEventsAnswerSchema, 'Events, ascending; truncated when more matched than one answer holds'), ...errors, '404': { $ref: '#/components/responses/NotFound' } },
         },
       },
       '/api/v1/write': {

@@ -9,6 +9,7 @@ import type { Sample } from '../../schema/sample.ts';
 import type { AlertEvent } from '../alerts/alert-events.ts';
 import type { StateWrite } from '../alerts/alert-store.ts';
 import { memoryWorkRows } from '../work/work-rows.ts';
+import { AGENT_EVENTS_READ_LIMIT, type AgentEventWrite } from '../agent-events/agent-event-rows.ts';
 import { energyChanges, readings } from '../rollups/energy-pairs.ts';
 import { RollupBatch } from '../rollups/rollup-batch.ts';
 import { cloneBucket, mergeBucket, type RollupBucket } from '../rollups/rollup-bucket.ts';
@@ -88,6 +89,8 @@ export function openMemoryStore(opts: { retention?: Partial<Retention> } = {}): 
   const tiers = new Map<RollupTier, Map<string, Map<number, RollupBucket>>>((Object.keys(TIERS) as RollupTier[]).map((t) => [t, new Map()]));
   const alerts: MemoryAlertRows = { states: new Map(), events: [] };
   const work = memoryWorkRows((tier) => TIERS[tier].bucketMs);
+  /** Agent connection events in the order recorded. */
+  let agentEventRows: AgentEventWrite[] = [];
   let closed = false;
   const open = () => {
     if (closed) throw new Error('the memory store is closed');
@@ -241,6 +244,7 @@ export function openMemoryStore(opts: { retention?: Partial<Retention> } = {}): 
     async enforceRetention(now = Date.now()) {
       for (const s of series.values()) s.dropBefore(now - retention.rawMs);
       const keep: Record<RollupTier, number> = { '1m': retention.m1Ms, '1h': retention.h1Ms };
+      agentEventRows = agentEventRows.filter((e) => e.ts >= now - retention.h1Ms);
       work.dropBefore({ raw: now - retention.rawMs, m1: now - retention.m1Ms - TIERS['1m'].bucketMs, h1: now - retention.h1Ms - TIERS['1h'].bucketMs });
       for (const [tier, byKey] of tiers) {
         // As the stored rows go: a row (rowSpanMs of buckets) once its whole span is past the cutoff.
@@ -274,6 +278,17 @@ export function openMemoryStore(opts: { retention?: Partial<Retention> } = {}): 
     async flush() {},
     async close() {
       closed = true;
+    },
+    async recordAgentEvents(events) {
+      open();
+      for (const e of events) agentEventRows.push({ ...e });
+    },
+    async agentEvents(agentId, from, to, limit = AGENT_EVENTS_READ_LIMIT) {
+      return agentEventRows
+        .filter((e) => e.agentId === agentId && e.ts >= from && e.ts <= to)
+        .sort((a, b) => a.ts - b.ts) // stable: ties stay in the order recorded
+        .slice(0, limit)
+        .map((e) => ({ ts: e.ts, kind: e.kind, hub: e.hub ?? null, detail: e.detail ?? null }));
     },
   };
   return store;

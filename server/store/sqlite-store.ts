@@ -28,6 +28,7 @@ import { startWriter } from './writer/writer-client.ts';
 import { UNFOLDED_ALLOWANCE } from './writer/fold-steps.ts';
 import { sqliteWorkReads } from '../work/work-rows.ts';
 import { TIERS } from '../rollups/rollup-fields.ts';
+import { AGENT_EVENTS_READ_LIMIT, type AgentEventKind } from '../agent-events/agent-event-rows.ts';
 
 const tierBucketMs = (tier: keyof typeof TIERS) => TIERS[tier].bucketMs;
 
@@ -104,6 +105,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   };
 
   let chipList: readonly StoredChip[] | undefined;
+  const readAgentEvents = client.prepare('SELECT ts, kind, hub, detail FROM agent_events WHERE agent_id = ? AND ts >= ? AND ts <= ? ORDER BY ts, id LIMIT ?');
 
   const store: Store = {
     retention,
@@ -195,6 +197,10 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     },
     writeAlerts: (states, events, now) => writer.writeAlerts(states, events, now),
     writeWork: (work) => writer.writeWork(work),
+    recordAgentEvents: (events) => (events.length === 0 ? Promise.resolve() : writer.writeAgentEvents(events)),
+    async agentEvents(agentId, from, to, limit = AGENT_EVENTS_READ_LIMIT) {
+      return readAgentEvents.all(agentId, from, to, limit) as { ts: number; kind: AgentEventKind; hub: string | null; detail: string | null }[];
+    },
     ...sqliteWorkReads(client, tierBucketMs),
     async flush() {
       await writer.flush();

@@ -9,6 +9,7 @@ import type { RollupField, RollupTier } from '../rollups/rollup-fields.ts';
 import type { AlertEvent } from '../alerts/alert-events.ts';
 import type { StateWrite } from '../alerts/alert-store.ts';
 import type { WorkReads, WorkWrite } from '../work/work-rows.ts';
+import type { AgentEventRow, AgentEventWrite } from '../agent-events/agent-event-rows.ts';
 
 export interface AgentRegistration {
   agentId: string;
@@ -126,4 +127,12 @@ export interface Store extends WorkReads {
   /** Fold everything committed so far into long-term storage. */
   flush(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Record agent connection events (server/agent-events), in turn with the other writes (one
+   * statement per call: the recorder hands over what arrived within ~100 ms together). Kept as
+   * long as the 1-hour tier (`enforceRetention`).
+   */
+  recordAgentEvents(events: readonly AgentEventWrite[]): Promise<void>;
+  /** An agent's connection events with from <= ts <= to, ascending (ties in the order recorded), at most `limit` (default 10,000). */
+  agentEvents(agentId: string, from: number, to: number, limit?: number): Promise<AgentEventRow[]>;
 }

@@ -17,6 +17,7 @@ import { DayPartitions } from './partitions.ts';
 import { connectPg } from './pg-connection.ts';
 import { runRetention } from './retention.ts';
 import { pgWorkReads, writeWork } from './work-rows.ts';
+import { readAgentEvents, writeAgentEvents } from './agent-events.ts';
 import { chipSamples, latestSamples } from './sample-reads.ts';
 import { collectRollups, readRollups } from './rollup-reads.ts';
 
@@ -184,6 +185,8 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     },
     writeWork: (work) => track(writeWork(pool, work)),
     ...pgWorkReads(pool),
+    recordAgentEvents: (events) => track(writeAgentEvents(pool, events)),
+    agentEvents: (agentId, from, to, limit) => readAgentEvents(pool, agentId, from, to, limit),
     async flush() {
       await foldAll();
     },

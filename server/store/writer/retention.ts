@@ -1,5 +1,5 @@
 /**
- * Retention: drops raw chunks, rollup rows and work rows older than their tier keeps, a few hundred rows per
+ * Retention: drops raw chunks, rollup rows, work rows and agent events (with the 1-hour tier) older than their tier keeps, a few hundred rows per
  * step (each step its own short transaction, so commits interleave), and gives the freed pages
  * back to the file system with incremental vacuum. Runs in the compactor thread, each step in a
  * write turn (see write-turns.ts).
@@ -24,6 +24,7 @@ export class RetentionJob {
   private readonly deleteTier;
   private readonly freePages;
   private readonly deleteWork;
+  private readonly deleteAgentEvents;
 
   constructor(
     private readonly client: Database.Database,
@@ -34,6 +35,7 @@ export class RetentionJob {
     this.deleteTier = client.prepare(`DELETE FROM rollups WHERE rowid IN (SELECT rowid FROM rollups WHERE tier = ? AND row_start < ? LIMIT ${RETENTION_STEP_ROWS})`);
     this.freePages = client.prepare('PRAGMA freelist_count').pluck();
     this.deleteWork = workRetentionStep(client, RETENTION_STEP_ROWS);
+    this.deleteAgentEvents = client.prepare(`DELETE FROM agent_events WHERE rowid IN (SELECT rowid FROM agent_events WHERE ts < ? LIMIT ${RETENTION_STEP_ROWS})`);
   }
 
   /** One bounded step at time `now`. Returns what it did; a step that did nothing means done. */
@@ -41,6 +43,7 @@ export class RetentionJob {
     let deleted = this.deleteRaw.run(now - this.retention.rawMs).changes;
     deleted += this.deleteTier.run('1m', now - this.retention.m1Ms - TIERS['1m'].rowSpanMs + 1).changes;
     deleted += this.deleteTier.run('1h', now - this.retention.h1Ms - TIERS['1h'].rowSpanMs + 1).changes;
+    deleted += this.deleteAgentEvents.run(now - this.retention.h1Ms).changes;
     deleted += this.deleteWork({ raw: now - this.retention.rawMs, m1: now - this.retention.m1Ms - TIERS['1m'].bucketMs, h1: now - this.retention.h1Ms - TIERS['1h'].bucketMs });
     const before = this.freePages.get() as number;
     let freedPages = 0;

@@ -8,6 +8,7 @@ import type { AgentRegistration } from '../store.ts';
 import type { AlertEvent } from '../../alerts/alert-events.ts';
 import type { StateWrite } from '../../alerts/alert-store.ts';
 import type { WorkWrite } from '../../work/work-rows.ts';
+import type { AgentEventWrite } from '../../agent-events/agent-event-rows.ts';
 import { loadStoreThread } from './load-store-thread.ts';
 import { ThreadRequests } from './thread-requests.ts';
 import type { CompactorSettings, FoldedReading, FromCompactor, ToCompactor, ToWriter, WriteBatch, WriteRequest, WriterSettings } from './writer-protocol.ts';
@@ -23,6 +24,8 @@ export interface WriterClient {
   writeAlerts(states: readonly StateWrite[], events: readonly AlertEvent[], now: number): Promise<void>;
   /** Work counters' rows, committed in turn with everything sent before. */
   writeWork(work: WorkWrite): Promise<void>;
+  /** Agent connection events, committed in turn with everything sent before. */
+  writeAgentEvents(events: readonly AgentEventWrite[]): Promise<void>;
   /** Commit the batches all-or-nothing; resolves with the log id that holds them. */
   write(batches: WriteBatch[]): Promise<number>;
   /** Commit everything sent so far, then fold the whole log into chunks and rollups. */
@@ -96,6 +99,10 @@ export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'
       // Only the rows cross to the thread (a caller's object may carry more, e.g. a ledger's undo).
       const { increments, buckets, counters, chipJobs } = work;
       await writer.request<Extract<ToWriter, { op: 'work' }>>({ op: 'work', work: { increments, buckets, counters, chipJobs } });
+    },
+    async writeAgentEvents(events) {
+      sendQueued();
+      await writer.request<Extract<ToWriter, { op: 'agent-events' }>>({ op: 'agent-events', events });
     },
     async flush() {
       sendQueued();

@@ -4,6 +4,7 @@ import type { AgentRegistration, Retention } from '../store.ts';
 import type { AlertEvent } from '../../alerts/alert-events.ts';
 import type { StateWrite } from '../../alerts/alert-store.ts';
 import type { WorkWrite } from '../../work/work-rows.ts';
+import type { AgentEventWrite } from '../../agent-events/agent-event-rows.ts';
 
 export interface WriteBatch {
   agentId: string;
@@ -39,6 +40,8 @@ export type ToWriter =
   | { op: 'alerts'; id: number; states: readonly StateWrite[]; events: readonly AlertEvent[]; now: number }
   /** Work counters' rows (server/work/work-rows.ts), committed after everything sent before them. */
   | { op: 'work'; id: number; work: WorkWrite }
+  /** Agent connection events (server/agent-events), committed after everything sent before them. */
+  | { op: 'agent-events'; id: number; events: readonly AgentEventWrite[] }
   /** Answered once everything sent before it is committed. */
   | { op: 'sync'; id: number }
   | { op: 'close'; id: number };

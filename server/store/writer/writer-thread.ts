@@ -14,6 +14,7 @@ import { WriteTurns } from './write-turns.ts';
 import { moveChipTransaction, registerAgentTransaction } from './inventory-writes.ts';
 import { alertWriteTransaction } from '../../alerts/alert-writes.ts';
 import { workWriteTransaction } from '../../work/work-rows.ts';
+import type { AgentEventWrite } from '../../agent-events/agent-event-rows.ts';
 
 const settings = workerData as WriterSettings;
 const client = setUpConnection(new Database(settings.path));
@@ -43,6 +44,10 @@ const registerAgents = client.transaction((regs: readonly Extract<ToWriter, { op
 const moveChip = moveChipTransaction(client, db);
 const writeAlerts = alertWriteTransaction(client);
 const writeWork = workWriteTransaction(client);
+const insertAgentEvent = client.prepare('INSERT INTO agent_events (agent_id, ts, kind, hub, detail) VALUES (?, ?, ?, ?, ?)');
+const writeAgentEvents = client.transaction((events: readonly AgentEventWrite[]) => {
+  for (const e of events) insertAgentEvent.run(e.agentId, e.ts, e.kind, e.hub ?? null, e.detail ?? null);
+});
 
 let queue: Extract<ToWriter, { op: 'write' }>[] = [];
 
@@ -117,10 +122,11 @@ port.on('message', (msg: ToWriter) => {
     return;
   }
   flushRegistrations();
-  if (msg.op === 'move-chip' || msg.op === 'alerts' || msg.op === 'work') {
+  if (msg.op === 'move-chip' || msg.op === 'alerts' || msg.op === 'work' || msg.op === 'agent-events') {
     try {
       if (msg.op === 'move-chip') turns.run(() => moveChip.immediate(msg.chipId, msg.agentId, msg.now));
       else if (msg.op === 'work') turns.run(() => writeWork.immediate(msg.work));
+      else if (msg.op === 'agent-events') turns.run(() => writeAgentEvents.immediate(msg.events));
       else turns.run(() => writeAlerts.immediate(msg.states, msg.events, msg.now));
     } catch (err) {
       post({ ids: [msg.id], ok: false, error: (err as Error).message });
