@@ -12,8 +12,12 @@
  *    and a rule `powerW > 650 for 2s` on 20 chips of one agent (a WebSocket client in this process,
  *    agent token, one batch a second). Chips are pushed over the threshold at known ticks (two a
  *    second, 4 s high then 6 s low); latency = webhook arrival - (crossing sample's ts + 2 s).
- *    Target: p99 <= 1 s.
+ *    Target: p99 <= 1 s. Measured three times: on a hub with no other load, and under load — the
+ *    same probe (its 20 chips beside the others) on a hub that meanwhile takes 10,000 chips with
+ *    the built-ins + 50 user rules and a second receiver taking every other alert: the chips at
+ *    1 Hz (a fleet's rate), and sending as fast as acks allow (part 1's (b) load).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +29,7 @@ import { freePort } from './support/free-port.ts';
 import { createToken, runFleetscope, type Proc } from './support/processes.ts';
 import { tempDir } from './support/temp-dir.ts';
 import type { BenchResult } from './bench-result.ts';
+import { procUsage, type ProcUsage } from './proc-usage.ts';
 import { BENCH_FRAME_RATE, runAgainstFreshHub } from './ingest-bench.ts';
 
 const GENERATOR = fileURLToPath(new URL('./ingest-generator.ts', import.meta.url));
@@ -164,21 +169,43 @@ function latChip(j: number): string {
   return `GPU-alertlat-${String(j).padStart(2, '0')}`;
 }
 
-async function latencyBench(opts: { durationS: number; progress: Progress }): Promise<BenchResult[]> {
-  const durationS = Math.max(10, opts.durationS);
-  opts.progress(`alerts: latency, ${LAT_CHIPS} chips at 1 Hz, rule powerW > ${LAT_THRESHOLD} for 2s, webhook group wait 0s, ${durationS} s`);
-  // The receiver: records each firing alert's arrival.
+interface LatencyRun {
+  latencies: number[];
+  crossings: number;
+  startsAtMismatch: number;
+  requests: number;
+  /** Under load: the ingest run beside the probe. */
+  load?: { rate: number; acked: number; ackP99Ms: number; hubCpu: number; genCpu: number; otherRequests: number; durationS: number; hz: number };
+}
+
+/**
+ * The probe: a hub with a webhook receiver (this process) for the rule `powerW > 650 for 2s` on
+ * LAT_CHIPS chips of one agent (this process, 1 Hz). `loadRate` not null: the same hub also takes
+ * the cost run's (b) load — the built-ins and the 50 user rules on 10,000 chips of 625 agents
+ * sending as fast as acks allow (0), or every chip at `loadRate` Hz (ingest-generator.ts in its own
+ * process, started first and running past the probe's end) — with a second receiver taking every other alert (groupWait 0s, so each of their
+ * transitions is a request too); the probe's 20 chips are beside the 10,000.
+ */
+async function latencyRun(durationS: number, loadRate: number | null): Promise<LatencyRun> {
+  const loaded = loadRate !== null;
+  // The receiver: records each firing LatPower alert's arrival.
   const arrivals: { at: number; chip: string; startsAt: number }[] = [];
   let requests = 0;
+  let otherRequests = 0;
   const receiver = createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
       const at = Date.now();
+      if (req.url !== '/hook') {
+        otherRequests++;
+        res.writeHead(200).end();
+        return;
+      }
       requests++;
       try {
         const msg = JSON.parse(body) as { alerts: { status: string; labels: Record<string, string>; startsAt: string }[] };
-        for (const al of msg.alerts) if (al.status === 'firing') arrivals.push({ at, chip: al.labels.chip!, startsAt: Date.parse(al.startsAt) });
+        for (const al of msg.alerts) if (al.status === 'firing' && al.labels.alertname === 'LatPower') arrivals.push({ at, chip: al.labels.chip!, startsAt: Date.parse(al.startsAt) });
       } catch {
         /* counted as a request; no alerts */
       }
@@ -192,20 +219,56 @@ async function latencyBench(opts: { durationS: number; progress: Progress }): Pr
   const port = await freePort();
   const db = join(tmp.dir, 'hub.db');
   const rulesFile = join(tmp.dir, 'rules.json');
+  const latRule = { id: 'lat-power', name: 'LatPower', selector: { chip: Array.from({ length: LAT_CHIPS }, (_, j) => latChip(j)) }, field: 'powerW', op: '>', threshold: LAT_THRESHOLD, for: '2s', severity: 'warning' };
   // A rules-file receiver rather than --webhook: the flag's receiver keeps the default rate limit
   // (60 requests a minute), which 2 crossings a second (and their resolutions) would run into.
-  writeFileSync(
-    rulesFile,
-    JSON.stringify({
-      rules: [{ id: 'lat-power', name: 'LatPower', selector: { chip: Array.from({ length: LAT_CHIPS }, (_, j) => latChip(j)) }, field: 'powerW', op: '>', threshold: LAT_THRESHOLD, for: '2s', severity: 'warning' }],
-      receivers: [{ name: 'bench', kind: 'webhook', url: `http://127.0.0.1:${rport}/hook`, groupBy: ['alertname', 'chip'], groupWait: '0s', rateLimit: { count: 10_000, per: '1m' }, sendResolved: true }],
-    }),
-  );
+  const receivers: object[] = [
+    { name: 'bench', kind: 'webhook', url: `http://127.0.0.1:${rport}/hook`, matchers: ['alertname="LatPower"'], groupBy: ['alertname', 'chip'], groupWait: '0s', rateLimit: { count: 10_000, per: '1m' }, sendResolved: true },
+  ];
+  if (loaded) receivers.push({ name: 'fleet', kind: 'webhook', url: `http://127.0.0.1:${rport}/fleet`, matchers: ['alertname!="LatPower"'], groupBy: ['alertname', 'chip'], groupWait: '0s', rateLimit: { count: 10_000, per: '1m' }, sendResolved: true });
+  writeFileSync(rulesFile, JSON.stringify({ rules: [latRule, ...(loaded ? alertsUserRules() : [])], receivers }));
   const token = await createToken(db, 'agent');
-  const hub = runFleetscope(['hub', '--port', String(port), '--host', '127.0.0.1', '--db', db, '--log-level', 'warn', '--rules', rulesFile]);
+  const hub = runFleetscope(['hub', '--port', String(port), '--host', '127.0.0.1', '--db', db, '--log-level', 'warn', '--rules', rulesFile, ...(loaded ? ['--agent-frame-rate', String(BENCH_FRAME_RATE)] : [])]);
   const crossings: { chip: string; ts: number }[] = [];
+  let gen: ChildProcess | null = null;
+  let load: LatencyRun['load'];
+  const ticks = durationS;
   try {
     await listening(hub);
+    let genDone: Promise<unknown> = Promise.resolve();
+    let genOut = '';
+    // CPU of the hub and the generator over the probe's span, read every 250 ms (a process may be gone by the end).
+    const usage = (pid: number | undefined) => {
+      try {
+        return pid === undefined ? null : procUsage(pid);
+      } catch {
+        return null;
+      }
+    };
+    let hub0 = usage(hub.child.pid);
+    let gen0 = hub0;
+    let hubEnd = hub0;
+    let genEnd = gen0;
+    let tEnd = Date.now();
+    let t0 = Date.now();
+    let sampler: NodeJS.Timeout | null = null;
+    // The load first (its agents connected and sending), then the probe; the load runs past the probe's end.
+    const LEAD_S = 5;
+    const genS = LEAD_S + ticks + 10;
+    if (loaded) {
+      gen = spawn(process.execPath, ['--import', 'tsx', GENERATOR, `ws://127.0.0.1:${port}`, String(AGENTS), String(WINDOW), String(genS), 'moving', String(loadRate ?? 0)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FLEETSCOPE_TOKEN: token } });
+      gen.stdout!.on('data', (d) => (genOut += d));
+      genDone = new Promise((r) => gen!.on('exit', r));
+      await new Promise((r) => setTimeout(r, LEAD_S * 1000));
+      hub0 = usage(hub.child.pid);
+      gen0 = usage(gen.pid);
+      t0 = Date.now();
+      sampler = setInterval(() => {
+        const h = usage(hub.child.pid);
+        const g = usage(gen!.pid);
+        if (h && g) [hubEnd, genEnd, tEnd] = [h, g, Date.now()];
+      }, 250);
+    }
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/agent`, { perMessageDeflate: false, headers: { authorization: `Bearer ${token}` } });
     await new Promise<void>((resolve, reject) => {
       ws.on('open', () => {
@@ -219,7 +282,6 @@ async function latencyBench(opts: { durationS: number; progress: Progress }): Pr
       });
       ws.on('error', reject);
     });
-    const ticks = durationS;
     const high = new Array<boolean>(LAT_CHIPS).fill(false);
     let seq = 0;
     for (let tick = 0; tick < ticks; tick++) {
@@ -239,7 +301,16 @@ async function latencyBench(opts: { durationS: number; progress: Progress }): Pr
     }
     await new Promise((r) => setTimeout(r, 1500));
     ws.close();
+    if (gen) {
+      clearInterval(sampler!);
+      const elapsed = (tEnd - t0) / 1000;
+      const cpu = (a: ProcUsage | null, b: ProcUsage | null) => (a && b && elapsed > 0 ? (100 * (b.cpuS - a.cpuS)) / elapsed : NaN);
+      await genDone;
+      const res = JSON.parse(genOut.trim().split('\n').at(-1)!) as { elapsedS: number; samples: number; ackP99Ms: number };
+      load = { rate: res.samples / res.elapsedS, acked: res.samples, ackP99Ms: res.ackP99Ms, hubCpu: cpu(hub0, hubEnd), genCpu: cpu(gen0, genEnd), otherRequests, durationS: genS, hz: loadRate ?? 0 };
+    }
   } finally {
+    gen?.kill('SIGKILL');
     hub.child.kill('SIGTERM');
     await Promise.race([hub.exited, new Promise((r) => setTimeout(r, 5000))]);
     hub.child.kill('SIGKILL');
@@ -261,18 +332,46 @@ async function latencyBench(opts: { durationS: number; progress: Progress }): Pr
     latencies.push(arrivals[idx]!.at - (c.ts + LAT_FOR_MS));
   }
   latencies.sort((x, y) => x - y);
-  const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]! : NaN);
-  const p50 = pct(50);
-  const p99 = pct(99);
-  const missed = crossings.length - latencies.length;
-  const conditions =
-    `hub with a rules-file webhook receiver (groupWait 0s, groupBy alertname+chip, rate limit raised) -> node:http server in the bench process on 127.0.0.1; one agent (WebSocket, agent token) with ${LAT_CHIPS} chips at 1 Hz, rule powerW > ${LAT_THRESHOLD} for 2s on those chips, built-ins on; ` +
-    `${crossings.length} crossings (2 a second, each 4 s high then 6 s low, resolving between), ${durationS} s; latency = webhook arrival - (crossing sample ts + 2 s); ` +
-    `notifications received for ${latencies.length}/${crossings.length} crossings (${missed} missing, ${startsAtMismatch} matched without an equal startsAt), ${requests} webhook requests, min ${Math.round(latencies[0] ?? NaN)} ms, max ${Math.round(latencies.at(-1) ?? NaN)} ms; no other load on the hub`;
-  const ok = missed === 0 && crossings.length > 0;
+  return { latencies, crossings: crossings.length, startsAtMismatch, requests, load };
+}
+
+export async function latencyBench(opts: { durationS: number; progress: Progress }): Promise<BenchResult[]> {
+  const durationS = Math.max(10, opts.durationS);
+  const rows = (r: LatencyRun, label: string, conditions: string): BenchResult[] => {
+    const pct = (p: number) => (r.latencies.length ? r.latencies[Math.min(r.latencies.length - 1, Math.ceil((p / 100) * r.latencies.length) - 1)]! : NaN);
+    const ok = r.latencies.length === r.crossings && r.crossings > 0;
+    const p99 = pct(99);
+    return [
+      { part: 'alerts', metric: `crossing -> webhook latency${label} p50 (beyond for)`, value: Math.round(pct(50)), unit: 'ms', target: 'info', pass: ok, conditions },
+      { part: 'alerts', metric: `crossing -> webhook latency${label} p99 (beyond for)`, value: Math.round(p99), unit: 'ms', target: '<= 1000 ms', pass: ok && p99 <= 1000, conditions },
+    ];
+  };
+  const probe = (r: LatencyRun) =>
+    `${r.crossings} crossings (2 a second, each 4 s high then 6 s low, resolving between), ${durationS} s; latency = webhook arrival - (crossing sample ts + 2 s); ` +
+    `notifications received for ${r.latencies.length}/${r.crossings} crossings (${r.crossings - r.latencies.length} missing, ${r.startsAtMismatch} matched without an equal startsAt), ${r.requests} webhook requests, min ${Math.round(r.latencies[0] ?? NaN)} ms, max ${Math.round(r.latencies.at(-1) ?? NaN)} ms`;
+
+  opts.progress(`alerts: latency, ${LAT_CHIPS} chips at 1 Hz, rule powerW > ${LAT_THRESHOLD} for 2s, webhook group wait 0s, ${durationS} s`);
+  const idle = await latencyRun(durationS, null);
+  opts.progress(`alerts: latency under load: the same probe beside ${AGENTS} agents x 16 chips at 1 Hz, built-ins + 50 user rules, ${durationS} s`);
+  const fleet = await latencyRun(durationS, 1);
+  opts.progress(`alerts: latency under load: the same probe beside ${AGENTS} agents x 16 chips sending as fast as acks allow (the cost run's (b)), ${durationS} s`);
+  const busy = await latencyRun(durationS, 0);
+  const loadConditions = (r: LatencyRun) => {
+    const l = r.load!;
+    return (
+      `the probe above (its own agent, ${LAT_CHIPS} chips beside the others, at 1 Hz) on a hub that meanwhile takes ${AGENTS} agents x 16 chips = ${AGENTS * 16} chips from ingest-generator.ts (moving values, ~3 % hot) in its own process, ` +
+      `${l.hz > 0 ? `every chip at ${l.hz} Hz` : `${WINDOW} batches in flight per agent, sending as fast as acks allow (the cost run's (b) load)`}, hub --agent-frame-rate ${BENCH_FRAME_RATE}, built-ins + 50 user rules, and a second webhook receiver taking every other alert (groupWait 0s: ${l.otherRequests} requests); ` +
+      `the load started 5 s before the probe and ran ${l.durationS} s: ${Math.round(l.rate)} chip-samples/s acknowledged (${l.acked}), ack p99 ${Math.round(l.ackP99Ms)} ms, hub CPU ${Math.round(l.hubCpu)} %, generator CPU ${Math.round(l.genCpu)} % over the probe's span; hub, generator and bench process share the machine's cores; ${probe(r)}`
+    );
+  };
   return [
-    { part: 'alerts', metric: 'crossing -> webhook latency p50 (beyond for)', value: Math.round(p50), unit: 'ms', target: 'info', pass: ok, conditions },
-    { part: 'alerts', metric: 'crossing -> webhook latency p99 (beyond for)', value: Math.round(p99), unit: 'ms', target: '<= 1000 ms', pass: ok && p99 <= 1000, conditions },
+    ...rows(
+      idle,
+      '',
+      `hub with a rules-file webhook receiver (groupWait 0s, groupBy alertname+chip, rate limit raised) -> node:http server in the bench process on 127.0.0.1; one agent (WebSocket, agent token) with ${LAT_CHIPS} chips at 1 Hz, rule powerW > ${LAT_THRESHOLD} for 2s on those chips, built-ins on; ${probe(idle)}; no other load on the hub`,
+    ),
+    ...rows(fleet, ', 10,000 chips at 1 Hz + 50 rules', loadConditions(fleet)),
+    ...rows(busy, ', 10,000 chips as fast as acks allow + 50 rules', loadConditions(busy)),
   ];
 }
 

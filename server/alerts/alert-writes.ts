@@ -3,22 +3,55 @@
  * transitions of a pass, in one transaction. The hub runs it on its SQLite writer thread
  * (writer-thread.ts), in turn with sample commits and folds, so the event loop never waits on the
  * write lock; an alert store opened without a writer runs it on its own connection.
+ *
+ * The statements are Drizzle queries on the tables of schema/tables.ts, prepared once per
+ * connection (placeholders filled per row), run inside a better-sqlite3 transaction on that same
+ * connection.
  */
 import type Database from 'better-sqlite3';
+import { and, eq, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { alertEvents, alertStates } from '../../schema/tables.ts';
 import type { AlertEvent } from './alert-events.ts';
 import type { StateWrite } from './alert-store.ts';
 
 export type AlertWrite = (states: readonly StateWrite[], events: readonly AlertEvent[], now: number) => void;
 
+/** The annotations row of an event: startsAt and endsAt go in under reserved keys (alert-store.ts eventOf). */
+export const annotationsText = (e: AlertEvent): string =>
+  JSON.stringify({ ...e.annotations, __startsAt: String(e.startsAt), ...(e.endsAt === null ? {} : { __endsAt: String(e.endsAt) }) });
+
 /** The write as a transaction on `conn` (call it as `.immediate(...)` to take the write lock up front). */
 export function alertWriteTransaction(conn: Database.Database): Database.Transaction<AlertWrite> {
-  const upsertState = conn.prepare(
-    'INSERT INTO alert_states (rule_id, chip_id, state, labels, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(rule_id, chip_id) DO UPDATE SET state = excluded.state, labels = excluded.labels, updated_at = excluded.updated_at',
-  );
-  const deleteState = conn.prepare('DELETE FROM alert_states WHERE rule_id = ? AND chip_id = ?');
-  const insertEvent = conn.prepare(
-    'INSERT INTO alert_events (rule_id, chip_id, from_phase, to_phase, at, value, severity, labels, annotations, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
+  const db = drizzle(conn);
+  const p = sql.placeholder;
+  const upsertState = db
+    .insert(alertStates)
+    .values({ ruleId: p('ruleId'), chipId: p('chipId'), state: p('state'), labels: p('labels'), updatedAt: p('updatedAt') })
+    .onConflictDoUpdate({
+      target: [alertStates.ruleId, alertStates.chipId],
+      set: { state: sql`excluded.state`, labels: sql`excluded.labels`, updatedAt: sql`excluded.updated_at` },
+    })
+    .prepare();
+  const deleteState = db
+    .delete(alertStates)
+    .where(and(eq(alertStates.ruleId, p('ruleId')), eq(alertStates.chipId, p('chipId'))))
+    .prepare();
+  const insertEvent = db
+    .insert(alertEvents)
+    .values({
+      ruleId: p('ruleId'),
+      chipId: p('chipId'),
+      fromPhase: p('fromPhase'),
+      toPhase: p('toPhase'),
+      at: p('at'),
+      value: p('value'),
+      severity: p('severity'),
+      labels: p('labels'),
+      annotations: p('annotations'),
+      fingerprint: p('fingerprint'),
+    })
+    .prepare();
   // An alert's labels object is the same for all its events of a pass: its JSON once.
   const labelsJson = new WeakMap<object, string>();
   const labelsText = (labels: Readonly<Record<string, string>>): string => {
@@ -28,13 +61,21 @@ export function alertWriteTransaction(conn: Database.Database): Database.Transac
   };
   return conn.transaction((ws: readonly StateWrite[], events: readonly AlertEvent[], now: number) => {
     for (const w of ws) {
-      if (w.state === null) deleteState.run(w.ruleId, w.chipId);
-      else upsertState.run(w.ruleId, w.chipId, JSON.stringify(w.state), labelsText(w.labels), now);
+      if (w.state === null) deleteState.run({ ruleId: w.ruleId, chipId: w.chipId });
+      else upsertState.run({ ruleId: w.ruleId, chipId: w.chipId, state: JSON.stringify(w.state), labels: labelsText(w.labels), updatedAt: now });
     }
-    for (const e of events) {
-      // startsAt and endsAt live in the annotations row under reserved keys (alert-store.ts eventOf).
-      const annotations = { ...e.annotations, __startsAt: String(e.startsAt), ...(e.endsAt === null ? {} : { __endsAt: String(e.endsAt) }) };
-      insertEvent.run(e.ruleId, e.chipId, e.from, e.to, e.at, e.value, e.severity, labelsText(e.labels), JSON.stringify(annotations), e.fingerprint);
-    }
+    for (const e of events)
+      insertEvent.run({
+        ruleId: e.ruleId,
+        chipId: e.chipId,
+        fromPhase: e.from,
+        toPhase: e.to,
+        at: e.at,
+        value: e.value,
+        severity: e.severity,
+        labels: labelsText(e.labels),
+        annotations: annotationsText(e),
+        fingerprint: e.fingerprint,
+      });
   });
 }

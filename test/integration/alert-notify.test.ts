@@ -3,7 +3,8 @@
  * alert transitions published straight to the hub's notifier (hub.notifier.publish, as the alert
  * engine does): the REST API of receivers, silences and dead letters; signed deliveries; each
  * transition delivered exactly once and in order while the receiver answers 500, 429 with
- * Retry-After, or nothing; dead letters and their retry; silences; send_resolved; the `--webhook`
+ * Retry-After, or nothing — also for three transitions of one alert raised by the ENGINE from
+ * samples written into the hub (firing, resolved, firing again); dead letters and their retry; silences; send_resolved; the `--webhook`
  * catch-all; and durability: a hub closed, and a hub PROCESS SIGKILLed, mid-retry delivers the
  * pending notification exactly once after restarting on the same database.
  *
@@ -268,6 +269,122 @@ describe('delivery', () => {
     const row = hub.notifier.outbox.all().find((r) => r.idempotencyKey === reqs[0]!.key)!;
     expect(row).toMatchObject({ status: 'done', attempts: 3 });
   });
+});
+
+/**
+ * One alert of a rule of the test's own, driven through the ENGINE: samples of one chip written
+ * into the hub (POST /api/v1/write, line protocol), the rule `powerW > 500` with `for: 0s`, and a
+ * receiver that takes only this rule's alerts.
+ */
+async function engineAlert(ruleId: string, name: string, chip: string) {
+  const rule = { id: ruleId, name, field: 'powerW', op: '>', threshold: 500, for: '0s', selector: { chip: [chip] } };
+  const created = await call(hub, 'POST', '/api/v1/alerts/rules', rule);
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  let lastTs = 0;
+  const phase = () => hub.alerts.activeAlerts({ ruleId, chipId: chip })[0]?.phase ?? 'inactive';
+  return {
+    phase,
+    /** Writes one sample (strictly newer than the last) and waits until the alert is in `then`. */
+    async sample(powerW: number, then: 'pending' | 'firing' | 'resolved' | 'inactive') {
+      const ts = (lastTs = Math.max(Date.now(), lastTs + 1));
+      const line = `chip,host=gpu-o1,chip=${chip},vendor=nvidia,model=H100 util_pct=90,power_w=${powerW},temp_c=50 ${ts}000000`;
+      const res = await fetch(`${hub.url}/api/v1/write`, { method: 'POST', headers: hub.auth('agent'), body: line });
+      expect(res.status, await res.text()).toBe(204);
+      const until = Date.now() + 5000;
+      while (phase() !== then) {
+        if (Date.now() > until) throw new Error(`${ruleId} on ${chip}: still ${phase()}, not ${then}, after ${powerW} W`);
+        await sleep(20);
+      }
+    },
+    /** Its transitions in the history, oldest first, as `from>to`. */
+    async transitions() {
+      return (await hub.alerts.history({ from: 0, to: Number.MAX_SAFE_INTEGER, ruleId, chipId: chip, limit: 100 })).reverse().map((e) => `${e.from}>${e.to}`);
+    },
+  };
+}
+
+/** firing, resolved, firing again (a new breach): three notifications of one alert, raised by the engine. */
+async function fireResolveFire(a: Awaited<ReturnType<typeof engineAlert>>): Promise<void> {
+  await a.sample(600, 'firing');
+  await a.sample(300, 'resolved');
+  await a.sample(300, 'inactive');
+  await a.sample(600, 'firing');
+  expect(await a.transitions()).toEqual(['inactive>pending', 'pending>firing', 'firing>resolved', 'resolved>inactive', 'inactive>pending', 'pending>firing']);
+}
+
+/** The deliveries of `path` (2xx), as the receiver got them: status of the alert and its startsAt. */
+const deliveredAlerts = (path: string) =>
+  rcv
+    .delivered()
+    .filter((r) => r.path === path)
+    .map((r) => {
+      const body = JSON.parse(r.body);
+      expect(body.alerts).toHaveLength(1);
+      return { key: r.key, status: body.alerts[0].status as string, startsAt: body.alerts[0].startsAt as string };
+    });
+
+describe('order of one alert raised by the engine', () => {
+  it('delivers firing, resolved, firing exactly once each and in order while the receiver answers 429 with Retry-After, then 200', async () => {
+    const path = await addReceiver('engine-429', { matchers: ['alertname="Order429"'] });
+    // The first attempt of the first and of the second transition: 429, retry after 1 s.
+    rcv.respond((r) => (r.path === path && [1, 3].includes(at(path).length) ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }));
+    const a = await engineAlert('order-429', 'Order429', 'GPU-o429');
+    await fireResolveFire(a);
+    await rcv.waitFor(() => keysOf(hub, 'engine-429').length === 3, 5000, 'three outbox rows');
+    const keys = keysOf(hub, 'engine-429');
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(3);
+    await rcv.waitFor(() => rcv.delivered().filter((r) => r.path === path).length === 3, 15_000, 'three deliveries');
+    await sleep(500);
+    expectInOrderOnce(rcv, keys, path);
+    const reqs = at(path);
+    expect(reqs.map((r) => r.status)).toEqual([429, 200, 429, 200, 200]);
+    expect(reqs.map((r) => keys.indexOf(r.key))).toEqual([0, 0, 1, 1, 2]);
+    // Each retry waited the Retry-After.
+    expect(reqs[1]!.at - reqs[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(reqs[3]!.at - reqs[2]!.at).toBeGreaterThanOrEqual(950);
+    const got = deliveredAlerts(path);
+    expect(got.map((g) => g.status)).toEqual(['firing', 'resolved', 'firing']);
+    expect(got[1]!.startsAt).toBe(got[0]!.startsAt);
+    expect(got[2]!.startsAt > got[0]!.startsAt).toBe(true);
+    expect(hub.notifier.outbox.all().filter((r) => r.receiver === 'engine-429').map((r) => [r.status, r.attempts])).toEqual([
+      ['done', 2],
+      ['done', 2],
+      ['done', 1],
+    ]);
+  }, 30_000);
+
+  it('delivers firing, resolved, firing exactly once each and in order while the receiver times out, then answers', async () => {
+    const path = await addReceiver('engine-slow', { matchers: ['alertname="OrderSlow"'] });
+    // The first transition's first attempt is answered after the timeout (800 ms), its second
+    // never; the second transition's first attempt is answered late too.
+    rcv.respond((r) => {
+      if (r.path !== path) return { status: 200 };
+      const n = at(path).length;
+      return n === 1 || n === 4 ? { status: 200, delayMs: 2000 } : n === 2 ? { status: 200, hang: true } : { status: 200 };
+    });
+    const a = await engineAlert('order-slow', 'OrderSlow', 'GPU-oslow');
+    await fireResolveFire(a);
+    await rcv.waitFor(() => keysOf(hub, 'engine-slow').length === 3, 5000, 'three outbox rows');
+    const keys = keysOf(hub, 'engine-slow');
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(3);
+    await rcv.waitFor(() => rcv.delivered().filter((r) => r.path === path).length === 3, 20_000, 'three deliveries');
+    await sleep(2500); // late answers to timed-out requests would come now: the hub has gone
+    expectInOrderOnce(rcv, keys, path);
+    const reqs = at(path);
+    expect(reqs.map((r) => keys.indexOf(r.key))).toEqual([0, 0, 0, 1, 1, 2]);
+    // Answered 2xx (by the receiver) once per transition; the late ones found the hub gone.
+    expect(reqs.filter((r) => r.status === 200).map((r) => keys.indexOf(r.key))).toEqual([0, 1, 2]);
+    expect(deliveredAlerts(path).map((g) => g.status)).toEqual(['firing', 'resolved', 'firing']);
+    // Nothing sent for a transition before the one before it was answered.
+    expect(reqs[3]!.at).toBeGreaterThan(reqs[2]!.at);
+    expect(hub.notifier.outbox.all().filter((r) => r.receiver === 'engine-slow').map((r) => [r.status, r.attempts])).toEqual([
+      ['done', 3],
+      ['done', 2],
+      ['done', 1],
+    ]);
+  }, 40_000);
 });
 
 describe('rate limit', () => {

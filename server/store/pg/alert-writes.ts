@@ -1,17 +1,38 @@
 /**
  * Alerting's hot rows in PostgreSQL: the state rows of alerts that changed (upserted, or deleted
- * when back to inactive) and the transitions of a pass, in one transaction of at most three
- * statements (unnest arrays: a pass of 10,000 changed alerts is not 10,000 round trips) — the rows the SQLite
+ * when back to inactive) and the transitions of a pass, in one transaction — the rows the SQLite
  * store's alert-writes.ts writes, in the same shape (startsAt/endsAt inside the annotations JSON).
+ *
+ * Drizzle queries (node-postgres driver) on the tables of schema/pg/tables.ts, each a multi-row
+ * statement (`.values(rows)`, deletions `rule_id = r AND chip_id IN (…)` per rule): a pass of
+ * 10,000 changed alerts is a few dozen statements, not 10,000 round trips. A larger pass is cut
+ * into statements of at most MAX_ROWS rows, in order, in the same transaction.
  */
 import type pg from 'pg';
+import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { alertEvents, alertStates } from '../../../schema/pg/tables.ts';
 import type { AlertEvent } from '../../alerts/alert-events.ts';
 import type { StateWrite } from '../../alerts/alert-store.ts';
+import { annotationsText } from '../../alerts/alert-writes.ts';
 import { inTransaction } from './pg-connection.ts';
+
+/** Most bind parameters in one statement (PostgreSQL takes 65,535). */
+const MAX_PARAMS = 60_000;
+/**
+ * Most rows in one INSERT: Drizzle builds a statement row by row on the event loop (~25-40 µs a
+ * row of alert_events here), so a large pass goes out as several statements with the loop free
+ * between them.
+ */
+const MAX_ROWS = 1000;
+
+function* chunks<T>(xs: readonly T[], size: number): Generator<readonly T[]> {
+  for (let i = 0; i < xs.length; i += size) yield xs.slice(i, i + size);
+}
 
 export async function writeAlerts(pool: pg.Pool, states: readonly StateWrite[], events: readonly AlertEvent[], now: number): Promise<void> {
   if (states.length === 0 && events.length === 0) return;
-  // The last write of each (rule, chip) wins; deletions and upserts each in one statement.
+  // The last write of each (rule, chip) wins (one statement may not upsert a row twice).
   const last = new Map<string, StateWrite>();
   for (const w of states) {
     const key = `${w.ruleId}\u0000${w.chipId}`;
@@ -20,26 +41,53 @@ export async function writeAlerts(pool: pg.Pool, states: readonly StateWrite[], 
   }
   const gone = [...last.values()].filter((w) => w.state === null);
   const kept = [...last.values()].filter((w) => w.state !== null);
+  // The chips of each rule whose state rows go: `rule_id = r AND chip_id IN (…)` per rule.
+  const goneByRule = new Map<string, string[]>();
+  for (const w of gone) {
+    const chips = goneByRule.get(w.ruleId);
+    if (chips) chips.push(w.chipId);
+    else goneByRule.set(w.ruleId, [w.chipId]);
+  }
   await inTransaction(pool, async (client) => {
-    if (gone.length > 0)
-      await client.query('DELETE FROM alert_states s USING unnest($1::text[], $2::text[]) AS d(rule_id, chip_id) WHERE s.rule_id = d.rule_id AND s.chip_id = d.chip_id', [gone.map((w) => w.ruleId), gone.map((w) => w.chipId)]);
-    if (kept.length > 0)
-      await client.query(
-        `INSERT INTO alert_states (rule_id, chip_id, state, labels, updated_at) SELECT r, c, s, l, $5::bigint FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(r, c, s, l)
-           ON CONFLICT (rule_id, chip_id) DO UPDATE SET state = excluded.state, labels = excluded.labels, updated_at = excluded.updated_at`,
-        [kept.map((w) => w.ruleId), kept.map((w) => w.chipId), kept.map((w) => JSON.stringify(w.state)), kept.map((w) => JSON.stringify(w.labels)), now],
-      );
-    if (events.length === 0) return;
-    const cols = {
-      rule: events.map((e) => e.ruleId), chip: events.map((e) => e.chipId), from: events.map((e) => e.from), to: events.map((e) => e.to),
-      at: events.map((e) => e.at), value: events.map((e) => e.value), severity: events.map((e) => e.severity), labels: events.map((e) => JSON.stringify(e.labels)),
-      annotations: events.map((e) => JSON.stringify({ ...e.annotations, __startsAt: String(e.startsAt), ...(e.endsAt === null ? {} : { __endsAt: String(e.endsAt) }) })),
-      fingerprint: events.map((e) => e.fingerprint),
+    const db = drizzle(client);
+    // Deletions: `(rule_id = r AND chip_id IN (…)) OR …` over the rules, one statement unless
+    // the parameters run over.
+    let conds: SQL[] = [];
+    let params = 0;
+    const deleteGone = async () => {
+      if (conds.length > 0) await db.delete(alertStates).where(or(...conds));
+      conds = [];
+      params = 0;
     };
-    await client.query(
-      `INSERT INTO alert_events (rule_id, chip_id, from_phase, to_phase, at, value, severity, labels, annotations, fingerprint)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::float8[], $7::text[], $8::text[], $9::text[], $10::text[])`,
-      Object.values(cols),
-    );
+    for (const [ruleId, chipIds] of goneByRule)
+      for (const part of chunks(chipIds, MAX_PARAMS - 1)) {
+        if (params + part.length + 1 > MAX_PARAMS) await deleteGone();
+        conds.push(and(eq(alertStates.ruleId, ruleId), inArray(alertStates.chipId, part as string[]))!);
+        params += part.length + 1;
+      }
+    await deleteGone();
+    for (const part of chunks(kept, MAX_ROWS))
+      await db
+        .insert(alertStates)
+        .values(part.map((w) => ({ ruleId: w.ruleId, chipId: w.chipId, state: JSON.stringify(w.state), labels: JSON.stringify(w.labels), updatedAt: now })))
+        .onConflictDoUpdate({
+          target: [alertStates.ruleId, alertStates.chipId],
+          set: { state: sql`excluded.state`, labels: sql`excluded.labels`, updatedAt: sql`excluded.updated_at` },
+        });
+    for (const part of chunks(events, MAX_ROWS))
+      await db.insert(alertEvents).values(
+        part.map((e) => ({
+          ruleId: e.ruleId,
+          chipId: e.chipId,
+          fromPhase: e.from,
+          toPhase: e.to,
+          at: e.at,
+          value: e.value,
+          severity: e.severity,
+          labels: JSON.stringify(e.labels),
+          annotations: annotationsText(e),
+          fingerprint: e.fingerprint,
+        })),
+      );
   });
 }
