@@ -16,6 +16,8 @@
  *   drops it).
  * - string `.min()/.max()` count Unicode code points (a surrogate pair is one), not UTF-16 units.
  *
+ * A batch's `work` reports are checked with their zod schema (few per batch).
+ *
  * The numeric bounds below repeat the ones in schema/sample.ts and schema/protocol.ts; the property
  * test in test/unit/fast-batch-check.test.ts compares this function with zod on boundary values, so a
  * schema change that is not mirrored here fails it.
@@ -23,6 +25,9 @@
 import { MAX_BATCH_SAMPLES, PROTOCOL_VERSION } from './protocol.ts';
 import { MAX_EXTRA_KEY_LENGTH, MAX_EXTRAS_KEYS, MIN_TS } from './sample.ts';
 import { windowBounds, type TimeWindow } from './time-window.ts';
+import { MAX_WORK_PER_BATCH, workReportSchema } from './work.ts';
+
+const workArray = workReportSchema.array();
 
 const hasOwn = Object.prototype.hasOwnProperty;
 const isEnumerable = Object.prototype.propertyIsEnumerable;
@@ -217,6 +222,20 @@ function isHealth(x: unknown): boolean {
   return lastError === null || isStrMax(lastError, 1000);
 }
 
+/**
+ * A batch's `work` (an array of `workReportSchema`, at most MAX_WORK_PER_BATCH): checked by the
+ * schema itself (a batch carries a report or two). Passed through only without `__proto__` keys in
+ * counters or labels, which zod's records drop.
+ */
+function isWork(x: unknown, passThrough: boolean): boolean {
+  if (!Array.isArray(x) || x.length > MAX_WORK_PER_BATCH || !workArray.safeParse(x).success) return false;
+  if (!passThrough) return true;
+  for (const r of x as { counters: object; labels?: object }[]) {
+    if (hasOwn.call(r.counters, '__proto__') || (r.labels !== undefined && hasOwn.call(r.labels, '__proto__'))) return false;
+  }
+  return true;
+}
+
 /** `countsSchema` (strict). */
 function isCounts(x: unknown): boolean {
   if (!isObj(x)) return false;
@@ -237,6 +256,7 @@ function check(data: unknown, now: number, window: TimeWindow | undefined, passT
       case 'backfill':
       case 'health':
       case 'dropped':
+      case 'work':
         continue;
       default:
         return false;
@@ -254,6 +274,8 @@ function check(data: unknown, now: number, window: TimeWindow | undefined, passT
   }
   const dropped = data.dropped;
   if (dropped !== undefined && !isCounts(dropped)) return false;
+  const work = data.work;
+  if (work !== undefined && !isWork(work, passThrough)) return false;
   const samples = data.samples;
   if (!Array.isArray(samples)) return false;
   const n = samples.length;

@@ -121,6 +121,11 @@ const cases: Case[] = [
   // frame level
   ['minimal valid batch', baseFrame(), true],
   ['all optional frame fields', withFrame({ backfill: true, health: [health()], dropped: { batches: 1, samples: 16 } }), true],
+  ['work reports', withFrame({ work: [{ ts: NOW, job: 'run-7', counters: { tokens: 5 }, chips: ['GPU-0'], labels: { team: 'a' } }, { ts: NOW, job: 'run-7', counters: {} }] }), true],
+  ['work: a negative counter', withFrame({ work: [{ ts: NOW, job: 'run-7', counters: { tokens: -1 } }] }), false],
+  ['work: a bad job id', withFrame({ work: [{ ts: NOW, job: 'a b', counters: {} }] }), false],
+  ['work: not an array', withFrame({ work: { ts: NOW, job: 'j', counters: {} } }), false],
+  ['work: 1,001 reports', withFrame({ work: Array.from({ length: 1001 }, () => ({ ts: NOW, job: 'j', counters: {} })) }), false],
   ['frame not an object (array)', [baseFrame()], false],
   ['frame null', null, false],
   ['frame string', 'batch', false],
@@ -341,6 +346,15 @@ describe('isValidBatchFast: one case per rule', () => {
     // The expectation is written by hand, and zod must agree with it (so the table also documents zod).
     expect(oracle(frame, NOW)).toBe(expected);
     expect(isValidBatchFast(frame, NOW)).toBe(expected);
+  });
+
+  it('work with a __proto__ counter is valid but not passed through (zod drops the key)', () => {
+    const frame = JSON.parse(JSON.stringify(baseFrame()).replace(/}$/, ',"work":[{"ts":' + NOW + ',"job":"j","counters":{"__proto__":1,"tokens":2}}]}'));
+    expect(oracle(frame, NOW)).toBe(true);
+    expect(isValidBatchFast(frame, NOW)).toBe(true);
+    expect(isPassThroughBatchFast(frame, NOW)).toBe(false);
+    const parsed = parseAgentFrame(JSON.stringify(frame), NOW);
+    expect(parsed.ok && parsed.msg.type === 'batch' && parsed.msg.work?.[0].counters).toEqual({ tokens: 2 });
   });
 });
 
