@@ -4,12 +4,11 @@
  */
 import type pg from 'pg';
 import { TIERS, type RollupTier } from '../../rollups/rollup-fields.ts';
+import { inTransaction } from './pg-connection.ts';
 import { parseLabels, type ChipJobRow, type WorkBucketRow, type WorkIncrementRow, type WorkReads, type WorkWrite } from '../../work/work-rows.ts';
 
-export async function writeWork(pool: pg.Pool, w: WorkWrite): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+export function writeWork(pool: pg.Pool, w: WorkWrite): Promise<void> {
+  return inTransaction(pool, async (client) => {
     if (w.increments.length > 0) {
       const i = w.increments;
       await client.query(
@@ -58,13 +57,7 @@ export async function writeWork(pool: pg.Pool, w: WorkWrite): Promise<void> {
         [s.map((x) => x.chipId), s.map((x) => x.job), s.map((x) => x.first), s.map((x) => x.last), s.map((x) => x.labels)],
       );
     }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export function pgWorkReads(pool: pg.Pool): WorkReads {
