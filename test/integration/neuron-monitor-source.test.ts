@@ -198,7 +198,9 @@ describe('neuron-monitor source (fake neuron-monitor)', () => {
 
   it('kills and restarts a child that stops reporting', async () => {
     const fake = makeFake(['hang', 'loop']);
-    const { src, lines: logs } = makeSource(fake.bin, { hangTimeoutMs: 300, restartInitialMs: 50 });
+    // Long enough for the fake to start and send its first report on a loaded machine (with 300 ms
+    // the hang was once declared before the first report, failing start()).
+    const { src, lines: logs } = makeSource(fake.bin, { hangTimeoutMs: 1000, restartInitialMs: 50 });
     await src.start();
     await waitFor(() => src.health().restarts === 1 && src.health().state === 'ok', 10_000, 'restart after hang');
     expect(logs.find((l) => l.msg.includes('restarting'))?.fields?.reason).toMatch(/no report for .* \(hung\)/);
