@@ -3,49 +3,32 @@
  * for 20 s (1 s apart before and after) shows one gap in the legend of the live view and a gap
  * marker on its chart, beside the alert and late-sample keys. Screenshot: test-artifacts/chip-gap.png.
  */
-import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
-import { ensureClientBuilt } from '../../cli/client-build.ts';
-import { silentLogger } from '../../common/logger.ts';
-import { launchChromium, signIn } from '../helpers/browser.ts';
-import { batch, chipInfo, hello, sample } from '../helpers/frames.ts';
-import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
-import type { TestSocket } from '../helpers/ws-client.ts';
+import type { Sample } from '../../schema/sample.ts';
+import { ARTIFACTS, openChipPage, type ChipPage } from '../helpers/chip-page.ts';
+import { sample } from '../helpers/frames.ts';
+import type { TestHub } from '../helpers/test-hub.ts';
 
-const ARTIFACTS = 'test-artifacts';
+let cp: ChipPage;
 let hub: TestHub;
-let hand: TestSocket;
-let handTimer: ReturnType<typeof setInterval>;
 let browser: BrowserContext;
-const base = () => hub.url.replace('localhost', '127.0.0.1');
+const base = () => cp.base;
 const t0 = Date.now();
 /** The samples' gap (ms since epoch): none from GAP_FROM to GAP_TO. */
 const GAP_FROM = t0 - 40_000;
 const GAP_TO = t0 - 20_000;
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await ensureClientBuilt(silentLogger);
-  hub = await startTestHub();
-  hand = await hub.ws('/ws/agent');
-  hand.send(hello('gap-agent', [chipInfo(0, { chipId: 'GPU-gap' })], { intervalMs: 1000, host: { hostname: 'p5-gap-1', instanceId: null, instanceType: 'p5.48xlarge' } }));
-  await hand.waitFor((f) => f.type === 'welcome');
-  let seq = 0;
   // One sample a second for the last minute, but for 20 s without any.
-  const past = [];
-  for (let ts = t0 - 60_000; ts <= t0; ts += 1000) if (ts <= GAP_FROM || ts >= GAP_TO) past.push(sample('GPU-gap', ts, { utilPct: 40 }));
-  hand.send(batch(seq++, past));
-  handTimer = setInterval(() => hand.send(batch(seq++, [sample('GPU-gap', Date.now(), { utilPct: 40 })])), 1000);
-  browser = await launchChromium();
-  await signIn(browser, base(), hub.token.viewer);
+  const history: Sample[] = [];
+  for (let ts = t0 - 60_000; ts <= t0; ts += 1000) if (ts <= GAP_FROM || ts >= GAP_TO) history.push(sample('GPU-gap', ts, { utilPct: 40 }));
+  cp = await openChipPage({ agentId: 'gap-agent', chipId: 'GPU-gap', hostname: 'p5-gap-1', intervalMs: 1000, history });
+  ({ hub, browser } = cp);
 }, 60_000);
 
 afterAll(async () => {
-  clearInterval(handTimer);
-  hand?.close();
-  await browser?.close();
-  await hub?.stop();
+  await cp?.stop();
 });
 
 describe('gaps on the chip time axis', () => {

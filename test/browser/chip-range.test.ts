@@ -5,63 +5,33 @@
  * in the URL (`range=<shortest past range reaching From>&from=…&to=…`, one history entry: Back
  * returns), and a reversed span is refused in words. Screenshot: test-artifacts/chip-range.png.
  */
-import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { Sample } from '../../schema/sample.ts';
-import { ensureClientBuilt } from '../../cli/client-build.ts';
-import { silentLogger } from '../../common/logger.ts';
-import { evalDeep, launchChromium, signIn } from '../helpers/browser.ts';
-import { batch, chipInfo, hello, sample } from '../helpers/frames.ts';
-import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
-import type { TestSocket } from '../helpers/ws-client.ts';
+import { evalDeep } from '../helpers/browser.ts';
+import { ARTIFACTS, openChipPage, watchSeries, type ChipPage } from '../helpers/chip-page.ts';
+import { sample } from '../helpers/frames.ts';
+import type { TestHub } from '../helpers/test-hub.ts';
 
-const ARTIFACTS = 'test-artifacts';
 const CHIP = 'GPU-range';
+let cp: ChipPage;
 let hub: TestHub;
-let hand: TestSocket;
-let handTimer: ReturnType<typeof setInterval>;
 let browser: BrowserContext;
-let seq = 0;
-const base = () => hub.url.replace('localhost', '127.0.0.1');
+const base = () => cp.base;
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await ensureClientBuilt(silentLogger);
-  hub = await startTestHub();
-  hand = await hub.ws('/ws/agent');
-  hand.send(hello('range-agent', [chipInfo(0, { chipId: CHIP })], { intervalMs: 1000, host: { hostname: 'p5-range-1', instanceId: null, instanceType: 'p5.48xlarge' } }));
-  await hand.waitFor((f) => f.type === 'welcome');
   // three hours of history, a sample every 10 s (a slow sine, so the charts have a shape)
   const now = Date.now();
-  const past: Sample[] = [];
-  for (let ts = now - 3 * 3_600_000; ts <= now; ts += 10_000) past.push(sample(CHIP, ts, { utilPct: 50 + 40 * Math.sin(ts / 600_000) }));
-  for (let i = 0; i < past.length; i += 500) {
-    const s = seq++;
-    hand.send(batch(s, past.slice(i, i + 500)));
-    await hand.waitFor((f) => (f.type === 'ack' || f.type === 'error') && f.seq === s);
-  }
-  handTimer = setInterval(() => hand.send(batch(seq++, [sample(CHIP, Date.now(), { utilPct: 60 })])), 1000);
-  browser = await launchChromium();
-  await signIn(browser, base(), hub.token.viewer);
+  const history: Sample[] = [];
+  for (let ts = now - 3 * 3_600_000; ts <= now; ts += 10_000) history.push(sample(CHIP, ts, { utilPct: 50 + 40 * Math.sin(ts / 600_000) }));
+  cp = await openChipPage({ agentId: 'range-agent', chipId: CHIP, hostname: 'p5-range-1', intervalMs: 1000, history, live: () => ({ utilPct: 60 }) });
+  ({ hub, browser } = cp);
 }, 60_000);
 
 afterAll(async () => {
-  clearInterval(handTimer);
-  hand?.close();
-  await browser?.close();
-  await hub?.stop();
+  await cp?.stop();
 });
 
-/** The /api/v1/series requests (decoded) the page makes for averages. */
-function watchSeries(page: Page): string[] {
-  const seen: string[] = [];
-  page.on('request', (r) => {
-    const u = decodeURIComponent(r.url());
-    if (u.includes('/api/v1/series') && u.includes('agg=avg')) seen.push(u);
-  });
-  return seen;
-}
 
 /** A `datetime-local` value of `ms` in the page's time zone, and the instant the page reads back from it. */
 async function localInput(page: Page, ms: number): Promise<{ value: string; ms: number }> {

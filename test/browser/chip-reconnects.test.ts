@@ -6,51 +6,30 @@
  * marks them too, and zoomed to the minute around the reconnect its line is on the chart.
  * Screenshots: test-artifacts/chip-reconnect.png (live), chip-reconnect-1h.png, chip-reconnect-zoomed.png.
  */
-import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ensureClientBuilt } from '../../cli/client-build.ts';
-import { silentLogger } from '../../common/logger.ts';
-import { launchChromium, signIn } from '../helpers/browser.ts';
-import { batch, chipInfo, hello, sample } from '../helpers/frames.ts';
-import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
-import { eventually, type TestSocket } from '../helpers/ws-client.ts';
+import type { Sample } from '../../schema/sample.ts';
+import { ARTIFACTS, openChipPage, type ChipPage } from '../helpers/chip-page.ts';
+import { sample } from '../helpers/frames.ts';
+import type { TestHub } from '../helpers/test-hub.ts';
+import { eventually } from '../helpers/ws-client.ts';
 
-const ARTIFACTS = 'test-artifacts';
 const CHIP = 'GPU-rc';
+let cp: ChipPage;
 let hub: TestHub;
-let hand: TestSocket | null = null;
-let handTimer: ReturnType<typeof setInterval>;
-let seq = 0;
 let browser: BrowserContext;
-const base = () => hub.url.replace('localhost', '127.0.0.1');
-
-async function connectAgent(): Promise<TestSocket> {
-  const ws = await hub.ws('/ws/agent');
-  ws.send(hello('rc-agent', [chipInfo(0, { chipId: CHIP })], { intervalMs: 1000, host: { hostname: 'p5-rc-1', instanceId: null, instanceType: 'p5.48xlarge' } }));
-  await ws.waitFor((f) => f.type === 'welcome');
-  return ws;
-}
+const base = () => cp.base;
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await ensureClientBuilt(silentLogger);
-  hub = await startTestHub();
-  hand = await connectAgent();
   const t0 = Date.now();
-  const past = [];
-  for (let ts = t0 - 60_000; ts <= t0; ts += 1000) past.push(sample(CHIP, ts, { utilPct: 40 }));
-  hand.send(batch(seq++, past));
-  handTimer = setInterval(() => hand?.send(batch(seq++, [sample(CHIP, Date.now(), { utilPct: 40 })])), 1000);
-  browser = await launchChromium();
-  await signIn(browser, base(), hub.token.viewer);
+  const history: Sample[] = [];
+  for (let ts = t0 - 60_000; ts <= t0; ts += 1000) history.push(sample(CHIP, ts, { utilPct: 40 }));
+  cp = await openChipPage({ agentId: 'rc-agent', chipId: CHIP, hostname: 'p5-rc-1', intervalMs: 1000, history });
+  ({ hub, browser } = cp);
 }, 60_000);
 
 afterAll(async () => {
-  clearInterval(handTimer);
-  hand?.close();
-  await browser?.close();
-  await hub?.stop();
+  await cp?.stop();
 });
 
 /** The colour painted on a chart at time `ms`, near the top of the plot (where the 40 % line is not). */
@@ -90,12 +69,9 @@ describe('agent reconnects on the chip time axis', () => {
     await page.waitForTimeout(3000);
 
     // The agent goes for 5 s and comes back while the view is open.
-    const old = hand!;
-    hand = null;
-    old.close();
-    await old.waitClosed();
+    await cp.disconnect();
     await page.waitForTimeout(5000);
-    hand = await connectAgent();
+    await cp.connect();
     let events: any[] = [];
     await eventually(async () => {
       events = (await hub.get(`/api/v1/chips/${CHIP}/events?from=0`)).body.events;

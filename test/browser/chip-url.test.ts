@@ -6,49 +6,23 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ensureClientBuilt } from '../../cli/client-build.ts';
-import { silentLogger } from '../../common/logger.ts';
-import { launchChromium, signIn } from '../helpers/browser.ts';
-import { batch, chipInfo, hello, sample } from '../helpers/frames.ts';
-import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
-import type { TestSocket } from '../helpers/ws-client.ts';
+import { openChipPage, watchSeries, type ChipPage } from '../helpers/chip-page.ts';
+import type { TestHub } from '../helpers/test-hub.ts';
 
+let cp: ChipPage;
 let hub: TestHub;
-let hand: TestSocket;
-let handTimer: ReturnType<typeof setInterval>;
 let browser: BrowserContext;
-const base = () => hub.url.replace('localhost', '127.0.0.1');
+const base = () => cp.base;
 
 beforeAll(async () => {
-  await ensureClientBuilt(silentLogger);
-  hub = await startTestHub();
-  hand = await hub.ws('/ws/agent');
-  hand.send(hello('url-agent', [chipInfo(0, { chipId: 'GPU-url' })], { intervalMs: 200, host: { hostname: 'p5-url-1', instanceId: null, instanceType: 'p5.48xlarge' } }));
-  await hand.waitFor((f) => f.type === 'welcome');
-  let seq = 0;
-  const send = () => hand.send(batch(seq++, [sample('GPU-url', Date.now(), { utilPct: 10 + (seq % 50) })]));
-  send();
-  handTimer = setInterval(send, 200);
-  browser = await launchChromium();
-  await signIn(browser, base(), hub.token.viewer);
+  cp = await openChipPage({ agentId: 'url-agent', chipId: 'GPU-url', hostname: 'p5-url-1', intervalMs: 200, live: (n) => ({ utilPct: 10 + (n % 50) }) });
+  ({ hub, browser } = cp);
 }, 60_000);
 
 afterAll(async () => {
-  clearInterval(handTimer);
-  hand?.close();
-  await browser?.close();
-  await hub?.stop();
+  await cp?.stop();
 });
 
-/** The /api/v1/series requests (decoded) the page makes for averages. */
-function watchSeries(page: Page): string[] {
-  const seen: string[] = [];
-  page.on('request', (r) => {
-    const u = decodeURIComponent(r.url());
-    if (u.includes('/api/v1/series') && u.includes('agg=avg')) seen.push(u);
-  });
-  return seen;
-}
 
 const span = (u: string) => /from=([^&]+)&to=([^&]+)/.exec(u)!.slice(1).join(' – ');
 
