@@ -41,12 +41,14 @@ export async function liveBench(opts: Opts): Promise<BenchResult[]> {
   const intervalMs = opts.chips ? 1000 : 64;
   const offered = Math.round((agents * chips * 1000) / intervalMs);
   opts.progress(`live: ${agents} agents x ${chips} chips every ${intervalMs} ms (${fmt(offered)} chip-samples/s), 100 fleet clients (10 also on a chip), ${opts.durationS} s`);
-  const r = await runLiveScenario({ agents, chips, intervalMs, fleetClients: 100, clientProcs: 1, chipSubscribers: 10, baselineS: 5, settleS: 5, trackGaps: false, measureS: opts.durationS, progress: opts.progress });
+  // At fleet shape (--chips) the clients subscribe as the dashboard does (compact frames).
+  const compact = opts.chips !== undefined;
+  const r = await runLiveScenario({ agents, chips, intervalMs, fleetClients: 100, clientProcs: 1, chipSubscribers: 10, baselineS: 5, settleS: 5, trackGaps: false, compact, measureS: opts.durationS, progress: opts.progress });
   const f = summary(r.fleet);
   const c = summary(r.chip);
   const chipComplete = r.chipInWindow.every((n, i) => n === r.chipSentInWindow[i]);
   const perClient = r.fleetInWindow.reduce((a, b) => a + b, 0) / r.fleetInWindow.length;
-  const cond = conditions(r, `/ws/live, ${agents} agents x ${chips} chips at ${intervalMs} ms over /ws/agent (1 generator process), 100 clients in 1 client process all on fleet, 10 also on one chip each`);
+  const cond = conditions(r, `/ws/live, ${agents} agents x ${chips} chips at ${intervalMs} ms over /ws/agent (1 generator process), 100 clients in 1 client process all on fleet${compact ? ' (compact fleet-columns frames, as the dashboard)' : ' (fleet-update frames)'}, 10 also on one chip each`);
   const rate = r.gen.samplesInWindow / r.windowS;
   const split = [summary(r.toFrame), summary(r.hub)];
   return [

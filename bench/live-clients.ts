@@ -1,6 +1,7 @@
 /**
  * Live-client load process of the live benchmarks: CLIENTS /ws/live clients, all on the fleet
- * overview; client i also subscribes to chip `chipSubs[i]` when given. Each frame is stamped
+ * overview (as `fleet-update` frames, or with `compact` as the dashboard gets them: `fleet-columns`);
+ * client i also subscribes to chip `chipSubs[i]` when given. Each frame is stamped
  * after it is decoded (`SharedFrameDecoder`: the hub sends every fleet subscriber the same
  * bytes, so a frame byte-identical to one another client of this process just decoded is not
  * parsed again — in production each client parses on its own machine) with
@@ -35,6 +36,8 @@ export interface ClientsConfig {
   windowTo: number;
   /** Latest stop (normally `stop` on stdin comes first). */
   stopAt: number;
+  /** Subscribe to the fleet as the dashboard does: compact `fleet-columns` frames. */
+  compact?: boolean;
 }
 
 /**
@@ -119,7 +122,7 @@ async function main(cfg: ClientsConfig): Promise<void> {
       report.chipInWindow[c] = myChip ? 0 : -1;
       let snapshots = 0;
       ws.on('open', () => {
-        ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'subscribe', sub: { topic: 'fleet' } }));
+        ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'subscribe', sub: cfg.compact ? { topic: 'fleet', compact: true } : { topic: 'fleet' } }));
         if (myChip) ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'subscribe', sub: { topic: 'chip', chipId: myChip } }));
       });
       ws.on('message', (data: Buffer) => {
@@ -138,6 +141,21 @@ async function main(cfg: ClientsConfig): Promise<void> {
             report.fleetInWindow[c]++;
             if (!cfg.trackGaps) continue;
             const k = idx(m.chipIds[i]);
+            if (inWindow && lastRecv[k] >= cfg.windowFrom) report.maxGapMs = Math.max(report.maxGapMs, t - lastRecv[k]);
+            lastRecv[k] = t;
+          }
+        } else if (m.type === 'fleet-columns') {
+          // The dashboard's form: chips by slot, sample time as t0 + dt.
+          if (inWindow) hub.add(t - m.sentAt);
+          for (let i = 0; i < m.slot.length; i++) {
+            const ts = m.t0 + m.dt[i];
+            if (ts < cfg.windowFrom || ts >= cfg.windowTo) continue;
+            fleet.add(t - ts);
+            if (c === 0) toFrame.add(m.sentAt - ts);
+            report.fleetInWindow[c]++;
+            if (!cfg.trackGaps) continue;
+            const k = m.slot[i];
+            if (k >= lastRecv.length) continue;
             if (inWindow && lastRecv[k] >= cfg.windowFrom) report.maxGapMs = Math.max(report.maxGapMs, t - lastRecv[k]);
             lastRecv[k] = t;
           }

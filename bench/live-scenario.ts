@@ -48,6 +48,8 @@ export interface ScenarioConfig {
   measureS: number;
   /** Clients track the longest gap between updates of a chip. */
   trackGaps: boolean;
+  /** Fleet subscriptions as the dashboard's (compact `fleet-columns` frames). */
+  compact?: boolean;
   progress(msg: string): void;
 }
 
@@ -150,7 +152,7 @@ export async function runLiveScenario(cfg: ScenarioConfig): Promise<ScenarioResu
     const clients = Array.from({ length: cfg.clientProcs }, (_, p) => {
       const from = Math.floor((p * cfg.fleetClients) / cfg.clientProcs);
       const to = Math.floor(((p + 1) * cfg.fleetClients) / cfg.clientProcs);
-      const c: ClientsConfig = { url, token: viewerToken, clients: to - from, chipSubs: chipSubs.slice(from, to), chipCapacity: cfg.agents * cfg.chips, trackGaps: cfg.trackGaps, windowFrom, windowTo, stopAt: stopAt + MAX_DRAIN_MS };
+      const c: ClientsConfig = { url, token: viewerToken, clients: to - from, chipSubs: chipSubs.slice(from, to), chipCapacity: cfg.agents * cfg.chips, trackGaps: cfg.trackGaps, compact: cfg.compact, windowFrom, windowTo, stopAt: stopAt + MAX_DRAIN_MS };
       return spawnTsx(CLIENTS, c, profDir && `${profDir}/clients`);
     });
     procs.push(...clients.map((c) => c.child));

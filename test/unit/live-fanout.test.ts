@@ -132,6 +132,48 @@ describe('LiveFanout', () => {
     expect(slow.types()).toEqual(['fleet-snapshot', 'fleet-update', 'samples']);
   });
 
+  it('a lagging compact (dashboard) socket catches up with one frame of every chip\'s newest values; after a missed inventory, with a snapshot', async () => {
+    const view = (chipId: string, ts: number, utilPct: number): ChipView => ({
+      chipId, vendor: 'nvidia', model: 'H100', index: 0, cores: null, memTotalBytes: null, ratedPowerW: 700,
+      host: 'h1', instanceType: null, agentId: 'a1', status: 'live', latest: sample(chipId, ts, { utilPct }),
+    });
+    let fleet = [view('a', T, 1), view('b', T, 1)];
+    const fanout = new LiveFanout(() => fleet, { highWaterBytes: 1000, lowWaterBytes: 100 });
+    const ws = new FakeSocket();
+    fanout.add(ws);
+    fanout.setFleet(ws, true, undefined, true);
+    const snap = ws.frames[0];
+    expect(snap.type).toBe('fleet-snapshot');
+    const chipOf = new Map<number, string>(snap.chips.map((c: ChipView, i: number) => [snap.slots[i], c.chipId]));
+    ws.sent.length = 0;
+    ws.bufferedAmount = 5000;
+    for (let i = 1; i <= 5; i++) {
+      fleet = [view('a', T + i, 10 + i), view('b', T + i, 20 + i)];
+      fanout.publishSamples(fleet.map((c) => c.latest!));
+      await until(() => fanout.stats.skipped >= i);
+    }
+    expect(ws.sent).toHaveLength(0);
+    ws.bufferedAmount = 0; // drained: the lag timer notices
+    await until(() => ws.sent.length > 0);
+    expect(ws.types()).toEqual(['fleet-columns']);
+    const f = ws.frames[0];
+    const values = Object.fromEntries(f.slot.map((slot: number, i: number) => [chipOf.get(slot), [f.t0 + f.dt[i], f.utilPct[i]]]));
+    expect(values).toEqual({ a: [T + 5, 15], b: [T + 5, 25] });
+
+    // Lagging again while a chip joins: the inventory frame is skipped, so a whole snapshot rejoins it.
+    ws.sent.length = 0;
+    ws.bufferedAmount = 5000;
+    const skipped = fanout.stats.skipped;
+    fanout.publishSamples([sample('a', T + 6, { utilPct: 16 })]);
+    await until(() => fanout.stats.skipped > skipped);
+    fleet = [...fleet, view('c', T + 6, 1)];
+    fanout.publishInventory([fleet[2]]);
+    ws.bufferedAmount = 0;
+    await until(() => ws.sent.length > 0);
+    expect(ws.types()).toEqual(['fleet-snapshot']);
+    expect(ws.frames[0].chips.map((c: ChipView) => c.chipId)).toEqual(['a', 'b', 'c']);
+  });
+
   it('sends a long tick in slices, lets other work run in between, and keeps ticks in order', async () => {
     const { fanout, socket } = setup();
     const slow = Array.from({ length: 20 }, () => {
