@@ -2,8 +2,8 @@
  * GET /api/v1/efficiency answered from validated parameters: read the work rows of the range from
  * the finest tier that holds it and is cheap enough, cut them to the range and the selected chips,
  * read each job's chips' energy over the job's span (the tier /energy would choose for it; spans
- * are widened to a grid of 1 % of the range, and jobs with the same widened span read together),
- * and build the report (efficiency-report.ts).
+ * are widened to a grid of 1 % of the range, at most 10 s, and jobs with the same widened span read
+ * together), and build the report (efficiency-report.ts).
  *
  * Work tier: raw increments when the range starts within the raw retention and is at most
  * WORK_RAW_MAX_RANGE_MS long; else the 1m buckets when they still hold `from` and the range is at
@@ -24,6 +24,8 @@ const HOUR = 3_600_000;
 export const EFFICIENCY_DEFAULT_RANGE_MS = 24 * HOUR;
 export const WORK_RAW_MAX_RANGE_MS = 2 * HOUR;
 export const WORK_1M_MAX_RANGE_MS = 7 * 24 * HOUR;
+/** Spans are widened to a grid of 1 % of the range, but no coarser than this. */
+export const SPAN_GRID_MAX_MS = 10_000;
 const POWER = fieldIndex('powerW');
 const UTIL = fieldIndex('utilPct');
 
@@ -49,9 +51,10 @@ export async function queryEfficiency(store: Store, q: EfficiencyQuery, now: num
   const units = q.unit ? new Set(q.unit) : null;
   const work = tally.rows().filter((w) => byId.has(w.chipId) && (jobs === null || jobs.has(w.job)) && (units === null || units.has(w.unit)));
 
-  // Jobs whose spans agree to within 1 % of the range share one read of their chips' figures (a
-  // fleet of jobs running through the range: one read, not one per job).
-  const grid = Math.max(1, Math.floor((to - from) / 100));
+  // Jobs whose spans agree to within 1 % of the range, at most 10 s, share one read of their chips'
+  // figures (a fleet of jobs running through the range: one read, not one per job). A wider grid
+  // would count a job's chips' time after its last report (a 24 h range: up to 14 min).
+  const grid = Math.max(1, Math.min(SPAN_GRID_MAX_MS, Math.floor((to - from) / 100)));
   const reads = new Map<string, { from: number; to: number; jobs: { job: string; chipIds: Set<string> }[] }>();
   for (const [job, span] of jobSpans(work)) {
     // The span's last report time is in it (the range's `to` is not).
