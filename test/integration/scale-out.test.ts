@@ -148,11 +148,13 @@ describe('scale-out: hubs on one PostgreSQL and one NATS', () => {
       const f = JSON.parse(d.toString());
       if (f.type === 'samples') for (const s of f.samples) if (s.chipId === chipId && !arrivals.has(s.ts)) arrivals.set(s.ts, now);
     });
-    await eventually(() => arrivals.size >= 60, 40_000, '60 samples of the chip on hub B');
+    // 250 samples (50 s at 200 ms): with fewer, p99 is the slowest one, and one stall of the loaded
+    // machine (another test file's hub beside these) decided it.
+    await eventually(() => arrivals.size >= 250, 90_000, '250 samples of the chip on hub B');
 
     // Samples whose publish was seen, skipping the first 5 (warm-up).
     const measured = [...arrivals].slice(5).filter(([ts]) => publishedAt.has(`${chipId}@${ts}`));
-    expect(measured.length).toBeGreaterThanOrEqual(50);
+    expect(measured.length).toBeGreaterThanOrEqual(200);
     const fromCommit = measured.map(([ts, at]) => at - publishedAt.get(`${chipId}@${ts}`)!);
     const report = { samples: measured.length, p50: percentile(fromCommit, 50), p99: percentile(fromCommit, 99), max: Math.max(...fromCommit) };
     console.log(`scale-out live latency, A's commit -> B's viewer (ms): ${JSON.stringify(report)}`);
@@ -160,7 +162,7 @@ describe('scale-out: hubs on one PostgreSQL and one NATS', () => {
     // The chip's history on B comes from the shared database (its samples were stored by A).
     const history = await (await fetch(`http://127.0.0.1:${b.port}/api/v1/chips/${encodeURIComponent(chipId)}/samples?from=0`)).json();
     expect(history.samples.length).toBeGreaterThan(0);
-  }, 90_000);
+  }, 150_000);
 
   it('hub A SIGKILLed under load while alerts fire: agents move to hub B, every sample is stored once, one webhook per alert transition', async () => {
     const pg = await schema();
