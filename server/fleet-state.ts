@@ -387,6 +387,11 @@ export class FleetState {
     return this.chips.get(chipId)?.view;
   }
 
+  /** Every chip's view, in no particular order (what counts and lookups need, without list()'s sort). */
+  *views(): IterableIterator<ChipView> {
+    for (const e of this.chips.values()) yield e.view;
+  }
+
   list(): ChipView[] {
     return [...this.chips.values()]
       .map((e) => e.view)

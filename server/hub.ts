@@ -120,7 +120,7 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const alertStore = await hubDb.alertStore((states, events, now) => store.writeAlerts(states, events, now));
   const alerts = new AlertEngine({ store: alertStore, fleet, log, file: rulesFile?.rules ?? null, sinks: [{ publish: (events) => fanout.publishAlerts(events) }] });
   // The live summary's figures: the fleet state (other hubs' chips too with a live bus) and the alert engine.
-  fanout.setSummarySource({ chips: () => fleet.list(), alerts: () => alerts.activeAlerts() });
+  fanout.setSummarySource({ chips: () => fleet.views(), alerts: () => alerts.activeAlerts() });
   const ingest = new Ingest(store, fleet, fanout, (id) => tokens.isRevoked(id), quota, alerts);
   const work = await WorkRecorder.start({ store, fleet, publish: (views) => fanout.publishInventory(views), log, maxFutureMs: bounds.maxFutureMs });
   ingest.work = work;

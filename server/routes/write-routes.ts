@@ -77,7 +77,7 @@ export function writeRoutes(deps: WriteDeps) {
     const byHost = new Map<string, LineWork[]>();
     for (const w of lines) (byHost.get(w.host) ?? byHost.set(w.host, []).get(w.host)!).push(w);
     const chipsOf = new Map<string, string[]>();
-    for (const c of fleet.list()) if (byHost.has(c.host)) (chipsOf.get(c.host) ?? chipsOf.set(c.host, []).get(c.host)!).push(c.chipId);
+    for (const c of fleet.views()) if (byHost.has(c.host)) (chipsOf.get(c.host) ?? chipsOf.set(c.host, []).get(c.host)!).push(c.chipId);
     for (const [host, ws] of byHost) {
       const hostChips = chipsOf.get(host) ?? [];
       const onHost = new Set(hostChips);
@@ -101,8 +101,8 @@ export function writeRoutes(deps: WriteDeps) {
     if (parsed.work.length > 0) {
       // Work lines name chips already known (from this body's chip lines too): checked up front,
       // so a bad line stores nothing.
-      const known = new Set([...fleet.list().map((c) => c.chipId), ...parsed.points.map((p) => p.sample.chipId)]);
-      const unknown = parsed.work.find((w) => w.report.chips?.some((c) => !known.has(c)));
+      const inBody = new Set(parsed.points.map((p) => p.sample.chipId));
+      const unknown = parsed.work.find((w) => w.report.chips?.some((c) => fleet.get(c) === undefined && !inBody.has(c)));
       if (unknown) throw new HttpError(400, 'bad_request', `line ${unknown.line}: chip ${JSON.stringify(unknown.report.chips![0])} is not known to the hub; send its samples first (a "chip" line or an agent), or leave the chip tag out to name every chip of host ${JSON.stringify(unknown.host)}`);
     }
     if (parsed.points.length > 0 || parsed.work.length > 0) {

@@ -21,8 +21,7 @@ export interface CounterReading {
 export interface WorkIncrement {
   job: string;
   unit: string;
-  chips: readonly string[];
-  /** The chips, sorted and joined by `,`: the group key of rows. */
+  /** The chips it names, sorted and joined by `,` (what rows store and group by). */
   chipsKey: string;
   fromTs: number;
   toTs: number;
@@ -143,7 +142,7 @@ export class WorkLedger {
         counters.push({ key, reading });
         if (last === undefined) continue;
         const units = value >= last.value ? value - last.value : value;
-        const inc: WorkIncrement = { job: r.job, unit, chips, chipsKey, fromTs: last.ts, toTs: r.ts, units };
+        const inc: WorkIncrement = { job: r.job, unit, chipsKey, fromTs: last.ts, toTs: r.ts, units };
         increments.push(inc);
         for (const tier of Object.keys(TIERS) as RollupTier[]) {
           for (const b of splitIntoBuckets(inc.fromTs, inc.toTs, units, TIERS[tier].bucketMs)) {

@@ -99,12 +99,8 @@ export class WorkRecorder {
     if (out.increments.length > 0 || out.counters.length > 0 || out.chipJobs.length > 0) await this.write(out);
     this.counts.reports += kept.length;
     this.counts.increments += out.increments.length;
-    const jobs = new Map<string, string | null>();
-    for (const [chipId, job] of out.jobsNow) {
-      jobs.set(chipId, job);
-      this.heardAt.set(chipId, now);
-    }
-    const changed = this.opts.fleet.setJobs(jobs);
+    for (const chipId of out.jobsNow.keys()) this.heardAt.set(chipId, now);
+    const changed = this.opts.fleet.setJobs(out.jobsNow);
     if (changed.length > 0) this.opts.publish(changed);
     return { kept: kept.length, refused: refusedList };
   }

@@ -18,7 +18,7 @@ describe('WorkLedger.apply', () => {
   it.each(cases)('$name', ({ reports, units }) => {
     const out = new WorkLedger().apply('agent-1', ['c1', 'c2'], reports);
     expect(out.increments.map((i) => i.units)).toEqual(units);
-    for (const i of out.increments) expect(i.chips).toEqual(['c1', 'c2']);
+    for (const i of out.increments) expect(i.chipsKey).toBe('c1,c2');
   });
 
   it('keeps one series per reporter, job, unit and chips', () => {

@@ -97,9 +97,7 @@ export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'
     async writeWork(work) {
       sendQueued();
       // Only the rows cross to the thread (a caller's object may carry more, e.g. a ledger's undo).
-      // (and of increments not their chip lists: the rows hold the chips key).
-      const increments = work.increments.map((i) => ({ job: i.job, unit: i.unit, chips: [], chipsKey: i.chipsKey, fromTs: i.fromTs, toTs: i.toTs, units: i.units }));
-      const { buckets, counters, chipJobs } = work;
+      const { increments, buckets, counters, chipJobs } = work;
       await writer.request<Extract<ToWriter, { op: 'work' }>>({ op: 'work', work: { increments, buckets, counters, chipJobs } });
     },
     async writeAgentEvents(events) {
