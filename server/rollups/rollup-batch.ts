@@ -1,7 +1,7 @@
 /**
  * Changes to the rollup tiers gathered while folding samples, grouped by stored row: delta
  * buckets that merge into the stored ones (counts and sums add, min/max/last combine, energy
- * changes add, negative ones included). Pure: the writer reads, merges and writes the rows.
+ * changes add, negative ones included). Pure: the fold reads, merges (rollup-row-merge.ts) and writes the rows.
  */
 import type { Sample } from '../../schema/sample.ts';
 import { addEnergy, addSample, cloneBucket, emptyBucket, mergeBucket, type RollupBucket } from './rollup-bucket.ts';
@@ -77,16 +77,4 @@ export class RollupBatch {
   deltas(): IterableIterator<RollupRowDelta> {
     return this.rows.values();
   }
-}
-
-/** Merge delta buckets into a stored row's buckets; result ascending by start. */
-export function applyDelta(stored: readonly RollupBucket[], delta: Map<number, RollupBucket>): RollupBucket[] {
-  const byStart = new Map<number, RollupBucket>();
-  for (const b of stored) byStart.set(b.start, b);
-  for (const [start, d] of delta) {
-    const b = byStart.get(start);
-    if (b) mergeBucket(b, d);
-    else byStart.set(start, d);
-  }
-  return [...byStart.values()].sort((a, b) => a.start - b.start);
 }

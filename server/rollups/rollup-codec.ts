@@ -6,8 +6,8 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import { deflateFitted } from '../codec/deflate-fitted.ts';
-import { Reader, Writer, readColumnInto, skipColumn, writeColumn } from '../codec/column-codec.ts';
-import { bucketsOf, RowColumns } from './rollup-columns.ts';
+import { prepareScratch, Reader, Writer, readColumnInto, skipColumn, writeScratchColumn } from '../codec/column-codec.ts';
+import { bucketsOf, columnsOf, RowColumns } from './rollup-columns.ts';
 import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import type { RollupBucket } from './rollup-bucket.ts';
 
@@ -22,35 +22,72 @@ function clean(v: number): number {
 
 /** Encode buckets (ascending start, all within [rowStart, rowStart + span)). */
 export function encodeRollupRow(rowStart: number, bucketMs: number, buckets: readonly RollupBucket[]): Buffer {
-  const w = new Writer();
+  return encodeRollupColumns(rowStart, bucketMs, columnsOf(buckets, encodeScratch));
+}
+
+const encodeScratch = new RowColumns();
+/** Reused for each field's block: encoding is synchronous and never re-entered. */
+const blockWriter = new Writer(1024);
+
+/**
+ * Encode the row held in `c` (ascending start, all within [rowStart, rowStart + span), every field
+ * and energy decoded): the same bytes as encodeRollupRow of its buckets, without bucket objects.
+ */
+export function encodeRollupColumns(rowStart: number, bucketMs: number, c: RowColumns): Buffer {
+  const k = c.k;
+  const w = new Writer(256 + k * 64);
   w.byte(VERSION);
-  w.uvar(buckets.length);
+  w.uvar(k);
   let prev = 0;
-  for (const b of buckets) {
-    const off = (b.start - rowStart) / bucketMs;
+  for (let j = 0; j < k; j++) {
+    const off = (c.start[j] - rowStart) / bucketMs;
     w.uvar(off - prev);
     prev = off;
   }
-  writeColumn(w, buckets.map((b) => b.n));
+  putColumn(w, k, c.n, null, PLAIN);
   for (let i = 0; i < ROLLUP_FIELDS.length; i++) {
     // Each field's block is prefixed with its length, so a reader that wants other fields skips it in one step.
-    const fw = new Writer();
-    writeColumn(fw, buckets.map((b) => b.f[i]?.cnt ?? null));
-    const present = buckets.filter((b) => b.f[i]);
-    if (present.length > 0) {
-      writeColumn(fw, present.map((b) => clean(b.f[i]!.sum)));
-      writeColumn(fw, present.map((b) => b.f[i]!.min));
-      writeColumn(fw, present.map((b) => b.f[i]!.max));
-      writeColumn(fw, present.map((b) => b.f[i]!.last));
-      writeColumn(fw, present.map((b) => b.f[i]!.lastTs - b.start));
+    const f = c.fields[i]!;
+    const fw = blockWriter;
+    fw.reset();
+    // The count column: null where the bucket has no value for the field.
+    const present = putColumn(fw, k, f.cnt, f.cnt, PLAIN, true);
+    if (present > 0) {
+      putColumn(fw, k, f.sum, f.cnt, CLEAN);
+      putColumn(fw, k, f.min, f.cnt, PLAIN);
+      putColumn(fw, k, f.max, f.cnt, PLAIN);
+      putColumn(fw, k, f.last, f.cnt, PLAIN);
+      putColumn(fw, k, f.lastTs, f.cnt, MINUS_START, false, c.start);
     }
     const block = fw.done();
     w.uvar(block.length);
     w.bytes(block);
   }
-  writeColumn(w, buckets.map((b) => clean(b.energyJ)));
-  writeColumn(w, buckets.map((b) => b.energyPairs));
+  putColumn(w, k, c.energyJ, null, CLEAN);
+  putColumn(w, k, c.energyPairs, null, PLAIN);
   return deflateFitted(w.done());
+}
+
+const PLAIN = 0;
+const CLEAN = 1;
+const MINUS_START = 2;
+
+/**
+ * Write one column from `src[0..k)`. With `mask`, only the buckets whose mask is > 0 count:
+ * `withNulls` writes a column of k with nulls for the others, else a column of just those values.
+ * Returns how many values were written.
+ */
+function putColumn(w: Writer, k: number, src: Float64Array, mask: Float64Array | null, op: number, withNulls = false, start?: Float64Array): number {
+  const { values, bits } = prepareScratch(k);
+  let count = 0;
+  for (let j = 0; j < k; j++) {
+    if (mask !== null && !(mask[j] > 0)) continue;
+    const v = src[j];
+    values[count++] = op === CLEAN ? clean(v) : op === MINUS_START ? v - start![j] : v;
+    if (withNulls) bits[j >> 3] |= 1 << (j & 7);
+  }
+  writeScratchColumn(w, withNulls ? k : count, count);
+  return count;
 }
 
 /**

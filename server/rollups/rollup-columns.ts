@@ -61,43 +61,67 @@ export class RowColumns {
   }
 }
 
-/** Bucket objects for the row held in `c` (fields not decoded are null; energy 0 when not decoded). */
+/** Bucket j of the row held in `c` as an object (fields not decoded are null; energy 0 when not decoded). */
+export function bucketAt(c: RowColumns, j: number): RollupBucket {
+  const f: RollupBucket['f'] = new Array(ROLLUP_FIELDS.length).fill(null);
+  for (let i = 0; i < f.length; i++) {
+    const s = c.fields[i];
+    if (s && s.cnt[j] > 0) f[i] = { cnt: s.cnt[j], sum: s.sum[j], min: s.min[j], max: s.max[j], last: s.last[j], lastTs: s.lastTs[j] };
+  }
+  return { start: c.start[j], n: c.n[j], f, energyJ: c.hasEnergy ? c.energyJ[j] : 0, energyPairs: c.hasEnergy ? c.energyPairs[j] : 0 };
+}
+
+/** Bucket objects for the row held in `c` (see bucketAt). */
 export function bucketsOf(c: RowColumns): RollupBucket[] {
   const out: RollupBucket[] = new Array(c.k);
-  for (let j = 0; j < c.k; j++) {
-    const f: RollupBucket['f'] = new Array(ROLLUP_FIELDS.length).fill(null);
-    for (let i = 0; i < f.length; i++) {
-      const s = c.fields[i];
-      if (s && s.cnt[j] > 0) f[i] = { cnt: s.cnt[j], sum: s.sum[j], min: s.min[j], max: s.max[j], last: s.last[j], lastTs: s.lastTs[j] };
-    }
-    out[j] = { start: c.start[j], n: c.n[j], f, energyJ: c.hasEnergy ? c.energyJ[j] : 0, energyPairs: c.hasEnergy ? c.energyPairs[j] : 0 };
-  }
+  for (let j = 0; j < c.k; j++) out[j] = bucketAt(c, j);
   return out;
+}
+
+/** Put bucket `b` at position j of `into` (prepared with every field and energy). */
+export function setBucket(into: RowColumns, j: number, b: RollupBucket): void {
+  into.start[j] = b.start;
+  into.n[j] = b.n;
+  into.energyJ[j] = b.energyJ;
+  into.energyPairs[j] = b.energyPairs;
+  for (let i = 0; i < ROLLUP_FIELDS.length; i++) {
+    const s = b.f[i];
+    const c = into.fields[i]!;
+    if (!s) {
+      c.cnt[j] = 0;
+      continue;
+    }
+    c.cnt[j] = s.cnt;
+    c.sum[j] = s.sum;
+    c.min[j] = s.min;
+    c.max[j] = s.max;
+    c.last[j] = s.last;
+    c.lastTs[j] = s.lastTs;
+  }
+}
+
+/** Copy bucket i of `from` (every field and energy decoded) to position j of `into` (prepared likewise). */
+export function copyBucket(from: RowColumns, i: number, into: RowColumns, j: number): void {
+  into.start[j] = from.start[i];
+  into.n[j] = from.n[i];
+  into.energyJ[j] = from.energyJ[i];
+  into.energyPairs[j] = from.energyPairs[i];
+  for (let f = 0; f < ROLLUP_FIELDS.length; f++) {
+    const s = from.fields[f]!;
+    const d = into.fields[f]!;
+    d.cnt[j] = s.cnt[i];
+    if (s.cnt[i] === 0) continue;
+    d.sum[j] = s.sum[i];
+    d.min[j] = s.min[i];
+    d.max[j] = s.max[i];
+    d.last[j] = s.last[i];
+    d.lastTs[j] = s.lastTs[i];
+  }
 }
 
 /** The buckets column-wise, in `into` (every field, energy included). */
 export function columnsOf(buckets: readonly RollupBucket[], into: RowColumns): RowColumns {
   into.prepare(buckets.length, undefined, true);
-  for (let j = 0; j < buckets.length; j++) {
-    const b = buckets[j];
-    into.start[j] = b.start;
-    into.n[j] = b.n;
-    into.energyJ[j] = b.energyJ;
-    into.energyPairs[j] = b.energyPairs;
-    for (let i = 0; i < ROLLUP_FIELDS.length; i++) {
-      const s = b.f[i];
-      const c = into.fields[i]!;
-      if (!s) {
-        c.cnt[j] = 0;
-        continue;
-      }
-      c.cnt[j] = s.cnt;
-      c.sum[j] = s.sum;
-      c.min[j] = s.min;
-      c.max[j] = s.max;
-      c.last[j] = s.last;
-      c.lastTs[j] = s.lastTs;
-    }
-  }
+  for (let j = 0; j < buckets.length; j++) setBucket(into, j, buckets[j]);
   return into;
 }

@@ -1,11 +1,11 @@
 /**
  * Applies a fold's rollup changes to the stored rollup rows in the fold's transaction: reads the
- * touched rows in one query, merges the delta buckets (server/rollups applyDelta), re-encodes,
+ * touched rows in one query, merges the delta buckets (server/rollups/rollup-row-merge.ts), re-encodes,
  * and upserts them all in one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE`.
  */
 import type pg from 'pg';
-import { applyDelta, type RollupBatch } from '../../rollups/rollup-batch.ts';
-import { decodeRollupRow, encodeRollupRow } from '../../rollups/rollup-codec.ts';
+import type { RollupBatch } from '../../rollups/rollup-batch.ts';
+import { mergeRollupRow } from '../../rollups/rollup-row-merge.ts';
 import { TIERS } from '../../rollups/rollup-fields.ts';
 
 const READ_ROWS = `SELECT r.tier, r.key, r.row_start, r.data FROM rollups r
@@ -32,7 +32,7 @@ export async function applyRollupBatch(client: pg.ClientBase, batch: RollupBatch
     if (data.length % 2000 === 1999) await new Promise<void>((resolve) => setImmediate(resolve));
     const { bucketMs } = TIERS[d.tier];
     const row = stored.get(id(d.tier, d.key, d.rowStart));
-    data.push(encodeRollupRow(d.rowStart, bucketMs, applyDelta(row ? decodeRollupRow(row, d.rowStart, bucketMs) : [], d.buckets)));
+    data.push(mergeRollupRow(row ?? null, d.rowStart, bucketMs, d.buckets));
   }
   await client.query(WRITE_ROWS, [tiers, keys, starts, data]);
   return deltas.length;

@@ -1,13 +1,13 @@
 /**
- * Applies gathered rollup changes to the stored rollup rows (read, merge, re-encode, write), and
- * knows each chip's fleet group. Runs in the writer thread inside the fold's transaction.
+ * Applies gathered rollup changes to the stored rollup rows (read, merge column-wise, re-encode,
+ * write), and knows each chip's fleet group. Runs in the compactor thread, planning a fold.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type Database from 'better-sqlite3';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { chips, rollups } from '../../../schema/tables.ts';
-import { applyDelta, type RollupBatch } from '../../rollups/rollup-batch.ts';
-import { decodeRollupRow, encodeRollupRow } from '../../rollups/rollup-codec.ts';
+import { chips } from '../../../schema/tables.ts';
+import type { RollupBatch } from '../../rollups/rollup-batch.ts';
+import { mergeRollupRow } from '../../rollups/rollup-row-merge.ts';
 import { fleetKey, TIERS } from '../../rollups/rollup-fields.ts';
 
 /** Drizzle over a better-sqlite3 connection, which the writes use directly. */
@@ -19,11 +19,7 @@ export class RollupRows {
   private readonly groups = new Map<string, string>();
 
   constructor(private readonly db: Db) {
-    this.readRow = db
-      .select({ data: rollups.data })
-      .from(rollups)
-      .where(and(eq(rollups.tier, sql.placeholder('tier')), eq(rollups.key, sql.placeholder('key')), eq(rollups.rowStart, sql.placeholder('rowStart'))))
-      .prepare();
+    this.readRow = db.$client.prepare('SELECT data FROM rollups WHERE tier = ? AND key = ? AND row_start = ?').pluck();
     // Runs with the write lock held: a plain statement, without the query builder's per-call mapping.
     this.writeRow = db.$client.prepare('INSERT INTO rollups (tier, key, row_start, data) VALUES (?, ?, ?, ?) ON CONFLICT (tier, key, row_start) DO UPDATE SET data = excluded.data');
   }
@@ -43,11 +39,8 @@ export class RollupRows {
   apply(batch: RollupBatch, ops: (() => void)[]): void {
     for (const d of batch.deltas()) {
       const { bucketMs } = TIERS[d.tier];
-      const params = { tier: d.tier, key: d.key, rowStart: d.rowStart };
-      const row = this.readRow.get(params);
-      const stored = row ? decodeRollupRow(row.data, d.rowStart, bucketMs) : [];
-      const merged = applyDelta(stored, d.buckets);
-      const data = encodeRollupRow(d.rowStart, bucketMs, merged);
+      const row = this.readRow.get(d.tier, d.key, d.rowStart) as Buffer | undefined;
+      const data = mergeRollupRow(row ?? null, d.rowStart, bucketMs, d.buckets);
       ops.push(() => this.writeRow.run(d.tier, d.key, d.rowStart, data));
     }
   }
