@@ -5,7 +5,8 @@
  * sample log as the writer thread writes it (sample records, one log row per 64 agents' batches);
  * then the log is folded in steps sized as the compactor thread sizes them (fold-steps.ts), in
  * this process, on one connection. Reports chip-samples folded per second of fold time, per step,
- * the process's peak RSS growth while folding, and the bytes of chunks and rollup rows per sample.
+ * the process's peak RSS growth while folding, the time to seal the hours the fold left open (as
+ * the compactor does once they are over), and the bytes of chunks and rollup rows per sample.
  * The first step pays for chips the fold has not seen yet (it looks up their newest chunk); the
  * steady figure leaves it out.
  */
@@ -16,6 +17,8 @@ import { openSqliteStore } from '../server/store/sqlite-store.ts';
 import { encodeSampleRecord } from '../server/store/sample-records.ts';
 import { Compactor } from '../server/store/writer/compaction.ts';
 import { stepFor } from '../server/store/writer/fold-steps.ts';
+import { SEAL_AFTER_MS } from '../server/store/writer/hour-seal.ts';
+import { TIERS } from '../server/rollups/rollup-fields.ts';
 import { setUpConnection } from '../server/store/sqlite-connection.ts';
 import { CHIPS_PER_HOST, simHost } from './sim-fleet.ts';
 import { tempDir } from './support/temp-dir.ts';
@@ -70,6 +73,12 @@ export async function foldBench(opts: { progress(msg: string): void; chips?: num
       before = folded;
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }
+    // The hours the fold left open, sealed as the compactor seals them once they are over: a pass
+    // over every key with a 1-minute row in the hour, once an hour.
+    const keys = (client.prepare("SELECT count(DISTINCT key) AS n FROM rollups WHERE tier = '1m'").get() as { n: number }).n;
+    const sealStarted = performance.now();
+    const hoursSealed = compactor.sealHours(Date.now() + TIERS['1h'].bucketMs + SEAL_AFTER_MS);
+    const sealMs = performance.now() - sealStarted;
     const chunks = client.prepare('SELECT coalesce(sum(n), 0) AS n, coalesce(sum(length(data)), 0) AS b FROM sample_chunks').get() as { n: number; b: number };
     const rollups = client.prepare('SELECT coalesce(sum(length(data)), 0) AS b FROM rollups').get() as { b: number };
     client.close();
@@ -80,6 +89,7 @@ export async function foldBench(opts: { progress(msg: string): void; chips?: num
     const label = `${(hosts.length * CHIPS_PER_HOST).toLocaleString('en-US')} chips`;
     return [
       { part: 'fold', metric: `${label}: chip-samples folded per second, steady steps (first step)`, value: Math.round(rate(steady)), unit: `/s (${Math.round(rate(steps.slice(0, 1)))} /s)`, target: '>= 150,000 (the ingest target)', pass: rate(steady) >= 150_000 && chunks.n === seeded, conditions },
+      { part: 'fold', metric: `${label}: sealing the 1-hour tier once an hour is over (${keys.toLocaleString('en-US')} keys, ${hoursSealed} hour${hoursSealed === 1 ? '' : 's'})`, value: Math.round(sealMs), unit: `ms (${Math.round((1000 * sealMs) / Math.max(1, keys))} µs per key)`, target: 'info', pass: true, conditions },
       { part: 'fold', metric: `${label}: peak RSS growth while folding`, value: Math.round((peakRss - rss0) / 1e6), unit: 'MB', target: 'info', pass: true, conditions },
       { part: 'fold', metric: `${label}: bytes per chip-sample, chunks / rollup rows`, value: Math.round((10 * chunks.b) / Math.max(1, chunks.n)) / 10, unit: `B / ${Math.round((10 * rollups.b) / Math.max(1, chunks.n)) / 10} B`, target: 'raw <= 8 B', pass: chunks.b / Math.max(1, chunks.n) <= 8, conditions },
     ];

@@ -77,11 +77,14 @@ export const sampleLog = sqliteTable('sample_log', {
 /**
  * How far the sample log is folded (one row, id 1): log rows with id <= foldedLogId are in the
  * chunks and rollups, even while they wait to be deleted. Written in each fold's transaction, so
- * a reader's snapshot tells which log rows it must still add.
+ * a reader's snapshot tells which log rows it must still add. `sealedHourTs`: the 1-hour rollup
+ * buckets before it are complete; from it on the fold writes only the 1-minute rows, and an
+ * hour's bucket is made from them once the hour is over (null: every 1-hour bucket is current).
  */
 export const foldState = sqliteTable('fold_state', {
   id: integer('id').primaryKey(),
   foldedLogId: integer('folded_log_id').notNull(),
+  sealedHourTs: integer('sealed_hour_ts'),
 });
 
 /**

@@ -21,9 +21,11 @@ export class RollupBatch {
 
   /**
    * One chip's new samples (ascending ts) and energy changes, counted towards every key (the chip
-   * and its fleet group). Buckets are built once per chip, then merged per key and tier.
+   * and its fleet group). Buckets are built once per chip, then merged per key and tier. 1-hour
+   * buckets only for hours before `hoursBefore`: the SQLite fold makes a later hour's bucket from
+   * its 1-minute row once the hour is over (server/store/writer/hour-seal.ts).
    */
-  addChip(keys: readonly string[], samples: readonly Sample[], energy: readonly EnergyChange[]): void {
+  addChip(keys: readonly string[], samples: readonly Sample[], energy: readonly EnergyChange[], hoursBefore = Number.POSITIVE_INFINITY): void {
     const minute = TIERS['1m'].bucketMs;
     const m1 = new Map<number, RollupBucket>();
     const at = (ts: number) => {
@@ -41,6 +43,7 @@ export class RollupBatch {
     const h1 = new Map<number, RollupBucket>();
     for (const b of m1.values()) {
       const start = bucketStart(b.start, TIERS['1h'].bucketMs);
+      if (start >= hoursBefore) continue;
       const hb = h1.get(start);
       if (hb) mergeBucket(hb, b);
       else h1.set(start, cloneBucket({ ...b, start }));

@@ -6,7 +6,7 @@
  * allocations per chip and fold step, which at 100,000 chips made the garbage collector the
  * fold's largest cost. Pure: no I/O.
  */
-import { mergeBucket, type RollupBucket } from './rollup-bucket.ts';
+import { emptyBucket, mergeBucket, type RollupBucket } from './rollup-bucket.ts';
 import { decodeRollupColumns, encodeRollupColumns } from './rollup-codec.ts';
 import { bucketAt, copyBucket, RowColumns, setBucket } from './rollup-columns.ts';
 
@@ -15,9 +15,10 @@ const mergedCols = new RowColumns();
 
 /**
  * The buckets of `stored` (a decoded row with every field and energy, or null for none) with the
- * delta buckets merged in, ascending by start, in `out` (not `stored`).
+ * delta buckets merged in, ascending by start, in `out` (not `stored`). With `replace`, a delta
+ * bucket takes the place of the stored bucket with its start instead of merging into it.
  */
-export function mergeIntoColumns(stored: RowColumns | null, delta: ReadonlyMap<number, RollupBucket>, out: RowColumns): RowColumns {
+export function mergeIntoColumns(stored: RowColumns | null, delta: ReadonlyMap<number, RollupBucket>, out: RowColumns, replace = false): RowColumns {
   const adds = delta.size === 1 ? [...delta.values()] : [...delta.values()].sort((a, b) => a.start - b.start);
   const k0 = stored?.k ?? 0;
   out.prepare(k0 + adds.length, undefined, true);
@@ -26,7 +27,10 @@ export function mergeIntoColumns(stored: RowColumns | null, delta: ReadonlyMap<n
   let j = 0;
   while (i < k0 || a < adds.length) {
     if (a >= adds.length || (i < k0 && stored!.start[i] < adds[a].start)) copyBucket(stored!, i++, out, j++);
-    else if (i < k0 && stored!.start[i] === adds[a].start) {
+    else if (i < k0 && stored!.start[i] === adds[a].start && replace) {
+      i++;
+      setBucket(out, j++, adds[a++]);
+    } else if (i < k0 && stored!.start[i] === adds[a].start) {
       const b = bucketAt(stored!, i++);
       mergeBucket(b, adds[a++]);
       setBucket(out, j++, b);
@@ -36,8 +40,15 @@ export function mergeIntoColumns(stored: RowColumns | null, delta: ReadonlyMap<n
   return out;
 }
 
-/** A stored row's bytes (null: no row yet) with the delta buckets merged in, encoded. */
-export function mergeRollupRow(data: Buffer | null, rowStart: number, bucketMs: number, delta: ReadonlyMap<number, RollupBucket>): Buffer {
+/** A stored row's bytes (null: no row yet) with the delta buckets merged in (or, with `replace`, put in place), encoded. */
+export function mergeRollupRow(data: Buffer | null, rowStart: number, bucketMs: number, delta: ReadonlyMap<number, RollupBucket>, replace = false): Buffer {
   const stored = data ? decodeRollupColumns(data, rowStart, bucketMs, storedCols) : null;
-  return encodeRollupColumns(rowStart, bucketMs, mergeIntoColumns(stored, delta, mergedCols));
+  return encodeRollupColumns(rowStart, bucketMs, mergeIntoColumns(stored, delta, mergedCols, replace));
+}
+
+/** All buckets of the row held in `c` merged into one bucket starting at `start` (an hour from its minutes). */
+export function mergedBucket(c: RowColumns, start: number): RollupBucket {
+  const b = emptyBucket(start);
+  for (let j = 0; j < c.k; j++) mergeBucket(b, bucketAt(c, j));
+  return b;
 }

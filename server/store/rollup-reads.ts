@@ -9,6 +9,7 @@ import { bucketize } from '../rollups/bucketize.ts';
 import { mergeBucket, type RollupBucket } from '../rollups/rollup-bucket.ts';
 import { decodeRollupColumns } from '../rollups/rollup-codec.ts';
 import { bucketsOf, columnsOf, RowColumns } from '../rollups/rollup-columns.ts';
+import { mergedBucket } from '../rollups/rollup-row-merge.ts';
 import { bucketStart, fleetKey, ROLLUP_FIELDS, TIERS, type RollupField, type RollupTier } from '../rollups/rollup-fields.ts';
 import { logRowsOf, type LogRowsReader } from './log-rows.ts';
 import type { UnfoldedLogIndex } from './unfolded-log-index.ts';
@@ -26,6 +27,17 @@ export interface RollupRead {
 }
 
 const statements = new WeakMap<Database.Database, Database.Statement>();
+const sealedStatements = new WeakMap<Database.Database, Database.Statement>();
+
+/** The snapshot's `sealedHourTs` (writer/hour-seal.ts): 1-hour buckets from it on are made from the 1-minute rows. */
+function sealedHourOf(client: Database.Database): number | null {
+  let st = sealedStatements.get(client);
+  if (!st) {
+    st = client.prepare('SELECT sealed_hour_ts FROM fold_state WHERE id = 1').pluck();
+    sealedStatements.set(client, st);
+  }
+  return (st.get() as number | null | undefined) ?? null;
+}
 
 /** One indexed range scan per key on the (tier, key, row_start) primary key, rows as arrays. */
 function rowsOf(client: Database.Database): Database.Statement {
@@ -91,9 +103,19 @@ export class RollupReader {
       const pace = pacer(this.pacing);
       // The unfolded samples first: their log rows and the stored rows below are one snapshot.
       const unfolded = this.recent.size > 0 ? await recentBuckets(this.db, this.recent, this.logRows, folded, pace, bucketMs, new Set(keys), from, to) : [];
+      // Hours not sealed yet have no 1-hour bucket of their own (or a stale one): each is its 1-minute row, merged.
+      const sealed = tier === '1h' ? sealedHourOf(this.conn) : null;
       for (const key of keys) {
         for (const [rowStart, data] of st.all(tier, key, bucketStart(from, rowSpanMs), to) as [number, Buffer][]) {
-          sink(key, decodeRollupColumns(data, rowStart, bucketMs, cols, only, energy));
+          const row = decodeRollupColumns(data, rowStart, bucketMs, cols, only, energy);
+          if (sealed !== null) row.k = bucketsBefore(row, sealed);
+          if (row.k > 0) sink(key, row);
+        }
+        if (sealed !== null && sealed <= to) {
+          const minuteMs = TIERS['1m'].bucketMs;
+          for (const [hour, data] of st.all('1m', key, Math.max(sealed, bucketStart(from, bucketMs)), to) as [number, Buffer][]) {
+            sink(key, columnsOf([mergedBucket(decodeRollupColumns(data, hour, minuteMs, cols, only, energy), hour)], cols));
+          }
         }
         await pace.maybePause();
       }
@@ -129,6 +151,13 @@ export class RollupReader {
 
 const REPORT_WAIT_MS = 5;
 const REPORT_WAITS = 200;
+
+/** How many of the row's buckets (ascending) start before `ts`. */
+function bucketsBefore(row: RowColumns, ts: number): number {
+  let j = row.k;
+  while (j > 0 && row.start[j - 1] >= ts) j--;
+  return j;
+}
 
 /** As RollupReader.read, collected into bucket objects per key, cut to [from, to]. */
 export async function collectRollups(reader: RollupReader, q: RollupRead): Promise<Map<string, RollupBucket[]>> {

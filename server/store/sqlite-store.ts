@@ -56,7 +56,13 @@ export const COMPACTOR_NICENESS = 10;
 
 const asBackfill = (s: Sample): Sample => (s.flags?.backfill ? s : { ...s, flags: { ...s.flags, backfill: true } });
 
-export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Promise<Store> {
+/** The SQLite store: a Store that also seals the hours of its 1-hour tier on demand (tests; the compactor does it by itself). */
+export interface SqliteStore extends Store {
+  /** Fold everything committed so far, then seal the 1-hour tier's hours that are over at `now` (writer/hour-seal.ts). */
+  sealHours(now: number): Promise<void>;
+}
+
+export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
   if (path === ':memory:') throw new Error('the SQLite store needs a file (its writer thread opens its own connection)');
   mkdirSync(dirname(path), { recursive: true });
   const client = new Database(path);
@@ -107,7 +113,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   let chipList: readonly StoredChip[] | undefined;
   const readAgentEvents = client.prepare('SELECT ts, kind, hub, detail FROM agent_events WHERE agent_id = ? AND ts >= ? AND ts <= ? ORDER BY ts, id LIMIT ?');
 
-  const store: Store = {
+  const store: SqliteStore = {
     retention,
     async registerAgent(reg, now) {
       try {
@@ -189,6 +195,10 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     },
     async enforceRetention(now = Date.now()) {
       await writer.enforceRetention(now);
+    },
+    async sealHours(now) {
+      await writer.flush();
+      await writer.sealHours(now);
     },
     async countSamples() {
       await writer.flush();

@@ -210,11 +210,11 @@ describe('SQLite store: long rollup reads', () => {
       await store.registerAgent(reg, T0);
       await store.flush();
       const folded = () => side.prepare('SELECT folded_log_id FROM fold_state WHERE id = 1').pluck().get() as number | undefined;
-      expect(folded()).toBeUndefined();
+      expect(folded()).toBe(0);
       await store.insertBatch('agent-a', 0, [sample('GPU-test-0', T0, { powerW: 50, energyJ: 100 }), sample('GPU-test-0', T0 + 1000, { powerW: 60, energyJ: 160 })]);
       const logId = side.prepare('SELECT max(id) FROM sample_log').pluck().get() as number;
       // As if the fold of that row had committed and its report were still on its way.
-      side.prepare('INSERT INTO fold_state (id, folded_log_id) VALUES (1, ?)').run(logId);
+      side.prepare('UPDATE fold_state SET folded_log_id = ? WHERE id = 1').run(logId);
       const read = store.rollups('1m', ['GPU-test-0'], T0, T0 + 60_000, ['powerW', 'energyJ']);
       // The fold itself, reported while the read waits.
       await new Promise((r) => setTimeout(r, 50));

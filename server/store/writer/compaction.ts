@@ -2,8 +2,8 @@
  * Folds the sample log into per-chip chunks: groups logged samples by chip, drops duplicates
  * (a (chip, ts) pair already stored wins), merges late samples into the chunks they overlap and
  * writes the rest as a new chunk per chip (old small chunks are merged later: chunk-merge.ts), and
- * updates the rollup tiers with what was added — in one write transaction, run by the compactor
- * thread. The folded log rows are deleted afterwards in small transactions of their own
+ * updates the rollup tiers with what was added (the 1-hour tier only for sealed hours:
+ * hour-seal.ts) — in one write transaction, run by the compactor thread. The folded log rows are deleted afterwards in small transactions of their own
  * (`deleteFolded`), so the write lock the writer's commits need is never held for long. Should the
  * process stop between the two, the next fold reads those rows again and adds nothing: every
  * sample is already stored, and rollups count only samples new to the chunks.
@@ -21,6 +21,8 @@ import { energyChanges, readings, type EnergyReading } from '../../rollups/energ
 import { RollupBatch } from '../../rollups/rollup-batch.ts';
 import { ChipTails } from './chip-tails.ts';
 import { RollupRows } from './rollup-rows.ts';
+import { HourSealer } from './hour-seal.ts';
+import { bucketStart, TIERS } from '../../rollups/rollup-fields.ts';
 
 /** Old chunks are merged up to this many samples (chunk-merge.ts). */
 export const TARGET_CHUNK_SAMPLES = 600;
@@ -49,6 +51,9 @@ export class Compactor {
   /** Chips folded since the last `takeReadings()`. */
   private readonly touched = new Set<string>();
   private readonly rows: RollupRows;
+  private readonly sealer: HourSealer;
+  /** 1-hour buckets from this hour on are made when the hour is over (hour-seal.ts), not by each fold. */
+  private sealedHour: number;
   private readonly q;
 
   constructor(
@@ -57,6 +62,10 @@ export class Compactor {
     private readonly aroundWrite: (write: () => void) => void = (write) => write(),
   ) {
     this.rows = new RollupRows(db);
+    this.sealer = new HourSealer(db.$client, aroundWrite);
+    const stored = this.sealer.stored();
+    this.sealedHour = stored ?? bucketStart(Date.now(), TIERS['1h'].bucketMs);
+    if (stored === null) this.sealer.start(this.sealedHour);
     const chip = eq(sampleChunks.chipId, sql.placeholder('chipId'));
     this.q = {
       overlapping: db
@@ -158,6 +167,19 @@ export class Compactor {
     return out;
   }
 
+  /**
+   * Seal the hours that are over at `now`, oldest first, at most `maxHours` of them (each a pass
+   * over the keys with a 1-minute row in it). Returns the hours sealed.
+   */
+  sealHours(now: number, maxHours = Number.POSITIVE_INFINITY): number {
+    let sealed = 0;
+    for (; sealed < maxHours && HourSealer.due(this.sealedHour, now); sealed++) {
+      this.sealer.seal(this.sealedHour);
+      this.sealedHour += TIERS['1h'].bucketMs;
+    }
+    return sealed;
+  }
+
   /** Log rows after this id wait to be folded. */
   get foldedLogId(): number {
     return this.foldedUpTo;
@@ -241,7 +263,7 @@ export class Compactor {
       stored.sort((a, b) => a.ts - b.ts);
     }
     const freshReadings = readings(added);
-    batch.addChip(this.rows.keysOf(chipId), added, energyChanges(stored, freshReadings));
+    batch.addChip(this.rows.keysOf(chipId), added, energyChanges(stored, freshReadings), this.sealedHour);
 
     if (!laterExists) {
       const all = stored.concat(freshReadings).sort((a, b) => a.ts - b.ts);

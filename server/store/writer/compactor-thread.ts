@@ -105,6 +105,8 @@ const timer = setInterval(() => {
   if (b.samples >= foldAt() || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs)) {
     compacting = true;
     compactionStep();
+  } else if (sealHours(Date.now(), 1) > 0) {
+    // Nothing to fold: an hour that is over was sealed (one per tick).
   } else if (Date.now() - openedAt >= MERGE_START_DELAY_MS && merger.due(Date.now())) {
     // Nothing to fold: merge old small chunks, one window per tick.
     try {
@@ -114,6 +116,16 @@ const timer = setInterval(() => {
     }
   }
 }, 250);
+
+/** Seal the hours over at `now` (at most `maxHours`), reporting a failure instead of throwing. */
+function sealHours(now: number, maxHours = Number.POSITIVE_INFINITY): number {
+  try {
+    return compactor.sealHours(now, maxHours);
+  } catch (err) {
+    post({ event: 'error', error: `sealing an hour of rollups failed: ${(err as Error).message}` });
+    return 0;
+  }
+}
 
 /** Retention in bounded steps, one per turn. */
 let retentionRunning = false;
@@ -145,6 +157,9 @@ port.on('message', (msg: ToCompactor) => {
     if (msg.op === 'retention') {
       const step = () => holdingWriteTurn(() => retention.step(msg.now));
       for (let r = step(); r.deleted > 0 || r.freedPages > 0; r = step());
+    } else if (msg.op === 'seal') {
+      foldAll();
+      compactor.sealHours(msg.now);
     } else foldAll();
     post({ ids: [msg.id], ok: true });
   } catch (err) {

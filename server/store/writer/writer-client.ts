@@ -32,6 +32,8 @@ export interface WriterClient {
   flush(): Promise<void>;
   /** Run retention to completion as of `now`. */
   enforceRetention(now: number): Promise<void>;
+  /** Fold the whole log, then seal the hours of the 1-hour tier that are over at `now`. */
+  sealHours(now: number): Promise<void>;
   backlog(): number;
   onCompacted(listener: (upToLogId: number, readings: FoldedReading[]) => void): void;
   close(): Promise<void>;
@@ -111,6 +113,9 @@ export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'
     },
     async enforceRetention(now) {
       await compactor.request<Extract<ToCompactor, { op: 'retention' }>>({ op: 'retention', now });
+    },
+    async sealHours(now) {
+      await compactor.request<Extract<ToCompactor, { op: 'seal' }>>({ op: 'seal', now });
     },
     backlog: () => writer.inFlight,
     onCompacted: (l) => compactedListeners.push(l),

@@ -51,6 +51,8 @@ export type ToCompactor =
   | { op: 'fold'; id: number }
   /** Run retention to completion as of `now`. */
   | { op: 'retention'; id: number; now: number }
+  /** Fold the whole sample log, then seal the hours of the 1-hour tier that are over at `now` (hour-seal.ts). */
+  | { op: 'seal'; id: number; now: number }
   /** Fold everything, then close. */
   | { op: 'close'; id: number };
 

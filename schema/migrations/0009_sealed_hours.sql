@@ -1,0 +1,1 @@
+ALTER TABLE `fold_state` ADD `sealed_hour_ts` integer;
