@@ -16,16 +16,32 @@ export interface RollupRowDelta {
   buckets: Map<number, RollupBucket>;
 }
 
+/** Where a batch's buckets go: which stored row, and which 1-hour buckets are kept at all. */
+export interface RollupLayout {
+  /** The start of the stored row that `key`'s bucket of `tier` at `ts` goes into. */
+  rowStart(tier: RollupTier, key: string, ts: number): number;
+  /** `key`'s 1-hour buckets are kept for hours before this; later ones are made when their hour is sealed. */
+  hoursBefore(key: string): number;
+}
+
+/** One row per row span of the tier (TIERS), every 1-hour bucket kept. */
+export const SPAN_LAYOUT: RollupLayout = {
+  rowStart: (tier, _key, ts) => bucketStart(ts, TIERS[tier].rowSpanMs),
+  hoursBefore: () => Number.POSITIVE_INFINITY,
+};
+
 export class RollupBatch {
   private readonly rows = new Map<string, RollupRowDelta>();
 
+  /** `layout`: the SQLite fold keeps open hours apart (server/store/writer/hour-seal.ts). */
+  constructor(private readonly layout: RollupLayout = SPAN_LAYOUT) {}
+
   /**
    * One chip's new samples (ascending ts) and energy changes, counted towards every key (the chip
-   * and its fleet group). Buckets are built once per chip, then merged per key and tier. 1-hour
-   * buckets only for hours before `hoursBefore`: the SQLite fold makes a later hour's bucket from
-   * its 1-minute row once the hour is over (server/store/writer/hour-seal.ts).
+   * and its fleet group). Buckets are built once per chip, then merged per key and tier (1-hour
+   * buckets as the layout keeps them).
    */
-  addChip(keys: readonly string[], samples: readonly Sample[], energy: readonly EnergyChange[], hoursBefore = Number.POSITIVE_INFINITY): void {
+  addChip(keys: readonly string[], samples: readonly Sample[], energy: readonly EnergyChange[]): void {
     const minute = TIERS['1m'].bucketMs;
     const m1 = new Map<number, RollupBucket>();
     const at = (ts: number) => {
@@ -43,14 +59,14 @@ export class RollupBatch {
     const h1 = new Map<number, RollupBucket>();
     for (const b of m1.values()) {
       const start = bucketStart(b.start, TIERS['1h'].bucketMs);
-      if (start >= hoursBefore) continue;
       const hb = h1.get(start);
       if (hb) mergeBucket(hb, b);
       else h1.set(start, cloneBucket({ ...b, start }));
     }
     for (const key of keys) {
       for (const b of m1.values()) this.mergeInto('1m', key, b);
-      for (const b of h1.values()) this.mergeInto('1h', key, b);
+      const before = this.layout.hoursBefore(key);
+      for (const b of h1.values()) if (b.start < before) this.mergeInto('1h', key, b);
     }
   }
 
@@ -60,8 +76,8 @@ export class RollupBatch {
   }
 
   private bucket(tier: RollupTier, key: string, ts: number): RollupBucket {
-    const { bucketMs, rowSpanMs } = TIERS[tier];
-    const rowStart = bucketStart(ts, rowSpanMs);
+    const { bucketMs } = TIERS[tier];
+    const rowStart = this.layout.rowStart(tier, key, ts);
     const id = `${tier}\u0000${key}\u0000${rowStart}`;
     let row = this.rows.get(id);
     if (!row) {

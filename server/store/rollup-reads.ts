@@ -112,10 +112,17 @@ export class RollupReader {
           if (row.k > 0) sink(key, row);
         }
         if (sealed !== null && sealed <= to) {
+          // An open hour's minutes lie in rows of 10 minutes (writer/hour-seal.ts): one bucket per hour.
           const minuteMs = TIERS['1m'].bucketMs;
-          for (const [hour, data] of st.all('1m', key, Math.max(sealed, bucketStart(from, bucketMs)), to) as [number, Buffer][]) {
-            sink(key, columnsOf([mergedBucket(decodeRollupColumns(data, hour, minuteMs, cols, only, energy), hour)], cols));
+          const hours = new Map<number, RollupBucket>();
+          for (const [rowStart, data] of st.all('1m', key, Math.max(sealed, bucketStart(from, bucketMs)), bucketStart(to, bucketMs) + bucketMs - 1) as [number, Buffer][]) {
+            const hour = bucketStart(rowStart, bucketMs);
+            const b = mergedBucket(decodeRollupColumns(data, rowStart, minuteMs, cols, only, energy), hour);
+            const seen = hours.get(hour);
+            if (seen) mergeBucket(seen, b);
+            else hours.set(hour, b);
           }
+          if (hours.size > 0) sink(key, columnsOf([...hours.values()], cols));
         }
         await pace.maybePause();
       }

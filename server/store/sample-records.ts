@@ -49,12 +49,15 @@ const READ_ORDER = 'utilPct,memUtilPct,memUsedBytes,memTotalBytes,powerW,powerLi
 if (SAMPLE_FIELDS.join(',') !== READ_ORDER) throw new Error('sample-records: readFields does not follow SAMPLE_FIELDS');
 
 const utf8Decoder = new TextDecoder();
-/** UTF-8 bytes of chip ids and extras keys seen lately (a fleet has few; bounded all the same). */
+/**
+ * UTF-8 bytes of chip ids and extras keys seen lately: bounded, but well above a large hub's
+ * 100,000 chips (at 100,000 it started over every few seconds there).
+ */
 const utf8Cache = new Map<string, Buffer>();
 function utf8Of(s: string): Buffer {
   let b = utf8Cache.get(s);
   if (!b) {
-    if (utf8Cache.size >= 100_000) utf8Cache.clear();
+    if (utf8Cache.size >= 500_000) utf8Cache.clear();
     utf8Cache.set(s, (b = Buffer.from(s, 'utf8')));
   }
   return b;

@@ -60,6 +60,7 @@ describe('SQLite store: the 1-hour tier is sealed once an hour is over', () => {
     return data ? decodeRollupRow(data, dayStart, HOUR).find((b) => b.start === h) : undefined;
   };
   const read = async (tier: '1m' | '1h', from: number, to: number) => store.rollups(tier, [...CHIPS, GROUP], from, to);
+  const minuteRows = (key: string) => side.prepare("SELECT row_start FROM rollups WHERE tier = '1m' AND key = ? ORDER BY row_start").pluck().all(key);
 
   it('reads an open hour from its 1-minute rows, seals it into the 1-hour rows, and reads the same before and after', async () => {
     expect(sealedHour()).toBe(hour);
@@ -74,9 +75,15 @@ describe('SQLite store: the 1-hour tier is sealed once an hour is over', () => {
     }
     expect(before.get(CHIPS[0])![0].n).toBe(180);
     expect(before.get(GROUP)![0].n).toBe(360);
+    // The open hour's minutes lie in rows of 10 minutes; once sealed, in one row spanning the hour.
+    const tenMinutes = [0, 1, 2].map((k) => hour + k * 600_000);
+    expect(minuteRows(CHIPS[0])).toEqual(tenMinutes);
+    expect(minuteRows(GROUP)).toEqual(tenMinutes);
 
     await store.sealHours(hour + HOUR + SEAL_AFTER_MS);
     expect(sealedHour()).toBe(hour + HOUR);
+    for (const key of [...CHIPS, GROUP]) expect(minuteRows(key)).toEqual([hour]);
+    expect(await read('1m', hour, hour + HOUR - 1)).toEqual(minutes);
     for (const key of [...CHIPS, GROUP]) expect(storedHourBucket(key, hour)).toEqual(before.get(key)![0]);
     expect(await read('1h', hour, hour)).toEqual(before);
 

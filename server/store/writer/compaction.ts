@@ -2,8 +2,9 @@
  * Folds the sample log into per-chip chunks: groups logged samples by chip, drops duplicates
  * (a (chip, ts) pair already stored wins), merges late samples into the chunks they overlap and
  * writes the rest as a new chunk per chip (old small chunks are merged later: chunk-merge.ts), and
- * updates the rollup tiers with what was added (the 1-hour tier only for sealed hours:
- * hour-seal.ts) — in one write transaction, run by the compactor thread. The folded log rows are deleted afterwards in small transactions of their own
+ * updates the rollup tiers with what was added (an open hour's 1-minute buckets in rows of 10
+ * minutes, the 1-hour tier only for sealed hours: hour-seal.ts) — in one write transaction, run
+ * by the compactor thread. The folded log rows are deleted afterwards in small transactions of their own
  * (`deleteFolded`), so the write lock the writer's commits need is never held for long. Should the
  * process stop between the two, the next fold reads those rows again and adds nothing: every
  * sample is already stored, and rollups count only samples new to the chunks.
@@ -22,7 +23,6 @@ import { RollupBatch } from '../../rollups/rollup-batch.ts';
 import { ChipTails } from './chip-tails.ts';
 import { RollupRows } from './rollup-rows.ts';
 import { HourSealer } from './hour-seal.ts';
-import { bucketStart, TIERS } from '../../rollups/rollup-fields.ts';
 
 /** Old chunks are merged up to this many samples (chunk-merge.ts). */
 export const TARGET_CHUNK_SAMPLES = 600;
@@ -51,9 +51,8 @@ export class Compactor {
   /** Chips folded since the last `takeReadings()`. */
   private readonly touched = new Set<string>();
   private readonly rows: RollupRows;
+  /** Open hours' 1-minute rows and the sealing of hours that are over (hour-seal.ts); the fold's rollup layout. */
   private readonly sealer: HourSealer;
-  /** 1-hour buckets from this hour on are made when the hour is over (hour-seal.ts), not by each fold. */
-  private sealedHour: number;
   private readonly q;
 
   constructor(
@@ -62,10 +61,7 @@ export class Compactor {
     private readonly aroundWrite: (write: () => void) => void = (write) => write(),
   ) {
     this.rows = new RollupRows(db);
-    this.sealer = new HourSealer(db.$client, aroundWrite);
-    const stored = this.sealer.stored();
-    this.sealedHour = stored ?? bucketStart(Date.now(), TIERS['1h'].bucketMs);
-    if (stored === null) this.sealer.start(this.sealedHour);
+    this.sealer = new HourSealer(db.$client, aroundWrite, Date.now());
     const chip = eq(sampleChunks.chipId, sql.placeholder('chipId'));
     this.q = {
       overlapping: db
@@ -168,16 +164,16 @@ export class Compactor {
   }
 
   /**
-   * Seal the hours that are over at `now`, oldest first, at most `maxHours` of them (each a pass
-   * over the keys with a 1-minute row in it). Returns the hours sealed.
+   * Seal the hours of the rollup tiers that are over at `now` (hour-seal.ts), a batch of keys at a
+   * time until `budgetMs` is spent or nothing is due. Returns the keys sealed.
    */
-  sealHours(now: number, maxHours = Number.POSITIVE_INFINITY): number {
-    let sealed = 0;
-    for (; sealed < maxHours && HourSealer.due(this.sealedHour, now); sealed++) {
-      this.sealer.seal(this.sealedHour);
-      this.sealedHour += TIERS['1h'].bucketMs;
-    }
-    return sealed;
+  sealHours(now: number, budgetMs = Number.POSITIVE_INFINITY): number {
+    return this.sealer.run(now, budgetMs);
+  }
+
+  /** Whether an hour waits to be sealed at `now` (or a pass is under way). */
+  sealDue(now: number): boolean {
+    return this.sealer.due(now);
   }
 
   /** Log rows after this id wait to be folded. */
@@ -200,7 +196,7 @@ export class Compactor {
     const byChip = new LoggedRowsByChip();
     for (const r of rows) byChip.addLogRow(r.data);
     chipsSeen(byChip.chipIds());
-    const batch = new RollupBatch();
+    const batch = new RollupBatch(this.sealer);
     // One chip's samples at a time: a step holds the log rows' bytes and where each chip's rows
     // lie in them, never an object per sample of the whole step (a million of them at 10,000
     // chips: ~1 GB of heap, and the mark-compacts that trace them).
@@ -263,7 +259,7 @@ export class Compactor {
       stored.sort((a, b) => a.ts - b.ts);
     }
     const freshReadings = readings(added);
-    batch.addChip(this.rows.keysOf(chipId), added, energyChanges(stored, freshReadings), this.sealedHour);
+    batch.addChip(this.rows.keysOf(chipId), added, energyChanges(stored, freshReadings));
 
     if (!laterExists) {
       const all = stored.concat(freshReadings).sort((a, b) => a.ts - b.ts);

@@ -105,8 +105,9 @@ const timer = setInterval(() => {
   if (b.samples >= foldAt() || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs)) {
     compacting = true;
     compactionStep();
-  } else if (sealHours(Date.now(), 1) > 0) {
-    // Nothing to fold: an hour that is over was sealed (one per tick).
+  } else if (compactor.sealDue(Date.now())) {
+    // Nothing to fold: seal an hour that is over, SEAL_BUDGET_MS a tick, between fold steps.
+    sealHours(Date.now(), SEAL_BUDGET_MS);
   } else if (Date.now() - openedAt >= MERGE_START_DELAY_MS && merger.due(Date.now())) {
     // Nothing to fold: merge old small chunks, one window per tick.
     try {
@@ -117,13 +118,15 @@ const timer = setInterval(() => {
   }
 }, 250);
 
-/** Seal the hours over at `now` (at most `maxHours`), reporting a failure instead of throwing. */
-function sealHours(now: number, maxHours = Number.POSITIVE_INFINITY): number {
+/** Time a tick gives to sealing hours (hour-seal.ts): a few batches of keys. */
+const SEAL_BUDGET_MS = 50;
+
+/** Seal what is due at `now` for up to `budgetMs`, reporting a failure instead of throwing. */
+function sealHours(now: number, budgetMs: number): void {
   try {
-    return compactor.sealHours(now, maxHours);
+    compactor.sealHours(now, budgetMs);
   } catch (err) {
     post({ event: 'error', error: `sealing an hour of rollups failed: ${(err as Error).message}` });
-    return 0;
   }
 }
 
