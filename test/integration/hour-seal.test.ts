@@ -8,6 +8,10 @@ import { bucketStart, fleetKey, TIERS } from '../../server/rollups/rollup-fields
 import { SEAL_AFTER_MS } from '../../server/store/writer/hour-seal.ts';
 import { chipInfo, sample } from '../helpers/frames.ts';
 import { tempDir } from '../../bench/support/temp-dir.ts';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { Compactor } from '../../server/store/writer/compaction.ts';
+import { setUpConnection } from '../../server/store/sqlite-connection.ts';
+import { encodeSampleRecord } from '../../server/store/sample-records.ts';
 
 const HOUR = TIERS['1h'].bucketMs;
 const DAY = TIERS['1h'].rowSpanMs;
@@ -140,5 +144,46 @@ describe('SQLite store: the 1-hour tier is sealed once an hour is over', () => {
       [hour + HOUR, 60],
     ]);
     expect(storedHourBucket(CHIPS[0], hour + HOUR)).toBeUndefined();
+  });
+});
+
+describe('a pass sealing an hour, with fold steps between its batches', () => {
+  it('folds late samples of the hour into sealed keys and seals keys that first appear during the pass before moving the mark', async () => {
+    const tmp = tempDir();
+    const path = join(tmp.dir, 'fleet.db');
+    const opened = await openSqliteStore(path);
+    await opened.registerAgent({ ...reg, chips: [chipInfo(0), chipInfo(1), chipInfo(2)] }, Date.now());
+    await opened.close();
+    const client = setUpConnection(new Database(path));
+    try {
+      // One key per write transaction, so that the pass is under way between batches.
+      const compactor = new Compactor(drizzle(client), undefined, 1);
+      const hour = bucketStart(Date.now(), HOUR);
+      const log = (samples: ReturnType<typeof sample>[]) => client.prepare('INSERT INTO sample_log (received_at, n, data) VALUES (?, ?, ?)').run(Date.now(), samples.length, encodeSampleRecord(samples));
+      const fold = () => {
+        while (compactor.compactLog() > 0) compactor.takeReadings();
+      };
+      log(samplesOver(hour, 25));
+      fold();
+      expect(compactor.sealHours(hour + HOUR + SEAL_AFTER_MS, 0)).toBe(1);
+      // A late sample of a chip the pass may have sealed, and the hour's first of a third chip.
+      log([sample(CHIPS[0], hour + 50 * 60_000, { powerW: 500, energyJ: 9_000 }), sample('GPU-test-2', hour + 40 * 60_000, { powerW: 400, energyJ: 10 })]);
+      fold();
+      compactor.sealHours(hour + HOUR + SEAL_AFTER_MS);
+      expect(client.prepare('SELECT sealed_hour_ts FROM fold_state WHERE id = 1').pluck().get()).toBe(hour + HOUR);
+
+      const dayStart = bucketStart(hour, DAY);
+      for (const [key, n] of [[CHIPS[0], 151], [CHIPS[1], 150], ['GPU-test-2', 1], [GROUP, 302]] as const) {
+        // One 1-minute row spanning the hour, and the 1-hour bucket made from it.
+        expect(client.prepare("SELECT row_start FROM rollups WHERE tier = '1m' AND key = ?").pluck().all(key)).toEqual([hour]);
+        const minutes = decodeRollupRow(client.prepare("SELECT data FROM rollups WHERE tier = '1m' AND key = ? AND row_start = ?").pluck().get(key, hour) as Buffer, hour, 60_000);
+        const h1 = decodeRollupRow(client.prepare("SELECT data FROM rollups WHERE tier = '1h' AND key = ? AND row_start = ?").pluck().get(key, dayStart) as Buffer, dayStart, HOUR);
+        expect(h1.find((b) => b.start === hour)).toEqual(merged(minutes, hour));
+        expect(merged(minutes, hour).n).toBe(n);
+      }
+    } finally {
+      client.close();
+      tmp.cleanup();
+    }
   });
 });

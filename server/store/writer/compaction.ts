@@ -22,7 +22,7 @@ import { energyChanges, readings, type EnergyReading } from '../../rollups/energ
 import { RollupBatch } from '../../rollups/rollup-batch.ts';
 import { ChipTails } from './chip-tails.ts';
 import { RollupRows } from './rollup-rows.ts';
-import { HourSealer } from './hour-seal.ts';
+import { HourSealer, SEAL_KEYS } from './hour-seal.ts';
 
 /** Old chunks are merged up to this many samples (chunk-merge.ts). */
 export const TARGET_CHUNK_SAMPLES = 600;
@@ -59,9 +59,11 @@ export class Compactor {
     private readonly db: Db,
     /** Runs each write transaction (default: as is); the thread may raise its priority around it. */
     private readonly aroundWrite: (write: () => void) => void = (write) => write(),
+    /** Keys an hour's sealing takes per write transaction (hour-seal.ts). */
+    sealKeysPerBatch = SEAL_KEYS,
   ) {
     this.rows = new RollupRows(db);
-    this.sealer = new HourSealer(db.$client, aroundWrite, Date.now());
+    this.sealer = new HourSealer(db.$client, aroundWrite, Date.now(), sealKeysPerBatch);
     const chip = eq(sampleChunks.chipId, sql.placeholder('chipId'));
     this.q = {
       overlapping: db

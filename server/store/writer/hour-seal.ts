@@ -54,6 +54,8 @@ export class HourSealer implements RollupLayout {
     /** Runs each write transaction (the thread takes a write turn around it). */
     private readonly aroundWrite: (write: () => void) => void,
     now: number,
+    /** Keys sealed per write transaction. */
+    private readonly keysPerBatch = SEAL_KEYS,
   ) {
     this.keysOfHour = client.prepare("SELECT DISTINCT key FROM rollups WHERE tier = '1m' AND row_start >= ? AND row_start < ?").pluck();
     this.rowsOfHour = client.prepare("SELECT row_start, data FROM rollups WHERE tier = '1m' AND key = ? AND row_start >= ? AND row_start < ? ORDER BY row_start").raw();
@@ -82,7 +84,7 @@ export class HourSealer implements RollupLayout {
   }
 
   /**
-   * Seal what is due at `now`, a batch of SEAL_KEYS keys at a time, until `budgetMs` is spent
+   * Seal what is due at `now`, a batch of keys at a time, until `budgetMs` is spent
    * (at least one batch) or nothing is due. Returns the keys sealed.
    */
   run(now: number, budgetMs = Number.POSITIVE_INFINITY): number {
@@ -96,11 +98,14 @@ export class HourSealer implements RollupLayout {
     return sealed;
   }
 
-  /** Seal the pass's next SEAL_KEYS keys; the last batch moves `sealedHourTs` past the hour. */
+  /**
+   * Seal the pass's next batch of keys. The last batch, once no key of the hour is left unsealed,
+   * moves `sealedHourTs` past the hour.
+   */
   private batch(p: { hour: number; keys: string[]; next: number; sealed: Set<string> }): number {
     const { hour } = p;
     const dayStart = bucketStart(hour, TIERS['1h'].rowSpanMs);
-    const keys = p.keys.slice(p.next, p.next + SEAL_KEYS);
+    const keys = p.keys.slice(p.next, p.next + this.keysPerBatch);
     const rows: [string, Buffer, Buffer][] = [];
     for (const key of keys) {
       const minutes = this.minutesOf(key, hour);
@@ -109,7 +114,16 @@ export class HourSealer implements RollupLayout {
       const h1 = (this.readRow.get('1h', key, dayStart) as Buffer | undefined) ?? null;
       rows.push([key, encodeRollupRow(hour, MINUTE, minutes), mergeRollupRow(h1, dayStart, HOUR, new Map([[hour, bucket]]), true)]);
     }
-    const last = p.next + SEAL_KEYS >= p.keys.length;
+    let last = p.next + this.keysPerBatch >= p.keys.length;
+    if (last) {
+      // Keys whose first samples of the hour were folded while the pass ran: sealed before the mark moves.
+      const batchKeys = new Set(keys);
+      const late = (this.keysOfHour.all(hour, hour + HOUR) as string[]).filter((k) => !p.sealed.has(k) && !batchKeys.has(k));
+      if (late.length > 0) {
+        p.keys.push(...late);
+        last = false;
+      }
+    }
     this.aroundWrite(() =>
       this.client.transaction(() => {
         for (const [key, m1, h1] of rows) {
