@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openSqliteStore, type SqliteStore } from '../../server/store/sqlite-store.ts';
-import { decodeRollupRow } from '../../server/rollups/rollup-codec.ts';
+import { decodeRollupRow, encodeRollupRow } from '../../server/rollups/rollup-codec.ts';
 import { emptyBucket, fieldIndex, mergeBucket, type RollupBucket } from '../../server/rollups/rollup-bucket.ts';
 import { bucketStart, fleetKey, TIERS } from '../../server/rollups/rollup-fields.ts';
 import { SEAL_AFTER_MS } from '../../server/store/writer/hour-seal.ts';
@@ -128,6 +128,39 @@ describe('SQLite store: the 1-hour tier is sealed once an hour is over', () => {
     await store.sealHours(hour + 3 * HOUR + SEAL_AFTER_MS);
     expect(sealedHour()).toBe(hour + 3 * HOUR);
     expect((await read('1h', past, hour + 3 * HOUR)).get(CHIPS[1])).toEqual([merged(minutes.get(CHIPS[1])!, past)]);
+  });
+
+  it('a database from before sealing (no mark; the rows spanning the hour, its 1-hour bucket current) reads the same and seals', async () => {
+    await store.insertBatch('agent-a', 0, samplesOver(hour, 20));
+    await store.flush();
+    const minutes = await read('1m', hour, hour + HOUR - 1);
+    await store.close();
+    // Rewrite the rows as a version without sealing left them.
+    const rw = new Database(path);
+    const dayStart = bucketStart(hour, DAY);
+    for (const key of [...CHIPS, GROUP]) {
+      rw.prepare("DELETE FROM rollups WHERE tier = '1m' AND key = ?").run(key);
+      rw.prepare("INSERT INTO rollups (tier, key, row_start, data) VALUES ('1m', ?, ?, ?)").run(key, hour, encodeRollupRow(hour, 60_000, minutes.get(key)!));
+      rw.prepare("INSERT INTO rollups (tier, key, row_start, data) VALUES ('1h', ?, ?, ?) ON CONFLICT DO UPDATE SET data = excluded.data").run(key, dayStart, encodeRollupRow(dayStart, HOUR, [merged(minutes.get(key)!, hour)]));
+    }
+    rw.prepare('UPDATE fold_state SET sealed_hour_ts = NULL WHERE id = 1').run();
+    rw.close();
+
+    store = await openSqliteStore(path);
+    await store.flush();
+    expect(sealedHour()).toBe(hour);
+    // Ten more minutes: they join the hour's row or lie in 10-minute rows after it.
+    await store.insertBatch('agent-a', 1, samplesOver(hour + 20 * 60_000, 10));
+    await store.flush();
+    const all = await read('1m', hour, hour + HOUR - 1);
+    expect(all.get(CHIPS[0])!.length).toBe(30);
+    const open = await read('1h', hour, hour);
+    expect(open.get(CHIPS[0])).toEqual([merged(all.get(CHIPS[0])!, hour)]);
+    expect(open.get(GROUP)![0].n).toBe(360);
+    await store.sealHours(hour + HOUR + SEAL_AFTER_MS);
+    expect(await read('1h', hour, hour)).toEqual(open);
+    expect(await read('1m', hour, hour + HOUR - 1)).toEqual(all);
+    expect(minuteRows(CHIPS[0])).toEqual([hour]);
   });
 
   it('the mark survives a restart, and a read across sealed and open hours has each once', async () => {
