@@ -32,8 +32,9 @@ const blockWriter = new Writer(1024);
 /**
  * Encode the row held in `c` (ascending start, all within [rowStart, rowStart + span), every field
  * and energy decoded): the same bytes as encodeRollupRow of its buckets, without bucket objects.
+ * `deflate` false: the encoded bytes as they are, behind a marker byte (decoders read both).
  */
-export function encodeRollupColumns(rowStart: number, bucketMs: number, c: RowColumns): Buffer {
+export function encodeRollupColumns(rowStart: number, bucketMs: number, c: RowColumns, deflate = true): Buffer {
   const k = c.k;
   const w = new Writer(256 + k * 64);
   w.byte(VERSION);
@@ -65,8 +66,20 @@ export function encodeRollupColumns(rowStart: number, bucketMs: number, c: RowCo
   }
   putColumn(w, k, c.energyJ, null, CLEAN);
   putColumn(w, k, c.energyPairs, null, PLAIN);
-  return deflateFitted(w.done());
+  if (deflate) return deflateFitted(w.done());
+  const encoded = w.done();
+  const out = Buffer.allocUnsafe(encoded.length + 1);
+  out[0] = NOT_DEFLATED;
+  out.set(encoded, 1);
+  return out;
 }
+
+/**
+ * First byte of a row stored without deflate (a short-lived row rewritten at every fold: an open
+ * hour's 10-minute row, server/store/writer/hour-seal.ts). No raw deflate stream starts with it: it
+ * would be a final block of the reserved type 3.
+ */
+const NOT_DEFLATED = 0xff;
 
 const PLAIN = 0;
 const CLEAN = 1;
@@ -96,7 +109,7 @@ function putColumn(w: Writer, k: number, src: Float64Array, mask: Float64Array |
  * a query for two fields does not decode the other eight.
  */
 export function decodeRollupColumns(data: Buffer, rowStart: number, bucketMs: number, into: RowColumns, only?: ReadonlySet<number>, energy = true): RowColumns {
-  const r = new Reader(inflateRawSync(data));
+  const r = new Reader(data[0] === NOT_DEFLATED ? data.subarray(1) : inflateRawSync(data));
   const version = r.byte();
   if (version !== 1 && version !== VERSION) throw new Error(`rollup row version ${version} is not supported`);
   const k = r.uvar();

@@ -40,10 +40,13 @@ export function mergeIntoColumns(stored: RowColumns | null, delta: ReadonlyMap<n
   return out;
 }
 
-/** A stored row's bytes (null: no row yet) with the delta buckets merged in (or, with `replace`, put in place), encoded. */
-export function mergeRollupRow(data: Buffer | null, rowStart: number, bucketMs: number, delta: ReadonlyMap<number, RollupBucket>, replace = false): Buffer {
+/**
+ * A stored row's bytes (null: no row yet) with the delta buckets merged in (or, with `replace`,
+ * put in place), encoded; deflated unless `deflate` is false (rollup-codec.ts).
+ */
+export function mergeRollupRow(data: Buffer | null, rowStart: number, bucketMs: number, delta: ReadonlyMap<number, RollupBucket>, replace = false, deflate = true): Buffer {
   const stored = data ? decodeRollupColumns(data, rowStart, bucketMs, storedCols) : null;
-  return encodeRollupColumns(rowStart, bucketMs, mergeIntoColumns(stored, delta, mergedCols, replace));
+  return encodeRollupColumns(rowStart, bucketMs, mergeIntoColumns(stored, delta, mergedCols, replace), deflate);
 }
 
 /** All buckets of the row held in `c` merged into one bucket starting at `start` (an hour from its minutes). */

@@ -83,10 +83,14 @@ describe('SQLite store: the 1-hour tier is sealed once an hour is over', () => {
     const tenMinutes = [0, 1, 2].map((k) => hour + k * 600_000);
     expect(minuteRows(CHIPS[0])).toEqual(tenMinutes);
     expect(minuteRows(GROUP)).toEqual(tenMinutes);
+    // Open rows are rewritten at every fold: stored without deflate (first byte 0xff); the sealed row deflated.
+    const firstBytes = () => side.prepare("SELECT data FROM rollups WHERE tier = '1m' AND key = ?").pluck().all(CHIPS[0]).map((d) => (d as Buffer)[0]);
+    expect(firstBytes()).toEqual([0xff, 0xff, 0xff]);
 
     await store.sealHours(hour + HOUR + SEAL_AFTER_MS);
     expect(sealedHour()).toBe(hour + HOUR);
     for (const key of [...CHIPS, GROUP]) expect(minuteRows(key)).toEqual([hour]);
+    expect(firstBytes()).not.toEqual([0xff]);
     expect(await read('1m', hour, hour + HOUR - 1)).toEqual(minutes);
     for (const key of [...CHIPS, GROUP]) expect(storedHourBucket(key, hour)).toEqual(before.get(key)![0]);
     expect(await read('1h', hour, hour)).toEqual(before);

@@ -98,3 +98,19 @@ describe('merging a fold delta into a stored rollup row, column-wise', () => {
     expect([m.energyJ, m.energyPairs]).toEqual([12.5, 1]);
   });
 });
+
+describe('rows stored without deflate', () => {
+  it('decode as the deflated row does, and merge into either form', () => {
+    const r = rng(11);
+    const stored = [3, 4, 5].map((m) => bucket(r, m));
+    const delta = new Map([[ROW + 5 * MIN, bucket(r, 5)], [ROW + 6 * MIN, bucket(r, 6)]] as const);
+    const deflated = mergeRollupRow(encodeRollupRow(ROW, MIN, stored), ROW, MIN, delta);
+    const plain = mergeRollupRow(encodeRollupRow(ROW, MIN, stored), ROW, MIN, delta, false, false);
+    expect(plain[0]).toBe(0xff);
+    expect(plain.length).toBeGreaterThan(deflated.length);
+    expect(decodeRollupRow(plain, ROW, MIN)).toEqual(decodeRollupRow(deflated, ROW, MIN));
+    // A plain row merged again and deflated: the same bytes as merging the deflated one.
+    const next = new Map([[ROW + 7 * MIN, bucket(r, 7)]]);
+    expect(mergeRollupRow(plain, ROW, MIN, next).equals(mergeRollupRow(deflated, ROW, MIN, next))).toBe(true);
+  });
+});

@@ -203,7 +203,7 @@ export class Compactor {
     // lie in them, never an object per sample of the whole step (a million of them at 10,000
     // chips: ~1 GB of heap, and the mark-compacts that trace them).
     byChip.forEachChip((chipId, samples) => this.foldChip(chipId, samples, batch, ops));
-    this.rows.apply(batch, ops);
+    this.rows.apply(batch, ops, (d) => this.sealer.isOpenRow(d.tier, d.key, d.rowStart));
     return rows[rows.length - 1].id;
   }
 

@@ -4,9 +4,10 @@
  * and re-deflated up to an hour of buckets to add a few seconds of them, and the 1-hour rows were
  * rewritten too, for a bucket that changes all hour long. So for hours from `sealedHourTs`
  * (fold_state) on, a fold writes only 1-minute buckets, into rows of OPEN_ROW_MS (a step rewrites
- * at most ten buckets a key), and once an hour is over it is sealed: each key's rows of the hour
- * become one 1-minute row spanning it, the hour's 1-hour bucket is made from them and put into the
- * key's 1-hour row (replacing what is there), and `sealedHourTs` moves past the hour.
+ * at most ten buckets a key, and stores them without deflate), and once an hour is over it is
+ * sealed: each key's rows of the hour become one deflated 1-minute row spanning it, the hour's
+ * 1-hour bucket is made from them and put into the key's 1-hour row (replacing what is there), and
+ * `sealedHourTs` moves past the hour.
  *
  * - Readers take 1-hour buckets before `sealedHourTs` from the 1-hour rows and later ones from
  *   the 1-minute rows (server/store/rollup-reads.ts); 1-minute reads take whatever rows lie in
@@ -76,6 +77,11 @@ export class HourSealer implements RollupLayout {
 
   rowStart(tier: RollupTier, key: string, ts: number): number {
     return tier === '1m' && ts >= this.hoursBefore(key) ? bucketStart(ts, OPEN_ROW_MS) : bucketStart(ts, TIERS[tier].rowSpanMs);
+  }
+
+  /** Whether the row is an open hour's 10-minute row (stored without deflate: rewritten at every fold until sealed). */
+  isOpenRow(tier: RollupTier, key: string, rowStart: number): boolean {
+    return tier === '1m' && rowStart >= this.hoursBefore(key);
   }
 
   /** Whether an hour is over at `now` and waits to be sealed (or a pass is under way). */

@@ -6,7 +6,7 @@ import { eq } from 'drizzle-orm';
 import type Database from 'better-sqlite3';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { chips } from '../../../schema/tables.ts';
-import type { RollupBatch } from '../../rollups/rollup-batch.ts';
+import type { RollupBatch, RollupRowDelta } from '../../rollups/rollup-batch.ts';
 import { mergeRollupRow } from '../../rollups/rollup-row-merge.ts';
 import { fleetKey, TIERS } from '../../rollups/rollup-fields.ts';
 
@@ -35,12 +35,15 @@ export class RollupRows {
     return group ? [chipId, group] : [chipId];
   }
 
-  /** Merge every delta of the batch into its stored row: reads and encodes now, queues the writes. */
-  apply(batch: RollupBatch, ops: (() => void)[]): void {
+  /**
+   * Merge every delta of the batch into its stored row: reads and encodes now, queues the writes.
+   * Rows for which `isOpen` holds are stored without deflate (rewritten at every fold until sealed).
+   */
+  apply(batch: RollupBatch, ops: (() => void)[], isOpen: (d: RollupRowDelta) => boolean = () => false): void {
     for (const d of batch.deltas()) {
       const { bucketMs } = TIERS[d.tier];
       const row = this.readRow.get(d.tier, d.key, d.rowStart) as Buffer | undefined;
-      const data = mergeRollupRow(row ?? null, d.rowStart, bucketMs, d.buckets);
+      const data = mergeRollupRow(row ?? null, d.rowStart, bucketMs, d.buckets, false, !isOpen(d));
       ops.push(() => this.writeRow.run(d.tier, d.key, d.rowStart, data));
     }
   }
