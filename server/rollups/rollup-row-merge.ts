@@ -1,8 +1,8 @@
 /**
  * Merging a fold's delta buckets into a stored rollup row, column-wise: the row is decoded into
  * reused columns, its buckets that the delta does not touch are copied as numbers, and only the
- * few it touches become objects to merge (rollup-bucket.ts mergeBucket, the same arithmetic as
- * applyDelta). A 1-minute row holds up to 60 buckets of ten fields; as objects that was ~700
+ * few it touches become objects to merge (rollup-bucket.ts mergeBucket, the arithmetic of the
+ * object merge it replaces). A 1-minute row holds up to 60 buckets of ten fields; as objects that was ~700
  * allocations per chip and fold step, which at 100,000 chips made the garbage collector the
  * fold's largest cost. Pure: no I/O.
  */

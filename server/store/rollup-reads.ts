@@ -103,7 +103,7 @@ export class RollupReader {
       const pace = pacer(this.pacing);
       // The unfolded samples first: their log rows and the stored rows below are one snapshot.
       const unfolded = this.recent.size > 0 ? await recentBuckets(this.db, this.recent, this.logRows, folded, pace, bucketMs, new Set(keys), from, to) : [];
-      // Hours not sealed yet have no 1-hour bucket of their own (or a stale one): each is its 1-minute row, merged.
+      // Hours not sealed yet have no 1-hour bucket of their own (or a stale one): each is made from its 1-minute rows.
       const sealed = tier === '1h' ? sealedHourOf(this.conn) : null;
       for (const key of keys) {
         for (const [rowStart, data] of st.all(tier, key, bucketStart(from, rowSpanMs), to) as [number, Buffer][]) {

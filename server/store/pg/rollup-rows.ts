@@ -1,7 +1,8 @@
 /**
  * Applies a fold's rollup changes to the stored rollup rows in the fold's transaction: reads the
- * touched rows in one query, merges the delta buckets (server/rollups/rollup-row-merge.ts), re-encodes,
- * and upserts them all in one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE`.
+ * touched rows in one query, merges the delta buckets and re-encodes
+ * (server/rollups/rollup-row-merge.ts), and upserts them all in one
+ * `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE`.
  */
 import type pg from 'pg';
 import type { RollupBatch } from '../../rollups/rollup-batch.ts';
