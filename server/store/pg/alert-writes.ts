@@ -14,7 +14,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { alertEvents, alertStates } from '../../../schema/pg/tables.ts';
 import type { AlertEvent } from '../../alerts/alert-events.ts';
 import type { StateWrite } from '../../alerts/alert-store.ts';
-import { annotationsText } from '../../alerts/alert-writes.ts';
+import { eventRow } from '../../alerts/alert-writes.ts';
 import { inTransaction } from './pg-connection.ts';
 
 /** Most bind parameters in one statement (PostgreSQL takes 65,535). */
@@ -75,19 +75,6 @@ export async function writeAlerts(pool: pg.Pool, states: readonly StateWrite[], 
           set: { state: sql`excluded.state`, labels: sql`excluded.labels`, updatedAt: sql`excluded.updated_at` },
         });
     for (const part of chunks(events, MAX_ROWS))
-      await db.insert(alertEvents).values(
-        part.map((e) => ({
-          ruleId: e.ruleId,
-          chipId: e.chipId,
-          fromPhase: e.from,
-          toPhase: e.to,
-          at: e.at,
-          value: e.value,
-          severity: e.severity,
-          labels: JSON.stringify(e.labels),
-          annotations: annotationsText(e),
-          fingerprint: e.fingerprint,
-        })),
-      );
+      await db.insert(alertEvents).values(part.map((e) => eventRow(e, JSON.stringify(e.labels))));
   });
 }
