@@ -14,6 +14,7 @@ import type { AgentRegistration, StoredChip } from './store/store.ts';
 interface ChipEntry {
   view: ChipView;
   intervalMs: number;
+  /** When the hub last heard from the chip, or went back to reading its agent's socket (agentReading). */
   lastSampleAt: number | null;
   /** False once the chip left its agent's inventory (shown offline). */
   active: boolean;
@@ -51,6 +52,13 @@ export class FleetState {
    * main thread). A chip may be in it more than once; what is popped is checked against the chip.
    */
   private readonly liveUntil = new DeadlineHeap<string>();
+  /**
+   * Agents whose connection the hub is not reading (held back behind the writer's backlog, or over
+   * their frame rate): their chips' samples may be waiting in the socket, so their silence is not
+   * counted meanwhile (status and alerting's staleness), lest an overloaded hub call its own delay
+   * the chips' and add a flood of stale alerts to its load.
+   */
+  private readonly unread = new Set<string>();
   /** Remote chips: chipId -> the id of the hub their agent is connected to. */
   private readonly remote = new Map<string, string>();
 
@@ -91,6 +99,7 @@ export class FleetState {
   /** An agent said hello: (re)register its chips. Returns the chip views that changed. */
   agentConnected(reg: AgentRegistration, now = Date.now()): ChipView[] {
     this.connected.set(reg.agentId, (this.connected.get(reg.agentId) ?? 0) + 1);
+    this.unread.delete(reg.agentId);
     this.setAgent(reg);
     return this.setInventory(reg, now);
   }
@@ -120,11 +129,27 @@ export class FleetState {
    * a connected (or push) agent's inventory, when its last live sample arrived (hub clock), its
    * sampling interval. Undefined for an unknown chip.
    */
-  chipLiveness(chipId: string): { agentConnected: boolean; lastSampleAt: number | null; intervalMs: number } | undefined {
+  chipLiveness(chipId: string): { agentConnected: boolean; lastSampleAt: number | null; intervalMs: number; read: boolean } | undefined {
     const e = this.chips.get(chipId);
     if (!e) return undefined;
     const agentId = e.view.agentId;
-    return { agentConnected: e.active && (this.connected.has(agentId) || this.pushAgents.has(agentId)), lastSampleAt: e.lastSampleAt, intervalMs: e.intervalMs };
+    return { agentConnected: e.active && (this.connected.has(agentId) || this.pushAgents.has(agentId)), lastSampleAt: e.lastSampleAt, intervalMs: e.intervalMs, read: !this.unread.has(agentId) };
+  }
+
+  /**
+   * The hub stopped (`on` false) or went back to (`on` true) reading the agent's connection. While
+   * it does not read, its chips' silence is not counted; when it reads again, a live chip's silence
+   * counts from then (the time the hub did not read was not the chip's).
+   */
+  agentReading(agentId: string, on: boolean, now: number): void {
+    if (!on) {
+      if (this.connected.has(agentId)) this.unread.add(agentId);
+      return;
+    }
+    if (!this.unread.delete(agentId)) return;
+    for (const e of this.agentEntries(agentId)) {
+      if (e.view.status === 'live' && e.lastSampleAt !== null && e.lastSampleAt < now) e.lastSampleAt = now;
+    }
   }
 
   /** The chips currently in each of these agents' inventories, by index (agents without chips left out). */
@@ -198,6 +223,7 @@ export class FleetState {
     if (n > 0) this.connected.set(agentId, n);
     else {
       this.connected.delete(agentId);
+      this.unread.delete(agentId);
       const a = this.agents.get(agentId);
       if (a) a.connected = false;
     }
@@ -281,7 +307,10 @@ export class FleetState {
     const due: ChipEntry[] = [];
     for (const { key } of this.liveUntil.popDue(now)) {
       const e = this.chips.get(key);
-      if (e !== undefined && e.view.status === 'live' && !this.remote.has(key)) due.push(e);
+      if (e === undefined || e.view.status !== 'live' || this.remote.has(key)) continue;
+      // Its agent's socket is not being read: still live, looked at again an interval later.
+      if (this.unread.has(e.view.agentId)) this.liveUntil.push(now + e.intervalMs, key);
+      else due.push(e);
     }
     const changes = this.refresh(due, now);
     // Heard from since: watched again until its new deadline.

@@ -256,6 +256,15 @@ export class Ingest {
     return this.fleet.isAgentChip(agentId, chipId);
   }
 
+  /**
+   * The hub stopped (`on` false) or went back to reading (`on` true) the agent's connection
+   * `session` (writer backlog, frame rate): silence it did not read is not the chips' (fleet-state.ts).
+   */
+  agentReading(agentId: string, session: AgentSession, on: boolean): void {
+    if (this.sessions.get(agentId) !== session) return;
+    this.fleet.agentReading(agentId, on, Date.now());
+  }
+
   /** A connection of the agent closed (after its last commit); `session`: that connection's. */
   agentGone(agentId: string, session?: AgentSession): void {
     // A replaced connection's end was recorded when it was replaced.

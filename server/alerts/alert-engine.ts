@@ -366,6 +366,8 @@ export class AlertEngine {
     const li = this.fleet.chipLiveness(e.chipId);
     if (!li || !li.agentConnected) return null;
     e.connectedAt ??= now;
+    // The hub is not reading the agent's socket (fleet-state.ts agentReading): no silence so far.
+    if (!li.read) return { since: now, intervalMs: li.intervalMs };
     return { since: Math.max(li.lastSampleAt ?? -Infinity, e.connectedAt), intervalMs: li.intervalMs };
   }
 

@@ -51,7 +51,14 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
     },
   };
   let errors = 0;
-  const guard = guardAgentSocket(ws, bounds, log, () => agentId !== null || ended);
+  /** Whether the hub has stopped reading this socket (a hold): the agent's chips are not silent meanwhile. */
+  let unread = false;
+  const setReading = (on: boolean) => {
+    if (unread === !on) return;
+    unread = !on;
+    if (agentId !== null) ingest.agentReading(agentId, session, on);
+  };
+  const guard = guardAgentSocket(ws, bounds, log, () => agentId !== null || ended, setReading);
   let chain: Promise<void> = Promise.resolve();
   let acks: Promise<void> = Promise.resolve();
 
@@ -97,6 +104,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
       }
       registration = outcome.registration;
       agentId = id;
+      if (unread) ingest.agentReading(agentId, session, false);
       log.info('agent connected', { agentId, host: host.hostname, chips: registration.chips.length, token: principal.tokenId });
       send({ v: PROTOCOL_VERSION, type: 'welcome', hubVersion: HUB_VERSION, maxBatchSamples: MAX_BATCH_SAMPLES, features: HUB_FEATURES });
       return tellForeign(outcome.foreign);
@@ -154,6 +162,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
       });
   });
   ws.on('close', () => {
+    setReading(true);
     void chain.then(() => acks).finally(() => {
       if (agentId) {
         ingest.agentGone(agentId, session);

@@ -74,9 +74,10 @@ export function closePolicy(ws: WebSocket, reason: string): void {
 
 /**
  * Arm the bounds on a new agent socket. `helloDone()` says whether hello was accepted (asked when
- * the hello timer fires).
+ * the hello timer fires); `reading(false)` is called when the hub stops reading the socket (a
+ * hold), `reading(true)` when it reads again.
  */
-export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: Logger, helloDone: () => boolean): AgentSocketGuard {
+export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: Logger, helloDone: () => boolean, reading: (on: boolean) => void = () => {}): AgentSocketGuard {
   const holds = new Map<string, number>();
   let rateTimer: NodeJS.Timeout | null = null;
   const bucket = new TokenBucket(bounds.frameRate, performance.now());
@@ -109,13 +110,19 @@ export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: 
   const hold = (reason: string) => {
     const n = holds.get(reason) ?? 0;
     holds.set(reason, n + 1);
-    if (holds.size === 1 && n === 0) ws.pause();
+    if (holds.size === 1 && n === 0) {
+      ws.pause();
+      reading(false);
+    }
   };
   const release = (reason: string) => {
     const n = holds.get(reason) ?? 0;
     if (n <= 1) holds.delete(reason);
     else holds.set(reason, n - 1);
-    if (holds.size === 0) ws.resume();
+    if (holds.size === 0 && n > 0) {
+      ws.resume();
+      reading(true);
+    }
   };
 
   return {
@@ -146,8 +153,10 @@ export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: 
       if (ending) return;
       ending = true;
       payAll();
+      const held = holds.size > 0;
       holds.clear();
       ws.resume();
+      if (held) reading(true);
       closePolicy(ws, reason);
     },
   };
