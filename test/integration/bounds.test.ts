@@ -231,6 +231,32 @@ describe('per-agent frame rate', () => {
   });
 });
 
+describe('silence the hub did not read', () => {
+  it("an agent's chips stay live while the hub holds its socket for the frame rate, and turn stale once it is read and silent", async () => {
+    // The hello and the first batch within the burst, the rest 1 s apart.
+    const h = await start({ agentFramesPerSec: 1, agentFrameBurst: 2 });
+    // 200 ms interval: stale after 600 ms without a sample. Its frames beyond the rate are handled 1 s apart.
+    const a = await h.ws('/ws/agent');
+    a.send(hello('held', [chipInfo(0)], { intervalMs: 200 }));
+    await a.waitFor((f) => f.type === 'welcome');
+    const N = 5;
+    const base = Date.now();
+    for (let i = 0; i < N; i++) a.send(batch(i, [sample('GPU-test-0', base + i)]));
+    const status = async () => (await h.get('/api/v1/chips')).body.chips.find((c: any) => c.chipId === 'GPU-test-0').status;
+    const staleEvents = async () => (await h.get('/api/v1/alerts/history?rule=stale&chip=GPU-test-0')).body.events.map((e: any) => `${e.from}>${e.to}`);
+    await a.waitFor((f) => f.type === 'ack' && f.seq === 0);
+    const t0 = performance.now();
+    await eventually(() => a.frames.filter((f) => f.type === 'ack').length === N, 10_000, 'every batch acked');
+    // The rest took ~4 s, 1 s between handled frames, each gap over the chip's 600 ms: had the hub
+    // counted the time it held the socket, the chip would have gone stale (and its alert fired) in each.
+    expect(performance.now() - t0).toBeGreaterThan(2_500);
+    expect(await staleEvents()).toEqual([]);
+    expect(await status()).toBe('live');
+    await eventually(async () => (await status()) === 'stale', 3_000, 'stale once read and silent');
+    await eventually(async () => (await staleEvents()).includes('pending>firing'), 3_000, 'the stale alert fires');
+  });
+});
+
 describe('/series answer budget', () => {
   it('a request over the cell budget gets a 400 that says how to narrow it; one within it is answered (streamed)', async () => {
     const h = await start({ maxSeriesCells: 1_000 });

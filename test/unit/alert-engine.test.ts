@@ -222,6 +222,23 @@ describe('alert engine: liveness', () => {
     expect(r.log().at(-1)).toBe('stale:resolved>inactive');
   });
 
+  it("stale: not while the hub is not reading the agent's socket; counted again from when it reads", () => {
+    const r = rig({ builtins: { stale: { enabled: true } } });
+    r.connect('a', S);
+    r.commit([temp(0, 50)]);
+    // The hub holds the socket from 2 s to 20 s (writer backlog): no sample gets in, and no alert.
+    r.at(2 * S);
+    r.fleet.agentReading('a', false, r.clock.now);
+    for (let t = 3; t <= 20; t++) r.at(t * S + 250);
+    expect(r.log()).toEqual([]);
+    r.fleet.agentReading('a', true, T0 + 20 * S);
+    r.at(23 * S);
+    expect(r.log()).toEqual([]);
+    // Still nothing 3 intervals after reading resumed: the chip is stale now.
+    r.at(23 * S + 500);
+    expect(r.log()).toEqual(['stale:inactive>pending', 'stale:pending>firing']);
+  });
+
   it('agent-offline: pending at the disconnect, firing after `for`, resolved by the reconnect', () => {
     const r = rig({ builtins: { 'agent-offline': { enabled: true } } });
     r.connect();

@@ -95,6 +95,37 @@ describe('FleetState', () => {
     expect(fleet.chipLiveness('GPU-test-1')!.agentConnected).toBe(false);
   });
 
+  it("a chip is not silent while the hub is not reading its agent's socket; its silence counts from when reading resumes", () => {
+    const fleet = new FleetState();
+    fleet.agentConnected(reg('a', [0, 1]));
+    fleet.agentConnected(reg('b', [2]));
+    fleet.applySamples([sample('GPU-test-0', 1), sample('GPU-test-1', 1), sample('GPU-test-2', 1)], 1000);
+    // The hub holds a's socket from 1500 (writer backlog): a's chips stay live past their deadline; b's does not.
+    fleet.agentReading('a', false, 1500);
+    expect(fleet.chipLiveness('GPU-test-0')!.read).toBe(false);
+    expect(fleet.chipLiveness('GPU-test-2')!.read).toBe(true);
+    expect(fleet.refreshStatuses(4500)).toEqual([{ chipId: 'GPU-test-2', status: 'stale' }]);
+    expect(fleet.refreshStatuses(9000)).toEqual([]);
+    expect(fleet.get('GPU-test-0')!.status).toBe('live');
+    // Reading again at 9000: silence counts from then; chip 0 is heard at 9500, chip 1 never again.
+    fleet.agentReading('a', true, 9000);
+    expect(fleet.chipLiveness('GPU-test-1')).toMatchObject({ read: true, lastSampleAt: 9000 });
+    fleet.heard([sample('GPU-test-0', 2)], 9500);
+    expect(fleet.refreshStatuses(11_000)).toEqual([]);
+    expect(fleet.refreshStatuses(12_001)).toEqual([{ chipId: 'GPU-test-1', status: 'stale' }]);
+    expect(fleet.refreshStatuses(12_501)).toEqual([{ chipId: 'GPU-test-0', status: 'stale' }]);
+    // A stale chip is not made live by reading again, and a disconnect ends the hold.
+    fleet.agentReading('a', false, 13_000);
+    fleet.agentReading('a', true, 14_000);
+    expect(fleet.chipLiveness('GPU-test-1')!.lastSampleAt).toBe(9000);
+    fleet.agentReading('a', false, 15_000);
+    fleet.agentDisconnected('a', 15_000);
+    expect(fleet.chipLiveness('GPU-test-0')).toMatchObject({ agentConnected: false, read: true });
+    // A hold on an agent that is not connected is ignored.
+    fleet.agentReading('a', false, 16_000);
+    expect(fleet.chipLiveness('GPU-test-0')!.read).toBe(true);
+  });
+
   it('the status timer finds every live chip that went silent, without a pass over the fleet (random run vs deriving every status)', () => {
     const fleet = new FleetState();
     const agents = ['a', 'b', 'c'];
