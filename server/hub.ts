@@ -16,6 +16,7 @@ import { openHubDatabase } from './hub-database.ts';
 import type { Retention, Store } from './store/store.ts';
 import type { Prices } from './history/prices.ts';
 import { handleAgentSocket } from './ws/agent-endpoint.ts';
+import { FrameTurns } from './ws/frame-turns.ts';
 import { handleLiveSocket } from './ws/live-endpoint.ts';
 import { attachWebSockets } from './ws/upgrade-router.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
@@ -111,6 +112,8 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const hubDb = await openHubDatabase(parseDbTarget(opts.db, opts.dbSchema), { log, retention: opts.retention, reloadMs: opts.dbReloadMs });
   const store = hubDb.store;
   const agentBounds = agentSocketBounds(bounds, store.retention.rawMs);
+  /** Agent frames of every connection take turns of the event loop (frame-turns.ts). */
+  const frameTurns = new FrameTurns();
   const fleet = new FleetState();
   fleet.load(await store.listChips(), await store.latestSamples());
   const fanout = new LiveFanout(() => fleet.list());
@@ -170,6 +173,8 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
     ) as Server;
     applyHttpTimeouts(s, bounds); // before 'listening' (see http-timeouts.ts)
     s.once('error', reject);
+    // Node accepts one connection a turn: while they arrive, agent frames keep the turns short.
+    s.on('connection', () => frameTurns.arrived());
     // A longer accept queue than Node's 511: thousands of agents reconnect at once after a restart.
     s.listen({ port: opts.port, host: opts.host ?? '0.0.0.0', backlog: LISTEN_BACKLOG }, () => resolve(s));
   }).catch(async (err: unknown) => {
@@ -179,7 +184,7 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const sockets = attachWebSockets(
     server,
     {
-      agent: (ws, _req, principal) => handleAgentSocket(ws, ingest, log, principal, agentBounds),
+      agent: (ws, _req, principal) => handleAgentSocket(ws, ingest, log, principal, agentBounds, frameTurns),
       live: (ws) => handleLiveSocket(ws, { fanout, fleet, store, log, alerts }),
     },
     { policy, secure, maxConnections: opts.maxConnections, maxConnectionsPerIp: opts.maxConnectionsPerIp, revocationCheckMs: opts.revocationCheckMs },

@@ -13,6 +13,7 @@ import type { Logger } from '../../common/logger.ts';
 import { formatSpanMs, type TimeWindow } from '../../schema/time-window.ts';
 import { MAX_CHIPS_PER_AGENT } from '../../schema/protocol.ts';
 import { DEFAULT_FRAME_RATE, TokenBucket, type FrameRate } from './frame-rate-limit.ts';
+import { FrameTurns } from './frame-turns.ts';
 import { pacer } from '../event-loop-pacing.ts';
 
 /** What the hub bounds on each agent connection (resolved from HubOptions, see server/hub-bounds.ts). */
@@ -48,9 +49,11 @@ export interface AgentSocketGuard {
   frame(): Promise<void> | undefined;
   /**
    * Before handling a frame (in the connection's chain): wait until it is `due` (what frame()
-   * answered for it), or, when it is due already, for a turn of the event loop once this
-   * connection's frames have held it a few ms (frames read in one go are otherwise handled back to
-   * back in microtasks: 15 frames of 3 MB held the loop 150-200 ms).
+   * answered for it); when it is due already, while connections arrive, for its turn among every
+   * connection's frames (frame-turns.ts; reading stops while the connection has HOLD_AT_WAITING
+   * frames waiting), else for a turn of the event loop once this connection's frames have held it
+   * a few ms (frames read in one go are otherwise handled back to back in microtasks: 15 frames of
+   * 3 MB held the loop 150-200 ms).
    */
   turn(due: Promise<void> | undefined): Promise<void> | undefined;
   /** Stop reading the socket for `reason` until `release(reason)`. */
@@ -72,12 +75,18 @@ export function closePolicy(ws: WebSocket, reason: string): void {
   ws.once('close', () => clearTimeout(t));
 }
 
+/** Frames of one connection waiting for their turn (frame-turns.ts) beyond which its socket is not read. */
+const HOLD_AT_WAITING = 16;
+
+/** The turns of agent frames for connections given none (each hub shares one among its connections). */
+const SHARED_TURNS = new FrameTurns();
+
 /**
  * Arm the bounds on a new agent socket. `helloDone()` says whether hello was accepted (asked when
  * the hello timer fires); `reading(false)` is called when the hub stops reading the socket (a
- * hold), `reading(true)` when it reads again.
+ * hold), `reading(true)` when it reads again; `turns`: the hub's turns of agent frames.
  */
-export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: Logger, helloDone: () => boolean, reading: (on: boolean) => void = () => {}): AgentSocketGuard {
+export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: Logger, helloDone: () => boolean, reading: (on: boolean) => void = () => {}, turns: FrameTurns = SHARED_TURNS): AgentSocketGuard {
   const holds = new Map<string, number>();
   let rateTimer: NodeJS.Timeout | null = null;
   const bucket = new TokenBucket(bounds.frameRate, performance.now());
@@ -85,6 +94,8 @@ export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: 
   const owed = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   let ending = false;
   const pace = pacer();
+  /** Frames waiting for their turn. */
+  let waiting = 0;
   const payAll = () => {
     for (const o of owed) {
       clearTimeout(o.timer);
@@ -145,7 +156,13 @@ export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: 
       });
     },
     turn(due) {
-      return due ?? pace.maybePause();
+      if (due) return due;
+      const wait = turns.turn();
+      if (!wait) return pace.maybePause();
+      if (++waiting === HOLD_AT_WAITING) hold('turns');
+      return wait.then(() => {
+        if (waiting-- === HOLD_AT_WAITING) release('turns');
+      });
     },
     hold,
     release,

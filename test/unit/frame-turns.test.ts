@@ -1,0 +1,93 @@
+/**
+ * FrameTurns (server/ws/frame-turns.ts): while connections arrive, agent frames beyond a short
+ * slice of a turn wait, in arrival order, and later turns release a number of them that adapts to
+ * the turns' length; otherwise frames are never held. A fake clock; the real event loop's turns.
+ */
+import { describe, expect, it } from 'vitest';
+import { FrameTurns, type FrameTurnOptions } from '../../server/ws/frame-turns.ts';
+
+const OPTS: FrameTurnOptions = { sliceMs: 4, turnTargetMs: 10, arrivalsMs: 500, minPerTurn: 2, maxPerTurn: 64 };
+/** One turn of the event loop (the release runs in the check phase before this resolves). */
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+
+function rig() {
+  const clock = { t: 1_000 };
+  const turns = new FrameTurns(OPTS, () => clock.t);
+  const released: number[] = [];
+  /** Asks a turn for frame `id`: true when it may run now, else it is recorded once released. */
+  const ask = (id: number): boolean => {
+    const wait = turns.turn();
+    if (!wait) return true;
+    void wait.then(() => released.push(id));
+    return false;
+  };
+  return { clock, turns, released, ask };
+}
+
+describe('FrameTurns', () => {
+  it('holds no frame while no connection is arriving', async () => {
+    const r = rig();
+    for (let i = 0; i < 100; i++) {
+      r.clock.t += 5;
+      expect(r.ask(i)).toBe(true);
+    }
+    expect(r.turns.queued).toBe(0);
+  });
+
+  it('while connections arrive: frames run at once within the slice, then wait and are released in arrival order, a few a turn', async () => {
+    const r = rig();
+    r.turns.arrived();
+    expect(r.ask(0)).toBe(true);
+    r.clock.t += 3;
+    expect(r.ask(1)).toBe(true);
+    r.clock.t += 2; // the slice (4 ms) is used up
+    for (let i = 2; i < 30; i++) expect(r.ask(i)).toBe(false);
+    expect(r.turns.queued).toBe(28);
+    const perTurn = r.turns.releasing;
+    await nextTurn();
+    expect(r.released).toEqual(Array.from({ length: perTurn }, (_, i) => i + 2));
+    // A frame asking while others wait waits behind them, even in a fresh slice.
+    expect(r.ask(30)).toBe(false);
+    for (let k = 0; k < 20 && r.turns.queued > 0; k++) await nextTurn();
+    expect(r.released).toEqual(Array.from({ length: 29 }, (_, i) => i + 2));
+  });
+
+  it('releases fewer frames a turn after long turns, more after short ones (within its bounds)', async () => {
+    const r = rig();
+    r.turns.arrived();
+    r.ask(0);
+    r.clock.t += 5;
+    for (let i = 1; i < 2_000; i++) r.ask(i);
+    const start = r.turns.releasing;
+    await nextTurn(); // the first release: nothing to measure yet
+    r.clock.t += 30; // a turn 3x the target
+    r.turns.arrived();
+    await nextTurn();
+    expect(r.turns.releasing).toBe(Math.floor(start / 2));
+    for (let k = 0; k < 5; k++) {
+      r.clock.t += 30;
+      r.turns.arrived();
+      await nextTurn();
+    }
+    expect(r.turns.releasing).toBe(OPTS.minPerTurn);
+    for (let k = 0; k < 40; k++) {
+      r.clock.t += 2; // short turns
+      r.turns.arrived();
+      await nextTurn();
+    }
+    expect(r.turns.releasing).toBe(OPTS.maxPerTurn);
+  });
+
+  it('once arrivals stop, what waits goes at the next turn and new frames run at once', async () => {
+    const r = rig();
+    r.turns.arrived();
+    r.ask(0);
+    r.clock.t += 5;
+    for (let i = 1; i <= 200; i++) expect(r.ask(i)).toBe(false);
+    r.clock.t += OPTS.arrivalsMs;
+    expect(r.ask(201)).toBe(true);
+    await nextTurn();
+    expect(r.released).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(r.turns.queued).toBe(0);
+  });
+});
