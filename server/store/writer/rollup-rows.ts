@@ -17,9 +17,13 @@ export class RollupRows {
   private readonly readRow;
   private readonly writeRow;
   private readonly groups = new Map<string, string>();
+  private readonly readGroups;
+  /** When every chip's group was last read at once (ms, 0: never). */
+  private groupsReadAt = 0;
 
   constructor(private readonly db: Db) {
     this.readRow = db.$client.prepare('SELECT data FROM rollups WHERE tier = ? AND key = ? AND row_start = ?').pluck();
+    this.readGroups = db.$client.prepare('SELECT id, vendor, model FROM chips');
     // Runs with the write lock held: a plain statement, without the query builder's per-call mapping.
     this.writeRow = db.$client.prepare('INSERT INTO rollups (tier, key, row_start, data) VALUES (?, ?, ?, ?) ON CONFLICT (tier, key, row_start) DO UPDATE SET data = excluded.data');
   }
@@ -28,9 +32,19 @@ export class RollupRows {
   keysOf(chipId: string): string[] {
     let group = this.groups.get(chipId);
     if (group === undefined) {
-      const row = this.db.select({ vendor: chips.vendor, model: chips.model }).from(chips).where(eq(chips.id, chipId)).get();
-      group = row ? fleetKey(row.vendor, row.model) : '';
-      if (row) this.groups.set(chipId, group);
+      // A chip not met yet: every chip's group in one read (a hub's first fold meets all of its
+      // chips; one query each was ~13 % of the compactor's time in a fold of 100,000 new chips),
+      // or, read that way within the last second, this chip's own.
+      const now = Date.now();
+      if (now - this.groupsReadAt > 1_000) {
+        this.groupsReadAt = now;
+        for (const r of this.readGroups.iterate() as Iterable<{ id: string; vendor: string; model: string }>) this.groups.set(r.id, fleetKey(r.vendor, r.model));
+        group = this.groups.get(chipId);
+      } else {
+        const row = this.db.select({ vendor: chips.vendor, model: chips.model }).from(chips).where(eq(chips.id, chipId)).get();
+        group = row ? fleetKey(row.vendor, row.model) : undefined;
+        if (group !== undefined) this.groups.set(chipId, group);
+      }
     }
     return group ? [chipId, group] : [chipId];
   }
