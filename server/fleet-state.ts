@@ -14,7 +14,7 @@ import type { AgentRegistration, StoredChip } from './store/store.ts';
 interface ChipEntry {
   view: ChipView;
   intervalMs: number;
-  /** When the hub last heard from the chip, or went back to reading its agent's socket (agentReading). */
+  /** When the hub last heard from the chip (moved on by the time the hub did not read its agent's socket: agentReading). */
   lastSampleAt: number | null;
   /** False once the chip left its agent's inventory (shown offline). */
   active: boolean;
@@ -32,6 +32,9 @@ export interface AgentView {
   health: SourceHealthReport[];
   dropped: { batches: number; samples: number };
 }
+
+/** A status or alerting timer this late (ms) means the hub is behind its sockets: silence is not judged then. */
+export const HUB_LAG_MS = 1_000;
 
 export class FleetState {
   private readonly chips = new Map<string, ChipEntry>();
@@ -53,12 +56,12 @@ export class FleetState {
    */
   private readonly liveUntil = new DeadlineHeap<string>();
   /**
-   * Agents whose connection the hub is not reading (held back behind the writer's backlog, or over
-   * their frame rate): their chips' samples may be waiting in the socket, so their silence is not
-   * counted meanwhile (status and alerting's staleness), lest an overloaded hub call its own delay
-   * the chips' and add a flood of stale alerts to its load.
+   * Agents whose connection the hub is not reading (held back behind the writer's backlog, over
+   * their frame rate, or their frames waiting for a turn), since when: their chips' samples may be
+   * waiting, so their silence is not counted meanwhile (status and alerting's staleness), lest an
+   * overloaded hub call its own delay the chips' and add a flood of stale alerts to its load.
    */
-  private readonly unread = new Set<string>();
+  private readonly unread = new Map<string, number>();
   /** Remote chips: chipId -> the id of the hub their agent is connected to. */
   private readonly remote = new Map<string, string>();
 
@@ -138,17 +141,22 @@ export class FleetState {
 
   /**
    * The hub stopped (`on` false) or went back to (`on` true) reading the agent's connection. While
-   * it does not read, its chips' silence is not counted; when it reads again, a live chip's silence
-   * counts from then (the time the hub did not read was not the chip's).
+   * it does not read, its chips' silence is not counted; when it reads again, the time it did not
+   * read is taken off each live chip's silence (a chip the agent no longer reports still turns
+   * stale, once it has been silent that long while the hub read).
    */
   agentReading(agentId: string, on: boolean, now: number): void {
     if (!on) {
-      if (this.connected.has(agentId)) this.unread.add(agentId);
+      if (this.connected.has(agentId) && !this.unread.has(agentId)) this.unread.set(agentId, now);
       return;
     }
-    if (!this.unread.delete(agentId)) return;
+    const since = this.unread.get(agentId);
+    if (since === undefined) return;
+    this.unread.delete(agentId);
+    const unreadMs = now - since;
+    if (unreadMs <= 0) return;
     for (const e of this.agentEntries(agentId)) {
-      if (e.view.status === 'live' && e.lastSampleAt !== null && e.lastSampleAt < now) e.lastSampleAt = now;
+      if (e.view.status === 'live' && e.lastSampleAt !== null) e.lastSampleAt = Math.min(now, e.lastSampleAt + unreadMs);
     }
   }
 
@@ -302,14 +310,19 @@ export class FleetState {
     return changes;
   }
 
-  /** Live chips whose deadline passed: those not heard from since turn stale. Returns the status changes. */
-  refreshStatuses(now: number): { chipId: string; status: ChipStatus }[] {
+  /**
+   * Live chips whose deadline passed: those not heard from since turn stale. Returns the status
+   * changes. `lagMs`: how late the caller's timer ran; a hub that far behind may not have read
+   * samples waiting in its sockets, so no chip turns stale then (each is looked at again an
+   * interval later).
+   */
+  refreshStatuses(now: number, lagMs = 0): { chipId: string; status: ChipStatus }[] {
     const due: ChipEntry[] = [];
     for (const { key } of this.liveUntil.popDue(now)) {
       const e = this.chips.get(key);
       if (e === undefined || e.view.status !== 'live' || this.remote.has(key)) continue;
-      // Its agent's socket is not being read: still live, looked at again an interval later.
-      if (this.unread.has(e.view.agentId)) this.liveUntil.push(now + e.intervalMs, key);
+      // Its agent's socket is not being read, or the hub is behind: still live, looked at again an interval later.
+      if (lagMs > HUB_LAG_MS || this.unread.has(e.view.agentId)) this.liveUntil.push(now + e.intervalMs, key);
       else due.push(e);
     }
     const changes = this.refresh(due, now);

@@ -189,7 +189,14 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
     },
     { policy, secure, maxConnections: opts.maxConnections, maxConnectionsPerIp: opts.maxConnectionsPerIp, revocationCheckMs: opts.revocationCheckMs },
   );
-  const statusTimer = setInterval(() => fanout.publishStatus(fleet.refreshStatuses(Date.now())), STATUS_TICK_MS);
+  let lastStatusTick = Date.now();
+  const statusTimer = setInterval(() => {
+    const now = Date.now();
+    // How late this tick runs: a hub that far behind may have samples waiting unread.
+    const lagMs = now - lastStatusTick - STATUS_TICK_MS;
+    lastStatusTick = now;
+    fanout.publishStatus(fleet.refreshStatuses(now, lagMs));
+  }, STATUS_TICK_MS);
   statusTimer.unref();
 
   const port = (server.address() as AddressInfo).port;

@@ -32,7 +32,7 @@ import type { ActiveAlert } from '../../schema/api-answers.ts';
 import type { ChipView } from '../../schema/protocol.ts';
 import type { Sample } from '../../schema/sample.ts';
 import { silentLogger, type Logger } from '../../common/logger.ts';
-import type { FleetState } from '../fleet-state.ts';
+import { HUB_LAG_MS, type FleetState } from '../fleet-state.ts';
 import type { AlertEvent, AlertSink } from './alert-events.ts';
 import { alertLabels } from './alert-labels.ts';
 import { deadline, expire, INACTIVE, observe, restoreState, serializeState, type AlertState, type AlertTiming, type Step, type Transition } from './alert-state.ts';
@@ -317,7 +317,7 @@ export class AlertEngine {
           if (key.state !== null) this.apply(key, expire(key.state, at, key.rule.timing), null);
         } else {
           key.staleTimer = false;
-          this.staleCheck(key, at);
+          this.staleCheck(key, at, now);
         }
       }
     }
@@ -400,8 +400,17 @@ export class AlertEngine {
     }
   }
 
-  /** The staleness timer went off at `at`: rules whose deadline passed observe the chip's missed intervals. */
-  private staleCheck(e: ChipEntry, at: number): void {
+  /**
+   * The staleness timer went off at `at`: rules whose deadline passed observe the chip's missed
+   * intervals. A check run over HUB_LAG_MS late (the hub behind its sockets, whose unread samples
+   * may end the silence) is put off to a timely tick.
+   */
+  private staleCheck(e: ChipEntry, at: number, now: number): void {
+    if (now - at > HUB_LAG_MS) {
+      this.wheel.schedule(e, now + this.tickMs);
+      e.staleTimer = true;
+      return;
+    }
     if (e.version !== this.version) this.refresh(e);
     const silent = this.silentSince(e, at);
     if (!silent) return;

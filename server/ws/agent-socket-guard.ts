@@ -94,8 +94,10 @@ export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: 
   const owed = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   let ending = false;
   const pace = pacer();
-  /** Frames waiting for their turn. */
+  /** Frames waiting for their turn (frame-turns.ts). */
   let waiting = 0;
+  /** Frames waiting to be handled (their turn, the event loop's, or their frame-rate token): the connection counts as unread meanwhile. */
+  let waits = 0;
   const payAll = () => {
     for (const o of owed) {
       clearTimeout(o.timer);
@@ -118,12 +120,20 @@ export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: 
     payAll();
   });
 
+  /** Whether the hub reads this connection: no hold, and no frame waiting for its turn. */
+  let read = true;
+  const updateReading = () => {
+    const on = holds.size === 0 && waits === 0;
+    if (on === read) return;
+    read = on;
+    reading(on);
+  };
   const hold = (reason: string) => {
     const n = holds.get(reason) ?? 0;
     holds.set(reason, n + 1);
     if (holds.size === 1 && n === 0) {
       ws.pause();
-      reading(false);
+      updateReading();
     }
   };
   const release = (reason: string) => {
@@ -132,7 +142,7 @@ export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: 
     else holds.set(reason, n - 1);
     if (holds.size === 0 && n > 0) {
       ws.resume();
-      reading(true);
+      updateReading();
     }
   };
 
@@ -156,12 +166,20 @@ export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: 
       });
     },
     turn(due) {
-      if (due) return due;
-      const wait = turns.turn();
-      if (!wait) return pace.maybePause();
-      if (++waiting === HOLD_AT_WAITING) hold('turns');
+      let wait = due;
+      if (!wait) {
+        const inTurn = turns.turn();
+        if (inTurn) {
+          if (++waiting === HOLD_AT_WAITING) hold('turns');
+          wait = inTurn.then(() => {
+            if (waiting-- === HOLD_AT_WAITING) release('turns');
+          });
+        } else wait = pace.maybePause();
+      }
+      if (!wait) return undefined;
+      if (waits++ === 0) updateReading();
       return wait.then(() => {
-        if (waiting-- === HOLD_AT_WAITING) release('turns');
+        if (--waits === 0) updateReading();
       });
     },
     hold,
@@ -170,10 +188,9 @@ export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: 
       if (ending) return;
       ending = true;
       payAll();
-      const held = holds.size > 0;
       holds.clear();
       ws.resume();
-      if (held) reading(true);
+      updateReading();
       closePolicy(ws, reason);
     },
   };

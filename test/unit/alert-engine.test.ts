@@ -234,8 +234,19 @@ describe('alert engine: liveness', () => {
     r.fleet.agentReading('a', true, T0 + 20 * S);
     r.at(23 * S);
     expect(r.log()).toEqual([]);
-    // Still nothing 3 intervals after reading resumed: the chip is stale now.
+    // Silent over 3 intervals while the hub read (the 18 s it did not are taken off): stale.
     r.at(23 * S + 500);
+    expect(r.log()).toEqual(['stale:inactive>pending', 'stale:pending>firing']);
+  });
+
+  it('stale: a check the hub runs over a second late (behind its sockets) is put off to a timely tick', () => {
+    const r = rig({ builtins: { stale: { enabled: true } } });
+    r.connect('a', S);
+    r.commit([temp(0, 50)]);
+    // The loop was blocked from 1 s to 10 s: the check due at ~3 s runs at 10 s, and waits.
+    r.at(10 * S);
+    expect(r.log()).toEqual([]);
+    r.at(10 * S + 250);
     expect(r.log()).toEqual(['stale:inactive>pending', 'stale:pending>firing']);
   });
 

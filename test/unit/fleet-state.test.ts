@@ -95,7 +95,7 @@ describe('FleetState', () => {
     expect(fleet.chipLiveness('GPU-test-1')!.agentConnected).toBe(false);
   });
 
-  it("a chip is not silent while the hub is not reading its agent's socket; its silence counts from when reading resumes", () => {
+  it("a chip is not silent while the hub is not reading its agent's socket, nor while the hub is behind; that time is taken off its silence", () => {
     const fleet = new FleetState();
     fleet.agentConnected(reg('a', [0, 1]));
     fleet.agentConnected(reg('b', [2]));
@@ -107,22 +107,31 @@ describe('FleetState', () => {
     expect(fleet.refreshStatuses(4500)).toEqual([{ chipId: 'GPU-test-2', status: 'stale' }]);
     expect(fleet.refreshStatuses(9000)).toEqual([]);
     expect(fleet.get('GPU-test-0')!.status).toBe('live');
-    // Reading again at 9000: silence counts from then; chip 0 is heard at 9500, chip 1 never again.
+    // Reading again at 9000: the 7.5 s not read are taken off; chip 0 is heard at 9500, chip 1 never again.
     fleet.agentReading('a', true, 9000);
-    expect(fleet.chipLiveness('GPU-test-1')).toMatchObject({ read: true, lastSampleAt: 9000 });
+    expect(fleet.chipLiveness('GPU-test-1')).toMatchObject({ read: true, lastSampleAt: 8500 });
     fleet.heard([sample('GPU-test-0', 2)], 9500);
     expect(fleet.refreshStatuses(11_000)).toEqual([]);
-    expect(fleet.refreshStatuses(12_001)).toEqual([{ chipId: 'GPU-test-1', status: 'stale' }]);
-    expect(fleet.refreshStatuses(12_501)).toEqual([{ chipId: 'GPU-test-0', status: 'stale' }]);
-    // A stale chip is not made live by reading again, and a disconnect ends the hold.
-    fleet.agentReading('a', false, 13_000);
-    fleet.agentReading('a', true, 14_000);
-    expect(fleet.chipLiveness('GPU-test-1')!.lastSampleAt).toBe(9000);
-    fleet.agentReading('a', false, 15_000);
-    fleet.agentDisconnected('a', 15_000);
+    expect(fleet.refreshStatuses(11_600)).toEqual([{ chipId: 'GPU-test-1', status: 'stale' }]);
+    // A status tick running over a second late: the hub is behind, nothing turns stale then.
+    expect(fleet.refreshStatuses(12_600, 1_100)).toEqual([]);
+    expect(fleet.refreshStatuses(13_700)).toEqual([{ chipId: 'GPU-test-0', status: 'stale' }]);
+    // Short holds again and again do not keep a silent chip live: only their own time is taken off.
+    fleet.heard([sample('GPU-test-0', 3)], 20_000);
+    fleet.applySamples([sample('GPU-test-0', 3)], 20_000);
+    for (let t = 20_000; t < 25_000; t += 500) {
+      fleet.agentReading('a', false, t);
+      fleet.agentReading('a', true, t + 100);
+      fleet.refreshStatuses(t + 100);
+    }
+    // Silent 5 s, of which 0.1 s a hold: stale after 3.9 s, the 9 holds before then taken off.
+    expect(fleet.get('GPU-test-0')!.status).toBe('stale');
+    expect(fleet.chipLiveness('GPU-test-0')!.lastSampleAt).toBe(20_900);
+    // A disconnect ends the hold; a hold on an agent that is not connected is ignored.
+    fleet.agentReading('a', false, 30_000);
+    fleet.agentDisconnected('a', 30_000);
     expect(fleet.chipLiveness('GPU-test-0')).toMatchObject({ agentConnected: false, read: true });
-    // A hold on an agent that is not connected is ignored.
-    fleet.agentReading('a', false, 16_000);
+    fleet.agentReading('a', false, 31_000);
     expect(fleet.chipLiveness('GPU-test-0')!.read).toBe(true);
   });
 
