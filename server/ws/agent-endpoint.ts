@@ -53,12 +53,24 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
     },
   };
   let errors = 0;
-  /** Whether the hub has stopped reading this socket (a hold): the agent's chips are not silent meanwhile. */
-  let unread = false;
+  /**
+   * Whether the hub is behind with this agent: it is not reading the socket (a hold, frames
+   * waiting), or owes it more than one ack (batches waiting for their commit: an agent whose window
+   * of unacked batches is full stops sending). Its chips are not silent meanwhile (fleet-state.ts
+   * agentReading). One batch in flight, the usual state at 1 Hz, is not being behind.
+   */
+  let behind = false;
+  let guardReads = true;
+  let unacked = 0;
+  const updateBehind = () => {
+    const now = !guardReads || unacked > 1;
+    if (now === behind) return;
+    behind = now;
+    if (agentId !== null) ingest.agentReading(agentId, session, !behind);
+  };
   const setReading = (on: boolean) => {
-    if (unread === !on) return;
-    unread = !on;
-    if (agentId !== null) ingest.agentReading(agentId, session, on);
+    guardReads = on;
+    updateBehind();
   };
   const guard = guardAgentSocket(ws, bounds, log, () => agentId !== null || ended, setReading, turns);
   let chain: Promise<void> = Promise.resolve();
@@ -106,7 +118,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
       }
       registration = outcome.registration;
       agentId = id;
-      if (unread) ingest.agentReading(agentId, session, false);
+      if (behind) ingest.agentReading(agentId, session, false);
       log.info('agent connected', { agentId, host: host.hostname, chips: registration.chips.length, token: principal.tokenId });
       send({ v: PROTOCOL_VERSION, type: 'welcome', hubVersion: HUB_VERSION, maxBatchSamples: MAX_BATCH_SAMPLES, features: HUB_FEATURES });
       return tellForeign(outcome.foreign);
@@ -132,18 +144,25 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
     }
     // Commits overlap (the writer groups them); acks still go out in the order batches came in.
     const seq = msg.seq;
+    unacked++;
+    updateBehind();
     const committed = ingest.commit(owner, seq, samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped, work: msg.work });
     // Its failure is answered in order below, maybe after earlier acks: handled from now on, so a
     // commit failing while they wait is not an unhandled rejection (which ends the process).
     committed.catch(() => undefined);
     acks = acks.then(() =>
-      committed.then(
-        ({ stored }) => send({ v: PROTOCOL_VERSION, type: 'ack', seq, stored }),
-        (err: unknown) => {
-          log.error('batch commit failed', { agentId, seq, err: String(err) });
-          send({ v: PROTOCOL_VERSION, type: 'error', code: 'internal', message: 'internal error while storing the batch; resend it', seq });
-        },
-      ),
+      committed
+        .then(
+          ({ stored }) => send({ v: PROTOCOL_VERSION, type: 'ack', seq, stored }),
+          (err: unknown) => {
+            log.error('batch commit failed', { agentId, seq, err: String(err) });
+            send({ v: PROTOCOL_VERSION, type: 'error', code: 'internal', message: 'internal error while storing the batch; resend it', seq });
+          },
+        )
+        .finally(() => {
+          if (unacked > 0) unacked--;
+          updateBehind();
+        }),
     );
   };
 
@@ -164,7 +183,9 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
       });
   });
   ws.on('close', () => {
-    setReading(true);
+    guardReads = true;
+    unacked = 0;
+    updateBehind();
     void chain.then(() => acks).finally(() => {
       if (agentId) {
         ingest.agentGone(agentId, session);
