@@ -117,9 +117,11 @@ export class FrameTurns {
       this.waiting.splice(0, this.head);
       this.head = 0;
     }
-    // Frames still waiting: the next turn releases more (and measures this one).
+    // Frames still waiting: the next turn releases more (and measures this one). Frames released
+    // now run after this, in this turn: a run stays scheduled so that frames asking meanwhile
+    // count this turn's slice as begun, not a fresh one.
     this.lastRunAt = this.queued > 0 ? t : 0;
-    if (this.queued > 0) this.schedule();
+    if (this.queued > 0 || n > 0) this.schedule();
   };
 }
 
