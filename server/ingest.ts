@@ -257,8 +257,9 @@ export class Ingest {
   }
 
   /**
-   * The hub stopped (`on` false) or went back to reading (`on` true) the agent's connection
-   * `session` (writer backlog, frame rate): silence it did not read is not the chips' (fleet-state.ts).
+   * The hub fell behind (`on` false) or caught up (`on` true) with the agent's connection
+   * `session` (not reading it, its frames waiting, acks owed): silence meanwhile is not the chips'
+   * (fleet-state.ts agentReading).
    */
   agentReading(agentId: string, session: AgentSession, on: boolean): void {
     if (this.sessions.get(agentId) !== session) return;

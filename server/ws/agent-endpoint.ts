@@ -144,9 +144,9 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
     }
     // Commits overlap (the writer groups them); acks still go out in the order batches came in.
     const seq = msg.seq;
+    const committed = ingest.commit(owner, seq, samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped, work: msg.work });
     unacked++;
     updateBehind();
-    const committed = ingest.commit(owner, seq, samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped, work: msg.work });
     // Its failure is answered in order below, maybe after earlier acks: handled from now on, so a
     // commit failing while they wait is not an unhandled rejection (which ends the process).
     committed.catch(() => undefined);

@@ -6,7 +6,8 @@
  *   refill, and the hub stops reading the socket meanwhile; nothing is dropped, the flooder only
  *   slows itself;
  * - reading paused for several reasons at once (rate, writer backlog): the socket resumes only when
- *   no reason holds it any more.
+ *   no reason holds it any more; the endpoint is told whenever the hub stops or goes back to
+ *   reading it, a frame waiting to be handled counting as not read.
  */
 import type { WebSocket } from 'ws';
 import type { Logger } from '../../common/logger.ts';
@@ -50,10 +51,9 @@ export interface AgentSocketGuard {
   /**
    * Before handling a frame (in the connection's chain): wait until it is `due` (what frame()
    * answered for it); when it is due already, while connections arrive, for its turn among every
-   * connection's frames (frame-turns.ts; reading stops while the connection has HOLD_AT_WAITING
-   * frames waiting), else for a turn of the event loop once this connection's frames have held it
-   * a few ms (frames read in one go are otherwise handled back to back in microtasks: 15 frames of
-   * 3 MB held the loop 150-200 ms).
+   * connection's frames (frame-turns.ts), else for a turn of the event loop once this connection's
+   * frames have held it a few ms (frames read in one go are otherwise handled back to back in
+   * microtasks: 15 frames of 3 MB held the loop 150-200 ms).
    */
   turn(due: Promise<void> | undefined): Promise<void> | undefined;
   /** Stop reading the socket for `reason` until `release(reason)`. */
@@ -75,16 +75,14 @@ export function closePolicy(ws: WebSocket, reason: string): void {
   ws.once('close', () => clearTimeout(t));
 }
 
-/** Frames of one connection waiting for their turn (frame-turns.ts) beyond which its socket is not read. */
-const HOLD_AT_WAITING = 16;
-
 /** The turns of agent frames for connections given none (each hub shares one among its connections). */
 const SHARED_TURNS = new FrameTurns();
 
 /**
  * Arm the bounds on a new agent socket. `helloDone()` says whether hello was accepted (asked when
  * the hello timer fires); `reading(false)` is called when the hub stops reading the socket (a
- * hold), `reading(true)` when it reads again; `turns`: the hub's turns of agent frames.
+ * hold, or a frame waiting to be handled), `reading(true)` when it reads again; `turns`: the hub's
+ * turns of agent frames.
  */
 export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: Logger, helloDone: () => boolean, reading: (on: boolean) => void = () => {}, turns: FrameTurns = SHARED_TURNS): AgentSocketGuard {
   const holds = new Map<string, number>();
@@ -94,8 +92,6 @@ export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: 
   const owed = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   let ending = false;
   const pace = pacer();
-  /** Frames waiting for their turn (frame-turns.ts). */
-  let waiting = 0;
   /** Frames waiting to be handled (their turn, the event loop's, or their frame-rate token): the connection counts as unread meanwhile. */
   let waits = 0;
   const payAll = () => {
@@ -166,16 +162,7 @@ export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: 
       });
     },
     turn(due) {
-      let wait = due;
-      if (!wait) {
-        const inTurn = turns.turn();
-        if (inTurn) {
-          if (++waiting === HOLD_AT_WAITING) hold('turns');
-          wait = inTurn.then(() => {
-            if (waiting-- === HOLD_AT_WAITING) release('turns');
-          });
-        } else wait = pace.maybePause();
-      }
+      const wait = due ?? turns.turn() ?? pace.maybePause();
       if (!wait) return undefined;
       if (waits++ === 0) updateReading();
       return wait.then(() => {
