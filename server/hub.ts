@@ -173,8 +173,6 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
     ) as Server;
     applyHttpTimeouts(s, bounds); // before 'listening' (see http-timeouts.ts)
     s.once('error', reject);
-    // Node accepts one connection a turn: while they arrive, agent frames keep the turns short.
-    s.on('connection', () => frameTurns.arrived());
     // A longer accept queue than Node's 511: thousands of agents reconnect at once after a restart.
     s.listen({ port: opts.port, host: opts.host ?? '0.0.0.0', backlog: LISTEN_BACKLOG }, () => resolve(s));
   }).catch(async (err: unknown) => {
@@ -184,7 +182,11 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const sockets = attachWebSockets(
     server,
     {
-      agent: (ws, _req, principal) => handleAgentSocket(ws, ingest, log, principal, agentBounds, frameTurns),
+      agent: (ws, _req, principal) => {
+        // Node accepts one connection a turn: while agents arrive (a restart's reconnections), agent frames keep the turns short.
+        frameTurns.arrived();
+        handleAgentSocket(ws, ingest, log, principal, agentBounds, frameTurns);
+      },
       live: (ws) => handleLiveSocket(ws, { fanout, fleet, store, log, alerts }),
     },
     { policy, secure, maxConnections: opts.maxConnections, maxConnectionsPerIp: opts.maxConnectionsPerIp, revocationCheckMs: opts.revocationCheckMs },

@@ -7,7 +7,7 @@
  * in that same turn: turns of 200–400 ms, so a few connections were accepted a second, and agents
  * connecting while others sent (a restart's reconnections) waited 20 s and more for their welcome.
  *
- * For `arrivalsMs` after a connection arrives, frames are handled at once only while the current
+ * For `arrivalsMs` after an agent connects, frames are handled at once only while the current
  * turn has used less than `sliceMs` of frame work; beyond that they wait in one queue, in arrival
  * order, and the next turns release them a few at a time. How many a turn releases adapts to the
  * turns' length (halved when a turn ran over `turnTargetMs`, grown while they are shorter than
@@ -48,7 +48,7 @@ export class FrameTurns {
     this.perTurn = opts.minPerTurn * 4;
   }
 
-  /** A connection arrived: more may be waiting to be accepted, one a turn; turns are kept short meanwhile. */
+  /** An agent connected: more may be waiting to be accepted, one a turn; turns are kept short meanwhile. */
   arrived(): void {
     this.lastArrival = this.now();
   }
