@@ -28,7 +28,7 @@ export interface FrameTurnOptions {
   maxPerTurn: number;
 }
 
-export const DEFAULT_FRAME_TURNS: FrameTurnOptions = { sliceMs: 4, turnTargetMs: 10, arrivalsMs: 500, minPerTurn: 4, maxPerTurn: 1024 };
+export const DEFAULT_FRAME_TURNS: FrameTurnOptions = { sliceMs: 4, turnTargetMs: 10, arrivalsMs: 500, minPerTurn: 1, maxPerTurn: 1024 };
 
 export class FrameTurns {
   private readonly waiting: (() => void)[] = [];
@@ -45,7 +45,8 @@ export class FrameTurns {
     private readonly opts: FrameTurnOptions = DEFAULT_FRAME_TURNS,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.perTurn = opts.minPerTurn * 4;
+    // From the fewest: frames may be expensive (a turn of many 30 ms frames is what this avoids).
+    this.perTurn = opts.minPerTurn;
   }
 
   /** An agent connected: more may be waiting to be accepted, one a turn; turns are kept short meanwhile. */
