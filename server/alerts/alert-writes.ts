@@ -21,12 +21,12 @@ export type AlertWrite = (states: readonly StateWrite[], events: readonly AlertE
 export const annotationsText = (e: AlertEvent): string =>
   JSON.stringify({ ...e.annotations, __startsAt: String(e.startsAt), ...(e.endsAt === null ? {} : { __endsAt: String(e.endsAt) }) });
 
-/** The write as a transaction on `conn` (call it as `.immediate(...)` to take the write lock up front). */
 /** An alert event as a row of alert_events (both dialects' tables have these columns), its labels as JSON text. */
 export function eventRow(e: AlertEvent, labels: string) {
   return { ruleId: e.ruleId, chipId: e.chipId, fromPhase: e.from, toPhase: e.to, at: e.at, value: e.value, severity: e.severity, labels, annotations: annotationsText(e), fingerprint: e.fingerprint };
 }
 
+/** The write as a transaction on `conn` (call it as `.immediate(...)` to take the write lock up front). */
 export function alertWriteTransaction(conn: Database.Database): Database.Transaction<AlertWrite> {
   const db = drizzle(conn);
   const p = sql.placeholder;

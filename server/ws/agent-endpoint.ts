@@ -160,7 +160,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
           },
         )
         .finally(() => {
-          if (unacked > 0) unacked--;
+          unacked--;
           updateBehind();
         }),
     );
@@ -183,9 +183,6 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
       });
   });
   ws.on('close', () => {
-    guardReads = true;
-    unacked = 0;
-    updateBehind();
     void chain.then(() => acks).finally(() => {
       if (agentId) {
         ingest.agentGone(agentId, session);
