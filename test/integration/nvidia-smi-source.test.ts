@@ -59,20 +59,26 @@ save();
 const end = Math.min(rows.length, C.maxRows ?? rows.length);
 const fmt = (r, uuid, index) => fields.map((f, k) => (f === 'uuid' && uuid ? uuid : f === 'index' && index ? index : r[cols[k]])).join(', ');
 let emitted = 0;
-const timer = setInterval(() => {
-  if (state.next >= end) { clearInterval(timer); setInterval(() => {}, 1 << 30); return; }
+const period = Number(args[li + 1]);
+// one row per period; a split row's second half is written before the next row starts, as a pipe would carry it
+const tick = () => {
+  if (state.next >= end) { setInterval(() => {}, 1 << 30); return; }
   const i = state.next;
   const r = rows[i];
   const out = [fmt(r)];
   if (C.extraGpu && i >= C.extraGpu.from && i < C.extraGpu.until) out.push(fmt(r, C.extraGpu.uuid, '1'));
   if (C.garbageEvery && (i + 1) % C.garbageEvery === 0) out.push('this is not csv', fmt(r).slice(0, 40));
   const text = out.join('\n') + '\n';
-  if (C.split) { const cut = text.length >> 1; process.stdout.write(text.slice(0, cut)); setTimeout(() => process.stdout.write(text.slice(cut)), 2); }
-  else process.stdout.write(text);
-  state.next = i + 1;
-  save();
-  if (state.runs === 1 && C.exitAfter && ++emitted >= C.exitAfter) { process.stderr.write('fake nvidia-smi: simulated crash\n'); process.exit(3); }
-}, Number(args[li + 1]));
+  const done = () => {
+    state.next = i + 1;
+    save();
+    if (state.runs === 1 && C.exitAfter && ++emitted >= C.exitAfter) { process.stderr.write('fake nvidia-smi: simulated crash\n'); process.exit(3); }
+    setTimeout(tick, period);
+  };
+  if (C.split) { const cut = text.length >> 1; process.stdout.write(text.slice(0, cut)); setTimeout(() => (process.stdout.write(text.slice(cut)), done()), 2); }
+  else { process.stdout.write(text); done(); }
+};
+setTimeout(tick, period);
 `;
 
 let tmp: ReturnType<typeof tempDir>;
