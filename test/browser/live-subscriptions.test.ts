@@ -98,8 +98,8 @@ describe('live subscriptions per view', () => {
     const subscribes = sent.filter((m) => m.type === 'subscribe').map((m) => m.sub);
     expect(subscribes.filter((s) => s.topic === 'fleet' && !(s.filter?.chipId as string[] | undefined)?.length)).toEqual([]);
     expect(subscribes.some((s) => s.topic === 'samples')).toBe(false);
+    await expect.poll(() => [...active(sent).keys()].sort(), { timeout: 5_000 }).toEqual(['alerts', `chip:${gpu.chipId}`, 'fleet', 'summary']);
     const subs = active(sent);
-    expect([...subs.keys()].sort()).toEqual(['alerts', `chip:${gpu.chipId}`, 'fleet', 'summary']);
     expect(subs.get('fleet')).toEqual({ topic: 'fleet', compact: true, filter: { chipId: [gpu.chipId] } });
     expect(subs.get('alerts')).toEqual({ topic: 'alerts', filter: { chipId: [gpu.chipId] } });
     // What came: one chip's snapshot, and summaries.
@@ -117,24 +117,23 @@ describe('live subscriptions per view', () => {
     await page.goto(`${base()}/#/host/p5-sub-1`);
     await page.locator('host-view').waitFor({ timeout: 15_000 });
     await expect.poll(() => count(page, 'count-total'), { timeout: 10_000 }).toBe('24');
-    let subs = active(sent);
-    expect(subs.get('fleet')).toEqual({ topic: 'fleet', compact: true, filter: { hostExact: ['p5-sub-1'] } });
-    expect(subs.get('alerts')).toEqual({ topic: 'alerts', filter: { hostExact: ['p5-sub-1'] } });
-    expect(subs.has('summary')).toBe(true);
+    // each view's subscriptions go out as its parts connect: wait for each, not only the first
+    await expect.poll(() => active(sent).get('fleet'), { timeout: 5_000 }).toEqual({ topic: 'fleet', compact: true, filter: { hostExact: ['p5-sub-1'] } });
+    await expect.poll(() => active(sent).get('alerts'), { timeout: 5_000 }).toEqual({ topic: 'alerts', filter: { hostExact: ['p5-sub-1'] } });
+    expect(active(sent).has('summary')).toBe(true);
     // The host view's chips are that host's 8.
     await expect.poll(() => page.evaluate(() => (document.querySelector('fleet-app')?.shadowRoot?.querySelector('host-view') as any)?.chips?.length), { timeout: 10_000 }).toBe(8);
 
     await page.evaluate(() => (location.hash = '#/alerts'));
     await page.locator('[data-testid="alerts-view"]').waitFor({ timeout: 10_000 });
     await expect.poll(() => active(sent).has('fleet'), { timeout: 5_000 }).toBe(false);
-    subs = active(sent);
-    expect(subs.get('alerts')).toEqual({ topic: 'alerts' });
-    expect(subs.has('summary')).toBe(true);
+    await expect.poll(() => active(sent).get('alerts'), { timeout: 5_000 }).toEqual({ topic: 'alerts' });
+    expect(active(sent).has('summary')).toBe(true);
     expect(await count(page, 'count-total')).toBe('24');
 
     await page.evaluate(() => (location.hash = '#/?vendor=aws'));
     await expect.poll(() => active(sent).get('fleet')?.filter, { timeout: 5_000 }).toEqual({ vendor: ['aws'] });
-    expect(active(sent).get('alerts')).toEqual({ topic: 'alerts', filter: { vendor: ['aws'] } });
+    await expect.poll(() => active(sent).get('alerts'), { timeout: 5_000 }).toEqual({ topic: 'alerts', filter: { vendor: ['aws'] } });
     // The fleet view's header counts the chips it shows (its filter), as before.
     await expect.poll(() => count(page, 'count-total'), { timeout: 10_000 }).toBe('16');
     expect(errors).toEqual([]);
