@@ -11,7 +11,8 @@
  * data) alone. A reference row keeps the old shape (16 agents x 16 chips, near-constant values).
  * Targets (2-core machine): at 10,000 chips >= 150,000 chip-samples/s, p99 <= 250 ms, peak RSS
  * <= 512 MB both ways in; 100,000 chips within 25 % of 1,000 chips' throughput; <= 12 B per
- * chip-sample on disk, <= 8 B in the raw tier.
+ * chip-sample on disk, <= 8 B in the raw tier; during the WebSocket runs, one chip's last hour and its
+ * `/series` at 1 m answered with p95 <= 50 ms at 10,000 chips (bench/read-probe.ts).
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { createToken, runFleetscope } from './support/processes.ts';
 import { tempDir } from './support/temp-dir.ts';
 import type { BenchResult } from './bench-result.ts';
 import { procUsage } from './proc-usage.ts';
+import { percentileOf, readProbe, type ReadProbeResult } from './read-probe.ts';
 
 const GENERATOR = fileURLToPath(new URL('./ingest-generator.ts', import.meta.url));
 const HTTP_GENERATOR = fileURLToPath(new URL('./ingest-http-generator.ts', import.meta.url));
@@ -87,7 +89,13 @@ interface FleetRun {
   rawBytes: number;
   fileBytes: number;
   freeBytes: number;
+  /** History reads asked for during the run (WebSocket runs). */
+  reads?: ReadProbeResult;
 }
+
+/** Reads during ingest start this long into a run (agents connected, the log filling) and pause this long between requests. */
+const READ_WARMUP_MS = 10_000;
+const READ_PAUSE_MS = 100;
 
 async function wsFleetRun(chips: number, opts: IngestBenchOptions): Promise<FleetRun> {
   const agents = Math.ceil(chips / 16);
@@ -95,9 +103,12 @@ async function wsFleetRun(chips: number, opts: IngestBenchOptions): Promise<Flee
   const run = await runAgainstFreshHub<{ elapsedS: number; samples: number; ackP99Ms: number; late: number }>(
     `ingest-ws-${chips}`,
     (port) => [GENERATOR, `ws://127.0.0.1:${port}`, String(agents), String(WINDOW), String(opts.durationS), 'sim', String(opts.rate ?? 0)],
-    { hubArgs: () => ['--max-connections-per-ip', String(BENCH_CONNECTIONS_PER_IP)] },
+    {
+      hubArgs: () => ['--max-connections-per-ip', String(BENCH_CONNECTIONS_PER_IP)],
+      during: (base, token, until) => readProbe({ base, token, warmupMs: READ_WARMUP_MS, pauseMs: READ_PAUSE_MS, until }),
+    },
   );
-  return { way: 'ws', chips: agents * 16, rate: run.stored / run.res.elapsedS, stored: run.stored, acked: run.res.samples, p99Ms: run.res.ackP99Ms, late: run.res.late, failed: 0, hubCpu: run.hubCpu, genCpu: run.genCpu, peakRss: run.peakRss, rawBytes: run.bytes, fileBytes: run.fileBytes, freeBytes: run.freeBytes };
+  return { way: 'ws', reads: run.reads, chips: agents * 16, rate: run.stored / run.res.elapsedS, stored: run.stored, acked: run.res.samples, p99Ms: run.res.ackP99Ms, late: run.res.late, failed: 0, hubCpu: run.hubCpu, genCpu: run.genCpu, peakRss: run.peakRss, rawBytes: run.bytes, fileBytes: run.fileBytes, freeBytes: run.freeBytes };
 }
 
 async function httpFleetRun(chips: number, opts: IngestBenchOptions): Promise<FleetRun> {
@@ -135,8 +146,23 @@ function fleetResults(r: FleetRun, opts: IngestBenchOptions): BenchResult[] {
     { part: 'ingest', metric: `${label}: hub peak RSS`, value: Math.round(r.peakRss / 1e6), unit: 'MB', target: r.chips >= 100_000 ? '<= 1,024 MB' : '<= 512 MB', pass: r.peakRss <= (r.chips >= 100_000 ? 1024e6 : 512e6), conditions },
     { part: 'ingest', metric: `${label}: bytes on disk per chip-sample, whole database / raw tier`, value: Math.round((10 * r.fileBytes) / Math.max(1, r.stored)) / 10, unit: `B / ${Math.round((10 * r.rawBytes) / Math.max(1, r.stored)) / 10} B`, target: '<= 12 B / <= 8 B', pass: r.fileBytes / Math.max(1, r.stored) <= 12 && r.rawBytes / Math.max(1, r.stored) <= 8, conditions },
   ];
+  if (r.reads) rows.push(...readResults(r, r.reads, label, conditions));
   if (opts.rate) rows.push({ part: 'ingest', metric: `${label}: sends late for the rate`, value: r.late, unit: '', target: '0', pass: r.late === 0, conditions });
   return rows;
+}
+
+/** p95 of one chip's last hour (raw samples) and of its `/series` at 1 m, asked for during the run; the target holds at 10,000 chips. */
+function readResults(r: FleetRun, reads: ReadProbeResult, label: string, ingest: string): BenchResult[] {
+  const at10k = r.chips === 10_000;
+  const conditions = `one chip (${reads.chipId || 'none'}) asked for one request at a time, ${READ_PAUSE_MS} ms apart, from ${READ_WARMUP_MS / 1000} s into the run to its end; ${reads.samplesMs.length} + ${reads.seriesMs.length} answers, ${reads.failures.length} failed${reads.failures.length ? ` (${reads.failures.slice(0, 3).join('; ')})` : ''}; during: ${ingest}`;
+  const asks: [string, number[]][] = [
+    ['its last hour of raw samples (/api/v1/chips/:id/samples)', reads.samplesMs],
+    ['its /series at 1 m over the last hour', reads.seriesMs],
+  ];
+  return asks.map(([what, ms]) => {
+    const p95 = percentileOf(ms, 95);
+    return { part: 'ingest', metric: `${label}: one chip's ${what} during ingest, p95`, value: Math.round(p95 * 10) / 10, unit: 'ms', target: at10k ? '<= 50 ms' : 'info', pass: ms.length > 0 && reads.failures.length === 0 && (!at10k || p95 <= 50), conditions };
+  });
 }
 
 export interface GeneratorRun<R> {
@@ -162,12 +188,18 @@ export interface GeneratorRun<R> {
 export async function runAgainstFreshHub<R, X = undefined>(
   name: string,
   generator: (port: number) => string[],
-  more: { hubArgs?: (dir: string) => string[]; inspect?: (db: Database.Database) => X } = {},
-): Promise<GeneratorRun<R> & { extra: X }> {
+  more: {
+    hubArgs?: (dir: string) => string[];
+    inspect?: (db: Database.Database) => X;
+    /** Runs beside the generator, against the hub at `base` with a viewer token, until `until` (the generator's exit) resolves. */
+    during?: (base: string, viewerToken: string, until: Promise<unknown>) => Promise<ReadProbeResult>;
+  } = {},
+): Promise<GeneratorRun<R> & { extra: X; reads?: ReadProbeResult }> {
   const tmp = tempDir(`fleetscope-bench-${name}-`);
   const port = await freePort();
   const db = join(tmp.dir, 'hub.db');
   const token = await createToken(db, 'agent');
+  const viewer = more.during ? await createToken(db, 'viewer') : '';
   // Generators send as fast as acks allow (hundreds of frames/s per agent, where a real agent sends one a
   // second): the per-agent frame rate limit is raised so the bench measures the ingest pipeline.
   const hub = runFleetscope(['hub', '--port', String(port), '--host', '127.0.0.1', '--db', db, '--log-level', 'warn', '--agent-frame-rate', String(BENCH_FRAME_RATE), ...(more.hubArgs?.(tmp.dir) ?? [])]);
@@ -192,8 +224,12 @@ export async function runAgainstFreshHub<R, X = undefined>(
         /* exited */
       }
     }, 250);
-    await new Promise((r) => gen.on('exit', r));
+    const genExit = new Promise((r) => gen.on('exit', r));
+    const reads = more.during?.(`http://127.0.0.1:${port}`, viewer, genExit);
+    await genExit;
     clearInterval(sampler);
+    // the probe's last request finishes before the hub stops
+    const probed = await reads;
     const elapsed = (Date.now() - t0) / 1000;
     const res = JSON.parse(out.trim().split('\n').at(-1)!) as R;
     hub.child.kill('SIGTERM');
@@ -212,6 +248,7 @@ export async function runAgainstFreshHub<R, X = undefined>(
       .reduce((n, f) => n + statSync(join(tmp.dir, f)).size, 0);
     return {
       extra,
+      reads: probed,
       res,
       stored: row.n,
       bytes: row.b,

@@ -14,6 +14,8 @@ import { runLiveScenario, type ScenarioResult } from './live-scenario.ts';
 type Opts = { durationS: number; progress(msg: string): void; chips?: number };
 
 const fmt = (n: number) => n.toLocaleString('en-US');
+/** Settle before the window with `--chips`: 100 clients each start from a snapshot of every chip. */
+const SETTLE_AT_FLEET_SHAPE_S = 20;
 
 function conditions(r: ScenarioResult, what: string): string {
   const f = summary(r.fleet);
@@ -43,18 +45,22 @@ export async function liveBench(opts: Opts): Promise<BenchResult[]> {
   opts.progress(`live: ${agents} agents x ${chips} chips every ${intervalMs} ms (${fmt(offered)} chip-samples/s), 100 fleet clients (10 also on a chip), ${opts.durationS} s`);
   // At fleet shape (--chips) the clients subscribe as the dashboard does (compact frames).
   const compact = opts.chips !== undefined;
-  const r = await runLiveScenario({ agents, chips, intervalMs, fleetClients: 100, clientProcs: 1, chipSubscribers: 10, baselineS: 5, settleS: 5, trackGaps: false, compact, measureS: opts.durationS, progress: opts.progress });
+  // At fleet shape each of the 100 clients starts from a snapshot of every chip: they connect and catch up for longer.
+  const settleS = opts.chips ? SETTLE_AT_FLEET_SHAPE_S : 5;
+  const r = await runLiveScenario({ agents, chips, intervalMs, fleetClients: 100, clientProcs: 1, chipSubscribers: 10, baselineS: 5, settleS, trackGaps: false, compact, measureS: opts.durationS, progress: opts.progress });
   const f = summary(r.fleet);
   const c = summary(r.chip);
   const chipComplete = r.chipInWindow.every((n, i) => n === r.chipSentInWindow[i]);
   const perClient = r.fleetInWindow.reduce((a, b) => a + b, 0) / r.fleetInWindow.length;
   const cond = conditions(r, `/ws/live, ${agents} agents x ${chips} chips at ${intervalMs} ms over /ws/agent (1 generator process), 100 clients in 1 client process all on fleet${compact ? ' (compact fleet-columns frames, as the dashboard)' : ' (fleet-update frames)'}, 10 also on one chip each`);
   const rate = r.gen.samplesInWindow / r.windowS;
+  // fleet shape (10,000 chips at 1 Hz): the fleet overview within 100 ms at p99; 50 ms at 20,000 chip-samples/s from 1,280 chips
+  const fleetP99 = opts.chips ? 100 : 50;
   const split = [summary(r.toFrame), summary(r.hub)];
   return [
     { part: 'live', metric: 'ingest while serving live clients, chip-samples/s', value: Math.round(rate), unit: '/s', target: `>= ${fmt(Math.round(offered * 0.975))} (${fmt(offered)} offered)`, pass: rate >= offered * 0.975 && r.gen.acked === r.gen.batches, conditions: cond },
     { part: 'live', metric: 'fleet-update latency p50 (agent send -> client)', value: f.p50, unit: 'ms', target: '<= 10 ms', pass: f.p50 <= 10, conditions: cond },
-    { part: 'live', metric: 'fleet-update latency p99 (agent send -> client)', value: f.p99, unit: 'ms', target: '<= 50 ms', pass: f.p99 <= 50, conditions: cond },
+    { part: 'live', metric: 'fleet-update latency p99 (agent send -> client)', value: f.p99, unit: 'ms', target: `<= ${fleetP99} ms`, pass: f.p99 <= fleetP99 && !r.clientsReadyLate, conditions: cond },
     { part: 'live', metric: 'chip samples latency p50 (agent send -> client)', value: c.p50, unit: 'ms', target: '<= 10 ms', pass: c.p50 <= 10, conditions: cond },
     { part: 'live', metric: 'chip samples latency p99 (agent send -> client)', value: c.p99, unit: 'ms', target: '<= 50 ms', pass: c.p99 <= 50, conditions: cond },
     { part: 'live', metric: 'of which agent send -> hub frame built (ingest + commit + tick), p50 / p99', value: split[0].p50, unit: `/ ${split[0].p99} ms`, target: 'info', pass: true, conditions: cond },

@@ -161,7 +161,7 @@ export async function runLiveScenario(cfg: ScenarioConfig): Promise<ScenarioResu
       await new Promise((r) => setTimeout(r, 50));
     }
     const clientsReadyLate = Date.now() > windowFrom;
-    cfg.progress(`  clients ready${clientsReadyLate ? ' (LATE: after the window started)' : ''}; measuring ${cfg.measureS} s`);
+    cfg.progress(`  clients ready ${((Date.now() - baselineUntil) / 1000).toFixed(1)} s after they started${clientsReadyLate ? ' (LATE: after the window started)' : ''}; measuring ${cfg.measureS} s`);
     await sleepUntil(windowFrom);
     const w0 = { hub: procUsage(hub.child.pid!), gen: procUsage(gen.child.pid!), clients: clients.map((c) => procUsage(c.child.pid!)), machine: cpuTimes() };
     await sleepUntil(windowTo);
