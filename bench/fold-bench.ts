@@ -2,7 +2,7 @@
  * The fold alone: how fast the compactor turns the sample log into chunks and rollups at fleet
  * shape. A database is seeded with N chips (default 10,000) as N / 16 simulated hosts (values from
  * the agents' simulators, bench/sim-fleet.ts), written to the sample log as the writer thread
- * writes it (sample records, one log row per 64 agents' batches): first one sample per chip and
+ * writes it (sample records, one log row per 16 agents' batches): first one sample per chip and
  * minute for the hour's first 45 minutes, folded untimed (a hub in the middle of an hour, whose
  * rollup rows hold those minutes), then one sample per chip and second from minute 45, folded in
  * steps sized as the compactor thread sizes them (fold-steps.ts), in this process, on one
@@ -17,6 +17,7 @@ import { openSqliteStore } from '../server/store/sqlite-store.ts';
 import { encodeSampleRecord } from '../server/store/sample-records.ts';
 import { Compactor } from '../server/store/writer/compaction.ts';
 import { stepFor } from '../server/store/writer/fold-steps.ts';
+import { ROW_BATCHES } from '../server/store/writer/writer-protocol.ts';
 import { SEAL_AFTER_MS } from '../server/store/writer/hour-seal.ts';
 import { bucketStart, TIERS } from '../server/rollups/rollup-fields.ts';
 import { setUpConnection } from '../server/store/sqlite-connection.ts';
@@ -24,8 +25,8 @@ import { CHIPS_PER_HOST, simHost } from './sim-fleet.ts';
 import { tempDir } from './support/temp-dir.ts';
 import type { BenchResult } from './bench-result.ts';
 
-/** Agents' batches per log row (the writer's group commit puts several in one row). */
-const BATCHES_PER_ROW = 64;
+/** Agents' batches per log row, as the writer thread writes them. */
+const BATCHES_PER_ROW = ROW_BATCHES;
 /** Steps folded: the first and the steady ones after it. */
 const STEPS = 4;
 /** Minutes of the hour folded before the timed steps. */

@@ -156,12 +156,12 @@ function readResults(r: FleetRun, reads: ReadProbeResult, label: string, ingest:
   const at10k = r.chips === 10_000;
   const conditions = `one chip (${reads.chipId || 'none'}) asked for one request at a time, ${READ_PAUSE_MS} ms apart, from ${READ_WARMUP_MS / 1000} s into the run to its end; ${reads.samplesMs.length} + ${reads.seriesMs.length} answers, ${reads.failures.length} failed${reads.failures.length ? ` (${reads.failures.slice(0, 3).join('; ')})` : ''}; during: ${ingest}`;
   const asks: [string, number[]][] = [
-    ['its last hour of raw samples (/api/v1/chips/:id/samples)', reads.samplesMs],
-    ['its /series at 1 m over the last hour', reads.seriesMs],
+    ["one chip's last hour of raw samples (/api/v1/chips/:id/samples)", reads.samplesMs],
+    ["one chip's /series at 1 m over the last hour", reads.seriesMs],
   ];
   return asks.map(([what, ms]) => {
     const p95 = percentileOf(ms, 95);
-    return { part: 'ingest', metric: `${label}: one chip's ${what} during ingest, p95`, value: Math.round(p95 * 10) / 10, unit: 'ms', target: at10k ? '<= 50 ms' : 'info', pass: ms.length > 0 && reads.failures.length === 0 && (!at10k || p95 <= 50), conditions };
+    return { part: 'ingest', metric: `${label}: ${what} during ingest, p95`, value: Math.round(p95 * 10) / 10, unit: 'ms', target: at10k ? '<= 50 ms' : 'info', pass: ms.length > 0 && reads.failures.length === 0 && (!at10k || p95 <= 50), conditions };
   });
 }
 

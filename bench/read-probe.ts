@@ -43,7 +43,7 @@ export async function readProbe(o: ReadProbeOptions): Promise<ReadProbeResult> {
   const id = encodeURIComponent(chipId);
   const asks = [
     { url: `${o.base}/api/v1/chips/${id}/samples`, into: res.samplesMs },
-    { url: `${o.base}/api/v1/series?chipId=${id}&step=1m`, into: res.seriesMs },
+    { url: `${o.base}/api/v1/series?chip=${id}&step=1m`, into: res.seriesMs },
   ];
   for (let k = 0; !over; k++) {
     const ask = asks[k % asks.length]!;

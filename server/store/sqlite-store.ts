@@ -105,8 +105,8 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
 
   const insertBatches = async (batches: BatchToStore[]): Promise<InsertResult[]> => {
     const records = batches.map((b) => encodeSampleRecord(b.backfill ? b.samples.map(asBackfill) : b.samples));
-    const logId = await writer.write(batches.map((b, i) => ({ agentId: b.agentId, seq: b.seq, n: b.samples.length, record: records[i] })));
-    for (const b of batches) recent.add(logId, b.samples);
+    const rows = await writer.write(batches.map((b, i) => ({ agentId: b.agentId, seq: b.seq, n: b.samples.length, record: records[i] })));
+    batches.forEach((b, i) => recent.add(rows[i], b.samples));
     return batches.map((b) => ({ stored: b.samples.length }));
   };
 

@@ -153,6 +153,22 @@ describe('SQLite store (temporary file, real migrations)', () => {
     db.close();
   });
 
+  it('writes the batches of one commit to log rows of at most 16 agents each, and reads each chip back from its own row before the fold', async () => {
+    const agents = 40;
+    for (let a = 0; a < agents; a++) await store.registerAgent({ ...reg, agentId: `agent-${a}`, host: { hostname: `h${a}`, instanceId: null, instanceType: null }, chips: [chipInfo(a)] }, T0);
+    const batchOf = (a: number) => ({ agentId: `agent-${a}`, seq: 0, samples: Array.from({ length: 3 }, (_, k) => sample(`GPU-test-${a}`, T0 + k * 1000, { powerW: a * 10 + k })) });
+    // one call: one commit
+    await store.insertBatches(Array.from({ length: agents }, (_, a) => batchOf(a)));
+    const db = new Database(path, { readonly: true });
+    const logRows = db.prepare('select n from sample_log order by id').all() as { n: number }[];
+    db.close();
+    expect(logRows.map((r) => r.n)).toEqual([16 * 3, 16 * 3, 8 * 3]);
+    // each chip's samples come from the row its batch is in (a wrong row reads none of them)
+    for (let a = 0; a < agents; a++) expect(await store.chipSamples(`GPU-test-${a}`, T0, T0 + 10_000, 100)).toEqual(batchOf(a).samples);
+    await store.flush();
+    for (const a of [0, 17, 39]) expect(await store.chipSamples(`GPU-test-${a}`, T0, T0 + 10_000, 100)).toEqual(batchOf(a).samples);
+  });
+
   it('answers ranges in ts order with a limit, and the latest sample per chip', async () => {
     await store.registerAgent(reg, T0);
     const rows = Array.from({ length: 50 }, (_, i) => sample(i % 2 ? 'GPU-test-1' : 'GPU-test-0', T0 + Math.floor(i / 2) * 1000, { powerW: i }));

@@ -6,8 +6,10 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../../../common/logger.ts';
 import type { Reply } from './writer-protocol.ts';
 
+const NO_ROWS: number[] = [];
+
 export class ThreadRequests {
-  private readonly pending = new Map<number, { resolve(logId: number): void; reject(e: Error): void; samples: number }>();
+  private readonly pending = new Map<number, { resolve(rows: number[]): void; reject(e: Error): void; samples: number }>();
   private nextId = 1;
   /** Samples in requests not yet answered. */
   inFlight = 0;
@@ -21,12 +23,12 @@ export class ThreadRequests {
   ) {
     worker.on('message', (m: Reply | { event: string }) => {
       if ('event' in m) return onEvent(m);
-      for (const id of m.ids) {
-        const p = this.pending.get(id);
+      for (let i = 0; i < m.ids.length; i++) {
+        const p = this.pending.get(m.ids[i]);
         if (!p) continue;
-        this.pending.delete(id);
+        this.pending.delete(m.ids[i]);
         this.inFlight -= p.samples;
-        if (m.ok) p.resolve(m.logId ?? 0);
+        if (m.ok) p.resolve(m.rows?.[i] ?? NO_ROWS);
         else p.reject(new Error(`sqlite ${name}: ${m.error}`));
       }
     });
@@ -47,8 +49,8 @@ export class ThreadRequests {
     return this.dead === null;
   }
 
-  /** Send `msg` with a fresh id; resolves with the answer's log id (0 when it has none). */
-  request<M extends { id: number }>(msg: Omit<M, 'id'>, samples = 0): Promise<number> {
+  /** Send `msg` with a fresh id; resolves with the answer's log rows (none but for writes). */
+  request<M extends { id: number }>(msg: Omit<M, 'id'>, samples = 0): Promise<number[]> {
     const { id, answered } = this.expect(samples);
     if (!this.dead) this.worker.postMessage({ ...msg, id });
     return answered;
@@ -58,11 +60,11 @@ export class ThreadRequests {
    * A fresh id whose answer is awaited, for a request the caller sends itself (several can
    * travel in one message, see `post`).
    */
-  expect(samples = 0): { id: number; answered: Promise<number> } {
+  expect(samples = 0): { id: number; answered: Promise<number[]> } {
     const id = this.nextId++;
     if (this.dead) return { id, answered: Promise.reject(this.dead) };
     this.inFlight += samples;
-    const answered = new Promise<number>((resolve, reject) => this.pending.set(id, { resolve, reject, samples }));
+    const answered = new Promise<number[]>((resolve, reject) => this.pending.set(id, { resolve, reject, samples }));
     return { id, answered };
   }
 

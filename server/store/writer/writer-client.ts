@@ -1,6 +1,6 @@
 /**
  * The hub's handle on its SQLite threads: the writer commits batches (resolving with the
- * sample-log id that holds them), the compactor folds the log into chunks and rollups and tells
+ * sample-log rows that hold them), the compactor folds the log into chunks and rollups and tells
  * when it has. Bounded: `backlog()` counts samples handed over and not yet committed.
  */
 import type { Logger } from '../../../common/logger.ts';
@@ -26,8 +26,8 @@ export interface WriterClient {
   writeWork(work: WorkWrite): Promise<void>;
   /** Agent connection events, committed in turn with everything sent before. */
   writeAgentEvents(events: readonly AgentEventWrite[]): Promise<void>;
-  /** Commit the batches all-or-nothing; resolves with the log id that holds them. */
-  write(batches: WriteBatch[]): Promise<number>;
+  /** Commit the batches all-or-nothing; resolves with the log row that holds each. */
+  write(batches: WriteBatch[]): Promise<number[]>;
   /** Commit everything sent so far, then fold the whole log into chunks and rollups. */
   flush(): Promise<void>;
   /** Run retention to completion as of `now`. */
@@ -79,7 +79,7 @@ export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'
       const { id, answered } = writer.expect(batches.reduce((n, b) => n + b.n, 0));
       if (!queued.length) setImmediate(sendQueued);
       queued.push({
-        request: { id, batches: batches.map((b) => ({ agentId: b.agentId, seq: b.seq, n: b.n })) },
+        request: { id, batches: batches.map((b) => ({ agentId: b.agentId, seq: b.seq, n: b.n, bytes: b.record.byteLength })) },
         records: batches.map((b) => b.record),
       });
       return answered;

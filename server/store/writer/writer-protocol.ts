@@ -16,10 +16,13 @@ export interface WriteBatch {
   n: number;
 }
 
-/** One write request inside a `write` message (its batches' records are in the message's `data`). */
+/** Agents' batches per sample-log row, at most (writer-thread.ts). */
+export const ROW_BATCHES = 16;
+
+/** One write request inside a `write` message (its batches' records are in the message's `data`, `bytes` each, in order). */
 export interface WriteRequest {
   id: number;
-  batches: { agentId: string; seq: number | null; n: number }[];
+  batches: { agentId: string; seq: number | null; n: number; bytes: number }[];
 }
 
 /** One entry of a sample-log row written as JSON text by earlier versions (still read when folding). */
@@ -58,9 +61,10 @@ export type ToCompactor =
 
 /**
  * Answers: requests answered together (one group commit) arrive in one message, so they resolve in
- * one turn. `spent`: the committed writes' record buffers, handed back to be freed on the hub's thread.
+ * one turn. `rows` (writes): for each of `ids`, the sample-log row of each of its batches.
+ * `spent`: the committed writes' record buffers, handed back to be freed on the hub's thread.
  */
-export type Reply = { ids: number[]; ok: true; logId?: number; spent?: ArrayBuffer[] } | { ids: number[]; ok: false; error: string };
+export type Reply = { ids: number[]; ok: true; rows?: number[][]; spent?: ArrayBuffer[] } | { ids: number[]; ok: false; error: string };
 
 export type FromWriter = Reply;
 
