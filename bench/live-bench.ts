@@ -45,7 +45,6 @@ export async function liveBench(opts: Opts): Promise<BenchResult[]> {
   opts.progress(`live: ${agents} agents x ${chips} chips every ${intervalMs} ms (${fmt(offered)} chip-samples/s), 100 fleet clients (10 also on a chip), ${opts.durationS} s`);
   // At fleet shape (--chips) the clients subscribe as the dashboard does (compact frames).
   const compact = opts.chips !== undefined;
-  // At fleet shape each of the 100 clients starts from a snapshot of every chip: they connect and catch up for longer.
   const settleS = opts.chips ? SETTLE_AT_FLEET_SHAPE_S : 5;
   const r = await runLiveScenario({ agents, chips, intervalMs, fleetClients: 100, clientProcs: 1, chipSubscribers: 10, baselineS: 5, settleS, trackGaps: false, compact, measureS: opts.durationS, progress: opts.progress });
   const f = summary(r.fleet);

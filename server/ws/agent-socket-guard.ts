@@ -14,7 +14,7 @@ import type { Logger } from '../../common/logger.ts';
 import { formatSpanMs, type TimeWindow } from '../../schema/time-window.ts';
 import { MAX_CHIPS_PER_AGENT } from '../../schema/protocol.ts';
 import { DEFAULT_FRAME_RATE, TokenBucket, type FrameRate } from './frame-rate-limit.ts';
-import { FrameTurns } from './frame-turns.ts';
+import type { FrameTurns } from './frame-turns.ts';
 import { pacer } from '../event-loop-pacing.ts';
 
 /** What the hub bounds on each agent connection (resolved from HubOptions, see server/hub-bounds.ts). */
@@ -75,16 +75,13 @@ export function closePolicy(ws: WebSocket, reason: string): void {
   ws.once('close', () => clearTimeout(t));
 }
 
-/** The turns of agent frames for connections given none (each hub shares one among its connections). */
-const SHARED_TURNS = new FrameTurns();
-
 /**
  * Arm the bounds on a new agent socket. `helloDone()` says whether hello was accepted (asked when
  * the hello timer fires); `reading(false)` is called when the hub stops reading the socket (a
  * hold, or a frame waiting to be handled), `reading(true)` when it reads again; `turns`: the hub's
- * turns of agent frames.
+ * turns of agent frames (none: frames only pace themselves).
  */
-export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: Logger, helloDone: () => boolean, reading: (on: boolean) => void = () => {}, turns: FrameTurns = SHARED_TURNS): AgentSocketGuard {
+export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: Logger, helloDone: () => boolean, reading: (on: boolean) => void = () => {}, turns?: FrameTurns): AgentSocketGuard {
   const holds = new Map<string, number>();
   let rateTimer: NodeJS.Timeout | null = null;
   const bucket = new TokenBucket(bounds.frameRate, performance.now());
@@ -162,7 +159,7 @@ export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: 
       });
     },
     turn(due) {
-      const wait = due ?? turns.turn() ?? pace.maybePause();
+      const wait = due ?? turns?.turn() ?? pace.maybePause();
       if (!wait) return undefined;
       if (waits++ === 0) updateReading();
       return wait.then(() => {
