@@ -151,7 +151,25 @@ export const alertStates = sqliteTable(
   (t) => [primaryKey({ columns: [t.ruleId, t.chipId] })],
 );
 
-/** Every transition of every alert: the history (GET /api/v1/alerts/history). */
+/**
+ * Texts that alert events share, stored once by content (server/alerts/alert-texts.ts): an alert's
+ * labels, and annotation texts that repeat. `last_at` is the newest event that referred to the
+ * text, refreshed at most once an hour, so the history's prune can drop texts no event still needs.
+ */
+export const alertTexts = sqliteTable(
+  'alert_texts',
+  {
+    hash: text('hash').primaryKey(),
+    text: text('text').notNull(),
+    lastAt: integer('last_at').notNull(),
+  },
+  (t) => [index('alert_texts_last_idx').on(t.lastAt)],
+);
+
+/**
+ * Every transition of every alert: the history (GET /api/v1/alerts/history). `labels` holds the
+ * labels as JSON, or `#<hash>` of an alert_texts row; annotations name shared texts under `__refs`.
+ */
 export const alertEvents = sqliteTable(
   'alert_events',
   {

@@ -78,7 +78,18 @@ export const alertStates = pgTable(
   (t) => [primaryKey({ columns: [t.ruleId, t.chipId] })],
 );
 
-/** Every transition of every alert (startsAt/endsAt in annotations under __startsAt/__endsAt, as in SQLite). */
+/** Texts alert events share, stored once by content (as in SQLite: server/alerts/alert-texts.ts). */
+export const alertTexts = pgTable(
+  'alert_texts',
+  {
+    hash: text('hash').primaryKey(),
+    text: text('text').notNull(),
+    lastAt: ms('last_at').notNull(),
+  },
+  (t) => [index('alert_texts_last_idx').on(t.lastAt)],
+);
+
+/** Every transition of every alert (startsAt/endsAt in annotations under __startsAt/__endsAt, shared texts by reference, as in SQLite). */
 export const alertEvents = pgTable(
   'alert_events',
   {

@@ -17,6 +17,7 @@ import type { AlertEvent } from './alert-events.ts';
 import type { AlertPhase } from './alert-state.ts';
 import type { Severity } from '../../schema/alert-rules.ts';
 import { alertWriteTransaction, type AlertWrite } from './alert-writes.ts';
+import { expandAnnotations, labelsText, referencedHashes, TEXT_REFRESH_MS } from './alert-texts.ts';
 
 /** Where a stored rule row came from: `api` (a rule of the API), `builtin` (the API's override of a built-in; body is the override). */
 export type StoredRuleSource = 'api' | 'file' | 'builtin';
@@ -77,9 +78,9 @@ export interface AlertStore {
    * committed (rejects when the transaction failed).
    */
   write(states: readonly StateWrite[], events: readonly AlertEvent[], now?: number): Promise<void>;
-  /** Transitions in [from, to], newest first, at most `limit` (PostgreSQL: a promise of them). */
+  /** Transitions in [from, to], newest first, at most `limit` (the stores here: a promise of them). */
   history(q: HistoryQuery): StoredAlertEvent[] | Promise<StoredAlertEvent[]>;
-  /** Delete events older than `before` (ms); returns how many (PostgreSQL: deletes in the background, returns 0). */
+  /** Delete events older than `before` (ms), and the shared texts only they named; returns how many events (PostgreSQL: deletes in the background, returns 0). */
   pruneEvents(before: number): number;
   close(): void | Promise<void>;
 }
@@ -111,31 +112,41 @@ export const record = (text: string): Record<string, string> => {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, string>) : {};
 };
 
+/** The shared texts `rows` refer to (alert-texts.ts), looked up by hash, at most SHARED_TEXTS_PER_READ at once. */
+export type TextLookup = (hashes: readonly string[]) => Map<string, string> | Promise<Map<string, string>>;
+export const SHARED_TEXTS_PER_READ = 500;
+
 /**
- * The stored event back. startsAt and endsAt are not columns of their own: they live in the
- * annotations row under reserved keys (`__startsAt`, `__endsAt`), which are taken out here.
+ * Stored events back, with their shared texts. startsAt and endsAt are not columns of their own:
+ * they live in the annotations row under reserved keys (`__startsAt`, `__endsAt`), which are
+ * taken out here, as are the shared texts' names (`__refs`).
  */
-export function eventOf(r: EventRow): StoredAlertEvent {
-  const annotations = record(r.annotations);
-  const startsAt = Number(annotations.__startsAt ?? r.at);
-  const endsAt = annotations.__endsAt === undefined ? null : Number(annotations.__endsAt);
-  delete annotations.__startsAt;
-  delete annotations.__endsAt;
-  return {
-    id: r.id,
-    ruleId: r.rule_id,
-    chipId: r.chip_id,
-    from: r.from_phase as AlertPhase,
-    to: r.to_phase as AlertPhase,
-    at: r.at,
-    value: r.value,
-    severity: r.severity as Severity,
-    labels: record(r.labels),
-    annotations,
-    fingerprint: r.fingerprint,
-    startsAt,
-    endsAt,
-  };
+export async function eventsOf(rows: readonly EventRow[], lookup: TextLookup): Promise<StoredAlertEvent[]> {
+  const parsed = rows.map((r) => ({ r, annotations: record(r.annotations) as Record<string, unknown> }));
+  const hashes = [...new Set(parsed.flatMap((p) => referencedHashes(p.r.labels, p.annotations)))];
+  const texts = new Map<string, string>();
+  for (let i = 0; i < hashes.length; i += SHARED_TEXTS_PER_READ) for (const [h, t] of await lookup(hashes.slice(i, i + SHARED_TEXTS_PER_READ))) texts.set(h, t);
+  return parsed.map(({ r, annotations }) => {
+    const startsAt = Number(annotations.__startsAt ?? r.at);
+    const endsAt = annotations.__endsAt === undefined ? null : Number(annotations.__endsAt);
+    delete annotations.__startsAt;
+    delete annotations.__endsAt;
+    return {
+      id: r.id,
+      ruleId: r.rule_id,
+      chipId: r.chip_id,
+      from: r.from_phase as AlertPhase,
+      to: r.to_phase as AlertPhase,
+      at: r.at,
+      value: r.value,
+      severity: r.severity as Severity,
+      labels: record(labelsText(r.labels, texts)),
+      annotations: expandAnnotations(annotations, texts),
+      fingerprint: r.fingerprint,
+      startsAt,
+      endsAt,
+    };
+  });
 }
 
 /**
@@ -154,6 +165,9 @@ export function openAlertStore(path: string, writeVia?: (states: readonly StateW
   const deleteRule = conn.prepare('DELETE FROM alert_rules WHERE id = ?');
   const states = conn.prepare('SELECT rule_id, chip_id, state, labels, updated_at FROM alert_states');
   const prune = conn.prepare('DELETE FROM alert_events WHERE at < ?');
+  const pruneTexts = conn.prepare('DELETE FROM alert_texts WHERE last_at < ?');
+  const textsOf = (hashes: readonly string[]) =>
+    new Map((conn.prepare(`SELECT hash, text FROM alert_texts WHERE hash IN (${hashes.map(() => '?').join(', ')})`).all(...hashes) as { hash: string; text: string }[]).map((r) => [r.hash, r.text]));
   const historyStmts = new Map<string, Database.Statement>();
   const writeHere: AlertWrite | null = writeVia ? null : alertWriteTransaction(conn).immediate;
 
@@ -177,7 +191,7 @@ export function openAlertStore(path: string, writeVia?: (states: readonly StateW
       if (writeVia) await writeVia(ws, events, now);
       else writeHere!(ws, events, now);
     },
-    history(q) {
+    async history(q) {
       const where = ['at >= ?', 'at <= ?'];
       const args: (string | number)[] = [q.from, q.to];
       if (q.chipId !== undefined) {
@@ -191,9 +205,13 @@ export function openAlertStore(path: string, writeVia?: (states: readonly StateW
       const text = `SELECT * FROM alert_events WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ?`;
       let stmt = historyStmts.get(text);
       if (!stmt) historyStmts.set(text, (stmt = conn.prepare(text)));
-      return (stmt.all(...args, q.limit) as EventRow[]).map(eventOf);
+      return eventsOf(stmt.all(...args, q.limit) as EventRow[], textsOf);
     },
-    pruneEvents: (before) => prune.run(before).changes,
+    pruneEvents(before) {
+      const n = prune.run(before).changes;
+      pruneTexts.run(before - TEXT_REFRESH_MS);
+      return n;
+    },
     close: () => void conn.close(),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The one write of alerting's hot rows: state rows of the (rule, chip) alerts that changed and the
- * transitions of a pass, in one transaction. The hub runs it on its SQLite writer thread
+ * transitions of a pass, in one transaction, the texts the transitions share stored once
+ * (alert-texts.ts). The hub runs it on its SQLite writer thread
  * (writer-thread.ts), in turn with sample commits and folds, so the event loop never waits on the
  * write lock; an alert store opened without a writer runs it on its own connection.
  *
@@ -11,23 +12,20 @@
 import type Database from 'better-sqlite3';
 import { and, eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
-import { alertEvents, alertStates } from '../../schema/tables.ts';
+import { alertEvents, alertStates, alertTexts } from '../../schema/tables.ts';
 import type { AlertEvent } from './alert-events.ts';
 import type { StateWrite } from './alert-store.ts';
+import { AlertTextWriter, type AlertText, type CompactEvent } from './alert-texts.ts';
 
 export type AlertWrite = (states: readonly StateWrite[], events: readonly AlertEvent[], now: number) => void;
 
-/** The annotations row of an event: startsAt and endsAt go in under reserved keys (alert-store.ts eventOf). */
-export const annotationsText = (e: AlertEvent): string =>
-  JSON.stringify({ ...e.annotations, __startsAt: String(e.startsAt), ...(e.endsAt === null ? {} : { __endsAt: String(e.endsAt) }) });
-
-/** An alert event as a row of alert_events (both dialects' tables have these columns), its labels as JSON text. */
-export function eventRow(e: AlertEvent, labels: string) {
-  return { ruleId: e.ruleId, chipId: e.chipId, fromPhase: e.from, toPhase: e.to, at: e.at, value: e.value, severity: e.severity, labels, annotations: annotationsText(e), fingerprint: e.fingerprint };
+/** An alert event as a row of alert_events (both dialects' tables have these columns), its labels and annotations as `compact` gave them. */
+export function eventRow(e: AlertEvent, columns: CompactEvent) {
+  return { ruleId: e.ruleId, chipId: e.chipId, fromPhase: e.from, toPhase: e.to, at: e.at, value: e.value, severity: e.severity, labels: columns.labels, annotations: columns.annotations, fingerprint: e.fingerprint };
 }
 
-/** The write as a transaction on `conn` (call it as `.immediate(...)` to take the write lock up front). */
-export function alertWriteTransaction(conn: Database.Database): Database.Transaction<AlertWrite> {
+/** The write as a transaction on `conn`: `deferred`, or `immediate` to take the write lock up front. */
+export function alertWriteTransaction(conn: Database.Database): { deferred: AlertWrite; immediate: AlertWrite } {
   const db = drizzle(conn);
   const p = sql.placeholder;
   const upsertState = db
@@ -57,6 +55,12 @@ export function alertWriteTransaction(conn: Database.Database): Database.Transac
       fingerprint: p('fingerprint'),
     })
     .prepare();
+  const upsertText = db
+    .insert(alertTexts)
+    .values({ hash: p('hash'), text: p('text'), lastAt: p('lastAt') })
+    .onConflictDoUpdate({ target: alertTexts.hash, set: { lastAt: sql`excluded.last_at` }, setWhere: sql`${alertTexts.lastAt} < excluded.last_at` })
+    .prepare();
+  const texts = new AlertTextWriter();
   // An alert's labels object is the same for all its events of a pass: its JSON once.
   const labelsJson = new WeakMap<object, string>();
   const labelsText = (labels: Readonly<Record<string, string>>): string => {
@@ -64,11 +68,27 @@ export function alertWriteTransaction(conn: Database.Database): Database.Transac
     if (text === undefined) labelsJson.set(labels, (text = JSON.stringify(labels)));
     return text;
   };
-  return conn.transaction((ws: readonly StateWrite[], events: readonly AlertEvent[], now: number) => {
+  const write = conn.transaction((ws: readonly StateWrite[], events: readonly AlertEvent[], now: number, written: AlertText[]) => {
     for (const w of ws) {
       if (w.state === null) deleteState.run({ ruleId: w.ruleId, chipId: w.chipId });
       else upsertState.run({ ruleId: w.ruleId, chipId: w.chipId, state: JSON.stringify(w.state), labels: labelsText(w.labels), updatedAt: now });
     }
-    for (const e of events) insertEvent.run(eventRow(e, labelsText(e.labels)));
+    for (const e of events) {
+      const columns = texts.compact(e, labelsText(e.labels));
+      written.push(...columns.texts);
+      for (const t of columns.texts) upsertText.run({ hash: t.hash, text: t.text, lastAt: t.lastAt });
+      insertEvent.run(eventRow(e, columns));
+    }
   });
+  // The texts a rolled-back write did not store are written again by the next event naming them.
+  const run = (tx: (ws: readonly StateWrite[], events: readonly AlertEvent[], now: number, written: AlertText[]) => void): AlertWrite => (ws, events, now) => {
+    const written: AlertText[] = [];
+    try {
+      tx(ws, events, now, written);
+    } catch (err) {
+      texts.forgetWritten(written);
+      throw err;
+    }
+  };
+  return { deferred: run(write), immediate: run(write.immediate) };
 }

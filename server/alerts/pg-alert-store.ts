@@ -12,7 +12,8 @@ import { silentLogger, type Logger } from '../../common/logger.ts';
 import { writeAlerts } from '../store/pg/alert-writes.ts';
 import { WriteQueue } from '../store/pg/write-queue.ts';
 import type { AlertEvent } from './alert-events.ts';
-import { eventOf, parse, record, type AlertStore, type EventRow, type StateWrite, type StoredRule, type StoredRuleSource, type StoredStateRow } from './alert-store.ts';
+import { AlertTextWriter, TEXT_REFRESH_MS } from './alert-texts.ts';
+import { eventsOf, parse, record, type AlertStore, type EventRow, type StateWrite, type StoredRule, type StoredRuleSource, type StoredStateRow } from './alert-store.ts';
 
 type WriteVia = (states: readonly StateWrite[], events: readonly AlertEvent[], now: number) => Promise<void>;
 
@@ -24,6 +25,7 @@ export async function openPgAlertStore(pool: pg.Pool, writeVia?: WriteVia, log: 
   type StateRow = { rule_id: string; chip_id: string; state: string; labels: string; updated_at: number };
   const stateOf = (r: StateRow): StoredStateRow => ({ ruleId: r.rule_id, chipId: r.chip_id, state: parse(r.state), labels: record(r.labels), updatedAt: r.updated_at });
   const states: StoredStateRow[] = ((await pool.query('SELECT rule_id, chip_id, state, labels, updated_at FROM alert_states')).rows as StateRow[]).map(stateOf);
+  const texts = new AlertTextWriter();
   const writes = new WriteQueue((err) => log.error('writing an alert rule to PostgreSQL failed', { error: String(err) }));
 
   return {
@@ -49,7 +51,7 @@ export async function openPgAlertStore(pool: pg.Pool, writeVia?: WriteVia, log: 
       ((await pool.query('SELECT rule_id, chip_id, state, labels, updated_at FROM alert_states WHERE chip_id = ANY($1::text[])', [chipIds])).rows as StateRow[]).map(stateOf),
     async write(ws, events, now = Date.now()) {
       if (ws.length === 0 && events.length === 0) return;
-      await (writeVia ?? ((s, e, n) => writeAlerts(pool, s, e, n)))(ws, events, now);
+      await (writeVia ?? ((s, e, n) => writeAlerts(pool, texts, s, e, n)))(ws, events, now);
     },
     async history(q) {
       const where = ['at >= $1', 'at <= $2'];
@@ -57,12 +59,15 @@ export async function openPgAlertStore(pool: pg.Pool, writeVia?: WriteVia, log: 
       if (q.chipId !== undefined) where.push(`chip_id = $${args.push(q.chipId)}`);
       if (q.ruleId !== undefined) where.push(`rule_id = $${args.push(q.ruleId)}`);
       const res = await pool.query(`SELECT * FROM alert_events WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT $${args.push(q.limit)}`, args);
-      return (res.rows as EventRow[]).map(eventOf);
+      return eventsOf(res.rows as EventRow[], async (hashes) => new Map(((await pool.query('SELECT hash, text FROM alert_texts WHERE hash = ANY($1::text[])', [hashes])).rows as { hash: string; text: string }[]).map((r) => [r.hash, r.text])));
     },
     pruneEvents(before) {
       pool
         .query('DELETE FROM alert_events WHERE at < $1', [before])
-        .then((res) => (res.rowCount ? log.info('alert history pruned', { events: res.rowCount }) : undefined))
+        .then(async (res) => {
+          if (res.rowCount) log.info('alert history pruned', { events: res.rowCount });
+          await pool.query('DELETE FROM alert_texts WHERE last_at < $1', [before - TEXT_REFRESH_MS]);
+        })
         .catch((err: unknown) => log.error('alert history prune failed', { error: String(err) }));
       return 0;
     },

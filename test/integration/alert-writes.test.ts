@@ -8,6 +8,7 @@
  * (once; on PostgreSQL only when due), done, retry, dead letters and their revival, prune.
  */
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../bench/support/temp-dir.ts';
 import type { AlertEvent } from '../../server/alerts/alert-events.ts';
@@ -109,6 +110,114 @@ describe('alert states and transitions through Drizzle', () => {
       const { states, events } = await read(store);
       expect(events.map((e) => e.ruleId)).toEqual(['rule-x']);
       expect(states.some((s) => s.ruleId === 'rule-x')).toBe(false);
+    }
+  });
+});
+
+describe('texts shared by alert events, stored once', () => {
+  // A flapping alert: the same labels and description at every transition, the summary's value
+  // changing (some values repeating).
+  const labels = { alertname: 'ChipPowerAtLimit', chip: 'GPU-flap', host: 'host-a', model: 'H100 80GB HBM3', rule: 'power-at-limit', severity: 'info', vendor: 'nvidia' };
+  const description = 'The chip is held at its power limit (clocks are lowered to stay under it).';
+  const flap = (i: number): AlertEvent => ({
+    ruleId: 'power-at-limit',
+    chipId: 'GPU-flap',
+    from: i % 2 ? 'pending' : 'inactive',
+    to: i % 2 ? 'inactive' : 'pending',
+    at: T0 + i * 1000,
+    value: 97 + (i % 4),
+    severity: 'info',
+    labels,
+    annotations: { summary: `GPU-flap on host-a at ${97 + (i % 4)} % of its power limit`, description },
+    fingerprint: 'fp-flap',
+    startsAt: T0 + (i - (i % 2)) * 1000,
+    endsAt: null,
+  });
+  const events = Array.from({ length: 400 }, (_, i) => flap(i));
+  const schema2 = `${schema}_texts`;
+  const tmp2 = tempDir();
+  let conn2: PgConnection;
+  let lite: AlertStore;
+  let pgs: AlertStore;
+  const liteDb = () => new Database(join(tmp2.dir, 'hub.db'), { readonly: true });
+  beforeAll(async () => {
+    conn2 = await connectPg(PG_URL, { schema: schema2, maxConnections: 2 });
+    lite = openAlertStore(join(tmp2.dir, 'hub.db'));
+    pgs = await openPgAlertStore(conn2.pool);
+  });
+  afterAll(async () => {
+    lite?.close();
+    await pgs?.close();
+    await conn2?.pool.query(`DROP SCHEMA IF EXISTS ${schema2} CASCADE`);
+    await conn2?.pool.end();
+    tmp2.cleanup();
+  });
+
+  it('400 transitions of one alert read back whole, their labels and repeated texts stored once', async () => {
+    for (const store of [lite, pgs]) for (let i = 0; i < events.length; i += 100) await store.write([], events.slice(i, i + 100), T0);
+    const strip = (e: { id: number }) => ({ ...e, id: 0 });
+    const want = events.map((e) => ({ ...e, id: 0 }));
+    expect((await lite.history({ from: 0, to: Number.MAX_SAFE_INTEGER, limit: 1000 })).reverse().map(strip)).toEqual(want);
+    expect((await pgs.history({ from: 0, to: Number.MAX_SAFE_INTEGER, limit: 1000 })).reverse().map(strip)).toEqual(want);
+    const db = liteDb();
+    try {
+      // Labels, the description and the four summaries: six texts, whatever the number of events.
+      expect(db.prepare('SELECT count(*) FROM alert_texts').pluck().get()).toBe(6);
+      const row = db.prepare('SELECT avg(length(labels) + length(annotations)) AS b, sum(labels LIKE \'#%\') AS refs FROM alert_events').get() as { b: number; refs: number };
+      expect(row.refs).toBe(400);
+      const inline = JSON.stringify(labels).length + JSON.stringify({ ...events[9].annotations, __startsAt: String(T0) }).length;
+      expect(row.b).toBeLessThan(inline / 2);
+    } finally {
+      db.close();
+    }
+    expect(Number((await conn2.pool.query('SELECT count(*) AS n FROM alert_texts')).rows[0].n)).toBe(6);
+  });
+
+  it('rows written with their texts inline (before texts were shared) read back as they were', async () => {
+    const old = { ...flap(1), at: T0 - 5000, fingerprint: 'fp-old' };
+    const raw = new Database(join(tmp2.dir, 'hub.db'));
+    try {
+      raw
+        .prepare('INSERT INTO alert_events (rule_id, chip_id, from_phase, to_phase, at, value, severity, labels, annotations, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(old.ruleId, old.chipId, old.from, old.to, old.at, old.value, old.severity, JSON.stringify(old.labels), JSON.stringify({ ...old.annotations, __startsAt: String(old.startsAt) }), old.fingerprint);
+    } finally {
+      raw.close();
+    }
+    const [got] = await lite.history({ from: T0 - 5000, to: T0 - 5000, limit: 10 });
+    expect({ ...got, id: 0 }).toEqual({ ...old, id: 0 });
+  });
+
+  it('a write that failed stores its texts with the next event that names them', async () => {
+    const bad = { ...flap(0), ruleId: null as unknown as string, labels: { ...labels, chip: 'GPU-failed' }, at: T0 + 900_000 };
+    const good = { ...flap(0), labels: { ...labels, chip: 'GPU-failed' }, annotations: { summary: 'a summary seen once', description }, at: T0 + 900_001, fingerprint: 'fp-failed' };
+    for (const store of [lite, pgs]) {
+      await expect(store.write([], [bad], T0)).rejects.toThrow();
+      await store.write([], [good], T0);
+      const [got] = await store.history({ from: good.at, to: good.at, limit: 10 });
+      expect({ ...got, id: 0 }).toEqual({ ...good, id: 0 });
+    }
+  });
+
+  it('a prune keeps the texts of kept events and drops the rest an hour past the cutoff', async () => {
+    const late = { ...flap(0), labels: { ...labels, chip: 'GPU-late' }, at: T0 + 10 * 3_600_000, fingerprint: 'fp-late' };
+    for (const store of [lite, pgs]) await store.write([], [late], T0);
+    const cutoff = T0 + 5 * 3_600_000;
+    lite.pruneEvents(cutoff);
+    pgs.pruneEvents(cutoff);
+    const pgTexts = async () => ((await conn2.pool.query('SELECT text FROM alert_texts ORDER BY text')).rows as { text: string }[]).map((r) => r.text);
+    for (let i = 0; i < 100 && (await pgTexts()).length > 2; i++) await new Promise((r) => setTimeout(r, 50));
+    const db = liteDb();
+    try {
+      const texts = (db.prepare('SELECT text FROM alert_texts ORDER BY text').pluck().all() as string[]);
+      // The late event's labels, description and (already shared) summary; the flapping alert's other texts gone.
+      expect(texts).toEqual([description, late.annotations.summary, JSON.stringify(late.labels)].sort());
+      expect(await pgTexts()).toEqual(texts);
+    } finally {
+      db.close();
+    }
+    for (const store of [lite, pgs]) {
+      const [got] = await store.history({ from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10 });
+      expect({ ...got, id: 0 }).toEqual({ ...late, id: 0 });
     }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Alerting's hot rows in PostgreSQL: the state rows of alerts that changed (upserted, or deleted
  * when back to inactive) and the transitions of a pass, in one transaction — the rows the SQLite
- * store's alert-writes.ts writes, in the same shape (startsAt/endsAt inside the annotations JSON).
+ * store's alert-writes.ts writes, in the same shape (startsAt/endsAt inside the annotations JSON,
+ * shared texts once in alert_texts: alert-texts.ts).
  *
  * Drizzle queries (node-postgres driver) on the tables of schema/pg/tables.ts, each a multi-row
  * statement (`.values(rows)`, deletions `rule_id = r AND chip_id IN (…)` per rule): a pass of
@@ -11,10 +12,11 @@
 import type pg from 'pg';
 import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import { alertEvents, alertStates } from '../../../schema/pg/tables.ts';
+import { alertEvents, alertStates, alertTexts } from '../../../schema/pg/tables.ts';
 import type { AlertEvent } from '../../alerts/alert-events.ts';
 import type { StateWrite } from '../../alerts/alert-store.ts';
 import { eventRow } from '../../alerts/alert-writes.ts';
+import { distinctTexts, type AlertText, type AlertTextWriter } from '../../alerts/alert-texts.ts';
 import { inTransaction } from './pg-connection.ts';
 
 /** Most bind parameters in one statement (PostgreSQL takes 65,535). */
@@ -30,8 +32,25 @@ function* chunks<T>(xs: readonly T[], size: number): Generator<readonly T[]> {
   for (let i = 0; i < xs.length; i += size) yield xs.slice(i, i + size);
 }
 
-export async function writeAlerts(pool: pg.Pool, states: readonly StateWrite[], events: readonly AlertEvent[], now: number): Promise<void> {
+/** `texts`: the writer's memory of shared texts (one per store; alert-texts.ts). */
+export async function writeAlerts(pool: pg.Pool, texts: AlertTextWriter, states: readonly StateWrite[], events: readonly AlertEvent[], now: number): Promise<void> {
   if (states.length === 0 && events.length === 0) return;
+  const written: AlertText[] = [];
+  const rows = events.map((e) => {
+    const columns = texts.compact(e, JSON.stringify(e.labels));
+    written.push(...columns.texts);
+    return eventRow(e, columns);
+  });
+  try {
+    await writeRows(pool, states, rows, distinctTexts(written), now);
+  } catch (err) {
+    // Texts the failed transaction did not store are written again by the next event naming them.
+    texts.forgetWritten(written);
+    throw err;
+  }
+}
+
+async function writeRows(pool: pg.Pool, states: readonly StateWrite[], rows: readonly ReturnType<typeof eventRow>[], texts: readonly AlertText[], now: number): Promise<void> {
   // The last write of each (rule, chip) wins (one statement may not upsert a row twice).
   const last = new Map<string, StateWrite>();
   for (const w of states) {
@@ -74,7 +93,11 @@ export async function writeAlerts(pool: pg.Pool, states: readonly StateWrite[], 
           target: [alertStates.ruleId, alertStates.chipId],
           set: { state: sql`excluded.state`, labels: sql`excluded.labels`, updatedAt: sql`excluded.updated_at` },
         });
-    for (const part of chunks(events, MAX_ROWS))
-      await db.insert(alertEvents).values(part.map((e) => eventRow(e, JSON.stringify(e.labels))));
+    for (const part of chunks(texts, MAX_ROWS))
+      await db
+        .insert(alertTexts)
+        .values([...part])
+        .onConflictDoUpdate({ target: alertTexts.hash, set: { lastAt: sql`excluded.last_at` }, setWhere: sql`${alertTexts.lastAt} < excluded.last_at` });
+    for (const part of chunks(rows, MAX_ROWS)) await db.insert(alertEvents).values([...part]);
   });
 }

@@ -9,6 +9,7 @@
 import { silentLogger, type Logger } from '../../../common/logger.ts';
 import { DEFAULT_RETENTION, type BatchToStore, type InsertResult, type Retention, type Store, type StoredChip } from '../store.ts';
 import { agentTokenIds, getAgent, listChips, moveChip, registerAgent } from './inventory.ts';
+import { AlertTextWriter } from '../../alerts/alert-texts.ts';
 import { writeAlerts } from './alert-writes.ts';
 import { foldStep } from './fold.ts';
 import { LogGroupCommit } from './log-group-commit.ts';
@@ -101,6 +102,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
   });
 
   let alertWrites: Promise<unknown> = Promise.resolve();
+  const alertTexts = new AlertTextWriter();
   let chipList: readonly StoredChip[] | undefined;
   let inFlight = new Set<Promise<unknown>>();
   const track = <T>(p: Promise<T>): Promise<T> => {
@@ -179,7 +181,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     // One after another, in the order given (as the SQLite writer commits them): two transactions
     // upserting the same alert_states rows at once deadlock, and a later state must win.
     writeAlerts(states, events, now) {
-      const run = alertWrites.then(() => writeAlerts(pool, states, events, now));
+      const run = alertWrites.then(() => writeAlerts(pool, alertTexts, states, events, now));
       alertWrites = run.catch(() => undefined);
       return track(run);
     },

@@ -1,0 +1,128 @@
+/**
+ * Alert events share most of their text: every transition of an alert carries the same labels, and
+ * a rule's description (or a summary such as "… 0 % busy …") repeats across transitions and chips.
+ * Stored inline, that text was ~90 % of an event row. A history row now refers to shared texts by
+ * content hash; the texts live once in `alert_texts`:
+ * - the labels column holds `#<hash>` (rows written before hold the JSON itself);
+ * - an annotation whose text this writer has met before goes under `__refs: {key: hash}`, one met
+ *   for the first time stays inline (a summary with a changing value would only add rows).
+ *
+ * A text's `last_at` is the newest event that referred to it, written when the text is new and
+ * refreshed once it is TEXT_REFRESH_MS old, so pruning the texts with `last_at` older than the
+ * history's cutoff minus TEXT_REFRESH_MS never drops one a kept event refers to. A reader that
+ * meets a missing text (a row pruned by hand) reads the labels or annotation as absent.
+ */
+import { createHash } from 'node:crypto';
+import type { AlertEvent } from './alert-events.ts';
+
+/** How stale a text's `last_at` may get before an event referring to it writes it again. */
+export const TEXT_REFRESH_MS = 60 * 60 * 1000;
+/** The annotations key under which shared annotation texts are named ({key: hash}). */
+export const REFS_KEY = '__refs';
+const REF = '#';
+/** Texts remembered per writer (as seen, or as written with their last_at) before it starts over. */
+const MEMORY = 100_000;
+
+export interface AlertText {
+  hash: string;
+  text: string;
+  lastAt: number;
+}
+
+/** The content hash a text is stored under: 96 bits of SHA-256, base64url. */
+export const textHash = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 16);
+
+/** An event's labels and annotations columns, and the shared texts it refers to. */
+export interface CompactEvent {
+  labels: string;
+  annotations: string;
+  texts: AlertText[];
+}
+
+/**
+ * One writer's memory of texts (one per connection that writes events): which annotation texts it
+ * has met (a second meeting stores it by reference) and which texts it wrote, with their last_at
+ * (no write again until TEXT_REFRESH_MS later). Both are bounded; forgetting only costs a write.
+ */
+export class AlertTextWriter {
+  private readonly met = new Set<string>();
+  private readonly written = new Map<string, number>();
+  private readonly hashes = new Map<string, string>();
+
+  /** The columns of `e`'s row; `labels` is e.labels as JSON. */
+  compact(e: AlertEvent, labels: string): CompactEvent {
+    const texts: AlertText[] = [];
+    const annotations: Record<string, unknown> = {};
+    let refs: Record<string, string> | undefined;
+    for (const [key, text] of Object.entries(e.annotations)) {
+      if (this.meet(text)) (refs ??= {})[key] = this.refer(text, e.at, texts);
+      else annotations[key] = text;
+    }
+    annotations.__startsAt = String(e.startsAt);
+    if (e.endsAt !== null) annotations.__endsAt = String(e.endsAt);
+    if (refs) annotations[REFS_KEY] = refs;
+    return { labels: REF + this.refer(labels, e.at, texts), annotations: JSON.stringify(annotations), texts };
+  }
+
+  /** True when the text was met before. */
+  private meet(text: string): boolean {
+    if (this.met.has(text)) return true;
+    if (this.met.size >= MEMORY) this.met.clear();
+    this.met.add(text);
+    return false;
+  }
+
+  /** The text's hash; the text goes into `texts` unless this writer wrote it less than TEXT_REFRESH_MS before `at`. */
+  private refer(text: string, at: number, texts: AlertText[]): string {
+    let hash = this.hashes.get(text);
+    if (hash === undefined) {
+      if (this.hashes.size >= MEMORY) this.hashes.clear();
+      this.hashes.set(text, (hash = textHash(text)));
+    }
+    const last = this.written.get(hash);
+    if (last === undefined || at >= last + TEXT_REFRESH_MS) {
+      if (this.written.size >= MEMORY) this.written.clear();
+      this.written.set(hash, at);
+      texts.push({ hash, text, lastAt: at });
+    }
+    return hash;
+  }
+
+  /** Forget what was written (the transaction that wrote it rolled back). */
+  forgetWritten(texts: readonly AlertText[]): void {
+    for (const t of texts) this.written.delete(t.hash);
+  }
+}
+
+/** The texts of a pass, one per hash (the newest last_at): one statement may not upsert a row twice. */
+export function distinctTexts(texts: readonly AlertText[]): AlertText[] {
+  const byHash = new Map<string, AlertText>();
+  for (const t of texts) {
+    const had = byHash.get(t.hash);
+    if (!had || t.lastAt > had.lastAt) byHash.set(t.hash, t);
+  }
+  return [...byHash.values()];
+}
+
+/** The hashes a stored row refers to (its labels column, its annotations' `__refs`). */
+export function referencedHashes(labels: string, annotations: Record<string, unknown>): string[] {
+  const out = labels.startsWith(REF) ? [labels.slice(1)] : [];
+  const refs = annotations[REFS_KEY];
+  if (typeof refs === 'object' && refs !== null) for (const h of Object.values(refs)) if (typeof h === 'string') out.push(h);
+  return out;
+}
+
+/** A stored labels column as text (JSON): itself, or the shared text it names ('{}' when gone). */
+export const labelsText = (labels: string, texts: ReadonlyMap<string, string>): string => (labels.startsWith(REF) ? (texts.get(labels.slice(1)) ?? '{}') : labels);
+
+/** Stored annotations (parsed) with their shared texts put back and `__refs` taken out. */
+export function expandAnnotations(annotations: Record<string, unknown>, texts: ReadonlyMap<string, string>): Record<string, string> {
+  const refs = annotations[REFS_KEY];
+  delete annotations[REFS_KEY];
+  if (typeof refs === 'object' && refs !== null)
+    for (const [key, hash] of Object.entries(refs)) {
+      const text = typeof hash === 'string' ? texts.get(hash) : undefined;
+      if (text !== undefined) annotations[key] = text;
+    }
+  return annotations as Record<string, string>;
+}
