@@ -119,7 +119,7 @@ export const SHARED_TEXTS_PER_READ = 500;
 /**
  * Stored events back, with their shared texts. startsAt and endsAt are not columns of their own:
  * they live in the annotations row under reserved keys (`__startsAt`, `__endsAt`), which are
- * taken out here, as are the shared texts' names (`__refs`).
+ * taken out here, as are the shared texts' names (`__refs`, `__vrefs`).
  */
 export async function eventsOf(rows: readonly EventRow[], lookup: TextLookup): Promise<StoredAlertEvent[]> {
   const parsed = rows.map((r) => ({ r, annotations: record(r.annotations) as Record<string, unknown> }));
@@ -141,7 +141,7 @@ export async function eventsOf(rows: readonly EventRow[], lookup: TextLookup): P
       value: r.value,
       severity: r.severity as Severity,
       labels: record(labelsText(r.labels, texts)),
-      annotations: expandAnnotations(annotations, texts),
+      annotations: expandAnnotations(annotations, r.value, texts),
       fingerprint: r.fingerprint,
       startsAt,
       endsAt,

@@ -5,7 +5,12 @@
  * content hash; the texts live once in `alert_texts`:
  * - the labels column holds `#<hash>` (rows written before hold the JSON itself);
  * - an annotation whose text this writer has met before goes under `__refs: {key: hash}`, one met
- *   for the first time stays inline (a summary with a changing value would only add rows).
+ *   for the first time stays inline (a summary with a changing value would only add rows);
+ * - before that, the event's value as messages show it (templates.ts formatValue), where it stands
+ *   as a word of its own, is taken out of the text and put back on reading (`__vrefs`): a summary
+ *   such as "… at 98.3 % of its power limit" is then one text for all of the alert's transitions.
+ *   Exact whatever produced the text: the mark put in its place (VALUE_MARK) is never in a text it
+ *   is applied to, and the value is the row's own `value` column.
  *
  * A text's `last_at` is the newest event that referred to it, written when the text is new and
  * refreshed once it is TEXT_REFRESH_MS old, so pruning the texts with `last_at` older than the
@@ -14,11 +19,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { AlertEvent } from './alert-events.ts';
+import { formatValue } from './templates.ts';
 
 /** How stale a text's `last_at` may get before an event referring to it writes it again. */
 export const TEXT_REFRESH_MS = 60 * 60 * 1000;
 /** The annotations key under which shared annotation texts are named ({key: hash}). */
 export const REFS_KEY = '__refs';
+/** …and those with the event's value to put back in place of VALUE_MARK. */
+export const VALUE_REFS_KEY = '__vrefs';
+const VALUE_MARK = '\u0001';
 const REF = '#';
 /** Texts remembered per writer (as seen, or as written with their last_at) before it starts over. */
 const MEMORY = 100_000;
@@ -54,13 +63,18 @@ export class AlertTextWriter {
     const texts: AlertText[] = [];
     const annotations: Record<string, unknown> = {};
     let refs: Record<string, string> | undefined;
+    let valueRefs: Record<string, string> | undefined;
+    const value = formatValue(e.value);
     for (const [key, text] of Object.entries(e.annotations)) {
-      if (this.meet(text)) (refs ??= {})[key] = this.refer(text, e.at, texts);
-      else annotations[key] = text;
+      const shared = withoutValue(text, value);
+      if (!this.meet(shared ?? text)) annotations[key] = text;
+      else if (shared === null) (refs ??= {})[key] = this.refer(text, e.at, texts);
+      else (valueRefs ??= {})[key] = this.refer(shared, e.at, texts);
     }
     annotations.__startsAt = String(e.startsAt);
     if (e.endsAt !== null) annotations.__endsAt = String(e.endsAt);
     if (refs) annotations[REFS_KEY] = refs;
+    if (valueRefs) annotations[VALUE_REFS_KEY] = valueRefs;
     return { labels: REF + this.refer(labels, e.at, texts), annotations: JSON.stringify(annotations), texts };
   }
 
@@ -94,6 +108,15 @@ export class AlertTextWriter {
   }
 }
 
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** `text` with each word-alone `value` replaced by VALUE_MARK; null when it has none (or has the mark). */
+function withoutValue(text: string, value: string): string | null {
+  if (text.includes(VALUE_MARK)) return null;
+  const out = text.replace(new RegExp(`(?<![\\w.])${escape(value)}(?![\\w])`, 'g'), VALUE_MARK);
+  return out === text ? null : out;
+}
+
 /** The texts of a pass, one per hash (the newest last_at): one statement may not upsert a row twice. */
 export function distinctTexts(texts: readonly AlertText[]): AlertText[] {
   const byHash = new Map<string, AlertText>();
@@ -107,22 +130,25 @@ export function distinctTexts(texts: readonly AlertText[]): AlertText[] {
 /** The hashes a stored row refers to (its labels column, its annotations' `__refs`). */
 export function referencedHashes(labels: string, annotations: Record<string, unknown>): string[] {
   const out = labels.startsWith(REF) ? [labels.slice(1)] : [];
-  const refs = annotations[REFS_KEY];
-  if (typeof refs === 'object' && refs !== null) for (const h of Object.values(refs)) if (typeof h === 'string') out.push(h);
+  for (const refs of [annotations[REFS_KEY], annotations[VALUE_REFS_KEY]])
+    if (typeof refs === 'object' && refs !== null) for (const h of Object.values(refs)) if (typeof h === 'string') out.push(h);
   return out;
 }
 
 /** A stored labels column as text (JSON): itself, or the shared text it names ('{}' when gone). */
 export const labelsText = (labels: string, texts: ReadonlyMap<string, string>): string => (labels.startsWith(REF) ? (texts.get(labels.slice(1)) ?? '{}') : labels);
 
-/** Stored annotations (parsed) with their shared texts put back and `__refs` taken out. */
-export function expandAnnotations(annotations: Record<string, unknown>, texts: ReadonlyMap<string, string>): Record<string, string> {
-  const refs = annotations[REFS_KEY];
-  delete annotations[REFS_KEY];
-  if (typeof refs === 'object' && refs !== null)
-    for (const [key, hash] of Object.entries(refs)) {
-      const text = typeof hash === 'string' ? texts.get(hash) : undefined;
-      if (text !== undefined) annotations[key] = text;
-    }
+/** Stored annotations (parsed) of an event with this value, their shared texts put back and `__refs`, `__vrefs` taken out. */
+export function expandAnnotations(annotations: Record<string, unknown>, value: number | null, texts: ReadonlyMap<string, string>): Record<string, string> {
+  const put = (key: string, value: string | undefined) => (refs: unknown) => {
+    delete annotations[key];
+    if (typeof refs === 'object' && refs !== null)
+      for (const [name, hash] of Object.entries(refs)) {
+        const text = typeof hash === 'string' ? texts.get(hash) : undefined;
+        if (text !== undefined) annotations[name] = value === undefined ? text : text.split(VALUE_MARK).join(value);
+      }
+  };
+  put(REFS_KEY, undefined)(annotations[REFS_KEY]);
+  put(VALUE_REFS_KEY, formatValue(value))(annotations[VALUE_REFS_KEY]);
   return annotations as Record<string, string>;
 }
