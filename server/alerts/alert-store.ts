@@ -118,8 +118,8 @@ export const SHARED_TEXTS_PER_READ = 500;
 
 /**
  * Stored events back, with their shared texts. startsAt and endsAt are not columns of their own:
- * they live in the annotations row under reserved keys (`__startsAt`, `__endsAt`), which are
- * taken out here, as are the shared texts' names (`__refs`, `__vrefs`).
+ * they live in the annotations row under reserved keys (`__startsAt`, absent when it is the event's
+ * own time, and `__endsAt`), which are taken out here, as are the shared texts' names (`#`, `#v`).
  */
 export async function eventsOf(rows: readonly EventRow[], lookup: TextLookup): Promise<StoredAlertEvent[]> {
   const parsed = rows.map((r) => ({ r, annotations: record(r.annotations) as Record<string, unknown> }));

@@ -4,10 +4,10 @@
  * Stored inline, that text was ~90 % of an event row. A history row now refers to shared texts by
  * content hash; the texts live once in `alert_texts`:
  * - the labels column holds `#<hash>` (rows written before hold the JSON itself);
- * - an annotation whose text this writer has met before goes under `__refs: {key: hash}`, one met
+ * - an annotation whose text this writer has met before goes under `#: {key: hash}`, one met
  *   for the first time stays inline (a summary with a changing value would only add rows);
  * - before that, the event's value as messages show it (templates.ts formatValue), where it stands
- *   as a word of its own, is taken out of the text and put back on reading (`__vrefs`): a summary
+ *   as a word of its own, is taken out of the text and put back on reading (`#v`): a summary
  *   such as "… at 98.3 % of its power limit" is then one text for all of the alert's transitions.
  *   Exact whatever produced the text: the mark put in its place (VALUE_MARK) is never in a text it
  *   is applied to, and the value is the row's own `value` column.
@@ -23,10 +23,10 @@ import { formatValue } from './templates.ts';
 
 /** How stale a text's `last_at` may get before an event referring to it writes it again. */
 export const TEXT_REFRESH_MS = 60 * 60 * 1000;
-/** The annotations key under which shared annotation texts are named ({key: hash}). */
-export const REFS_KEY = '__refs';
+/** The annotations key under which shared annotation texts are named ({key: hash}; no annotation key starts with `#`). */
+export const REFS_KEY = '#';
 /** …and those with the event's value to put back in place of VALUE_MARK. */
-export const VALUE_REFS_KEY = '__vrefs';
+export const VALUE_REFS_KEY = '#v';
 const VALUE_MARK = '\u0001';
 const REF = '#';
 /** Texts remembered per writer (as seen, or as written with their last_at) before it starts over. */
@@ -71,7 +71,8 @@ export class AlertTextWriter {
       else if (shared === null) (refs ??= {})[key] = this.refer(text, e.at, texts);
       else (valueRefs ??= {})[key] = this.refer(shared, e.at, texts);
     }
-    annotations.__startsAt = String(e.startsAt);
+    // startsAt is the event's own time when it went pending (the reader's default).
+    if (e.startsAt !== e.at) annotations.__startsAt = String(e.startsAt);
     if (e.endsAt !== null) annotations.__endsAt = String(e.endsAt);
     if (refs) annotations[REFS_KEY] = refs;
     if (valueRefs) annotations[VALUE_REFS_KEY] = valueRefs;
@@ -127,7 +128,7 @@ export function distinctTexts(texts: readonly AlertText[]): AlertText[] {
   return [...byHash.values()];
 }
 
-/** The hashes a stored row refers to (its labels column, its annotations' `__refs`). */
+/** The hashes a stored row refers to (its labels column, its annotations' `#` and `#v`). */
 export function referencedHashes(labels: string, annotations: Record<string, unknown>): string[] {
   const out = labels.startsWith(REF) ? [labels.slice(1)] : [];
   for (const refs of [annotations[REFS_KEY], annotations[VALUE_REFS_KEY]])
@@ -138,7 +139,7 @@ export function referencedHashes(labels: string, annotations: Record<string, unk
 /** A stored labels column as text (JSON): itself, or the shared text it names ('{}' when gone). */
 export const labelsText = (labels: string, texts: ReadonlyMap<string, string>): string => (labels.startsWith(REF) ? (texts.get(labels.slice(1)) ?? '{}') : labels);
 
-/** Stored annotations (parsed) of an event with this value, their shared texts put back and `__refs`, `__vrefs` taken out. */
+/** Stored annotations (parsed) of an event with this value, their shared texts put back and `#`, `#v` taken out. */
 export function expandAnnotations(annotations: Record<string, unknown>, value: number | null, texts: ReadonlyMap<string, string>): Record<string, string> {
   const put = (key: string, value: string | undefined) => (refs: unknown) => {
     delete annotations[key];

@@ -53,7 +53,7 @@ function alertRowsOf(states: Record<string, unknown>[], events: Record<string, u
       const ann = JSON.parse(String(r.annotations)) as Record<string, string>;
       return {
         ruleId: String(r.rule_id), chipId: String(r.chip_id), from: String(r.from_phase), to: String(r.to_phase), at: Number(r.at),
-        value: r.value === null ? null : Number(r.value), startsAt: Number(ann.__startsAt), endsAt: ann.__endsAt === undefined ? null : Number(ann.__endsAt),
+        value: r.value === null ? null : Number(r.value), startsAt: Number(ann.__startsAt ?? r.at), endsAt: ann.__endsAt === undefined ? null : Number(ann.__endsAt),
       };
     }),
   };
