@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
-import { Compactor, logBacklog } from './compaction.ts';
+import { Compactor, LogBacklog, loggedRowsAfter } from './compaction.ts';
 import { RetentionJob } from './retention.ts';
 import { ChunkMerger } from './chunk-merge.ts';
 import type { CompactorSettings, FromCompactor, ToCompactor } from './writer-protocol.ts';
@@ -31,6 +31,8 @@ const post = (m: FromCompactor) => port.postMessage(m);
 const turns = new WriteTurns(settings.writeTurns);
 const holdingWriteTurn = <T>(fn: () => T): T => turns.run(() => atNormalPriority(niceness, fn));
 const compactor = new Compactor(db, holdingWriteTurn);
+const backlog = new LogBacklog(loggedRowsAfter(db), compactor.foldedLogId);
+const logBacklog = () => backlog.at(Date.now(), compactor.foldedLogId);
 const retention = new RetentionJob(client, settings.retention);
 const merger = new ChunkMerger(client, holdingWriteTurn);
 /** Merging starts this long after the store opens: the start's own folds (and a short-lived store's) go first. */
@@ -81,7 +83,7 @@ function compactionStep(): void {
       setImmediate(compactionStep);
       return;
     }
-    const b = logBacklog(db, Date.now(), compactor.foldedLogId);
+    const b = logBacklog();
     if (!(b.samples >= foldAt() / 2 || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs))) {
       compacting = false;
       return;
@@ -104,7 +106,7 @@ let ticks = 0;
 const timer = setInterval(() => {
   if (++ticks % CHECKPOINT_TICKS === 0) checkpoint();
   if (compacting) return;
-  const b = logBacklog(db, Date.now(), compactor.foldedLogId);
+  const b = logBacklog();
   if (b.samples >= foldAt() || (b.samples > 0 && b.oldestAgeMs >= settings.compactAfterMs)) {
     compacting = true;
     compactionStep();
