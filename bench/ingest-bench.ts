@@ -89,6 +89,7 @@ interface FleetRun {
   rawBytes: number;
   fileBytes: number;
   freeBytes: number;
+  alertBytes: number;
   /** History reads asked for during the run (WebSocket runs). */
   reads?: ReadProbeResult;
 }
@@ -108,7 +109,7 @@ async function wsFleetRun(chips: number, opts: IngestBenchOptions): Promise<Flee
       during: (base, token, until) => readProbe({ base, token, warmupMs: READ_WARMUP_MS, pauseMs: READ_PAUSE_MS, until }),
     },
   );
-  return { way: 'ws', reads: run.reads, chips: agents * 16, rate: run.stored / run.res.elapsedS, stored: run.stored, acked: run.res.samples, p99Ms: run.res.ackP99Ms, late: run.res.late, failed: 0, hubCpu: run.hubCpu, genCpu: run.genCpu, peakRss: run.peakRss, rawBytes: run.bytes, fileBytes: run.fileBytes, freeBytes: run.freeBytes };
+  return { way: 'ws', reads: run.reads, chips: agents * 16, rate: run.stored / run.res.elapsedS, stored: run.stored, acked: run.res.samples, p99Ms: run.res.ackP99Ms, late: run.res.late, failed: 0, hubCpu: run.hubCpu, genCpu: run.genCpu, peakRss: run.peakRss, rawBytes: run.bytes, fileBytes: run.fileBytes, freeBytes: run.freeBytes, alertBytes: run.alertBytes };
 }
 
 async function httpFleetRun(chips: number, opts: IngestBenchOptions): Promise<FleetRun> {
@@ -123,7 +124,7 @@ async function httpFleetRun(chips: number, opts: IngestBenchOptions): Promise<Fl
     String(hosts),
     String(opts.rate ?? 0),
   ]);
-  return { way: 'http', chips: hosts * 16, rate: run.stored / run.res.elapsedS, stored: run.stored, acked: run.res.lines, p99Ms: run.res.latencyP99Ms, late: run.res.late, failed: run.res.non204 + run.res.errors, hubCpu: run.hubCpu, genCpu: run.genCpu, peakRss: run.peakRss, rawBytes: run.bytes, fileBytes: run.fileBytes, freeBytes: run.freeBytes };
+  return { way: 'http', chips: hosts * 16, rate: run.stored / run.res.elapsedS, stored: run.stored, acked: run.res.lines, p99Ms: run.res.latencyP99Ms, late: run.res.late, failed: run.res.non204 + run.res.errors, hubCpu: run.hubCpu, genCpu: run.genCpu, peakRss: run.peakRss, rawBytes: run.bytes, fileBytes: run.fileBytes, freeBytes: run.freeBytes, alertBytes: run.alertBytes };
 }
 
 function conditionsOf(r: FleetRun, opts: IngestBenchOptions): string {
@@ -131,7 +132,7 @@ function conditionsOf(r: FleetRun, opts: IngestBenchOptions): string {
   return (
     `${how}, ${opts.rate ? `every chip at ${opts.rate} Hz` : 'as fast as acks allow'}, values from the agents' simulators (H100, H200, Trainium2 hosts), ${opts.durationS} s, ` +
     `fresh hub process + database, generator in a separate process on the same machine; hub CPU ${Math.round(r.hubCpu)} %, generator CPU ${Math.round(r.genCpu)} % (100 % = one core); ` +
-    `database ${(r.fileBytes / 1e6).toFixed(1)} MB of which ${(r.freeBytes / 1e6).toFixed(1)} MB free pages (the folded log's, reused by later writes; ${(r.fileBytes - r.freeBytes) / Math.max(1, r.stored) < 100 ? ((r.fileBytes - r.freeBytes) / Math.max(1, r.stored)).toFixed(1) : Math.round((r.fileBytes - r.freeBytes) / Math.max(1, r.stored))} B per chip-sample without them); persisted ${r.stored}, acknowledged ${r.acked}${r.stored === r.acked ? ' (equal)' : ' (DIFFERENT)'}${r.failed ? `, ${r.failed} requests failed` : ''}${r.late ? `, ${r.late} sends late (the hub did not keep up with the rate)` : ''}`
+    `database ${(r.fileBytes / 1e6).toFixed(1)} MB of which ${(r.freeBytes / 1e6).toFixed(1)} MB free pages (the folded log's, reused by later writes; ${(r.fileBytes - r.freeBytes) / Math.max(1, r.stored) < 100 ? ((r.fileBytes - r.freeBytes) / Math.max(1, r.stored)).toFixed(1) : Math.round((r.fileBytes - r.freeBytes) / Math.max(1, r.stored))} B per chip-sample without them), of which the alert history ${(r.alertBytes / 1e6).toFixed(1)} MB (${(r.alertBytes / Math.max(1, r.stored)).toFixed(1)} B per chip-sample); persisted ${r.stored}, acknowledged ${r.acked}${r.stored === r.acked ? ' (equal)' : ' (DIFFERENT)'}${r.failed ? `, ${r.failed} requests failed` : ''}${r.late ? `, ${r.late} sends late (the hub did not keep up with the rate)` : ''}`
   );
 }
 
@@ -174,6 +175,8 @@ export interface GeneratorRun<R> {
   /** The database's files (main file, WAL) after the hub stopped, and the free pages in them (the sample log's space, reused). */
   fileBytes: number;
   freeBytes: number;
+  /** Pages of the alert history (transitions, their shared texts, their indexes) in the file. */
+  alertBytes: number;
   hubCpu: number;
   genCpu: number;
   peakRss: number;
@@ -242,6 +245,7 @@ export async function runAgainstFreshHub<R, X = undefined>(
     const rw = new Database(db);
     rw.pragma('wal_checkpoint(TRUNCATE)');
     const freeBytes = (rw.pragma('freelist_count', { simple: true }) as number) * (rw.pragma('page_size', { simple: true }) as number);
+    const alertBytes = rw.prepare(`SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE '%alert_events%' OR name LIKE '%alert_texts%'`).pluck().get() as number;
     rw.close();
     const fileBytes = readdirSync(tmp.dir)
       .filter((f) => f.startsWith('hub.db'))
@@ -254,6 +258,7 @@ export async function runAgainstFreshHub<R, X = undefined>(
       bytes: row.b,
       fileBytes,
       freeBytes,
+      alertBytes,
       hubCpu: (100 * (hubEnd.cpuS - hub0.cpuS)) / elapsed,
       genCpu: (100 * (genEnd.cpuS - gen0.cpuS)) / elapsed,
       peakRss,
