@@ -17,7 +17,7 @@ import type { AlertEvent } from './alert-events.ts';
 import type { AlertPhase } from './alert-state.ts';
 import type { Severity } from '../../schema/alert-rules.ts';
 import { alertWriteTransaction, type AlertWrite } from './alert-writes.ts';
-import { expandAnnotations, labelsText, referencedHashes, TEXT_REFRESH_MS } from './alert-texts.ts';
+import { eventTimes, expandAnnotations, labelsText, referencedHashes, TEXT_REFRESH_MS } from './alert-texts.ts';
 
 /** Where a stored rule row came from: `api` (a rule of the API), `builtin` (the API's override of a built-in; body is the override). */
 export type StoredRuleSource = 'api' | 'file' | 'builtin';
@@ -118,8 +118,8 @@ export const SHARED_TEXTS_PER_READ = 500;
 
 /**
  * Stored events back, with their shared texts. startsAt and endsAt are not columns of their own:
- * they live in the annotations row under reserved keys (`__startsAt`, absent when it is the event's
- * own time, and `__endsAt`), which are taken out here, as are the shared texts' names (`#`, `#v`).
+ * they live in the annotations row under reserved keys (alert-texts.ts eventTimes), which are
+ * taken out here, as are the shared texts' names.
  */
 export async function eventsOf(rows: readonly EventRow[], lookup: TextLookup): Promise<StoredAlertEvent[]> {
   const parsed = rows.map((r) => ({ r, annotations: record(r.annotations) as Record<string, unknown> }));
@@ -127,10 +127,7 @@ export async function eventsOf(rows: readonly EventRow[], lookup: TextLookup): P
   const texts = new Map<string, string>();
   for (let i = 0; i < hashes.length; i += SHARED_TEXTS_PER_READ) for (const [h, t] of await lookup(hashes.slice(i, i + SHARED_TEXTS_PER_READ))) texts.set(h, t);
   return parsed.map(({ r, annotations }) => {
-    const startsAt = Number(annotations.__startsAt ?? r.at);
-    const endsAt = annotations.__endsAt === undefined ? null : Number(annotations.__endsAt);
-    delete annotations.__startsAt;
-    delete annotations.__endsAt;
+    const { startsAt, endsAt } = eventTimes(r.at, annotations);
     return {
       id: r.id,
       ruleId: r.rule_id,

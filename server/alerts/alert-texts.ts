@@ -4,18 +4,20 @@
  * Stored inline, that text was ~90 % of an event row. A history row now refers to shared texts by
  * content hash; the texts live once in `alert_texts`:
  * - the labels column holds `#<hash>` (rows written before hold the JSON itself);
- * - an annotation whose text this writer has met before goes under `#: {key: hash}`, one met
- *   for the first time stays inline (a summary with a changing value would only add rows);
+ * - the annotations (as JSON), once this writer has met them before, become `{"#": hash}`; met for
+ *   the first time they stay inline (annotations whose value changes would only add rows);
  * - before that, the event's value as messages show it (templates.ts formatValue), where it stands
- *   as a word of its own, is taken out of the text and put back on reading (`#v`): a summary
- *   such as "… at 98.3 % of its power limit" is then one text for all of the alert's transitions.
- *   Exact whatever produced the text: the mark put in its place (VALUE_MARK) is never in a text it
- *   is applied to, and the value is the row's own `value` column.
+ *   as a word of its own, is taken out of the text and put back on reading (`{"#v": hash}`): a
+ *   summary such as "… at 98.3 % of its power limit" is then one text for all of the alert's
+ *   transitions. Exact whatever produced the text: the mark put in its place (VALUE_MARK) is never
+ *   in a text it is applied to, and the value is the row's own `value` column;
+ * - startsAt and endsAt go in as ms before the event's time (`#s`, `#e`; `#s` left out when 0),
+ *   where rows written before hold `__startsAt` and `__endsAt` as epoch ms.
  *
  * A text's `last_at` is the newest event that referred to it, written when the text is new and
  * refreshed once it is TEXT_REFRESH_MS old, so pruning the texts with `last_at` older than the
  * history's cutoff minus TEXT_REFRESH_MS never drops one a kept event refers to. A reader that
- * meets a missing text (a row pruned by hand) reads the labels or annotation as absent.
+ * meets a missing text (a row pruned by hand) reads the labels or annotations as absent.
  */
 import { createHash } from 'node:crypto';
 import type { AlertEvent } from './alert-events.ts';
@@ -23,10 +25,14 @@ import { formatValue } from './templates.ts';
 
 /** How stale a text's `last_at` may get before an event referring to it writes it again. */
 export const TEXT_REFRESH_MS = 60 * 60 * 1000;
-/** The annotations key under which shared annotation texts are named ({key: hash}; no annotation key starts with `#`). */
+/** The annotations key naming the shared text that holds the event's annotations (no annotation key starts with `#`). */
 export const REFS_KEY = '#';
-/** …and those with the event's value to put back in place of VALUE_MARK. */
+/** …or the one with the event's value to put back in place of VALUE_MARK. */
 export const VALUE_REFS_KEY = '#v';
+const STARTS_KEY = '#s';
+const ENDS_KEY = '#e';
+/** Annotations shorter than this as JSON stay inline (a reference would not be shorter). */
+const MIN_SHARED = 40;
 const VALUE_MARK = '\u0001';
 const REF = '#';
 /** Texts remembered per writer (as seen, or as written with their last_at) before it starts over. */
@@ -61,21 +67,13 @@ export class AlertTextWriter {
   /** The columns of `e`'s row; `labels` is e.labels as JSON. */
   compact(e: AlertEvent, labels: string): CompactEvent {
     const texts: AlertText[] = [];
-    const annotations: Record<string, unknown> = {};
-    let refs: Record<string, string> | undefined;
-    let valueRefs: Record<string, string> | undefined;
-    const value = formatValue(e.value);
-    for (const [key, text] of Object.entries(e.annotations)) {
-      const shared = withoutValue(text, value);
-      if (!this.meet(shared ?? text)) annotations[key] = text;
-      else if (shared === null) (refs ??= {})[key] = this.refer(text, e.at, texts);
-      else (valueRefs ??= {})[key] = this.refer(shared, e.at, texts);
-    }
-    // startsAt is the event's own time when it went pending (the reader's default).
-    if (e.startsAt !== e.at) annotations.__startsAt = String(e.startsAt);
-    if (e.endsAt !== null) annotations.__endsAt = String(e.endsAt);
-    if (refs) annotations[REFS_KEY] = refs;
-    if (valueRefs) annotations[VALUE_REFS_KEY] = valueRefs;
+    const whole = JSON.stringify(e.annotations);
+    const shared = whole.length < MIN_SHARED ? null : withoutValue(whole, formatValue(e.value));
+    const annotations: Record<string, unknown> =
+      whole.length >= MIN_SHARED && this.meet(shared ?? whole) ? { [shared === null ? REFS_KEY : VALUE_REFS_KEY]: this.refer(shared ?? whole, e.at, texts) } : { ...e.annotations };
+    // Times as ms before the event's own: startsAt left out when it is the event's time (going pending).
+    if (e.startsAt !== e.at) annotations[STARTS_KEY] = e.at - e.startsAt;
+    if (e.endsAt !== null) annotations[ENDS_KEY] = e.at - e.endsAt;
     return { labels: REF + this.refer(labels, e.at, texts), annotations: JSON.stringify(annotations), texts };
   }
 
@@ -128,28 +126,46 @@ export function distinctTexts(texts: readonly AlertText[]): AlertText[] {
   return [...byHash.values()];
 }
 
-/** The hashes a stored row refers to (its labels column, its annotations' `#` and `#v`). */
+/** The hashes a stored row refers to (its labels column, its annotations' `#` or `#v`). */
 export function referencedHashes(labels: string, annotations: Record<string, unknown>): string[] {
   const out = labels.startsWith(REF) ? [labels.slice(1)] : [];
-  for (const refs of [annotations[REFS_KEY], annotations[VALUE_REFS_KEY]])
-    if (typeof refs === 'object' && refs !== null) for (const h of Object.values(refs)) if (typeof h === 'string') out.push(h);
+  for (const h of [annotations[REFS_KEY], annotations[VALUE_REFS_KEY]]) if (typeof h === 'string') out.push(h);
   return out;
 }
 
 /** A stored labels column as text (JSON): itself, or the shared text it names ('{}' when gone). */
 export const labelsText = (labels: string, texts: ReadonlyMap<string, string>): string => (labels.startsWith(REF) ? (texts.get(labels.slice(1)) ?? '{}') : labels);
 
-/** Stored annotations (parsed) of an event with this value, their shared texts put back and `#`, `#v` taken out. */
-export function expandAnnotations(annotations: Record<string, unknown>, value: number | null, texts: ReadonlyMap<string, string>): Record<string, string> {
-  const put = (key: string, value: string | undefined) => (refs: unknown) => {
+/**
+ * An event's startsAt and endsAt from its stored annotations (parsed), whose time keys are taken
+ * out: `#s` / `#e` (ms before the event's time), or `__startsAt` / `__endsAt` (epoch ms as text)
+ * in rows written before.
+ */
+export function eventTimes(at: number, annotations: Record<string, unknown>): { startsAt: number; endsAt: number | null } {
+  const before = (key: string, legacy: string): number | null => {
+    const v = annotations[key];
+    const old = annotations[legacy];
     delete annotations[key];
-    if (typeof refs === 'object' && refs !== null)
-      for (const [name, hash] of Object.entries(refs)) {
-        const text = typeof hash === 'string' ? texts.get(hash) : undefined;
-        if (text !== undefined) annotations[name] = value === undefined ? text : text.split(VALUE_MARK).join(value);
-      }
+    delete annotations[legacy];
+    if (typeof v === 'number') return at - v;
+    return typeof old === 'string' ? Number(old) : null;
   };
-  put(REFS_KEY, undefined)(annotations[REFS_KEY]);
-  put(VALUE_REFS_KEY, formatValue(value))(annotations[VALUE_REFS_KEY]);
+  const startsAt = before(STARTS_KEY, '__startsAt') ?? at;
+  return { startsAt, endsAt: before(ENDS_KEY, '__endsAt') };
+}
+
+/** Stored annotations (parsed, times taken out) of an event with this value, its shared text put back. */
+export function expandAnnotations(annotations: Record<string, unknown>, value: number | null, texts: ReadonlyMap<string, string>): Record<string, string> {
+  for (const key of [REFS_KEY, VALUE_REFS_KEY]) {
+    const hash = annotations[key];
+    delete annotations[key];
+    const text = typeof hash === 'string' ? texts.get(hash) : undefined;
+    if (text === undefined) continue;
+    try {
+      Object.assign(annotations, JSON.parse(key === VALUE_REFS_KEY ? text.split(VALUE_MARK).join(formatValue(value)) : text));
+    } catch {
+      // a damaged text reads as absent
+    }
+  }
   return annotations as Record<string, string>;
 }

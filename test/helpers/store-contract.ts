@@ -5,6 +5,7 @@
  * a server that does not answer fails the tests, it never skips them), and the memory store.
  * Also the suite's data: random telemetry and brute-force buckets to compare the rollups with.
  */
+import { eventTimes } from '../../server/alerts/alert-texts.ts';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -50,10 +51,11 @@ function alertRowsOf(states: Record<string, unknown>[], events: Record<string, u
       states.map((r) => ({ ruleId: String(r.rule_id), chipId: String(r.chip_id), state: JSON.parse(String(r.state)), labels: JSON.parse(String(r.labels)), updatedAt: Number(r.updated_at) })),
     ),
     events: events.map((r) => {
-      const ann = JSON.parse(String(r.annotations)) as Record<string, string>;
+      const ann = JSON.parse(String(r.annotations)) as Record<string, unknown>;
+      const { startsAt, endsAt } = eventTimes(Number(r.at), ann);
       return {
         ruleId: String(r.rule_id), chipId: String(r.chip_id), from: String(r.from_phase), to: String(r.to_phase), at: Number(r.at),
-        value: r.value === null ? null : Number(r.value), startsAt: Number(ann.__startsAt ?? r.at), endsAt: ann.__endsAt === undefined ? null : Number(ann.__endsAt),
+        value: r.value === null ? null : Number(r.value), startsAt, endsAt,
       };
     }),
   };

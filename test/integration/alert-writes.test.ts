@@ -161,16 +161,16 @@ describe('texts shared by alert events, stored once', () => {
     expect((await pgs.history({ from: 0, to: Number.MAX_SAFE_INTEGER, limit: 1000 })).reverse().map(strip)).toEqual(want);
     const db = liteDb();
     try {
-      // Labels, the description and the summary without its value: three texts, whatever the number of events.
-      expect(db.prepare('SELECT count(*) FROM alert_texts').pluck().get()).toBe(3);
+      // The labels, and the annotations without the value: two texts, whatever the number of events.
+      expect(db.prepare('SELECT count(*) FROM alert_texts').pluck().get()).toBe(2);
       const row = db.prepare('SELECT avg(length(labels) + length(annotations)) AS b, sum(labels LIKE \'#%\') AS refs FROM alert_events').get() as { b: number; refs: number };
       expect(row.refs).toBe(400);
       const inline = JSON.stringify(labels).length + JSON.stringify({ ...events[9].annotations, __startsAt: String(T0) }).length;
-      expect(row.b).toBeLessThan(inline / 2);
+      expect(row.b).toBeLessThan(inline / 4);
     } finally {
       db.close();
     }
-    expect(Number((await conn2.pool.query('SELECT count(*) AS n FROM alert_texts')).rows[0].n)).toBe(3);
+    expect(Number((await conn2.pool.query('SELECT count(*) AS n FROM alert_texts')).rows[0].n)).toBe(2);
   });
 
   it('rows written with their texts inline (before texts were shared) read back as they were', async () => {
@@ -209,8 +209,8 @@ describe('texts shared by alert events, stored once', () => {
     const db = liteDb();
     try {
       const texts = (db.prepare('SELECT text FROM alert_texts ORDER BY text').pluck().all() as string[]);
-      // The late event's labels, description and (already shared) summary without its value; the flapping alert's labels gone.
-      expect(texts).toEqual([description, 'GPU-flap on host-a at \u0001 % of its power limit', JSON.stringify(late.labels)].sort());
+      // The late event's labels and its (already shared) annotations without the value; the flapping alert's labels gone.
+      expect(texts).toEqual([JSON.stringify(late.annotations).replace('at 97 %', 'at \u0001 %'), JSON.stringify(late.labels)].sort());
       expect(await pgTexts()).toEqual(texts);
     } finally {
       db.close();
