@@ -4,13 +4,13 @@
  * Stored inline, that text was ~90 % of an event row. A history row now refers to shared texts by
  * content hash; the texts live once in `alert_texts`:
  * - the labels column holds `#<hash>` (rows written before hold the JSON itself);
- * - the annotations (as JSON), once this writer has met them before, become `{"#": hash}`; met for
- *   the first time they stay inline (annotations whose value changes would only add rows);
- * - before that, the event's value as messages show it (templates.ts formatValue), where it stands
- *   as a word of its own, is taken out of the text and put back on reading (`{"#v": hash}`): a
- *   summary such as "… at 98.3 % of its power limit" is then one text for all of the alert's
- *   transitions. Exact whatever produced the text: the mark put in its place (VALUE_MARK) is never
- *   in a text it is applied to, and the value is the row's own `value` column;
+ * - the annotations (as JSON) with the event's value as messages show it (templates.ts
+ *   formatValue), where it stands as a word of its own, taken out, become `{"#v": hash}`, the value
+ *   put back on reading: a summary such as "… at 98.3 % of its power limit" is one text for all of
+ *   the alert's transitions. Exact whatever produced the text: the mark put in the value's place
+ *   (VALUE_MARK) is never in a text it is applied to, and the value is the row's own `value`;
+ * - annotations without the value in them become `{"#": hash}` once this writer has met them
+ *   before; met for the first time they stay inline (a text that never repeats would only add a row);
  * - startsAt and endsAt go in as ms before the event's time (`#s`, `#e`; `#s` left out when 0),
  *   where rows written before hold `__startsAt` and `__endsAt` as epoch ms.
  *
@@ -69,8 +69,9 @@ export class AlertTextWriter {
     const texts: AlertText[] = [];
     const whole = JSON.stringify(e.annotations);
     const shared = whole.length < MIN_SHARED ? null : withoutValue(whole, formatValue(e.value));
+    // Without its value the text is the alert's for all its transitions: shared from the first.
     const annotations: Record<string, unknown> =
-      whole.length >= MIN_SHARED && this.meet(shared ?? whole) ? { [shared === null ? REFS_KEY : VALUE_REFS_KEY]: this.refer(shared ?? whole, e.at, texts) } : { ...e.annotations };
+      shared !== null ? { [VALUE_REFS_KEY]: this.refer(shared, e.at, texts) } : whole.length >= MIN_SHARED && this.meet(whole) ? { [REFS_KEY]: this.refer(whole, e.at, texts) } : { ...e.annotations };
     // Times as ms before the event's own: startsAt left out when it is the event's time (going pending).
     if (e.startsAt !== e.at) annotations[STARTS_KEY] = e.at - e.startsAt;
     if (e.endsAt !== null) annotations[ENDS_KEY] = e.at - e.endsAt;
