@@ -1,7 +1,7 @@
 /**
  * Alert events share most of their text: every transition of an alert carries the same labels, and
  * a rule's description (or a summary such as "… 0 % busy …") repeats across transitions and chips.
- * Stored inline, that text was ~90 % of an event row. A history row now refers to shared texts by
+ * Stored inline, that text was ~80 % of an event's bytes. A history row now refers to shared texts by
  * content hash; the texts live once in `alert_texts`:
  * - the labels column holds `#<hash>` (rows written before hold the JSON itself);
  * - the annotations (as JSON) with the event's value as messages show it (templates.ts
@@ -35,7 +35,7 @@ const ENDS_KEY = '#e';
 const MIN_SHARED = 40;
 const VALUE_MARK = '\u0001';
 const REF = '#';
-/** Texts remembered per writer (as seen, or as written with their last_at) before it starts over. */
+/** Hashes remembered per writer (as met, or as written with their last_at) before it starts over (~6 MB each at most). */
 const MEMORY = 100_000;
 
 export interface AlertText {
@@ -55,44 +55,46 @@ export interface CompactEvent {
 }
 
 /**
- * One writer's memory of texts (one per connection that writes events): which annotation texts it
- * has met (a second meeting stores it by reference) and which texts it wrote, with their last_at
- * (no write again until TEXT_REFRESH_MS later). Both are bounded; forgetting only costs a write.
+ * One writer's memory of texts, by hash (one per connection that writes events): which annotations
+ * without a value it has met (a second meeting stores them by reference) and which texts it wrote,
+ * with their last_at (no write again until TEXT_REFRESH_MS later). Both are bounded; forgetting
+ * only costs a write.
  */
 export class AlertTextWriter {
+  /** Hashes of annotations met once, not yet shared. */
   private readonly met = new Set<string>();
+  /** Hashes of the texts written, with the last_at written. */
   private readonly written = new Map<string, number>();
-  private readonly hashes = new Map<string, string>();
 
   /** The columns of `e`'s row; `labels` is e.labels as JSON. */
   compact(e: AlertEvent, labels: string): CompactEvent {
     const texts: AlertText[] = [];
     const whole = JSON.stringify(e.annotations);
     const shared = whole.length < MIN_SHARED ? null : withoutValue(whole, formatValue(e.value));
-    // Without its value the text is the alert's for all its transitions: shared from the first.
-    const annotations: Record<string, unknown> =
-      shared !== null ? { [VALUE_REFS_KEY]: this.refer(shared, e.at, texts) } : whole.length >= MIN_SHARED && this.meet(whole) ? { [REFS_KEY]: this.refer(whole, e.at, texts) } : { ...e.annotations };
+    let annotations: Record<string, unknown>;
+    if (shared !== null) {
+      // Without its value the text is the alert's for all its transitions: shared from the first.
+      annotations = { [VALUE_REFS_KEY]: this.refer(shared, textHash(shared), e.at, texts) };
+    } else {
+      const hash = whole.length < MIN_SHARED ? null : textHash(whole);
+      annotations = hash !== null && this.meet(hash) ? { [REFS_KEY]: this.refer(whole, hash, e.at, texts) } : { ...e.annotations };
+    }
     // Times as ms before the event's own: startsAt left out when it is the event's time (going pending).
     if (e.startsAt !== e.at) annotations[STARTS_KEY] = e.at - e.startsAt;
     if (e.endsAt !== null) annotations[ENDS_KEY] = e.at - e.endsAt;
-    return { labels: REF + this.refer(labels, e.at, texts), annotations: JSON.stringify(annotations), texts };
+    return { labels: REF + this.refer(labels, textHash(labels), e.at, texts), annotations: JSON.stringify(annotations), texts };
   }
 
-  /** True when the text was met before. */
-  private meet(text: string): boolean {
-    if (this.met.has(text)) return true;
+  /** True when the text (by its hash) was met before. */
+  private meet(hash: string): boolean {
+    if (this.met.has(hash)) return true;
     if (this.met.size >= MEMORY) this.met.clear();
-    this.met.add(text);
+    this.met.add(hash);
     return false;
   }
 
   /** The text's hash; the text goes into `texts` unless this writer wrote it less than TEXT_REFRESH_MS before `at`. */
-  private refer(text: string, at: number, texts: AlertText[]): string {
-    let hash = this.hashes.get(text);
-    if (hash === undefined) {
-      if (this.hashes.size >= MEMORY) this.hashes.clear();
-      this.hashes.set(text, (hash = textHash(text)));
-    }
+  private refer(text: string, hash: string, at: number, texts: AlertText[]): string {
     const last = this.written.get(hash);
     if (last === undefined || at >= last + TEXT_REFRESH_MS) {
       if (this.written.size >= MEMORY) this.written.clear();

@@ -24,8 +24,8 @@ export function eventRow(e: AlertEvent, columns: CompactEvent) {
   return { ruleId: e.ruleId, chipId: e.chipId, fromPhase: e.from, toPhase: e.to, at: e.at, value: e.value, severity: e.severity, labels: columns.labels, annotations: columns.annotations, fingerprint: e.fingerprint };
 }
 
-/** The write as a transaction on `conn`: `deferred`, or `immediate` to take the write lock up front. */
-export function alertWriteTransaction(conn: Database.Database): { deferred: AlertWrite; immediate: AlertWrite } {
+/** The write as a transaction on `conn` that takes the write lock up front. */
+export function alertWriteTransaction(conn: Database.Database): { immediate: AlertWrite } {
   const db = drizzle(conn);
   const p = sql.placeholder;
   const upsertState = db
@@ -81,14 +81,14 @@ export function alertWriteTransaction(conn: Database.Database): { deferred: Aler
     }
   });
   // The texts a rolled-back write did not store are written again by the next event naming them.
-  const run = (tx: (ws: readonly StateWrite[], events: readonly AlertEvent[], now: number, written: AlertText[]) => void): AlertWrite => (ws, events, now) => {
+  const immediate: AlertWrite = (ws, events, now) => {
     const written: AlertText[] = [];
     try {
-      tx(ws, events, now, written);
+      write.immediate(ws, events, now, written);
     } catch (err) {
       texts.forgetWritten(written);
       throw err;
     }
   };
-  return { deferred: run(write), immediate: run(write.immediate) };
+  return { immediate };
 }
