@@ -82,12 +82,16 @@ export class FleetState {
     if (set.size === 0) this.byAgent.delete(agentId);
   }
 
-  /** The entries of the agent's inventory. */
-  private *agentEntries(agentId: string): Generator<ChipEntry> {
-    for (const chipId of this.byAgent.get(agentId) ?? []) {
+  /** The entries of the agent's inventory (an array: this runs for every frame of every agent). */
+  private agentEntries(agentId: string): ChipEntry[] {
+    const out: ChipEntry[] = [];
+    const ids = this.byAgent.get(agentId);
+    if (ids === undefined) return out;
+    for (const chipId of ids) {
       const e = this.chips.get(chipId);
-      if (e !== undefined && e.active && e.view.agentId === agentId) yield e;
+      if (e !== undefined && e.active && e.view.agentId === agentId) out.push(e);
     }
+    return out;
   }
 
   load(stored: StoredChip[], latest: Map<string, Sample>): void {
@@ -164,7 +168,7 @@ export class FleetState {
   agentsChips(agentIds: ReadonlySet<string>): Map<string, ChipView[]> {
     const out = new Map<string, ChipView[]>();
     for (const id of agentIds) {
-      const list = [...this.agentEntries(id)].map((e) => e.view);
+      const list = this.agentEntries(id).map((e) => e.view);
       if (list.length > 0) out.set(id, list.sort((a, b) => a.index - b.index));
     }
     return out;
@@ -182,7 +186,7 @@ export class FleetState {
   setInventory(reg: AgentRegistration, now = Date.now()): ChipView[] {
     const ids = new Set(reg.chips.map((c) => c.chipId));
     const gone: ChipView[] = [];
-    for (const e of [...this.agentEntries(reg.agentId)]) {
+    for (const e of this.agentEntries(reg.agentId)) {
       if (ids.has(e.view.chipId)) continue;
       e.active = false;
       e.view.status = 'offline';
