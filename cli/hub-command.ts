@@ -36,6 +36,7 @@ const spec = {
     'retention-raw': { type: 'string' },
     'retention-1m': { type: 'string' },
     'retention-1h': { type: 'string' },
+    'retention-alerts': { type: 'string' },
     open: { type: 'boolean' },
     'allowed-origin': { type: 'string', multiple: true },
     'tls-cert': { type: 'string' },
@@ -67,6 +68,7 @@ const spec = {
     'retention-raw': 'how long raw samples are kept (default 48h)',
     'retention-1m': 'how long 1-minute rollups are kept (default 30d)',
     'retention-1h': 'how long 1-hour rollups are kept (default 730d)',
+    'retention-alerts': 'how long alert transitions are kept (default 90d); at thousands of chips near a threshold they can outweigh the samples (docs/alerts.md)',
     open: 'auth off: anyone who reaches the port can read the fleet and write samples (no tokens)',
     'allowed-origin': 'another web origin that may open /ws/live (repeatable), e.g. https://grafana.example.com',
     'tls-cert': 'serve https and wss with this certificate (PEM file; with --tls-key)',
@@ -116,7 +118,7 @@ export async function hubCommand(argv: string[]): Promise<void> {
   }
   const open = o.open === true;
   const hub = await startHub({
-    port, host: o.host as string | undefined, db, dbSchema, log, prices: pricesOption(o), retention: retentionOption(o),
+    port, host: o.host as string | undefined, db, dbSchema, log, prices: pricesOption(o), retention: retentionOption(o), alertHistoryMs: positiveDuration(o, 'retention-alerts'),
     auth: { open, allowedOrigins: (o['allowed-origin'] as string[] | undefined) ?? [] },
     tls: tlsOption(o),
     maxConnections: intOption('max-connections', o['max-connections'] as string | undefined, DEFAULT_MAX_CONNECTIONS, 1, 10_000_000),
@@ -225,16 +227,15 @@ function retentionOption(o: Record<string, unknown>): Partial<Retention> {
   const out: Partial<Retention> = {};
   const keys = { 'retention-raw': 'rawMs', 'retention-1m': 'm1Ms', 'retention-1h': 'h1Ms' } as const;
   for (const [flag, key] of Object.entries(keys)) {
-    const raw = o[flag] as string | undefined;
-    if (raw === undefined) continue;
-    let ms: number;
-    try {
-      ms = parseDuration(raw);
-    } catch (err) {
-      throw new UsageError(`--${flag}: ${(err as Error).message}`);
-    }
-    if (!(ms > 0)) throw new UsageError(`--${flag} must be a positive duration such as 48h or 30d, got ${JSON.stringify(raw)}`);
-    out[key] = ms;
+    const ms = positiveDuration(o, flag);
+    if (ms !== undefined) out[key] = ms;
   }
   return out;
+}
+
+/** A positive duration option (48h, 30d …) in ms, or undefined when not given. */
+function positiveDuration(o: Record<string, unknown>, flag: string): number | undefined {
+  const ms = durationOption(o, flag);
+  if (ms !== undefined && !(ms > 0)) throw new UsageError(`--${flag} must be a positive duration such as 48h or 30d, got ${JSON.stringify(o[flag])}`);
+  return ms;
 }

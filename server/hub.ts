@@ -55,6 +55,8 @@ export interface HubOptions extends Partial<HubBounds> {
   prices?: Prices;
   /** How long each storage tier keeps data (defaults: raw 48 h, 1m 30 days, 1h 2 years). */
   retention?: Partial<Retention>;
+  /** How long alert transitions are kept, ms (default 90 days: AlertEngine's). */
+  alertHistoryMs?: number;
   /**
    * Auth off (`open: true`: anyone who reaches the port can read and write), else tokens from the
    * hub's database; `allowedOrigins` may open /ws/live besides the hub's own origin. Default: on.
@@ -121,7 +123,7 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const quota = new AgentQuota(bounds.maxAgentsPerToken);
   quota.seed(await store.agentTokenIds());
   const alertStore = await hubDb.alertStore((states, events, now) => store.writeAlerts(states, events, now));
-  const alerts = new AlertEngine({ store: alertStore, fleet, log, file: rulesFile?.rules ?? null, sinks: [{ publish: (events) => fanout.publishAlerts(events) }] });
+  const alerts = new AlertEngine({ store: alertStore, fleet, log, file: rulesFile?.rules ?? null, historyMs: opts.alertHistoryMs, sinks: [{ publish: (events) => fanout.publishAlerts(events) }] });
   // The live summary's figures: the fleet state (other hubs' chips too with a live bus) and the alert engine.
   fanout.setSummarySource({ chips: () => fleet.views(), alerts: () => alerts.activeAlerts() });
   const ingest = new Ingest(store, fleet, fanout, (id) => tokens.isRevoked(id), quota, alerts);
