@@ -17,7 +17,7 @@ import type { AlertEvent } from './alert-events.ts';
 import type { AlertPhase } from './alert-state.ts';
 import type { Severity } from '../../schema/alert-rules.ts';
 import { alertWriteTransaction, type AlertWrite } from './alert-writes.ts';
-import { eventTimes, expandAnnotations, labelsText, referencedHashes, TEXT_REFRESH_MS } from './alert-texts.ts';
+import { eventTimes, expandAnnotations, labelsOfRow, referencedHashes, TEXT_REFRESH_MS } from './alert-texts.ts';
 
 /** Where a stored rule row came from: `api` (a rule of the API), `builtin` (the API's override of a built-in; body is the override). */
 export type StoredRuleSource = 'api' | 'file' | 'builtin';
@@ -137,7 +137,7 @@ export async function eventsOf(rows: readonly EventRow[], lookup: TextLookup): P
       at: r.at,
       value: r.value,
       severity: r.severity as Severity,
-      labels: record(labelsText(r.labels, texts)),
+      labels: record(labelsOfRow(r.labels, texts)),
       annotations: expandAnnotations(annotations, r.value, texts),
       fingerprint: r.fingerprint,
       startsAt,

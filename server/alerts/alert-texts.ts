@@ -71,13 +71,13 @@ export class AlertTextWriter {
     const texts: AlertText[] = [];
     const whole = JSON.stringify(e.annotations);
     const shared = whole.length < MIN_SHARED ? null : withoutValue(whole, formatValue(e.value));
-    let annotations: Record<string, unknown>;
+    let annotations: Record<string, unknown> = { ...e.annotations };
     if (shared !== null) {
       // Without its value the text is the alert's for all its transitions: shared from the first.
       annotations = { [VALUE_REFS_KEY]: this.refer(shared, textHash(shared), e.at, texts) };
-    } else {
-      const hash = whole.length < MIN_SHARED ? null : textHash(whole);
-      annotations = hash !== null && this.meet(hash) ? { [REFS_KEY]: this.refer(whole, hash, e.at, texts) } : { ...e.annotations };
+    } else if (whole.length >= MIN_SHARED) {
+      const hash = textHash(whole);
+      if (this.meet(hash)) annotations = { [REFS_KEY]: this.refer(whole, hash, e.at, texts) };
     }
     // Times as ms before the event's own: startsAt left out when it is the event's time (going pending).
     if (e.startsAt !== e.at) annotations[STARTS_KEY] = e.at - e.startsAt;
@@ -110,13 +110,25 @@ export class AlertTextWriter {
   }
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A letter, digit or `_` (a regular expression's \\w). */
+const isWordChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 
-/** `text` with each word-alone `value` replaced by VALUE_MARK; null when it has none (or has the mark). */
+/**
+ * `text` with each word-alone `value` (not after a word character or `.`, not before a word
+ * character) replaced by VALUE_MARK; null when it has none (or has the mark).
+ */
 function withoutValue(text: string, value: string): string | null {
   if (text.includes(VALUE_MARK)) return null;
-  const out = text.replace(new RegExp(`(?<![\\w.])${escape(value)}(?![\\w])`, 'g'), VALUE_MARK);
-  return out === text ? null : out;
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(value); at >= 0; at = text.indexOf(value, at + 1)) {
+    const before = at > 0 ? text.charCodeAt(at - 1) : -1;
+    const after = at + value.length < text.length ? text.charCodeAt(at + value.length) : -1;
+    if (at < from || isWordChar(before) || before === 46 || isWordChar(after)) continue;
+    out += text.slice(from, at) + VALUE_MARK;
+    from = at + value.length;
+  }
+  return from === 0 ? null : out + text.slice(from);
 }
 
 /** The texts of a pass, one per hash (the newest last_at): one statement may not upsert a row twice. */
@@ -137,7 +149,7 @@ export function referencedHashes(labels: string, annotations: Record<string, unk
 }
 
 /** A stored labels column as text (JSON): itself, or the shared text it names ('{}' when gone). */
-export const labelsText = (labels: string, texts: ReadonlyMap<string, string>): string => (labels.startsWith(REF) ? (texts.get(labels.slice(1)) ?? '{}') : labels);
+export const labelsOfRow = (labels: string, texts: ReadonlyMap<string, string>): string => (labels.startsWith(REF) ? (texts.get(labels.slice(1)) ?? '{}') : labels);
 
 /**
  * An event's startsAt and endsAt from its stored annotations (parsed), whose time keys are taken

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../server/alerts/alert-events.ts';
-import { AlertTextWriter, eventTimes, expandAnnotations, labelsText, referencedHashes, TEXT_REFRESH_MS, VALUE_REFS_KEY, REFS_KEY } from '../../server/alerts/alert-texts.ts';
+import { AlertTextWriter, eventTimes, expandAnnotations, labelsOfRow, referencedHashes, TEXT_REFRESH_MS, VALUE_REFS_KEY, REFS_KEY } from '../../server/alerts/alert-texts.ts';
 
 const T0 = 1_760_000_000_000;
 const event = (annotations: Record<string, string>, value: number | null, at = T0): AlertEvent => ({
@@ -35,7 +35,7 @@ function roundTrip(events: AlertEvent[]) {
     const hashes = referencedHashes(columns.labels, annotations);
     expect(hashes.every((h) => stored.has(h))).toBe(true);
     const times = eventTimes(e.at, annotations);
-    return { columns, times, labels: JSON.parse(labelsText(columns.labels, stored)) as unknown, annotations: expandAnnotations(annotations, e.value, stored) };
+    return { columns, times, labels: JSON.parse(labelsOfRow(columns.labels, stored)) as unknown, annotations: expandAnnotations(annotations, e.value, stored) };
   });
 }
 
@@ -84,7 +84,7 @@ describe('alert events in compact form', () => {
   });
 
   it('a missing shared text reads as absent, not as an error', () => {
-    expect(labelsText('#nosuchtext00000', new Map())).toBe('{}');
+    expect(labelsOfRow('#nosuchtext00000', new Map())).toBe('{}');
     expect(expandAnnotations({ summary: 'kept', [REFS_KEY]: 'nosuchtext00000' }, 1, new Map())).toEqual({ summary: 'kept' });
   });
 

@@ -305,12 +305,13 @@ export class LogBacklog {
 
   /** The backlog at `now`, past `foldedLogId` (the rows up to it are forgotten). */
   at(now: number, foldedLogId: number): { samples: number; oldestAgeMs: number } {
-    for (const r of this.newRows(Math.max(this.seenId, foldedLogId))) {
+    // Rows folded before this look were never seen: they are not asked for.
+    this.seenId = Math.max(this.seenId, foldedLogId);
+    for (const r of this.newRows(this.seenId)) {
       this.rows.push(r);
       this.samples += r.n;
       this.seenId = r.id;
     }
-    this.seenId = Math.max(this.seenId, foldedLogId);
     while (this.head < this.rows.length && this.rows[this.head].id <= foldedLogId) this.samples -= this.rows[this.head++].n;
     if (this.head > 1024 && this.head * 2 > this.rows.length) {
       this.rows = this.rows.slice(this.head);
