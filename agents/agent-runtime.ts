@@ -8,7 +8,7 @@ import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
 import { FLEETSCOPE_VERSION } from '../schema/version.ts';
 import type { HostInfo } from '../schema/sample.ts';
 import type { Logger } from '../common/logger.ts';
-import { HubLink } from './hub-link.ts';
+import { HubLink, type FrameEncoding } from './hub-link.ts';
 import type { ChipSource } from './sources/chip-source.ts';
 import { Spool } from './spool.ts';
 import type { WorkReport } from '../schema/work.ts';
@@ -49,6 +49,8 @@ export interface AgentOptions {
   spoolMaxBatches?: number;
   /** Work counters and job attribution; absent: neither (nothing of it is loaded). */
   work?: AgentWorkOptions;
+  /** Batch encoding on the wire (default `auto`: binary frames to a hub that takes them). */
+  frames?: FrameEncoding;
 }
 
 export interface AgentStats {
@@ -119,6 +121,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     token: opts.token,
     ca: opts.ca,
     backfillAfterMs: Math.max(5000, 3 * opts.intervalMs),
+    frames: opts.frames,
     report: () => ({ health: opts.sources.map((s) => s.health()), dropped: { ...spool.dropped } }),
     onAck: (_seq, stored) => {
       counts.batchesAcked++;

@@ -9,6 +9,10 @@ import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
 import type { Logger } from '../common/logger.ts';
 import { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from '../schema/backoff.ts';
 import type { Spool, SpoolRecord } from './spool.ts';
+import { BINARY_BATCH_FEATURE, encodeBatchFrame } from '../schema/batch-frame.ts';
+
+/** How batches go to the hub: `auto`, as binary frames to a hub that takes them (JSON to others); `json`, always as JSON text. */
+export type FrameEncoding = 'auto' | 'json';
 
 export interface HubLinkOptions {
   hubs: string[];
@@ -23,6 +27,8 @@ export interface HubLinkOptions {
   backfillAfterMs?: number;
   /** Most batches sent and not yet acknowledged on one connection (default 32). */
   window?: number;
+  /** Batch encoding (default `auto`). */
+  frames?: FrameEncoding;
   /** What the agent reports with every batch (source health, spool drops). */
   report?(): Pick<BatchMessage, 'health' | 'dropped'>;
   /** Called for each acknowledged batch. */
@@ -41,6 +47,8 @@ export class HubLink {
   private ready = false;
   /** The hub listed `work` among its features in `welcome`. */
   private hubTakesWork = false;
+  /** Batches go to this hub as binary frames (it listed `binary-batch` in `welcome`, and JSON was not asked for). */
+  private binaryBatches = false;
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   /** Highest seq sent on the current connection. */
@@ -73,7 +81,10 @@ export class HubLink {
     const now = Date.now();
     const report = this.opts.report?.() ?? {};
     for (const rec of this.opts.spool.unackedAfter(this.sentUpTo, room)) {
-      ws.send(JSON.stringify(this.frame(rec, now, report)));
+      const frame = this.frame(rec, now, report);
+      // A batch the binary layout cannot say goes as JSON (the hub then answers it as any JSON batch).
+      const binary = this.binaryBatches ? encodeBatchFrame(frame) : null;
+      ws.send(binary ?? JSON.stringify(frame));
       this.inflight.add(rec.seq);
       this.sentUpTo = rec.seq;
     }
@@ -150,9 +161,10 @@ export class HubLink {
       // store (disk full, say) must not be reconnected to at the shortest delay again and again.
       this.ready = true;
       this.hubTakesWork = msg.features?.includes('work') === true;
+      this.binaryBatches = (this.opts.frames ?? 'auto') === 'auto' && msg.features?.includes(BINARY_BATCH_FEATURE) === true;
       this.sentUpTo = -1;
       this.inflight.clear();
-      this.opts.log.info('connected to hub', { hub: this.currentHub, hubVersion: msg.hubVersion, unacknowledged: this.opts.spool.pendingBatches });
+      this.opts.log.info('connected to hub', { hub: this.currentHub, hubVersion: msg.hubVersion, batches: this.binaryBatches ? 'binary' : 'json', unacknowledged: this.opts.spool.pendingBatches });
       this.flush();
     } else if (msg.type === 'ack') {
       this.attempt = 0;

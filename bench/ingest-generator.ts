@@ -12,11 +12,15 @@
  * spread-out phases; a tick that finds WINDOW batches still unacknowledged is not sent and counted
  * `late`. 0 or absent: as fast as acks allow. With FLEETSCOPE_GEN_ACKED=FILE (moving or sim values),
  * each agent's chip ids and the timestamps of its acknowledged batches are written to FILE, one
- * JSON line per agent, for a check that every acknowledged sample was stored.
+ * JSON line per agent, for a check that every acknowledged sample was stored. With
+ * FLEETSCOPE_GEN_FRAMES=binary, batches go as binary frames (schema/batch-frame.ts) to a hub whose
+ * welcome lists `binary-batch`; otherwise as JSON text.
  */
 import { writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '../schema/protocol-constants.ts';
+import { BINARY_BATCH_FEATURE, encodeBatchFrame } from '../schema/batch-frame.ts';
+import type { BatchMessage } from '../schema/protocol.ts';
 import { chipFraction, movingSample } from './moving-values.ts';
 import { simHost } from './sim-fleet.ts';
 
@@ -32,6 +36,7 @@ const DURATION_MS = Number(secondsArg) * 1000;
 const CHIPS = 16;
 const TOKEN = process.env.FLEETSCOPE_TOKEN;
 const ACKED_FILE = process.env.FLEETSCOPE_GEN_ACKED;
+const BINARY = process.env.FLEETSCOPE_GEN_FRAMES === 'binary';
 const HEADERS: Record<string, string> = TOKEN ? { authorization: `Bearer ${TOKEN}` } : {};
 
 interface AgentLoad {
@@ -46,6 +51,8 @@ interface AgentLoad {
   welcomedAt: number;
   /** The first error frame from the hub or connection error, if any. */
   error?: string;
+  /** Its batches went as binary frames. */
+  binary?: boolean;
 }
 
 function chipId(a: number, c: number): string {
@@ -65,6 +72,8 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
   const fractions = Array.from({ length: CHIPS }, (_, c) => chipFraction(a, c));
   const energy = new Float64Array(CHIPS).fill(1_000_000);
   let last = 0;
+  /** The hub's welcome listed binary batches (and they were asked for). */
+  let binary = false;
   const send = () => {
     if (Date.now() >= until) return;
     let samples = [];
@@ -95,7 +104,8 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
       tsOf.set(s, samples[0].ts);
       if (load.chipIds.length === 0) load.chipIds = samples.map((x) => x.chipId);
     }
-    ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'batch', seq: s, samples, ...(work?.length ? { work } : {}) }));
+    const batch = { v: PROTOCOL_VERSION, type: 'batch', seq: s, samples, ...(work?.length ? { work } : {}) } as BatchMessage;
+    ws.send((binary ? encodeBatchFrame(batch) : null) ?? JSON.stringify(batch));
   };
   return new Promise((resolve) => {
     ws.on('open', () => {
@@ -110,6 +120,8 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
       const m = JSON.parse(d.toString());
       if (m.type === 'welcome') {
         load.welcomedAt = performance.now() - started;
+        binary = BINARY && Array.isArray(m.features) && m.features.includes(BINARY_BATCH_FEATURE);
+        load.binary = binary;
         if (RATE > 0) {
           // Every chip at RATE Hz: one batch a tick, ticks of all agents spread over the period.
           const period = 1000 / RATE;
@@ -179,6 +191,7 @@ process.stdout.write(
     welcomedLastMs: Math.max(...loads.map((l) => l.welcomedAt)),
     notWelcomed: loads.filter((l) => l.welcomedAt < 0).length,
     failed: loads.filter((l) => l.error !== undefined).length,
+    binaryAgents: loads.filter((l) => l.binary).length,
     firstError: loads.find((l) => l.error !== undefined)?.error ?? null,
   }) + '\n',
 );

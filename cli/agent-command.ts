@@ -1,7 +1,7 @@
 /** `fleetscope agent`: sample local chips and push them to the hub. */
 import { createLogger, type Logger, type LogLevel } from '../common/logger.ts';
 import { helpText, parseCommand, resolveOptions, UsageError } from '../common/cli-args.ts';
-import { agentSpec, defaultSpoolDir, intOption, parseInterval, parseJobEnv, parseSize, positiveNumber, readCa, sourcesHelp, validateHubs } from './agent-options.ts';
+import { agentSpec, defaultSpoolDir, intOption, parseInterval, parseFrames, parseJobEnv, parseSize, positiveNumber, readCa, sourcesHelp, validateHubs } from './agent-options.ts';
 import { runAgent } from '../agents/agent-runtime.ts';
 import { instrumentAgent, type AgentReadings } from '../agents/agent-instruments.ts';
 import type { ChipSource } from '../agents/sources/chip-source.ts';
@@ -59,6 +59,7 @@ export async function agentCommand(argv: string[]): Promise<void> {
   const sourceSpecs = o.source as string[] | undefined;
   if (!sourceSpecs?.length) throw new UsageError(`--source is required: one of ${Object.keys(SOURCE_KINDS).join(', ')}`);
   const intervalMs = parseInterval(str('interval') ?? '1s');
+  const frames = parseFrames(str('frames'));
   const seed = intOption('seed', str('seed'), 1, 0, 2 ** 31 - 1);
   const chips = str('chips') === undefined ? undefined : intOption('chips', str('chips'), 1, 1, 1024);
   const log: Logger = createLogger({ format: str('log-format') === 'json' ? 'json' : 'text', level: (str('log-level') as LogLevel) ?? 'info', name: 'agent' });
@@ -82,6 +83,7 @@ export async function agentCommand(argv: string[]): Promise<void> {
       token: str('token'),
       ca: readCa(str('ca')),
       spoolMaxBytes: str('spool-max') ? parseSize('spool-max', str('spool-max')!) : undefined,
+      frames,
       work: Object.values(work).some((v) => v !== undefined) ? work : undefined,
     });
   } catch (err) {

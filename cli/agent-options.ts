@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseDuration } from '../schema/duration.ts';
 import { intOption, UsageError, type CommandSpec } from '../common/cli-args.ts';
 import { SOURCE_KINDS } from '../agents/sources/source-registry.ts';
+import type { FrameEncoding } from '../agents/hub-link.ts';
 
 export const agentSpec = {
   name: 'agent',
@@ -23,6 +24,7 @@ export const agentSpec = {
     ca: { type: 'string' },
     spool: { type: 'string' },
     'spool-max': { type: 'string' },
+    frames: { type: 'string' },
     'nvidia-smi': { type: 'string' },
     'neuron-monitor': { type: 'string' },
     'neuron-sysfs': { type: 'string' },
@@ -54,6 +56,7 @@ export const agentSpec = {
     ca: 'PEM file with the CA certificate(s) to trust for wss:// hubs',
     spool: "directory for unacknowledged batches (default ~/.local/state/fleetscope/spool/<agent-id>; 'none' = memory only)",
     'spool-max': 'spool size limit, e.g. 256MB (default); the oldest data is dropped and counted beyond it',
+    frames: 'batch encoding: auto (default: binary frames to a hub that takes them) or json (JSON text, to read on the wire)',
     'nvidia-smi': 'path of nvidia-smi for --source nvidia-smi (default: on PATH)',
     'neuron-monitor': 'path of neuron-monitor for --source neuron-monitor (default: on PATH)',
     'neuron-sysfs': 'Neuron driver sysfs directory (default /sys/devices/virtual/neuron_device)',
@@ -102,6 +105,11 @@ export function parseInterval(text: string): number {
   }
   if (ms < 10 || ms > 3_600_000) throw new UsageError('--interval must be between 10ms and 1h');
   return ms;
+}
+
+export function parseFrames(raw: string | undefined): FrameEncoding | undefined {
+  if (raw === undefined || raw === 'auto' || raw === 'json') return raw;
+  throw new UsageError(`--frames must be auto or json, got ${JSON.stringify(raw)}`);
 }
 
 export function validateHubs(hubs: string[] | undefined): string[] {

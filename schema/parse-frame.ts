@@ -9,6 +9,7 @@ import { timeWindowProblem, type TimeWindow } from './time-window.ts';
 import { firstInvalidSample, isPassThroughBatchFast } from './fast-batch-check.ts';
 import { MAX_EXTRAS_KEYS, type Sample } from './sample.ts';
 import { firstObjectOverKeys } from './frame-scan.ts';
+import { decodeBatchFrame } from './batch-frame.ts';
 import type { ErrorCode } from './error-codes.ts';
 
 /** `verbatim`: the message is exactly the frame's JSON, passed by the fast check without zod. */
@@ -124,14 +125,27 @@ export function parseAgentFrame(raw: string, now: number, window?: TimeWindow): 
     if (where !== null) return fail('out_of_range', `${where}: an object of more than ${MAX_FRAME_OBJECT_KEYS} keys (no object of the protocol has more than ${MAX_EXTRAS_KEYS})`);
   }
   const dec = decode(AGENT_TYPES, raw);
-  if (!dec.ok) return dec;
+  return dec.ok ? checkAgentRecord(dec.rec, now, window) : dec;
+}
+
+/**
+ * Validate one binary agent frame (schema/batch-frame.ts): decoded to the object its JSON form
+ * parses to, then checked exactly as that JSON frame is, with the same codes and messages.
+ */
+export function parseBinaryAgentFrame(buf: Uint8Array, now: number, window?: TimeWindow): ParseResult<AgentMessage> {
+  const dec = decodeBatchFrame(buf);
+  return dec.ok ? checkAgentRecord(dec.rec, now, window) : dec;
+}
+
+/** An agent frame's object (version and type already checked) against the protocol and the time window. */
+function checkAgentRecord(rec: Record<string, unknown>, now: number, window?: TimeWindow): ParseResult<AgentMessage> {
   // Fast path for the hot frame: a batch the hand-written check passes (future-ts rule included) is
   // returned as parsed, without zod. Anything else goes through zod, which produces the error code and
   // message exactly as before.
-  if (dec.rec.type === 'batch' && isPassThroughBatchFast(dec.rec, now, window)) {
-    return { ok: true, msg: dec.rec as BatchMessage, verbatim: true };
+  if (rec.type === 'batch' && isPassThroughBatchFast(rec, now, window)) {
+    return { ok: true, msg: rec as BatchMessage, verbatim: true };
   }
-  const res = dec.rec.type === 'batch' ? slowBatch(dec.rec) : validate(agentMessageSchema, dec.rec);
+  const res = rec.type === 'batch' ? slowBatch(rec) : validate(agentMessageSchema, rec);
   if (res.ok && res.msg.type === 'batch') {
     const samples = res.msg.samples;
     for (let i = 0; i < samples.length; i++) {

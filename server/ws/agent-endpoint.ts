@@ -12,7 +12,8 @@
  * keep flowing.
  */
 import type { WebSocket, RawData } from 'ws';
-import { parseAgentFrame } from '../../schema/parse-frame.ts';
+import { parseAgentFrame, parseBinaryAgentFrame } from '../../schema/parse-frame.ts';
+import { BINARY_BATCH_FEATURE } from '../../schema/batch-frame.ts';
 import { MAX_BATCH_SAMPLES } from '../../schema/protocol.ts';
 import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
 import { FLEETSCOPE_VERSION } from '../../schema/version.ts';
@@ -31,8 +32,8 @@ import { chipCountProblem } from './agent-limits.ts';
 export const HUB_VERSION = FLEETSCOPE_VERSION;
 /** After this many rejected frames on one connection the hub closes it with 1008. */
 const MAX_ERRORS_PER_CONNECTION = 50;
-/** Told to agents in `welcome`: this hub takes work counters in batches. */
-const HUB_FEATURES = ['work'];
+/** Told to agents in `welcome`: this hub takes work counters in batches, and batches as binary frames (schema/batch-frame.ts). */
+const HUB_FEATURES = ['work', BINARY_BATCH_FEATURE];
 
 /**
  * `principal`: who the upgrade authenticated (OPEN_PRINCIPAL on a hub with auth off).
@@ -99,9 +100,10 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
     log.warn('agent listed chips of other agents', { agentId, chips: foreign.length, message });
   };
 
-  const handle = async (raw: string): Promise<void> => {
+  /** One frame: JSON text, or a binary batch frame (a Buffer). */
+  const handle = async (raw: string | Buffer): Promise<void> => {
     if (ended) return;
-    const res = parseAgentFrame(raw, Date.now(), bounds.window);
+    const res = typeof raw === 'string' ? parseAgentFrame(raw, Date.now(), bounds.window) : parseBinaryAgentFrame(raw, Date.now(), bounds.window);
     if (!res.ok) return reject(res.code, res.message);
     const msg = res.msg;
     const tooMany = msg.type === 'batch' ? null : chipCountProblem(msg.chips.length, bounds.maxChipsPerAgent);
@@ -168,10 +170,10 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
     const due = guard.frame(); // beyond the frame rate: handled once due
-    const raw = isBinary ? null : data.toString();
+    const raw = isBinary ? binaryFrame(data) : data.toString();
     chain = chain
       .then(() => guard.turn(due))
-      .then(() => (raw === null ? reject('bad_frame', 'binary frames are not accepted; send JSON text') : handle(raw)))
+      .then(() => handle(raw))
       .catch((err: unknown) => {
         log.error('agent frame failed', { agentId, err: String(err) });
         send({ v: PROTOCOL_VERSION, type: 'error', code: 'internal', message: 'internal error while storing the batch; resend it' });
@@ -191,4 +193,10 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
     });
   });
   ws.on('error', (err) => log.warn('agent socket error', { agentId, err: err.message }));
+}
+
+/** A binary message's bytes as one Buffer (ws gives a Buffer unless the socket's binaryType was changed). */
+function binaryFrame(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }

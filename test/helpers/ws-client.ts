@@ -26,7 +26,8 @@ export class TestSocket {
   }
 
   send(frame: unknown): void {
-    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    if (frame instanceof Uint8Array) this.ws.send(frame, { binary: true });
+    else this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
   /** Resolve with the first frame (already received or future) matching `pred`. */

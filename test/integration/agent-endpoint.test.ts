@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { batch, chipInfo, hello, sample } from '../helpers/frames.ts';
+import { encodeBatchFrame } from '../../schema/batch-frame.ts';
+import type { BatchMessage } from '../../schema/protocol.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 import { eventually, type TestSocket } from '../helpers/ws-client.ts';
 
@@ -109,6 +111,57 @@ describe('/ws/agent', () => {
     expect(chip.latest.powerW).toBe(400.25); // last known value kept, not zeroed
     a.close();
     await eventually(async () => (await status()) === 'offline', 3000, 'offline');
+  });
+});
+
+describe('/ws/agent: binary batch frames', () => {
+  const binary = (msg: BatchMessage) => encodeBatchFrame(msg)!;
+
+  it('offers them in welcome, acks them after commit, and stores and serves exactly what was sent', async () => {
+    const a = await hub.ws('/ws/agent');
+    a.send(hello());
+    const welcome = await a.waitFor((f) => f.type === 'welcome');
+    expect(welcome.features).toContain('binary-batch');
+    const t = Date.now() - 5000;
+    const sent = [
+      sample('GPU-test-0', t, { smClockMhz: 1980, eccCorrected: 0, extras: { 'nc0.util': 12.5 } }),
+      sample('GPU-test-1', t, { powerW: null, flags: { powerEstimated: true } }),
+      sample('GPU-test-0', t + 1000, { utilPct: 99.875, eccUncorrected: 2 }),
+    ];
+    a.send(binary({ ...batch(0, sent), health: [{ kind: 'sim-nvml', state: 'ok', restarts: 1, parseErrors: 2, lastError: 'x' }] }));
+    expect(await a.waitFor((f) => f.type === 'ack')).toMatchObject({ seq: 0, stored: 3 });
+    const { body } = await hub.get(`/api/v1/chips/GPU-test-0/samples?from=${t - 1}`);
+    expect(body.samples.map((s: any) => [s.ts, s.utilPct, s.smClockMhz ?? null, s.eccUncorrected ?? null, s.extras ?? null])).toEqual([
+      [t, 50, 1980, null, { 'nc0.util': 12.5 }],
+      [t + 1000, 99.875, null, 2, null],
+    ]);
+    const one = (await hub.get(`/api/v1/chips/GPU-test-1/samples?from=${t - 1}`)).body.samples;
+    expect(one).toMatchObject([{ ts: t, powerW: null, flags: { powerEstimated: true } }]);
+    const agents = (await hub.get('/api/v1/agents')).body.agents;
+    expect(agents[0].health).toMatchObject([{ kind: 'sim-nvml', restarts: 1, parseErrors: 2, lastError: 'x' }]);
+  });
+
+  it('answers binary frames it refuses with error frames, stores nothing of them, and keeps the connection', async () => {
+    const a = await hub.ws('/ws/agent');
+    a.send(binary(batch(0, [sample('GPU-test-0', Date.now())])));
+    expect((await a.waitFor((f) => f.type === 'error')).code).toBe('no_hello');
+    a.send(hello());
+    await a.waitFor((f) => f.type === 'welcome');
+    const bad: [Uint8Array, string][] = [
+      [binary(batch(1, [sample('GPU-test-0', Date.now(), { utilPct: 250 })])), 'out_of_range'],
+      [binary(batch(2, [sample('GPU-other', Date.now())])), 'unknown_chip'],
+      [binary(batch(3, [sample('GPU-test-0', Date.now())])).subarray(0, 20), 'bad_frame'],
+      [Uint8Array.from([1, 2, 3]), 'bad_frame'],
+    ];
+    for (const [frame, code] of bad) {
+      const before = a.frames.length;
+      a.send(frame);
+      await eventually(() => a.frames.length > before);
+      expect(a.frames[before]).toMatchObject({ type: 'error', code });
+    }
+    a.send(binary(batch(4, [sample('GPU-test-0', Date.now())])));
+    await a.waitFor((f) => f.type === 'ack' && f.seq === 4);
+    expect(await hub.store.countSamples()).toBe(1);
   });
 });
 

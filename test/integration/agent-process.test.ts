@@ -32,6 +32,11 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
     expect(stopped.batchesAcked).toBe(stopped.batchesSent);
     expect(stopped.pendingBatches).toBe(0);
     expect(await hub.store.countSamples()).toBe(sent);
+    // The hub's welcome offered binary batch frames, so the batches went as binary frames; the
+    // source health they carry in their tail reached the hub.
+    expect(agent.jsonLogs().find((l) => l.msg === 'connected to hub')?.batches).toBe('binary');
+    const agents = (await hub.get('/api/v1/agents')).body.agents;
+    expect(agents[0].health).toMatchObject([{ kind: 'sim-nvml', state: 'ok' }]);
 
     const received = () => live.frames.filter((f) => f.type === 'samples').flatMap((f) => f.samples);
     await eventually(() => received().length === sent, 3000, 'live client to receive every sample');
@@ -55,7 +60,7 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
     const { tempDir } = await import('../../bench/support/temp-dir.ts');
     const tmp = tempDir();
     const config = join(tmp.dir, 'agent.json');
-    writeFileSync(config, JSON.stringify({ source: ['sim-neuron', 'sim-nvml:H200'], interval: '500ms', spool: join(tmp.dir, 'spool'), hostname: 'mixed-host-1' }));
+    writeFileSync(config, JSON.stringify({ source: ['sim-neuron', 'sim-nvml:H200'], interval: '500ms', spool: join(tmp.dir, 'spool'), hostname: 'mixed-host-1', frames: 'json' }));
     const agent = runFleetscope(['agent', '--config', config, '--log-format', 'json'], { FLEETSCOPE_HUB: `ws://127.0.0.1:${hub.port}`, FLEETSCOPE_TOKEN: hub.token.agent });
     await eventually(async () => (await hub.get('/api/v1/chips')).body.chips.filter((c: any) => c.status === 'live').length === 24, 15_000, '24 live chips');
     agent.child.kill('SIGTERM');
@@ -67,6 +72,7 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
     const agents = (await hub.get('/api/v1/agents')).body.agents;
     expect(agents).toHaveLength(1);
     expect(agents[0].health.map((h: any) => h.kind)).toEqual(['sim-neuron', 'sim-nvml']);
+    expect(agent.jsonLogs().find((l) => l.msg === 'connected to hub')?.batches).toBe('json');
     tmp.cleanup();
   });
 
@@ -87,6 +93,7 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
     expect(await help.exited).toBe(0);
     expect(help.stdout()).toContain('--hub');
     expect(help.stdout()).toContain('sim-neuron');
+    expect(help.stdout()).toContain('--frames');
     const bad = runFleetscope(['agent', '--hub', 'ws://127.0.0.1:1', '--source', 'sim-amd']);
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toMatch(/unknown source "sim-amd"/);
@@ -96,6 +103,9 @@ describe('real agent process -> hub -> SQLite and /ws/live', () => {
     const badInterval = runFleetscope(['agent', '--hub', 'ws://127.0.0.1:1', '--source', 'sim-nvml', '--interval', 'fast']);
     expect(await badInterval.exited).toBe(2);
     expect(badInterval.stderr()).toMatch(/--interval: invalid duration "fast"/);
+    const badFrames = runFleetscope(['agent', '--hub', 'ws://127.0.0.1:1', '--source', 'sim-nvml', '--frames', 'xml']);
+    expect(await badFrames.exited).toBe(2);
+    expect(badFrames.stderr()).toMatch(/--frames must be auto or json, got "xml"/);
     const badConfig = runFleetscope(['agent', '--config', '/nonexistent/agent.json']);
     expect(await badConfig.exited).toBe(2);
     expect(badConfig.stderr()).toMatch(/cannot read config file/);

@@ -25,6 +25,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import { MIN_TS } from '../../schema/sample.ts';
+import { encodeBatchFrame } from '../../schema/batch-frame.ts';
+import type { BatchMessage } from '../../schema/protocol.ts';
 import type { HubOptions } from '../../server/hub.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 import { eventually } from '../helpers/ws-client.ts';
@@ -525,7 +527,8 @@ function garbageFrame(rng: Rng, base: Frame): Hostile {
   if (pick === 4) {
     const buf = Buffer.alloc(16 + rng.int(512));
     for (let i = 0; i < buf.length; i++) buf[i] = rng.int(256);
-    return { data: buf, op: 'binary frame', expect: ['bad_frame'] };
+    // Random bytes: not a binary batch frame (first byte 0xB2, kind 1), or one that does not decode.
+    return { data: buf, op: 'binary frame', expect: ['bad_frame', 'unknown_type', 'out_of_range'] };
   }
   if (pick === 5) {
     const depth = 1000 + rng.int(4000);
@@ -941,8 +944,18 @@ describe('hostile input against a live hub', () => {
         if (r < 0.72) h = mutate(rng, base, BATCH_SPECS);
         else if (r < 0.84) {
           category = 'ws batch (special)';
-          const which = rng.int(8);
-          if (which === 0) h = { data: JSON.stringify(fullBatch(k, own, Date.now() + 10 * 60_000)), op: 'ts 10 min ahead', expect: ['out_of_range'] };
+          const which = rng.int(11);
+          if (which >= 8) {
+            // Binary batch frames: valid, truncated, or with a few bytes changed.
+            category = 'ws batch (binary)';
+            const frame = Buffer.from(encodeBatchFrame(base as BatchMessage)!);
+            if (which === 8) h = { data: frame, op: 'binary batch', expect: ['ok'] };
+            else if (which === 9) h = { data: frame.subarray(0, 1 + rng.int(frame.length - 1)), op: 'truncated binary batch', expect: ['bad_frame'] };
+            else {
+              for (let i = 1 + rng.int(3); i > 0; i--) frame[rng.int(frame.length)] = rng.int(256);
+              h = { data: frame, op: 'binary batch, bytes changed', expect: ['ok', 'bad_frame', 'out_of_range', 'unknown_type', 'unknown_chip', 'bad_json'] };
+            }
+          } else if (which === 0) h = { data: JSON.stringify(fullBatch(k, own, Date.now() + 10 * 60_000)), op: 'ts 10 min ahead', expect: ['out_of_range'] };
           else if (which === 1) h = { data: JSON.stringify(fullBatch(k, own, rng.pick([0, 1, MIN_TS - 1, -1e12]))), op: 'ts before 2000', expect: ['out_of_range'] };
           else if (which === 2) h = { data: JSON.stringify(fullBatch(k, [`ATK-UNANNOUNCED-${idx}-${k}`], ts)), op: 'unannounced chip', expect: ['unknown_chip'] };
           else if (which === 3) {
@@ -1462,6 +1475,7 @@ describe('hostile input against a live hub', () => {
     for (const code of ['bad_frame', 'out_of_range', 'unsupported_version', 'unknown_type', 'bad_json']) check(tally.seen('ws hello (mutated)', code) + tally.seen('ws batch (mutated)', code) + tally.seen('ws garbage frames', code), code).toBeGreaterThan(0);
     for (const code of ['no_hello', 'out_of_range']) check(tally.seen('ws hello (special)', code), code).toBeGreaterThan(0);
     for (const code of ['out_of_range', 'unknown_chip', 'duplicate_hello', 'bad_frame']) check(tally.seen('ws batch (special)', code), code).toBeGreaterThan(0);
+    for (const code of ['ok', 'bad_frame']) check(tally.seen('ws batch (binary)', code), code).toBeGreaterThan(0);
     check(tally.seen('takeover: hello with a good agent\'s chips', 'chip_owned+ok')).toBe(20);
     check(tally.seen('hijack: hello with another token\'s agent id', 'agent_owned')).toBe(30);
     for (const s of ['400', '401', '403']) check(tally.seen('line protocol (malformed)', s) + tally.seen('HTTP without a valid token', s) + tally.seen('history API (bad query)', s), s).toBeGreaterThan(0);

@@ -15,6 +15,7 @@ import { agentMessageSchema, type BatchMessage, type HubToAgentMessage } from '.
 import { freePort } from '../../bench/support/free-port.ts';
 import { tempDir } from '../../bench/support/temp-dir.ts';
 import { chipInfo, hello, sample } from '../helpers/frames.ts';
+import { BINARY_BATCH_FEATURE, decodeBatchFrame } from '../../schema/batch-frame.ts';
 
 const BACKOFF: BackoffPolicy = { initialMs: 20, maxMs: 100, factor: 2, jitter: 'equal' };
 const CHIP = chipInfo(0).chipId;
@@ -23,6 +24,8 @@ const T = Date.now() - 60_000;
 /** One agent connection as the fake hub saw it. */
 class Conn {
   readonly frames: any[] = [];
+  /** How each frame came: JSON text or a binary batch frame. */
+  readonly encodings: ('json' | 'binary')[] = [];
   closeCode: number | null = null;
   constructor(
     readonly ws: WebSocket,
@@ -49,17 +52,24 @@ class FakeHub {
   /** Frames that did not match the protocol schema (must stay empty). */
   readonly invalid: unknown[] = [];
   onBatch: (conn: Conn, msg: BatchMessage) => void = (conn, msg) => conn.ack(msg.seq, msg.samples.length);
+  /** What `welcome` lists (none: a hub that predates the features). */
+  features: string[] | undefined = undefined;
 
   private constructor(readonly wss: WebSocketServer) {
     wss.on('connection', (ws, req) => {
       const conn = new Conn(ws, req.url ?? '', req.headers);
       this.conns.push(conn);
       ws.on('close', (code) => (conn.closeCode = code));
-      ws.on('message', (data) => {
-        const frame = JSON.parse(data.toString());
+      ws.on('message', (data, isBinary) => {
+        let frame;
+        if (isBinary) {
+          const dec = decodeBatchFrame(data as Buffer);
+          frame = dec.ok ? dec.rec : { undecodable: dec.message };
+        } else frame = JSON.parse(data.toString());
         if (!agentMessageSchema.safeParse(frame).success) this.invalid.push(frame);
         conn.frames.push(frame);
-        if (frame.type === 'hello') conn.reply({ v: 1, type: 'welcome', hubVersion: 'fake', maxBatchSamples: 10_000 });
+        conn.encodings.push(isBinary ? 'binary' : 'json');
+        if (frame.type === 'hello') conn.reply({ v: 1, type: 'welcome', hubVersion: 'fake', maxBatchSamples: 10_000, ...(this.features ? { features: this.features } : {}) });
         else if (frame.type === 'batch') this.onBatch(conn, frame);
       });
     });
@@ -175,6 +185,27 @@ describe('HubLink', () => {
     await until('new batches acknowledged', () => spool.pendingBatches === 0);
     expect(c.seqs).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(hub.invalid).toEqual([]);
+  });
+
+  it('sends batches as binary frames to a hub that offers them, as JSON to one that does not or when told to', async () => {
+    const offering = await startHub();
+    offering.features = ['work', BINARY_BATCH_FEATURE];
+    const older = await startHub();
+    const report = () => ({ health: [{ kind: 'sim-nvml', state: 'ok' as const, restarts: 0, parseErrors: 0, lastError: null }], dropped: { batches: 0, samples: 0 } });
+    const runs: [FakeHub, Partial<HubLinkOptions>][] = [[offering, {}], [older, {}], [offering, { frames: 'json' }]];
+    const seen = [];
+    for (const [hub, over] of runs) {
+      const seqs = put(3);
+      const l = startLink([hub.url], { report, ...over });
+      await until('all acknowledged', () => spool.pendingBatches === 0);
+      const c = hub.last;
+      seen.push(c.encodings.join(','));
+      expect(c.batches.map((b) => [b.seq, b.samples, b.health, b.dropped])).toEqual(seqs.map((q) => [q, [sample(CHIP, T + q * 1000)], report().health, report().dropped]));
+      await l.stop();
+      link = null;
+    }
+    expect(seen).toEqual(['json,binary,binary,binary', 'json,json,json,json', 'json,json,json,json']);
+    expect(offering.invalid).toEqual([]);
   });
 
   it('keeps a batch in the spool until it is acknowledged, whatever the order of acks', async () => {
