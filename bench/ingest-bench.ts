@@ -2,7 +2,8 @@
  * Ingest benchmark at fleet shape. For each chip count (the curve 1,000 / 10,000 / 100,000, or
  * `--chips N`), two runs, each against a fresh hub process and embedded database, the load from a
  * separate generator process with values from the agents' simulators (bench/sim-fleet.ts):
- * - WebSocket: N / 16 agents of 16 chips on /ws/agent, 2 batches in flight each;
+ * - WebSocket: N / 16 agents of 16 chips on /ws/agent, 8 batches in flight each, batches as JSON
+ *   text and, in a second run, as binary frames (schema/batch-frame.ts);
  * - line protocol: N / 16 hosts written by 8 HTTP clients (one request of 512 lines in flight
  *   each) to POST /api/v1/write.
  * Both send as fast as acks allow, or with `--rate R` every chip at R Hz. Each run counts what was
@@ -54,14 +55,15 @@ export async function ingestBench(opts: IngestBenchOptions): Promise<BenchResult
   const counts = opts.chips ? [opts.chips] : CURVE;
   const runs: FleetRun[] = [];
   for (const chips of counts) {
-    runs.push(await wsFleetRun(chips, opts));
+    runs.push(await wsFleetRun(chips, 'json', opts));
+    runs.push(await wsFleetRun(chips, 'binary', opts));
     runs.push(await httpFleetRun(chips, opts));
   }
   const results = runs.flatMap((r) => fleetResults(r, opts));
   // Flat cost: the largest chip count against the smallest, each way in, when driven as fast as acks allow.
   if (!opts.rate && counts.length > 1) {
-    for (const way of ['ws', 'http'] as const) {
-      const mine = runs.filter((r) => r.way === way);
+    for (const way of ['ws json', 'ws binary', 'http'] as const) {
+      const mine = runs.filter((r) => wayOf(r) === way);
       const lo = mine[0]!;
       const hi = mine[mine.length - 1]!;
       const ratio = hi.rate / Math.max(1, lo.rate);
@@ -76,6 +78,10 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 
 interface FleetRun {
   way: 'ws' | 'http';
+  /** How the WebSocket run's batches went. */
+  frames?: 'json' | 'binary';
+  /** Agents whose batches went as binary frames (the hub offered them). */
+  binaryAgents?: number;
   chips: number;
   rate: number;
   stored: number;
@@ -98,18 +104,22 @@ interface FleetRun {
 const READ_WARMUP_MS = 10_000;
 const READ_PAUSE_MS = 100;
 
-async function wsFleetRun(chips: number, opts: IngestBenchOptions): Promise<FleetRun> {
+/** `ws json` / `ws binary` / `http`: a run's way in, as the results name it. */
+const wayOf = (r: FleetRun) => (r.way === 'ws' ? `ws ${r.frames}` : r.way);
+
+async function wsFleetRun(chips: number, frames: 'json' | 'binary', opts: IngestBenchOptions): Promise<FleetRun> {
   const agents = Math.ceil(chips / 16);
-  opts.progress(`ingest: ${fmt(agents * 16)} chips over /ws/agent (${agents} agents x 16, ${WINDOW} batches in flight each, ${opts.rate ? `${opts.rate} Hz` : 'as fast as acks allow'}), ${opts.durationS} s`);
-  const run = await runAgainstFreshHub<{ elapsedS: number; samples: number; ackP99Ms: number; late: number }>(
-    `ingest-ws-${chips}`,
+  opts.progress(`ingest: ${fmt(agents * 16)} chips over /ws/agent, ${frames} batches (${agents} agents x 16, ${WINDOW} batches in flight each, ${opts.rate ? `${opts.rate} Hz` : 'as fast as acks allow'}), ${opts.durationS} s`);
+  const run = await runAgainstFreshHub<{ elapsedS: number; samples: number; ackP99Ms: number; late: number; binaryAgents: number }>(
+    `ingest-ws-${frames}-${chips}`,
     (port) => [GENERATOR, `ws://127.0.0.1:${port}`, String(agents), String(WINDOW), String(opts.durationS), 'sim', String(opts.rate ?? 0)],
     {
       hubArgs: () => ['--max-connections-per-ip', String(BENCH_CONNECTIONS_PER_IP)],
       during: (base, token, until) => readProbe({ base, token, warmupMs: READ_WARMUP_MS, pauseMs: READ_PAUSE_MS, until }),
+      genEnv: { FLEETSCOPE_GEN_FRAMES: frames },
     },
   );
-  return { way: 'ws', reads: run.reads, chips: agents * 16, rate: run.stored / run.res.elapsedS, stored: run.stored, acked: run.res.samples, p99Ms: run.res.ackP99Ms, late: run.res.late, failed: 0, hubCpu: run.hubCpu, genCpu: run.genCpu, peakRss: run.peakRss, rawBytes: run.bytes, fileBytes: run.fileBytes, freeBytes: run.freeBytes, alertBytes: run.alertBytes };
+  return { way: 'ws', frames, binaryAgents: run.res.binaryAgents, reads: run.reads, chips: agents * 16, rate: run.stored / run.res.elapsedS, stored: run.stored, acked: run.res.samples, p99Ms: run.res.ackP99Ms, late: run.res.late, failed: 0, hubCpu: run.hubCpu, genCpu: run.genCpu, peakRss: run.peakRss, rawBytes: run.bytes, fileBytes: run.fileBytes, freeBytes: run.freeBytes, alertBytes: run.alertBytes };
 }
 
 async function httpFleetRun(chips: number, opts: IngestBenchOptions): Promise<FleetRun> {
@@ -128,7 +138,7 @@ async function httpFleetRun(chips: number, opts: IngestBenchOptions): Promise<Fl
 }
 
 function conditionsOf(r: FleetRun, opts: IngestBenchOptions): string {
-  const how = r.way === 'ws' ? `WebSocket /ws/agent, ${r.chips / 16} agents x 16 chips, ${WINDOW} batches in flight per agent` : `POST /api/v1/write (line protocol, ns timestamps), ${r.chips / 16} hosts x 16 chips, ${HTTP_CLIENTS} clients with one ${HTTP_LINES}-line request in flight each`;
+  const how = r.way === 'ws' ? `WebSocket /ws/agent, ${r.chips / 16} agents x 16 chips, ${WINDOW} batches in flight per agent, batches as ${r.frames === 'binary' ? `binary frames (${r.binaryAgents} of ${r.chips / 16} agents)` : 'JSON text'}` : `POST /api/v1/write (line protocol, ns timestamps), ${r.chips / 16} hosts x 16 chips, ${HTTP_CLIENTS} clients with one ${HTTP_LINES}-line request in flight each`;
   return (
     `${how}, ${opts.rate ? `every chip at ${opts.rate} Hz` : 'as fast as acks allow'}, values from the agents' simulators (H100, H200, Trainium2 hosts), ${opts.durationS} s, ` +
     `fresh hub process + database, generator in a separate process on the same machine; hub CPU ${Math.round(r.hubCpu)} %, generator CPU ${Math.round(r.genCpu)} % (100 % = one core); ` +
@@ -138,9 +148,10 @@ function conditionsOf(r: FleetRun, opts: IngestBenchOptions): string {
 
 function fleetResults(r: FleetRun, opts: IngestBenchOptions): BenchResult[] {
   const conditions = conditionsOf(r, opts);
-  const ok = r.stored === r.acked && r.stored > 0 && r.failed === 0;
+  // A binary run in which some agent sent JSON (the hub did not offer binary frames) measured the wrong thing.
+  const ok = r.stored === r.acked && r.stored > 0 && r.failed === 0 && (r.frames !== 'binary' || r.binaryAgents === r.chips / 16);
   const at10k = r.chips === 10_000;
-  const label = `${r.way} ${fmt(r.chips)} chips`;
+  const label = `${wayOf(r)} ${fmt(r.chips)} chips`;
   const rows: BenchResult[] = [
     { part: 'ingest', metric: `${label}: chip-samples/s persisted`, value: Math.round(r.rate), unit: '/s', target: at10k && !opts.rate ? '>= 150,000' : 'info', pass: ok && (!at10k || !!opts.rate || r.rate >= 150_000), conditions },
     { part: 'ingest', metric: `${label}: ${r.way === 'ws' ? 'ack' : 'request'} latency p99`, value: Math.round(r.p99Ms), unit: 'ms', target: '<= 250 ms', pass: r.p99Ms <= 250, conditions },
@@ -196,6 +207,8 @@ export async function runAgainstFreshHub<R, X = undefined>(
     inspect?: (db: Database.Database) => X;
     /** Runs beside the generator, against the hub at `base` with a viewer token, until `until` (the generator's exit) resolves. */
     during?: (base: string, viewerToken: string, until: Promise<unknown>) => Promise<ReadProbeResult>;
+    /** More environment for the generator. */
+    genEnv?: Record<string, string>;
   } = {},
 ): Promise<GeneratorRun<R> & { extra: X; reads?: ReadProbeResult }> {
   const tmp = tempDir(`fleetscope-bench-${name}-`);
@@ -208,7 +221,7 @@ export async function runAgainstFreshHub<R, X = undefined>(
   const hub = runFleetscope(['hub', '--port', String(port), '--host', '127.0.0.1', '--db', db, '--log-level', 'warn', '--agent-frame-rate', String(BENCH_FRAME_RATE), ...(more.hubArgs?.(tmp.dir) ?? [])]);
   try {
     while (!hub.stdout().includes('listening')) await new Promise((r) => setTimeout(r, 50));
-    const gen = spawn(process.execPath, ['--import', 'tsx', ...generator(port)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FLEETSCOPE_TOKEN: token } });
+    const gen = spawn(process.execPath, ['--import', 'tsx', ...generator(port)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...more.genEnv, FLEETSCOPE_TOKEN: token } });
     let out = '';
     gen.stdout.on('data', (d) => (out += d));
     const hub0 = procUsage(hub.child.pid!);

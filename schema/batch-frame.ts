@@ -250,23 +250,68 @@ class In {
   str(): string {
     const n = this.uvar();
     if (n > this.left) throw new Truncated();
-    const start = this.at;
+    const bytes = this.buf.subarray(this.at, this.at + n);
     this.at += n;
-    // Short ASCII strings (chip ids, extras keys) are built from their bytes: TextDecoder's call costs more than they do.
-    const bytes = this.buf.subarray(start, start + n);
-    if (n <= SHORT_STRING) {
-      let ascii = true;
-      for (let i = 0; i < n; i++) {
-        if (bytes[i] >= 0x80) {
-          ascii = false;
+    return text(bytes);
+  }
+  /** A chip id: the string `ids` made for the same bytes at position `i` of an earlier frame, or a new one. */
+  chipId(i: number, ids: ChipIdCache): string {
+    const n = this.uvar();
+    if (n > this.left) throw new Truncated();
+    const bytes = this.buf.subarray(this.at, this.at + n);
+    this.at += n;
+    return ids.get(i, bytes);
+  }
+}
+
+/** UTF-8 bytes as a string; short ASCII ones (chip ids, extras keys) built from their bytes: TextDecoder's call costs more than they do. */
+function text(bytes: Uint8Array): string {
+  const n = bytes.length;
+  if (n <= SHORT_STRING) {
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      if (bytes[i] >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
+  return fromUtf8.decode(bytes);
+}
+
+/**
+ * The chip ids of one connection's last frames, by position, with their bytes: an agent names the
+ * same chips in the same order in every batch, so a frame's ids are the strings made before (no
+ * new strings per frame, and strings whose hashes the hub's maps have already computed).
+ */
+export class ChipIdCache {
+  private readonly bytes: Uint8Array[] = [];
+  private readonly strings: string[] = [];
+
+  /** The string of chip id `i` whose UTF-8 bytes are `b`. */
+  get(i: number, b: Uint8Array): string {
+    const known = this.bytes[i];
+    if (known !== undefined && known.length === b.length) {
+      let same = true;
+      for (let k = 0; k < b.length; k++) {
+        if (known[k] !== b[k]) {
+          same = false;
           break;
         }
       }
-      if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+      if (same) return this.strings[i];
     }
-    return fromUtf8.decode(bytes);
+    const s = text(b);
+    if (i < MAX_CACHED_IDS) {
+      this.bytes[i] = b.slice();
+      this.strings[i] = s;
+    }
+    return s;
   }
 }
+/** Positions a ChipIdCache keeps (an agent announces at most 1,024 chips). */
+const MAX_CACHED_IDS = 1024;
 
 /** Set `key` on `o` as JSON.parse would: a key `__proto__` becomes an own property, not the prototype. */
 function put(o: Record<string, unknown>, key: string, value: unknown): void {
@@ -320,11 +365,12 @@ function readSample(r: In, chipIds: readonly string[]): Sample {
 }
 
 /**
- * The batch a binary frame holds, as the object JSON.parse gives for its JSON form; refused with
+ * The batch a binary frame holds, as the object JSON.parse gives for its JSON form (with `ids`, a
+ * connection's chip-id strings are reused from its earlier frames); refused with
  * `bad_frame` (not this layout, truncated, bytes left over), `unknown_type`, `bad_json` (its tail)
  * or `out_of_range` (more samples or extras than the protocol allows).
  */
-export function decodeBatchFrame(buf: Uint8Array): DecodedBinaryFrame {
+export function decodeBatchFrame(buf: Uint8Array, ids?: ChipIdCache): DecodedBinaryFrame {
   if (buf.length < 2 || buf[0] !== BINARY_FRAME_MARK) return { ok: false, code: 'bad_frame', message: 'binary frames must be fleetscope binary batch frames (first byte 0xB2)' };
   if (buf[1] !== KIND_BATCH) return { ok: false, code: 'unknown_type', message: `unknown binary frame kind ${buf[1]}; expected 1 (batch)` };
   const r = new In(buf);
@@ -336,7 +382,7 @@ export function decodeBatchFrame(buf: Uint8Array): DecodedBinaryFrame {
     const chipCount = r.uvar();
     if (chipCount > MAX_BATCH_SAMPLES) throw new Refusal('out_of_range', `${chipCount} chip ids; at most ${MAX_BATCH_SAMPLES}`);
     const chipIds: string[] = [];
-    for (let i = 0; i < chipCount; i++) chipIds.push(r.str());
+    for (let i = 0; i < chipCount; i++) chipIds.push(ids ? r.chipId(i, ids) : r.str());
     const n = r.uvar();
     if (n > MAX_BATCH_SAMPLES) throw new Refusal('out_of_range', `samples: ${n} samples; at most ${MAX_BATCH_SAMPLES} per batch`);
     if (n * MIN_SAMPLE_BYTES > r.left) throw new Truncated();

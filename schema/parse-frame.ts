@@ -9,7 +9,7 @@ import { timeWindowProblem, type TimeWindow } from './time-window.ts';
 import { firstInvalidSample, isPassThroughBatchFast } from './fast-batch-check.ts';
 import { MAX_EXTRAS_KEYS, type Sample } from './sample.ts';
 import { firstObjectOverKeys } from './frame-scan.ts';
-import { decodeBatchFrame } from './batch-frame.ts';
+import { decodeBatchFrame, type ChipIdCache } from './batch-frame.ts';
 import type { ErrorCode } from './error-codes.ts';
 
 /** `verbatim`: the message is exactly the frame's JSON, passed by the fast check without zod. */
@@ -130,10 +130,11 @@ export function parseAgentFrame(raw: string, now: number, window?: TimeWindow): 
 
 /**
  * Validate one binary agent frame (schema/batch-frame.ts): decoded to the object its JSON form
- * parses to, then checked exactly as that JSON frame is, with the same codes and messages.
+ * parses to, then checked exactly as that JSON frame is, with the same codes and messages
+ * (`ids`: the connection's chip-id strings, reused).
  */
-export function parseBinaryAgentFrame(buf: Uint8Array, now: number, window?: TimeWindow): ParseResult<AgentMessage> {
-  const dec = decodeBatchFrame(buf);
+export function parseBinaryAgentFrame(buf: Uint8Array, now: number, window?: TimeWindow, ids?: ChipIdCache): ParseResult<AgentMessage> {
+  const dec = decodeBatchFrame(buf, ids);
   return dec.ok ? checkAgentRecord(dec.rec, now, window) : dec;
 }
 

@@ -13,7 +13,7 @@
  */
 import type { WebSocket, RawData } from 'ws';
 import { parseAgentFrame, parseBinaryAgentFrame } from '../../schema/parse-frame.ts';
-import { BINARY_BATCH_FEATURE } from '../../schema/batch-frame.ts';
+import { BINARY_BATCH_FEATURE, ChipIdCache } from '../../schema/batch-frame.ts';
 import { MAX_BATCH_SAMPLES } from '../../schema/protocol.ts';
 import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
 import { FLEETSCOPE_VERSION } from '../../schema/version.ts';
@@ -100,10 +100,23 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
     log.warn('agent listed chips of other agents', { agentId, chips: foreign.length, message });
   };
 
+  /** The chip-id strings of this connection's binary frames, reused from frame to frame. */
+  const chipIds = new ChipIdCache();
   /** One frame: JSON text, or a binary batch frame (a Buffer). */
   const handle = async (raw: string | Buffer): Promise<void> => {
     if (ended) return;
-    const res = typeof raw === 'string' ? parseAgentFrame(raw, Date.now(), bounds.window) : parseBinaryAgentFrame(raw, Date.now(), bounds.window);
+    // Backpressure: while the writer is behind, stop reading this agent's socket (its unacked
+    // window fills and it waits). A connected agent's frames are batches; each waits here as it
+    // came, before it is decoded: decoded samples held across the wait outlived the main heap's
+    // young generation, and were most of what it promoted at full ingest.
+    if (agentId !== null && ingest.writerBusy()) {
+      guard.hold('writer');
+      ingest.probe?.ackWithheld('ws');
+      await ingest.writerReady();
+      guard.release('writer');
+      if (ended) return;
+    }
+    const res = typeof raw === 'string' ? parseAgentFrame(raw, Date.now(), bounds.window) : parseBinaryAgentFrame(raw, Date.now(), bounds.window, chipIds);
     if (!res.ok) return reject(res.code, res.message);
     const msg = res.msg;
     const tooMany = msg.type === 'batch' ? null : chipCountProblem(msg.chips.length, bounds.maxChipsPerAgent);
@@ -137,13 +150,6 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
     if (foreign) return reject('unknown_chip', `chip ${foreign.chipId} was not announced in this agent's hello or inventory`, msg.seq);
     // Samples of chips another agent owns (told with chip_owned) are left out; the rest is stored and acked.
     const samples = refused.size ? msg.samples.filter((s) => ingest.ownsChip(owner, s.chipId)) : msg.samples;
-    if (ingest.writerBusy()) {
-      // Backpressure: stop reading this agent's socket (its unacked window fills and it waits).
-      guard.hold('writer');
-      ingest.probe?.ackWithheld('ws');
-      await ingest.writerReady();
-      guard.release('writer');
-    }
     // Commits overlap (the writer groups them); acks still go out in the order batches came in.
     const seq = msg.seq;
     const committed = ingest.commit(owner, seq, samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped, work: msg.work });

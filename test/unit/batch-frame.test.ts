@@ -4,7 +4,7 @@
  * with the same answers as the batch in JSON.
  */
 import { describe, expect, it } from 'vitest';
-import { BINARY_FRAME_MARK, decodeBatchFrame, encodeBatchFrame } from '../../schema/batch-frame.ts';
+import { BINARY_FRAME_MARK, ChipIdCache, decodeBatchFrame, encodeBatchFrame } from '../../schema/batch-frame.ts';
 import { parseAgentFrame, parseBinaryAgentFrame } from '../../schema/parse-frame.ts';
 import type { BatchMessage } from '../../schema/protocol.ts';
 import type { Sample } from '../../schema/sample.ts';
@@ -67,6 +67,28 @@ describe('binary batch frames: round trip', () => {
   it('is smaller than the JSON form of a 16-chip batch', () => {
     const msg = batchOf(Array.from({ length: 16 }, (_, i) => sample(`GPU-5f1b7a2e-0c4d-4d1e-9a77-${String(i).padStart(12, '0')}`, T, { smClockMhz: 1980, eccCorrected: 0, eccUncorrected: 0 })));
     expect(encoded(msg).length).toBeLessThan(JSON.stringify(msg).length * 0.6);
+  });
+});
+
+describe('binary batch frames: chip ids reused from a connection\'s earlier frames', () => {
+  it('gives the ids each frame holds, whatever changed since the frame before', () => {
+    const frames = [
+      ['GPU-a', 'GPU-b'],
+      ['GPU-a', 'GPU-b'], // the same ids again
+      ['GPU-b', 'GPU-a'], // swapped places
+      ['GPU-c', 'GPU-a'], // same length, other bytes
+      ['GPU-c-long', 'GPU-a'], // other length
+      ['GPU-é', 'GPU-a'], // not ASCII
+      ['GPU-c-long'], // fewer
+      ['GPU-c-long', 'GPU-a', 'GPU-z'], // more
+    ];
+    const ids = new ChipIdCache();
+    const seen = frames.map((chips, n) => {
+      const dec = decodeBatchFrame(encoded(batchOf(chips.map((c, i) => sample(c, T + n * 10 + i)))), ids);
+      if (!dec.ok) throw new Error(dec.message);
+      return (dec.rec.samples as Sample[]).map((x) => x.chipId);
+    });
+    expect(seen).toEqual(frames);
   });
 });
 
