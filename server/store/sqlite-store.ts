@@ -18,13 +18,14 @@ import type { Sample } from '../../schema/sample.ts';
 import { silentLogger, type Logger } from '../../common/logger.ts';
 import { decodeChunk } from './chunk-codec.ts';
 import { logRowsOf, mergeByTs } from './log-rows.ts';
-import { UnfoldedLogIndex } from './unfolded-log-index.ts';
+import { SampleKeys, UnfoldedLogIndex } from './unfolded-log-index.ts';
 import { encodeSampleRecord } from './sample-records.ts';
 import { DEFAULT_RETENTION, type AgentRegistration, type BatchToStore, type InsertResult, type Retention, type Store, type StoredAgent, type StoredChip } from './store.ts';
 import { collectRollups, RollupReader } from './rollup-reads.ts';
 import type { ReadPacing } from '../event-loop-pacing.ts';
 import { setUpConnection } from './sqlite-connection.ts';
 import { startWriter } from './writer/writer-client.ts';
+import type { WriteBatch } from './writer/writer-protocol.ts';
 import { UNFOLDED_ALLOWANCE } from './writer/fold-steps.ts';
 import { sqliteWorkReads } from '../work/work-rows.ts';
 import { TIERS } from '../rollups/rollup-fields.ts';
@@ -103,11 +104,17 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     return rows.flatMap((r) => decodeChunk(r.data, chipId)).filter((s) => s.ts >= from && s.ts <= to);
   };
 
-  const insertBatches = async (batches: BatchToStore[]): Promise<InsertResult[]> => {
-    const records = batches.map((b) => encodeSampleRecord(b.backfill ? b.samples.map(asBackfill) : b.samples));
-    const rows = await writer.write(batches.map((b, i) => ({ agentId: b.agentId, seq: b.seq, n: b.samples.length, record: records[i] })));
-    batches.forEach((b, i) => recent.add(rows[i], b.samples));
-    return batches.map((b) => ({ stored: b.samples.length }));
+  // Not async: the samples are read here, and neither they nor the batches are held across the
+  // commit (objects kept that long are promoted by the main heap's collector); the index gets what
+  // it needs of each sample, taken now.
+  const insertBatches = (batches: BatchToStore[]): Promise<InsertResult[]> => {
+    const writes = batches.map((b) => ({ agentId: b.agentId, seq: b.seq, n: b.samples.length, record: encodeSampleRecord(b.backfill ? b.samples.map(asBackfill) : b.samples) }));
+    return commitRecords(writes, batches.map((b) => SampleKeys.of(b.samples)));
+  };
+  const commitRecords = async (writes: WriteBatch[], keys: SampleKeys[]): Promise<InsertResult[]> => {
+    const rows = await writer.write(writes);
+    keys.forEach((k, i) => recent.addColumns(rows[i], k));
+    return keys.map((k) => ({ stored: k.length }));
   };
 
   let chipList: readonly StoredChip[] | undefined;
@@ -138,8 +145,8 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
       const moved = (await store.listChips()).find((c) => c.chipId === chipId);
       return moved?.agentId === agentId ? moved : null;
     },
-    async insertBatch(agentId, seq, batch, extra) {
-      return (await insertBatches([{ agentId, seq, samples: batch, ...extra }]))[0];
+    insertBatch(agentId, seq, batch, extra) {
+      return insertBatches([{ agentId, seq, samples: batch, ...extra }]).then((r) => r[0]);
     },
     insertBatches,
     // Uncommitted samples, plus committed ones beyond what the compactor may lag by (they are held

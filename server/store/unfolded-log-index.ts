@@ -82,6 +82,24 @@ class IdList {
   }
 }
 
+/** What the index needs of a batch's samples, as columns: chip ids and timestamps (-Infinity: unknown). */
+export class SampleKeys {
+  constructor(
+    readonly chipIds: readonly string[],
+    readonly ts: Float64Array,
+  ) {}
+
+  static of(samples: readonly { chipId: string; ts?: number }[]): SampleKeys {
+    const ts = new Float64Array(samples.length);
+    for (let i = 0; i < samples.length; i++) ts[i] = samples[i].ts ?? -Infinity;
+    return new SampleKeys(samples.map((s) => s.chipId), ts);
+  }
+
+  get length(): number {
+    return this.chipIds.length;
+  }
+}
+
 export class UnfoldedLogIndex {
   /** Unfolded log rows, ascending, with the samples each holds. */
   private readonly rows = new IdList([]);
@@ -101,11 +119,18 @@ export class UnfoldedLogIndex {
 
   /** Index samples committed in log row `logId` (a row may hold several calls' samples). */
   add(logId: number, samples: readonly { chipId: string; ts?: number }[]): void {
-    this.rows.add(logId, samples.length);
-    this.count += samples.length;
+    this.addColumns(logId, SampleKeys.of(samples));
+  }
+
+  /** The same, for samples given as columns. */
+  addColumns(logId: number, keys: SampleKeys): void {
+    const { chipIds, ts } = keys;
+    this.rows.add(logId, chipIds.length);
+    this.count += chipIds.length;
     let prev: string | undefined;
-    for (const { chipId, ts } of samples) {
-      const t = ts ?? -Infinity;
+    for (let i = 0; i < chipIds.length; i++) {
+      const chipId = chipIds[i];
+      const t = ts[i];
       const e = this.earliest.get(chipId);
       if (e === undefined || t < e) this.earliest.set(chipId, t);
       if (chipId === prev) continue;

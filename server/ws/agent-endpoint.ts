@@ -13,7 +13,8 @@
  */
 import type { WebSocket, RawData } from 'ws';
 import { parseAgentFrame, parseBinaryAgentFrame } from '../../schema/parse-frame.ts';
-import { BINARY_BATCH_FEATURE, ChipIdCache } from '../../schema/batch-frame.ts';
+import { BINARY_BATCH_FEATURE, ChipIdCache, decodeBatchFrame } from '../../schema/batch-frame.ts';
+import type { Sample } from '../../schema/sample.ts';
 import { MAX_BATCH_SAMPLES } from '../../schema/protocol.ts';
 import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
 import { FLEETSCOPE_VERSION } from '../../schema/version.ts';
@@ -102,6 +103,12 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
 
   /** The chip-id strings of this connection's binary frames, reused from frame to frame. */
   const chipIds = new ChipIdCache();
+  /** A binary batch frame's samples, decoded again (it was decoded and checked before). */
+  const parseAgain = (frame: Buffer): Sample[] => {
+    const dec = decodeBatchFrame(frame, chipIds);
+    if (!dec.ok) throw new Error(`a binary frame decoded before did not decode again: ${dec.message}`);
+    return dec.rec.samples as Sample[];
+  };
   /** One frame: JSON text, or a binary batch frame (a Buffer). */
   const handle = async (raw: string | Buffer): Promise<void> => {
     if (ended) return;
@@ -149,10 +156,15 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
     const foreign = msg.samples.find((s) => !ingest.ownsChip(owner, s.chipId) && !refused.has(s.chipId));
     if (foreign) return reject('unknown_chip', `chip ${foreign.chipId} was not announced in this agent's hello or inventory`, msg.seq);
     // Samples of chips another agent owns (told with chip_owned) are left out; the rest is stored and acked.
-    const samples = refused.size ? msg.samples.filter((s) => ingest.ownsChip(owner, s.chipId)) : msg.samples;
+    const ownSamples = (all: Sample[]) => (refused.size ? all.filter((s) => ingest.ownsChip(owner, s.chipId)) : all);
+    const samples = ownSamples(msg.samples);
     // Commits overlap (the writer groups them); acks still go out in the order batches came in.
     const seq = msg.seq;
-    const committed = ingest.commit(owner, seq, samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped, work: msg.work });
+    // A binary frame passed as decoded (no zod output) is decoded again after the commit, for the
+    // fleet state, live fan-out and alerting: the samples decoded now are not held across it.
+    const frame = typeof raw === 'string' || !res.verbatim ? null : raw;
+    const again = frame && (() => ownSamples(parseAgain(frame)));
+    const committed = ingest.commit(owner, seq, samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped, work: msg.work }, again ?? undefined);
     unacked++;
     updateBehind();
     // Its failure is answered in order below, maybe after earlier acks: handled from now on, so a

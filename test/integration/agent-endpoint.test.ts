@@ -141,6 +141,43 @@ describe('/ws/agent: binary batch frames', () => {
     expect(agents[0].health).toMatchObject([{ kind: 'sim-nvml', restarts: 1, parseErrors: 2, lastError: 'x' }]);
   });
 
+  it('gives live subscribers and the fleet view the very samples of a binary batch; a backfill one is stored flagged and not pushed live; chips of other agents are left out', async () => {
+    const live = await hub.ws('/ws/live');
+    live.send({ v: 1, type: 'subscribe', sub: { topic: 'samples' } });
+    live.send({ v: 1, type: 'subscribe', sub: { topic: 'fleet' } });
+    await live.waitFor((f) => f.type === 'fleet-snapshot');
+    const a = await hub.ws('/ws/agent');
+    a.send(hello());
+    await a.waitFor((f) => f.type === 'welcome');
+    const t = Date.now() - 2000;
+    const sent = [
+      sample('GPU-test-0', t, { flags: { powerEstimated: false, energyDerived: true }, extras: { 'nc0.util': 3.25 }, smClockMhz: null }),
+      sample('GPU-test-1', t, { utilPct: null, eccCorrected: 4 }),
+    ];
+    a.send(binary(batch(0, sent)));
+    await a.waitFor((f) => f.type === 'ack' && f.seq === 0);
+    const pushed = () => live.frames.filter((f) => f.type === 'samples').flatMap((f) => f.samples);
+    await eventually(() => pushed().length === 2);
+    expect(pushed()).toEqual(sent);
+    const chips = (await hub.get('/api/v1/chips')).body.chips;
+    expect(chips.map((c: any) => c.latest)).toEqual(sent);
+
+    // Late data: stored with the backfill flag, not pushed live.
+    const old = t - 60_000;
+    a.send(binary({ ...batch(1, [sample('GPU-test-0', old)]), backfill: true }));
+    await a.waitFor((f) => f.type === 'ack' && f.seq === 1);
+    // Another agent's batch naming this agent's chip: that sample is left out, its own is kept.
+    const b = await hub.ws('/ws/agent');
+    b.send(hello('agent-b', [chipInfo(0), chipInfo(7, { chipId: 'GPU-b-7' })]));
+    await b.waitFor((f) => f.type === 'error' && f.code === 'chip_owned');
+    b.send(binary(batch(0, [sample('GPU-test-0', t + 500), sample('GPU-b-7', t + 500)])));
+    expect(await b.waitFor((f) => f.type === 'ack')).toMatchObject({ stored: 1 });
+    await eventually(() => pushed().length === 3);
+    expect(pushed().slice(2)).toEqual([sample('GPU-b-7', t + 500)]);
+    const stored = (await hub.get(`/api/v1/chips/GPU-test-0/samples?from=${old - 1}`)).body.samples;
+    expect(stored.map((s: any) => [s.ts, s.flags ?? null])).toEqual([[old, { backfill: true }], [t, { energyDerived: true }]]);
+  });
+
   it('answers binary frames it refuses with error frames, stores nothing of them, and keeps the connection', async () => {
     const a = await hub.ws('/ws/agent');
     a.send(binary(batch(0, [sample('GPU-test-0', Date.now())])));
