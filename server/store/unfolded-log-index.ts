@@ -82,17 +82,25 @@ class IdList {
   }
 }
 
-/** What the index needs of a batch's samples, as columns: chip ids and timestamps (-Infinity: unknown). */
+/**
+ * What the index needs of a batch's samples, as columns: chip ids and timestamps (-Infinity:
+ * unknown). Plain arrays: a small typed array per batch costs more to make and to sweep.
+ */
 export class SampleKeys {
   constructor(
     readonly chipIds: readonly string[],
-    readonly ts: Float64Array,
+    readonly ts: readonly number[],
   ) {}
 
   static of(samples: readonly { chipId: string; ts?: number }[]): SampleKeys {
-    const ts = new Float64Array(samples.length);
-    for (let i = 0; i < samples.length; i++) ts[i] = samples[i].ts ?? -Infinity;
-    return new SampleKeys(samples.map((s) => s.chipId), ts);
+    const n = samples.length;
+    const chipIds = new Array<string>(n);
+    const ts = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      chipIds[i] = samples[i].chipId;
+      ts[i] = samples[i].ts ?? -Infinity;
+    }
+    return new SampleKeys(chipIds, ts);
   }
 
   get length(): number {
