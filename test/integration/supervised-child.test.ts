@@ -142,9 +142,10 @@ describe('SupervisedChild', { timeout: 20_000 }, () => {
   });
 
   describe('hang detection', () => {
-    // 60 lines, one every 10 ms (twice the hang timeout in all), then silence
-    const script = `let i = 0; const t = setInterval(() => { console.log('line ' + i); if (++i === 60) { clearInterval(t); setInterval(() => {}, 1000); } }, 10);`;
-    const hangTimeoutMs = 300;
+    // 60 lines, one every 35 ms (about twice the hang timeout in all), then silence. The timeout
+    // also covers the child's start (node's own start took over 300 ms on a loaded machine).
+    const script = `let i = 0; const t = setInterval(() => { console.log('line ' + i); if (++i === 60) { clearInterval(t); setInterval(() => {}, 1000); } }, 35);`;
+    const hangTimeoutMs = 1000;
 
     it('kills a child that prints nothing for hangTimeoutMs; any output counts as life', async () => {
       const { child, rec } = supervise(script, { hangTimeoutMs });
