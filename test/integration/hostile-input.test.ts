@@ -689,7 +689,8 @@ const get = () => new Promise((resolve) => {
     lat.push(dt);
     if (dt > 50) slow.push(((t0 - start) / 1000).toFixed(2) + 's:' + dt.toFixed(0) + 'ms');
     if (status !== 200) fails.push(String(status));
-    await new Promise((r) => setTimeout(r, 50));
+    // Every 20 ms: ~400 polls in the attack, so that its p99 is not simply its second-slowest poll.
+    await new Promise((r) => setTimeout(r, 20));
   }
   agent.destroy();
   parentPort.postMessage({ lat, fails, slow });
@@ -1522,7 +1523,7 @@ describe('hostile input against a live hub', () => {
     c.close();
 
     const p99 = percentile(lat, 99);
-    // (With well under 100 polls, p99 is the slowest poll.)
+    // (With about 100 polls, p99 is one of the two slowest.)
     console.log(
       `expensive frames: ${n} x ${(frame.length / 2 ** 20).toFixed(1)} MiB (200,000 extras keys) refused in ${(elapsed / 1000).toFixed(1)} s (${(elapsed / n).toFixed(0)} ms each); ` +
         `/healthz meanwhile: ${lat.length} polls, p50 ${percentile(lat, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms; slow: ${slow.slice(0, 12).join(' ')}`,
