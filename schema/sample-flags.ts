@@ -11,6 +11,11 @@ export const SAMPLE_FLAG_BITS = { powerEstimated: 1, energyDerived: 2, backfill:
 /** (name, bit) pairs in declaration order, computed once (no per-call Object.entries on hot paths). */
 const FLAG_ENTRIES = Object.entries(SAMPLE_FLAG_BITS) as [keyof SampleFlags, number][];
 
+/** `s` flagged as delivered late (itself when it already is). */
+export function withBackfill<S extends { flags?: SampleFlags }>(s: S): S {
+  return s.flags?.backfill ? s : { ...s, flags: { ...s.flags, backfill: true } };
+}
+
 /** The bitmask of `flags`: the bits of the flags that are set (truthy); 0 when none is or `flags` is undefined. */
 export function flagsToBits(flags: SampleFlags | undefined): number {
   if (!flags) return 0;

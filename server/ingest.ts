@@ -2,6 +2,7 @@
  * The ingest pipeline every way in shares: register agents, commit batches, then update the
  * fleet view and fan the committed samples out to live subscribers.
  */
+import { withBackfill } from '../schema/sample-flags.ts';
 import type { ChipView, SourceHealthReport } from '../schema/protocol.ts';
 import type { Sample } from '../schema/sample.ts';
 import type { FleetState } from './fleet-state.ts';
@@ -327,9 +328,9 @@ export class Ingest {
     const t0 = performance.now();
     const work = opts.work?.length && this.work ? this.work.record(agentId, opts.work, this.fleet.agentChipIds(agentId), (id) => this.fleet.isAgentChip(agentId, id)) : null;
     work?.catch(() => undefined);
-    const samples = opts.backfill ? batch.map(asBackfill) : batch;
+    const samples = opts.backfill ? batch.map(withBackfill) : batch;
     const stored = this.store.insertBatch(agentId, seq, samples, { backfill: opts.backfill });
-    return this.afterCommit(agentId, stored, work, t0, opts, again ? () => (opts.backfill ? again().map(asBackfill) : again()) : keep(samples));
+    return this.afterCommit(agentId, stored, work, t0, opts, again ? () => (opts.backfill ? again().map(withBackfill) : again()) : keep(samples));
   }
 
   private async afterCommit(agentId: string, stored: Promise<InsertResult>, work: Promise<unknown> | null, t0: number, opts: BatchReport, samples: () => Sample[]): Promise<InsertResult> {
@@ -372,7 +373,5 @@ export class Ingest {
   }
 }
 
-/** A sample of a late batch: flagged backfill. */
-const asBackfill = (s: Sample): Sample => ({ ...s, flags: { ...s.flags, backfill: true } });
 /** `x`, given later (in a closure that holds nothing else). */
 const keep = <T>(x: T) => () => x;

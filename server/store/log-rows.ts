@@ -2,6 +2,7 @@
  * Rows of the sample log as readers see them: what one row holds, reading rows on a connection
  * inside its snapshot, and merging logged samples with stored ones.
  */
+import { withBackfill } from '../../schema/sample-flags.ts';
 import type Database from 'better-sqlite3';
 import type { Sample } from '../../schema/sample.ts';
 import { isSampleRecords, readSampleRecords } from './sample-records.ts';
@@ -47,6 +48,6 @@ export function loggedSamples(data: Uint8Array | string): Sample[] {
   if (typeof data !== 'string' && isSampleRecords(data)) return readSampleRecords(data).flatMap((r) => r.samples());
   const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
   return (JSON.parse(text) as LegacyLogEntry[]).flatMap((entry) =>
-    entry.b ? entry.f.samples.map((s) => ({ ...s, flags: { ...s.flags, backfill: true } })) : entry.f.samples,
+    entry.b ? entry.f.samples.map(withBackfill) : entry.f.samples,
   );
 }

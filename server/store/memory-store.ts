@@ -5,6 +5,7 @@
  * their rollup deltas — energy pairs made or split included — are merged into the kept buckets
  * with the pure rollup code, so rollups outlive the raw samples as they do in the other stores.
  */
+import { withBackfill } from '../../schema/sample-flags.ts';
 import type { Sample } from '../../schema/sample.ts';
 import type { AlertEvent } from '../alerts/alert-events.ts';
 import type { StateWrite } from '../alerts/alert-store.ts';
@@ -155,7 +156,7 @@ export function openMemoryStore(opts: { retention?: Partial<Retention> } = {}): 
         let m = byChip.get(x.chipId);
         if (!m) byChip.set(x.chipId, (m = new Map()));
         // Within the call too, the first copy of a (chip, ts) wins.
-        if (!m.has(x.ts)) m.set(x.ts, b.backfill ? { ...x, flags: { ...x.flags, backfill: true } } : x);
+        if (!m.has(x.ts)) m.set(x.ts, b.backfill ? withBackfill(x) : x);
       }
     }
     for (const [chipId, m] of byChip) foldChip(chipId, [...m.values()].sort((a, b) => a.ts - b.ts));

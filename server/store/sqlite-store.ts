@@ -15,6 +15,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { and, asc, desc, eq, gte, lte, sql } from 'drizzle-orm';
 import { agents, chips, hosts, sampleChunks } from '../../schema/tables.ts';
 import type { Sample } from '../../schema/sample.ts';
+import { withBackfill } from '../../schema/sample-flags.ts';
 import { silentLogger, type Logger } from '../../common/logger.ts';
 import { decodeChunk } from './chunk-codec.ts';
 import { logRowsOf, mergeByTs } from './log-rows.ts';
@@ -55,7 +56,6 @@ export interface SqliteStoreOptions {
 /** The compactor thread runs at this niceness: background folding yields the CPU to live traffic. */
 export const COMPACTOR_NICENESS = 10;
 
-const asBackfill = (s: Sample): Sample => (s.flags?.backfill ? s : { ...s, flags: { ...s.flags, backfill: true } });
 
 /** The SQLite store: a Store that also seals the hours of its 1-hour tier on demand (tests; the compactor does it by itself). */
 export interface SqliteStore extends Store {
@@ -108,12 +108,12 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   // commit (objects kept that long are promoted by the main heap's collector); the index gets what
   // it needs of each sample, taken now.
   const insertBatches = (batches: BatchToStore[]): Promise<InsertResult[]> => {
-    const writes = batches.map((b) => ({ agentId: b.agentId, seq: b.seq, n: b.samples.length, record: encodeSampleRecord(b.backfill ? b.samples.map(asBackfill) : b.samples) }));
+    const writes = batches.map((b) => ({ agentId: b.agentId, seq: b.seq, n: b.samples.length, record: encodeSampleRecord(b.backfill ? b.samples.map(withBackfill) : b.samples) }));
     return commitRecords(writes, batches.map((b) => SampleKeys.of(b.samples)));
   };
   const commitRecords = async (writes: WriteBatch[], keys: SampleKeys[]): Promise<InsertResult[]> => {
     const rows = await writer.write(writes);
-    keys.forEach((k, i) => recent.addColumns(rows[i], k));
+    keys.forEach((k, i) => recent.add(rows[i], k));
     return keys.map((k) => ({ stored: k.length }));
   };
 

@@ -126,12 +126,7 @@ export class UnfoldedLogIndex {
   }
 
   /** Index samples committed in log row `logId` (a row may hold several calls' samples). */
-  add(logId: number, samples: readonly { chipId: string; ts?: number }[]): void {
-    this.addColumns(logId, SampleKeys.of(samples));
-  }
-
-  /** The same, for samples given as columns. */
-  addColumns(logId: number, keys: SampleKeys): void {
+  add(logId: number, keys: SampleKeys): void {
     const { chipIds, ts } = keys;
     this.rows.add(logId, chipIds.length);
     this.count += chipIds.length;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeSampleRecord, isSampleRecords, readSampleRecords, SampleRecord } from '../../server/store/sample-records.ts';
-import { UnfoldedLogIndex } from '../../server/store/unfolded-log-index.ts';
+import { SampleKeys, UnfoldedLogIndex } from '../../server/store/unfolded-log-index.ts';
 import { loggedSamples } from '../../server/store/log-rows.ts';
 import { createSimNeuronSource } from '../../agents/sources/sim-neuron.ts';
 import { createSimNvmlSource } from '../../agents/sources/sim-nvml.ts';
@@ -149,7 +149,7 @@ describe('recent samples (unfolded: indexed in memory, read from the log rows)',
     const log = new FakeLog();
     const add = (id: number, ...batches: Sample[][]) => {
       log.append(id, ...batches);
-      for (const b of batches) recent.add(id, b);
+      for (const b of batches) recent.add(id, SampleKeys.of(b));
     };
     add(1, [S('a', 1000, 5), S('b', 1000, 7)], [S('a', 3000, 9)]);
     add(2, [S('a', 2000, null), S('b', 2000, 8)]);
@@ -201,7 +201,7 @@ describe('recent samples (unfolded: indexed in memory, read from the log rows)',
     const log = new FakeLog();
     const batch = [S('a', 1000, 5), S('b', 1000, 6)];
     log.rows.set(7, JSON.stringify([{ f: { samples: batch } }]));
-    recent.add(7, batch);
+    recent.add(7, SampleKeys.of(batch));
     expect(clean(recent.samples(log.reader, new Set(['b'])).get('b')!)).toEqual(clean([batch[1]]));
   });
 
@@ -218,7 +218,7 @@ describe('recent samples (unfolded: indexed in memory, read from the log rows)',
       const id = logId > folded + 1 && rng.chance(0.1) ? rng.int(folded + 1, logId) : logId;
       const batch = Array.from({ length: rng.int(1, 20) }, (_, i) => S(`c${rng.int(0, 19)}`, T0 + round * 100 + i, round));
       log.append(id, batch);
-      recent.add(id, batch);
+      recent.add(id, SampleKeys.of(batch));
       held.push(...batch.map((s) => ({ logId: id, s })));
       if (rng.chance(0.3)) {
         folded = rng.int(folded, logId);

@@ -198,17 +198,17 @@ describe('the streamed answer', () => {
 
 describe('UnfoldedLogIndex.earliestUnfolded (slices of history skip the log when they end before it)', () => {
   it('is the earliest unfolded ts of the chip, Infinity when it has none, and never too late', async () => {
-    const { UnfoldedLogIndex } = await import('../../server/store/unfolded-log-index.ts');
+    const { SampleKeys, UnfoldedLogIndex } = await import('../../server/store/unfolded-log-index.ts');
     const recent = new UnfoldedLogIndex();
     expect(recent.earliestUnfolded('a')).toBe(Infinity);
-    recent.add(1, [{ chipId: 'a', ts: 5_000 }, { chipId: 'b', ts: 100 }, { chipId: 'a', ts: 4_000 }]);
-    recent.add(2, [{ chipId: 'a', ts: 9_000 }]);
+    recent.add(1, SampleKeys.of([{ chipId: 'a', ts: 5_000 }, { chipId: 'b', ts: 100 }, { chipId: 'a', ts: 4_000 }]));
+    recent.add(2, SampleKeys.of([{ chipId: 'a', ts: 9_000 }]));
     expect([recent.earliestUnfolded('a'), recent.earliestUnfolded('b')]).toEqual([4_000, 100]);
     recent.compacted(1); // row 1 folded: a's bound stays (a bound, not exact); b has nothing left
     expect([recent.earliestUnfolded('a'), recent.earliestUnfolded('b')]).toEqual([4_000, Infinity]);
     recent.compacted(2);
     expect(recent.earliestUnfolded('a')).toBe(Infinity);
-    recent.add(3, [{ chipId: 'a' }]); // no ts known: anything may be unfolded
+    recent.add(3, SampleKeys.of([{ chipId: 'a' }])); // no ts known: anything may be unfolded
     expect(recent.earliestUnfolded('a')).toBe(-Infinity);
   });
 });
