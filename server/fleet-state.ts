@@ -164,14 +164,16 @@ export class FleetState {
     }
   }
 
-  /** The chips currently in each of these agents' inventories, by index (agents without chips left out). */
-  agentsChips(agentIds: ReadonlySet<string>): Map<string, ChipView[]> {
-    const out = new Map<string, ChipView[]>();
-    for (const id of agentIds) {
-      const list = this.agentEntries(id).map((e) => e.view);
-      if (list.length > 0) out.set(id, list.sort((a, b) => a.index - b.index));
-    }
-    return out;
+  /** The chips currently in the agent's inventory, by index. */
+  agentChips(agentId: string): ChipView[] {
+    return this.agentEntries(agentId)
+      .map((e) => e.view)
+      .sort((a, b) => a.index - b.index);
+  }
+
+  /** Whether the chip is in its agent's current inventory (false for one that left it, or an unknown chip). */
+  isActive(chipId: string): boolean {
+    return this.chips.get(chipId)?.active === true;
   }
 
   private setAgent(reg: AgentRegistration): void {

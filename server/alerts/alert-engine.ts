@@ -256,7 +256,7 @@ export class AlertEngine {
     if (this.closed) return;
     this.version++;
     const now = this.now();
-    const chips = this.fleet.agentsChips(new Set([agentId])).get(agentId) ?? [];
+    const chips = this.fleet.agentChips(agentId);
     const connected = this.fleet.hasConnection(agentId) || this.fleet.isPushAgent(agentId);
     for (const view of chips) {
       const e = this.entry(view.chipId);

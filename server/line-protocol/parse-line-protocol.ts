@@ -17,6 +17,7 @@ import { jobIdSchema, MAX_WORK_COUNTERS, MAX_WORK_LABELS, workUnitSchema, type W
 
 /** The measurement of work counter lines. */
 export const WORK_MEASUREMENT = 'work';
+import { detached, TagCache } from './tag-cache.ts';
 import { BSLASH, COMMA, CR, EQ, fail, HASH, isBlank, LineError, LineScanner, outOfRange, QUOTE, SPACE, TAB, type LineErrorCode } from './line-scanner.ts';
 
 /** Timestamp precisions accepted in `?precision=` (Influx's default is ns). */
@@ -62,8 +63,8 @@ const MAX_INSTANCE_TYPE = 64;
  * `window` around it (default: more than 5 s ahead) are out of range.
  * Comment (`#`) and blank lines are skipped; CRLF line ends are accepted.
  */
-export function parseLineProtocol(body: string, now: number, precision: Precision = 'ns', window?: TimeWindow): ParseResult {
-  const p = new Parser(body, now, precision, window);
+export function parseLineProtocol(body: string, now: number, precision: Precision = 'ns', window?: TimeWindow, tagCache: TagCache<Tags> = new TagCache()): ParseResult {
+  const p = new Parser(body, now, precision, window, tagCache);
   const points: LinePoint[] = [];
   const work: LineWork[] = [];
   const len = body.length;
@@ -93,7 +94,7 @@ export function parseLineProtocol(body: string, now: number, precision: Precisio
 }
 
 /** The tags of a line, validated; shared by every line with the same raw tag section. */
-interface Tags {
+export interface Tags {
   host: string;
   chip: string;
   vendor: Vendor;
@@ -101,22 +102,19 @@ interface Tags {
   instanceType: string | null;
 }
 
-/** Distinct tag sections remembered per body (a body repeats each chip's tags on every line). */
-const TAG_CACHE_MAX = 4096;
-
 class Parser extends LineScanner {
   private readonly minTs: number;
   private readonly maxTs: number;
   /** Canonical field values of the current line, by slot (valid where the seen bit is set). */
   private readonly values = new Float64Array(CANONICAL_FIELDS.size);
   private extras: Record<string, number> | undefined;
-  private readonly tagCache = new Map<string, Tags>();
 
   constructor(
     s: string,
     private readonly now: number,
     private readonly precision: Precision,
     private readonly window: TimeWindow | undefined,
+    private readonly tagCache: TagCache<Tags>,
   ) {
     super(s);
     ({ lo: this.minTs, hi: this.maxTs } = windowBounds(now, window));
@@ -213,7 +211,7 @@ class Parser extends LineScanner {
     return { line, host, report };
   }
 
-  /** The tag section (from pos to the first unescaped blank), parsed once per distinct text. */
+  /** The tag section (from pos to the first unescaped blank), parsed once per distinct text (tag-cache.ts). */
   private cachedTags(): Tags {
     const a = this.pos;
     const b = this.scan(SPACE, -1, -1);
@@ -222,7 +220,6 @@ class Parser extends LineScanner {
     if (tags === undefined) {
       this.pos = a;
       tags = this.tags();
-      if (this.tagCache.size >= TAG_CACHE_MAX) this.tagCache.clear();
       this.tagCache.set(raw, tags);
     }
     this.pos = b;
@@ -264,7 +261,8 @@ class Parser extends LineScanner {
     if (vendor !== 'nvidia' && vendor !== 'aws') fail(`tag "vendor": ${JSON.stringify(vendor)} is not "nvidia" or "aws"`);
     if (model.length > MAX_MODEL) fail(`tag "model" is longer than ${MAX_MODEL} characters`);
     if (instanceType !== null && instanceType.length > MAX_INSTANCE_TYPE) fail(`tag "instance_type" is longer than ${MAX_INSTANCE_TYPE} characters`);
-    return { host, chip, vendor, model, instanceType };
+    // Copies: the cache keeps these beyond the request (tag-cache.ts, detached).
+    return { host: detached(host), chip: detached(chip), vendor: vendor === 'nvidia' ? 'nvidia' : 'aws', model: detached(model), instanceType: instanceType === null ? null : detached(instanceType) };
   }
 
   /**

@@ -23,12 +23,19 @@ export function pushAgentId(host: string): string {
 /** What the plan reads from the fleet (FleetState satisfies it). */
 export interface FleetLookup {
   get(chipId: string): ChipView | undefined;
+  /** Whether the chip is in its agent's current inventory (not one that left it). */
+  isActive(chipId: string): boolean;
   isPushAgent(agentId: string): boolean;
-  agentsChips(agentIds: ReadonlySet<string>): Map<string, ChipView[]>;
+  /** The chips in the agent's current inventory, by index. */
+  agentChips(agentId: string): ChipView[];
 }
 
-/** One host of a write: its registration, whether it must be (re)registered, its samples. */
+/**
+ * One host of a write: its push agent, whether its registration must be (re)written, its samples.
+ * `registration` is built when read (the route reads it only for a changed host).
+ */
 export interface HostWrite {
+  agentId: string;
   registration: AgentRegistration;
   changed: boolean;
   samples: Sample[];
@@ -52,13 +59,104 @@ export interface RefusedChip {
  */
 export type WritePlan = { ok: true; hosts: HostWrite[]; refused: RefusedChip[] } | { ok: false; line: number; message: string };
 
-interface HostAcc {
-  hostname: string;
-  instanceType: string | null;
-  nextIndex: number;
-  known: ChipView[];
-  chips: Map<string, ChipInfo>;
-  samples: Sample[];
+/**
+ * A host of the write being planned. Its chips as the fleet has them are read only when needed
+ * (a new chip, a chip whose details the lines change, an instance type given): a write that
+ * repeats what the fleet knows, the usual one, costs a lookup per line and no copy.
+ */
+class HostAcc {
+  readonly agentId: string;
+  /** The last instance type the lines give (null: none given). */
+  instanceType: string | null = null;
+  /** The inventory's chips, changed by the lines (copies of the fleet's), and new chips. */
+  private readonly edited = new Map<string, ChipInfo>();
+  private knownChips: ChipView[] | null = null;
+  private nextIndex = -1;
+  readonly samples: Sample[] = [];
+
+  constructor(
+    readonly hostname: string,
+    private readonly fleet: FleetLookup,
+  ) {
+    this.agentId = pushAgentId(hostname);
+  }
+
+  get chipCount(): number {
+    let added = 0;
+    for (const c of this.edited.values()) if (!this.inInventory(c.chipId)) added++;
+    return this.known().length + added;
+  }
+
+  /** The inventory's chips as the fleet has them, by index. */
+  known(): ChipView[] {
+    return (this.knownChips ??= this.fleet.agentChips(this.agentId));
+  }
+
+  private inInventory(chipId: string): boolean {
+    return this.fleet.get(chipId)?.agentId === this.agentId && this.fleet.isActive(chipId);
+  }
+
+  /**
+   * A line's chip details: nothing to do when they are what the fleet has; else the chip's copy
+   * is made (or the new chip added, at the line's index or the next free one) and changed.
+   * False when the host would pass MAX_CHIPS_PER_AGENT.
+   */
+  apply(p: LinePoint, view: ChipView | undefined): boolean {
+    const chipId = p.sample.chipId;
+    const mem = p.sample.memTotalBytes;
+    const limit = p.sample.powerLimitW;
+    let chip = this.edited.get(chipId);
+    if (chip === undefined) {
+      if (view !== undefined && view.agentId === this.agentId && this.fleet.isActive(chipId)) {
+        if (view.vendor === p.vendor && view.model === p.model && (mem === null || mem === view.memTotalBytes) && (limit === null || limit === view.ratedPowerW)) return true;
+        chip = infoOf(view);
+      } else {
+        if (this.chipCount >= MAX_CHIPS_PER_AGENT) return false;
+        if (this.nextIndex < 0) {
+          const known = this.known();
+          this.nextIndex = known.length === 0 ? 0 : known[known.length - 1].index + 1;
+          for (const c of this.edited.values()) this.nextIndex = Math.max(this.nextIndex, c.index + 1);
+        }
+        // A line may name the chip's index (Telegraf nvidia_smi); else the next free one.
+        const index = p.index ?? this.nextIndex;
+        this.nextIndex = Math.max(this.nextIndex, index + 1);
+        chip = { chipId, vendor: p.vendor, model: p.model, index, cores: null, memTotalBytes: null, ratedPowerW: null };
+      }
+      this.edited.set(chipId, chip);
+    }
+    chip.vendor = p.vendor;
+    chip.model = p.model;
+    if (mem !== null) chip.memTotalBytes = mem;
+    if (limit !== null) chip.ratedPowerW = limit;
+    return true;
+  }
+
+  /** Whether the registration differs from what the fleet has. */
+  changed(): boolean {
+    if (!this.fleet.isPushAgent(this.agentId)) return true;
+    if (this.instanceType !== null) {
+      const first = this.known()[0];
+      if (first !== undefined && first.instanceType !== this.instanceType) return true;
+    }
+    for (const c of this.edited.values()) {
+      const view = this.fleet.get(c.chipId);
+      if (view === undefined || !this.inInventory(c.chipId) || !sameInfo(view, c)) return true;
+    }
+    return false;
+  }
+
+  registration(): AgentRegistration {
+    const known = this.known();
+    const byId = new Map<string, ChipInfo>(known.map((v) => [v.chipId, infoOf(v)]));
+    for (const c of this.edited.values()) byId.set(c.chipId, c);
+    return {
+      agentId: this.agentId,
+      agentVersion: LINE_PROTOCOL_AGENT_VERSION,
+      intervalMs: PUSH_AGENT_INTERVAL_MS,
+      host: { hostname: this.hostname, instanceId: null, instanceType: this.instanceType ?? known[0]?.instanceType ?? null },
+      chips: [...byId.values()].sort((a, b) => a.index - b.index),
+    };
+  }
 }
 
 /** Group points by host and build each host's registration against what the fleet knows. */
@@ -68,16 +166,22 @@ export function planWrite(points: LinePoint[], fleet: FleetLookup): WritePlan {
   const firstSeen = new Map<string, LinePoint>();
   const refused = new Map<string, RefusedChip>();
   const bad = (line: number, message: string): WritePlan => ({ ok: false, line, message: `line ${line}: ${message}` });
-  const knownChips = fleet.agentsChips(new Set(points.map((p) => pushAgentId(p.host))));
+  /** Hosts in the order of their first line that is not refused. */
+  const order: HostAcc[] = [];
+  // A body names a host's chips on consecutive lines: the host is looked up when it changes.
+  let h: HostAcc | undefined;
 
   for (const p of points) {
     const chipId = p.sample.chipId;
-    const agentId = pushAgentId(p.host);
-    const owner = fleet.get(chipId)?.agentId;
-    if (owner !== undefined && owner !== agentId) {
+    if (h === undefined || h.hostname !== p.host) {
+      h = hosts.get(p.host);
+      if (h === undefined) hosts.set(p.host, (h = new HostAcc(p.host, fleet)));
+    }
+    const view = fleet.get(chipId);
+    if (view !== undefined && view.agentId !== h.agentId) {
       const r = refused.get(chipId);
       if (r) r.lines++;
-      else refused.set(chipId, { chipId, host: p.host, owner, line: p.line, lines: 1 });
+      else refused.set(chipId, { chipId, host: p.host, owner: view.agentId, line: p.line, lines: 1 });
       continue;
     }
     const first = firstSeen.get(chipId);
@@ -88,47 +192,27 @@ export function planWrite(points: LinePoint[], fleet: FleetLookup): WritePlan {
     } else if (first.vendor !== p.vendor || first.model !== p.model) {
       return bad(p.line, `chip "${chipId}" is ${p.vendor} ${p.model} here but ${first.vendor} ${first.model} on line ${first.line}`);
     }
-
-    let h = hosts.get(agentId);
-    if (h === undefined) {
-      const known = knownChips.get(agentId) ?? [];
-      const nextIndex = known.length === 0 ? 0 : known[known.length - 1].index + 1;
-      h = { hostname: p.host, instanceType: known[0]?.instanceType ?? null, nextIndex, known, chips: new Map(known.map((c) => [c.chipId, infoOf(c)])), samples: [] };
-      hosts.set(agentId, h);
-    }
     if (p.instanceType !== null) h.instanceType = p.instanceType;
-    let chip = h.chips.get(chipId);
-    if (chip === undefined) {
-      if (h.chips.size >= MAX_CHIPS_PER_AGENT) return bad(p.line, `host "${p.host}" has more than ${MAX_CHIPS_PER_AGENT} chips`);
-      // A line may name the chip's index (Telegraf nvidia_smi); else the next free one.
-      const index = p.index ?? h.nextIndex;
-      h.nextIndex = Math.max(h.nextIndex, index + 1);
-      chip = { chipId, vendor: p.vendor, model: p.model, index, cores: null, memTotalBytes: null, ratedPowerW: null };
-      h.chips.set(chipId, chip);
-    }
-    chip.vendor = p.vendor;
-    chip.model = p.model;
-    if (p.sample.memTotalBytes !== null) chip.memTotalBytes = p.sample.memTotalBytes;
-    if (p.sample.powerLimitW !== null) chip.ratedPowerW = p.sample.powerLimitW;
-    h.samples.push(p.sample);
+    if (!h.apply(p, view)) return bad(p.line, `host "${p.host}" has more than ${MAX_CHIPS_PER_AGENT} chips`);
+    if (h.samples.push(p.sample) === 1) order.push(h);
   }
 
   const out: HostWrite[] = [];
-  for (const [agentId, h] of hosts) {
-    const chips = [...h.chips.values()].sort((a, b) => a.index - b.index);
-    const registration: AgentRegistration = {
-      agentId,
-      agentVersion: LINE_PROTOCOL_AGENT_VERSION,
-      intervalMs: PUSH_AGENT_INTERVAL_MS,
-      host: { hostname: h.hostname, instanceId: null, instanceType: h.instanceType },
-      chips,
-    };
-    const changed =
-      !fleet.isPushAgent(agentId) ||
-      chips.length !== h.known.length ||
-      (h.known[0] !== undefined && h.known[0].instanceType !== h.instanceType) ||
-      h.known.some((k) => !sameInfo(k, h.chips.get(k.chipId)!));
-    out.push({ registration, changed, samples: h.samples });
+  for (const acc of order) {
+    // A changed host's registration is made now, from the fleet as the plan saw it.
+    if (acc.changed()) {
+      out.push({ agentId: acc.agentId, changed: true, samples: acc.samples, registration: acc.registration() });
+      continue;
+    }
+    let registration: AgentRegistration | undefined;
+    out.push({
+      agentId: acc.agentId,
+      changed: false,
+      samples: acc.samples,
+      get registration() {
+        return (registration ??= acc.registration());
+      },
+    });
   }
   return { ok: true, hosts: out, refused: [...refused.values()] };
 }

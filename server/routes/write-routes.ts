@@ -8,14 +8,17 @@
  * Lines of a chip another agent owns are refused, the others stored: 200 `{stored, refused}`
  * naming the refused chips, or 400 `chip_owned` when no line could be stored.
  */
+import { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
+import type { HttpBindings } from '@hono/node-server';
 import { gunzip } from 'node:zlib';
 import { Hono, type Context } from 'hono';
 import type { FleetState } from '../fleet-state.ts';
 import type { Ingest } from '../ingest.ts';
 import type { Logger } from '../../common/logger.ts';
 import { HttpError } from '../http-errors.ts';
-import { parseLineProtocol, PRECISIONS, type LinePoint, type LineWork, type Precision } from '../line-protocol/parse-line-protocol.ts';
+import { parseLineProtocol, PRECISIONS, type LinePoint, type LineWork, type Precision, type Tags } from '../line-protocol/parse-line-protocol.ts';
+import { TagCache } from '../line-protocol/tag-cache.ts';
 import type { TimeWindow } from '../../schema/time-window.ts';
 import { planWrite, pushAgentId, type RefusedChip } from '../line-protocol/plan-write.ts';
 import { chipOwnedMessage } from '../ownership.ts';
@@ -41,11 +44,14 @@ export interface WriteDeps {
 export function writeRoutes(deps: WriteDeps) {
   const { fleet, ingest, log } = deps;
   const maxBytes = deps.maxBytes ?? MAX_WRITE_BYTES;
-  // Writes are applied one at a time: each plans its registrations against the fleet as the
-  // previous write left it (a host's chip indexes never race), and commits in arrival order.
+  // Writes are planned one at a time: each plans its registrations against the fleet as the
+  // previous write left it (a host's chip indexes never race), and hands its samples to the
+  // store in arrival order. Their commits overlap (the writer groups them into one transaction).
   let queue: Promise<unknown> = Promise.resolve();
+  const tagCache = new TagCache<Tags>();
 
-  const apply = async (points: LinePoint[]): Promise<{ accepted: number; stored: number; refused: RefusedChip[] }> => {
+  /** Plans, registers and starts the commit; `commit` settles once it is committed. */
+  const apply = async (points: LinePoint[]): Promise<{ accepted: number; commit: Promise<{ stored: number }>; refused: RefusedChip[] }> => {
     // Planned and registered in one inventory turn: no hello claims a chip in between.
     const plan = await ingest.withInventoryTurn(async () => {
       const plan = planWrite(points, fleet);
@@ -61,13 +67,15 @@ export function writeRoutes(deps: WriteDeps) {
     if (refused.length) ingest.probe?.rejected('line_protocol', 'chip_owned', refused.reduce((n, r) => n + r.lines, 0));
     if (refused.length) log.warn('line-protocol lines refused: chips of other agents', { chips: refused.length, message: chipOwnedMessage(refused) });
     const accepted = plan.hosts.reduce((n, h) => n + h.samples.length, 0);
-    if (accepted === 0) return { accepted, stored: 0, refused };
+    if (accepted === 0) return { accepted, commit: Promise.resolve({ stored: 0 }), refused };
     if (ingest.writerBusy()) {
       ingest.probe?.ackWithheld('line_protocol');
       await ingest.writerReady();
     }
-    const { stored } = await ingest.commitMany(plan.hosts.map((h) => ({ agentId: h.registration.agentId, samples: h.samples })));
-    return { accepted, stored, refused };
+    const commit = ingest.commitMany(plan.hosts.map((h) => ({ agentId: h.agentId, samples: h.samples })));
+    // Awaited by the request; marked handled so that a failure is not also reported as unhandled meanwhile.
+    commit.catch(() => undefined);
+    return { accepted, commit, refused };
   };
 
   /** Work lines, per host: reported by the host's push agent id, naming the host's chips (all of them without a chip tag). */
@@ -95,8 +103,8 @@ export function writeRoutes(deps: WriteDeps) {
     // is read — Influx clients send `Authorization: Token <t>` (v2) or `?u=&p=` / Basic (v1) —
     // and answer 401 { code: 'unauthorized' }.
     const precision = precisionParam(c.req.query('precision'));
-    const body = await readBody(c.req.raw, maxBytes);
-    const parsed = parseLineProtocol(body, Date.now(), precision, deps.window);
+    const body = await readBody(c, maxBytes);
+    const parsed = parseLineProtocol(body, Date.now(), precision, deps.window, tagCache);
     if (!parsed.ok) throw new HttpError(400, parsed.code, parsed.message);
     if (parsed.work.length > 0) {
       // Work lines name chips already known (from this body's chip lines too): checked up front,
@@ -107,12 +115,17 @@ export function writeRoutes(deps: WriteDeps) {
     }
     if (parsed.points.length > 0 || parsed.work.length > 0) {
       const run = queue.then(async () => {
-        const done = parsed.points.length > 0 ? await apply(parsed.points) : { accepted: 0, stored: 0, refused: [] };
-        if (parsed.work.length > 0) await applyWork(parsed.work);
+        const done = parsed.points.length > 0 ? await apply(parsed.points) : { accepted: 0, commit: Promise.resolve({ stored: 0 }), refused: [] };
+        if (parsed.work.length > 0) {
+          // Work lines follow the body's samples: recorded once those are committed.
+          await done.commit;
+          await applyWork(parsed.work);
+        }
         return done;
       });
       queue = run.catch(() => undefined);
-      const { accepted, stored, refused } = await run;
+      const { accepted, commit, refused } = await run;
+      const { stored } = await commit;
       if (refused.length > 0) {
         if (accepted === 0 && parsed.work.length === 0) throw new HttpError(400, 'chip_owned', `nothing was stored: ${chipOwnedMessage(refused)}`);
         return c.json({ stored, refused: refused.map(refusedAnswer) } satisfies WriteAnswer, 200);
@@ -158,16 +171,51 @@ function tooLarge(limit: number): HttpError {
 /**
  * The body as text, at most `limit` bytes: Content-Length is checked before reading, the
  * stream is cut off once it passes the limit, and a gzip body (Content-Encoding: gzip) may not
- * inflate past it either.
+ * inflate past it either. Read from Node's request where the hub serves it (no web stream per
+ * request), else from the web Request.
  */
-async function readBody(req: Request, limit: number): Promise<string> {
-  const declared = req.headers.get('content-length');
-  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
-  const encoding = (req.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+async function readBody(c: Context, limit: number): Promise<string> {
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
+  const encoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity' && encoding !== 'gzip') {
     throw new HttpError(415, 'bad_request', `Content-Encoding ${JSON.stringify(encoding)} is not supported; send identity or gzip`);
   }
-  if (!req.body) return '';
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  const raw = incoming instanceof IncomingMessage && !incoming.readableDidRead ? await nodeBytes(incoming, limit) : await webBytes(c.req.raw, limit);
+  if (encoding === 'identity') return raw.toString('utf8');
+  try {
+    return (await gunzipAsync(raw, { maxOutputLength: limit })).toString('utf8');
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
+    throw new HttpError(400, 'bad_request', 'the body is not valid gzip');
+  }
+}
+
+function nodeBytes(incoming: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err?: Error) => {
+      incoming.off('data', onData).off('end', onEnd).off('error', done).off('close', onClose);
+      if (err) reject(err);
+      else resolve(Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        incoming.destroy();
+        done(tooLarge(limit));
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => done();
+    const onClose = () => done(new HttpError(400, 'bad_request', 'the request body ended early'));
+    incoming.on('data', onData).on('end', onEnd).on('error', done).on('close', onClose);
+  });
+}
+
+async function webBytes(req: Request, limit: number): Promise<Buffer> {
+  if (!req.body) return Buffer.alloc(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = req.body.getReader();
@@ -181,12 +229,5 @@ async function readBody(req: Request, limit: number): Promise<string> {
     }
     chunks.push(value);
   }
-  const raw = Buffer.concat(chunks, size);
-  if (encoding === 'identity') return raw.toString('utf8');
-  try {
-    return (await gunzipAsync(raw, { maxOutputLength: limit })).toString('utf8');
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
-    throw new HttpError(400, 'bad_request', 'the body is not valid gzip');
-  }
+  return Buffer.concat(chunks, size);
 }

@@ -33,7 +33,7 @@ describe('FleetState remote chips', () => {
       f.agentConnected(reg('local', [0]), T);
       f.agentDisconnected('local', T);
       const changed = f.applyRemoteChips('a', [remote(0)]).map((c) => c.chipId);
-      expect(f.agentsChips(new Set(['local'])).size).toBe(0);
+      expect(f.agentChips('local')).toEqual([]);
       return changed;
     }, ['GPU-test-0'], { 'GPU-test-0': 'live @a' }],
     ['a local hello takes a remote chip back', (f: FleetState) => {

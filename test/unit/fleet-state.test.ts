@@ -16,10 +16,10 @@ const reg = (agentId: string, chipIdx: number[], intervalMs = 1000): AgentRegist
   chips: chipIdx.map((i) => chipInfo(i)),
 });
 
-const ids = (fleet: FleetState, agentId: string) => (fleet.agentsChips(new Set([agentId])).get(agentId) ?? []).map((v) => v.chipId).sort();
+const ids = (fleet: FleetState, agentId: string) => fleet.agentChips(agentId).map((v) => v.chipId).sort();
 
 describe('FleetState', () => {
-  it('agentsChips follows hellos, inventory changes and chip moves (random sequence vs a pass over the fleet)', () => {
+  it('agentChips follows hellos, inventory changes and chip moves (random sequence vs a pass over the fleet)', () => {
     const fleet = new FleetState();
     const agents = ['a', 'b', 'c', 'd'];
     // The expected inventory: chip -> agent, for chips in some agent's inventory now.

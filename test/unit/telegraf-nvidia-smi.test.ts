@@ -77,7 +77,7 @@ describe('Telegraf nvidia_smi lines', () => {
   it('registers the chips under the host with their nvidia-smi indexes', () => {
     const res = parseLineProtocol([H100_LINE, TELEGRAF_README.split('\n')[0].replace('host=8218cf', 'host=gpu-node-7')].join('\n'), NOW);
     if (!res.ok) throw new Error(res.message);
-    const empty: FleetLookup = { get: () => undefined, isPushAgent: () => false, agentsChips: () => new Map() };
+    const empty: FleetLookup = { get: () => undefined, isActive: () => false, isPushAgent: () => false, agentChips: () => [] };
     const plan = planWrite(res.points, empty);
     if (!plan.ok) throw new Error(plan.message);
     expect(plan.hosts).toHaveLength(1);
