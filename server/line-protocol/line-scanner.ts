@@ -40,14 +40,14 @@ const BOOLEAN_WORDS = new Map<string, boolean>([
   ...['f', 'F', 'false', 'False', 'FALSE'].map((w) => [w, false] as const),
 ]);
 
-/** Reads one line of `s` from `pos` to `end`; the subclass gives the tags and fields their meaning. */
+/** Reads one line `s` from `pos` to `end`; the subclass gives the tags and fields their meaning. */
 export class LineScanner {
+  /** The line being read (set per line by the subclass). */
+  protected s = '';
   protected pos = 0;
   protected end = 0;
   /** Whether the last scan() passed an escape sequence. */
   protected escaped = false;
-
-  constructor(protected readonly s: string) {}
 
   /** Every tag of the line as given (no fixed set), from pos to the first unescaped blank. */
   protected rawTags(): Map<string, string> {

@@ -59,30 +59,34 @@ const MAX_MODEL = 64;
 const MAX_INSTANCE_TYPE = 64;
 
 /**
- * Parse a request body. `now` (ms) stamps points without a timestamp; timestamps outside the
- * `window` around it (default: more than 5 s ahead) are out of range.
- * Comment (`#`) and blank lines are skipped; CRLF line ends are accepted.
+ * Parse a request body (UTF-8 bytes, or text). `now` (ms) stamps points without a timestamp;
+ * timestamps outside the `window` around it (default: more than 5 s ahead) are out of range.
+ * Comment (`#`) and blank lines are skipped; CRLF line ends are accepted. Bytes are decoded a
+ * line at a time (a newline byte is never part of a multi-byte character): short strings that
+ * die young, where one string of the whole body would be one large allocation per request.
  */
-export function parseLineProtocol(body: string, now: number, precision: Precision = 'ns', window?: TimeWindow, tagCache: TagCache<Tags> = new TagCache()): ParseResult {
-  const p = new Parser(body, now, precision, window, tagCache);
+export function parseLineProtocol(body: string | Uint8Array, now: number, precision: Precision = 'ns', window?: TimeWindow, tagCache: TagCache<Tags> = new TagCache()): ParseResult {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const p = new Parser(now, precision, window, tagCache);
   const points: LinePoint[] = [];
   const work: LineWork[] = [];
-  const len = body.length;
+  const len = bytes.length;
   let pos = 0;
   let lineNo = 0;
   while (pos < len) {
-    let nl = body.indexOf('\n', pos);
+    let nl = bytes.indexOf(10, pos);
     if (nl < 0) nl = len;
     lineNo++;
-    let start = pos;
-    let end = nl;
+    const text = bytes.toString('utf8', pos, nl);
     pos = nl + 1;
-    if (end > start && body.charCodeAt(end - 1) === CR) end--;
-    while (start < end && isBlank(body.charCodeAt(start))) start++;
-    while (end > start && isBlank(body.charCodeAt(end - 1)) && body.charCodeAt(end - 2) !== BSLASH) end--;
-    if (start === end || body.charCodeAt(start) === HASH) continue;
+    let start = 0;
+    let end = text.length;
+    if (end > start && text.charCodeAt(end - 1) === CR) end--;
+    while (start < end && isBlank(text.charCodeAt(start))) start++;
+    while (end > start && isBlank(text.charCodeAt(end - 1)) && text.charCodeAt(end - 2) !== BSLASH) end--;
+    if (start === end || text.charCodeAt(start) === HASH) continue;
     try {
-      const got = p.line(start, end, lineNo);
+      const got = p.line(text, start, end, lineNo);
       if ('report' in got) work.push(got);
       else points.push(got);
     } catch (err) {
@@ -110,18 +114,17 @@ class Parser extends LineScanner {
   private extras: Record<string, number> | undefined;
 
   constructor(
-    s: string,
     private readonly now: number,
     private readonly precision: Precision,
     private readonly window: TimeWindow | undefined,
     private readonly tagCache: TagCache<Tags>,
   ) {
-    super(s);
+    super();
     ({ lo: this.minTs, hi: this.maxTs } = windowBounds(now, window));
   }
 
-  line(start: number, end: number, line: number): LinePoint | LineWork {
-    const s = this.s;
+  line(s: string, start: number, end: number, line: number): LinePoint | LineWork {
+    this.s = s;
     this.pos = start;
     this.end = end;
     if (s.startsWith('chip', start) && (s.charCodeAt(start + 4) === COMMA || isBlank(s.charCodeAt(start + 4)))) this.pos = start + 4;

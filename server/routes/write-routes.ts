@@ -169,12 +169,12 @@ function tooLarge(limit: number): HttpError {
 }
 
 /**
- * The body as text, at most `limit` bytes: Content-Length is checked before reading, the
+ * The body's bytes, at most `limit`: Content-Length is checked before reading, the
  * stream is cut off once it passes the limit, and a gzip body (Content-Encoding: gzip) may not
  * inflate past it either. Read from Node's request where the hub serves it (no web stream per
  * request), else from the web Request.
  */
-async function readBody(c: Context, limit: number): Promise<string> {
+async function readBody(c: Context, limit: number): Promise<Buffer> {
   const declared = c.req.header('content-length');
   if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
   const encoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase();
@@ -183,9 +183,9 @@ async function readBody(c: Context, limit: number): Promise<string> {
   }
   const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
   const raw = incoming instanceof IncomingMessage && !incoming.readableDidRead ? await nodeBytes(incoming, limit) : await webBytes(c.req.raw, limit);
-  if (encoding === 'identity') return raw.toString('utf8');
+  if (encoding === 'identity') return raw;
   try {
-    return (await gunzipAsync(raw, { maxOutputLength: limit })).toString('utf8');
+    return await gunzipAsync(raw, { maxOutputLength: limit });
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
     throw new HttpError(400, 'bad_request', 'the body is not valid gzip');
