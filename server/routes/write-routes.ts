@@ -56,11 +56,16 @@ export function writeRoutes(deps: WriteDeps) {
     const plan = await ingest.withInventoryTurn(async () => {
       const plan = planWrite(points, fleet);
       if (!plan.ok) throw new HttpError(400, 'bad_request', plan.message);
-      for (const h of plan.hosts) {
-        if (!h.changed) continue;
-        await ingest.registerPushAgent(h.registration);
-        log.info('line-protocol host registered', { agentId: h.registration.agentId, chips: h.registration.chips.length });
-      }
+      // The hosts' chips are disjoint: their registrations go to the store together (one
+      // transaction where the writer gets them at once), all settled before the turn ends.
+      const registered = await Promise.allSettled(
+        plan.hosts.filter((h) => h.changed).map(async (h) => {
+          await ingest.registerPushAgent(h.registration);
+          log.info('line-protocol host registered', { agentId: h.agentId, chips: h.registration.chips.length });
+        }),
+      );
+      const failed = registered.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
       return plan;
     });
     const { refused } = plan;
