@@ -202,7 +202,7 @@ function nodeBytes(incoming: IncomingMessage, limit: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     const done = (err?: Error) => {
-      incoming.off('data', onData).off('end', onEnd).off('error', done).off('close', onClose);
+      incoming.off('data', onData).off('end', onEnd).off('error', onClose).off('close', onClose);
       if (err) reject(err);
       else resolve(Buffer.concat(chunks, size));
     };
@@ -214,8 +214,9 @@ function nodeBytes(incoming: IncomingMessage, limit: number): Promise<Buffer> {
       } else chunks.push(chunk);
     };
     const onEnd = () => done();
+    // The client went away mid-body (Node's "aborted"): a client's doing, not the hub's failure.
     const onClose = () => done(new HttpError(400, 'bad_request', 'the request body ended early'));
-    incoming.on('data', onData).on('end', onEnd).on('error', done).on('close', onClose);
+    incoming.on('data', onData).on('end', onEnd).on('error', onClose).on('close', onClose);
   });
 }
 

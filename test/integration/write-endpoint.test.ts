@@ -133,6 +133,30 @@ describe('POST /api/v1/write', () => {
     expect((await hub.get('/healthz')).status).toBe(200);
   });
 
+  it('counts an upload its client abandons mid-body as a refused request (bad_request), stores none of it and goes on', async () => {
+    const { connect } = await import('node:net');
+    const abandon = () =>
+      new Promise<void>((resolve) => {
+        const s = connect(hub.port, '127.0.0.1', () => {
+          const auth = Object.entries(hub.auth('agent')).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+          s.write(`POST /api/v1/write HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 100000\r\n\r\n${G2} util_pct=1 ${ns(T)}\n`);
+          setTimeout(() => s.destroy(), 100);
+        });
+        s.on('error', () => undefined);
+        s.on('close', () => resolve());
+      });
+    await Promise.all([abandon(), abandon(), abandon()]);
+    const refused = async () => {
+      const text = String((await hub.get('/metrics')).body);
+      return Number(/fleetscope_ingest_rejected_total\{way="line_protocol",reason="bad_request"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    for (let i = 0; i < 50 && (await refused()) < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await refused()).toBe(3);
+    expect(await hub.store.countSamples()).toBe(0);
+    expect((await write(`${G2} util_pct=2 ${ns(T)}`)).status).toBe(204);
+    expect((await stored('GPU-22222222-bbbb', T - 1, T + 1)).map((x) => x.utilPct)).toEqual([2]);
+  });
+
   it('decodes large bodies that arrive in many pieces, several at once, each exactly (multi-byte characters split across pieces)', async () => {
     // ~170 KB per request, sent in 4,099-byte pieces: pieces end inside the 2-byte "ü".
     const body = (host: number) =>
