@@ -13,11 +13,11 @@ import { MAX_EXTRAS_KEYS, MIN_TS, type Sample, type Vendor } from '../../schema/
 import { timeWindowProblem, windowBounds, type TimeWindow } from '../../schema/time-window.ts';
 import { allDigits, CANONICAL_FIELDS, canonicalFieldAt, chipIdProblem, MAX_EXTRA_KEY, parseFieldNumber } from './line-fields.ts';
 import { mapNvidiaSmi, NVIDIA_SMI_MEASUREMENT } from './telegraf-nvidia-smi.ts';
+import { detached, TagCache } from './tag-cache.ts';
 import { jobIdSchema, MAX_WORK_COUNTERS, MAX_WORK_LABELS, workUnitSchema, type WorkReport } from '../../schema/work.ts';
 
 /** The measurement of work counter lines. */
 export const WORK_MEASUREMENT = 'work';
-import { detached, TagCache } from './tag-cache.ts';
 import { BSLASH, COMMA, CR, EQ, fail, HASH, isBlank, LineError, LineScanner, outOfRange, QUOTE, SPACE, TAB, type LineErrorCode } from './line-scanner.ts';
 
 /** Timestamp precisions accepted in `?precision=` (Influx's default is ns). */

@@ -32,7 +32,7 @@ export interface FleetLookup {
 
 /**
  * One host of a write: its push agent, whether its registration must be (re)written, its samples.
- * `registration` is built when read (the route reads it only for a changed host).
+ * An unchanged host's `registration` is built only when read (the route does not read it).
  */
 export interface HostWrite {
   agentId: string;
@@ -71,6 +71,8 @@ class HostAcc {
   /** The inventory's chips, changed by the lines (copies of the fleet's), and new chips. */
   private readonly edited = new Map<string, ChipInfo>();
   private knownChips: ChipView[] | null = null;
+  /** Chips the lines add to the inventory. */
+  private added = 0;
   private nextIndex = -1;
   readonly samples: Sample[] = [];
 
@@ -79,12 +81,6 @@ class HostAcc {
     private readonly fleet: FleetLookup,
   ) {
     this.agentId = pushAgentId(hostname);
-  }
-
-  get chipCount(): number {
-    let added = 0;
-    for (const c of this.edited.values()) if (!this.inInventory(c.chipId)) added++;
-    return this.known().length + added;
   }
 
   /** The inventory's chips as the fleet has them, by index. */
@@ -111,7 +107,8 @@ class HostAcc {
         if (view.vendor === p.vendor && view.model === p.model && (mem === null || mem === view.memTotalBytes) && (limit === null || limit === view.ratedPowerW)) return true;
         chip = infoOf(view);
       } else {
-        if (this.chipCount >= MAX_CHIPS_PER_AGENT) return false;
+        if (this.known().length + this.added >= MAX_CHIPS_PER_AGENT) return false;
+        this.added++;
         if (this.nextIndex < 0) {
           const known = this.known();
           this.nextIndex = known.length === 0 ? 0 : known[known.length - 1].index + 1;

@@ -154,7 +154,7 @@ describe('POST /api/v1/write', () => {
     expect(await refused()).toBe(3);
     expect(await hub.store.countSamples()).toBe(0);
     expect((await write(`${G2} util_pct=2 ${ns(T)}`)).status).toBe(204);
-    expect((await stored('GPU-22222222-bbbb', T - 1, T + 1)).map((x) => x.utilPct)).toEqual([2]);
+    expect(await stored('GPU-22222222-bbbb', T - 1, T + 1)).toEqual([expect.objectContaining({ ts: T, utilPct: 2 })]);
   });
 
   it('decodes large bodies that arrive in many pieces, several at once, each exactly (multi-byte characters split across pieces)', async () => {
