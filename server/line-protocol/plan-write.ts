@@ -88,8 +88,9 @@ class HostAcc {
     return (this.knownChips ??= this.fleet.agentChips(this.agentId));
   }
 
-  private inInventory(chipId: string): boolean {
-    return this.fleet.get(chipId)?.agentId === this.agentId && this.fleet.isActive(chipId);
+  /** Whether the chip (with its fleet view, when the caller has it) is in this host's inventory. */
+  private inInventory(chipId: string, view = this.fleet.get(chipId)): view is ChipView {
+    return view !== undefined && view.agentId === this.agentId && this.fleet.isActive(chipId);
   }
 
   /**
@@ -103,7 +104,7 @@ class HostAcc {
     const limit = p.sample.powerLimitW;
     let chip = this.edited.get(chipId);
     if (chip === undefined) {
-      if (view !== undefined && view.agentId === this.agentId && this.fleet.isActive(chipId)) {
+      if (this.inInventory(chipId, view)) {
         if (view.vendor === p.vendor && view.model === p.model && (mem === null || mem === view.memTotalBytes) && (limit === null || limit === view.ratedPowerW)) return true;
         chip = infoOf(view);
       } else {
@@ -137,7 +138,7 @@ class HostAcc {
     }
     for (const c of this.edited.values()) {
       const view = this.fleet.get(c.chipId);
-      if (view === undefined || !this.inInventory(c.chipId) || !sameInfo(view, c)) return true;
+      if (!this.inInventory(c.chipId, view) || !sameInfo(view, c)) return true;
     }
     return false;
   }

@@ -20,7 +20,7 @@ export class TagCache<T> {
     const aged = this.old.get(raw);
     if (aged !== undefined) {
       this.old.delete(raw);
-      this.put(raw, aged);
+      this.set(raw, aged);
     }
     return aged;
   }
