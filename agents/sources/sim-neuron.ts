@@ -226,7 +226,8 @@ export function createSimNeuronSource(opts: SimSourceOptions): SimChipSource {
           powerW,
           powerLimitW: spec.ratedW,
           tempC: null,
-          energyJ: d.energyJ,
+          // Rounded to mJ as neuron-monitor-source.ts gives its integrated energy.
+          energyJ: Math.round(d.energyJ * 1000) / 1000,
           eccCorrected: f.ecc,
           eccUncorrected: 0,
           flags: { powerEstimated: true, energyDerived: true },

@@ -1,13 +1,17 @@
 /**
  * The column encoding shared by the chunk and rollup-row codecs: a byte Writer and Reader
  * (varints, zigzag, float64), and one column of numbers with nulls — scaled-integer deltas when
- * every value has at most three decimals (else raw float64), nulls in a presence bitmap. Pure: no
- * I/O. Stored on disk: old columns must stay readable (test/unit/chunk-codec.test.ts pins bytes).
+ * every value has at most three decimals (else raw float64), nulls in a presence bitmap; where the
+ * writer allows it, scaled-integer deltas of deltas when those are shorter (counters such as
+ * energy, which rise by about the same step each sample). Pure: no I/O. Stored on disk: old
+ * columns must stay readable (test/unit/chunk-codec.test.ts pins bytes).
  */
 
 const MODE_ALL_NULL = 0;
 const MODE_SCALED = 1;
 const MODE_FLOAT = 2;
+/** Scaled integers as deltas of deltas (chunk format 2 on). */
+const MODE_SCALED_DD = 3;
 const MAX_SAFE = 2 ** 52;
 /** 10 ** d for the decimals d a scaled column may have. */
 const SCALES = [1, 10, 100, 1000];
@@ -158,12 +162,41 @@ function decimalsFor(values: Float64Array, count: number): number {
   return -1;
 }
 
-/** Write the column gathered in the scratch: `count` non-null values out of n. */
-export function writeScratchColumn(w: Writer, n: number, count: number) {
+/** Bytes of the zigzag varint of v. */
+function svarLength(v: number): number {
+  const z = v >= 0 ? v * 2 : -v * 2 - 1;
+  return z < 0x80 ? 1 : z < 0x4000 ? 2 : z < 0x200000 ? 3 : z < 0x10000000 ? 4 : Math.ceil(Math.log2(z + 1) / 7);
+}
+
+/** Whether deltas of deltas of the first `count` values scaled by `scale` take fewer varint bytes than deltas. */
+function secondOrderShorter(values: Float64Array, count: number, scale: number): boolean {
+  let first = 0;
+  let second = 0;
+  let prev = 0;
+  let prevDelta = 0;
+  for (let i = 0; i < count; i++) {
+    const s = Math.round(values[i] * scale);
+    const delta = s - prev;
+    first += svarLength(delta);
+    second += svarLength(delta - prevDelta);
+    prev = s;
+    prevDelta = delta;
+  }
+  return second < first;
+}
+
+/**
+ * Write the column gathered in the scratch: `count` non-null values out of n. With `secondOrder`,
+ * scaled values go as deltas of deltas where that is shorter (readers before chunk format 2 do not
+ * know that mode: only formats that name it may allow it).
+ */
+export function writeScratchColumn(w: Writer, n: number, count: number, secondOrder = false) {
   if (count === 0) return w.byte(MODE_ALL_NULL);
   const { values, bits } = scratch;
   const d = decimalsFor(values, count);
-  w.byte(d < 0 ? MODE_FLOAT : MODE_SCALED + 16 * d);
+  const scale = d < 0 ? 0 : SCALES[d];
+  const dd = d >= 0 && secondOrder && secondOrderShorter(values, count, scale);
+  w.byte(d < 0 ? MODE_FLOAT : (dd ? MODE_SCALED_DD : MODE_SCALED) + 16 * d);
   const hasNull = count !== n;
   w.byte(hasNull ? 1 : 0);
   if (hasNull) w.bytes(bits.subarray(0, (n + 7) >> 3));
@@ -171,13 +204,24 @@ export function writeScratchColumn(w: Writer, n: number, count: number) {
     for (let i = 0; i < count; i++) w.f64(values[i]);
     return;
   }
-  const scale = SCALES[d];
   let prev = 0;
+  let prevDelta = 0;
   for (let i = 0; i < count; i++) {
     const s = Math.round(values[i] * scale);
-    w.svar(s - prev);
+    const delta = s - prev;
+    w.svar(dd ? delta - prevDelta : delta);
     prev = s;
+    prevDelta = delta;
   }
+}
+
+/** A column's mode byte read: 0 for raw float64, else the scale of its integers; `dd` for deltas of deltas. */
+function columnScale(mode: number): { scale: number; dd: boolean } {
+  if (mode === MODE_FLOAT) return { scale: 0, dd: false };
+  const kind = mode % 16;
+  const d = (mode - kind) / 16;
+  if ((kind !== MODE_SCALED && kind !== MODE_SCALED_DD) || d > 3) throw new Error(`unknown column mode ${mode}`);
+  return { scale: SCALES[d], dd: kind === MODE_SCALED_DD };
 }
 
 export function writeColumn(w: Writer, column: readonly (number | null | undefined)[]) {
@@ -202,18 +246,21 @@ export function readColumn(r: Reader, n: number): (number | null)[] {
     for (let i = 0; i < n; i++) out[i] = bits && !(bits[i >> 3] & (1 << (i & 7))) ? null : r.f64();
     return out;
   }
-  const scale = 10 ** ((mode - MODE_SCALED) / 16);
+  const { scale, dd } = columnScale(mode);
   let prev = 0;
+  let delta = 0;
   if (!bits) {
     for (let i = 0; i < n; i++) {
-      prev += r.svar();
+      if (dd) prev += delta += r.svar();
+      else prev += r.svar();
       out[i] = prev / scale;
     }
     return out;
   }
   for (let i = 0; i < n; i++) {
     if (bits[i >> 3] & (1 << (i & 7))) {
-      prev += r.svar();
+      if (dd) prev += delta += r.svar();
+      else prev += r.svar();
       out[i] = prev / scale;
     } else out[i] = null;
   }
@@ -231,14 +278,16 @@ export function readColumnInto(r: Reader, n: number, out: Float64Array, ifNull: 
     return;
   }
   const bits = r.byte() === 1 ? r.bytes(Math.ceil(n / 8)) : null;
-  const scale = mode === MODE_FLOAT ? 0 : 10 ** ((mode - MODE_SCALED) / 16);
+  const { scale, dd } = columnScale(mode);
   let prev = 0;
+  let delta = 0;
   for (let i = 0; i < n; i++) {
     const j = at ? at[i] : i;
     if (bits && !(bits[i >> 3] & (1 << (i & 7)))) out[j] = ifNull;
     else if (scale === 0) out[j] = r.f64();
     else {
-      prev += r.svar();
+      if (dd) prev += delta += r.svar();
+      else prev += r.svar();
       out[j] = prev / scale;
     }
   }
@@ -254,7 +303,7 @@ export function skipColumn(r: Reader, n: number): number {
     present = 0;
     for (let i = 0; i < n; i++) if (bits[i >> 3] & (1 << (i & 7))) present++;
   }
-  if (mode === MODE_FLOAT) r.pos += 8 * present;
+  if (columnScale(mode).scale === 0) r.pos += 8 * present;
   else for (let i = 0; i < present; i++) r.uvar();
   return present;
 }

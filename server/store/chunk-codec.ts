@@ -1,11 +1,15 @@
 /**
  * Compact, lossless encoding of one chip's samples (a "chunk"): columnar, timestamps as
- * delta-of-delta, each numeric field a column of column-codec.ts (scaled-integer deltas when
- * every value has at most three decimals, else raw float64; nulls in a presence bitmap), then
- * deflate. Pure: no I/O.
+ * delta-of-delta, each numeric field a column of column-codec.ts (scaled-integer deltas, or deltas
+ * of deltas where shorter, when every value has at most three decimals, else raw float64; nulls in
+ * a presence bitmap), `extras` as one such column per key, then deflate. Pure: no I/O.
+ *
+ * Format 2 (written now) differs from format 1 in two places: numeric columns may use deltas of
+ * deltas, and extras are columns (format 1 stored them as one JSON array, which format 2 keeps for
+ * chunks with more than MAX_EXTRAS_COLUMNS distinct keys). Both are read.
  *
  * The byte format is stored on disk: any change to what is written here must keep old chunks
- * readable (test/unit/chunk-codec.test.ts pins the bytes). This code runs on the compactor's hot
+ * readable (test/unit/chunk-codec.test.ts pins the bytes of both formats). This code runs on the compactor's hot
  * path, so it avoids per-field arrays and closures: columns are gathered into reused scratch
  * buffers and the chunk is built in one reused Writer.
  */
@@ -15,7 +19,13 @@ import { SAMPLE_FIELDS, type Sample, type SampleField, type SampleFlags } from '
 import { bitsToFlags } from '../../schema/sample-flags.ts';
 import { prepareScratch, readColumn, Reader, Writer, writeScratchColumn } from '../codec/column-codec.ts';
 
-const VERSION = 1;
+const VERSION = 2;
+/** Extras section: none, a JSON array (format 1's only form), or a column per key. */
+const EXTRAS_NONE = 0;
+const EXTRAS_JSON = 1;
+const EXTRAS_COLUMNS = 2;
+/** Past this many distinct extras keys in one chunk, extras go as JSON (a column per key would cost more). */
+const MAX_EXTRAS_COLUMNS = 64;
 
 /**
  * s[f], written out as named property reads: V8 runs these much faster than s[f] with a key that
@@ -94,7 +104,7 @@ export function encodeChunk(samples: readonly Sample[]): Buffer {
       values[count++] = v;
       bits[i >> 3] |= 1 << (i & 7);
     }
-    writeScratchColumn(w, n, count);
+    writeScratchColumn(w, n, count, true);
   }
   // Which optional fields were present (vs absent) per sample: one bitmap per optional field.
   for (const f of OPTIONAL_FIELDS) {
@@ -108,15 +118,86 @@ export function encodeChunk(samples: readonly Sample[]): Buffer {
     w.byte(s.flags ? flagBits(s.flags) : 0);
     if (s.extras) anyExtras = true;
   }
-  w.byte(anyExtras ? 1 : 0);
-  if (anyExtras) {
-    const json = Buffer.from(JSON.stringify(samples.map((s) => s.extras ?? null)));
-    w.uvar(json.length);
-    w.bytes(json);
-  }
+  if (!anyExtras) w.byte(EXTRAS_NONE);
+  else writeExtras(w, samples);
   // deflateFitted reads its input before returning, so the Writer's buffer can be reused after.
   const out = deflateFitted(w.done());
   if (w.capacity > MAX_KEPT_WRITER) chunkWriter = new Writer(64 * 1024);
+  return out;
+}
+
+/** Extras keys of the chunk in order of first appearance, or null where they must go as JSON. */
+function extrasKeys(samples: readonly Sample[]): string[] | null {
+  const keys = new Set<string>();
+  for (const s of samples) {
+    if (!s.extras) continue;
+    for (const k in s.extras) {
+      // JSON keeps such a key an own property; a column's object built by assignment would not.
+      if (k === '__proto__') return null;
+      keys.add(k);
+    }
+    if (keys.size > MAX_EXTRAS_COLUMNS) return null;
+  }
+  return [...keys];
+}
+
+/** The extras section: which samples carry an extras object, the keys, then a column per key. */
+function writeExtras(w: Writer, samples: readonly Sample[]): void {
+  const n = samples.length;
+  const keys = extrasKeys(samples);
+  if (keys === null) {
+    w.byte(EXTRAS_JSON);
+    const json = Buffer.from(JSON.stringify(samples.map((s) => s.extras ?? null)));
+    w.uvar(json.length);
+    w.bytes(json);
+    return;
+  }
+  w.byte(EXTRAS_COLUMNS);
+  const carries = new Uint8Array((n + 7) >> 3);
+  for (let i = 0; i < n; i++) if (samples[i].extras) carries[i >> 3] |= 1 << (i & 7);
+  w.bytes(carries);
+  w.uvar(keys.length);
+  for (const k of keys) {
+    const b = Buffer.from(k);
+    w.uvar(b.length);
+    w.bytes(b);
+  }
+  for (const k of keys) {
+    const { values, bits } = prepareScratch(n);
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const v = samples[i].extras?.[k];
+      if (v === undefined) continue;
+      values[count++] = v;
+      bits[i >> 3] |= 1 << (i & 7);
+    }
+    writeScratchColumn(w, n, count, true);
+  }
+}
+
+/** Each sample's extras (null: none) from the section written by writeExtras or by format 1. */
+function readExtras(r: Reader, n: number): (Record<string, number> | null)[] {
+  const mode = r.byte();
+  if (mode === EXTRAS_NONE) return [];
+  if (mode === EXTRAS_JSON) return JSON.parse(r.bytes(r.uvar()).toString());
+  if (mode !== EXTRAS_COLUMNS) throw new Error(`unknown extras section ${mode}`);
+  const carries = r.bytes((n + 7) >> 3);
+  const keys = new Array<string>(r.uvar());
+  for (let k = 0; k < keys.length; k++) keys[k] = r.bytes(r.uvar()).toString();
+  const columns = keys.map(() => readColumn(r, n));
+  const out = new Array<Record<string, number> | null>(n);
+  for (let i = 0; i < n; i++) {
+    if (!(carries[i >> 3] & (1 << (i & 7)))) {
+      out[i] = null;
+      continue;
+    }
+    const extras: Record<string, number> = {};
+    for (let k = 0; k < keys.length; k++) {
+      const v = columns[k][i];
+      if (v !== null) extras[keys[k]] = v;
+    }
+    out[i] = extras;
+  }
   return out;
 }
 
@@ -124,7 +205,7 @@ export function encodeChunk(samples: readonly Sample[]): Buffer {
 export function decodeChunk(data: Buffer, chipId: string): Sample[] {
   const r = new Reader(inflateRawSync(data));
   const version = r.byte();
-  if (version !== VERSION) throw new Error(`chunk version ${version} is not supported`);
+  if (version !== 1 && version !== VERSION) throw new Error(`chunk version ${version} is not supported`);
   const n = r.uvar();
   const ts = new Array<number>(n);
   let delta = 0;
@@ -140,7 +221,8 @@ export function decodeChunk(data: Buffer, chipId: string): Sample[] {
   const present = {} as Record<OptionalField, Buffer>;
   for (const f of OPTIONAL_FIELDS) present[f] = r.bytes(Math.ceil(n / 8));
   const flags = r.bytes(n);
-  const extras: (Record<string, number> | null)[] = r.byte() === 1 ? JSON.parse(r.bytes(r.uvar()).toString()) : [];
+  // Format 1 knows EXTRAS_NONE and EXTRAS_JSON only, with the same bytes.
+  const extras = readExtras(r, n);
   // Flags objects by bit pattern, built once per chunk; each sample gets its own copy.
   const flagsByBits: (SampleFlags | undefined)[] = [];
   const { utilPct, memUtilPct, memUsedBytes, memTotalBytes, powerW, powerLimitW, tempC, energyJ } = columns;
