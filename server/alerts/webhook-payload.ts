@@ -53,24 +53,59 @@ export interface AlertmanagerWebhook {
   alerts: WebhookAlert[];
 }
 
-const FNV_OFFSET = 0xcbf29ce484222325n;
-const FNV_PRIME = 0x100000001b3n;
-const MASK64 = 0xffffffffffffffffn;
 const SEPARATOR = 0xff;
+
+/**
+ * FNV-1a 64 state, in four 16-bit limbs (low first): products of a limb and the prime's limbs stay
+ * under 2^31, so the hash needs no BigInt (which made a label set's fingerprint ~12 µs).
+ */
+class Fnv64 {
+  // 0xcbf29ce484222325, the offset basis.
+  private h0 = 0x2325;
+  private h1 = 0x8422;
+  private h2 = 0x9ce4;
+  private h3 = 0xcbf2;
+
+  /** h = (h ^ byte) * 0x100000001b3 mod 2^64; the prime's limbs are 0x01b3, 0, 0x0100, 0. */
+  add(byte: number): void {
+    const h0 = this.h0 ^ byte;
+    const { h1, h2, h3 } = this;
+    let c = h0 * 0x1b3;
+    this.h0 = c & 0xffff;
+    c = h1 * 0x1b3 + (c >>> 16);
+    this.h1 = c & 0xffff;
+    c = h2 * 0x1b3 + h0 * 0x100 + (c >>> 16);
+    this.h2 = c & 0xffff;
+    c = h3 * 0x1b3 + h1 * 0x100 + (c >>> 16);
+    this.h3 = c & 0xffff;
+  }
+
+  /** The text's UTF-8 bytes (ASCII read off the string, anything else through a Buffer). */
+  addText(text: string): void {
+    for (let i = 0; i < text.length; i++) {
+      if (text.charCodeAt(i) >= 0x80) {
+        for (const b of Buffer.from(text.slice(i), 'utf8')) this.add(b);
+        return;
+      }
+      this.add(text.charCodeAt(i));
+    }
+  }
+
+  hex(): string {
+    return [this.h3, this.h2, this.h1, this.h0].map((l) => l.toString(16).padStart(4, '0')).join('');
+  }
+}
 
 /** Alertmanager's fingerprint of a label set: FNV-1a 64 over name, 0xff, value, 0xff of each label by name; 16 hex digits. */
 export function fingerprint(labels: LabelSet): string {
-  let h = FNV_OFFSET;
-  const add = (byte: number) => {
-    h = ((h ^ BigInt(byte)) * FNV_PRIME) & MASK64;
-  };
+  const h = new Fnv64();
   for (const name of Object.keys(labels).sort()) {
-    for (const b of Buffer.from(name, 'utf8')) add(b);
-    add(SEPARATOR);
-    for (const b of Buffer.from(labels[name]!, 'utf8')) add(b);
-    add(SEPARATOR);
+    h.addText(name);
+    h.add(SEPARATOR);
+    h.addText(labels[name]!);
+    h.add(SEPARATOR);
   }
-  return h.toString(16).padStart(16, '0');
+  return h.hex();
 }
 
 const sortedEntries = (l: LabelSet) => Object.entries(l).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
