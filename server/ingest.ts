@@ -289,6 +289,20 @@ export class Ingest {
     this.observer?.onAgentChange(reg.agentId);
   }
 
+  /**
+   * A push agent whose inventory the fleet has (loaded from the store) writes for the first time
+   * since the hub started: counted as connected again, nothing stored. False (nothing done) when
+   * the store does not have the agent as a push agent: register it instead. Call it inside
+   * `withInventoryTurn`.
+   */
+  async resumePushAgent(reg: AgentRegistration): Promise<boolean> {
+    const existing = await this.existingAgent(reg.agentId);
+    if (existing === null || !existing.pushAgent) return false;
+    this.fanout.publishInventory(this.fleet.pushAgentSeen(reg));
+    this.observer?.onAgentChange(reg.agentId);
+    return true;
+  }
+
   /** A new chip inventory from a connected agent; chips other agents own are left out. */
   updateInventory(reg: AgentRegistration): Promise<InventoryOutcome> {
     return this.withInventoryTurn(async () => {

@@ -33,11 +33,14 @@ export interface FleetLookup {
 /**
  * One host of a write: its push agent, whether its registration must be (re)written, its samples.
  * An unchanged host's `registration` is built only when read (the route does not read it).
+ * `resumed`: changed only in that the agent has not written since the hub started; the fleet
+ * (loaded from the store) has its inventory as the lines give it, so nothing needs storing.
  */
 export interface HostWrite {
   agentId: string;
   registration: AgentRegistration;
   changed: boolean;
+  resumed: boolean;
   samples: Sample[];
 }
 
@@ -131,7 +134,16 @@ class HostAcc {
 
   /** Whether the registration differs from what the fleet has. */
   changed(): boolean {
-    if (!this.fleet.isPushAgent(this.agentId)) return true;
+    return !this.fleet.isPushAgent(this.agentId) || this.inventoryChanged();
+  }
+
+  /** Changed only in that the push agent has not been seen since the hub started (its chips are in the fleet as the lines give them). */
+  resumed(): boolean {
+    return !this.fleet.isPushAgent(this.agentId) && this.known().length > 0 && !this.inventoryChanged();
+  }
+
+  /** Whether the lines' chips (or instance type) differ from the agent's inventory in the fleet. */
+  private inventoryChanged(): boolean {
     if (this.instanceType !== null) {
       const first = this.known()[0];
       if (first !== undefined && first.instanceType !== this.instanceType) return true;
@@ -199,13 +211,14 @@ export function planWrite(points: LinePoint[], fleet: FleetLookup): WritePlan {
   for (const acc of order) {
     // A changed host's registration is made now, from the fleet as the plan saw it.
     if (acc.changed()) {
-      out.push({ agentId: acc.agentId, changed: true, samples: acc.samples, registration: acc.registration() });
+      out.push({ agentId: acc.agentId, changed: true, resumed: acc.resumed(), samples: acc.samples, registration: acc.registration() });
       continue;
     }
     let registration: AgentRegistration | undefined;
     out.push({
       agentId: acc.agentId,
       changed: false,
+      resumed: false,
       samples: acc.samples,
       get registration() {
         return (registration ??= acc.registration());

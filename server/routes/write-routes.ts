@@ -60,6 +60,8 @@ export function writeRoutes(deps: WriteDeps) {
       // transaction where the writer gets them at once), all settled before the turn ends.
       const registered = await Promise.allSettled(
         plan.hosts.filter((h) => h.changed).map(async (h) => {
+          // A host the store has as it was (the hub restarted) is taken up again without a store write.
+          if (h.resumed && (await ingest.resumePushAgent(h.registration))) return;
           await ingest.registerPushAgent(h.registration);
           log.info('line-protocol host registered', { agentId: h.agentId, chips: h.registration.chips.length });
         }),

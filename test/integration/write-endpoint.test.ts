@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_WRITE_BYTES } from '../../server/routes/write-routes.ts';
+import { startHub } from '../../server/hub.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 
 let hub: TestHub;
@@ -74,6 +75,42 @@ describe('POST /api/v1/write', () => {
       ['lp-gpu-node-1', true, 2, 'line-protocol'],
       ['lp-trn-node-1', true, 1, 'line-protocol'],
     ]);
+  });
+
+  it('takes a host up again after a hub restart without registering it again; a changed host is registered', async () => {
+    expect((await write(BODY)).status).toBe(204);
+    const lastSeen = async (store: TestHub['store']) => new Map((await store.listChips()).map((c) => [c.chipId, c.lastSeen]));
+    const before = await lastSeen(hub.store);
+    const dbPath = hub.dbPath;
+    await hub.close();
+    await new Promise((r) => setTimeout(r, 20));
+    const next = await startHub({ port: 0, host: '127.0.0.1', db: dbPath });
+    hub = { ...hub, stop: async () => {} } as TestHub; // closed below; its files go with the OS temp dir
+    try {
+      const agent = next.tokens.create('agent', 'after restart').token;
+      const again = async (body: string) =>
+        (await fetch(`${next.url}/api/v1/write`, { method: 'POST', body, headers: { 'content-type': 'text/plain', authorization: `Bearer ${agent}` } })).status;
+      // Loaded from the store, the chips are offline until their host writes.
+      expect(next.fleet.get('GPU-11111111-aaaa')?.status).toBe('offline');
+      expect(await again(`${G2} util_pct=4 ${ns(T + 2000)}`)).toBe(204);
+      // The host counts as connected again: the chip written is live, the other one stale until written (as for a
+      // host registered anew); its registration is not written again.
+      expect(next.fleet.get('GPU-22222222-bbbb')?.status).toBe('live');
+      expect(next.fleet.get('GPU-11111111-aaaa')?.status).toBe('stale');
+      expect(next.fleet.isPushAgent('lp-gpu-node-1')).toBe(true);
+      const after = await lastSeen(next.store);
+      expect(after.get('GPU-11111111-aaaa')).toBe(before.get('GPU-11111111-aaaa'));
+      expect(after.get('GPU-22222222-bbbb')).toBe(before.get('GPU-22222222-bbbb'));
+      expect(await next.store.chipSamples('GPU-22222222-bbbb', T + 2000, T + 2000, 10)).toHaveLength(1);
+      // A host whose chips changed (a new chip) is registered: written to the store.
+      expect(await again(`${N0} util_pct=1 ${ns(T + 2000)}\nchip,host=trn-node-1,chip=i-0abc-neuron1,vendor=aws,model=Trainium2 util_pct=2 ${ns(T + 2000)}`)).toBe(204);
+      const changed = await lastSeen(next.store);
+      expect(changed.get('i-0abc-neuron0')).toBeGreaterThan(before.get('i-0abc-neuron0')!);
+      expect(changed.get('i-0abc-neuron1')).toBeDefined();
+      expect(next.fleet.get('i-0abc-neuron1')?.status).toBe('live');
+    } finally {
+      await next.close();
+    }
   });
 
   it('stores the same points once when they are written twice', async () => {

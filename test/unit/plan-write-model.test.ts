@@ -15,7 +15,7 @@ import type { AgentRegistration } from '../../server/store/store.ts';
 
 const NOW = Date.UTC(2026, 11, 5, 12, 0, 0);
 
-type ModelHost = { registration: AgentRegistration; changed: boolean; samples: Sample[] };
+type ModelHost = { registration: AgentRegistration; changed: boolean; resumed: boolean; samples: Sample[] };
 type ModelPlan = { ok: true; hosts: ModelHost[]; refused: { chipId: string; host: string; owner: string; line: number; lines: number }[] } | { ok: false; line: number; message: string };
 
 const infoOf = (v: ChipView): ChipInfo => ({ chipId: v.chipId, vendor: v.vendor, model: v.model, index: v.index, cores: v.cores, memTotalBytes: v.memTotalBytes, ratedPowerW: v.ratedPowerW });
@@ -72,9 +72,10 @@ function modelPlan(points: LinePoint[], fleet: FleetLookup): ModelPlan {
       agentId, agentVersion: LINE_PROTOCOL_AGENT_VERSION, intervalMs: PUSH_AGENT_INTERVAL_MS,
       host: { hostname: h.hostname, instanceId: null, instanceType: h.instanceType }, chips,
     };
-    const changed = !fleet.isPushAgent(agentId) || chips.length !== h.known.length ||
+    const inventoryChanged = chips.length !== h.known.length ||
       (h.known[0] !== undefined && h.known[0].instanceType !== h.instanceType) || h.known.some((k) => !sameInfo(k, h.chips.get(k.chipId)!));
-    out.push({ registration, changed, samples: h.samples });
+    const push = fleet.isPushAgent(agentId);
+    out.push({ registration, changed: !push || inventoryChanged, resumed: !push && h.known.length > 0 && !inventoryChanged, samples: h.samples });
   }
   return { ok: true, hosts: out, refused: [...refused.values()] };
 }
@@ -110,14 +111,20 @@ function randomBody(rnd: () => number): string {
 }
 
 describe('planWrite equals a pass over every point', () => {
-  it('on 400 random writes against a fleet that the changed hosts register into (and an agent that owns some chips)', () => {
+  it('on 400 random writes against a fleet that the changed hosts register into, restarted every 40 writes (and an agent that owns some chips)', () => {
     const rnd = random(7);
-    const fleet = new FleetState();
+    let fleet = new FleetState();
     const cache = new TagCache<Tags>();
     const w = (chipId: string, index: number) => ({ chipId, vendor: 'nvidia' as const, model: 'H100', index, cores: null, memTotalBytes: null, ratedPowerW: null });
     fleet.agentConnected({ agentId: 'agent-w', agentVersion: 't', intervalMs: 1000, host: { hostname: 'w', instanceId: null, instanceType: null }, chips: [w('W0', 0), w('W1', 1)] });
-    const seen = { changed: 0, unchanged: 0, refused: 0, errors: 0 };
+    const seen = { changed: 0, unchanged: 0, resumed: 0, refused: 0, errors: 0 };
     for (let k = 0; k < 400; k++) {
+      if (k % 40 === 39) {
+        // A hub restart: the fleet as loaded from the store, no host seen yet since.
+        const stored = fleet.list().map(({ status: _s, latest: _l, ...c }) => ({ ...c, intervalMs: 1000, lastSeen: NOW }));
+        fleet = new FleetState();
+        fleet.load(stored, new Map());
+      }
       const parsed = parseLineProtocol(randomBody(rnd), NOW, 'ns', undefined, cache);
       if (!parsed.ok) throw new Error(parsed.message);
       const expected = modelPlan(parsed.points, fleet);
@@ -128,10 +135,11 @@ describe('planWrite equals a pass over every point', () => {
         continue;
       }
       expect(got.refused).toEqual(expected.refused);
-      expect(got.hosts.map((h) => ({ registration: h.registration, changed: h.changed, samples: h.samples }))).toEqual(expected.hosts);
+      expect(got.hosts.map((h) => ({ registration: h.registration, changed: h.changed, resumed: h.resumed, samples: h.samples }))).toEqual(expected.hosts);
       expect(got.hosts.map((h) => h.agentId)).toEqual(expected.hosts.map((h) => h.registration.agentId));
       seen.refused += got.refused.length;
       for (const h of got.hosts) {
+        if (h.resumed) seen.resumed++;
         if (h.changed) {
           seen.changed++;
           fleet.pushAgentSeen(h.registration);
@@ -140,5 +148,6 @@ describe('planWrite equals a pass over every point', () => {
     }
     // The run went through every kind of outcome.
     expect(Math.min(seen.changed, seen.unchanged, seen.refused, seen.errors)).toBeGreaterThan(10);
+    expect(seen.resumed).toBeGreaterThan(3);
   });
 });
