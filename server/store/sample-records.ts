@@ -1,27 +1,46 @@
 /**
  * Sample records: the binary form of a batch of samples as it travels to the writer thread, lies
  * in the sample log until folded, and waits in memory for reads meanwhile. Row-wise and lossless
- * (float64 values, null kept apart from absent), cheap to write and to read back one row at a
+ * (every value exact, null kept apart from absent), cheap to write and to read back one row at a
  * time — unlike JSON, reading it back needs no text parsing. Pure: no I/O.
  *
- * Layout (little-endian), records self-delimited so a log row holds several back to back:
+ * Layout of version 2 (written now; little-endian), records self-delimited so a log row holds
+ * several back to back:
  *   u8 magic 0xFB | u8 version | u16 string count | u32 record bytes | u32 sample count
- *   | u32 offset of the strings (from the record's start)
- *   rows:    u16 chip string | u16 present mask | u8 defined mask | u8 flag bits | f64 ts
- *            | f64 per present field (SAMPLE_FIELDS order)
- *            | when flag bit 0x80: u16 extras count, then (u16 key string, f64 value) each
+ *   | u32 offset of the strings (from the record's start) | f64 base ts (the first row's)
+ *   rows:    u8 row bytes after this one, 0 for longer rows: then a u16 of them
+ *            | uvar chip string | u16 present mask | u8 defined mask | u8 flag bits
+ *            | value: ts - base ts | value per present field (SAMPLE_FIELDS order)
+ *            | when flag bit 0x80: uvar extras count, then (uvar key string, value) each
  *   strings: u16 byte length + UTF-8 each (chip ids and extras keys), after the rows so that
- *            a record is written in one pass
+ *            a record is written in one pass; an NVIDIA GPU UUID (`GPU-` and 32 lowercase hex
+ *            digits in 8-4-4-4-12) as the length 0xFFFF and its 16 bytes
+ * value: uvar of zigzag(v × 10^d) × 8 + d where v has d ≤ 3 decimals (and fits 2^48), else the
+ *   uvar 4 and the f64 (−0, fractions past three decimals, huge values): telemetry's values take
+ *   1–6 bytes instead of 8.
  * present: bit i = SAMPLE_FIELDS[i] holds a number; defined: bit j = OPTIONAL_FIELDS[j] is not absent
  * (so an optional field is absent, null or a number, as in the sample).
+ *
+ * Version 1 (read, for logs written before): the header without base ts; rows of u16 chip
+ * string, u16 present, u8 defined, u8 flag bits, f64 ts, f64 per present field, and with flag bit
+ * 0x80 a u16 extras count and (u16 key string, f64 value) each.
  */
 import { SAMPLE_FIELDS, type Sample } from '../../schema/sample.ts';
 import { bitsToFlags, flagsToBits } from '../../schema/sample-flags.ts';
 
 export const RECORD_MAGIC = 0xfb;
-const VERSION = 1;
-const HEADER_BYTES = 16;
+const VERSION = 2;
+const HEADER_BYTES = 24;
+/** Version 1's header and the fixed part of its rows. */
+const V1_HEADER_BYTES = 16;
 const ROW_FIXED_BYTES = 14;
+/** A value's code (low 3 bits of its uvar) for an f64 that follows. */
+const VALUE_F64 = 4;
+/** Largest |v × 10^d| written as an integer (its uvar then fits 2^53). */
+const MAX_SCALED = 2 ** 48;
+/** The bytes a value may take at most: a uvar of 2^53 (8) or the escape and an f64 (9). */
+const MAX_VALUE_BYTES = 9;
+const POW10 = [1, 10, 100, 1000];
 const HAS_EXTRAS = 0x80;
 const MAX_STRINGS = 0xffff;
 
@@ -49,16 +68,46 @@ const READ_ORDER = 'utilPct,memUtilPct,memUsedBytes,memTotalBytes,powerW,powerLi
 if (SAMPLE_FIELDS.join(',') !== READ_ORDER) throw new Error('sample-records: readFields does not follow SAMPLE_FIELDS');
 
 const utf8Decoder = new TextDecoder();
+/** A strings entry's length that marks an NVIDIA GPU UUID (`GPU-` and 32 lowercase hex digits) stored as its 16 bytes. */
+const GPU_UUID = 0xffff;
+const GPU_UUID_TEXT = /^GPU-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** The strings entry of `s`: u16 length and UTF-8, or GPU_UUID and the UUID's 16 bytes. */
+function entryBytes(s: string): Buffer {
+  if (GPU_UUID_TEXT.test(s)) {
+    const b = Buffer.allocUnsafe(18);
+    b.writeUInt16LE(GPU_UUID, 0);
+    b.write(s.slice(4).replaceAll('-', ''), 2, 'hex');
+    return b;
+  }
+  const utf8 = Buffer.from(s, 'utf8');
+  const b = Buffer.allocUnsafe(2 + utf8.length);
+  b.writeUInt16LE(utf8.length, 0);
+  utf8.copy(b, 2);
+  return b;
+}
+
+/** The GPU UUID text of 16 bytes at p. */
+function gpuUuid(bytes: Uint8Array, p: number): string {
+  let t = 'GPU-';
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) t += '-';
+    t += HEX[bytes[p + i]];
+  }
+  return t;
+}
+
 /**
- * UTF-8 bytes of chip ids and extras keys seen lately: bounded, but well above a large hub's
+ * Strings entries of chip ids and extras keys seen lately: bounded, but well above a large hub's
  * 100,000 chips (at 100,000 it started over every few seconds there).
  */
-const utf8Cache = new Map<string, Buffer>();
-function utf8Of(s: string): Buffer {
-  let b = utf8Cache.get(s);
+const entryCache = new Map<string, Buffer>();
+function entryOf(s: string): Buffer {
+  let b = entryCache.get(s);
   if (!b) {
-    if (utf8Cache.size >= 500_000) utf8Cache.clear();
-    utf8Cache.set(s, (b = Buffer.from(s, 'utf8')));
+    if (entryCache.size >= 500_000) entryCache.clear();
+    entryCache.set(s, (b = entryBytes(s)));
   }
   return b;
 }
@@ -76,6 +125,33 @@ function ensureScratch(bytes: number, used: number): void {
 }
 const values: (number | null | undefined)[] = new Array(FIELD_COUNT).fill(null);
 
+/** Write a uvar (integers up to 2^53) at p; returns the offset after it. */
+function putUvar(buf: Buffer, p: number, v: number): number {
+  while (v >= 0x80000000) {
+    buf[p++] = (v % 128) | 128;
+    v = Math.floor(v / 128);
+  }
+  while (v >= 128) {
+    buf[p++] = (v & 127) | 128;
+    v >>>= 7;
+  }
+  buf[p++] = v;
+  return p;
+}
+
+/** Write one value (see the layout) at p; returns the offset after it. */
+function putValue(buf: Buffer, view: DataView, p: number, v: number): number {
+  for (let d = 0; d < 4; d++) {
+    const scaled = d === 0 ? v : Math.round(v * POW10[d]);
+    if (d === 0 ? !Number.isInteger(v) : scaled / POW10[d] !== v) continue;
+    if (scaled > MAX_SCALED || scaled < -MAX_SCALED || Object.is(v, -0)) break;
+    return putUvar(buf, p, (scaled >= 0 ? scaled * 2 : -scaled * 2 - 1) * 8 + d);
+  }
+  buf[p] = VALUE_F64;
+  view.setFloat64(p + 1, v, true);
+  return p + 9;
+}
+
 /** Encode samples (any chips, any order) as one record. */
 export function encodeSampleRecord(samples: readonly Sample[]): Uint8Array {
   const strings = new Map<string, number>();
@@ -87,49 +163,60 @@ export function encodeSampleRecord(samples: readonly Sample[]): Uint8Array {
     }
     return i;
   };
+  const baseTs = samples.length > 0 ? samples[0].ts : 0;
   let p = HEADER_BYTES;
   for (const s of samples) {
     readFields(s, values);
     const extras = s.extras;
     const keys = extras ? Object.keys(extras) : null;
     const nExtras = keys ? keys.length : 0;
-    ensureScratch(p + ROW_FIXED_BYTES + 8 * FIELD_COUNT + 2 + 10 * nExtras, p);
+    ensureScratch(p + 3 + 4 + MAX_VALUE_BYTES * (1 + FIELD_COUNT) + 3 + (3 + MAX_VALUE_BYTES) * nExtras, p);
+    const buf = scratch;
     const view = scratchView;
+    // The row's length goes first: a u8 where it fits (nearly always), else 0 and a u16; rows are
+    // written after a 3-byte gap and moved back by 2 when the short form fits.
+    const rowStart = p + 3;
+    let q = putUvar(buf, rowStart, stringOf(s.chipId));
+    const masks = q;
+    q = putValue(buf, view, q + 4, s.ts - baseTs);
     let present = 0;
     let defined = 0;
-    let q = p + ROW_FIXED_BYTES;
     for (let f = 0; f < FIELD_COUNT; f++) {
       const v = values[f];
       if (typeof v === 'number') {
         present |= 1 << f;
-        view.setFloat64(q, v, true);
-        q += 8;
+        q = putValue(buf, view, q, v);
       }
       if (v !== undefined) defined |= FIELD_OPTIONAL_BIT[f];
     }
-    view.setUint16(p, stringOf(s.chipId), true);
-    view.setUint16(p + 2, present, true);
-    view.setUint8(p + 4, defined);
-    view.setUint8(p + 5, flagsToBits(s.flags) | (nExtras ? HAS_EXTRAS : 0));
-    view.setFloat64(p + 6, s.ts, true);
+    view.setUint16(masks, present, true);
+    view.setUint8(masks + 2, defined);
+    view.setUint8(masks + 3, flagsToBits(s.flags) | (nExtras ? HAS_EXTRAS : 0));
     if (nExtras) {
-      view.setUint16(q, nExtras, true);
-      q += 2;
+      q = putUvar(buf, q, nExtras);
       for (const k of keys!) {
-        view.setUint16(q, stringOf(k), true);
-        view.setFloat64(q + 2, extras![k], true);
-        q += 10;
+        q = putUvar(buf, q, stringOf(k));
+        q = putValue(buf, view, q, extras![k]);
       }
     }
-    p = q;
+    const len = q - rowStart;
+    if (len > 0xffff) throw new Error(`a sample record row holds at most ${0xffff} bytes`);
+    if (len < 256) {
+      buf[p] = len;
+      buf.copyWithin(p + 1, rowStart, q);
+      p += 1 + len;
+    } else {
+      buf[p] = 0;
+      view.setUint16(p + 1, len, true);
+      p = q;
+    }
   }
   const stringsAt = p;
   for (const str of strings.keys()) {
-    const b = utf8Of(str);
-    ensureScratch(p + 2 + b.length, p);
-    scratchView.setUint16(p, b.length, true);
-    scratch.set(b, p + 2);
-    p += 2 + b.length;
+    const b = entryOf(str);
+    ensureScratch(p + b.length, p);
+    scratch.set(b, p);
+    p += b.length;
   }
   const view = scratchView;
   view.setUint8(0, RECORD_MAGIC);
@@ -138,6 +225,7 @@ export function encodeSampleRecord(samples: readonly Sample[]): Uint8Array {
   view.setUint32(4, p, true);
   view.setUint32(8, samples.length, true);
   view.setUint32(12, stringsAt, true);
+  view.setFloat64(16, baseTs, true);
   return Uint8Array.prototype.slice.call(scratch, 0, p);
 }
 
@@ -150,6 +238,11 @@ export class SampleRecord {
   /** Offset just past the record. */
   readonly end: number;
   private readonly view: DataView;
+  private readonly version: number;
+  /** Version 2: the ts rows are stored against. */
+  private readonly baseTs: number = 0;
+  /** Where the last readValue/skip left off. */
+  private pos = 0;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -157,8 +250,9 @@ export class SampleRecord {
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const v = this.view;
-    if (bytes.byteLength - start < HEADER_BYTES || v.getUint8(start) !== RECORD_MAGIC) throw new Error('not a sample record');
-    if (v.getUint8(start + 1) !== VERSION) throw new Error(`sample record version ${v.getUint8(start + 1)} is not supported`);
+    if (bytes.byteLength - start < V1_HEADER_BYTES || v.getUint8(start) !== RECORD_MAGIC) throw new Error('not a sample record');
+    this.version = v.getUint8(start + 1);
+    if (this.version !== 1 && this.version !== VERSION) throw new Error(`sample record version ${this.version} is not supported`);
     const nStrings = v.getUint16(start + 2, true);
     this.end = start + v.getUint32(start + 4, true);
     if (this.end > bytes.byteLength) throw new Error('sample record is truncated');
@@ -167,17 +261,26 @@ export class SampleRecord {
     let p = start + v.getUint32(start + 12, true);
     for (let i = 0; i < nStrings; i++) {
       const len = v.getUint16(p, true);
+      if (len === GPU_UUID && this.version !== 1) {
+        this.strings[i] = gpuUuid(bytes, p + 2);
+        p += 18;
+        continue;
+      }
       this.strings[i] = utf8Decoder.decode(bytes.subarray(p + 2, p + 2 + len));
       p += 2 + len;
     }
-    this.rowsStart = start + HEADER_BYTES;
+    if (this.version === 1) this.rowsStart = start + V1_HEADER_BYTES;
+    else {
+      this.baseTs = v.getFloat64(start + 16, true);
+      this.rowsStart = start + HEADER_BYTES;
+    }
   }
 
   /** Calls `visit(chipId, rowOffset)` for each row in order. */
   forEachRow(visit: (chipId: string, row: number) => void): void {
     let p = this.rowsStart;
     for (let i = 0; i < this.count; i++) {
-      visit(this.strings[this.view.getUint16(p, true)], p);
+      visit(this.strings[this.chipIndexAt(p)], p);
       p = this.rowEnd(p);
     }
   }
@@ -194,17 +297,57 @@ export class SampleRecord {
   }
 
   tsAt(row: number): number {
-    return this.view.getFloat64(row + 6, true);
+    if (this.version === 1) return this.view.getFloat64(row + 6, true);
+    this.pos = this.masksAt(row) + 4;
+    return this.baseTs + this.readValue();
   }
 
   /** The energy reading of a row (null when it has none). */
   energyAt(row: number): number | null {
-    const present = this.view.getUint16(row + 2, true);
+    const v = this.view;
+    if (this.version === 1) {
+      const present = v.getUint16(row + 2, true);
+      if (!(present & (1 << ENERGY))) return null;
+      return v.getFloat64(row + ROW_FIXED_BYTES + 8 * popcount(present & ((1 << ENERGY) - 1)), true);
+    }
+    const masks = this.masksAt(row);
+    const present = v.getUint16(masks, true);
     if (!(present & (1 << ENERGY))) return null;
-    return this.view.getFloat64(row + ROW_FIXED_BYTES + 8 * popcount(present & ((1 << ENERGY) - 1)), true);
+    this.pos = masks + 4;
+    this.skipValue(); // ts
+    for (let before = popcount(present & ((1 << ENERGY) - 1)); before > 0; before--) this.skipValue();
+    return this.readValue();
   }
 
   sampleAt(row: number): Sample {
+    if (this.version === 1) return this.sampleAtV1(row);
+    const v = this.view;
+    const chip = this.chipIndexAt(row);
+    const masks = this.pos;
+    const present = v.getUint16(masks, true);
+    const defined = v.getUint8(masks + 2);
+    const bits = v.getUint8(masks + 3);
+    this.pos = masks + 4;
+    const s: Record<string, unknown> = { ts: this.baseTs + this.readValue(), chipId: this.strings[chip] };
+    for (let f = 0; f < FIELD_COUNT; f++) {
+      if (present & (1 << f)) s[SAMPLE_FIELDS[f]] = this.readValue();
+      else if (FIELD_OPTIONAL_BIT[f] === 0 || defined & FIELD_OPTIONAL_BIT[f]) s[SAMPLE_FIELDS[f]] = null;
+    }
+    const flags = bitsToFlags(bits & ~HAS_EXTRAS);
+    if (flags) s.flags = flags;
+    if (bits & HAS_EXTRAS) {
+      const n = this.readUvar();
+      const extras: Record<string, number> = {};
+      for (let i = 0; i < n; i++) {
+        const key = this.strings[this.readUvar()];
+        extras[key] = this.readValue();
+      }
+      s.extras = extras;
+    }
+    return s as Sample;
+  }
+
+  private sampleAtV1(row: number): Sample {
     const v = this.view;
     const present = v.getUint16(row + 2, true);
     const defined = v.getUint8(row + 4);
@@ -229,11 +372,81 @@ export class SampleRecord {
     return s as Sample;
   }
 
+  /** The row's chip string index; leaves `pos` at its masks (version 2). */
+  private chipIndexAt(row: number): number {
+    if (this.version === 1) return this.view.getUint16(row, true);
+    this.pos = row + (this.bytes[row] === 0 ? 3 : 1);
+    return this.readUvar();
+  }
+
+  /** Offset of a version 2 row's masks (u16 present, u8 defined, u8 flag bits). */
+  private masksAt(row: number): number {
+    this.pos = row + (this.bytes[row] === 0 ? 3 : 1);
+    this.skipUvar();
+    return this.pos;
+  }
+
   private rowEnd(row: number): number {
     const v = this.view;
-    let p = row + ROW_FIXED_BYTES + 8 * popcount(v.getUint16(row + 2, true));
-    if (v.getUint8(row + 5) & HAS_EXTRAS) p += 2 + 10 * v.getUint16(p, true);
-    return p;
+    if (this.version === 1) {
+      let p = row + ROW_FIXED_BYTES + 8 * popcount(v.getUint16(row + 2, true));
+      if (v.getUint8(row + 5) & HAS_EXTRAS) p += 2 + 10 * v.getUint16(p, true);
+      return p;
+    }
+    const short = this.bytes[row];
+    return short === 0 ? row + 3 + v.getUint16(row + 1, true) : row + 1 + short;
+  }
+
+  private readUvar(): number {
+    const b = this.bytes;
+    let p = this.pos;
+    let v = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      const x = b[p++];
+      v |= (x & 127) << shift;
+      if (x < 128) {
+        this.pos = p;
+        return v;
+      }
+    }
+    let mul = 2 ** 28;
+    for (;;) {
+      const x = b[p++];
+      if (x === undefined) throw new Error('sample record is truncated');
+      v += (x & 127) * mul;
+      if (x < 128) {
+        this.pos = p;
+        return v;
+      }
+      mul *= 128;
+    }
+  }
+
+  private skipUvar(): void {
+    const b = this.bytes;
+    let p = this.pos;
+    while (b[p++] >= 128);
+    this.pos = p;
+  }
+
+  private readValue(): number {
+    const u = this.readUvar();
+    // u = zigzag(scaled) * 8 + d: split with bit operations while they are exact.
+    const d = u < 0x80000000 ? u & 7 : u % 8;
+    if (d === VALUE_F64) {
+      const v = this.view.getFloat64(this.pos, true);
+      this.pos += 8;
+      return v;
+    }
+    const z = u < 0x80000000 ? u >>> 3 : (u - d) / 8;
+    const scaled = z < 0x80000000 ? (z >>> 1) ^ -(z & 1) : z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    return d === 0 ? scaled : scaled / POW10[d];
+  }
+
+  private skipValue(): void {
+    const first = this.bytes[this.pos];
+    this.skipUvar();
+    if (first === VALUE_F64) this.pos += 8;
   }
 }
 

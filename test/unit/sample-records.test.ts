@@ -105,6 +105,56 @@ describe('sample records', () => {
     expect(loggedSamples(Buffer.alloc(0))).toEqual([]);
   });
 
+  // Both versions' bytes of these two samples are pinned: logs on disk hold them (a hub started on
+  // a log written by the version before reads it back at start).
+  const pinned: Sample[] = [
+    { ts: T0, chipId: 'GPU-a', utilPct: 97, memUtilPct: 41.5, memUsedBytes: 74690871296, memTotalBytes: 85520809984, powerW: 612.45, powerLimitW: 700, tempC: -12, energyJ: 1234567.891, smClockMhz: 1980, eccCorrected: 0, eccUncorrected: 0 },
+    { ts: T0 + 1000.5, chipId: 'trn-ü', utilPct: 0.1 + 0.2, memUtilPct: null, memUsedBytes: null, memTotalBytes: 2 ** 50, powerW: null, powerLimitW: null, tempC: null, energyJ: null, smClockMhz: null, flags: { powerEstimated: true, backfill: true }, extras: { nc0: 12.5, nc1: -0 } },
+  ];
+
+  it('reads version 1 records (logs written before)', () => {
+    const v1 =
+      'fb010400c300000002000000aa0000000000ff0707000000406e52217a4200000000004058400000000000c0444000000040ec6331420000000070e933' +
+      '429a999999992383400000000000e0854000000000000028c0759318e487d632410000000000f09e400000000000000000000000000000000001000900' +
+      '018500887e6e52217a42343333333333d33f00000000000010430200020000000000000029400300000000000000008005004750552d61060074726e2d' +
+      'c3bc03006e633003006e6331';
+    const rec = new SampleRecord(Buffer.from(v1, 'hex'));
+    expect(rec.samples()).toEqual(pinned);
+    const rows: [string, number, number | null][] = [];
+    rec.forEachRow((chipId, row) => rows.push([chipId, rec.tsAt(row), rec.energyAt(row)]));
+    expect(rows).toEqual([['GPU-a', T0, 1234567.891], ['trn-ü', T0 + 1000.5, null]]);
+    expect(Object.is(rec.samples()[1].extras!.nc1, -0)).toBe(true);
+  });
+
+  it('writes version 2 bytes unchanged (logs on disk must stay readable)', () => {
+    // Captured when version 2 was introduced. If this fails, the format changed: bump VERSION and
+    // keep reading versions 1 and 2 instead of editing this.
+    const bytes = Buffer.from(encodeSampleRecord(pinned));
+    expect(bytes.toString('hex')).toBe(
+        'fb0204008200000002000000690000000000406e52217a422700ff07070000900cf133808090f6e322808080b8e927d2e73bc057b801b3da80cb49c0' +
+        'f7010000280109000185d1e20904343333333333d33f0400000000000010430202d10f0304000000000000008005004750552d61060074726e2dc3bc' +
+        '03006e633003006e6331',
+    );
+    expect(new SampleRecord(bytes).samples()).toEqual(pinned);
+    expect(Object.is(new SampleRecord(bytes).samples()[1].extras!.nc1, -0)).toBe(true);
+  });
+
+  it('stores telemetry values in few bytes each, and an NVIDIA GPU UUID as its 16 bytes', () => {
+    const gpu = 'GPU-6f5e523f-e5bf-eba1-daa2-9d18c6390ae3';
+    const sample = (chipId: string): Sample => ({ ts: T0, chipId, utilPct: 97, memUtilPct: 41, memUsedBytes: 74690871296, memTotalBytes: 85520809984, powerW: 612.45, powerLimitW: 700, tempC: 61, energyJ: 28613630.172, smClockMhz: 1980, eccCorrected: 0, eccUncorrected: 0 });
+    const lower = encodeSampleRecord([sample(gpu)]);
+    // Not a UUID as nvidia-smi writes it (upper case, a digit short): stored as text, read back the same.
+    for (const other of [`GPU-${gpu.slice(4).toUpperCase()}`, gpu.slice(0, -1)]) {
+      const rec = encodeSampleRecord([sample(other)]);
+      expect(new SampleRecord(rec).samples()).toEqual([sample(other)]);
+      expect(rec.length - lower.length).toBeGreaterThanOrEqual(other.length - 18);
+    }
+    expect(new SampleRecord(lower).samples()).toEqual([sample(gpu)]);
+    // 24 header, 18 strings, row: 1 length + 1 chip + 4 masks + 1 ts + 11 values of 1-6 bytes
+    // (34 here, against 88 as float64s): 83 bytes, where version 1 took 160.
+    expect(lower.length).toBe(24 + 18 + 7 + 34);
+  });
+
   it('refuses what is not a record, another version, or a truncated one', () => {
     const good = encodeSampleRecord(randomSamples(12, 3));
     expect(() => new SampleRecord(Buffer.from('[]'))).toThrow(/not a sample record/);
