@@ -16,6 +16,22 @@ const MAX_SAFE = 2 ** 52;
 /** 10 ** d for the decimals d a scaled column may have. */
 const SCALES = [1, 10, 100, 1000];
 
+/** Write the unsigned varint of v (an integer up to 2^53) into buf at p, which has room; returns the offset after it. */
+export function putUvar(buf: Uint8Array, p: number, v: number): number {
+  // 32-bit bitwise ops would wrap at 2^31, so bytes of larger values are peeled off with arithmetic...
+  while (v >= 0x80000000) {
+    buf[p++] = (v % 128) | 128;
+    v = Math.floor(v / 128);
+  }
+  // ...and the rest (most values) with shifts, which give the same bytes for 0 <= v < 2^31.
+  while (v >= 128) {
+    buf[p++] = (v & 127) | 128;
+    v >>>= 7;
+  }
+  buf[p++] = v;
+  return p;
+}
+
 export class Writer {
   private buf: Buffer;
   len = 0;
@@ -43,20 +59,7 @@ export class Writer {
   /** Unsigned varint for integers up to 2^53. */
   uvar(v: number) {
     this.ensure(8);
-    const buf = this.buf;
-    let len = this.len;
-    // 32-bit bitwise ops would wrap at 2^31, so bytes of larger values are peeled off with arithmetic...
-    while (v >= 0x80000000) {
-      buf[len++] = (v % 128) | 128;
-      v = Math.floor(v / 128);
-    }
-    // ...and the rest (most values) with shifts, which give the same bytes for 0 <= v < 2^31.
-    while (v >= 128) {
-      buf[len++] = (v & 127) | 128;
-      v >>>= 7;
-    }
-    buf[len++] = v;
-    this.len = len;
+    this.len = putUvar(this.buf, this.len, v);
   }
   svar(v: number) {
     this.uvar(v >= 0 ? v * 2 : -v * 2 - 1);

@@ -9,9 +9,9 @@
  * chunks with more than MAX_EXTRAS_COLUMNS distinct keys). Both are read.
  *
  * The byte format is stored on disk: any change to what is written here must keep old chunks
- * readable (test/unit/chunk-codec.test.ts pins the bytes of both formats). This code runs on the compactor's hot
- * path, so it avoids per-field arrays and closures: columns are gathered into reused scratch
- * buffers and the chunk is built in one reused Writer.
+ * readable (test/unit/chunk-codec.test.ts pins the bytes of both formats). This code runs on the
+ * compactor's hot path, so it avoids per-field arrays and closures: columns are gathered into
+ * reused scratch buffers and the chunk is built in one reused Writer.
  */
 import { inflateRawSync } from 'node:zlib';
 import { deflateFitted } from '../codec/deflate-fitted.ts';

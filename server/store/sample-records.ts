@@ -10,7 +10,8 @@
  *   | u32 offset of the strings (from the record's start) | f64 base ts (the first row's)
  *   rows:    u8 row bytes after this one, 0 for longer rows: then a u16 of them
  *            | uvar chip string | u16 present mask | u8 defined mask | u8 flag bits
- *            | value: ts - base ts | value per present field (SAMPLE_FIELDS order)
+ *            | value: ts - base ts (exact: timestamps are integer ms)
+ *            | value per present field (SAMPLE_FIELDS order)
  *            | when flag bit 0x80: uvar extras count, then (uvar key string, value) each
  *   strings: u16 byte length + UTF-8 each (chip ids and extras keys), after the rows so that
  *            a record is written in one pass; an NVIDIA GPU UUID (`GPU-` and 32 lowercase hex
@@ -27,6 +28,7 @@
  */
 import { SAMPLE_FIELDS, type Sample } from '../../schema/sample.ts';
 import { bitsToFlags, flagsToBits } from '../../schema/sample-flags.ts';
+import { putUvar, Reader } from '../codec/column-codec.ts';
 
 export const RECORD_MAGIC = 0xfb;
 const VERSION = 2;
@@ -125,20 +127,6 @@ function ensureScratch(bytes: number, used: number): void {
 }
 const values: (number | null | undefined)[] = new Array(FIELD_COUNT).fill(null);
 
-/** Write a uvar (integers up to 2^53) at p; returns the offset after it. */
-function putUvar(buf: Buffer, p: number, v: number): number {
-  while (v >= 0x80000000) {
-    buf[p++] = (v % 128) | 128;
-    v = Math.floor(v / 128);
-  }
-  while (v >= 128) {
-    buf[p++] = (v & 127) | 128;
-    v >>>= 7;
-  }
-  buf[p++] = v;
-  return p;
-}
-
 /** Write one value (see the layout) at p; returns the offset after it. */
 function putValue(buf: Buffer, view: DataView, p: number, v: number): number {
   for (let d = 0; d < 4; d++) {
@@ -170,7 +158,9 @@ export function encodeSampleRecord(samples: readonly Sample[]): Uint8Array {
     const extras = s.extras;
     const keys = extras ? Object.keys(extras) : null;
     const nExtras = keys ? keys.length : 0;
-    ensureScratch(p + 3 + 4 + MAX_VALUE_BYTES * (1 + FIELD_COUNT) + 3 + (3 + MAX_VALUE_BYTES) * nExtras, p);
+    // At most: the length's 3-byte gap, the chip's uvar (3), the masks (4), ts and every field, the
+    // extras count (3) and each extra's key uvar (3) and value.
+    ensureScratch(p + 3 + 3 + 4 + MAX_VALUE_BYTES * (1 + FIELD_COUNT) + 3 + (3 + MAX_VALUE_BYTES) * nExtras, p);
     const buf = scratch;
     const view = scratchView;
     // The row's length goes first: a u8 where it fits (nearly always), else 0 and a u16; rows are
@@ -243,12 +233,15 @@ export class SampleRecord {
   private readonly baseTs: number = 0;
   /** Where the last readValue/skip left off. */
   private pos = 0;
+  /** Varints read through column-codec's Reader (version 2). */
+  private readonly reader: Reader;
 
   constructor(
     readonly bytes: Uint8Array,
     readonly start = 0,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.reader = new Reader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     const v = this.view;
     if (bytes.byteLength - start < V1_HEADER_BYTES || v.getUint8(start) !== RECORD_MAGIC) throw new Error('not a sample record');
     this.version = v.getUint8(start + 1);
@@ -398,28 +391,11 @@ export class SampleRecord {
   }
 
   private readUvar(): number {
-    const b = this.bytes;
-    let p = this.pos;
-    let v = 0;
-    for (let shift = 0; shift < 28; shift += 7) {
-      const x = b[p++];
-      v |= (x & 127) << shift;
-      if (x < 128) {
-        this.pos = p;
-        return v;
-      }
-    }
-    let mul = 2 ** 28;
-    for (;;) {
-      const x = b[p++];
-      if (x === undefined) throw new Error('sample record is truncated');
-      v += (x & 127) * mul;
-      if (x < 128) {
-        this.pos = p;
-        return v;
-      }
-      mul *= 128;
-    }
+    const r = this.reader;
+    r.pos = this.pos;
+    const v = r.uvar();
+    this.pos = r.pos;
+    return v;
   }
 
   private skipUvar(): void {

@@ -155,6 +155,23 @@ describe('sample records', () => {
     expect(lower.length).toBe(24 + 18 + 7 + 34);
   });
 
+  it('round-trips rows at their largest: every value a float64, 64 extras, 2-byte string indexes, rows over 255 bytes', () => {
+    const odd = 0.1 + 0.2;
+    const extras = Object.fromEntries(Array.from({ length: 64 }, (_, k) => [`core_${k}_util`, k / 3]));
+    const widest: Sample[] = Array.from({ length: 300 }, (_, i) => ({
+      ts: T0 + i / 7, chipId: `chip-${i}`, utilPct: odd, memUtilPct: odd, memUsedBytes: 2 ** 60, memTotalBytes: -(2 ** 60), powerW: odd, powerLimitW: odd,
+      tempC: odd, energyJ: odd, smClockMhz: odd, eccCorrected: odd, eccUncorrected: odd, extras,
+    }));
+    for (const n of [1, 2, 37, 64, 65, 71, 72, 73, 150, 300]) {
+      const samples = widest.slice(0, n);
+      const rec = new SampleRecord(encodeSampleRecord(samples));
+      expect(rec.samples()).toEqual(samples);
+      const energies: (number | null)[] = [];
+      rec.forEachRow((_c, row) => energies.push(rec.energyAt(row)));
+      expect(energies).toEqual(samples.map((x) => x.energyJ));
+    }
+  });
+
   it('refuses what is not a record, another version, or a truncated one', () => {
     const good = encodeSampleRecord(randomSamples(12, 3));
     expect(() => new SampleRecord(Buffer.from('[]'))).toThrow(/not a sample record/);
