@@ -2,7 +2,8 @@
  * How much of the sample log one fold step takes. A step rewrites the newest chunk and rollup
  * rows of every chip it touches, a cost per chip and step, so steps grow with the chip count
  * until each brings about PER_CHIP samples per chip (within MIN_STEP..MAX_STEP). A step holds
- * its log rows' bytes (~110 B per sample) while it runs, which bounds MAX_STEP.
+ * its log rows' bytes (~60 B per simulated sample in sample records version 2, ~150 B in
+ * version 1) while it runs, which bounds MAX_STEP.
  */
 export const MIN_STEP = 50_000;
 export const MAX_STEP = 1_200_000;
