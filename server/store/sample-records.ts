@@ -233,15 +233,14 @@ export class SampleRecord {
   private readonly baseTs: number = 0;
   /** Where the last readValue/skip left off. */
   private pos = 0;
-  /** Varints read through column-codec's Reader (version 2). */
-  private readonly reader: Reader;
+  /** Varints of three bytes or more are read through column-codec's Reader (made when first needed). */
+  private reader: Reader | null = null;
 
   constructor(
     readonly bytes: Uint8Array,
     readonly start = 0,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.reader = new Reader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     const v = this.view;
     if (bytes.byteLength - start < V1_HEADER_BYTES || v.getUint8(start) !== RECORD_MAGIC) throw new Error('not a sample record');
     this.version = v.getUint8(start + 1);
@@ -391,8 +390,21 @@ export class SampleRecord {
   }
 
   private readUvar(): number {
-    const r = this.reader;
-    r.pos = this.pos;
+    // Most take one or two bytes (chip and key indexes, small values): read here.
+    const b = this.bytes;
+    const p = this.pos;
+    const x = b[p];
+    if (x < 128) {
+      this.pos = p + 1;
+      return x;
+    }
+    const y = b[p + 1];
+    if (y < 128) {
+      this.pos = p + 2;
+      return (x & 127) | (y << 7);
+    }
+    const r = (this.reader ??= new Reader(Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
+    r.pos = p;
     const v = r.uvar();
     this.pos = r.pos;
     return v;
