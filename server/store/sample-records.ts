@@ -14,8 +14,8 @@
  *            | value per present field (SAMPLE_FIELDS order)
  *            | when flag bit 0x80: uvar extras count, then (uvar key string, value) each
  *   strings: u16 byte length + UTF-8 each (chip ids and extras keys), after the rows so that
- *            a record is written in one pass; an NVIDIA GPU UUID (`GPU-` and 32 lowercase hex
- *            digits in 8-4-4-4-12) as the length 0xFFFF and its 16 bytes
+ *            a record is written in one pass; an NVIDIA GPU UUID as the length 0xFFFF and its 16
+ *            bytes (record-strings.ts)
  * value: uvar of zigzag(v × 10^d) × 8 + d where v has d ≤ 3 decimals (and fits 2^48), else the
  *   uvar 4 and the f64 (−0, fractions past three decimals, huge values): telemetry's values take
  *   1–6 bytes instead of 8.
@@ -29,6 +29,7 @@
 import { SAMPLE_FIELDS, type Sample } from '../../schema/sample.ts';
 import { bitsToFlags, flagsToBits } from '../../schema/sample-flags.ts';
 import { putUvar, Reader } from '../codec/column-codec.ts';
+import { readStringEntry, stringEntry } from './record-strings.ts';
 
 export const RECORD_MAGIC = 0xfb;
 const VERSION = 2;
@@ -68,51 +69,6 @@ function readFields(s: Sample, out: (number | null | undefined)[]): void {
 }
 const READ_ORDER = 'utilPct,memUtilPct,memUsedBytes,memTotalBytes,powerW,powerLimitW,tempC,energyJ,smClockMhz,eccCorrected,eccUncorrected';
 if (SAMPLE_FIELDS.join(',') !== READ_ORDER) throw new Error('sample-records: readFields does not follow SAMPLE_FIELDS');
-
-const utf8Decoder = new TextDecoder();
-/** A strings entry's length that marks an NVIDIA GPU UUID (`GPU-` and 32 lowercase hex digits) stored as its 16 bytes. */
-const GPU_UUID = 0xffff;
-const GPU_UUID_TEXT = /^GPU-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
-
-/** The strings entry of `s`: u16 length and UTF-8, or GPU_UUID and the UUID's 16 bytes. */
-function entryBytes(s: string): Buffer {
-  if (GPU_UUID_TEXT.test(s)) {
-    const b = Buffer.allocUnsafe(18);
-    b.writeUInt16LE(GPU_UUID, 0);
-    b.write(s.slice(4).replaceAll('-', ''), 2, 'hex');
-    return b;
-  }
-  const utf8 = Buffer.from(s, 'utf8');
-  const b = Buffer.allocUnsafe(2 + utf8.length);
-  b.writeUInt16LE(utf8.length, 0);
-  utf8.copy(b, 2);
-  return b;
-}
-
-/** The GPU UUID text of 16 bytes at p. */
-function gpuUuid(bytes: Uint8Array, p: number): string {
-  let t = 'GPU-';
-  for (let i = 0; i < 16; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) t += '-';
-    t += HEX[bytes[p + i]];
-  }
-  return t;
-}
-
-/**
- * Strings entries of chip ids and extras keys seen lately: bounded, but well above a large hub's
- * 100,000 chips (at 100,000 it started over every few seconds there).
- */
-const entryCache = new Map<string, Buffer>();
-function entryOf(s: string): Buffer {
-  let b = entryCache.get(s);
-  if (!b) {
-    if (entryCache.size >= 500_000) entryCache.clear();
-    entryCache.set(s, (b = entryBytes(s)));
-  }
-  return b;
-}
 
 /** Reused output buffer: a record is written here in one pass, then copied out at its exact size. */
 let scratch = Buffer.allocUnsafe(64 << 10);
@@ -203,7 +159,7 @@ export function encodeSampleRecord(samples: readonly Sample[]): Uint8Array {
   }
   const stringsAt = p;
   for (const str of strings.keys()) {
-    const b = entryOf(str);
+    const b = stringEntry(str);
     ensureScratch(p + b.length, p);
     scratch.set(b, p);
     p += b.length;
@@ -252,14 +208,9 @@ export class SampleRecord {
     this.strings = new Array<string>(nStrings);
     let p = start + v.getUint32(start + 12, true);
     for (let i = 0; i < nStrings; i++) {
-      const len = v.getUint16(p, true);
-      if (len === GPU_UUID && this.version !== 1) {
-        this.strings[i] = gpuUuid(bytes, p + 2);
-        p += 18;
-        continue;
-      }
-      this.strings[i] = utf8Decoder.decode(bytes.subarray(p + 2, p + 2 + len));
-      p += 2 + len;
+      const entry = readStringEntry(bytes, p, this.version !== 1);
+      this.strings[i] = entry.text;
+      p = entry.end;
     }
     if (this.version === 1) this.rowsStart = start + V1_HEADER_BYTES;
     else {
