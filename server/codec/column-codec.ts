@@ -13,8 +13,19 @@ const MODE_FLOAT = 2;
 /** Scaled integers as deltas of deltas (chunk format 2 on). */
 const MODE_SCALED_DD = 3;
 const MAX_SAFE = 2 ** 52;
-/** 10 ** d for the decimals d a scaled column may have. */
-const SCALES = [1, 10, 100, 1000];
+/** 10 ** d for the decimals d a scaled column (or value) may have. */
+export const SCALES = [1, 10, 100, 1000];
+
+/** Zigzag of a signed integer: 0, -1, 1, -2, … → 0, 1, 2, 3, …. */
+export function zigzag(v: number): number {
+  return v >= 0 ? v * 2 : -v * 2 - 1;
+}
+
+/** The signed integer of a zigzag: with bit ops below 2^31 (same result, much faster), else arithmetic. */
+export function unzigzag(z: number): number {
+  if (z < 0x80000000) return (z >>> 1) ^ -(z & 1);
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+}
 
 /** Write the unsigned varint of v (an integer up to 2^53) into buf at p, which has room; returns the offset after it. */
 export function putUvar(buf: Uint8Array, p: number, v: number): number {
@@ -62,7 +73,7 @@ export class Writer {
     this.len = putUvar(this.buf, this.len, v);
   }
   svar(v: number) {
-    this.uvar(v >= 0 ? v * 2 : -v * 2 - 1);
+    this.uvar(zigzag(v));
   }
   f64(v: number) {
     this.ensure(8);
@@ -112,10 +123,7 @@ export class Reader {
     }
   }
   svar(): number {
-    const z = this.uvar();
-    // Zigzag back to signed: with bit ops below 2^31 (same result, much faster), else arithmetic.
-    if (z < 0x80000000) return (z >>> 1) ^ -(z & 1);
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    return unzigzag(this.uvar());
   }
   f64(): number {
     const v = this.buf.readDoubleLE(this.pos);
@@ -167,7 +175,7 @@ function decimalsFor(values: Float64Array, count: number): number {
 
 /** Bytes of the zigzag varint of v. */
 function svarLength(v: number): number {
-  const z = v >= 0 ? v * 2 : -v * 2 - 1;
+  const z = zigzag(v);
   return z < 0x80 ? 1 : z < 0x4000 ? 2 : z < 0x200000 ? 3 : z < 0x10000000 ? 4 : Math.ceil(Math.log2(z + 1) / 7);
 }
 

@@ -28,7 +28,7 @@
  */
 import { SAMPLE_FIELDS, type Sample } from '../../schema/sample.ts';
 import { bitsToFlags, flagsToBits } from '../../schema/sample-flags.ts';
-import { putUvar, Reader } from '../codec/column-codec.ts';
+import { putUvar, Reader, SCALES, unzigzag, zigzag } from '../codec/column-codec.ts';
 import { readStringEntry, stringEntry } from './record-strings.ts';
 
 export const RECORD_MAGIC = 0xfb;
@@ -43,7 +43,6 @@ const VALUE_F64 = 4;
 const MAX_SCALED = 2 ** 48;
 /** The bytes a value may take at most: a uvar of 2^53 (8) or the escape and an f64 (9). */
 const MAX_VALUE_BYTES = 9;
-const POW10 = [1, 10, 100, 1000];
 const HAS_EXTRAS = 0x80;
 const MAX_STRINGS = 0xffff;
 
@@ -86,10 +85,10 @@ const values: (number | null | undefined)[] = new Array(FIELD_COUNT).fill(null);
 /** Write one value (see the layout) at p; returns the offset after it. */
 function putValue(buf: Buffer, view: DataView, p: number, v: number): number {
   for (let d = 0; d < 4; d++) {
-    const scaled = d === 0 ? v : Math.round(v * POW10[d]);
-    if (d === 0 ? !Number.isInteger(v) : scaled / POW10[d] !== v) continue;
+    const scaled = d === 0 ? v : Math.round(v * SCALES[d]);
+    if (d === 0 ? !Number.isInteger(v) : scaled / SCALES[d] !== v) continue;
     if (scaled > MAX_SCALED || scaled < -MAX_SCALED || Object.is(v, -0)) break;
-    return putUvar(buf, p, (scaled >= 0 ? scaled * 2 : -scaled * 2 - 1) * 8 + d);
+    return putUvar(buf, p, zigzag(scaled) * 8 + d);
   }
   buf[p] = VALUE_F64;
   view.setFloat64(p + 1, v, true);
@@ -315,16 +314,21 @@ export class SampleRecord {
     return s as Sample;
   }
 
+  /** Offset of a version 2 row's chip uvar: after its length (u8, or 0 and a u16). */
+  private bodyAt(row: number): number {
+    return row + (this.bytes[row] === 0 ? 3 : 1);
+  }
+
   /** The row's chip string index; leaves `pos` at its masks (version 2). */
   private chipIndexAt(row: number): number {
     if (this.version === 1) return this.view.getUint16(row, true);
-    this.pos = row + (this.bytes[row] === 0 ? 3 : 1);
+    this.pos = this.bodyAt(row);
     return this.readUvar();
   }
 
   /** Offset of a version 2 row's masks (u16 present, u8 defined, u8 flag bits). */
   private masksAt(row: number): number {
-    this.pos = row + (this.bytes[row] === 0 ? 3 : 1);
+    this.pos = this.bodyAt(row);
     this.skipUvar();
     return this.pos;
   }
@@ -337,7 +341,7 @@ export class SampleRecord {
       return p;
     }
     const short = this.bytes[row];
-    return short === 0 ? row + 3 + v.getUint16(row + 1, true) : row + 1 + short;
+    return this.bodyAt(row) + (short === 0 ? v.getUint16(row + 1, true) : short);
   }
 
   private readUvar(): number {
@@ -377,9 +381,8 @@ export class SampleRecord {
       this.pos += 8;
       return v;
     }
-    const z = u < 0x80000000 ? u >>> 3 : (u - d) / 8;
-    const scaled = z < 0x80000000 ? (z >>> 1) ^ -(z & 1) : z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-    return d === 0 ? scaled : scaled / POW10[d];
+    const scaled = unzigzag(u < 0x80000000 ? u >>> 3 : (u - d) / 8);
+    return d === 0 ? scaled : scaled / SCALES[d];
   }
 
   private skipValue(): void {
