@@ -258,7 +258,7 @@ export async function runAgainstFreshHub<R, X = undefined>(
     const rw = new Database(db);
     rw.pragma('wal_checkpoint(TRUNCATE)');
     const freeBytes = (rw.pragma('freelist_count', { simple: true }) as number) * (rw.pragma('page_size', { simple: true }) as number);
-    const alertBytes = rw.prepare(`SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE '%alert_events%' OR name LIKE '%alert_texts%'`).pluck().get() as number;
+    const alertBytes = rw.prepare(`SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'alert_transitions%' OR name LIKE 'alert_series%' OR name LIKE 'alert_texts%'`).pluck().get() as number;
     rw.close();
     const fileBytes = readdirSync(tmp.dir)
       .filter((f) => f.startsWith('hub.db'))

@@ -167,25 +167,43 @@ export const alertTexts = sqliteTable(
 );
 
 /**
- * Every transition of every alert: the history (GET /api/v1/alerts/history). `labels` holds the
- * labels as JSON, or `#<hash>` of an alert_texts row; annotations name shared texts under `__refs`.
+ * The alerts the history names (server/alerts/alert-history-rows.ts): one row per rule, chip and
+ * what every transition of that alert carries alike (severity, labels as `#<hash>` of an
+ * alert_texts row or as JSON, fingerprint), so a transition row holds only its key. `last_at` is
+ * the newest transition that named the row, refreshed like alert_texts' (at most once an hour), so
+ * the history's prune can drop the rows no transition still names.
  */
-export const alertEvents = sqliteTable(
-  'alert_events',
+export const alertSeries = sqliteTable(
+  'alert_series',
   {
-    id: integer('id').primaryKey({ autoIncrement: true }),
-    ruleId: text('rule_id').notNull(),
+    id: integer('id').primaryKey(),
     chipId: text('chip_id').notNull(),
-    fromPhase: text('from_phase').notNull(),
-    toPhase: text('to_phase').notNull(),
-    at: integer('at').notNull(),
-    value: real('value'),
+    ruleId: text('rule_id').notNull(),
     severity: text('severity').notNull(),
     labels: text('labels').notNull(),
-    annotations: text('annotations').notNull(),
     fingerprint: text('fingerprint').notNull(),
+    lastAt: integer('last_at').notNull(),
   },
-  (t) => [index('alert_events_at_idx').on(t.at), index('alert_events_chip_idx').on(t.chipId, t.at)],
+  (t) => [uniqueIndex('alert_series_key_idx').on(t.chipId, t.ruleId, t.labels, t.severity, t.fingerprint)],
+);
+
+/**
+ * Every transition of every alert: the history (GET /api/v1/alerts/history). `phases`: the phases
+ * left and entered as 4 × from + to (alert-history-rows.ts PHASES); annotations as alert-texts.ts
+ * writes them. Read through the view alert_events (migration 0011), which gives each row the
+ * columns of its alert_series row.
+ */
+export const alertTransitions = sqliteTable(
+  'alert_transitions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    series: integer('series').notNull(),
+    phases: integer('phases').notNull(),
+    at: integer('at').notNull(),
+    value: real('value'),
+    annotations: text('annotations').notNull(),
+  },
+  (t) => [index('alert_transitions_at_idx').on(t.at), index('alert_transitions_series_idx').on(t.series, t.at)],
 );
 
 /** Where notifications go: `webhook` (Alertmanager v4 JSON), `alertmanager` (its /api/v2/alerts), `slack`. */

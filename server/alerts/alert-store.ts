@@ -1,5 +1,6 @@
 /**
- * Alerting's rows in the hub's SQLite file (tables alert_rules, alert_states, alert_events), on a
+ * Alerting's rows in the hub's SQLite file (tables alert_rules, alert_states, and the history:
+ * alert_series and alert_transitions, read through the view alert_events), on a
  * connection of its own like the token store: rules changed through the API (and the API's
  * adjustments of the built-ins), the state of every (rule, chip) alert that is not inactive, and
  * the history of transitions. Reads and rule changes are synchronous (better-sqlite3); the
@@ -161,7 +162,9 @@ export function openAlertStore(path: string, writeVia?: (states: readonly StateW
   );
   const deleteRule = conn.prepare('DELETE FROM alert_rules WHERE id = ?');
   const states = conn.prepare('SELECT rule_id, chip_id, state, labels, updated_at FROM alert_states');
-  const prune = conn.prepare('DELETE FROM alert_events WHERE at < ?');
+  const prune = conn.prepare('DELETE FROM alert_transitions WHERE at < ?');
+  // Series no transition names, not written for TEXT_REFRESH_MS before the cutoff (a writer still holding their key would have written them since: alert-history-rows.ts).
+  const pruneSeries = conn.prepare('DELETE FROM alert_series WHERE last_at < ? AND NOT EXISTS (SELECT 1 FROM alert_transitions t WHERE t.series = alert_series.id)');
   const pruneTexts = conn.prepare('DELETE FROM alert_texts WHERE last_at < ?');
   const textsOf = (hashes: readonly string[]) =>
     new Map((conn.prepare(`SELECT hash, text FROM alert_texts WHERE hash IN (${hashes.map(() => '?').join(', ')})`).all(...hashes) as { hash: string; text: string }[]).map((r) => [r.hash, r.text]));
@@ -206,6 +209,7 @@ export function openAlertStore(path: string, writeVia?: (states: readonly StateW
     },
     pruneEvents(before) {
       const n = prune.run(before).changes;
+      pruneSeries.run(before - TEXT_REFRESH_MS);
       pruneTexts.run(before - TEXT_REFRESH_MS);
       return n;
     },

@@ -15,8 +15,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { alertEvents, alertStates, alertTexts } from '../../../schema/pg/tables.ts';
 import type { AlertEvent } from '../../alerts/alert-events.ts';
 import type { StateWrite } from '../../alerts/alert-store.ts';
-import { eventRow } from '../../alerts/alert-writes.ts';
-import { distinctTexts, type AlertText, type AlertTextWriter } from '../../alerts/alert-texts.ts';
+import { distinctTexts, type AlertText, type AlertTextWriter, type CompactEvent } from '../../alerts/alert-texts.ts';
 import { inTransaction } from './pg-connection.ts';
 
 /** Most bind parameters in one statement (PostgreSQL takes 65,535). */
@@ -30,6 +29,11 @@ const MAX_ROWS = 1000;
 
 function* chunks<T>(xs: readonly T[], size: number): Generator<readonly T[]> {
   for (let i = 0; i < xs.length; i += size) yield xs.slice(i, i + size);
+}
+
+/** An alert event as a row of alert_events, its labels and annotations as `compact` gave them. */
+function eventRow(e: AlertEvent, columns: CompactEvent) {
+  return { ruleId: e.ruleId, chipId: e.chipId, fromPhase: e.from, toPhase: e.to, at: e.at, value: e.value, severity: e.severity, labels: columns.labels, annotations: columns.annotations, fingerprint: e.fingerprint };
 }
 
 /** `texts`: the writer's memory of shared texts (one per store; alert-texts.ts). */
