@@ -6,8 +6,8 @@
  * rollup reads (RollupReader: paced, one snapshot each); both add the samples still in the log
  * (indexed in memory, read from the log rows). Inventory writes go through the writer thread too.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
@@ -36,6 +36,16 @@ const tierBucketMs = (tier: keyof typeof TIERS) => TIERS[tier].bucketMs;
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
 
+
+/** The migrations a file made by an earlier version has not had (none for a new file, which is created quickly). */
+function pendingMigrations(client: Database.Database): string[] {
+  const applied = client.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get()
+    ? (client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get() as number)
+    : 0;
+  if (applied === 0) return [];
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+  return journal.entries.slice(applied).map((e) => e.tag);
+}
 
 export interface SqliteStoreOptions {
   log?: Logger;
@@ -77,7 +87,12 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   }
   setUpConnection(client);
   const db = drizzle(client);
+  const pending = pendingMigrations(client);
+  const started = performance.now();
+  // A file of an earlier version may take a while (0011 rewrites the alert history once: ~5 µs a transition).
+  if (pending.length) log.info('applying database migrations', { path, migrations: pending.join(', ') });
   migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  if (pending.length) log.info('database migrated', { path, ms: Math.round(performance.now() - started) });
 
   const retention: Retention = { ...DEFAULT_RETENTION, ...opts.retention };
   const writer = await startWriter(
