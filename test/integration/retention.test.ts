@@ -74,6 +74,32 @@ describe('retention', () => {
     expect(statSync(path).size).toBeLessThan(pagesBefore * 4096 * 0.6);
   });
 
+  it("gives the folded log's free pages back when it closes, keeping every sample", async () => {
+    const path = join(tmp.dir, 'close.db');
+    store = await openSqliteStore(path, { retentionEveryMs: 3_600_000 });
+    await store.registerAgent(reg, NOW);
+    await fill(store, 4);
+    const free = () => {
+      const d = new Database(path, { readonly: true });
+      try {
+        return { free: d.pragma('freelist_count', { simple: true }) as number, pages: d.pragma('page_count', { simple: true }) as number };
+      } finally {
+        d.close();
+      }
+    };
+    // Folded, the log's rows are gone and their pages free (nothing is past retention here).
+    const open = free();
+    expect(open.free).toBeGreaterThan(100);
+    await store.close();
+    store = undefined;
+    const closed = free();
+    expect(closed.free).toBe(0);
+    expect(closed.pages).toBeLessThanOrEqual(open.pages - open.free);
+    expect(statSync(path).size).toBe(closed.pages * 4096);
+    store = await openSqliteStore(path, { retentionEveryMs: 3_600_000 });
+    expect((await store.chipSamples(CHIPS[3].chipId, NOW - 4 * DAY, NOW, 1e6)).length).toBe(4 * 24 * 60 + 1);
+  });
+
   it('runs by itself on its schedule', async () => {
     const path = join(tmp.dir, 'r2.db');
     store = await openSqliteStore(path, { retention: { rawMs: 1 * HOUR, m1Ms: 1 * DAY, h1Ms: 2 * DAY }, retentionEveryMs: 100 });

@@ -160,6 +160,18 @@ const retentionTimer = setInterval(() => {
   retentionStep();
 }, settings.retentionEveryMs);
 
+/**
+ * At close, the log folded: its pages (~100 MB at full ingest) would wait for the next start's
+ * writes; a stopped hub's file gives them back, as retention does every minute while it runs.
+ */
+function releaseFreePages(): void {
+  try {
+    while (holdingWriteTurn(() => retention.releaseFreePages()) > 0);
+  } catch (err) {
+    post({ event: 'error', error: `giving free pages back at close failed: ${(err as Error).message}` });
+  }
+}
+
 port.on('message', (msg: ToCompactor) => {
   try {
     if (msg.op === 'retention') {
@@ -168,7 +180,10 @@ port.on('message', (msg: ToCompactor) => {
     } else if (msg.op === 'seal') {
       foldAll();
       compactor.sealHours(msg.now);
-    } else foldAll();
+    } else {
+      foldAll();
+      if (msg.op === 'close') releaseFreePages();
+    }
     post({ ids: [msg.id], ok: true });
   } catch (err) {
     post({ ids: [msg.id], ok: false, error: (err as Error).message });

@@ -45,12 +45,14 @@ export class RetentionJob {
     deleted += this.deleteTier.run('1h', now - this.retention.h1Ms - TIERS['1h'].rowSpanMs + 1).changes;
     deleted += this.deleteAgentEvents.run(now - this.retention.h1Ms).changes;
     deleted += this.deleteWork({ raw: now - this.retention.rawMs, m1: now - this.retention.m1Ms - TIERS['1m'].bucketMs, h1: now - this.retention.h1Ms - TIERS['1h'].bucketMs });
+    return { deleted, freedPages: this.releaseFreePages() };
+  }
+
+  /** Gives up to VACUUM_STEP_PAGES free pages back to the file system; returns how many. */
+  releaseFreePages(): number {
     const before = this.freePages.get() as number;
-    let freedPages = 0;
-    if (before > 0) {
-      this.client.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`);
-      freedPages = before - (this.freePages.get() as number);
-    }
-    return { deleted, freedPages };
+    if (before === 0) return 0;
+    this.client.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`);
+    return before - (this.freePages.get() as number);
   }
 }
