@@ -13,7 +13,7 @@
  */
 import type { AlertEvent } from './alert-events.ts';
 import type { AlertPhase } from './alert-state.ts';
-import { TEXT_REFRESH_MS } from './alert-texts.ts';
+import { WrittenKeys } from './alert-texts.ts';
 
 /** The phases in the order of their codes (migration 0011's view reads them in this order). */
 export const PHASES: readonly AlertPhase[] = ['inactive', 'pending', 'firing', 'resolved'];
@@ -36,12 +36,9 @@ export interface SeriesColumns {
   fingerprint: string;
 }
 
-/** Series keys remembered per writer before it starts over (forgetting only costs an upsert). */
-const MEMORY = 100_000;
-
-/** One writer's memory of the series it wrote: key and `last_at`, by their columns. */
+/** One writer's memory of the series it wrote: their ids, by their columns (alert-texts.ts WrittenKeys). */
 export class SeriesMemory {
-  private readonly known = new Map<string, { id: number; lastAt: number }>();
+  private readonly known = new WrittenKeys<number>();
 
   /**
    * The series id of `e` (its `labels` column given): remembered, or from `upsert` (which writes
@@ -50,17 +47,16 @@ export class SeriesMemory {
    */
   idOf(e: AlertEvent, labels: string, upsert: (row: SeriesColumns & { lastAt: number }) => number, written: string[]): number {
     const name = `${e.chipId}\u0000${e.ruleId}\u0000${labels}\u0000${e.severity}\u0000${e.fingerprint}`;
-    const had = this.known.get(name);
-    if (had && e.at < had.lastAt + TEXT_REFRESH_MS) return had.id;
+    const had = this.known.fresh(name, e.at);
+    if (had !== undefined) return had;
     const id = upsert({ chipId: e.chipId, ruleId: e.ruleId, severity: e.severity, labels, fingerprint: e.fingerprint, lastAt: e.at });
-    if (this.known.size >= MEMORY) this.known.clear();
-    this.known.set(name, { id, lastAt: e.at });
+    this.known.wrote(name, id, e.at);
     written.push(name);
     return id;
   }
 
   /** Forget what a rolled-back transaction wrote. */
   forget(written: readonly string[]): void {
-    for (const name of written) this.known.delete(name);
+    for (const name of written) this.known.forget(name);
   }
 }

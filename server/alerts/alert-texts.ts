@@ -55,6 +55,32 @@ export interface CompactEvent {
 }
 
 /**
+ * What one writer wrote, by key, with the time (`last_at`) it wrote: a key is fresh until
+ * TEXT_REFRESH_MS after that, then written again, so a prune that keeps rows whose `last_at` is
+ * within TEXT_REFRESH_MS of its cutoff never drops one a writer still counts as written. Bounded:
+ * forgetting only costs a write.
+ */
+export class WrittenKeys<V> {
+  private readonly written = new Map<string, { value: V; at: number }>();
+
+  /** The value written under `key`, unless unknown or TEXT_REFRESH_MS old at `at`. */
+  fresh(key: string, at: number): V | undefined {
+    const w = this.written.get(key);
+    return w !== undefined && at < w.at + TEXT_REFRESH_MS ? w.value : undefined;
+  }
+
+  wrote(key: string, value: V, at: number): void {
+    if (this.written.size >= MEMORY) this.written.clear();
+    this.written.set(key, { value, at });
+  }
+
+  /** Forget a write (the transaction that made it rolled back). */
+  forget(key: string): void {
+    this.written.delete(key);
+  }
+}
+
+/**
  * One writer's memory of texts, by hash (one per connection that writes events): which annotations
  * without a value it has met (a second meeting stores them by reference) and which texts it wrote,
  * with their last_at (no write again until TEXT_REFRESH_MS later). Both are bounded; forgetting
@@ -64,7 +90,7 @@ export class AlertTextWriter {
   /** Hashes of annotations met once, not yet shared. */
   private readonly met = new Set<string>();
   /** Hashes of the texts written, with the last_at written. */
-  private readonly written = new Map<string, number>();
+  private readonly written = new WrittenKeys<true>();
 
   /** The columns of `e`'s row; `labels` is e.labels as JSON. */
   compact(e: AlertEvent, labels: string): CompactEvent {
@@ -95,10 +121,8 @@ export class AlertTextWriter {
 
   /** The text's hash; the text goes into `texts` unless this writer wrote it less than TEXT_REFRESH_MS before `at`. */
   private refer(text: string, hash: string, at: number, texts: AlertText[]): string {
-    const last = this.written.get(hash);
-    if (last === undefined || at >= last + TEXT_REFRESH_MS) {
-      if (this.written.size >= MEMORY) this.written.clear();
-      this.written.set(hash, at);
+    if (this.written.fresh(hash, at) === undefined) {
+      this.written.wrote(hash, true, at);
       texts.push({ hash, text, lastAt: at });
     }
     return hash;
@@ -106,7 +130,7 @@ export class AlertTextWriter {
 
   /** Forget what was written (the transaction that wrote it rolled back). */
   forgetWritten(texts: readonly AlertText[]): void {
-    for (const t of texts) this.written.delete(t.hash);
+    for (const t of texts) this.written.forget(t.hash);
   }
 }
 

@@ -37,14 +37,16 @@ const tierBucketMs = (tier: keyof typeof TIERS) => TIERS[tier].bucketMs;
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
 
 
-/** The migrations a file made by an earlier version has not had (none for a new file, which is created quickly). */
+/**
+ * The migrations a file made by an earlier version has not had (none for a new file, which is
+ * created quickly): those of the journal newer than the last one applied, drizzle's own rule.
+ */
 function pendingMigrations(client: Database.Database): string[] {
-  const applied = client.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get()
-    ? (client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get() as number)
-    : 0;
-  if (applied === 0) return [];
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
-  return journal.entries.slice(applied).map((e) => e.tag);
+  if (!client.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get()) return [];
+  const last = client.prepare('SELECT max(created_at) FROM __drizzle_migrations').pluck().get() as number | null;
+  if (last === null) return [];
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string; when: number }[] };
+  return journal.entries.filter((e) => e.when > last).map((e) => e.tag);
 }
 
 export interface SqliteStoreOptions {
