@@ -76,11 +76,27 @@ let chunkWriter = new Writer(64 * 1024);
 /** Past this size, the Writer grown by an unusually large chunk is dropped rather than kept. */
 const MAX_KEPT_WRITER = 4 * 1024 * 1024;
 
-/** Encode one chip's samples (ascending, unique ts). */
-export function encodeChunk(samples: readonly Sample[]): Buffer {
+/**
+ * First byte of a chunk stored without deflate: its low three bits (BFINAL 1, BTYPE 11, a reserved
+ * block type) never begin a raw deflate stream, so the two kinds of chunk cannot be confused.
+ */
+const PLAIN = 0xff;
+
+/** Whether a stored chunk is plain (not deflated): written so by a fold, deflated when merged. */
+export function isPlainChunk(data: Uint8Array): boolean {
+  return data[0] === PLAIN;
+}
+
+/**
+ * Encode one chip's samples (ascending, unique ts). `plain`: skip deflate (the PLAIN byte, then
+ * the columns as they are), for a chunk that will be rewritten soon: deflating a few dozen
+ * samples costs more than encoding them (zlib's setup per call).
+ */
+export function encodeChunk(samples: readonly Sample[], plain = false): Buffer {
   const w = chunkWriter;
   w.reset();
   const n = samples.length;
+  if (plain) w.byte(PLAIN);
   w.byte(VERSION);
   w.uvar(n);
   let prevTs = 0;
@@ -121,7 +137,7 @@ export function encodeChunk(samples: readonly Sample[]): Buffer {
   if (!anyExtras) w.byte(EXTRAS_NONE);
   else writeExtras(w, samples);
   // deflateFitted reads its input before returning, so the Writer's buffer can be reused after.
-  const out = deflateFitted(w.done());
+  const out = plain ? Buffer.from(w.done()) : deflateFitted(w.done());
   if (w.capacity > MAX_KEPT_WRITER) chunkWriter = new Writer(64 * 1024);
   return out;
 }
@@ -203,7 +219,7 @@ function readExtras(r: Reader, n: number): (Record<string, number> | null)[] {
 
 /** Decode a chunk back into the exact samples it was made from. */
 export function decodeChunk(data: Buffer, chipId: string): Sample[] {
-  const r = new Reader(inflateRawSync(data));
+  const r = new Reader(isPlainChunk(data) ? data.subarray(1) : inflateRawSync(data));
   const version = r.byte();
   if (version !== 1 && version !== VERSION) throw new Error(`chunk version ${version} is not supported`);
   const n = r.uvar();

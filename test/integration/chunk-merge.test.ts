@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../server/store/sqlite-store.ts';
 import { ChunkMerger, MERGE_AFTER_MS } from '../../server/store/writer/chunk-merge.ts';
+import { isPlainChunk } from '../../server/store/chunk-codec.ts';
 import { chipInfo, sample } from '../helpers/frames.ts';
 import { tempDir } from '../../bench/support/temp-dir.ts';
 
@@ -33,10 +34,12 @@ describe('merging old small chunks', () => {
     await store.close();
 
     const db = new Database(path);
-    const chunks = () => db.prepare('select chip_id as chip, start_ts as s, end_ts as e, n from sample_chunks order by chip_id, start_ts').all() as { chip: string; s: number; e: number; n: number }[];
+    const chunks = () => db.prepare('select chip_id as chip, start_ts as s, end_ts as e, n, data from sample_chunks order by chip_id, start_ts').all() as { chip: string; s: number; e: number; n: number; data: Buffer }[];
     const old = (cs: ReturnType<typeof chunks>) => cs.filter((c) => c.e <= NOW - MERGE_AFTER_MS);
     const was = chunks();
     expect(old(was).length).toBeGreaterThan(10);
+    // The fold leaves its small chunks plain (not deflated): the merge deflates them once.
+    expect(was.every((c) => isPlainChunk(c.data))).toBe(true);
     const merger = new ChunkMerger(db);
     let replaced = 0;
     while (merger.due(NOW)) replaced += merger.pass(NOW);
@@ -49,7 +52,7 @@ describe('merging old small chunks', () => {
       const mine = now.filter((c) => c.chip === chip);
       for (let i = 1; i < mine.length; i++) expect(mine[i].s).toBeGreaterThan(mine[i - 1].e);
       expect(old(mine).length).toBeLessThanOrEqual(2);
-      expect(old(mine).every((c) => c.n <= 600)).toBe(true);
+      expect(old(mine).every((c) => c.n <= 600 && !isPlainChunk(c.data))).toBe(true);
     }
     expect(now.filter((c) => c.e > NOW - MERGE_AFTER_MS)).toEqual(was.filter((c) => c.e > NOW - MERGE_AFTER_MS));
     expect(now.reduce((n, c) => n + c.n, 0)).toBe(all.length);

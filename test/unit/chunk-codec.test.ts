@@ -1,6 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeChunk, encodeChunk } from '../../server/store/chunk-codec.ts';
+import { decodeChunk, encodeChunk, isPlainChunk } from '../../server/store/chunk-codec.ts';
 import { flagsToBits } from '../../schema/sample-flags.ts';
 import { createSimNeuronSource } from '../../agents/sources/sim-neuron.ts';
 import { createSimNvmlSource } from '../../agents/sources/sim-nvml.ts';
@@ -25,6 +25,22 @@ describe('chunk codec', () => {
   ])('round-trips %s exactly', (_n, samples) => {
     const clean = samples.map((s) => JSON.parse(JSON.stringify(s)));
     expect(decodeChunk(encodeChunk(clean), 'c')).toEqual(clean);
+  });
+
+  it('writes plain chunks (not deflated) that decode the same, and tells the two kinds apart', () => {
+    const chips = simulated('nvml', 40);
+    for (const samples of chips) {
+      const plain = encodeChunk(samples, true);
+      const deflated = encodeChunk(samples);
+      expect(isPlainChunk(plain)).toBe(true);
+      expect(isPlainChunk(deflated)).toBe(false);
+      // The same columns behind one marker byte: the deflated chunk inflates to them.
+      expect(plain.subarray(1).equals(inflateRawSync(deflated))).toBe(true);
+      expect(decodeChunk(plain, samples[0].chipId)).toEqual(samples);
+    }
+    // The marker's low bits are a reserved deflate block type: no raw deflate stream starts with it.
+    for (const level of [0, 1, 6, 9]) for (const samples of chips.slice(0, 2)) expect(isPlainChunk(deflateRawSync(encodeChunk(samples, true).subarray(1), { level }))).toBe(false);
+    expect(() => inflateRawSync(Buffer.from([0xff, 0x02, 0x00]))).toThrow();
   });
 
   it('round-trips random samples exactly (nulls, absent optional fields, extras)', () => {

@@ -26,6 +26,8 @@ interface ChunkRef {
   chipId: string;
   startTs: number;
   n: number;
+  /** 1 when stored plain (chunk-codec.ts): rewritten deflated even when it has no neighbour to merge with. */
+  plain: number;
 }
 
 export class ChunkMerger {
@@ -40,7 +42,7 @@ export class ChunkMerger {
   ) {
     this.q = {
       oldest: client.prepare('SELECT min(end_ts) FROM sample_chunks').pluck(),
-      window: client.prepare('SELECT chip_id AS chipId, start_ts AS startTs, n FROM sample_chunks WHERE end_ts > ? AND end_ts <= ? ORDER BY chip_id, start_ts'),
+      window: client.prepare("SELECT chip_id AS chipId, start_ts AS startTs, n, substr(data, 1, 1) = x'ff' AS plain FROM sample_chunks WHERE end_ts > ? AND end_ts <= ? ORDER BY chip_id, start_ts"),
       data: client.prepare('SELECT data FROM sample_chunks WHERE chip_id = ? AND start_ts = ?').pluck(),
       remove: client.prepare('DELETE FROM sample_chunks WHERE chip_id = ? AND start_ts = ?'),
       insert: client.prepare('INSERT INTO sample_chunks (chip_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)'),
@@ -101,20 +103,21 @@ export class ChunkMerger {
 /**
  * Runs to merge among chunks listed by chip and start: maximal sequences of a chip's consecutive
  * chunks (no chunk of the chip left out between them: the list holds every chunk of the window)
- * whose samples add up to at most TARGET_CHUNK_SAMPLES, two chunks or more. Pure.
+ * whose samples add up to at most TARGET_CHUNK_SAMPLES, two chunks or more, or one plain chunk
+ * (to be deflated). Pure.
  */
 export function mergeRuns(chunks: readonly ChunkRef[]): ChunkRef[][] {
   const runs: ChunkRef[][] = [];
   let run: ChunkRef[] = [];
   let n = 0;
   const close = () => {
-    if (run.length >= 2) runs.push(run);
+    if (run.length >= 2 || (run.length === 1 && run[0].plain)) runs.push(run);
     run = [];
     n = 0;
   };
   for (const c of chunks) {
     if (run.length > 0 && (c.chipId !== run[0].chipId || n + c.n > TARGET_CHUNK_SAMPLES)) close();
-    if (c.n >= TARGET_CHUNK_SAMPLES) continue;
+    if (c.n >= TARGET_CHUNK_SAMPLES && !c.plain) continue;
     run.push(c);
     n += c.n;
   }

@@ -235,7 +235,8 @@ export class Compactor {
     const merged = existing.length === 0 ? added : added.length === 0 || lastOf(existing)!.ts < added[0].ts ? existing.concat(added) : mergeByTs(existing, added);
     for (let i = 0; i < merged.length; i += MAX_CHUNK_SAMPLES) {
       const part = merged.slice(i, i + MAX_CHUNK_SAMPLES);
-      const row = { chipId, startTs: part[0].ts, endTs: part[part.length - 1].ts, n: part.length, data: encodeChunk(part) };
+      // A chunk that chunk-merge.ts will rewrite goes plain: it is deflated once, when merged.
+      const row = { chipId, startTs: part[0].ts, endTs: part[part.length - 1].ts, n: part.length, data: encodeChunk(part, part.length < TARGET_CHUNK_SAMPLES) };
       ops.push(() => this.q.insert.run(row.chipId, row.startTs, row.endTs, row.n, row.data));
     }
     if (added.length === 0) return;
