@@ -65,7 +65,7 @@ export async function foldBench(opts: { progress(msg: string): void; chips?: num
         seeded += n;
       }
     });
-    const compactor = new Compactor(drizzle(client));
+    let compactor = new Compactor(drizzle(client));
     let peakRss = process.memoryUsage().rss;
     for (let m = 0; m < WARM_MINUTES; m++) seedSecond(hour + m * 60_000);
     while (compactor.compactLog(step) > 0) compactor.takeReadings();
@@ -75,6 +75,9 @@ export async function foldBench(opts: { progress(msg: string): void; chips?: num
     while (merger.due(t0 + MERGE_AFTER_MS)) merger.pass(t0 + MERGE_AFTER_MS);
     const warm = seeded;
     for (let s = 0; s < seconds; s++) seedSecond(t0 + s * 1000);
+    // The timed folds by a new compactor, as after a hub restart: its first step looks up each
+    // chip's newest chunk, the steps after it know them.
+    compactor = new Compactor(drizzle(client));
     seeded -= warm;
     client.pragma('wal_checkpoint(TRUNCATE)');
 
@@ -116,7 +119,7 @@ export async function foldBench(opts: { progress(msg: string): void; chips?: num
     const conditions = `${hosts.length * CHIPS_PER_HOST} chips (H100, H200 and Trainium2 simulators), one sample per chip and second, ${seeded.toLocaleString('en-US')} samples in log rows of ${BATCHES_PER_ROW} agents' batches, after ${warm.toLocaleString('en-US')} of the hour's first ${WARM_MINUTES} minutes (one a minute per chip, folded untimed), folded in ${steps.length} steps of up to ${step.toLocaleString('en-US')} samples (${Math.round(step / chips)} per chip) on one connection in the bench process; step times ${steps.map((s) => `${Math.round(s.ms)} ms`).join(', ')}; stored ${chunks.n.toLocaleString('en-US')} samples`;
     const label = `${(hosts.length * CHIPS_PER_HOST).toLocaleString('en-US')} chips`;
     return [
-      { part: 'fold', metric: `${label}: chip-samples folded per second in the hour's 46th minute, steady steps (first step)`, value: Math.round(rate(steady)), unit: `/s (${Math.round(rate(steps.slice(0, 1)))} /s)`, target: '>= 150,000 (the ingest target)', pass: rate(steady) >= 150_000 && folded.n === seeded && chunks.n === seeded, conditions },
+      { part: 'fold', metric: `${label}: chip-samples folded per second in the hour's 46th minute, steady steps (first step, after a restart)`, value: Math.round(rate(steady)), unit: `/s (${Math.round(rate(steps.slice(0, 1)))} /s)`, target: '>= 150,000 (the ingest target)', pass: rate(steady) >= 150_000 && folded.n === seeded && chunks.n === seeded, conditions },
       { part: 'fold', metric: `${label}: sealing the hour once it is over (${keys.toLocaleString('en-US')} keys)`, value: Math.round(sealMs), unit: `ms (${Math.round((1000 * sealMs) / Math.max(1, keys))} µs per key)`, target: 'info', pass: true, conditions },
       { part: 'fold', metric: `${label}: merging the chunks once they are 10 minutes old (${replaced.toLocaleString('en-US')} chunks into ${merged.toLocaleString('en-US')})`, value: Math.round(mergeMs), unit: `ms (${((1000 * mergeMs) / Math.max(1, chunks.n)).toFixed(2)} µs per chip-sample)`, target: 'info', pass: true, conditions },
       { part: 'fold', metric: `${label}: peak RSS of the bench process while folding`, value: Math.round(peakRss / 1e6), unit: 'MB', target: 'info', pass: true, conditions },

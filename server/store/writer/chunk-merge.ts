@@ -1,11 +1,12 @@
 /**
  * Merges a chip's small chunks once they are old. A fold writes each chip's new samples as a
- * chunk, growing the chip's newest chunk only while it is no bigger than the samples it takes in
- * (so a sample is encoded about twice, however often the log is folded): at 1 Hz and a fold every
- * 20 s, chunks stay at 20–40 samples and compress poorly (~18 B a sample against ~12 B at 600).
+ * chunk of their own, plain (not deflated) when smaller than TARGET_CHUNK_SAMPLES: at 1 Hz and a
+ * fold every 20 s, chunks of 20–40 samples, which would compress poorly (~18 B a sample against
+ * ~7 B at 600) and whose deflate costs more than their encoding.
  * Once chunks are MERGE_AFTER_MS old — no fold will touch them again in the usual course — runs of
- * adjacent ones are rewritten as one chunk of up to TARGET_CHUNK_SAMPLES: each sample is encoded
- * once more, in its long-term chunk. Runs in the compactor thread, between folds, one window of
+ * adjacent ones are rewritten as one deflated chunk of up to TARGET_CHUNK_SAMPLES (a lone plain
+ * chunk is deflated as it is): each sample is encoded once more, in its long-term chunk. Runs in
+ * the compactor thread, between folds, one window of
  * chunk end times per pass, its writes in short transactions; readers see the old chunks or the
  * merged one, never both. The window start lives in memory: after a restart the passes walk the
  * stored chunks again from the oldest, merging what is left (merged chunks are only read).
