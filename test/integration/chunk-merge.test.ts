@@ -63,6 +63,35 @@ describe('merging old small chunks', () => {
     await store.close();
   });
 
+  it('deflates a lone plain chunk once it is old (a chip that stopped reporting), and leaves full deflated chunks alone', async () => {
+    const T0 = NOW - 30 * 60_000;
+    let store = await openSqliteStore(path);
+    await store.registerAgent(reg, T0);
+    // Chip 0: one fold of 12 samples (a lone plain chunk). Chip 1: one of 700 (deflated when folded: never merged).
+    const few = Array.from({ length: 12 }, (_, i) => sample('GPU-test-0', T0 + i * 1000, { powerW: 100 + i }));
+    const many = Array.from({ length: 700 }, (_, i) => sample('GPU-test-1', T0 + i * 1000, { powerW: 200 + (i % 13) }));
+    await store.insertBatch('agent-a', 0, [...few, ...many]);
+    await store.close();
+
+    const db = new Database(path);
+    const chunks = () => db.prepare('select chip_id as chip, n, data from sample_chunks order by chip_id').all() as { chip: string; n: number; data: Buffer }[];
+    const was = chunks();
+    expect(was.map((c) => [c.chip, c.n, isPlainChunk(c.data)])).toEqual([['GPU-test-0', 12, true], ['GPU-test-1', 700, false]]);
+    const merger = new ChunkMerger(db);
+    let replaced = 0;
+    while (merger.due(NOW)) replaced += merger.pass(NOW);
+    const now = chunks();
+    db.close();
+    expect(replaced).toBe(1);
+    expect(now.map((c) => [c.chip, c.n, isPlainChunk(c.data)])).toEqual([['GPU-test-0', 12, false], ['GPU-test-1', 700, false]]);
+    expect(now[0].data.length).toBeLessThan(was[0].data.length);
+    expect(now[1].data.equals(was[1].data)).toBe(true);
+
+    store = await openSqliteStore(path);
+    expect(await store.chipSamples('GPU-test-0', 0, NOW, 100)).toEqual(few);
+    await store.close();
+  });
+
   it('a pass with nothing old enough changes nothing, and an empty database is fine', async () => {
     const store = await openSqliteStore(path);
     await store.close();
