@@ -18,7 +18,7 @@ export const agents = sqliteTable('agents', {
   hostname: text('hostname').notNull(),
   version: text('version').notNull(),
   intervalMs: integer('interval_ms').notNull(),
-  /** Highest batch sequence number committed for this agent. */
+  /** No longer written (it was each commit's highest batch sequence number, never read); kept so that existing databases need no migration. */
   lastSeq: integer('last_seq'),
   /** The token that first registered this agent id (null: registered on an open hub); no other token may use the id. */
   tokenId: text('token_id'),
