@@ -10,7 +10,9 @@
  * persisted (it must equal what was acknowledged), ack / request latency, the hub's CPU and peak
  * RSS, and bytes on disk per chip-sample: the whole database (file, WAL) and the raw tier (chunk
  * data) alone, as the stopped hub left them and once its chunk merge has run on them (run here,
- * as the hub runs it 10 minutes after a fold). A reference row keeps the old shape (16 agents x 16 chips, near-constant values).
+ * as the hub runs it 10 minutes after a fold), and the bytes the hub wrote to storage during the
+ * run per chip-sample. A reference row keeps the old shape (16 agents x 16 chips, near-constant
+ * values).
  * Targets (2-core machine): at 10,000 chips >= 150,000 chip-samples/s, p99 <= 250 ms, peak RSS
  * <= 512 MB both ways in; 100,000 chips within 25 % of 1,000 chips' throughput; <= 12 B per
  * chip-sample on disk, <= 8 B in the raw tier; during the WebSocket runs, one chip's last hour and its
@@ -94,6 +96,8 @@ interface FleetRun {
   hubCpu: number;
   genCpu: number;
   peakRss: number;
+  /** Bytes the hub wrote to storage during the run. */
+  writtenBytes: number;
   rawBytes: number;
   fileBytes: number;
   freeBytes: number;
@@ -124,7 +128,7 @@ async function wsFleetRun(chips: number, frames: 'json' | 'binary', opts: Ingest
       genEnv: { FLEETSCOPE_GEN_FRAMES: frames },
     },
   );
-  return { way: 'ws', frames, binaryAgents: run.res.binaryAgents, reads: run.reads, chips: agents * 16, rate: run.stored / run.res.elapsedS, stored: run.stored, acked: run.res.samples, p99Ms: run.res.ackP99Ms, late: run.res.late, failed: 0, hubCpu: run.hubCpu, genCpu: run.genCpu, peakRss: run.peakRss, rawBytes: run.bytes, fileBytes: run.fileBytes, freeBytes: run.freeBytes, mergedRawBytes: run.mergedBytes, mergedFileBytes: run.mergedFileBytes, alertBytes: run.alertBytes };
+  return { way: 'ws', frames, binaryAgents: run.res.binaryAgents, reads: run.reads, chips: agents * 16, rate: run.stored / run.res.elapsedS, stored: run.stored, acked: run.res.samples, p99Ms: run.res.ackP99Ms, late: run.res.late, failed: 0, hubCpu: run.hubCpu, genCpu: run.genCpu, peakRss: run.peakRss, writtenBytes: run.hubWrittenBytes, rawBytes: run.bytes, fileBytes: run.fileBytes, freeBytes: run.freeBytes, mergedRawBytes: run.mergedBytes, mergedFileBytes: run.mergedFileBytes, alertBytes: run.alertBytes };
 }
 
 async function httpFleetRun(chips: number, opts: IngestBenchOptions): Promise<FleetRun> {
@@ -139,7 +143,7 @@ async function httpFleetRun(chips: number, opts: IngestBenchOptions): Promise<Fl
     String(hosts),
     String(opts.rate ?? 0),
   ]);
-  return { way: 'http', chips: hosts * 16, rate: run.stored / run.res.elapsedS, stored: run.stored, acked: run.res.lines, p99Ms: run.res.latencyP99Ms, late: run.res.late, failed: run.res.non204 + run.res.errors, hubCpu: run.hubCpu, genCpu: run.genCpu, peakRss: run.peakRss, rawBytes: run.bytes, fileBytes: run.fileBytes, freeBytes: run.freeBytes, mergedRawBytes: run.mergedBytes, mergedFileBytes: run.mergedFileBytes, alertBytes: run.alertBytes };
+  return { way: 'http', chips: hosts * 16, rate: run.stored / run.res.elapsedS, stored: run.stored, acked: run.res.lines, p99Ms: run.res.latencyP99Ms, late: run.res.late, failed: run.res.non204 + run.res.errors, hubCpu: run.hubCpu, genCpu: run.genCpu, peakRss: run.peakRss, writtenBytes: run.hubWrittenBytes, rawBytes: run.bytes, fileBytes: run.fileBytes, freeBytes: run.freeBytes, mergedRawBytes: run.mergedBytes, mergedFileBytes: run.mergedFileBytes, alertBytes: run.alertBytes };
 }
 
 function conditionsOf(r: FleetRun, opts: IngestBenchOptions): string {
@@ -164,6 +168,7 @@ function fleetResults(r: FleetRun, opts: IngestBenchOptions): BenchResult[] {
     { part: 'ingest', metric: `${label}: hub peak RSS`, value: Math.round(r.peakRss / 1e6), unit: 'MB', target: r.chips >= 100_000 ? '<= 1,024 MB' : '<= 512 MB', pass: r.peakRss <= (r.chips >= 100_000 ? 1024e6 : 512e6), conditions },
     { part: 'ingest', metric: `${label}: bytes on disk per chip-sample, whole database / raw tier`, value: perSample(r.fileBytes), unit: `B / ${perSample(r.rawBytes)} B`, target: '<= 12 B / <= 8 B', pass: r.fileBytes / Math.max(1, r.stored) <= 12 && r.rawBytes / Math.max(1, r.stored) <= 8, conditions },
     { part: 'ingest', metric: `${label}: the same once the hub has merged the chunks (10 minutes after they were folded)`, value: perSample(r.mergedFileBytes), unit: `B / ${perSample(r.mergedRawBytes)} B`, target: '<= 12 B / <= 8 B', pass: r.mergedFileBytes / Math.max(1, r.stored) <= 12 && r.mergedRawBytes / Math.max(1, r.stored) <= 8, conditions },
+    { part: 'ingest', metric: `${label}: bytes the hub wrote to storage during the run, per chip-sample acknowledged`, value: Math.round(r.writtenBytes / Math.max(1, r.acked)), unit: 'B', target: 'info', pass: true, conditions },
   ];
   if (r.reads) rows.push(...readResults(r, r.reads, label, conditions));
   if (opts.rate) rows.push({ part: 'ingest', metric: `${label}: sends late for the rate`, value: r.late, unit: '', target: '0', pass: r.late === 0, conditions });
@@ -199,6 +204,8 @@ export interface GeneratorRun<R> {
   /** Pages of the alert history (transitions, their shared texts, their indexes) in the file. */
   alertBytes: number;
   hubCpu: number;
+  /** Bytes the hub wrote to storage while the generator ran (/proc/<pid>/io write_bytes; not its shutdown fold). */
+  hubWrittenBytes: number;
   genCpu: number;
   peakRss: number;
 }
@@ -296,6 +303,7 @@ export async function runAgainstFreshHub<R, X = undefined>(
       mergedFileBytes,
       alertBytes,
       hubCpu: (100 * (hubEnd.cpuS - hub0.cpuS)) / elapsed,
+      hubWrittenBytes: hubEnd.writeBytes - hub0.writeBytes,
       genCpu: (100 * (genEnd.cpuS - gen0.cpuS)) / elapsed,
       peakRss,
     };
