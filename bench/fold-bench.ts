@@ -72,7 +72,7 @@ export async function foldBench(opts: { progress(msg: string): void; chips?: num
     compactor.deleteFolded();
     // Their chunks merged too, as they would be by then (untimed), so that the timed chunks merge among themselves.
     const merger = new ChunkMerger(client);
-    while (merger.due(t0 + MERGE_AFTER_MS)) merger.pass(t0 + MERGE_AFTER_MS);
+    merger.mergeAll(t0 + MERGE_AFTER_MS);
     const warm = seeded;
     for (let s = 0; s < seconds; s++) seedSecond(t0 + s * 1000);
     // The timed folds by a new compactor, as after a hub restart: its first step looks up each
@@ -105,8 +105,7 @@ export async function foldBench(opts: { progress(msg: string): void; chips?: num
     // MERGE_AFTER_MS old, as the long-term chunks a chip keeps: those passes, timed.
     const mergeAt = t0 + seconds * 1000 + MERGE_AFTER_MS;
     const mergeStarted = performance.now();
-    let replaced = 0;
-    while (merger.due(mergeAt)) replaced += merger.pass(mergeAt);
+    const replaced = merger.mergeAll(mergeAt);
     const mergeMs = performance.now() - mergeStarted;
     const chunks = chunkBytes.get(t0) as { n: number; b: number };
     const merged = client.prepare('SELECT count(*) FROM sample_chunks WHERE start_ts >= ?').pluck().get(t0) as number;

@@ -283,9 +283,8 @@ export async function runAgainstFreshHub<R, X = undefined>(
     const fileBytes = dbFiles();
     // The fold's chunks are plain until the hub merges them, once they are 10 minutes old
     // (chunk-merge.ts): what the same file holds then, the merge run here as the hub would run it.
-    const merger = new ChunkMerger(rw);
-    const newest = rw.prepare('SELECT max(end_ts) FROM sample_chunks').pluck().get() as number | null;
-    if (newest !== null) while (merger.due(newest + MERGE_AFTER_MS)) merger.pass(newest + MERGE_AFTER_MS);
+    const newest = rw.prepare('SELECT coalesce(max(end_ts), 0) FROM sample_chunks').pluck().get() as number;
+    new ChunkMerger(rw).mergeAll(newest + MERGE_AFTER_MS);
     const mergedBytes = rw.prepare('select coalesce(sum(length(data)), 0) from sample_chunks').pluck().get() as number;
     rw.pragma('incremental_vacuum');
     rw.pragma('wal_checkpoint(TRUNCATE)');

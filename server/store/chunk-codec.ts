@@ -81,6 +81,8 @@ const MAX_KEPT_WRITER = 4 * 1024 * 1024;
  * block type) never begin a raw deflate stream, so the two kinds of chunk cannot be confused.
  */
 const PLAIN = 0xff;
+/** SQL true for a stored plain chunk in `sample_chunks` (its first byte is PLAIN). */
+export const PLAIN_CHUNK_SQL = `substr(data, 1, 1) = x'${PLAIN.toString(16)}'`;
 
 /** Whether a stored chunk is plain (not deflated): written so by a fold, deflated when merged. */
 export function isPlainChunk(data: Uint8Array): boolean {

@@ -40,9 +40,7 @@ describe('merging old small chunks', () => {
     expect(old(was).length).toBeGreaterThan(10);
     // The fold leaves its small chunks plain (not deflated): the merge deflates them once.
     expect(was.every((c) => isPlainChunk(c.data))).toBe(true);
-    const merger = new ChunkMerger(db);
-    let replaced = 0;
-    while (merger.due(NOW)) replaced += merger.pass(NOW);
+    const replaced = new ChunkMerger(db).mergeAll(NOW);
     const now = chunks();
     db.close();
 
@@ -77,9 +75,7 @@ describe('merging old small chunks', () => {
     const chunks = () => db.prepare('select chip_id as chip, n, data from sample_chunks order by chip_id').all() as { chip: string; n: number; data: Buffer }[];
     const was = chunks();
     expect(was.map((c) => [c.chip, c.n, isPlainChunk(c.data)])).toEqual([['GPU-test-0', 12, true], ['GPU-test-1', 700, false]]);
-    const merger = new ChunkMerger(db);
-    let replaced = 0;
-    while (merger.due(NOW)) replaced += merger.pass(NOW);
+    const replaced = new ChunkMerger(db).mergeAll(NOW);
     const now = chunks();
     db.close();
     expect(replaced).toBe(1);

@@ -12,7 +12,7 @@
  * stored chunks again from the oldest, merging what is left (merged chunks are only read).
  */
 import type Database from 'better-sqlite3';
-import { decodeChunk, encodeChunk } from '../chunk-codec.ts';
+import { decodeChunk, encodeChunk, PLAIN_CHUNK_SQL } from '../chunk-codec.ts';
 import { MAX_CHUNK_SAMPLES, TARGET_CHUNK_SAMPLES } from './compaction.ts';
 import type { Sample } from '../../../schema/sample.ts';
 
@@ -43,7 +43,7 @@ export class ChunkMerger {
   ) {
     this.q = {
       oldest: client.prepare('SELECT min(end_ts) FROM sample_chunks').pluck(),
-      window: client.prepare("SELECT chip_id AS chipId, start_ts AS startTs, n, substr(data, 1, 1) = x'ff' AS plain FROM sample_chunks WHERE end_ts > ? AND end_ts <= ? ORDER BY chip_id, start_ts"),
+      window: client.prepare(`SELECT chip_id AS chipId, start_ts AS startTs, n, ${PLAIN_CHUNK_SQL} AS plain FROM sample_chunks WHERE end_ts > ? AND end_ts <= ? ORDER BY chip_id, start_ts`),
       data: client.prepare('SELECT data FROM sample_chunks WHERE chip_id = ? AND start_ts = ?').pluck(),
       remove: client.prepare('DELETE FROM sample_chunks WHERE chip_id = ? AND start_ts = ?'),
       insert: client.prepare('INSERT INTO sample_chunks (chip_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)'),
@@ -85,6 +85,20 @@ export class ChunkMerger {
       for (const w of writes) replaced += w.run.length;
     }
     this.from = to;
+    return replaced;
+  }
+
+  /**
+   * Every pass due at `now`, one after the other (a stopped hub's file measured as it will be
+   * once merged; tests). Returns how many chunks were replaced.
+   */
+  mergeAll(now: number): number {
+    let replaced = 0;
+    // `from` stays null while the table is empty: nothing to merge then.
+    while (this.due(now)) {
+      replaced += this.pass(now);
+      if (this.from === null) break;
+    }
     return replaced;
   }
 

@@ -36,6 +36,8 @@ type Db = BetterSQLite3Database & { $client: Database.Database };
 export type WriteOps = (() => void)[];
 
 const lastOf = <T>(a: readonly T[]): T | undefined => a[a.length - 1];
+/** A stored chunk's last energy reading. */
+const lastReading = (data: Buffer, chipId: string): EnergyReading | undefined => lastOf(readings(decodeChunk(data, chipId)));
 
 /**
  * Folds the sample log into chunks and keeps the rollup tiers up to date with what each fold
@@ -90,7 +92,6 @@ export class Compactor {
       // per-call mapping (measured: 20,000 upserts in 41 ms against 105 ms).
       insert: db.$client.prepare('INSERT INTO sample_chunks (chip_id, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)'),
       remove: db.$client.prepare('DELETE FROM sample_chunks WHERE chip_id = ? AND start_ts = ?'),
-      newest: db.$client.prepare('SELECT end_ts AS endTs, data FROM sample_chunks WHERE chip_id = ? ORDER BY start_ts DESC LIMIT 1'),
       markFolded: db
         .insert(foldState)
         .values({ id: 1, foldedLogId: sql.placeholder('upTo') })
@@ -278,16 +279,16 @@ export class Compactor {
    * then reads the chunks it overlaps.
    */
   private tailFromStore(chipId: string, minTs: number): ChipTail | undefined {
-    const newest = this.q.newest.get(chipId) as { endTs: number; data: Buffer } | undefined;
+    const newest = this.q.endingBefore.get({ chipId, ts: Number.MAX_SAFE_INTEGER });
     if (newest === undefined) return { latestTs: Number.NEGATIVE_INFINITY, reading: null };
     if (newest.endTs >= minTs) return undefined;
-    return { latestTs: newest.endTs, reading: lastOf(readings(decodeChunk(newest.data, chipId))) ?? null };
+    return { latestTs: newest.endTs, reading: lastReading(newest.data, chipId) ?? null };
   }
 
   /** The chip's stored energy reading just before `ts` (from the chunk ending before it). */
   private readingBefore(chipId: string, ts: number): EnergyReading | undefined {
     const prev = this.q.endingBefore.get({ chipId, ts: ts - 1 });
-    return prev ? lastOf(readings(decodeChunk(prev.data, chipId))) : undefined;
+    return prev ? lastReading(prev.data, chipId) : undefined;
   }
 }
 
