@@ -6,7 +6,7 @@
  * makes it local again.
  */
 import type { ChipView, SourceHealthReport } from '../schema/protocol.ts';
-import type { ChipStatus, Sample } from '../schema/sample.ts';
+import type { ChipInfo, ChipStatus, Sample } from '../schema/sample.ts';
 import { deriveStatus, STALE_AFTER_INTERVALS } from './chip-status.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
 import type { AgentRegistration, StoredChip } from './store/store.ts';
@@ -96,8 +96,7 @@ export class FleetState {
 
   load(stored: StoredChip[], latest: Map<string, Sample>): void {
     for (const c of stored) {
-      const { intervalMs, lastSeen: _lastSeen, ...info } = c;
-      this.chips.set(c.chipId, { view: { ...info, status: 'offline', latest: latest.get(c.chipId) ?? null }, intervalMs, lastSampleAt: null, active: true });
+      this.chips.set(c.chipId, { view: chipView(c, c, 'offline', latest.get(c.chipId) ?? null), intervalMs: c.intervalMs, lastSampleAt: null, active: true });
       this.remote.delete(c.chipId);
       this.index(c.agentId, c.chipId);
     }
@@ -219,8 +218,7 @@ export class FleetState {
       const lastSampleAt = prev?.active && prev.view.agentId === reg.agentId ? prev.lastSampleAt : null;
       // The agent is connected (or a push agent): live if heard from within its intervals, else stale.
       const status = deriveStatus({ agentConnected: true, lastSampleAt, intervalMs: reg.intervalMs }, now);
-      const view: ChipView = { ...info, host: reg.host.hostname, instanceType: reg.host.instanceType, agentId: reg.agentId, status, latest: prev?.view.latest ?? null };
-      if (prev?.view.job !== undefined) view.job = prev.view.job;
+      const view = chipView(info, { host: reg.host.hostname, instanceType: reg.host.instanceType, agentId: reg.agentId }, status, prev?.view.latest ?? null, prev?.view.job);
       const entry: ChipEntry = { view, intervalMs: reg.intervalMs, lastSampleAt, active: true };
       this.chips.set(info.chipId, entry);
       this.remote.delete(info.chipId);
@@ -255,8 +253,8 @@ export class FleetState {
     for (const [chipId, job] of jobs) {
       const e = this.chips.get(chipId);
       if (!e || (e.view.job ?? null) === job) continue;
-      if (job === null) delete e.view.job;
-      else e.view.job = job;
+      // Undefined, not deleted: a deleted property would give the view a hidden class of its own.
+      e.view.job = job ?? undefined;
       changed.push(e.view);
     }
     return changed;
@@ -269,11 +267,9 @@ export class FleetState {
   /** An admin moved a chip to another agent: `c` is the chip as now stored. Returns its new view. */
   moveChip(c: StoredChip, now: number): ChipView {
     const prev = this.chips.get(c.chipId);
-    const { intervalMs, lastSeen: _lastSeen, ...info } = c;
     const connected = this.connected.has(c.agentId) || this.pushAgents.has(c.agentId);
-    const view: ChipView = { ...info, status: deriveStatus({ agentConnected: connected, lastSampleAt: null, intervalMs }, now), latest: prev?.view.latest ?? null };
-    if (prev?.view.job !== undefined) view.job = prev.view.job;
-    this.chips.set(c.chipId, { view, intervalMs, lastSampleAt: null, active: true });
+    const view = chipView(c, c, deriveStatus({ agentConnected: connected, lastSampleAt: null, intervalMs: c.intervalMs }, now), prev?.view.latest ?? null, prev?.view.job);
+    this.chips.set(c.chipId, { view, intervalMs: c.intervalMs, lastSampleAt: null, active: true });
     this.remote.delete(c.chipId);
     if (prev) this.unindex(prev.view.agentId, c.chipId);
     this.index(c.agentId, c.chipId);
@@ -380,7 +376,7 @@ export class FleetState {
       if (prev && !this.remote.has(c.chipId) && this.isConnected(prev)) continue;
       if (prev && this.remote.get(c.chipId) === hubId && sameRemote(prev.view, c)) continue;
       if (prev && !this.remote.has(c.chipId)) this.unindex(prev.view.agentId, c.chipId);
-      const view: ChipView = { ...c, latest: prev?.view.latest ?? null };
+      const view = chipView(c, c, c.status, prev?.view.latest ?? null, c.job);
       this.chips.set(c.chipId, { view, intervalMs: prev?.intervalMs ?? 1000, lastSampleAt: null, active: true });
       this.remote.set(c.chipId, hubId);
       changed.push(view);
@@ -448,6 +444,36 @@ export class FleetState {
 }
 
 /** Is a remote chip's view the same as a summary's entry (status and inventory)? */
+/**
+ * A chip's view, its properties always in the same order and all present (`job` undefined when
+ * none; JSON leaves it out). Views built by spreading their parts each got a hidden class of their
+ * own (9,989 among 10,000 chips), which made every read of a view property in the hot paths
+ * (samples, statuses, agents' reading) a lookup in the megamorphic cache.
+ */
+function chipView(
+  info: ChipInfo,
+  where: { host: string; instanceType: string | null; agentId: string },
+  status: ChipStatus,
+  latest: Sample | null,
+  job?: string,
+): ChipView {
+  return {
+    chipId: info.chipId,
+    vendor: info.vendor,
+    model: info.model,
+    index: info.index,
+    cores: info.cores,
+    memTotalBytes: info.memTotalBytes,
+    ratedPowerW: info.ratedPowerW,
+    host: where.host,
+    instanceType: where.instanceType,
+    agentId: where.agentId,
+    status,
+    latest,
+    job,
+  };
+}
+
 function sameRemote(v: ChipView, c: Omit<ChipView, 'latest'>): boolean {
   return (
     v.status === c.status && v.agentId === c.agentId && v.host === c.host && v.instanceType === c.instanceType && v.vendor === c.vendor && v.model === c.model &&
