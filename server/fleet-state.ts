@@ -443,7 +443,6 @@ export class FleetState {
   }
 }
 
-/** Is a remote chip's view the same as a summary's entry (status and inventory)? */
 /**
  * A chip's view, its properties always in the same order and all present (`job` undefined when
  * none; JSON leaves it out). Views built by spreading their parts each got a hidden class of their
@@ -474,6 +473,7 @@ function chipView(
   };
 }
 
+/** Is a remote chip's view the same as a summary's entry (status and inventory)? */
 function sameRemote(v: ChipView, c: Omit<ChipView, 'latest'>): boolean {
   return (
     v.status === c.status && v.agentId === c.agentId && v.host === c.host && v.instanceType === c.instanceType && v.vendor === c.vendor && v.model === c.model &&
