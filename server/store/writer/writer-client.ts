@@ -79,7 +79,7 @@ export async function startWriter(settings: Omit<CompactorSettings, 'writeTurns'
       const { id, answered } = writer.expect(batches.reduce((n, b) => n + b.n, 0));
       if (!queued.length) setImmediate(sendQueued);
       queued.push({
-        request: { id, batches: batches.map((b) => ({ agentId: b.agentId, seq: b.seq, n: b.n, bytes: b.record.byteLength })) },
+        request: { id, batches: batches.map((b) => ({ n: b.n, bytes: b.record.byteLength })) },
         records: batches.map((b) => b.record),
       });
       return answered;

@@ -22,7 +22,8 @@ export const ROW_BATCHES = 16;
 /** One write request inside a `write` message (its batches' records are in the message's `data`, `bytes` each, in order). */
 export interface WriteRequest {
   id: number;
-  batches: { agentId: string; seq: number | null; n: number; bytes: number }[];
+  /** Each batch's sample count and record length: all the writer needs of it. */
+  batches: { n: number; bytes: number }[];
 }
 
 /** One entry of a sample-log row written as JSON text by earlier versions (still read when folding). */
