@@ -16,7 +16,7 @@ import { openHubDatabase } from './hub-database.ts';
 import type { Retention, Store } from './store/store.ts';
 import type { Prices } from './history/prices.ts';
 import { handleAgentSocket } from './ws/agent-endpoint.ts';
-import { FrameTurns } from './ws/frame-turns.ts';
+import { COMMIT_TURNS, EventLoopTurns } from './event-loop-turns.ts';
 import { handleLiveSocket } from './ws/live-endpoint.ts';
 import { attachWebSockets } from './ws/upgrade-router.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
@@ -114,8 +114,8 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const hubDb = await openHubDatabase(parseDbTarget(opts.db, opts.dbSchema), { log, retention: opts.retention, reloadMs: opts.dbReloadMs });
   const store = hubDb.store;
   const agentBounds = agentSocketBounds(bounds, store.retention.rawMs);
-  /** Agent frames of every connection take turns of the event loop (frame-turns.ts). */
-  const frameTurns = new FrameTurns();
+  /** Agent frames of every connection take turns of the event loop while agents connect (event-loop-turns.ts). */
+  const frameTurns = new EventLoopTurns();
   const fleet = new FleetState();
   fleet.load(await store.listChips(), await store.latestSamples());
   const fanout = new LiveFanout(() => fleet.list());
@@ -129,6 +129,7 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const ingest = new Ingest(store, fleet, fanout, (id) => tokens.isRevoked(id), quota, alerts);
   const work = await WorkRecorder.start({ store, fleet, publish: (views) => fanout.publishInventory(views), log, maxFutureMs: bounds.maxFutureMs });
   ingest.work = work;
+  ingest.commitTurns = new EventLoopTurns(COMMIT_TURNS);
   const agentEvents = new AgentEventRecorder({ store, log });
   ingest.agentEvents = agentEvents;
   const secure = opts.tls !== undefined;

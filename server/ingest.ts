@@ -14,6 +14,7 @@ import { AgentQuota, tooManyAgentsMessage } from './ws/agent-limits.ts';
 import type { WorkReport } from '../schema/work.ts';
 import type { WorkRecorder } from './work/work-recorder.ts';
 import type { AgentEventSink } from './agent-events/agent-event-recorder.ts';
+import type { EventLoopTurns } from './event-loop-turns.ts';
 
 export interface IngestMetrics {
   batches: number;
@@ -95,6 +96,12 @@ export class Ingest {
   work: WorkRecorder | null = null;
   /** Where agent connection events go (server/agent-events), set by the hub (none: not recorded). Never waited on. */
   agentEvents: AgentEventSink | null = null;
+  /**
+   * Turns of the event loop for the work after each commit (fleet state, fan-out, alerting; set by
+   * the hub, event-loop-turns.ts): a commit of the writer resolves hundreds of batches at once, and
+   * their work in one go would hold every other request for a few hundred milliseconds. None: at once.
+   */
+  commitTurns: EventLoopTurns | null = null;
   /** The newest /ws/agent connection of each connected agent id. */
   private readonly sessions = new Map<string, AgentSession>();
   /** Agent ids seen (from the store on first use): the token each is bound to; line-protocol host? */
@@ -350,6 +357,8 @@ export class Ingest {
   private async afterCommit(agentId: string, stored: Promise<InsertResult>, work: Promise<unknown> | null, t0: number, opts: BatchReport, samples: () => Sample[]): Promise<InsertResult> {
     const res = await stored;
     if (work) await work;
+    const turn = this.commitTurns?.turn();
+    if (turn) await turn;
     this.probe?.committed('ws', res.stored, (performance.now() - t0) / 1000);
     this.committed([agentId], samples(), res, opts);
     return res;
@@ -366,6 +375,8 @@ export class Ingest {
     const t0 = performance.now();
     const results = await this.store.insertBatches(parts.map((p) => ({ agentId: p.agentId, seq: null, samples: p.samples })));
     const res = { stored: results.reduce((n, r) => n + r.stored, 0) };
+    const turn = this.commitTurns?.turn();
+    if (turn) await turn;
     this.probe?.committed('line_protocol', res.stored, (performance.now() - t0) / 1000);
     this.committed(parts.map((p) => p.agentId), parts.length === 1 ? parts[0].samples : parts.flatMap((p) => p.samples), res, {});
     return res;

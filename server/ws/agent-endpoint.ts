@@ -27,7 +27,7 @@ import { OPEN_PRINCIPAL, type Principal } from '../auth/tokens.ts';
 import { chipOwnedMessage, type ForeignChip } from '../ownership.ts';
 import { corkedSender } from './corked-send.ts';
 import { DEFAULT_AGENT_SOCKET_BOUNDS, guardAgentSocket, type AgentSocketBounds } from './agent-socket-guard.ts';
-import type { FrameTurns } from './frame-turns.ts';
+import type { EventLoopTurns } from '../event-loop-turns.ts';
 import { chipCountProblem } from './agent-limits.ts';
 
 export const HUB_VERSION = FLEETSCOPE_VERSION;
@@ -39,9 +39,9 @@ const HUB_FEATURES = ['work', BINARY_BATCH_FEATURE];
 /**
  * `principal`: who the upgrade authenticated (OPEN_PRINCIPAL on a hub with auth off).
  * `bounds`: time window, hello timeout, frame rate, chips per agent (agent-socket-guard.ts);
- * `turns`: the turns of agent frames the hub's connections share (frame-turns.ts).
+ * `turns`: the turns of agent frames the hub's connections share (event-loop-turns.ts).
  */
-export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, principal: Principal = OPEN_PRINCIPAL, bounds: AgentSocketBounds = DEFAULT_AGENT_SOCKET_BOUNDS, turns?: FrameTurns): void {
+export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, principal: Principal = OPEN_PRINCIPAL, bounds: AgentSocketBounds = DEFAULT_AGENT_SOCKET_BOUNDS, turns?: EventLoopTurns): void {
   let agentId: string | null = null;
   let registration: AgentRegistration | null = null;
   /** Set once the connection is being closed by the hub (hello refused, or replaced): later frames are ignored. */

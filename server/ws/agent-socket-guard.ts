@@ -14,7 +14,7 @@ import type { Logger } from '../../common/logger.ts';
 import { formatSpanMs, type TimeWindow } from '../../schema/time-window.ts';
 import { MAX_CHIPS_PER_AGENT } from '../../schema/protocol.ts';
 import { DEFAULT_FRAME_RATE, TokenBucket, type FrameRate } from './frame-rate-limit.ts';
-import type { FrameTurns } from './frame-turns.ts';
+import type { EventLoopTurns } from '../event-loop-turns.ts';
 import { pacer } from '../event-loop-pacing.ts';
 
 /** What the hub bounds on each agent connection (resolved from HubOptions, see server/hub-bounds.ts). */
@@ -51,7 +51,7 @@ export interface AgentSocketGuard {
   /**
    * Before handling a frame (in the connection's chain): wait until it is `due` (what frame()
    * answered for it); when it is due already, while connections arrive, for its turn among every
-   * connection's frames (frame-turns.ts), else for a turn of the event loop once this connection's
+   * connection's frames (event-loop-turns.ts), else for a turn of the event loop once this connection's
    * frames have held it a few ms (frames read in one go are otherwise handled back to back in
    * microtasks: 15 frames of 3 MB held the loop 150-200 ms).
    */
@@ -81,7 +81,7 @@ export function closePolicy(ws: WebSocket, reason: string): void {
  * hold, or a frame waiting to be handled), `reading(true)` when it reads again; `turns`: the hub's
  * turns of agent frames (none: frames only pace themselves).
  */
-export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: Logger, helloDone: () => boolean, reading: (on: boolean) => void = () => {}, turns?: FrameTurns): AgentSocketGuard {
+export function guardAgentSocket(ws: WebSocket, bounds: AgentSocketBounds, log: Logger, helloDone: () => boolean, reading: (on: boolean) => void = () => {}, turns?: EventLoopTurns): AgentSocketGuard {
   const holds = new Map<string, number>();
   let rateTimer: NodeJS.Timeout | null = null;
   const bucket = new TokenBucket(bounds.frameRate, performance.now());

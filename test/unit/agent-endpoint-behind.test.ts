@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { handleAgentSocket } from '../../server/ws/agent-endpoint.ts';
-import { FrameTurns } from '../../server/ws/frame-turns.ts';
+import { EventLoopTurns } from '../../server/event-loop-turns.ts';
 import { silentLogger } from '../../common/logger.ts';
 import type { Ingest } from '../../server/ingest.ts';
 import { batch, chipInfo, hello, sample } from '../helpers/frames.ts';
@@ -46,7 +46,7 @@ async function start(): Promise<{ agent: TestSocket; fake: ReturnType<typeof fak
   const fake = fakeIngest();
   const wss = new WebSocketServer({ port: 0 });
   await new Promise<void>((r) => wss.once('listening', () => r()));
-  const turns = new FrameTurns();
+  const turns = new EventLoopTurns();
   wss.on('connection', (ws) => handleAgentSocket(ws, fake.ingest, silentLogger, undefined, undefined, turns));
   closers.push(() => new Promise<void>((r) => wss.close(() => r())));
   const agent = await TestSocket.open(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`);

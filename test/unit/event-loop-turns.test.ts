@@ -1,18 +1,19 @@
 /**
- * FrameTurns (server/ws/frame-turns.ts): while connections arrive, agent frames beyond a short
- * slice of a turn wait, in arrival order, and later turns release a number of them that adapts to
- * the turns' length; otherwise frames are never held. A fake clock; the real event loop's turns.
+ * EventLoopTurns (server/event-loop-turns.ts): while turns are taken (agent frames: while
+ * connections arrive; the work after commits: always), pieces of work beyond a short slice of a
+ * turn wait, in order, and later turns release a number of them that adapts to the turns' length;
+ * otherwise nothing is held. A fake clock; the real event loop's turns.
  */
 import { describe, expect, it } from 'vitest';
-import { FrameTurns, type FrameTurnOptions } from '../../server/ws/frame-turns.ts';
+import { EventLoopTurns, type TurnOptions } from '../../server/event-loop-turns.ts';
 
-const OPTS: FrameTurnOptions = { sliceMs: 4, turnTargetMs: 10, arrivalsMs: 500, minPerTurn: 2, maxPerTurn: 64 };
+const OPTS: TurnOptions & { arrivalsMs: number } = { sliceMs: 4, turnTargetMs: 10, arrivalsMs: 500, minPerTurn: 2, maxPerTurn: 64 };
 /** One turn of the event loop (the release runs in the check phase before this resolves). */
 const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
-function rig() {
+function rig(opts: TurnOptions = OPTS) {
   const clock = { t: 1_000 };
-  const turns = new FrameTurns(OPTS, () => clock.t);
+  const turns = new EventLoopTurns(opts, () => clock.t);
   const released: number[] = [];
   /** Asks a turn for frame `id`: true when it may run now, else it is recorded once released. */
   const ask = (id: number): boolean => {
@@ -24,7 +25,7 @@ function rig() {
   return { clock, turns, released, ask };
 }
 
-describe('FrameTurns', () => {
+describe('EventLoopTurns', () => {
   it('holds no frame while no connection is arriving', async () => {
     const r = rig();
     for (let i = 0; i < 100; i++) {
@@ -90,5 +91,23 @@ describe('FrameTurns', () => {
     await nextTurn();
     expect(r.released).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     expect(r.turns.queued).toBe(0);
+  });
+
+  it('without arrivalsMs, takes turns always: work beyond the slice waits and is released a few a turn, in order', async () => {
+    const { arrivalsMs: _, ...always } = OPTS;
+    const r = rig(always);
+    expect(r.ask(0)).toBe(true);
+    r.clock.t += 5;
+    for (let i = 1; i <= 10; i++) expect(r.ask(i)).toBe(false);
+    // Much later, with no connection arriving at all: still in turns.
+    r.clock.t += 60_000;
+    expect(r.ask(11)).toBe(false);
+    await nextTurn();
+    expect(r.released).toEqual([1, 2]);
+    for (let k = 0; k < 40 && r.turns.queued > 0; k++) await nextTurn();
+    expect(r.released).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+    // The queue ran dry: a fresh slice runs at once again.
+    await nextTurn();
+    expect(r.ask(12)).toBe(true);
   });
 });
