@@ -405,6 +405,53 @@ export function isSampleRecords(bytes: Uint8Array): boolean {
   return bytes.byteLength > 0 && bytes[0] === RECORD_MAGIC;
 }
 
+/**
+ * What a chip id's record names it by: its string entry as version 2 writes it and, for a GPU
+ * UUID, as version 1 wrote it (plain text). For recordsNaming.
+ */
+export function chipEntries(chipIds: Iterable<string>): Buffer[] {
+  const out = new Map<string, Buffer>();
+  for (const id of chipIds) {
+    for (const entry of [stringEntry(id), plainEntry(id)]) out.set(entry.toString('latin1'), entry);
+  }
+  return [...out.values()];
+}
+
+function plainEntry(s: string): Buffer {
+  const utf8 = Buffer.from(s, 'utf8');
+  const b = Buffer.allocUnsafe(2 + utf8.length);
+  b.writeUInt16LE(utf8.length, 0);
+  utf8.copy(b, 2);
+  return b;
+}
+
+/**
+ * The records of a buffer holding records back to back that may hold samples of some chips: those
+ * whose bytes contain one of the chips' entries (chipEntries; a record names each of its chips
+ * once, in its strings section). The others are stepped over by their length, their strings never
+ * decoded: a log row holds 16 agents' records, and a read of one chip's recent samples wants one
+ * of them. A record returned may still hold none of the chips (the bytes may also occur among its
+ * values); the caller checks its strings.
+ */
+export function recordsNaming(bytes: Uint8Array, entries: readonly Buffer[]): SampleRecord[] {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const hits: number[] = [];
+  for (const entry of entries) for (let at = buf.indexOf(entry); at >= 0; at = buf.indexOf(entry, at + 1)) hits.push(at);
+  if (hits.length === 0) return [];
+  hits.sort((a, b) => a - b);
+  const out: SampleRecord[] = [];
+  let h = 0;
+  for (let p = 0; p < buf.byteLength && h < hits.length; ) {
+    if (buf.byteLength - p < V1_HEADER_BYTES || buf[p] !== RECORD_MAGIC) throw new Error('not a sample record');
+    const end = p + buf.readUInt32LE(p + 4);
+    if (end <= p || end > buf.byteLength) throw new Error('sample record is truncated');
+    while (h < hits.length && hits[h] < p) h++;
+    if (h < hits.length && hits[h] < end) out.push(new SampleRecord(bytes, p));
+    p = end;
+  }
+  return out;
+}
+
 /** Every record of a buffer holding records back to back. */
 export function readSampleRecords(bytes: Uint8Array): SampleRecord[] {
   const out: SampleRecord[] = [];

@@ -10,7 +10,7 @@
  */
 import type { Sample } from '../../schema/sample.ts';
 import type { EnergyReading } from '../rollups/energy-pairs.ts';
-import { isSampleRecords, readSampleRecords } from './sample-records.ts';
+import { chipEntries, isSampleRecords, readSampleRecords, recordsNaming } from './sample-records.ts';
 import { loggedSamples, type LogRow, type LogRowsReader } from './log-rows.ts';
 import type { FoldedReading } from './writer/writer-protocol.ts';
 
@@ -216,12 +216,15 @@ export class UnfoldedLogIndex {
     };
     const sorted = [...ids].sort((a, b) => a - b);
     // A few chips: just their rows, by id (a chip's rows are a fraction of the log when many
-    // agents write). More: one scan of the range, skipping rows none of them is in.
-    const rows = wanted !== null && wanted.size <= FETCH_BY_ID_CHIPS ? byIds(read, sorted) : inRange(read, sorted, ids);
+    // agents write), and in each row just the records that name them. More: one scan of the
+    // range, skipping rows none of them is in.
+    const few = wanted !== null && wanted.size <= FETCH_BY_ID_CHIPS;
+    const rows = few ? byIds(read, sorted) : inRange(read, sorted, ids);
+    const entries = few ? chipEntries(wanted) : null;
     for (const row of rows) {
       const { data } = row;
       if (typeof data !== 'string' && isSampleRecords(data)) {
-        for (const record of readSampleRecords(data)) {
+        for (const record of entries ? recordsNaming(data, entries) : readSampleRecords(data)) {
           if (!record.strings.some(keep)) continue;
           record.forEachRow((chipId, at) => {
             if (keep(chipId)) push(record.sampleAt(at));

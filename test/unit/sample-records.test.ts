@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeSampleRecord, isSampleRecords, readSampleRecords, SampleRecord } from '../../server/store/sample-records.ts';
+import { chipEntries, encodeSampleRecord, isSampleRecords, readSampleRecords, recordsNaming, SampleRecord } from '../../server/store/sample-records.ts';
 import { SampleKeys, UnfoldedLogIndex } from '../../server/store/unfolded-log-index.ts';
 import { loggedSamples } from '../../server/store/log-rows.ts';
 import { createSimNeuronSource } from '../../agents/sources/sim-neuron.ts';
@@ -85,6 +85,53 @@ describe('sample records', () => {
     expect(isSampleRecords(row)).toBe(true);
     expect(isSampleRecords(Buffer.from('[{"b":0}]'))).toBe(false);
     expect(readSampleRecords(row).map((r) => r.samples())).toEqual(parts);
+  });
+
+  describe('the records of a log row that name some chips', () => {
+    const uuid = 'GPU-788f6f86-0de3-ec3b-73b4-7ff97cfd2754';
+    const S = (chipId: string, ts: number): Sample => ({ ts, chipId, utilPct: 1, ...base });
+    // Four agents' records back to back, as a log row holds them; chip ids that are prefixes of others.
+    const records = [
+      [S('i-1-neuron1', T0), S('i-1-neuron10', T0)],
+      [S(uuid, T0), S('GPU-0000', T0)],
+      [S('i-1-neuron10', T0 + 1), S('c', T0 + 1)],
+      [S('i-2-neuron1', T0), S('ü-chip', T0)],
+    ];
+    const row = Buffer.concat(records.map((r) => encodeSampleRecord(r)));
+    // The records whose strings hold one of the chips; those found and not holding one (the bytes among values or a longer id) are allowed, never a missed one.
+    const holding = (chips: string[]) => records.flatMap((r, i) => (r.some((s) => chips.includes(s.chipId)) ? [i] : []));
+    // `exact`: entries whose bytes cannot occur among these records' values, so nothing else is found.
+    it.each([
+      ['one text chip id', ['c'], false],
+      ['a chip id that is a prefix of another', ['i-1-neuron1'], true],
+      ['a GPU UUID (stored as its 16 bytes)', [uuid], true],
+      ['UTF-8', ['ü-chip'], true],
+      ['two chips in different records', ['i-2-neuron1', 'i-1-neuron10'], true],
+      ['none of them', ['absent'], true],
+    ])('%s', (_name, chips, exact) => {
+      const found = recordsNaming(row, chipEntries(chips));
+      const starts = readSampleRecords(row).map((r) => r.start);
+      const named = found.filter((r) => r.strings.some((id) => chips.includes(id))).map((r) => starts.indexOf(r.start));
+      expect(named).toEqual(holding(chips));
+      if (exact) expect(found.length).toBe(named.length);
+      // What it found reads back as the whole record.
+      for (const r of found) expect(r.samples()).toEqual(records[starts.indexOf(r.start)]);
+    });
+
+    it('finds a GPU UUID in a version 1 record (plain text)', () => {
+      const v1 = Buffer.from(
+        'fb010400c300000002000000aa0000000000ff0707000000406e52217a4200000000004058400000000000c0444000000040ec6331420000000070e933' +
+          '429a999999992383400000000000e0854000000000000028c0759318e487d632410000000000f09e400000000000000000000000000000000001000900' +
+          '018500887e6e52217a42343333333333d33f00000000000010430200020000000000000029400300000000000000008005004750552d61060074726e2d' +
+          'c3bc03006e633003006e6331',
+        'hex',
+      );
+      expect(recordsNaming(Buffer.concat([row, v1]), chipEntries(['GPU-a'])).map((r) => r.start)).toEqual([row.length]);
+    });
+
+    it('refuses a row whose record naming the chip is truncated', () => {
+      expect(() => recordsNaming(row.subarray(0, row.length - 3), chipEntries(['i-2-neuron1']))).toThrow(/truncated/);
+    });
   });
 
   it('gives each row by offset: chip, timestamp and energy without decoding the rest', () => {
