@@ -14,8 +14,9 @@
  * of such work; beyond that it waits in one queue, in order, and the next turns release them a few
  * at a time. How many a turn releases adapts to the turns' length (halved when a turn ran over
  * `turnTargetMs`, grown while they are shorter than half of it), so turns stay short and the
- * listening socket and other requests get their turn often. Once arrivals stop, what waits is
- * released at the next turn and frames are handled as they come (each connection paces itself,
+ * listening socket and other requests get their turn often; with `maxWaitMs`, what has waited
+ * that long goes at the next turn regardless. Once arrivals stop, what waits is released at the
+ * next turn and frames are handled as they come (each connection paces itself,
  * agent-socket-guard.ts).
  */
 
@@ -29,18 +30,27 @@ export interface TurnOptions {
   /** Bounds on the pieces of work released per turn. */
   minPerTurn: number;
   maxPerTurn: number;
+  /**
+   * Pieces that have waited this long (ms) go at the next turn, however many: where other work
+   * makes the turns long, releasing fewer a turn would otherwise starve them. Absent: no bound.
+   */
+  maxWaitMs?: number;
 }
 
 /** Agent frames, while agents connect. */
 export const FRAME_TURNS: TurnOptions = { sliceMs: 4, turnTargetMs: 10, arrivalsMs: 500, minPerTurn: 1, maxPerTurn: 1024 };
 /**
- * The work after each commit, always: slices of 10 ms, turns near 25 ms (docs/benchmarks.md, "Turns
- * for the work after commits": reads' p95 fell ~3x; 4 ms slices cost a quarter of the throughput).
+ * The work after each commit, always: slices of 10 ms, turns near 25 ms, and none of it waits over
+ * 400 ms (docs/benchmarks.md, "Turns for the work after commits": reads' p95 fell 5-8x at 10,000
+ * chips as fast as acks allow; without the bound, 100,000 chips at 1 Hz lost a fifth of their
+ * throughput, the agents' frames making turns long and each releasing one commit's work).
  */
-export const COMMIT_TURNS: TurnOptions = { sliceMs: 10, turnTargetMs: 25, minPerTurn: 1, maxPerTurn: 1024 };
+export const COMMIT_TURNS: TurnOptions = { sliceMs: 10, turnTargetMs: 25, minPerTurn: 1, maxPerTurn: 1024, maxWaitMs: 400 };
 
 export class EventLoopTurns {
   private readonly waiting: (() => void)[] = [];
+  /** When each waiting piece asked (with maxWaitMs). */
+  private readonly askedAt: number[] = [];
   private head = 0;
   private scheduled = false;
   /** When the current slice of work began (a turn's first piece, or the last release). */
@@ -90,6 +100,7 @@ export class EventLoopTurns {
     }
     return new Promise<void>((resolve) => {
       this.waiting.push(resolve);
+      if (this.opts.maxWaitMs !== undefined) this.askedAt.push(t);
       this.schedule();
     });
   }
@@ -115,7 +126,9 @@ export class EventLoopTurns {
     else if (turnMs > 0 && turnMs < target / 2) this.perTurn = Math.min(this.opts.maxPerTurn, this.perTurn + Math.ceil(this.perTurn / 4));
     this.sliceStart = t;
     // Arrivals over: everything waiting goes now (new pieces no longer wait).
-    const n = this.taking(t) ? Math.min(this.perTurn, this.queued) : this.queued;
+    let n = this.taking(t) ? Math.min(this.perTurn, this.queued) : this.queued;
+    const maxWait = this.opts.maxWaitMs;
+    if (maxWait !== undefined) while (n < this.queued && t - this.askedAt[this.head + n]! >= maxWait) n++;
     for (let i = 0; i < n; i++) {
       const resolve = this.waiting[this.head]!;
       this.waiting[this.head++] = noop;
@@ -123,9 +136,11 @@ export class EventLoopTurns {
     }
     if (this.head === this.waiting.length) {
       this.waiting.length = 0;
+      this.askedAt.length = 0;
       this.head = 0;
     } else if (this.head >= 4096) {
       this.waiting.splice(0, this.head);
+      if (maxWait !== undefined) this.askedAt.splice(0, this.head);
       this.head = 0;
     }
     // Pieces still waiting: the next turn releases more (and measures this one). Pieces released

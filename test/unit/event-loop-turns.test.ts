@@ -110,4 +110,25 @@ describe('EventLoopTurns', () => {
     await nextTurn();
     expect(r.ask(12)).toBe(true);
   });
+
+  it('with maxWaitMs, what has waited that long goes at the next turn, however few long turns release', async () => {
+    const { arrivalsMs: _, ...always } = OPTS;
+    const r = rig({ ...always, minPerTurn: 1, maxWaitMs: 50 });
+    r.ask(0);
+    r.clock.t += 5;
+    for (let i = 1; i <= 10; i++) expect(r.ask(i)).toBe(false);
+    // Long turns (other work): one piece a turn.
+    for (let k = 0; k < 3; k++) {
+      r.clock.t += 15;
+      await nextTurn();
+    }
+    expect(r.turns.releasing).toBe(1);
+    expect(r.released).toEqual([1, 2, 3]);
+    // Pieces asking now have not waited long: they stay behind.
+    for (let i = 11; i <= 12; i++) expect(r.ask(i)).toBe(false);
+    r.clock.t += 10; // pieces 1-10 asked 55 ms ago
+    await nextTurn();
+    expect(r.released).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(r.turns.queued).toBe(2);
+  });
 });
