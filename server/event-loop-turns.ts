@@ -7,7 +7,7 @@
  * fleet state, fan-out and alerting then ran in one go: turns of 200–400 ms. Node accepts one new
  * connection per turn (libuv's uv__server_io), so agents connecting while others sent (a restart's
  * reconnections) waited 20 s and more for their welcome; and every HTTP request waited a turn or
- * two (`/healthz` p95 ~130 ms, one chip's history p95 ~160–280 ms).
+ * two (docs/benchmarks.md, "Turns for the work after commits").
  *
  * While turns are taken (with `arrivalsMs`: for that long after an agent connects; without:
  * always), a piece of work runs at once only while the current turn has used less than `sliceMs`
@@ -41,9 +41,8 @@ export interface TurnOptions {
 export const FRAME_TURNS: TurnOptions = { sliceMs: 4, turnTargetMs: 10, arrivalsMs: 500, minPerTurn: 1, maxPerTurn: 1024 };
 /**
  * The work after each commit, always: slices of 10 ms, turns near 25 ms, and none of it waits over
- * 400 ms (docs/benchmarks.md, "Turns for the work after commits": reads' p95 fell 5-8x at 10,000
- * chips as fast as acks allow; without the bound, 100,000 chips at 1 Hz lost a fifth of their
- * throughput, the agents' frames making turns long and each releasing one commit's work).
+ * 400 ms (without the bound, at 100,000 chips the agents' frames made the turns long and each
+ * released one commit's work; docs/benchmarks.md, "Turns for the work after commits").
  */
 export const COMMIT_TURNS: TurnOptions = { sliceMs: 10, turnTargetMs: 25, minPerTurn: 1, maxPerTurn: 1024, maxWaitMs: 400 };
 

@@ -16,7 +16,7 @@ import { openHubDatabase } from './hub-database.ts';
 import type { Retention, Store } from './store/store.ts';
 import type { Prices } from './history/prices.ts';
 import { handleAgentSocket } from './ws/agent-endpoint.ts';
-import { COMMIT_TURNS, EventLoopTurns } from './event-loop-turns.ts';
+import { COMMIT_TURNS, EventLoopTurns, FRAME_TURNS } from './event-loop-turns.ts';
 import { handleLiveSocket } from './ws/live-endpoint.ts';
 import { attachWebSockets } from './ws/upgrade-router.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
@@ -115,7 +115,7 @@ export async function startHub(opts: HubOptions): Promise<HubHandle> {
   const store = hubDb.store;
   const agentBounds = agentSocketBounds(bounds, store.retention.rawMs);
   /** Agent frames of every connection take turns of the event loop while agents connect (event-loop-turns.ts). */
-  const frameTurns = new EventLoopTurns();
+  const frameTurns = new EventLoopTurns(FRAME_TURNS);
   const fleet = new FleetState();
   fleet.load(await store.listChips(), await store.latestSamples());
   const fanout = new LiveFanout(() => fleet.list());

@@ -20,6 +20,11 @@ function entryBytes(s: string): Buffer {
     b.write(s.slice(4).replaceAll('-', ''), 2, 'hex');
     return b;
   }
+  return textEntry(s);
+}
+
+/** `s`'s entry as text: its u16 byte length and UTF-8 (every entry in version 1, all but GPU UUIDs from version 2). */
+export function textEntry(s: string): Buffer {
   const utf8 = Buffer.from(s, 'utf8');
   const b = Buffer.allocUnsafe(2 + utf8.length);
   b.writeUInt16LE(utf8.length, 0);

@@ -29,7 +29,7 @@
 import { SAMPLE_FIELDS, type Sample } from '../../schema/sample.ts';
 import { bitsToFlags, flagsToBits } from '../../schema/sample-flags.ts';
 import { putUvar, Reader, SCALES, unzigzag, zigzag } from '../codec/column-codec.ts';
-import { readStringEntry, stringEntry } from './record-strings.ts';
+import { readStringEntry, stringEntry, textEntry } from './record-strings.ts';
 
 export const RECORD_MAGIC = 0xfb;
 const VERSION = 2;
@@ -412,17 +412,9 @@ export function isSampleRecords(bytes: Uint8Array): boolean {
 export function chipEntries(chipIds: Iterable<string>): Buffer[] {
   const out = new Map<string, Buffer>();
   for (const id of chipIds) {
-    for (const entry of [stringEntry(id), plainEntry(id)]) out.set(entry.toString('latin1'), entry);
+    for (const entry of [stringEntry(id), textEntry(id)]) out.set(entry.toString('latin1'), entry);
   }
   return [...out.values()];
-}
-
-function plainEntry(s: string): Buffer {
-  const utf8 = Buffer.from(s, 'utf8');
-  const b = Buffer.allocUnsafe(2 + utf8.length);
-  b.writeUInt16LE(utf8.length, 0);
-  utf8.copy(b, 2);
-  return b;
 }
 
 /**
