@@ -357,9 +357,10 @@ export class Ingest {
   private async afterCommit(agentId: string, stored: Promise<InsertResult>, work: Promise<unknown> | null, t0: number, opts: BatchReport, samples: () => Sample[]): Promise<InsertResult> {
     const res = await stored;
     if (work) await work;
+    this.probe?.committed('ws', res.stored, (performance.now() - t0) / 1000);
+    // After the commit's duration is taken: the wait for a turn is not part of it.
     const turn = this.commitTurns?.turn();
     if (turn) await turn;
-    this.probe?.committed('ws', res.stored, (performance.now() - t0) / 1000);
     this.committed([agentId], samples(), res, opts);
     return res;
   }
@@ -375,9 +376,9 @@ export class Ingest {
     const t0 = performance.now();
     const results = await this.store.insertBatches(parts.map((p) => ({ agentId: p.agentId, seq: null, samples: p.samples })));
     const res = { stored: results.reduce((n, r) => n + r.stored, 0) };
+    this.probe?.committed('line_protocol', res.stored, (performance.now() - t0) / 1000);
     const turn = this.commitTurns?.turn();
     if (turn) await turn;
-    this.probe?.committed('line_protocol', res.stored, (performance.now() - t0) / 1000);
     this.committed(parts.map((p) => p.agentId), parts.length === 1 ? parts[0].samples : parts.flatMap((p) => p.samples), res, {});
     return res;
   }

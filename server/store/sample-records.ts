@@ -410,11 +410,14 @@ export function isSampleRecords(bytes: Uint8Array): boolean {
  * UUID, as version 1 wrote it (plain text). For recordsNaming.
  */
 export function chipEntries(chipIds: Iterable<string>): Buffer[] {
-  const out = new Map<string, Buffer>();
+  const out: Buffer[] = [];
   for (const id of chipIds) {
-    for (const entry of [stringEntry(id), textEntry(id)]) out.set(entry.toString('latin1'), entry);
+    const entry = stringEntry(id);
+    const text = textEntry(id);
+    out.push(entry);
+    if (!text.equals(entry)) out.push(text);
   }
-  return [...out.values()];
+  return out;
 }
 
 /**
