@@ -7,17 +7,18 @@ import { chipIdSchema } from '../../schema/sample.ts';
 import type { FleetState } from '../fleet-state.ts';
 import type { Store } from '../store/store.ts';
 import { HttpError } from '../http-errors.ts';
-import { parseTimeParam } from '../history/time-spec.ts';
+import { parseTimeSpec, resolveTime, TIME_FORMS } from '../history/time-spec.ts';
 
 const DEFAULT_RANGE_MS = 60 * 60_000;
 const DEFAULT_LIMIT = 10_000;
 const MAX_LIMIT = 100_000;
 
-function timeParam(name: string, raw: string | undefined, fallback: number): number {
+/** A time parameter in the forms the other history endpoints take (time-spec.ts), resolved at `now`. */
+function timeParam(name: string, raw: string | undefined, fallback: number, now: number): number {
   if (raw === undefined || raw === '') return fallback;
-  const t = parseTimeParam(raw);
-  if (t === null) throw new HttpError(400, 'bad_request', `${name} must be epoch milliseconds or an ISO-8601 time, got ${JSON.stringify(raw)}`);
-  return t;
+  const t = parseTimeSpec(raw);
+  if (t === null) throw new HttpError(400, 'bad_request', `${name} must be ${TIME_FORMS}, got ${JSON.stringify(raw)}`);
+  return resolveTime(t, now);
 }
 
 export function chipsRoutes(fleet: FleetState, store: Store) {
@@ -29,8 +30,8 @@ export function chipsRoutes(fleet: FleetState, store: Store) {
         throw new HttpError(404, 'not_found', `unknown chip ${JSON.stringify(chipId)}`);
       }
       const now = Date.now();
-      const to = timeParam('to', c.req.query('to'), now);
-      const from = timeParam('from', c.req.query('from'), to - DEFAULT_RANGE_MS);
+      const to = timeParam('to', c.req.query('to'), now, now);
+      const from = timeParam('from', c.req.query('from'), to - DEFAULT_RANGE_MS, now);
       if (from > to) throw new HttpError(400, 'bad_request', `from (${from}) is after to (${to})`);
       const limitRaw = c.req.query('limit');
       const limit = limitRaw === undefined ? DEFAULT_LIMIT : Number(limitRaw);
@@ -56,8 +57,8 @@ export function chipsRoutes(fleet: FleetState, store: Store) {
       const chip = chipIdSchema.safeParse(chipId).success ? fleet.get(chipId) : undefined;
       if (!chip) throw new HttpError(404, 'not_found', `unknown chip ${JSON.stringify(chipId)}`);
       const now = Date.now();
-      const to = timeParam('to', c.req.query('to'), now);
-      const from = timeParam('from', c.req.query('from'), to - DEFAULT_RANGE_MS);
+      const to = timeParam('to', c.req.query('to'), now, now);
+      const from = timeParam('from', c.req.query('from'), to - DEFAULT_RANGE_MS, now);
       if (from > to) throw new HttpError(400, 'bad_request', `from (${from}) is after to (${to})`);
       const rows = await store.agentEvents(chip.agentId, from, to, AGENT_EVENTS_READ_LIMIT + 1);
       const truncated = rows.length > AGENT_EVENTS_READ_LIMIT;

@@ -59,13 +59,13 @@ export function queryParameters(schema: z.ZodObject): Json[] {
 }
 
 const chipSamplesQuery = z.object({
-  from: z.string().optional().describe('Start, inclusive: epoch ms or ISO-8601 (default: to - 1h).'),
-  to: z.string().optional().describe('End, inclusive: epoch ms or ISO-8601 (default now).'),
+  from: z.string().optional().describe('Start, inclusive: epoch ms, ISO-8601 or relative to now, e.g. now-15m (default: to - 1h).'),
+  to: z.string().optional().describe('End, inclusive: epoch ms, ISO-8601 or relative to now, e.g. now-15m (default now).'),
   limit: z.string().optional().describe('Most samples (default 10000, at most 100000); when cut, the answer has truncated and next.'),
 });
 const chipEventsQuery = z.object({
-  from: z.string().optional().describe('Start, inclusive: epoch ms or ISO-8601 (default: to - 1h).'),
-  to: z.string().optional().describe('End, inclusive: epoch ms or ISO-8601 (default now).'),
+  from: z.string().optional().describe('Start, inclusive: epoch ms, ISO-8601 or relative to now, e.g. now-15m (default: to - 1h).'),
+  to: z.string().optional().describe('End, inclusive: epoch ms, ISO-8601 or relative to now, e.g. now-15m (default now).'),
 });
 const writeQuery = z.object({ precision: z.enum(PRECISIONS).optional().describe('Timestamp precision (default ns).') });
 

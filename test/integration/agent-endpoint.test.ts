@@ -259,6 +259,12 @@ describe('REST', () => {
     expect(ok.body.samples.map((s: any) => s.powerW)).toEqual([102, 103, 104, 105]);
     const page = await hub.get(`/api/v1/chips/GPU-test-0/samples?from=${t0}&limit=3`);
     expect(page.body).toMatchObject({ truncated: true, next: t0 + 2001 });
+    // Relative times, as /series and /energy take them.
+    const recent = await hub.get('/api/v1/chips/GPU-test-0/samples?from=now-6s&to=now');
+    expect(recent.status).toBe(200);
+    expect(recent.body.to - recent.body.from).toBe(6000);
+    expect(recent.body.samples.map((s: any) => s.powerW)).toEqual(expect.arrayContaining([105, 106, 107, 108, 109]));
+    expect(recent.body.samples.map((s: any) => s.powerW)).not.toContain(102);
     for (const [q, status, code] of [
       ['?from=yesterday', 400, 'bad_request'],
       [`?from=${t0 + 5000}&to=${t0}`, 400, 'bad_request'],
