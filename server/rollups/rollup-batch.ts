@@ -4,7 +4,8 @@
  * changes add, negative ones included). Pure: the fold reads, merges (rollup-row-merge.ts) and writes the rows.
  */
 import type { Sample } from '../../schema/sample.ts';
-import { addEnergy, addSample, cloneBucket, emptyBucket, mergeBucket, type RollupBucket } from './rollup-bucket.ts';
+import { addEnergy, addSample, cloneBucket, emptyBucket, mergeBucket, mergeFieldStats, type RollupBucket } from './rollup-bucket.ts';
+import type { RowColumns } from './rollup-columns.ts';
 import type { EnergyChange } from './energy-pairs.ts';
 import { bucketStart, TIERS, type RollupTier } from './rollup-fields.ts';
 
@@ -70,6 +71,21 @@ export class RollupBatch {
     }
   }
 
+  /**
+   * One chip's 1-minute buckets held column-wise (every field and energy), counted towards every
+   * key as addChip counts its samples; 1-hour buckets as the layout keeps them.
+   */
+  addMinuteColumns(keys: readonly string[], c: RowColumns): void {
+    const hour = TIERS['1h'].bucketMs;
+    for (const key of keys) {
+      const before = this.layout.hoursBefore(key);
+      for (let j = 0; j < c.k; j++) {
+        mergeColumnBucket(this.bucket('1m', key, c.start[j]), c, j);
+        if (bucketStart(c.start[j], hour) < before) mergeColumnBucket(this.bucket('1h', key, c.start[j]), c, j);
+      }
+    }
+  }
+
   private mergeInto(tier: RollupTier, key: string, b: RollupBucket): void {
     const dst = this.bucket(tier, key, b.start);
     mergeBucket(dst, b);
@@ -96,4 +112,15 @@ export class RollupBatch {
   deltas(): IterableIterator<RollupRowDelta> {
     return this.rows.values();
   }
+}
+
+/** Fold bucket j of `c` (every field and energy) into `dst`, as mergeBucket folds an object. */
+function mergeColumnBucket(dst: RollupBucket, c: RowColumns, j: number): void {
+  dst.n += c.n[j];
+  for (let i = 0; i < dst.f.length; i++) {
+    const s = c.fields[i]!;
+    if (s.cnt[j] > 0) mergeFieldStats(dst, i, s.cnt[j], s.sum[j], s.min[j], s.max[j], s.last[j], s.lastTs[j]);
+  }
+  dst.energyJ += c.energyJ[j];
+  dst.energyPairs += c.energyPairs[j];
 }

@@ -125,3 +125,57 @@ export function columnsOf(buckets: readonly RollupBucket[], into: RowColumns): R
   for (let j = 0; j < buckets.length; j++) setBucket(into, j, buckets[j]);
   return into;
 }
+
+/**
+ * Fold bucket i of `from` into bucket j of `into` (both with every field and energy): counts, sums
+ * and energy add, min of mins, max of maxes, `last` from the latest sample (on equal times, `from`
+ * wins), as mergeBucket does on objects.
+ */
+export function mergeBucketInto(from: RowColumns, i: number, into: RowColumns, j: number): void {
+  into.n[j] += from.n[i];
+  into.energyJ[j] += from.energyJ[i];
+  into.energyPairs[j] += from.energyPairs[i];
+  for (let f = 0; f < ROLLUP_FIELDS.length; f++) {
+    const s = from.fields[f]!;
+    if (s.cnt[i] === 0) continue;
+    const d = into.fields[f]!;
+    if (d.cnt[j] === 0) {
+      d.cnt[j] = s.cnt[i];
+      d.sum[j] = s.sum[i];
+      d.min[j] = s.min[i];
+      d.max[j] = s.max[i];
+      d.last[j] = s.last[i];
+      d.lastTs[j] = s.lastTs[i];
+      continue;
+    }
+    d.cnt[j] += s.cnt[i];
+    d.sum[j] += s.sum[i];
+    if (s.min[i] < d.min[j]) d.min[j] = s.min[i];
+    if (s.max[i] > d.max[j]) d.max[j] = s.max[i];
+    if (s.lastTs[i] >= d.lastTs[j]) {
+      d.last[j] = s.last[i];
+      d.lastTs[j] = s.lastTs[i];
+    }
+  }
+}
+
+/**
+ * The buckets of `stored` (null: none) and buckets [from, to) of `delta` merged, ascending by
+ * start, in `out` (every field and energy in all three; each ascending with unique starts).
+ */
+export function mergeColumns(stored: RowColumns | null, delta: RowColumns, from: number, to: number, out: RowColumns): RowColumns {
+  const k0 = stored?.k ?? 0;
+  out.prepare(k0 + to - from, undefined, true);
+  let i = 0;
+  let d = from;
+  let j = 0;
+  while (i < k0 || d < to) {
+    if (d >= to || (i < k0 && stored!.start[i] < delta.start[d])) copyBucket(stored!, i++, out, j++);
+    else if (i < k0 && stored!.start[i] === delta.start[d]) {
+      copyBucket(stored!, i++, out, j);
+      mergeBucketInto(delta, d++, out, j++);
+    } else copyBucket(delta, d++, out, j++);
+  }
+  out.k = j;
+  return out;
+}

@@ -23,6 +23,7 @@ import { RollupBatch } from '../../rollups/rollup-batch.ts';
 import { ChipTails, type ChipTail } from './chip-tails.ts';
 import { RollupRows } from './rollup-rows.ts';
 import { HourSealer, SEAL_KEYS } from './hour-seal.ts';
+import { OpenChipRows } from './open-chip-rows.ts';
 
 /** Old chunks are merged up to this many samples (chunk-merge.ts). */
 export const TARGET_CHUNK_SAMPLES = 600;
@@ -55,6 +56,8 @@ export class Compactor {
   private readonly rows: RollupRows;
   /** Open hours' 1-minute rows and the sealing of hours that are over (hour-seal.ts); the fold's rollup layout. */
   private readonly sealer: HourSealer;
+  /** Each chip's own open rollup rows, merged column-wise and remembered between steps. */
+  private readonly openRows: OpenChipRows;
   private readonly q;
 
   constructor(
@@ -66,6 +69,11 @@ export class Compactor {
   ) {
     this.rows = new RollupRows(db);
     this.sealer = new HourSealer(db.$client, aroundWrite, Date.now(), sealKeysPerBatch);
+    this.openRows = new OpenChipRows(
+      this.sealer,
+      (key, rowStart) => this.rows.read('1m', key, rowStart),
+      (key, rowStart, data) => this.rows.write('1m', key, rowStart, data),
+    );
     const chip = eq(sampleChunks.chipId, sql.placeholder('chipId'));
     this.q = {
       overlapping: db
@@ -132,8 +140,9 @@ export class Compactor {
       for (const chipId of chips) this.touched.add(chipId);
       return maxId;
     } catch (err) {
-      // Nothing was written: what the tails learned while planning is void.
+      // Nothing was written: what the tails and open rows learned while planning is void.
       this.tails.clear();
+      this.openRows.clear();
       throw err;
     }
   }
@@ -172,7 +181,9 @@ export class Compactor {
    * time until `budgetMs` is spent or nothing is due. Returns the keys sealed.
    */
   sealHours(now: number, budgetMs = Number.POSITIVE_INFINITY): number {
-    return this.sealer.run(now, budgetMs);
+    const sealed = this.sealer.run(now, budgetMs);
+    if (sealed > 0) this.openRows.forgetSealed();
+    return sealed;
   }
 
   /** Whether an hour waits to be sealed at `now` (or a pass is under way). */
@@ -264,7 +275,15 @@ export class Compactor {
       stored.sort((a, b) => a.ts - b.ts);
     }
     const freshReadings = readings(added);
-    batch.addChip(this.rows.keysOf(chipId), added, energyChanges(stored, freshReadings));
+    const keys = this.rows.keysOf(chipId);
+    const changes = energyChanges(stored, freshReadings);
+    // The chip's own open row directly, its fleet group's through the batch; else all through the batch.
+    const minutes = this.openRows.add(chipId, added, changes, ops);
+    if (minutes) batch.addMinuteColumns(keys.slice(1), minutes);
+    else {
+      this.openRows.forget(chipId);
+      batch.addChip(keys, added, changes);
+    }
 
     if (!laterExists) {
       const all = stored.concat(freshReadings).sort((a, b) => a.ts - b.ts);

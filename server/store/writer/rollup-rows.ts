@@ -8,7 +8,7 @@ import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { chips } from '../../../schema/tables.ts';
 import type { RollupBatch, RollupRowDelta } from '../../rollups/rollup-batch.ts';
 import { mergeRollupRow } from '../../rollups/rollup-row-merge.ts';
-import { fleetKey, TIERS } from '../../rollups/rollup-fields.ts';
+import { fleetKey, TIERS, type RollupTier } from '../../rollups/rollup-fields.ts';
 
 /** Drizzle over a better-sqlite3 connection, which the writes use directly. */
 type Db = BetterSQLite3Database & { $client: Database.Database };
@@ -49,6 +49,16 @@ export class RollupRows {
     return group ? [chipId, group] : [chipId];
   }
 
+  /** The stored row of `key` in `tier` starting at `rowStart`, if any. */
+  read(tier: RollupTier, key: string, rowStart: number): Buffer | undefined {
+    return this.readRow.get(tier, key, rowStart) as Buffer | undefined;
+  }
+
+  /** Store a row (with the write lock held: in a step's write transaction). */
+  write(tier: RollupTier, key: string, rowStart: number, data: Buffer): void {
+    this.writeRow.run(tier, key, rowStart, data);
+  }
+
   /**
    * Merge every delta of the batch into its stored row: reads and encodes now, queues the writes.
    * Rows for which `isOpen` holds are stored without deflate (rewritten at every fold until sealed).
@@ -56,9 +66,8 @@ export class RollupRows {
   apply(batch: RollupBatch, ops: (() => void)[], isOpen: (d: RollupRowDelta) => boolean = () => false): void {
     for (const d of batch.deltas()) {
       const { bucketMs } = TIERS[d.tier];
-      const row = this.readRow.get(d.tier, d.key, d.rowStart) as Buffer | undefined;
-      const data = mergeRollupRow(row ?? null, d.rowStart, bucketMs, d.buckets, false, !isOpen(d));
-      ops.push(() => this.writeRow.run(d.tier, d.key, d.rowStart, data));
+      const data = mergeRollupRow(this.read(d.tier, d.key, d.rowStart) ?? null, d.rowStart, bucketMs, d.buckets, false, !isOpen(d));
+      ops.push(() => this.write(d.tier, d.key, d.rowStart, data));
     }
   }
 }
