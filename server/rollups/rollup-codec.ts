@@ -26,17 +26,20 @@ export function encodeRollupRow(rowStart: number, bucketMs: number, buckets: rea
 }
 
 const encodeScratch = new RowColumns();
-/** Reused for each field's block: encoding is synchronous and never re-entered. */
+/** Reused for each row and each field's block: encoding is synchronous and never re-entered, and what they hold is copied out. */
+const rowWriter = new Writer(4096);
 const blockWriter = new Writer(1024);
 
 /**
  * Encode the row held in `c` (ascending start, all within [rowStart, rowStart + span), every field
  * and energy decoded): the same bytes as encodeRollupRow of its buckets, without bucket objects.
- * `deflate` false: the encoded bytes as they are, behind a marker byte (decoders read both).
+ * `deflate` false: the encoded bytes as they are, behind a marker byte (decoders read both), in a
+ * buffer from `alloc`.
  */
-export function encodeRollupColumns(rowStart: number, bucketMs: number, c: RowColumns, deflate = true): Buffer {
+export function encodeRollupColumns(rowStart: number, bucketMs: number, c: RowColumns, deflate = true, alloc: (n: number) => Buffer = Buffer.allocUnsafe): Buffer {
   const k = c.k;
-  const w = new Writer(256 + k * 64);
+  const w = rowWriter;
+  w.reset();
   w.byte(VERSION);
   w.uvar(k);
   let prev = 0;
@@ -68,7 +71,7 @@ export function encodeRollupColumns(rowStart: number, bucketMs: number, c: RowCo
   putColumn(w, k, c.energyPairs, null, PLAIN);
   if (deflate) return deflateFitted(w.done());
   const encoded = w.done();
-  const out = Buffer.allocUnsafe(encoded.length + 1);
+  const out = alloc(encoded.length + 1);
   out[0] = NOT_DEFLATED;
   out.set(encoded, 1);
   return out;

@@ -3,6 +3,8 @@ import { cloneBucket, emptyBucket, mergeBucket, type RollupBucket } from '../../
 import { decodeRollupRow, encodeRollupRow } from '../../server/rollups/rollup-codec.ts';
 import { mergeRollupRow } from '../../server/rollups/rollup-row-merge.ts';
 import { ROLLUP_FIELDS, TIERS } from '../../server/rollups/rollup-fields.ts';
+import { bucketsOf, columnsOf, mergeColumns, RowColumns } from '../../server/rollups/rollup-columns.ts';
+import { ByteSlabs } from '../../server/codec/byte-slabs.ts';
 
 const MIN = TIERS['1m'].bucketMs;
 const ROW = 1_700_000_000_000 - (1_700_000_000_000 % TIERS['1m'].rowSpanMs);
@@ -112,5 +114,54 @@ describe('rows stored without deflate', () => {
     // A plain row merged again and deflated: the same bytes as merging the deflated one.
     const next = new Map([[ROW + 7 * MIN, bucket(r, 7)]]);
     expect(mergeRollupRow(plain, ROW, MIN, next).equals(mergeRollupRow(deflated, ROW, MIN, next))).toBe(true);
+  });
+});
+
+describe('merging delta columns into a row\'s columns (a chip\'s open row, open-chip-rows.ts)', () => {
+  it.each([
+    ['the usual step: the newest bucket grows and one follows it', 21, [40, 41], 0, 2],
+    ['late minutes between and before the stored ones', 22, [0, 7, 33], 0, 3],
+    ['only part of the delta: the buckets of one row', 23, [38, 39, 40, 41, 42], 1, 4],
+    ['no stored buckets', 24, [5, 6], 0, 2],
+  ])('%s: the buckets the object merge makes', (_name, seed, deltaMinutes, from, to) => {
+    const r = rng(seed);
+    const stored = seed === 24 ? [] : minutes(r, 40).filter((m) => m <= 41).map((m) => bucket(r, m));
+    const deltaBuckets = deltaMinutes.map((m) => bucket(r, m));
+    const want = mergeObjects(stored, new Map(deltaBuckets.slice(from, to).map((b) => [b.start, b] as const)));
+    const storedCols = stored.length ? columnsOf(stored, new RowColumns()) : null;
+    const got = mergeColumns(storedCols, columnsOf(deltaBuckets, new RowColumns()), from, to, new RowColumns());
+    expect(bucketsOf(got)).toEqual(want);
+  });
+
+  it('200 random rows and deltas agree with the object merge', () => {
+    const r = rng(199);
+    const [a, b, out] = [new RowColumns(), new RowColumns(), new RowColumns()];
+    for (let c = 0; c < 200; c++) {
+      const stored = minutes(r, Math.floor(r() * 60)).map((m) => bucket(r, m));
+      const delta = minutes(r, 1 + Math.floor(r() * 5)).map((m) => bucket(r, m));
+      const want = mergeObjects(stored, new Map(delta.map((d) => [d.start, d] as const)));
+      expect(bucketsOf(mergeColumns(stored.length ? columnsOf(stored, a) : null, columnsOf(delta, b), 0, delta.length, out)), `case ${c}`).toEqual(want);
+    }
+  });
+});
+
+describe('byte slabs', () => {
+  it('hand out slices that do not overlap, and a new slab when one is full', () => {
+    const slabs = new ByteSlabs(1024);
+    const got = [100, 200, 250, 256, 240, 10].map((n, i) => slabs.take(n).fill(i + 1));
+    got.forEach((b, i) => expect([b.length, b.every((x) => x === i + 1)]).toEqual([[100, 200, 250, 256, 240, 10][i], true]));
+    expect(got[0].buffer).toBe(got[2].buffer);
+    // 100 + 200 + 250 + 256 = 806 bytes: the next 240 start a new slab.
+    expect(got[4].buffer).not.toBe(got[0].buffer);
+    expect(got[5].buffer).toBe(got[4].buffer);
+  });
+
+  it('a string over a quarter of a slab gets a buffer of its own', () => {
+    const slabs = new ByteSlabs(1024);
+    const small = slabs.take(10);
+    const big = slabs.take(257);
+    expect(big.length).toBe(257);
+    expect(big.buffer).not.toBe(small.buffer);
+    expect(big.byteLength).toBe(big.buffer.byteLength);
   });
 });

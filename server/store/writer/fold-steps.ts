@@ -6,7 +6,7 @@
  * version 1) while it runs, which bounds MAX_STEP.
  */
 export const MIN_STEP = 50_000;
-export const MAX_STEP = 1_200_000;
+export const MAX_STEP = 2_400_000;
 export const PER_CHIP = 100;
 
 /** The step size for a fold that last touched `chips` chips. */

@@ -18,6 +18,7 @@ import { decodeRollupColumns, encodeRollupColumns } from '../../rollups/rollup-c
 import { mergeColumns, RowColumns } from '../../rollups/rollup-columns.ts';
 import { bucketStart, TIERS } from '../../rollups/rollup-fields.ts';
 import type { HourSealer } from './hour-seal.ts';
+import { ByteSlabs } from '../../codec/byte-slabs.ts';
 
 const MINUTE = TIERS['1m'].bucketMs;
 
@@ -32,6 +33,9 @@ export class OpenChipRows {
   private readonly minutes = new RowColumns();
   private readonly stored = new RowColumns();
   private readonly merged = new RowColumns();
+  /** The rows' bytes: a step's rows are replaced by the next step's, so their slabs go together. */
+  private readonly slabs = new ByteSlabs();
+  private readonly take = (n: number) => this.slabs.take(n);
 
   constructor(
     private readonly layout: Pick<HourSealer, 'hoursBefore' | 'rowStart'>,
@@ -69,7 +73,7 @@ export class OpenChipRows {
       const known = this.remembered.get(chipId);
       const data = known !== undefined && known.rowStart === rowStart ? known.data : this.readRow(chipId, rowStart);
       const stored = data ? decodeRollupColumns(data, rowStart, MINUTE, this.stored) : null;
-      const bytes = encodeRollupColumns(rowStart, MINUTE, mergeColumns(stored, m, from, to, this.merged), false);
+      const bytes = encodeRollupColumns(rowStart, MINUTE, mergeColumns(stored, m, from, to, this.merged), false, this.take);
       this.remembered.set(chipId, { rowStart, data: bytes });
       ops.push(() => this.writeRow(chipId, rowStart, bytes));
       from = to;
