@@ -223,8 +223,8 @@ export class Compactor {
     });
     // Planned in log order (the chips of a log record follow each other, its bytes still in the
     // CPU's cache), written in chip id order: the inserts walk the chunks' and rollups' indexes
-    // in order, each page once while SQLite's cache holds it, and a chip's chunks lie together
-    // for the merge that reads them later.
+    // in order, each page once while SQLite's cache holds it, and neighbouring chips' chunks lie
+    // together in the table for the merge, which reads them in the same order.
     byId.sort((a, b) => (a.chipId < b.chipId ? -1 : a.chipId > b.chipId ? 1 : 0));
     for (const c of byId) for (const w of c.writes) ops.push(w);
     this.rows.apply(batch, ops, (d) => this.sealer.isOpenRow(d.tier, d.key, d.rowStart));
