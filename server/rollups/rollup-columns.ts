@@ -161,9 +161,10 @@ export function mergeBucketInto(from: RowColumns, i: number, into: RowColumns, j
 
 /**
  * The buckets of `stored` (null: none) and buckets [from, to) of `delta` merged, ascending by
- * start, in `out` (every field and energy in all three; each ascending with unique starts).
+ * start, in `out` (every field and energy in all three; each ascending with unique starts). With
+ * `replace`, a delta bucket takes the place of the stored bucket with its start instead of merging.
  */
-export function mergeColumns(stored: RowColumns | null, delta: RowColumns, from: number, to: number, out: RowColumns): RowColumns {
+export function mergeColumns(stored: RowColumns | null, delta: RowColumns, from: number, to: number, out: RowColumns, replace = false): RowColumns {
   const k0 = stored?.k ?? 0;
   out.prepare(k0 + to - from, undefined, true);
   let i = 0;
@@ -171,10 +172,13 @@ export function mergeColumns(stored: RowColumns | null, delta: RowColumns, from:
   let j = 0;
   while (i < k0 || d < to) {
     if (d >= to || (i < k0 && stored!.start[i] < delta.start[d])) copyBucket(stored!, i++, out, j++);
-    else if (i < k0 && stored!.start[i] === delta.start[d]) {
+    else if (i < k0 && stored!.start[i] === delta.start[d] && !replace) {
       copyBucket(stored!, i++, out, j);
       mergeBucketInto(delta, d++, out, j++);
-    } else copyBucket(delta, d++, out, j++);
+    } else {
+      if (i < k0 && stored!.start[i] === delta.start[d]) i++;
+      copyBucket(delta, d++, out, j++);
+    }
   }
   out.k = j;
   return out;

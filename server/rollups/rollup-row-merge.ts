@@ -1,17 +1,19 @@
 /**
  * Merging a fold's delta buckets into a stored rollup row, column-wise: the row is decoded into
- * reused columns, its buckets that the delta does not touch are copied as numbers, and only the
- * few it touches become objects to merge (rollup-bucket.ts mergeBucket, the arithmetic of the
- * object merge it replaces). A 1-minute row holds up to 60 buckets of ten fields; as objects that was ~700
- * allocations per chip and fold step, which at 100,000 chips made the garbage collector the
- * fold's largest cost. Pure: no I/O.
+ * reused columns, the delta buckets are put in columns too, and the two are merged as numbers
+ * (rollup-columns.ts mergeColumns, the arithmetic of rollup-bucket.ts mergeBucket). A 1-minute row
+ * holds up to 60 buckets of ten fields; as objects that was ~700 allocations per chip and fold
+ * step, which at 100,000 chips made the garbage collector the fold's largest cost. Pure: no I/O.
  */
 import { emptyBucket, mergeBucket, type RollupBucket } from './rollup-bucket.ts';
 import { decodeRollupColumns, encodeRollupColumns } from './rollup-codec.ts';
-import { bucketAt, copyBucket, RowColumns, setBucket } from './rollup-columns.ts';
+import { bucketAt, columnsOf, mergeColumns, RowColumns } from './rollup-columns.ts';
 
 const storedCols = new RowColumns();
 const mergedCols = new RowColumns();
+
+/** The delta buckets column-wise, ascending by start (reused: merging is synchronous). */
+const deltaCols = new RowColumns();
 
 /**
  * The buckets of `stored` (a decoded row with every field and energy, or null for none) with the
@@ -20,24 +22,7 @@ const mergedCols = new RowColumns();
  */
 export function mergeIntoColumns(stored: RowColumns | null, delta: ReadonlyMap<number, RollupBucket>, out: RowColumns, replace = false): RowColumns {
   const adds = delta.size === 1 ? [...delta.values()] : [...delta.values()].sort((a, b) => a.start - b.start);
-  const k0 = stored?.k ?? 0;
-  out.prepare(k0 + adds.length, undefined, true);
-  let i = 0;
-  let a = 0;
-  let j = 0;
-  while (i < k0 || a < adds.length) {
-    if (a >= adds.length || (i < k0 && stored!.start[i] < adds[a].start)) copyBucket(stored!, i++, out, j++);
-    else if (i < k0 && stored!.start[i] === adds[a].start && replace) {
-      i++;
-      setBucket(out, j++, adds[a++]);
-    } else if (i < k0 && stored!.start[i] === adds[a].start) {
-      const b = bucketAt(stored!, i++);
-      mergeBucket(b, adds[a++]);
-      setBucket(out, j++, b);
-    } else setBucket(out, j++, adds[a++]);
-  }
-  out.k = j;
-  return out;
+  return mergeColumns(stored, columnsOf(adds, deltaCols), 0, adds.length, out, replace);
 }
 
 /**

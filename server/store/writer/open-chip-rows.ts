@@ -95,9 +95,4 @@ export class OpenChipRows {
   clear(): void {
     this.remembered.clear();
   }
-
-  /** Chips whose open row is remembered. */
-  get size(): number {
-    return this.remembered.size;
-  }
 }
