@@ -33,7 +33,8 @@ import { PROTOCOL_VERSION } from './protocol-constants.ts';
 export const BINARY_BATCH_FEATURE = 'binary-batch';
 /** First byte of every binary frame. */
 export const BINARY_FRAME_MARK = 0xb2;
-const KIND_BATCH = 1;
+/** Second byte of a batch frame. */
+export const KIND_BATCH = 1;
 
 const REQUIRED = SAMPLE_FIELDS.slice(0, 8);
 const OPTIONAL = ['smClockMhz', 'eccCorrected', 'eccUncorrected'] as const;
@@ -215,8 +216,8 @@ class Refusal extends Error {
   }
 }
 
-/** Reads a frame; reading past its end throws Truncated. */
-class In {
+/** Reads a frame; reading past its end throws (Truncated), as does a varint over 8 bytes. */
+export class FrameReader {
   private readonly view: DataView;
   at = 0;
   constructor(private readonly buf: Uint8Array) {
@@ -258,9 +259,14 @@ class In {
   chipId(i: number, ids: ChipIdCache): string {
     const n = this.uvar();
     if (n > this.left) throw new Truncated();
-    const bytes = this.buf.subarray(this.at, this.at + n);
+    const at = this.at;
     this.at += n;
-    return ids.get(i, bytes);
+    return ids.get(i, this.buf, at, n);
+  }
+
+  /** The `k`th extras key of a sample: the string made for the same bytes before (any frame's), or a new one. */
+  extrasKey(k: number): string {
+    return this.chipId(k, extrasKeys);
   }
 }
 
@@ -289,19 +295,20 @@ export class ChipIdCache {
   private readonly bytes: Uint8Array[] = [];
   private readonly strings: string[] = [];
 
-  /** The string of chip id `i` whose UTF-8 bytes are `b`. */
-  get(i: number, b: Uint8Array): string {
+  /** The string of chip id `i` whose UTF-8 bytes are the `n` of `buf` at `at` (compared in place: no view made when known). */
+  get(i: number, buf: Uint8Array, at: number, n: number): string {
     const known = this.bytes[i];
-    if (known !== undefined && known.length === b.length) {
+    if (known !== undefined && known.length === n) {
       let same = true;
-      for (let k = 0; k < b.length; k++) {
-        if (known[k] !== b[k]) {
+      for (let k = 0; k < n; k++) {
+        if (known[k] !== buf[at + k]) {
           same = false;
           break;
         }
       }
       if (same) return this.strings[i];
     }
+    const b = buf.subarray(at, at + n);
     const s = text(b);
     if (i < MAX_CACHED_IDS) {
       this.bytes[i] = b.slice();
@@ -310,6 +317,11 @@ export class ChipIdCache {
     return s;
   }
 }
+/**
+ * Extras keys by their place in a sample, shared by every frame (a source names the same keys in
+ * the same order in every sample): no new strings per sample.
+ */
+const extrasKeys = new ChipIdCache();
 /** Positions a ChipIdCache keeps (an agent announces at most 1,024 chips). */
 const MAX_CACHED_IDS = 1024;
 
@@ -319,7 +331,7 @@ function put(o: Record<string, unknown>, key: string, value: unknown): void {
   else o[key] = value;
 }
 
-function readSample(r: In, chipIds: readonly string[]): Sample {
+function readSample(r: FrameReader, chipIds: readonly string[]): Sample {
   const chip = r.uvar();
   if (chip >= chipIds.length) throw new Refusal('bad_frame', `a sample names chip ${chip} of the frame's ${chipIds.length} chip ids`);
   const ts = r.f64();
@@ -358,7 +370,7 @@ function readSample(r: In, chipIds: readonly string[]): Sample {
     const n = r.uvar();
     if (n > MAX_EXTRAS_KEYS) throw new Refusal('out_of_range', `a sample has ${n} extras keys; at most ${MAX_EXTRAS_KEYS}`);
     const extras: Record<string, number> = {};
-    for (let k = 0; k < n; k++) put(extras, r.str(), r.f64());
+    for (let k = 0; k < n; k++) put(extras, r.extrasKey(k), r.f64());
     s.extras = extras;
   }
   return s;
@@ -373,7 +385,7 @@ function readSample(r: In, chipIds: readonly string[]): Sample {
 export function decodeBatchFrame(buf: Uint8Array, ids?: ChipIdCache): DecodedBinaryFrame {
   if (buf.length < 2 || buf[0] !== BINARY_FRAME_MARK) return { ok: false, code: 'bad_frame', message: 'binary frames must be fleetscope binary batch frames (first byte 0xB2)' };
   if (buf[1] !== KIND_BATCH) return { ok: false, code: 'unknown_type', message: `unknown binary frame kind ${buf[1]}; expected 1 (batch)` };
-  const r = new In(buf);
+  const r = new FrameReader(buf);
   r.at = 2;
   try {
     const seq = r.uvar();

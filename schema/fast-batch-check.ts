@@ -78,7 +78,7 @@ function isCount(x: unknown): boolean {
 }
 
 /** `chipIdSchema`: 1..128 code points matching /^[A-Za-z0-9._:-]+$/ (all ASCII, so units = code points). */
-function isChipId(x: unknown): boolean {
+export function isChipId(x: unknown): boolean {
   if (typeof x !== 'string') return false;
   const n = x.length;
   if (n < 1 || n > 128) return false;
@@ -144,6 +144,20 @@ function isExtras(x: unknown, passThrough: boolean): boolean {
 }
 
 const P50 = 2 ** 50;
+
+/**
+ * The bounds isSample checks each field of SAMPLE_FIELDS against, in that order (utilPct …
+ * eccUncorrected), for checks of values that are not in sample objects (server/ws/frame-record.ts).
+ * The property test in test/unit/frame-record.test.ts compares them with zod.
+ */
+export const SAMPLE_FIELD_BOUNDS: readonly (readonly [number, number])[] = [
+  [0, 100], [0, 100], [0, P50], [0, P50], [0, 10_000], [0, 10_000], [-40, 150], [0, 1e15], [0, 10_000], [0, 1e15], [0, 1e15],
+];
+
+/** An `extras` key as isExtras passes it through (not `__proto__`, at most MAX_EXTRA_KEY_LENGTH code points). */
+export function isPassThroughExtrasKey(k: string): boolean {
+  return k !== '__proto__' && (k.length <= MAX_EXTRA_KEY_LENGTH || codePointLength(k) <= MAX_EXTRA_KEY_LENGTH);
+}
 
 /** `sampleSchema` (strict) plus the time window [lo, hi] (lo is at least MIN_TS). */
 function isSample(x: unknown, lo: number, hi: number, passThrough: boolean): boolean {
@@ -245,6 +259,21 @@ function isCounts(x: unknown): boolean {
   return isCount(x.batches) && isCount(x.samples);
 }
 
+/** A batch's (or a frame tail's) `health`, `dropped` and `work`, each absent or valid. */
+function isReports(data: Obj, passThrough: boolean): boolean {
+  const health = data.health;
+  if (health !== undefined) {
+    if (!Array.isArray(health) || health.length > 32) return false;
+    for (let i = 0; i < health.length; i++) {
+      if (!isHealth(health[i])) return false;
+    }
+  }
+  const dropped = data.dropped;
+  if (dropped !== undefined && !isCounts(dropped)) return false;
+  const work = data.work;
+  return work === undefined || isWork(work, passThrough);
+}
+
 function check(data: unknown, now: number, window: TimeWindow | undefined, passThrough: boolean): boolean {
   if (!isObj(data)) return false;
   for (const k in data) {
@@ -265,17 +294,7 @@ function check(data: unknown, now: number, window: TimeWindow | undefined, passT
   if (data.v !== PROTOCOL_VERSION || data.type !== 'batch') return false;
   if (!isCount(data.seq)) return false;
   if (!isOptBool(data.backfill)) return false;
-  const health = data.health;
-  if (health !== undefined) {
-    if (!Array.isArray(health) || health.length > 32) return false;
-    for (let i = 0; i < health.length; i++) {
-      if (!isHealth(health[i])) return false;
-    }
-  }
-  const dropped = data.dropped;
-  if (dropped !== undefined && !isCounts(dropped)) return false;
-  const work = data.work;
-  if (work !== undefined && !isWork(work, passThrough)) return false;
+  if (!isReports(data, passThrough)) return false;
   const samples = data.samples;
   if (!Array.isArray(samples)) return false;
   const n = samples.length;
@@ -285,6 +304,18 @@ function check(data: unknown, now: number, window: TimeWindow | undefined, passT
     if (!isSample(samples[i], lo, hi, passThrough)) return false;
   }
   return true;
+}
+
+/**
+ * A binary batch frame's tail (schema/batch-frame.ts), as JSON.parse gave it: true when it holds
+ * only `health`, `dropped` and `work`, each as isPassThroughBatchFast would pass it.
+ */
+export function isPassThroughTailFast(tail: unknown): boolean {
+  if (!isObj(tail)) return false;
+  for (const k in tail) {
+    if (k !== 'health' && k !== 'dropped' && k !== 'work') return false;
+  }
+  return isReports(tail, true);
 }
 
 /**

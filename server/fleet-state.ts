@@ -49,6 +49,14 @@ export class FleetState {
    */
   private readonly byAgent = new Map<string, Set<string>>();
   /**
+   * Each agent's inventory entries as agentEntries last listed them, valid while `entriesVersion`
+   * is unchanged: every change of which entry a chip id maps to, of an entry's activity or of
+   * `byAgent` moves it on. An agent whose window of batches is full turns behind and back at every
+   * batch (agentReading), each time listing its entries.
+   */
+  private readonly entriesOf = new Map<string, { version: number; entries: ChipEntry[] }>();
+  private entriesVersion = 0;
+  /**
    * When each live chip turns stale unless it is heard from: the only status change that time
    * makes (stale and offline chips change on samples and connections). The status timer takes the
    * due ones instead of re-deriving every chip (100,000 chips twice a second were ~8 % of the hub's
@@ -69,34 +77,49 @@ export class FleetState {
     if (e.view.status === 'live' && e.lastSampleAt !== null) this.liveUntil.push(e.lastSampleAt + STALE_AFTER_INTERVALS * e.intervalMs + 1, e.view.chipId);
   }
 
+  /** The chip's entry is `e` from now on. */
+  private setEntry(chipId: string, e: ChipEntry): void {
+    this.chips.set(chipId, e);
+    this.entriesVersion++;
+  }
+
   private index(agentId: string, chipId: string): void {
+    this.entriesVersion++;
     let set = this.byAgent.get(agentId);
     if (!set) this.byAgent.set(agentId, (set = new Set()));
     set.add(chipId);
   }
 
   private unindex(agentId: string, chipId: string): void {
+    this.entriesVersion++;
     const set = this.byAgent.get(agentId);
     if (!set) return;
     set.delete(chipId);
     if (set.size === 0) this.byAgent.delete(agentId);
   }
 
-  /** The entries of the agent's inventory (an array: this runs for every frame of every agent). */
-  private agentEntries(agentId: string): ChipEntry[] {
-    const out: ChipEntry[] = [];
+  /** The entries of the agent's inventory (not to be changed by the caller: it may be the cached list). */
+  private agentEntries(agentId: string): readonly ChipEntry[] {
+    const cached = this.entriesOf.get(agentId);
+    if (cached !== undefined && cached.version === this.entriesVersion) return cached.entries;
+    const entries: ChipEntry[] = [];
     const ids = this.byAgent.get(agentId);
-    if (ids === undefined) return out;
-    for (const chipId of ids) {
-      const e = this.chips.get(chipId);
-      if (e !== undefined && e.active && e.view.agentId === agentId) out.push(e);
+    if (ids !== undefined) {
+      for (const chipId of ids) {
+        const e = this.chips.get(chipId);
+        if (e !== undefined && e.active && e.view.agentId === agentId) entries.push(e);
+      }
     }
-    return out;
+    if (cached !== undefined) {
+      cached.version = this.entriesVersion;
+      cached.entries = entries;
+    } else if (ids !== undefined) this.entriesOf.set(agentId, { version: this.entriesVersion, entries });
+    return entries;
   }
 
   load(stored: StoredChip[], latest: Map<string, Sample>): void {
     for (const c of stored) {
-      this.chips.set(c.chipId, { view: chipView(c, c, 'offline', latest.get(c.chipId) ?? null), intervalMs: c.intervalMs, lastSampleAt: null, active: true });
+      this.setEntry(c.chipId, { view: chipView(c, c, 'offline', latest.get(c.chipId) ?? null), intervalMs: c.intervalMs, lastSampleAt: null, active: true });
       this.remote.delete(c.chipId);
       this.index(c.agentId, c.chipId);
     }
@@ -190,6 +213,7 @@ export class FleetState {
     for (const e of this.agentEntries(reg.agentId)) {
       if (ids.has(e.view.chipId)) continue;
       e.active = false;
+      this.entriesVersion++;
       e.view.status = 'offline';
       this.unindex(reg.agentId, e.view.chipId);
       gone.push(e.view);
@@ -220,7 +244,7 @@ export class FleetState {
       const status = deriveStatus({ agentConnected: true, lastSampleAt, intervalMs: reg.intervalMs }, now);
       const view = chipView(info, { host: reg.host.hostname, instanceType: reg.host.instanceType, agentId: reg.agentId }, status, prev?.view.latest ?? null, prev?.view.job);
       const entry: ChipEntry = { view, intervalMs: reg.intervalMs, lastSampleAt, active: true };
-      this.chips.set(info.chipId, entry);
+      this.setEntry(info.chipId, entry);
       this.remote.delete(info.chipId);
       this.watchLive(entry);
       if (prev && prev.view.agentId !== reg.agentId) this.unindex(prev.view.agentId, info.chipId);
@@ -269,7 +293,7 @@ export class FleetState {
     const prev = this.chips.get(c.chipId);
     const connected = this.connected.has(c.agentId) || this.pushAgents.has(c.agentId);
     const view = chipView(c, c, deriveStatus({ agentConnected: connected, lastSampleAt: null, intervalMs: c.intervalMs }, now), prev?.view.latest ?? null, prev?.view.job);
-    this.chips.set(c.chipId, { view, intervalMs: c.intervalMs, lastSampleAt: null, active: true });
+    this.setEntry(c.chipId, { view, intervalMs: c.intervalMs, lastSampleAt: null, active: true });
     this.remote.delete(c.chipId);
     if (prev) this.unindex(prev.view.agentId, c.chipId);
     this.index(c.agentId, c.chipId);
@@ -288,6 +312,14 @@ export class FleetState {
   heard(batch: readonly Sample[], now: number): void {
     for (let i = 0; i < batch.length; i++) {
       const e = this.chips.get(batch[i]!.chipId);
+      if (e !== undefined && e.active) e.lastSampleAt = now;
+    }
+  }
+
+  /** `heard` for samples known by their chip ids (one per sample). */
+  heardChips(chipIds: readonly string[], now: number): void {
+    for (let i = 0; i < chipIds.length; i++) {
+      const e = this.chips.get(chipIds[i]!);
       if (e !== undefined && e.active) e.lastSampleAt = now;
     }
   }
@@ -377,7 +409,7 @@ export class FleetState {
       if (prev && this.remote.get(c.chipId) === hubId && sameRemote(prev.view, c)) continue;
       if (prev && !this.remote.has(c.chipId)) this.unindex(prev.view.agentId, c.chipId);
       const view = chipView(c, c, c.status, prev?.view.latest ?? null, c.job);
-      this.chips.set(c.chipId, { view, intervalMs: prev?.intervalMs ?? 1000, lastSampleAt: null, active: true });
+      this.setEntry(c.chipId, { view, intervalMs: prev?.intervalMs ?? 1000, lastSampleAt: null, active: true });
       this.remote.set(c.chipId, hubId);
       changed.push(view);
     }

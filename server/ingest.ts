@@ -7,7 +7,7 @@ import type { ChipView, SourceHealthReport } from '../schema/protocol.ts';
 import type { Sample } from '../schema/sample.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { LiveFanout } from './live/live-fanout.ts';
-import type { AgentRegistration, InsertResult, Store } from './store/store.ts';
+import type { AgentRegistration, InsertResult, RecordBatch, Store } from './store/store.ts';
 import { LINE_PROTOCOL_AGENT_VERSION } from './line-protocol/plan-write.ts';
 import { decideHello, partitionChips, type ExistingAgent, type ForeignChip } from './ownership.ts';
 import { AgentQuota, tooManyAgentsMessage } from './ws/agent-limits.ts';
@@ -347,11 +347,31 @@ export class Ingest {
   commit(agentId: string, seq: number, batch: Sample[], opts: BatchReport = {}, again?: () => Sample[]): Promise<InsertResult> {
     if (!opts.backfill) this.fleet.heard(batch, Date.now());
     const t0 = performance.now();
-    const work = opts.work?.length && this.work ? this.work.record(agentId, opts.work, this.fleet.agentChipIds(agentId), (id) => this.fleet.isAgentChip(agentId, id)) : null;
-    work?.catch(() => undefined);
+    const work = this.recordWork(agentId, opts);
     const samples = opts.backfill ? batch.map(withBackfill) : batch;
     const stored = this.store.insertBatch(agentId, seq, samples, { backfill: opts.backfill });
     return this.afterCommit(agentId, stored, work, t0, opts, again ? () => (opts.backfill ? again().map(withBackfill) : again()) : keep(samples));
+  }
+
+  /**
+   * Commit a live batch a binary frame gave as a sample record (server/ws/frame-record.ts), as
+   * `commit` does its samples: no sample object is made before the commit; `again` makes them
+   * after it. A store that takes no records is given the samples.
+   */
+  commitRecord(agentId: string, seq: number, batch: RecordBatch, opts: BatchReport, again: () => Sample[]): Promise<InsertResult> {
+    if (!this.store.insertRecord) return this.commit(agentId, seq, again(), opts);
+    this.fleet.heardChips(batch.keys.chipIds, Date.now());
+    const t0 = performance.now();
+    const work = this.recordWork(agentId, opts);
+    const stored = this.store.insertRecord(agentId, seq, batch);
+    return this.afterCommit(agentId, stored, work, t0, opts, again);
+  }
+
+  /** The work counters a batch carried, recorded (with it, before its ack); null when none. */
+  private recordWork(agentId: string, opts: BatchReport): Promise<unknown> | null {
+    const work = opts.work?.length && this.work ? this.work.record(agentId, opts.work, this.fleet.agentChipIds(agentId), (id) => this.fleet.isAgentChip(agentId, id)) : null;
+    work?.catch(() => undefined);
+    return work;
   }
 
   private async afterCommit(agentId: string, stored: Promise<InsertResult>, work: Promise<unknown> | null, t0: number, opts: BatchReport, samples: () => Sample[]): Promise<InsertResult> {

@@ -95,24 +95,44 @@ function putValue(buf: Buffer, view: DataView, p: number, v: number): number {
   return p + 9;
 }
 
-/** Encode samples (any chips, any order) as one record. */
-export function encodeSampleRecord(samples: readonly Sample[]): Uint8Array {
-  const strings = new Map<string, number>();
-  const stringOf = (s: string): number => {
-    let i = strings.get(s);
+/** A row's extras: string numbers of their keys and their values, the first `n` of each. */
+export interface RowExtras {
+  keys: number[];
+  values: number[];
+  n: number;
+}
+
+/**
+ * Writes one record row by row into the module's scratch (one writer at a time): `string` numbers
+ * the chip ids and extras keys in order of first use, `row` adds a row, `finish` writes the header
+ * and the strings and returns the record. Samples (encodeSampleRecord) and binary batch frames
+ * (server/ws/frame-record.ts) are written through it, so both give the same bytes.
+ */
+export class RecordWriter {
+  private readonly strings = new Map<string, number>();
+  private p = HEADER_BYTES;
+  private count = 0;
+
+  /** `baseTs`: the first row's ts, which rows are stored against. */
+  constructor(private readonly baseTs: number) {}
+
+  /** The number of chip id or extras key `s` in this record. */
+  string(s: string): number {
+    let i = this.strings.get(s);
     if (i === undefined) {
-      if (strings.size === MAX_STRINGS) throw new Error(`a sample record holds at most ${MAX_STRINGS} distinct chip ids and extras keys`);
-      strings.set(s, (i = strings.size));
+      if (this.strings.size === MAX_STRINGS) throw new Error(`a sample record holds at most ${MAX_STRINGS} distinct chip ids and extras keys`);
+      this.strings.set(s, (i = this.strings.size));
     }
     return i;
-  };
-  const baseTs = samples.length > 0 ? samples[0].ts : 0;
-  let p = HEADER_BYTES;
-  for (const s of samples) {
-    readFields(s, values);
-    const extras = s.extras;
-    const keys = extras ? Object.keys(extras) : null;
-    const nExtras = keys ? keys.length : 0;
+  }
+
+  /**
+   * One row: the chip's string number, its ts, `fields` in SAMPLE_FIELDS order (a number, null, or
+   * undefined for an optional field left out), its flag bits (schema/sample-flags.ts) and extras.
+   */
+  row(chip: number, ts: number, fields: ArrayLike<number | null | undefined>, flagBits: number, extras: RowExtras | null): void {
+    const nExtras = extras === null ? 0 : extras.n;
+    let p = this.p;
     // At most: the length's 3-byte gap, the chip's uvar (3), the masks (4), ts and every field, the
     // extras count (3) and each extra's key uvar (3) and value.
     ensureScratch(p + 3 + 3 + 4 + MAX_VALUE_BYTES * (1 + FIELD_COUNT) + 3 + (3 + MAX_VALUE_BYTES) * nExtras, p);
@@ -121,13 +141,13 @@ export function encodeSampleRecord(samples: readonly Sample[]): Uint8Array {
     // The row's length goes first: a u8 where it fits (nearly always), else 0 and a u16; rows are
     // written after a 3-byte gap and moved back by 2 when the short form fits.
     const rowStart = p + 3;
-    let q = putUvar(buf, rowStart, stringOf(s.chipId));
+    let q = putUvar(buf, rowStart, chip);
     const masks = q;
-    q = putValue(buf, view, q + 4, s.ts - baseTs);
+    q = putValue(buf, view, q + 4, ts - this.baseTs);
     let present = 0;
     let defined = 0;
     for (let f = 0; f < FIELD_COUNT; f++) {
-      const v = values[f];
+      const v = fields[f];
       if (typeof v === 'number') {
         present |= 1 << f;
         q = putValue(buf, view, q, v);
@@ -136,12 +156,12 @@ export function encodeSampleRecord(samples: readonly Sample[]): Uint8Array {
     }
     view.setUint16(masks, present, true);
     view.setUint8(masks + 2, defined);
-    view.setUint8(masks + 3, flagsToBits(s.flags) | (nExtras ? HAS_EXTRAS : 0));
+    view.setUint8(masks + 3, flagBits | (nExtras ? HAS_EXTRAS : 0));
     if (nExtras) {
       q = putUvar(buf, q, nExtras);
-      for (const k of keys!) {
-        q = putUvar(buf, q, stringOf(k));
-        q = putValue(buf, view, q, extras![k]);
+      for (let k = 0; k < nExtras; k++) {
+        q = putUvar(buf, q, extras!.keys[k]);
+        q = putValue(buf, view, q, extras!.values[k]);
       }
     }
     const len = q - rowStart;
@@ -155,23 +175,54 @@ export function encodeSampleRecord(samples: readonly Sample[]): Uint8Array {
       view.setUint16(p + 1, len, true);
       p = q;
     }
+    this.p = p;
+    this.count++;
   }
-  const stringsAt = p;
-  for (const str of strings.keys()) {
-    const b = stringEntry(str);
-    ensureScratch(p + b.length, p);
-    scratch.set(b, p);
-    p += b.length;
+
+  /** The record: its header, rows and strings, copied out of the scratch at its exact size. */
+  finish(): Uint8Array {
+    let p = this.p;
+    const stringsAt = p;
+    for (const str of this.strings.keys()) {
+      const b = stringEntry(str);
+      ensureScratch(p + b.length, p);
+      scratch.set(b, p);
+      p += b.length;
+    }
+    const view = scratchView;
+    view.setUint8(0, RECORD_MAGIC);
+    view.setUint8(1, VERSION);
+    view.setUint16(2, this.strings.size, true);
+    view.setUint32(4, p, true);
+    view.setUint32(8, this.count, true);
+    view.setUint32(12, stringsAt, true);
+    view.setFloat64(16, this.baseTs, true);
+    return Uint8Array.prototype.slice.call(scratch, 0, p);
   }
-  const view = scratchView;
-  view.setUint8(0, RECORD_MAGIC);
-  view.setUint8(1, VERSION);
-  view.setUint16(2, strings.size, true);
-  view.setUint32(4, p, true);
-  view.setUint32(8, samples.length, true);
-  view.setUint32(12, stringsAt, true);
-  view.setFloat64(16, baseTs, true);
-  return Uint8Array.prototype.slice.call(scratch, 0, p);
+}
+
+const sampleExtras: RowExtras = { keys: [], values: [], n: 0 };
+
+/** Encode samples (any chips, any order) as one record. */
+export function encodeSampleRecord(samples: readonly Sample[]): Uint8Array {
+  const w = new RecordWriter(samples.length > 0 ? samples[0].ts : 0);
+  for (const s of samples) {
+    readFields(s, values);
+    const chip = w.string(s.chipId);
+    const extras = s.extras;
+    let rowExtras: RowExtras | null = null;
+    if (extras) {
+      let n = 0;
+      for (const k of Object.keys(extras)) {
+        sampleExtras.keys[n] = w.string(k);
+        sampleExtras.values[n++] = extras[k];
+      }
+      sampleExtras.n = n;
+      if (n > 0) rowExtras = sampleExtras;
+    }
+    w.row(chip, s.ts, values, flagsToBits(s.flags), rowExtras);
+  }
+  return w.finish();
 }
 
 /** A record opened for reading: its strings decoded, its rows reachable by offset. */

@@ -165,6 +165,9 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
     insertBatch(agentId, seq, batch, extra) {
       return insertBatches([{ agentId, seq, samples: batch, ...extra }]).then((r) => r[0]);
     },
+    insertRecord(agentId, seq, batch) {
+      return commitRecords([{ agentId, seq, n: batch.keys.length, record: batch.record }], [batch.keys]).then((r) => r[0]);
+    },
     insertBatches,
     // Uncommitted samples, plus committed ones beyond what the compactor may lag by (they are held
     // in memory until folded): either way ingest withholds acks when this grows.

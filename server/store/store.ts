@@ -10,6 +10,7 @@ import type { AlertEvent } from '../alerts/alert-events.ts';
 import type { StateWrite } from '../alerts/alert-store.ts';
 import type { WorkReads, WorkWrite } from '../work/work-rows.ts';
 import type { AgentEventRow, AgentEventWrite } from '../agent-events/agent-event-rows.ts';
+import type { SampleKeys } from './unfolded-log-index.ts';
 
 export interface AgentRegistration {
   agentId: string;
@@ -40,6 +41,12 @@ export interface StoredChip extends ChipInfo {
   instanceType: string | null;
   intervalMs: number;
   lastSeen: number;
+}
+
+/** A batch already encoded as a sample record, and the chip id and ts of each of its samples. */
+export interface RecordBatch {
+  record: Uint8Array;
+  keys: SampleKeys;
 }
 
 export interface InsertResult {
@@ -85,6 +92,11 @@ export interface Store extends WorkReads {
   moveChip(chipId: string, agentId: string, now: number): Promise<StoredChip | null>;
   /** Commit one batch atomically; idempotent: a (chip, ts) already stored is kept once. */
   insertBatch(agentId: string, seq: number, samples: Sample[], extra?: Pick<BatchToStore, 'backfill'>): Promise<InsertResult>;
+  /**
+   * Commit one batch given as a sample record (server/store/sample-records.ts) with its samples'
+   * keys, as insertBatch would commit its samples. Optional: a store without it is given samples.
+   */
+  insertRecord?(agentId: string, seq: number, batch: RecordBatch): Promise<InsertResult>;
   /** Commit several batches all-or-nothing (one transaction); results in the same order. */
   insertBatches(batches: BatchToStore[]): Promise<InsertResult[]>;
   /** Sample rows handed to the writer and not yet committed (ingest withholds acks above a limit). */

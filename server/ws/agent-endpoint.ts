@@ -21,7 +21,8 @@ import { FLEETSCOPE_VERSION } from '../../schema/version.ts';
 import type { HubToAgentMessage } from '../../schema/protocol.ts';
 import type { ErrorCode } from '../../schema/error-codes.ts';
 import type { AgentSession, Ingest } from '../ingest.ts';
-import type { AgentRegistration } from '../store/store.ts';
+import type { AgentRegistration, InsertResult } from '../store/store.ts';
+import { frameToRecord } from './frame-record.ts';
 import type { Logger } from '../../common/logger.ts';
 import { OPEN_PRINCIPAL, type Principal } from '../auth/tokens.ts';
 import { chipOwnedMessage, type ForeignChip } from '../ownership.ts';
@@ -123,6 +124,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
       guard.release('writer');
       if (ended) return;
     }
+    if (typeof raw !== 'string' && commitFrame(raw)) return;
     const res = typeof raw === 'string' ? parseAgentFrame(raw, Date.now(), bounds.window) : parseBinaryAgentFrame(raw, Date.now(), bounds.window, chipIds);
     if (!res.ok) return reject(res.code, res.message);
     const msg = res.msg;
@@ -164,7 +166,10 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
     // fleet state, live fan-out and alerting: the samples decoded now are not held across it.
     const frame = typeof raw === 'string' || !res.verbatim ? null : raw;
     const again = frame && (() => ownSamples(parseAgain(frame)));
-    const committed = ingest.commit(owner, seq, samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped, work: msg.work }, again ?? undefined);
+    track(seq, ingest.commit(owner, seq, samples, { backfill: msg.backfill, health: msg.health, dropped: msg.dropped, work: msg.work }, again ?? undefined));
+  };
+  /** A batch's commit, acknowledged (or its failure answered) after the batches before it. */
+  const track = (seq: number, committed: Promise<InsertResult>) => {
     unacked++;
     updateBehind();
     // Its failure is answered in order below, maybe after earlier acks: handled from now on, so a
@@ -184,6 +189,19 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
           updateBehind();
         }),
     );
+  };
+  /**
+   * A registered agent's binary batch read straight into a sample record (frame-record.ts), when
+   * it is a common one naming only the agent's own chips; false: it goes the object way.
+   */
+  const commitFrame = (frame: Buffer): boolean => {
+    const owner = agentId;
+    if (owner === null || refused.size > 0) return false;
+    const fr = frameToRecord(frame, Date.now(), bounds.window, chipIds);
+    if (fr === null) return false;
+    for (const id of fr.chips) if (!ingest.ownsChip(owner, id)) return false;
+    track(fr.seq, ingest.commitRecord(owner, fr.seq, fr, fr.report, () => parseAgain(frame)));
+    return true;
   };
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
