@@ -7,7 +7,7 @@
  * near-constant values, timestamps an hour back 1 ms apart; `moving`: bench/moving-values.ts on
  * wall-clock timestamps (max(now, last + 1 ms) per agent), H100 and H200 agents alternating, so
  * alert rules' `for` durations run in real time; `sim`: the agents' simulators (bench/sim-fleet.ts)
- * on wall-clock timestamps; `simwork`: the same, each batch also carrying the host's job's work
+ * on wall-clock timestamps, each batch with the source's health and spool drops as an agent's; `simwork`: the same, each batch also carrying the host's job's work
  * counters (tokens, steps). RATE: batches per second per agent (every chip at RATE Hz), started at
  * spread-out phases; a tick that finds WINDOW batches still unacknowledged is not sent and counted
  * `late`. 0 or absent: as fast as acks allow. With FLEETSCOPE_GEN_ACKED=FILE (moving or sim values),
@@ -104,7 +104,8 @@ function runAgent(a: number, until: number): Promise<AgentLoad> {
       tsOf.set(s, samples[0].ts);
       if (load.chipIds.length === 0) load.chipIds = samples.map((x) => x.chipId);
     }
-    const batch = { v: PROTOCOL_VERSION, type: 'batch', seq: s, samples, ...(work?.length ? { work } : {}) } as BatchMessage;
+    // Simulated hosts' batches carry what every agent's does: its source's health and its spool's drops.
+    const batch = { v: PROTOCOL_VERSION, type: 'batch', seq: s, samples, ...sim?.report(), ...(work?.length ? { work } : {}) } as BatchMessage;
     ws.send((binary ? encodeBatchFrame(batch) : null) ?? JSON.stringify(batch));
   };
   return new Promise((resolve) => {

@@ -8,6 +8,7 @@
  */
 import type { ChipInfo, HostInfo, Sample } from '../schema/sample.ts';
 import type { WorkReport } from '../schema/work.ts';
+import type { BatchMessage } from '../schema/protocol.ts';
 import { createSimNeuronSource } from '../agents/sources/sim-neuron.ts';
 import { createSimNvmlSource } from '../agents/sources/sim-nvml.ts';
 
@@ -20,6 +21,8 @@ export interface SimHost {
   next(ts: number): Sample[];
   /** The host's job's work counters as of the last `next` (one report), stamped `ts`. */
   work(ts: number): WorkReport[];
+  /** What an agent reports with every batch (agents/agent-runtime.ts): its source's health, its spool's drops. */
+  report(): Pick<BatchMessage, 'health' | 'dropped'>;
 }
 
 export function simHost(h: number, prefix = 'bench'): SimHost {
@@ -38,6 +41,9 @@ export function simHost(h: number, prefix = 'bench'): SimHost {
     },
     work(ts) {
       return (source.readWork?.(simNow) ?? []).map((r) => ({ ...r, ts }));
+    },
+    report() {
+      return { health: [source.health()], dropped: { batches: 0, samples: 0 } };
     },
   };
 }
