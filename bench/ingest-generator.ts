@@ -7,14 +7,15 @@
  * near-constant values, timestamps an hour back 1 ms apart; `moving`: bench/moving-values.ts on
  * wall-clock timestamps (max(now, last + 1 ms) per agent), H100 and H200 agents alternating, so
  * alert rules' `for` durations run in real time; `sim`: the agents' simulators (bench/sim-fleet.ts)
- * on wall-clock timestamps, each batch with the source's health and spool drops as an agent's; `simwork`: the same, each batch also carrying the host's job's work
- * counters (tokens, steps). RATE: batches per second per agent (every chip at RATE Hz), started at
- * spread-out phases; a tick that finds WINDOW batches still unacknowledged is not sent and counted
- * `late`. 0 or absent: as fast as acks allow. With FLEETSCOPE_GEN_ACKED=FILE (moving or sim values),
- * each agent's chip ids and the timestamps of its acknowledged batches are written to FILE, one
- * JSON line per agent, for a check that every acknowledged sample was stored. With
- * FLEETSCOPE_GEN_FRAMES=binary, batches go as binary frames (schema/batch-frame.ts) to a hub whose
- * welcome lists `binary-batch`; otherwise as JSON text.
+ * on wall-clock timestamps, each batch with its source's health and spool drops as an agent's;
+ * `simwork`: the same, each batch also carrying the host's job's work counters (tokens, steps).
+ * RATE: batches per second per agent (every chip at RATE Hz), started at spread-out phases; a tick
+ * that finds WINDOW batches still unacknowledged is not sent and counted `late`. 0 or absent: as
+ * fast as acks allow. With FLEETSCOPE_GEN_ACKED=FILE (moving or sim values), each agent's chip ids
+ * and the timestamps of its acknowledged batches are written to FILE, one JSON line per agent, for a
+ * check that every acknowledged sample was stored. With FLEETSCOPE_GEN_FRAMES=binary, batches go as
+ * binary frames (schema/batch-frame.ts) to a hub whose welcome lists `binary-batch`; otherwise as
+ * JSON text.
  */
 import { writeFileSync } from 'node:fs';
 import WebSocket from 'ws';

@@ -367,6 +367,11 @@ export class Ingest {
     return this.afterCommit(agentId, stored, work, t0, opts, again);
   }
 
+  /** Whether the store takes batches as sample records (commitRecord without a detour through objects). */
+  get takesRecords(): boolean {
+    return this.store.insertRecord !== undefined;
+  }
+
   /** The work counters a batch carried, recorded (with it, before its ack); null when none. */
   private recordWork(agentId: string, opts: BatchReport): Promise<unknown> | null {
     const work = opts.work?.length && this.work ? this.work.record(agentId, opts.work, this.fleet.agentChipIds(agentId), (id) => this.fleet.isAgentChip(agentId, id)) : null;

@@ -196,7 +196,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
    */
   const commitFrame = (frame: Buffer): boolean => {
     const owner = agentId;
-    if (owner === null || refused.size > 0) return false;
+    if (owner === null || refused.size > 0 || !ingest.takesRecords) return false;
     const fr = frameToRecord(frame, Date.now(), bounds.window, chipIds);
     if (fr === null) return false;
     for (const id of fr.chips) if (!ingest.ownsChip(owner, id)) return false;
