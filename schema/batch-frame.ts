@@ -256,7 +256,7 @@ export class FrameReader {
     return text(bytes);
   }
   /** A chip id: the string `ids` made for the same bytes at position `i` of an earlier frame, or a new one. */
-  chipId(i: number, ids: ChipIdCache): string {
+  chipId(i: number, ids: ChipIdSource): string {
     const n = this.uvar();
     if (n > this.left) throw new Truncated();
     const at = this.at;
@@ -286,12 +286,25 @@ function text(bytes: Uint8Array): string {
   return fromUtf8.decode(bytes);
 }
 
+/** Where a frame's chip-id strings come from: the string for the `n` UTF-8 bytes of `buf` at `at`, chip id `i` of the frame. */
+export interface ChipIdSource {
+  get(i: number, buf: Uint8Array, at: number, n: number): string;
+}
+
+/** The chip ids of a frame read before: its strings, by position, taken as they are (the frame's bytes are not looked at again). */
+export class KnownChipIds implements ChipIdSource {
+  constructor(private readonly ids: readonly string[]) {}
+  get(i: number): string {
+    return this.ids[i]!;
+  }
+}
+
 /**
  * The chip ids of one connection's last frames, by position, with their bytes: an agent names the
  * same chips in the same order in every batch, so a frame's ids are the strings made before (no
  * new strings per frame, and strings whose hashes the hub's maps have already computed).
  */
-export class ChipIdCache {
+export class ChipIdCache implements ChipIdSource {
   private readonly bytes: Uint8Array[] = [];
   private readonly strings: string[] = [];
 
@@ -382,7 +395,7 @@ function readSample(r: FrameReader, chipIds: readonly string[]): Sample {
  * `bad_frame` (not this layout, truncated, bytes left over), `unknown_type`, `bad_json` (its tail)
  * or `out_of_range` (more samples or extras than the protocol allows).
  */
-export function decodeBatchFrame(buf: Uint8Array, ids?: ChipIdCache): DecodedBinaryFrame {
+export function decodeBatchFrame(buf: Uint8Array, ids?: ChipIdSource): DecodedBinaryFrame {
   if (buf.length < 2 || buf[0] !== BINARY_FRAME_MARK) return { ok: false, code: 'bad_frame', message: 'binary frames must be fleetscope binary batch frames (first byte 0xB2)' };
   if (buf[1] !== KIND_BATCH) return { ok: false, code: 'unknown_type', message: `unknown binary frame kind ${buf[1]}; expected 1 (batch)` };
   const r = new FrameReader(buf);

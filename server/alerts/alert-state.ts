@@ -76,39 +76,68 @@ export interface Step {
 /** The state of a (rule, chip) never seen. */
 export const INACTIVE: Readonly<AlertState> = { phase: 'inactive', since: null, firedAt: null, clearSince: null, lastTs: null, value: null, fresh: false };
 
-/** Apply one observation. */
+/**
+ * Apply one observation. Runs for every observation of an alert in progress (a chip at its power
+ * limit for hours observes its rule at every sample): the phase is worked out in locals and one
+ * state object is made, with a transitions array only when there are transitions.
+ */
 export function observe(state: AlertState, obs: Observation, timing: AlertTiming): Step {
   if (state.lastTs !== null && obs.ts < state.lastTs) return { state, transitions: [] };
-  const transitions: Transition[] = [];
-  let s: AlertState = { ...state, lastTs: obs.ts, value: obs.value, fresh: !obs.backfill };
-  const move = (to: AlertPhase, patch: Partial<AlertState> = {}) => {
-    transitions.push({ from: s.phase, to, at: obs.ts, value: obs.value });
-    s = { ...s, ...patch, phase: to };
-  };
-  const toInactive = () => move('inactive', { since: null, firedAt: null, clearSince: null });
+  const at = obs.ts;
+  const value = obs.value;
+  const fresh = !obs.backfill;
+  let { phase, since, firedAt, clearSince } = state;
+  let transitions: Transition[] | null = null;
 
   switch (obs.verdict) {
     case 'breach':
-      if (s.phase === 'inactive' || s.phase === 'resolved') move('pending', { since: obs.ts, firedAt: null, clearSince: null });
-      if (s.phase === 'pending' && s.fresh && obs.ts - s.since! >= timing.forMs) move('firing', { firedAt: obs.ts });
-      if (s.phase === 'firing') s.clearSince = null;
+      if (phase === 'inactive' || phase === 'resolved') {
+        transitions = moved(transitions, phase, 'pending', at, value);
+        phase = 'pending';
+        since = at;
+        firedAt = null;
+        clearSince = null;
+      }
+      if (phase === 'pending' && fresh && at - since! >= timing.forMs) {
+        transitions = moved(transitions, phase, 'firing', at, value);
+        phase = 'firing';
+        firedAt = at;
+      }
+      if (phase === 'firing') clearSince = null;
       break;
     case 'clear':
-      if (s.phase === 'firing') {
-        s.clearSince ??= obs.ts;
-        if (obs.ts - s.clearSince >= timing.clearForMs) move('resolved', { clearSince: null });
-      } else if (s.phase !== 'inactive') toInactive();
+      if (phase === 'firing') {
+        clearSince ??= at;
+        if (at - clearSince >= timing.clearForMs) {
+          transitions = moved(transitions, phase, 'resolved', at, value);
+          phase = 'resolved';
+          clearSince = null;
+        }
+      } else if (phase !== 'inactive') {
+        transitions = moved(transitions, phase, 'inactive', at, value);
+        phase = 'inactive';
+        since = firedAt = clearSince = null;
+      }
       break;
     case 'between':
-      if (s.phase === 'firing') s.clearSince = null;
-      else if (s.phase !== 'inactive') toInactive();
-      break;
     case 'unknown':
-      if (s.phase === 'firing') s.clearSince = null;
-      else if (s.phase === 'pending') toInactive();
+      // Between the thresholds a pending or resolved alert ends; without a value only a pending one.
+      if (phase === 'firing') clearSince = null;
+      else if (phase === 'pending' || (phase === 'resolved' && obs.verdict === 'between')) {
+        transitions = moved(transitions, phase, 'inactive', at, value);
+        phase = 'inactive';
+        since = firedAt = clearSince = null;
+      }
       break;
   }
-  return { state: s, transitions };
+  return { state: { ...state, lastTs: at, value, fresh, phase, since, firedAt, clearSince }, transitions: transitions ?? [] };
+}
+
+/** `list` (made when null) with the transition `from` -> `to` at `at` added. */
+function moved(list: Transition[] | null, from: AlertPhase, to: AlertPhase, at: number, value: number | null): Transition[] {
+  const out = list ?? [];
+  out.push({ from, to, at, value });
+  return out;
 }
 
 /** The time at which `expire` would change the state, or null when no timer is needed. */

@@ -13,7 +13,7 @@
  */
 import type { WebSocket, RawData } from 'ws';
 import { parseAgentFrame, parseBinaryAgentFrame } from '../../schema/parse-frame.ts';
-import { BINARY_BATCH_FEATURE, ChipIdCache, decodeBatchFrame } from '../../schema/batch-frame.ts';
+import { BINARY_BATCH_FEATURE, ChipIdCache, decodeBatchFrame, type ChipIdSource } from '../../schema/batch-frame.ts';
 import type { Sample } from '../../schema/sample.ts';
 import { MAX_BATCH_SAMPLES } from '../../schema/protocol.ts';
 import { PROTOCOL_VERSION } from '../../schema/protocol-constants.ts';
@@ -104,9 +104,9 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
 
   /** The chip-id strings of this connection's binary frames, reused from frame to frame. */
   const chipIds = new ChipIdCache();
-  /** A binary batch frame's samples, decoded again (it was decoded and checked before). */
-  const parseAgain = (frame: Buffer): Sample[] => {
-    const dec = decodeBatchFrame(frame, chipIds);
+  /** A binary batch frame's samples, decoded again (it was decoded and checked before; `ids`: its chip ids, when known). */
+  const parseAgain = (frame: Buffer, ids: ChipIdSource = chipIds): Sample[] => {
+    const dec = decodeBatchFrame(frame, ids);
     if (!dec.ok) throw new Error(`a binary frame decoded before did not decode again: ${dec.message}`);
     return dec.rec.samples as Sample[];
   };
@@ -200,7 +200,7 @@ export function handleAgentSocket(ws: WebSocket, ingest: Ingest, log: Logger, pr
     const fr = frameToRecord(frame, Date.now(), bounds.window, chipIds);
     if (fr === null) return false;
     for (const id of fr.chips) if (!ingest.ownsChip(owner, id)) return false;
-    track(fr.seq, ingest.commitRecord(owner, fr.seq, fr, fr.report, () => parseAgain(frame)));
+    track(fr.seq, ingest.commitRecord(owner, fr.seq, fr, fr.report, () => parseAgain(frame, fr.known)));
     return true;
   };
 

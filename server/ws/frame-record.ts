@@ -12,7 +12,7 @@
  * what the fast check passes, a truncated frame. So a frame taken here is one the object way
  * takes too, and its record has the same bytes (test/unit/frame-record.test.ts).
  */
-import { BINARY_FRAME_MARK, FrameReader, KIND_BATCH, type ChipIdCache } from '../../schema/batch-frame.ts';
+import { BINARY_FRAME_MARK, FrameReader, KIND_BATCH, KnownChipIds, type ChipIdCache } from '../../schema/batch-frame.ts';
 import { isChipId, isPassThroughExtrasKey, isPassThroughTailFast, SAMPLE_FIELD_BOUNDS } from '../../schema/fast-batch-check.ts';
 import { MAX_BATCH_SAMPLES } from '../../schema/protocol.ts';
 import { MAX_EXTRAS_KEYS, SAMPLE_FIELDS } from '../../schema/sample.ts';
@@ -31,6 +31,8 @@ export interface FrameRecord {
   report: BatchReport;
   /** The chip ids its samples name. */
   chips: string[];
+  /** The frame's chip ids, for decoding it again (its bytes were compared with the connection's ids here). */
+  known: KnownChipIds;
 }
 
 /** Fields a frame always carries (SAMPLE_FIELDS 0..7); the three after them are optional. */
@@ -152,5 +154,5 @@ function readFrame(buf: Uint8Array, now: number, window: TimeWindow | undefined,
     if (t.work !== undefined) report.work = t.work;
   }
   if (r.left !== 0) return null;
-  return { seq, record: w!.finish(), keys: new SampleKeys(keyIds, keyTs), report, chips };
+  return { seq, record: w!.finish(), keys: new SampleKeys(keyIds, keyTs), report, chips, known: new KnownChipIds(chipIds) };
 }

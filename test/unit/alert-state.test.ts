@@ -55,6 +55,8 @@ describe('alert state machine', () => {
     ['`clear.for`: resolves once clear for 30 s; a breach restarts the count', SLOW_CLEAR, [...FIRING, [70, 70], [90, 90], [100, 70], [129, 70], ['expire', 129.999], ['expire', 130]], ['inactive→pending@0', 'pending→firing@60', 'firing→resolved@130']],
     ['`clear.for`: the band restarts the count too', SLOW_CLEAR, [...FIRING, [70, 70], [90, 82], [100, 70], [125, 70], [130, 70]], ['inactive→pending@0', 'pending→firing@60', 'firing→resolved@130']],
     ['resolved returns to inactive at the next clear value', HOT, [...FIRING, [61, 70], [62, 70]], ['inactive→pending@0', 'pending→firing@60', 'firing→resolved@61', 'resolved→inactive@62']],
+    ['resolved returns to inactive in the hysteresis band too', HOT, [...FIRING, [61, 70], [62, 82]], ['inactive→pending@0', 'pending→firing@60', 'firing→resolved@61', 'resolved→inactive@62']],
+    ['a missing value leaves a resolved alert as it is', HOT, [...FIRING, [61, 70], [62, null]], ['inactive→pending@0', 'pending→firing@60', 'firing→resolved@61']],
     ['resolved becomes pending again at a breach', HOT, [...FIRING, [61, 70], [62, 90]], ['inactive→pending@0', 'pending→firing@60', 'firing→resolved@61', 'resolved→pending@62']],
     ['a missing value ends pending (no evidence of a continuous breach)', HOT, [[0, 90], [30, null], ['expire', 60]], ['inactive→pending@0', 'pending→inactive@30']],
     ['a missing value neither resolves a firing alert nor clears it', HOT, [...FIRING, [61, null], [62, null]], ['inactive→pending@0', 'pending→firing@60']],

@@ -2,11 +2,12 @@
  * frameToRecord (server/ws/frame-record.ts) against the object way it stands in for:
  * parseBinaryAgentFrame, then encodeSampleRecord of the samples it gives. A frame the fast way
  * takes must be one the object way takes, with a record of the same bytes, the same keys and the
- * same reports; the common frame (what agents send) must be taken. Random frames, boundary values
- * per field, and every frame cut short or with one byte changed.
+ * same reports, and decode again to the same samples with the chip ids it read; the common frame
+ * (what agents send) must be taken. Random frames, boundary values per field, and every frame cut
+ * short or with one byte changed.
  */
 import { describe, expect, it } from 'vitest';
-import { ChipIdCache, encodeBatchFrame } from '../../schema/batch-frame.ts';
+import { ChipIdCache, decodeBatchFrame, encodeBatchFrame } from '../../schema/batch-frame.ts';
 import { parseBinaryAgentFrame } from '../../schema/parse-frame.ts';
 import type { BatchMessage } from '../../schema/protocol.ts';
 import { SAMPLE_FIELDS, type Sample } from '../../schema/sample.ts';
@@ -31,6 +32,8 @@ function compare(buf: Uint8Array, what: string): boolean {
   expect(fast.keys).toEqual(SampleKeys.of(msg.samples));
   expect(fast.report).toEqual(JSON.parse(JSON.stringify({ health: msg.health, dropped: msg.dropped, work: msg.work })));
   expect(new Set(fast.chips)).toEqual(new Set(msg.samples.map((s) => s.chipId)));
+  // Decoded again with the chip ids the fast way read, as the hub does after the commit.
+  expect(decodeBatchFrame(buf, fast.known)).toEqual(decodeBatchFrame(buf));
   return true;
 }
 
