@@ -307,6 +307,14 @@ export class KnownChipIds implements ChipIdSource {
 export class ChipIdCache implements ChipIdSource {
   private readonly bytes: Uint8Array[] = [];
   private readonly strings: string[] = [];
+  /** Whether the string at each position passed `checked`'s test (undefined: not tested since it was made). */
+  private readonly passed: (boolean | undefined)[] = [];
+
+  /** `test(id)` for `id`, the string `get` gave for position `i`: tested once per string kept at `i`. */
+  checked(i: number, id: string, test: (id: string) => boolean): boolean {
+    if (this.strings[i] !== id) return test(id);
+    return (this.passed[i] ??= test(id));
+  }
 
   /** The string of chip id `i` whose UTF-8 bytes are the `n` of `buf` at `at` (compared in place: no view made when known). */
   get(i: number, buf: Uint8Array, at: number, n: number): string {
@@ -326,6 +334,7 @@ export class ChipIdCache implements ChipIdSource {
     if (i < MAX_CACHED_IDS) {
       this.bytes[i] = b.slice();
       this.strings[i] = s;
+      this.passed[i] = undefined;
     }
     return s;
   }

@@ -130,7 +130,9 @@ export function observe(state: AlertState, obs: Observation, timing: AlertTiming
       }
       break;
   }
-  return { state: { ...state, lastTs: at, value, fresh, phase, since, firedAt, clearSince }, transitions: transitions ?? [] };
+  // Every field written out, in INACTIVE's order: all states share one shape (a spread with seven
+  // fields over it took a third of alerting's time at full ingest).
+  return { state: { phase, since, firedAt, clearSince, lastTs: at, value, fresh }, transitions: transitions ?? [] };
 }
 
 /** `list` (made when null) with the transition `from` -> `to` at `at` added. */

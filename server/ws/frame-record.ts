@@ -69,7 +69,7 @@ function readFrame(buf: Uint8Array, now: number, window: TimeWindow | undefined,
   const chipIds = new Array<string>(chipCount);
   for (let i = 0; i < chipCount; i++) {
     const id = r.chipId(i, ids);
-    if (!isChipId(id)) return null;
+    if (!ids.checked(i, id, isChipId)) return null;
     chipIds[i] = id;
   }
   const n = r.uvar();

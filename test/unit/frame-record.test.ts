@@ -133,5 +133,9 @@ describe('frameToRecord', () => {
     const second = frameToRecord(encodeBatchFrame({ ...b, seq: 8 })!, NOW, WINDOW, ids)!;
     expect(second.keys.chipIds).toEqual(first.keys.chipIds);
     for (let i = 0; i < first.keys.chipIds.length; i++) expect(second.keys.chipIds[i]).toBe(first.keys.chipIds[i]);
+    // A chip id that is not plain in a place the cache had a plain one is still refused, and the plain one taken again after it.
+    const bad = encodeBatchFrame({ v: 1, type: 'batch', seq: 9, samples: [sample('GPU 0', NOW - 1000)] })!;
+    expect(frameToRecord(bad, NOW, WINDOW, ids)).toBeNull();
+    expect(frameToRecord(encodeBatchFrame({ ...b, seq: 10 })!, NOW, WINDOW, ids)).not.toBeNull();
   });
 });
