@@ -50,8 +50,8 @@ export class FleetState {
   private readonly byAgent = new Map<string, Set<string>>();
   /**
    * Each agent's inventory entries as agentEntries last listed them, valid while `entriesVersion`
-   * is unchanged: every change of which entry a chip id maps to, of an entry's activity or of
-   * `byAgent` moves it on. An agent whose window of batches is full turns behind and back at every
+   * is unchanged: every change of which entry a chip id maps to or of `byAgent` moves it on (an
+   * entry turns inactive only as it leaves `byAgent`). An agent whose window of batches is full turns behind and back at every
    * batch (agentReading), each time listing its entries.
    */
   private readonly entriesOf = new Map<string, { version: number; entries: ChipEntry[] }>();
@@ -213,7 +213,6 @@ export class FleetState {
     for (const e of this.agentEntries(reg.agentId)) {
       if (ids.has(e.view.chipId)) continue;
       e.active = false;
-      this.entriesVersion++;
       e.view.status = 'offline';
       this.unindex(reg.agentId, e.view.chipId);
       gone.push(e.view);

@@ -356,10 +356,10 @@ export class Ingest {
   /**
    * Commit a live batch a binary frame gave as a sample record (server/ws/frame-record.ts), as
    * `commit` does its samples: no sample object is made before the commit; `again` makes them
-   * after it. A store that takes no records is given the samples.
+   * after it. Only for a store that `takesRecords`.
    */
   commitRecord(agentId: string, seq: number, batch: RecordBatch, opts: BatchReport, again: () => Sample[]): Promise<InsertResult> {
-    if (!this.store.insertRecord) return this.commit(agentId, seq, again(), opts);
+    if (!this.store.insertRecord) throw new Error('this store takes no sample records: commit the samples');
     this.fleet.heardChips(batch.keys.chipIds, Date.now());
     const t0 = performance.now();
     const work = this.recordWork(agentId, opts);
@@ -367,7 +367,7 @@ export class Ingest {
     return this.afterCommit(agentId, stored, work, t0, opts, again);
   }
 
-  /** Whether the store takes batches as sample records (commitRecord without a detour through objects). */
+  /** Whether the store takes batches as sample records (commitRecord). */
   get takesRecords(): boolean {
     return this.store.insertRecord !== undefined;
   }

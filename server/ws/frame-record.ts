@@ -13,7 +13,8 @@
  * takes too, and its record has the same bytes (test/unit/frame-record.test.ts).
  */
 import { BINARY_FRAME_MARK, FrameReader, KIND_BATCH, KnownChipIds, type ChipIdCache } from '../../schema/batch-frame.ts';
-import { isChipId, isPassThroughExtrasKey, isPassThroughTailFast, SAMPLE_FIELD_BOUNDS } from '../../schema/fast-batch-check.ts';
+import { isChipId, isPassThroughExtrasKey, isPassThroughTailFast } from '../../schema/fast-batch-check.ts';
+import { CANONICAL_FIELDS } from '../line-protocol/line-fields.ts';
 import { MAX_BATCH_SAMPLES } from '../../schema/protocol.ts';
 import { MAX_EXTRAS_KEYS, SAMPLE_FIELDS } from '../../schema/sample.ts';
 import { windowBounds, type TimeWindow } from '../../schema/time-window.ts';
@@ -51,10 +52,17 @@ export function frameToRecord(buf: Uint8Array, now: number, window: TimeWindow |
   }
 }
 
+/** Each field's bounds by SAMPLE_FIELDS slot, as sampleSchema declares them (line-fields.ts reads them from it). */
+const MIN = new Float64Array(SAMPLE_FIELDS.length);
+const MAX = new Float64Array(SAMPLE_FIELDS.length);
+for (const f of CANONICAL_FIELDS.values()) {
+  MIN[f.slot] = f.min;
+  MAX[f.slot] = f.max;
+}
+
 /** A number within field `f`'s bounds (NaN is not). */
 function inBounds(f: number, v: number): boolean {
-  const b = SAMPLE_FIELD_BOUNDS[f]!;
-  return v >= b[0] && v <= b[1];
+  return v >= MIN[f]! && v <= MAX[f]!;
 }
 
 function readFrame(buf: Uint8Array, now: number, window: TimeWindow | undefined, ids: ChipIdCache): FrameRecord | null {
