@@ -16,7 +16,7 @@ import { describeMachine, machineInfo } from './machine.ts';
 type Part = (opts: { durationS: number; progress(msg: string): void; chips?: number; rate?: number }) => Promise<BenchResult[]>;
 
 export const BENCH_PARTS: Record<string, { describe: string; run: Part; defaultDurationS: number }> = {
-  ingest: { describe: 'ingest at 1,000 / 10,000 / 100,000 chips (or --chips N), /ws/agent and POST /api/v1/write, as fast as acks allow (or --rate HZ): chip-samples/s, p99, RSS, bytes per sample on disk (as stopped, once merged) and written, history reads of one chip during it', run: ingestBench, defaultDurationS: 60 },
+  ingest: { describe: 'ingest at 1,000 / 10,000 / 100,000 chips (or --chips N), /ws/agent and POST /api/v1/write, as fast as acks allow (or --rate HZ): chip-samples/s, p99, RSS, bytes per sample on disk (as stopped, once merged) and written; history reads of one chip during 10,000-chip ingest at 10 Hz (with --rate: during every WebSocket run)', run: ingestBench, defaultDurationS: 60 },
   fold: { describe: 'the fold alone: the sample log of 10,000 chips (or --chips N) at 1 Hz into chunks and rollups in an hour\'s 46th minute, in steps as the compactor takes them: chip-samples/s, the hour\'s sealing, the chunk merge, peak RSS, bytes per sample', run: foldBench, defaultDurationS: 0 },
   agent: { describe: 'agent footprint: CPU and RSS with 16 chips at 1 s', run: agentFootprintBench, defaultDurationS: 60 },
   live: { describe: 'live latency: 20,000 chip-samples/s (or --chips N at 1 Hz), 100 /ws/live clients (10 also on a chip), agent send -> client receive', run: liveBench, defaultDurationS: 30 },
