@@ -1,4 +1,5 @@
 /** `fleetscope demo`: hub + embedded database + a simulated mixed fleet, live in the browser. */
+import { limitHeapGrowth } from '../server/heap-growth.ts';
 import { runAgent, type RunningAgent } from '../agents/agent-runtime.ts';
 import { createSource } from '../agents/sources/source-registry.ts';
 import { startHub } from '../server/hub.ts';
@@ -79,6 +80,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     return;
   }
   const { port, db, intervalMs, trn2Hosts, p5Hosts, p5CappedHosts, fleet, replays } = plan;
+  limitHeapGrowth();
   const log = createLogger({ name: 'demo' });
 
   await ensureClientBuilt(log);

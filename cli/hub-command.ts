@@ -1,4 +1,5 @@
 /** `fleetscope hub`: run the hub (HTTP API, WebSockets, embedded store, dashboard). */
+import { limitHeapGrowth } from '../server/heap-growth.ts';
 import { parseDuration } from '../schema/duration.ts';
 import { parsePriceChipHour, parsePriceKwh, type Prices } from '../server/history/prices.ts';
 import { describeDb, exitIfDatabaseUnreachable, isPgUrl, parseDbTarget } from '../server/store/open-store.ts';
@@ -106,6 +107,7 @@ export async function hubCommand(argv: string[]): Promise<void> {
     return;
   }
   const o = resolveOptions(spec, flags);
+  limitHeapGrowth();
   const log = createLogger({ format: o['log-format'] === 'json' ? 'json' : 'text', level: (o['log-level'] as LogLevel) ?? 'info', name: 'hub' });
   const port = intOption('port', o.port as string | undefined, 8080, 0, 65535);
   const db = (o.db as string | undefined) ?? DEFAULT_DB;

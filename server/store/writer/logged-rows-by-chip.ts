@@ -15,12 +15,14 @@ export class LoggedRowsByChip {
   private readonly rows = new Map<string, number[]>();
   /** Per chip, samples of JSON log rows. */
   private readonly parsed = new Map<string, Sample[]>();
+  /** Chip ids and extras keys, each held once for all the step's records. */
+  private readonly strings = new Map<string, string>();
 
   /** Add one log row's samples. */
   addLogRow(data: Uint8Array | string): void {
     if (data.length === 0) return;
     if (typeof data !== 'string' && isSampleRecords(data)) {
-      for (const r of readSampleRecords(data)) {
+      for (const r of readSampleRecords(data, this.strings)) {
         const ri = this.records.push(r) - 1;
         r.forEachRow((chipId, row) => {
           const list = this.rows.get(chipId);
