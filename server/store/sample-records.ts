@@ -252,14 +252,9 @@ export class SampleRecord {
   /** Varints of three bytes or more are read through column-codec's Reader (made when first needed). */
   private reader: Reader | null = null;
 
-  /**
-   * `strings`: texts seen in earlier records, to share: a reader that keeps many records (a fold
-   * step keeps ~60,000 at 10,000 chips) then holds each chip id once, not once per record.
-   */
   constructor(
     readonly bytes: Uint8Array,
     readonly start = 0,
-    strings?: Map<string, string>,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const v = this.view;
@@ -274,7 +269,7 @@ export class SampleRecord {
     let p = start + v.getUint32(start + 12, true);
     for (let i = 0; i < nStrings; i++) {
       const entry = readStringEntry(bytes, p, this.version !== 1);
-      this.strings[i] = strings ? shared(strings, entry.text) : entry.text;
+      this.strings[i] = entry.text;
       p = entry.end;
     }
     if (this.version === 1) this.rowsStart = start + V1_HEADER_BYTES;
@@ -284,11 +279,12 @@ export class SampleRecord {
     }
   }
 
-  /** Calls `visit(chipId, rowOffset)` for each row in order. */
-  forEachRow(visit: (chipId: string, row: number) => void): void {
+  /** Calls `visit(chipId, rowOffset, chipIndex)` for each row in order (`chipId` is `strings[chipIndex]`). */
+  forEachRow(visit: (chipId: string, row: number, chipIndex: number) => void): void {
     let p = this.rowsStart;
     for (let i = 0; i < this.count; i++) {
-      visit(this.strings[this.chipIndexAt(p)], p);
+      const chip = this.chipIndexAt(p);
+      visit(this.strings[chip], p, chip);
       p = this.rowEnd(p);
     }
   }
@@ -513,19 +509,11 @@ export function recordsNaming(bytes: Uint8Array, entries: readonly Buffer[]): Sa
   return out;
 }
 
-/** `text`, or the equal string `seen` holds (which then holds `text` if it had none). */
-function shared(seen: Map<string, string>, text: string): string {
-  const had = seen.get(text);
-  if (had !== undefined) return had;
-  seen.set(text, text);
-  return text;
-}
-
-/** Every record of a buffer holding records back to back; `strings` as SampleRecord's. */
-export function readSampleRecords(bytes: Uint8Array, strings?: Map<string, string>): SampleRecord[] {
+/** Every record of a buffer holding records back to back. */
+export function readSampleRecords(bytes: Uint8Array): SampleRecord[] {
   const out: SampleRecord[] = [];
   for (let p = 0; p < bytes.byteLength; ) {
-    const r = new SampleRecord(bytes, p, strings);
+    const r = new SampleRecord(bytes, p);
     out.push(r);
     p = r.end;
   }

@@ -87,21 +87,6 @@ describe('sample records', () => {
     expect(readSampleRecords(row).map((r) => r.samples())).toEqual(parts);
   });
 
-  it('records read with a strings map take each text from it, and add the ones it lacks', () => {
-    const parts = [randomSamples(7, 10), randomSamples(9, 25)];
-    const row = Buffer.concat(parts.map((p) => encodeSampleRecord(p)));
-    // A map that already holds chip-3 under another value shows where the records' texts come from.
-    const strings = new Map([['chip-3', 'held']]);
-    const read = readSampleRecords(row, strings);
-    const chips = read.flatMap((r) => r.samples().map((s) => s.chipId));
-    expect(chips).toEqual(parts.flat().map((s) => (s.chipId === 'chip-3' ? 'held' : s.chipId)));
-    expect(chips).toContain('held');
-    for (const s of parts.flat()) expect(strings.has(s.chipId)).toBe(true);
-    for (const [k, v] of strings) expect(v).toBe(k === 'chip-3' ? 'held' : k);
-    // Without a map, the same bytes read as written.
-    expect(readSampleRecords(row).map((r) => r.samples())).toEqual(parts);
-  });
-
   describe('the records of a log row that name some chips', () => {
     const uuid = 'GPU-788f6f86-0de3-ec3b-73b4-7ff97cfd2754';
     const S = (chipId: string, ts: number): Sample => ({ ts, chipId, utilPct: 1, ...base });

@@ -9,25 +9,37 @@ import type { Sample } from '../../../schema/sample.ts';
 import { loggedSamples } from '../log-rows.ts';
 import { isSampleRecords, readSampleRecords, type SampleRecord } from '../sample-records.ts';
 
+interface ChipRows {
+  chipId: string;
+  at: number[];
+}
+
 export class LoggedRowsByChip {
   private readonly records: SampleRecord[] = [];
-  /** Per chip, in log order: record index and row offset, flat. */
-  private readonly rows = new Map<string, number[]>();
+  /** Per chip: its id (the one copy the step's records share) and, in log order, record index and row offset, flat. */
+  private readonly rows = new Map<string, ChipRows>();
   /** Per chip, samples of JSON log rows. */
   private readonly parsed = new Map<string, Sample[]>();
-  /** Chip ids and extras keys, each held once for all the step's records. */
-  private readonly strings = new Map<string, string>();
 
   /** Add one log row's samples. */
   addLogRow(data: Uint8Array | string): void {
     if (data.length === 0) return;
     if (typeof data !== 'string' && isSampleRecords(data)) {
-      for (const r of readSampleRecords(data, this.strings)) {
+      for (const r of readSampleRecords(data)) {
         const ri = this.records.push(r) - 1;
-        r.forEachRow((chipId, row) => {
-          const list = this.rows.get(chipId);
-          if (list) list.push(ri, row);
-          else this.rows.set(chipId, [ri, row]);
+        // Each of the record's chips looked up once. The record then names it with the step's
+        // copy of its id: a step keeps ~60,000 records at 10,000 chips, and their own copies
+        // (one string per chip and record) took ~50 MB of the compactor's heap.
+        const lists: (number[] | undefined)[] = [];
+        r.forEachRow((chipId, row, chip) => {
+          let list = lists[chip];
+          if (list === undefined) {
+            let known = this.rows.get(chipId);
+            if (known === undefined) this.rows.set(chipId, (known = { chipId, at: [] }));
+            else r.strings[chip] = known.chipId;
+            list = lists[chip] = known.at;
+          }
+          list.push(ri, row);
         });
       }
       return;
@@ -36,7 +48,7 @@ export class LoggedRowsByChip {
       const list = this.parsed.get(s.chipId);
       if (list) list.push(s);
       else this.parsed.set(s.chipId, [s]);
-      if (!this.rows.has(s.chipId)) this.rows.set(s.chipId, []);
+      if (!this.rows.has(s.chipId)) this.rows.set(s.chipId, { chipId: s.chipId, at: [] });
     }
   }
 
@@ -46,9 +58,9 @@ export class LoggedRowsByChip {
 
   /** Each chip once, with its samples: those of JSON rows first, then the records' in log order. */
   forEachChip(visit: (chipId: string, samples: Sample[]) => void): void {
-    for (const [chipId, list] of this.rows) {
+    for (const [chipId, { at }] of this.rows) {
       const samples = this.parsed.get(chipId) ?? [];
-      for (let i = 0; i < list.length; i += 2) samples.push(this.records[list[i]].sampleAt(list[i + 1]));
+      for (let i = 0; i < at.length; i += 2) samples.push(this.records[at[i]].sampleAt(at[i + 1]));
       visit(chipId, samples);
     }
   }
