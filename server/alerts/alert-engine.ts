@@ -103,12 +103,15 @@ interface ChipEntry {
    * The hot path's view of `sampleSlots`: their tests (shared by every chip, so they stay in
    * cache) and 1 where the slot holds a state. Slots are read only for alerts in progress.
    */
-  sampleTests: CompiledTest[];
-  sampleActive: Uint8Array;
+  sampleTests: readonly CompiledTest[];
+  sampleActive: number[];
   missedSlots: Slot[];
   disconnectedSlots: Slot[];
-  /** Every slot of the chip by rule id (a slot holding a state stays until it ends). */
-  slots: Map<string, Slot>;
+  /**
+   * Every slot of the chip, one per rule id (a slot holding a state stays until it ends): a few,
+   * so an array searched by id (`slotOf`); a Map each took ~500 B a chip.
+   */
+  slots: Slot[];
   /** Latest evaluated sample (ECC delta), and its ts: older or equal samples are dropped. */
   prev: Sample | null;
   lastTs: number;
@@ -134,6 +137,26 @@ function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<stri
   for (const k of ka) if (a[k] !== b[k]) return false;
   return true;
 }
+
+/** The chip's slot of `ruleId`, if it has one. */
+function slotOf(e: ChipEntry, ruleId: string): Slot | undefined {
+  for (const slot of e.slots) if (slot.rule.rule.id === ruleId) return slot;
+  return undefined;
+}
+
+/** Make `slot` the chip's slot of its rule (in place of one it had). */
+function putSlot(e: ChipEntry, slot: Slot): void {
+  const i = e.slots.findIndex((s) => s.rule.rule.id === slot.rule.rule.id);
+  if (i >= 0) e.slots[i] = slot;
+  else e.slots.push(slot);
+}
+
+/** The chip no longer has a slot of `ruleId`. */
+function dropSlot(e: ChipEntry, ruleId: string): void {
+  const i = e.slots.findIndex((s) => s.rule.rule.id === ruleId);
+  if (i >= 0) e.slots.splice(i, 1);
+}
+
 const isSlot = (k: TimerKey): k is Slot => typeof k === 'object' && 'rule' in k;
 
 export class AlertEngine {
@@ -156,6 +179,9 @@ export class AlertEngine {
   private rulesVersion = 1;
 
   private readonly chips = new Map<string, ChipEntry>();
+  /** Chips' `sampleTests`, one array per list of rules (most chips share one), by rule ids; for `testListsOf`'s rules version. */
+  private readonly testLists = new Map<string, readonly CompiledTest[]>();
+  private testListsOf = 0;
   /** Slots whose state is not inactive. */
   private readonly active = new Set<Slot>();
   /** What the current pass changed: published (and queued for writing) by `flush`. */
@@ -286,7 +312,8 @@ export class AlertEngine {
       (rows) => {
         if (this.closed) return;
         for (const row of rows) {
-          if (this.chips.get(row.chipId)?.slots.get(row.ruleId)?.state) continue;
+          const known = this.chips.get(row.chipId);
+          if (known && slotOf(known, row.ruleId)?.state) continue;
           const cr = this.compiled.get(row.ruleId);
           const view = this.fleet.get(row.chipId);
           if (!cr?.rule.enabled || !view || !selectorMatches(cr.rule.selector, view)) continue;
@@ -526,7 +553,7 @@ export class AlertEngine {
     this.setState(slot, null);
     this.dirty.add(slot);
     this.setExpiry(slot);
-    slot.chip.slots.delete(slot.rule.rule.id);
+    dropSlot(slot.chip, slot.rule.rule.id);
   }
 
   /**
@@ -578,7 +605,7 @@ export class AlertEngine {
   private entry(chipId: string): ChipEntry {
     let e = this.chips.get(chipId);
     if (!e) {
-      e = { chipId, view: null, version: 0, rulesVersion: 0, sampleSlots: [], sampleTests: [], sampleActive: new Uint8Array(0), missedSlots: [], disconnectedSlots: [], slots: new Map(), prev: null, lastTs: -Infinity, connectedAt: null, staleTimer: false };
+      e = { chipId, view: null, version: 0, rulesVersion: 0, sampleSlots: [], sampleTests: [], sampleActive: [], missedSlots: [], disconnectedSlots: [], slots: [], prev: null, lastTs: -Infinity, connectedAt: null, staleTimer: false };
       this.chips.set(chipId, e);
     }
     return e;
@@ -596,25 +623,40 @@ export class AlertEngine {
       const out: Slot[] = [];
       for (const cr of rules) {
         if (!selectorMatches(cr.rule.selector, view)) continue;
-        let slot = e.slots.get(cr.rule.id);
-        if (!slot) e.slots.set(cr.rule.id, (slot = { rule: cr, chip: e, state: null, labels: null, labelsOf: null, fingerprint: '', timer: false, index: -1 }));
+        let slot = slotOf(e, cr.rule.id);
+        if (!slot) e.slots.push((slot = { rule: cr, chip: e, state: null, labels: null, labelsOf: null, fingerprint: '', timer: false, index: -1 }));
         slot.rule = cr;
         out.push(slot);
       }
-      return out;
+      // An array filled by push keeps room for ~17 entries; a chip's few stay as long as its view.
+      return out.slice();
     };
     for (const slot of e.sampleSlots) slot.index = -1;
     e.sampleSlots = pick(this.sampleRules);
     e.sampleSlots.forEach((slot, i) => (slot.index = i));
-    e.sampleTests = e.sampleSlots.map((slot) => slot.rule.test);
-    e.sampleActive = Uint8Array.from(e.sampleSlots, (slot) => (slot.state === null ? 0 : 1));
+    e.sampleTests = this.sharedTests(e.sampleSlots);
+    e.sampleActive = e.sampleSlots.map((slot) => (slot.state === null ? 0 : 1));
     e.missedSlots = pick(this.missedRules);
     e.disconnectedSlots = pick(this.disconnectedRules);
     // Slots of rules that no longer select the chip: those holding a state were ended by the rule change.
-    if (e.slots.size > e.sampleSlots.length + e.missedSlots.length + e.disconnectedSlots.length) {
+    if (e.slots.length > e.sampleSlots.length + e.missedSlots.length + e.disconnectedSlots.length) {
       const kept = new Set([...e.sampleSlots, ...e.missedSlots, ...e.disconnectedSlots]);
-      for (const [id, slot] of e.slots) if (!kept.has(slot) && slot.state === null) e.slots.delete(id);
+      e.slots = e.slots.filter((slot) => kept.has(slot) || slot.state !== null);
     }
+    e.slots = e.slots.slice();
+  }
+
+  /** The tests of these slots' rules, as an array shared with every chip whose slots have the same rules. */
+  private sharedTests(slots: readonly Slot[]): readonly CompiledTest[] {
+    if (this.testListsOf !== this.rulesVersion) {
+      this.testLists.clear();
+      this.testListsOf = this.rulesVersion;
+    }
+    let key = '';
+    for (const slot of slots) key += `${slot.rule.rule.id}\u0000`;
+    let tests = this.testLists.get(key);
+    if (tests === undefined) this.testLists.set(key, (tests = slots.map((slot) => slot.rule.test)));
+    return tests;
   }
 
   private restore(ruleId: string, chipId: string, raw: unknown, labels: Record<string, string>): void {
@@ -627,7 +669,7 @@ export class AlertEngine {
       this.unwrittenStates.set(`${ruleId}\u0000${chipId}`, { ruleId, chipId, state: null, labels: {} });
       return;
     }
-    const slot: Slot = e.slots.get(ruleId) ?? { rule: cr ?? compile({ ...this.placeholderRule(ruleId) }), chip: e, state: null, labels: null, labelsOf: null, fingerprint: '', timer: false, index: -1 };
+    const slot: Slot = slotOf(e, ruleId) ?? { rule: cr ?? compile({ ...this.placeholderRule(ruleId) }), chip: e, state: null, labels: null, labelsOf: null, fingerprint: '', timer: false, index: -1 };
     this.setState(slot, state);
     slot.labels = Object.keys(labels).length > 0 ? labels : null;
     slot.fingerprint = slot.labels ? fingerprint(slot.labels) : '';
@@ -635,7 +677,7 @@ export class AlertEngine {
       this.end(slot, this.now());
       return;
     }
-    e.slots.set(ruleId, slot);
+    putSlot(e, slot);
     this.setExpiry(slot);
   }
 
