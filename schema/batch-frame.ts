@@ -300,13 +300,17 @@ export class KnownChipIds implements ChipIdSource {
 }
 
 /**
- * The chip ids of one connection's last frames, by position, with their bytes: an agent names the
- * same chips in the same order in every batch, so a frame's ids are the strings made before (no
- * new strings per frame, and strings whose hashes the hub's maps have already computed).
+ * The chip ids of one connection's last frames, by position: an agent names the same chips in the
+ * same order in every batch, so a frame's ids are the strings made before (no new strings per
+ * frame, and strings whose hashes the hub's maps have already computed). An ASCII id (every chip
+ * id agents report) is compared with the frame's bytes through its own char codes, which are its
+ * UTF-8; any other is decoded again each time. Keeping each id's bytes beside it took ~300 B a
+ * chip (a typed array and its buffer).
  */
 export class ChipIdCache implements ChipIdSource {
-  private readonly bytes: Uint8Array[] = [];
   private readonly strings: string[] = [];
+  /** Whether the string at each position is ASCII. */
+  private readonly ascii: boolean[] = [];
   /** Whether the string at each position passed `checked`'s test (undefined: not tested since it was made). */
   private readonly passed: (boolean | undefined)[] = [];
 
@@ -318,27 +322,32 @@ export class ChipIdCache implements ChipIdSource {
 
   /** The string of chip id `i` whose UTF-8 bytes are the `n` of `buf` at `at` (compared in place: no view made when known). */
   get(i: number, buf: Uint8Array, at: number, n: number): string {
-    const known = this.bytes[i];
-    if (known !== undefined && known.length === n) {
+    const known = this.strings[i];
+    if (known !== undefined && known.length === n && this.ascii[i]) {
       let same = true;
       for (let k = 0; k < n; k++) {
-        if (known[k] !== buf[at + k]) {
+        if (known.charCodeAt(k) !== buf[at + k]) {
           same = false;
           break;
         }
       }
-      if (same) return this.strings[i];
+      if (same) return known;
     }
-    const b = buf.subarray(at, at + n);
-    const s = text(b);
+    const s = text(buf.subarray(at, at + n));
     if (i < MAX_CACHED_IDS) {
-      this.bytes[i] = b.slice();
       this.strings[i] = s;
+      this.ascii[i] = isAscii(s);
       this.passed[i] = undefined;
     }
     return s;
   }
 }
+
+function isAscii(s: string): boolean {
+  for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) > 0x7f) return false;
+  return true;
+}
+
 /**
  * Extras keys by their place in a sample, shared by every frame (a source names the same keys in
  * the same order in every sample): no new strings per sample.
