@@ -4,7 +4,7 @@
  * hub's heaps (event loop, writer, compactor) grew to two or three times what they held: the main
  * heap kept ~100 MB at 10,000 chips and took ~310 MB. The factor is one setting for the whole
  * process (every thread's heap). At 10,000 chips and 4 Hz, a factor of 2 took the hub's peak RSS
- * from ~700 MB to ~540 MB for 0–6 % more CPU; 1.5 to ~510 MB for 10–15 % more
+ * from ~700 MB to ~540 MB for 1–7 % more CPU; 1.5 to ~510 MB for 11–15 % more
  * (docs/benchmarks.md, "Heap growth").
  */
 import { setFlagsFromString } from 'node:v8';

@@ -95,7 +95,7 @@ describe('binary batch frames: chip ids reused from a connection\'s earlier fram
     const ids = new ChipIdCache();
     const utf8 = (t: string) => Buffer.from(t, 'utf8');
     expect(ids.get(0, utf8('Ã'), 0, 2)).toBe('Ã');
-    // 0xC3 is 'Ã''s char code and the first byte of its UTF-8: alone it is not that id.
+    // 0xC3 is the char code of Ã and the first byte of its UTF-8: alone it is not that id.
     const lone = Buffer.from([0xc3]);
     expect(ids.get(0, lone, 0, 1)).toBe(new TextDecoder().decode(lone));
     expect(ids.get(0, utf8('GPU-a'), 0, 5)).toBe('GPU-a');
