@@ -85,14 +85,7 @@ class Out {
   str(s: string) {
     const len = s.length;
     this.room(len + 8);
-    let ascii = true;
-    for (let i = 0; i < len; i++) {
-      if (s.charCodeAt(i) >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (!ascii) {
+    if (!isAscii(s)) {
       const b = utf8.encode(s);
       this.uvar(b.length);
       this.room(b.length);
@@ -270,6 +263,12 @@ export class FrameReader {
   }
 }
 
+/** Whether every char of `s` is ASCII (its UTF-8 bytes are its char codes). */
+function isAscii(s: string): boolean {
+  for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) >= 0x80) return false;
+  return true;
+}
+
 /** UTF-8 bytes as a string; short ASCII ones (chip ids, extras keys) built from their bytes: TextDecoder's call costs more than they do. */
 function text(bytes: Uint8Array): string {
   const n = bytes.length;
@@ -343,10 +342,6 @@ export class ChipIdCache implements ChipIdSource {
   }
 }
 
-function isAscii(s: string): boolean {
-  for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) > 0x7f) return false;
-  return true;
-}
 
 /**
  * Extras keys by their place in a sample, shared by every frame (a source names the same keys in
