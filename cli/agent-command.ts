@@ -6,6 +6,7 @@ import { runAgent } from '../agents/agent-runtime.ts';
 import { instrumentAgent, type AgentReadings } from '../agents/agent-instruments.ts';
 import type { ChipSource } from '../agents/sources/chip-source.ts';
 import { createSource, SOURCE_KINDS, type SourceOptions } from '../agents/sources/source-registry.ts';
+import { AGENT_TELEMETRY_FILE } from './agent-telemetry-file.ts';
 
 function buildSources(specs: string[], base: Omit<SourceOptions, 'model'> & { model?: string }): ChipSource[] {
   return specs.map((s) => {
@@ -28,7 +29,10 @@ async function startAgentTelemetry(o: Record<string, unknown>, log: Logger, read
   const host = (o['metrics-host'] as string | undefined) ?? '0.0.0.0';
   const env = process.env;
   if (port === null && !env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) return null;
-  const { otlpSettings, startTelemetrySdk } = await import('../common/telemetry-sdk.ts');
+  const { otlpSettings, startTelemetrySdk } = await import('../common/telemetry-sdk.ts').catch((err: unknown) => {
+    // The agent bundle imports it from a file of its own (cli/build-agent-bundle.ts), which may not have been copied.
+    throw new UsageError(`${port === null ? 'OTLP export' : '--metrics-port'} needs the agent's telemetry module (${AGENT_TELEMETRY_FILE} beside fleetscope-agent.mjs), which did not load: ${(err as Error).message}`);
+  });
   const otlp = otlpSettings(env);
   if (port === null && !otlp.metricsUrl) return null;
   let sdk;

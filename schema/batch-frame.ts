@@ -25,9 +25,10 @@
  *   tail: string, a JSON object holding only the batch's `health`, `dropped` and `work`
  */
 import type { ErrorCode } from './error-codes.ts';
-import { MAX_EXTRAS_KEYS, SAMPLE_FIELDS, type Sample, type SampleFlags } from './sample.ts';
-import { MAX_BATCH_SAMPLES, type BatchMessage } from './protocol.ts';
-import { PROTOCOL_VERSION } from './protocol-constants.ts';
+import type { Sample, SampleFlags } from './sample.ts';
+import { MAX_EXTRAS_KEYS, SAMPLE_FIELDS } from './sample-limits.ts';
+import type { BatchMessage } from './protocol.ts';
+import { MAX_BATCH_SAMPLES, PROTOCOL_VERSION } from './protocol-constants.ts';
 
 /** The `welcome` feature that tells an agent the hub takes binary batch frames. */
 export const BINARY_BATCH_FEATURE = 'binary-batch';

@@ -8,14 +8,12 @@ import { chipIdSchema, chipInfoSchema, hostInfoSchema, sampleSchema } from './sa
 import type { ChipInfo, ChipStatus, Sample } from './sample.ts';
 import type { ErrorCode } from './error-codes.ts';
 import type { ActiveAlert, AlertEventAnswer } from './api-answers.ts';
-import { PROTOCOL_VERSION } from './protocol-constants.ts';
+import { MAX_BATCH_SAMPLES, PROTOCOL_VERSION } from './protocol-constants.ts';
 import { MAX_WORK_PER_BATCH, workReportSchema } from './work.ts';
 
-export { LIVE_WINDOW_MS, PROTOCOL_VERSION } from './protocol-constants.ts';
+export { LIVE_WINDOW_MS, MAX_BATCH_SAMPLES, PROTOCOL_VERSION } from './protocol-constants.ts';
 /** Largest agent frame the hub accepts (bytes); bigger frames close with 1009. */
 export const MAX_AGENT_FRAME_BYTES = 4 * 1024 * 1024;
-/** Largest number of samples in one batch. */
-export const MAX_BATCH_SAMPLES = 10_000;
 /** Largest number of chips one agent may announce. */
 export const MAX_CHIPS_PER_AGENT = 1024;
 const TOO_MANY_CHIPS = `at most ${MAX_CHIPS_PER_AGENT} chips per agent; split the host's chips across several agents`;

@@ -4,11 +4,8 @@
  */
 import { z } from 'zod';
 
-export { MIN_TS } from './sample-limits.ts';
-import { MIN_TS } from './sample-limits.ts';
-/** Most `extras` keys one sample may carry, and the longest key (characters). */
-export const MAX_EXTRAS_KEYS = 64;
-export const MAX_EXTRA_KEY_LENGTH = 64;
+export { MAX_EXTRA_KEY_LENGTH, MAX_EXTRAS_KEYS, MIN_TS, SAMPLE_FIELDS, type SampleField } from './sample-limits.ts';
+import { MAX_EXTRA_KEY_LENGTH, MAX_EXTRAS_KEYS, MIN_TS } from './sample-limits.ts';
 
 /** Keys of an `extras` object as zod's record output has them: own enumerable string keys but `__proto__`. */
 function extrasKeyCount(x: unknown): number {
@@ -77,21 +74,6 @@ export const sampleSchema = z
 export type Sample = z.infer<typeof sampleSchema>;
 export type SampleFlags = z.infer<typeof sampleFlagsSchema>;
 
-/** Numeric sample fields, in storage order. */
-export const SAMPLE_FIELDS = [
-  'utilPct',
-  'memUtilPct',
-  'memUsedBytes',
-  'memTotalBytes',
-  'powerW',
-  'powerLimitW',
-  'tempC',
-  'energyJ',
-  'smClockMhz',
-  'eccCorrected',
-  'eccUncorrected',
-] as const;
-export type SampleField = (typeof SAMPLE_FIELDS)[number];
 
 export const vendorSchema = z.enum(['nvidia', 'aws']);
 export type Vendor = z.infer<typeof vendorSchema>;

@@ -20,7 +20,7 @@ mkdir -p "$KIT"
 
 echo "agent bundle"
 node --import tsx cli/build-agent-bundle.ts
-cp dist/agent/fleetscope-agent.mjs "$KIT/"
+cp dist/agent/fleetscope-agent.mjs dist/agent/fleetscope-agent-telemetry.mjs "$KIT/"
 
 echo "capture hub bundle"
 node_modules/.bin/esbuild test/device/capture-hub.ts --bundle --platform=node --target=node20 --format=esm \
