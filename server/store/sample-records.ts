@@ -52,6 +52,12 @@ const FIELD_COUNT = SAMPLE_FIELDS.length;
 const OPTIONAL_FIELDS = ['smClockMhz', 'eccCorrected', 'eccUncorrected'] as const;
 const OPTIONAL_BIT = new Map<string, number>(OPTIONAL_FIELDS.map((f, j) => [f, 1 << j]));
 const FIELD_OPTIONAL_BIT = SAMPLE_FIELDS.map((f) => OPTIONAL_BIT.get(f) ?? 0);
+/** The fields before the optional ones, which sampleAt reads by name in this order. */
+const REQUIRED_FIELDS = ['utilPct', 'memUtilPct', 'memUsedBytes', 'memTotalBytes', 'powerW', 'powerLimitW', 'tempC', 'energyJ'] as const;
+const REQUIRED_COUNT = REQUIRED_FIELDS.length;
+if (SAMPLE_FIELDS.some((f, i) => (i < REQUIRED_COUNT ? f !== REQUIRED_FIELDS[i] : !OPTIONAL_BIT.has(f)))) {
+  throw new Error('sample-records.ts: SAMPLE_FIELDS is no longer the required fields then the optional ones; update sampleAt');
+}
 
 /** A sample's field values in SAMPLE_FIELDS order, read by name (fast property loads, not keyed ones). */
 function readFields(s: Sample, out: (number | null | undefined)[]): void {
@@ -332,10 +338,23 @@ export class SampleRecord {
     const defined = v.getUint8(masks + 2);
     const bits = v.getUint8(masks + 3);
     this.pos = masks + 4;
-    const s: Record<string, unknown> = { ts: this.baseTs + this.readValue(), chipId: this.strings[chip] };
-    for (let f = 0; f < FIELD_COUNT; f++) {
+    // One literal for the fields every sample has, in SAMPLE_FIELDS order (its initializers run in
+    // order, as the values lie): every sample gets the same shape, not one built key by key.
+    const s: Record<string, unknown> = {
+      ts: this.baseTs + this.readValue(),
+      chipId: this.strings[chip],
+      utilPct: present & 1 ? this.readValue() : null,
+      memUtilPct: present & 2 ? this.readValue() : null,
+      memUsedBytes: present & 4 ? this.readValue() : null,
+      memTotalBytes: present & 8 ? this.readValue() : null,
+      powerW: present & 16 ? this.readValue() : null,
+      powerLimitW: present & 32 ? this.readValue() : null,
+      tempC: present & 64 ? this.readValue() : null,
+      energyJ: present & 128 ? this.readValue() : null,
+    };
+    for (let f = REQUIRED_COUNT; f < FIELD_COUNT; f++) {
       if (present & (1 << f)) s[SAMPLE_FIELDS[f]] = this.readValue();
-      else if (FIELD_OPTIONAL_BIT[f] === 0 || defined & FIELD_OPTIONAL_BIT[f]) s[SAMPLE_FIELDS[f]] = null;
+      else if (defined & FIELD_OPTIONAL_BIT[f]) s[SAMPLE_FIELDS[f]] = null;
     }
     const flags = bitsToFlags(bits & ~HAS_EXTRAS);
     if (flags) s.flags = flags;
