@@ -51,6 +51,37 @@ describe('TimerWheel', () => {
     expect([wheel.size, wheel.dueAt('a')]).toEqual([0, undefined]);
   });
 
+  it('agrees with a plain list of timers over 20,000 random operations', () => {
+    // The model: every timer due at or before the clock comes out, by time, ties in scheduling order.
+    let seed = 42;
+    const rnd = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const wheel = new TimerWheel({ tickMs: 10, slots: 8, now: 0 });
+    const model = new Map<string, { at: number; seq: number }>();
+    let now = 0;
+    let seq = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const key = `k${rnd(40)}`;
+      const op = rnd(10);
+      if (op < 6) {
+        const at = now + rnd(300) - 20;
+        if (model.get(key)?.at !== at) model.set(key, { at, seq: seq++ });
+        wheel.schedule(key, at);
+      } else if (op < 8) {
+        expect(wheel.cancel(key)).toBe(model.delete(key));
+      } else {
+        now += rnd(10) === 0 ? rnd(2000) : rnd(40);
+        const want = [...model].filter(([, t]) => t.at <= now).sort(([, a], [, b]) => a.at - b.at || a.seq - b.seq);
+        for (const [k] of want) model.delete(k);
+        expect(wheel.advance(now).map((d) => `${d.key}@${d.at}`)).toEqual(want.map(([k, t]) => `${k}@${t.at}`));
+      }
+      expect(wheel.size).toBe(model.size);
+      expect(wheel.dueAt(key)).toBe(model.get(key)?.at);
+    }
+  });
+
   it.each([
     [{ tickMs: 0, slots: 8 }, 'tickMs must be positive'],
     [{ tickMs: 10, slots: 6 }, 'slots must be a power of two'],
