@@ -86,9 +86,23 @@ interface Slot {
   fingerprint: string;
   /** Has an expiry in the wheel. */
   timer: boolean;
-  /** Position in its chip's `sampleSlots` (-1: not a sample rule's slot of the chip now). */
+  /** Position of its rule in its chip's `pick` list of the rule's kind (-1: the rule does not select the chip now). */
   index: number;
 }
+
+/**
+ * The enabled rules that select a chip, by kind: one object shared by every chip they select
+ * alike (most chips of a fleet share a few), so a chip holds no lists of its own.
+ */
+interface RulePick {
+  readonly sample: readonly CompiledRule[];
+  /** `sample`'s tests, the hot path's (shared, so they stay in cache). */
+  readonly tests: readonly CompiledTest[];
+  readonly missed: readonly CompiledRule[];
+  readonly disconnected: readonly CompiledRule[];
+}
+const NO_RULES: RulePick = { sample: [], tests: [], missed: [], disconnected: [] };
+const NO_SLOTS: readonly Slot[] = [];
 
 interface ChipEntry {
   readonly chipId: string;
@@ -98,20 +112,17 @@ interface ChipEntry {
   version: number;
   rulesVersion: number;
   /** Enabled rules selecting the chip, by kind. */
-  sampleSlots: Slot[];
+  pick: RulePick;
   /**
-   * The hot path's view of `sampleSlots`: their tests (shared by every chip, so they stay in
-   * cache) and 1 where the slot holds a state. Slots are read only for alerts in progress.
+   * The chip's slots, one per rule id, made when a rule first has something to hold for the chip
+   * (a state, or labels that a flapping alert reuses) and kept while its rule selects the chip (a
+   * slot holding a state stays until it ends). Most (chip, rule) pairs never get one: at 100,000
+   * chips one per pair took ~80 MB. A few, so an array searched (`slotOf`, `slotAt`), replaced
+   * whole when it changes (most chips share the one empty array).
    */
-  sampleTests: readonly CompiledTest[];
-  sampleActive: number[];
-  missedSlots: Slot[];
-  disconnectedSlots: Slot[];
-  /**
-   * Every slot of the chip, one per rule id (a slot holding a state stays until it ends): a few,
-   * so an array searched by id (`slotOf`); a Map each took ~500 B a chip.
-   */
-  slots: Slot[];
+  slots: readonly Slot[];
+  /** How many of the chip's sample-rule slots hold a state (0: the hot path only tests). */
+  activeSample: number;
   /** Latest evaluated sample (ECC delta), and its ts: older or equal samples are dropped. */
   prev: Sample | null;
   lastTs: number;
@@ -144,17 +155,29 @@ function slotOf(e: ChipEntry, ruleId: string): Slot | undefined {
   return undefined;
 }
 
+/** The chip's slot of the `index`-th rule of `kind` in its pick, if it has one. */
+function slotAt(e: ChipEntry, kind: RuleKind, index: number): Slot | undefined {
+  for (const slot of e.slots) if (slot.index === index && slot.rule.kind === kind) return slot;
+  return undefined;
+}
+
+/** The rule of `ruleId` in `pick` and its position in its kind's list, or null. */
+function findInPick(pick: RulePick, ruleId: string): { cr: CompiledRule; index: number } | null {
+  for (const list of [pick.sample, pick.missed, pick.disconnected]) {
+    const index = list.findIndex((cr) => cr.rule.id === ruleId);
+    if (index >= 0) return { cr: list[index]!, index };
+  }
+  return null;
+}
+
 /** Make `slot` the chip's slot of its rule (in place of one it had). */
 function putSlot(e: ChipEntry, slot: Slot): void {
-  const i = e.slots.findIndex((s) => s.rule.rule.id === slot.rule.rule.id);
-  if (i >= 0) e.slots[i] = slot;
-  else e.slots.push(slot);
+  e.slots = [...e.slots.filter((s) => s.rule.rule.id !== slot.rule.rule.id), slot];
 }
 
 /** The chip no longer has a slot of `ruleId`. */
 function dropSlot(e: ChipEntry, ruleId: string): void {
-  const i = e.slots.findIndex((s) => s.rule.rule.id === ruleId);
-  if (i >= 0) e.slots.splice(i, 1);
+  if (e.slots.some((s) => s.rule.rule.id === ruleId)) e.slots = e.slots.filter((s) => s.rule.rule.id !== ruleId);
 }
 
 const isSlot = (k: TimerKey): k is Slot => typeof k === 'object' && 'rule' in k;
@@ -179,9 +202,9 @@ export class AlertEngine {
   private rulesVersion = 1;
 
   private readonly chips = new Map<string, ChipEntry>();
-  /** Chips' `sampleTests`, one array per list of rules (most chips share one), by rule ids; for `testListsOf`'s rules version. */
-  private readonly testLists = new Map<string, readonly CompiledTest[]>();
-  private testListsOf = 0;
+  /** Chips' picks, one per list of rules (most chips share one), by rule ids; for `picksOf`'s rules version. */
+  private readonly picks = new Map<string, RulePick>();
+  private picksOf = 0;
   /** Slots whose state is not inactive. */
   private readonly active = new Set<Slot>();
   /** What the current pass changed: published (and queued for writing) by `flush`. */
@@ -264,15 +287,15 @@ export class AlertEngine {
       const prev = e.prev;
       e.prev = s;
       e.lastTs = s.ts;
-      const tests = e.sampleTests;
-      const active = e.sampleActive;
+      const { sample: rules, tests } = e.pick;
       for (let i = 0; i < tests.length; i++) {
-        if (active[i] === 0 && !breaches(tests[i]!, s, view, prev)) continue;
-        const slot = e.sampleSlots[i]!;
-        const cr = slot.rule;
-        this.apply(slot, observe(slot.state ?? INACTIVE, evaluateSample(cr.rule, s, view, prev, now), cr.timing), s);
+        const slot = e.activeSample > 0 ? slotAt(e, 'sample', i) : undefined;
+        if ((slot === undefined || slot.state === null) && !breaches(tests[i]!, s, view, prev)) continue;
+        const cr = rules[i]!;
+        const sl = slot ?? this.slotFor(e, cr, i);
+        this.apply(sl, observe(sl.state ?? INACTIVE, evaluateSample(cr.rule, s, view, prev, now), cr.timing), s);
       }
-      if (!opts.backfill && e.missedSlots.length > 0) this.heard(e, now);
+      if (!opts.backfill && e.pick.missed.length > 0) this.heard(e, now);
     }
     if (this.events.length > 0 || this.dirty.size > 0) this.flush(now);
   }
@@ -382,9 +405,13 @@ export class AlertEngine {
   }
 
   private observeConnection(e: ChipEntry, connected: boolean, ts: number): void {
-    for (const slot of e.disconnectedSlots) {
-      if (connected && slot.state === null) continue;
-      this.apply(slot, observe(slot.state ?? INACTIVE, observeValue(slot.rule.rule, ts, connected ? 0 : 1), slot.rule.timing), null);
+    const rules = e.pick.disconnected;
+    for (let i = 0; i < rules.length; i++) {
+      const slot = slotAt(e, 'disconnected', i);
+      if (connected && (slot === undefined || slot.state === null)) continue;
+      const cr = rules[i]!;
+      const sl = slot ?? this.slotFor(e, cr, i);
+      this.apply(sl, observe(sl.state ?? INACTIVE, observeValue(cr.rule, ts, connected ? 0 : 1), cr.timing), null);
     }
   }
 
@@ -403,19 +430,21 @@ export class AlertEngine {
    * pending on a live breach (its `for` runs on its own timer); a pending one restored at start is
    * observed once more (its evidence is from before the start).
    */
-  private awaitsSilence(slot: Slot): boolean {
+  private awaitsSilence(slot: Slot | undefined): boolean {
+    if (slot === undefined) return true;
     const st = slot.state;
     return st === null || st.phase === 'resolved' || (st.phase === 'pending' && !st.fresh);
   }
 
   /** Set the chip's staleness timer to the first deadline of its missedIntervals rules not yet breached. */
   private armStale(e: ChipEntry, now: number): void {
-    const silent = e.missedSlots.length > 0 ? this.silentSince(e, now) : null;
+    const rules = e.pick.missed;
+    const silent = rules.length > 0 ? this.silentSince(e, now) : null;
     let due = Infinity;
     if (silent) {
-      for (const slot of e.missedSlots) {
-        if (!this.awaitsSilence(slot)) continue;
-        due = Math.min(due, silenceDeadline(slot.rule.rule, silent.since, silent.intervalMs) ?? Infinity);
+      for (let i = 0; i < rules.length; i++) {
+        if (!this.awaitsSilence(slotAt(e, 'missed', i))) continue;
+        due = Math.min(due, silenceDeadline(rules[i]!.rule, silent.since, silent.intervalMs) ?? Infinity);
       }
     }
     if (due !== Infinity) {
@@ -441,11 +470,15 @@ export class AlertEngine {
     if (e.version !== this.version) this.refresh(e);
     const silent = this.silentSince(e, at);
     if (!silent) return;
-    for (const slot of e.missedSlots) {
-      const due = silenceDeadline(slot.rule.rule, silent.since, silent.intervalMs);
+    const rules = e.pick.missed;
+    for (let i = 0; i < rules.length; i++) {
+      const cr = rules[i]!;
+      const due = silenceDeadline(cr.rule, silent.since, silent.intervalMs);
+      const slot = slotAt(e, 'missed', i);
       if (due === null || at < due || !this.awaitsSilence(slot)) continue;
       const value = missedIntervals(at, silent.since, silent.intervalMs);
-      this.apply(slot, observe(slot.state ?? INACTIVE, observeValue(slot.rule.rule, at, value), slot.rule.timing), null);
+      const sl = slot ?? this.slotFor(e, cr, i);
+      this.apply(sl, observe(sl.state ?? INACTIVE, observeValue(cr.rule, at, value), cr.timing), null);
     }
     this.armStale(e, at);
   }
@@ -453,8 +486,8 @@ export class AlertEngine {
   /** A live sample of the chip arrived: its missedIntervals alerts observe 0; the staleness timer counts again. */
   private heard(e: ChipEntry, now: number): void {
     let watching = e.staleTimer;
-    for (const slot of e.missedSlots) {
-      if (slot.state === null) continue;
+    for (const slot of e.slots) {
+      if (slot.state === null || slot.index < 0 || slot.rule.kind !== 'missed') continue;
       this.apply(slot, observe(slot.state, observeValue(slot.rule.rule, now, 0), slot.rule.timing), null);
       watching = false;
     }
@@ -495,11 +528,11 @@ export class AlertEngine {
 
   /** The one place a slot's state changes: the set of alerts in progress and the hot path's flags follow. */
   private setState(slot: Slot, state: AlertState | null): void {
+    const had = slot.state !== null;
     slot.state = state;
     if (state === null) this.active.delete(slot);
     else this.active.add(slot);
-    const e = slot.chip;
-    if (slot.index >= 0 && e.sampleSlots[slot.index] === slot) e.sampleActive[slot.index] = state === null ? 0 : 1;
+    if (slot.index >= 0 && slot.rule.kind === 'sample' && had !== (state !== null)) slot.chip.activeSample += had ? -1 : 1;
   }
 
   private setExpiry(slot: Slot): void {
@@ -605,7 +638,7 @@ export class AlertEngine {
   private entry(chipId: string): ChipEntry {
     let e = this.chips.get(chipId);
     if (!e) {
-      e = { chipId, view: null, version: 0, rulesVersion: 0, sampleSlots: [], sampleTests: [], sampleActive: [], missedSlots: [], disconnectedSlots: [], slots: [], prev: null, lastTs: -Infinity, connectedAt: null, staleTimer: false };
+      e = { chipId, view: null, version: 0, rulesVersion: 0, pick: NO_RULES, slots: NO_SLOTS, activeSample: 0, prev: null, lastTs: -Infinity, connectedAt: null, staleTimer: false };
       this.chips.set(chipId, e);
     }
     return e;
@@ -618,45 +651,50 @@ export class AlertEngine {
     if (view === e.view && e.rulesVersion === this.rulesVersion) return;
     e.view = view;
     e.rulesVersion = this.rulesVersion;
-    const pick = (rules: CompiledRule[]): Slot[] => {
-      if (view === null) return [];
-      const out: Slot[] = [];
-      for (const cr of rules) {
-        if (!selectorMatches(cr.rule.selector, view)) continue;
-        let slot = slotOf(e, cr.rule.id);
-        if (!slot) e.slots.push((slot = { rule: cr, chip: e, state: null, labels: null, labelsOf: null, fingerprint: '', timer: false, index: -1 }));
-        slot.rule = cr;
-        out.push(slot);
-      }
-      // An array filled by push keeps room for ~17 entries; a chip's few stay as long as its view.
-      return out.slice();
-    };
-    for (const slot of e.sampleSlots) slot.index = -1;
-    e.sampleSlots = pick(this.sampleRules);
-    e.sampleSlots.forEach((slot, i) => (slot.index = i));
-    e.sampleTests = this.sharedTests(e.sampleSlots);
-    e.sampleActive = e.sampleSlots.map((slot) => (slot.state === null ? 0 : 1));
-    e.missedSlots = pick(this.missedRules);
-    e.disconnectedSlots = pick(this.disconnectedRules);
-    // Slots of rules that no longer select the chip: those holding a state were ended by the rule change.
-    if (e.slots.length > e.sampleSlots.length + e.missedSlots.length + e.disconnectedSlots.length) {
-      const kept = new Set([...e.sampleSlots, ...e.missedSlots, ...e.disconnectedSlots]);
-      e.slots = e.slots.filter((slot) => kept.has(slot) || slot.state !== null);
+    e.pick = this.pickFor(view);
+    // The slots follow their rules' new places; those of rules that no longer select the chip go,
+    // but those holding a state (the rule change ended them; a restore ends them next).
+    const kept: Slot[] = [];
+    let activeSample = 0;
+    for (const slot of e.slots) {
+      const found = findInPick(e.pick, slot.rule.rule.id);
+      if (found !== null) slot.rule = found.cr;
+      slot.index = found === null ? -1 : found.index;
+      if (found === null && slot.state === null) continue;
+      kept.push(slot);
+      if (slot.index >= 0 && slot.rule.kind === 'sample' && slot.state !== null) activeSample++;
     }
-    e.slots = e.slots.slice();
+    e.slots = kept.length === 0 ? NO_SLOTS : kept;
+    e.activeSample = activeSample;
   }
 
-  /** The tests of these slots' rules, as an array shared with every chip whose slots have the same rules. */
-  private sharedTests(slots: readonly Slot[]): readonly CompiledTest[] {
-    if (this.testListsOf !== this.rulesVersion) {
-      this.testLists.clear();
-      this.testListsOf = this.rulesVersion;
+  /** The rules selecting a chip with this view, as a pick shared with every chip they select alike. */
+  private pickFor(view: ChipView | null): RulePick {
+    if (view === null) return NO_RULES;
+    if (this.picksOf !== this.rulesVersion) {
+      this.picks.clear();
+      this.picksOf = this.rulesVersion;
     }
+    const sample = this.sampleRules.filter((cr) => selectorMatches(cr.rule.selector, view));
+    const missed = this.missedRules.filter((cr) => selectorMatches(cr.rule.selector, view));
+    const disconnected = this.disconnectedRules.filter((cr) => selectorMatches(cr.rule.selector, view));
     let key = '';
-    for (const slot of slots) key += `${slot.rule.rule.id}\u0000`;
-    let tests = this.testLists.get(key);
-    if (tests === undefined) this.testLists.set(key, (tests = slots.map((slot) => slot.rule.test)));
-    return tests;
+    for (const list of [sample, missed, disconnected]) {
+      for (const cr of list) key += `${cr.rule.id}\u0000`;
+      key += '\u0001';
+    }
+    let pick = this.picks.get(key);
+    if (pick === undefined) this.picks.set(key, (pick = { sample, tests: sample.map((cr) => cr.test), missed, disconnected }));
+    return pick;
+  }
+
+  /** The chip's slot of `cr`, the `index`-th rule of its kind in the chip's pick: made now if it has none. */
+  private slotFor(e: ChipEntry, cr: CompiledRule, index: number): Slot {
+    const had = slotAt(e, cr.kind, index);
+    if (had !== undefined) return had;
+    const slot: Slot = { rule: cr, chip: e, state: null, labels: null, labelsOf: null, fingerprint: '', timer: false, index };
+    e.slots = [...e.slots, slot];
+    return slot;
   }
 
   private restore(ruleId: string, chipId: string, raw: unknown, labels: Record<string, string>): void {
@@ -669,7 +707,8 @@ export class AlertEngine {
       this.unwrittenStates.set(`${ruleId}\u0000${chipId}`, { ruleId, chipId, state: null, labels: {} });
       return;
     }
-    const slot: Slot = slotOf(e, ruleId) ?? { rule: cr ?? compile({ ...this.placeholderRule(ruleId) }), chip: e, state: null, labels: null, labelsOf: null, fingerprint: '', timer: false, index: -1 };
+    const placed = findInPick(e.pick, ruleId);
+    const slot: Slot = slotOf(e, ruleId) ?? { rule: cr ?? compile({ ...this.placeholderRule(ruleId) }), chip: e, state: null, labels: null, labelsOf: null, fingerprint: '', timer: false, index: placed?.index ?? -1 };
     this.setState(slot, state);
     slot.labels = Object.keys(labels).length > 0 ? labels : null;
     slot.fingerprint = slot.labels ? fingerprint(slot.labels) : '';

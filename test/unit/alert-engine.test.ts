@@ -145,6 +145,18 @@ describe('alert engine: sample rules', () => {
       expected: ['inactive>pending', 'pending>inactive'],
     },
     {
+      name: 'a flapping alert goes pending and inactive again and again, and never fires on a breach that ended',
+      steps: (r: Rig) => {
+        for (let k = 0; k < 3; k++) {
+          r.commit([temp(20 * k * S, 90)]);
+          r.commit([temp((20 * k + 10) * S, 82)]);
+        }
+        r.at(200 * S);
+        expect(r.engine.activeAlerts()).toEqual([]);
+      },
+      expected: ['inactive>pending', 'pending>inactive', 'inactive>pending', 'pending>inactive', 'inactive>pending', 'pending>inactive'],
+    },
+    {
       name: 'a missing value breaks a pending run',
       steps: (r: Rig) => {
         r.commit([temp(0, 90)]);
