@@ -67,7 +67,7 @@ export const agentSpec = {
     config: 'JSON config file; keys are these long option names',
     'log-format': 'text (default) or json',
     'log-level': 'debug, info (default), warn or error',
-    'metrics-port': "serve the agent's own metrics (Prometheus text) at http://HOST:PORT/metrics (default: off)",
+    'metrics-port': "serve the agent's own metrics (Prometheus text) at http://HOST:PORT/metrics (default: off; the host bundle reads its metrics code from fleetscope-agent-telemetry.mjs beside it)",
     'metrics-host': 'address for --metrics-port (default 0.0.0.0)',
     'work-port': 'accept work counters from local jobs at http://127.0.0.1:PORT/v1/work (default: off; 0 = any free port, logged; the Python helper python/fleetscope_work.py posts to 9465 unless told otherwise)',
     'work-socket': 'accept work counters as JSON lines on this Unix socket (default: off)',
