@@ -16,7 +16,6 @@ import { AGENT_TELEMETRY_FILE } from './agent-telemetry-file.ts';
 
 const AGENT_DIR = fileURLToPath(new URL('../dist/agent/', import.meta.url));
 const AGENT_FILE = 'fleetscope-agent.mjs';
-export const AGENT_BUNDLE = join(AGENT_DIR, AGENT_FILE);
 
 /**
  * The bundle's own URL, as code for its banner (spelled in pieces: the fleetscope executable's

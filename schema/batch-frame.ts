@@ -26,7 +26,7 @@
  */
 import type { ErrorCode } from './error-codes.ts';
 import type { Sample, SampleFlags } from './sample.ts';
-import { MAX_EXTRAS_KEYS, SAMPLE_FIELDS } from './sample-limits.ts';
+import { MAX_EXTRAS_KEYS, OPTIONAL_SAMPLE_FIELDS, SAMPLE_FIELDS } from './sample-limits.ts';
 import type { BatchMessage } from './protocol.ts';
 import { MAX_BATCH_SAMPLES, PROTOCOL_VERSION } from './protocol-constants.ts';
 
@@ -38,7 +38,7 @@ export const BINARY_FRAME_MARK = 0xb2;
 export const KIND_BATCH = 1;
 
 const REQUIRED = SAMPLE_FIELDS.slice(0, 8);
-const OPTIONAL = ['smClockMhz', 'eccCorrected', 'eccUncorrected'] as const;
+const OPTIONAL = OPTIONAL_SAMPLE_FIELDS;
 const FLAG_NAMES = ['powerEstimated', 'energyDerived', 'backfill'] as const;
 /** Keys a sample may have in this layout (anything else: the batch goes as JSON). */
 const SAMPLE_KEYS: ReadonlySet<string> = new Set(['ts', 'chipId', ...SAMPLE_FIELDS, 'flags', 'extras']);
@@ -342,7 +342,6 @@ export class ChipIdCache implements ChipIdSource {
     return s;
   }
 }
-
 
 /**
  * Extras keys by their place in a sample, shared by every frame (a source names the same keys in

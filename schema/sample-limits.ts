@@ -25,3 +25,9 @@ export const SAMPLE_FIELDS = [
   'eccUncorrected',
 ] as const;
 export type SampleField = (typeof SAMPLE_FIELDS)[number];
+
+/**
+ * The fields a sample may leave out (absent is kept apart from null), in the order the stored and
+ * wire formats give them their bits: never reordered.
+ */
+export const OPTIONAL_SAMPLE_FIELDS = ['smClockMhz', 'eccCorrected', 'eccUncorrected'] as const;

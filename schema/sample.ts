@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-export { MAX_EXTRA_KEY_LENGTH, MAX_EXTRAS_KEYS, MIN_TS, SAMPLE_FIELDS, type SampleField } from './sample-limits.ts';
+export { MAX_EXTRA_KEY_LENGTH, MAX_EXTRAS_KEYS, MIN_TS, OPTIONAL_SAMPLE_FIELDS, SAMPLE_FIELDS, type SampleField } from './sample-limits.ts';
 import { MAX_EXTRA_KEY_LENGTH, MAX_EXTRAS_KEYS, MIN_TS } from './sample-limits.ts';
 
 /** Keys of an `extras` object as zod's record output has them: own enumerable string keys but `__proto__`. */

@@ -22,7 +22,7 @@
  */
 import { alertEventSchema, type AlertEventAnswer } from '../../schema/api-answers.ts';
 import type { ChipView } from '../../schema/protocol.ts';
-import type { ChipStatus, Sample } from '../../schema/sample.ts';
+import { OPTIONAL_SAMPLE_FIELDS, type ChipStatus, type Sample } from '../../schema/sample.ts';
 import { bitsToFlags, flagsToBits } from '../../schema/sample-flags.ts';
 
 /** A chip as a summary carries it: its view without the latest sample. */
@@ -98,7 +98,7 @@ export function rowSample(chipId: string, row: unknown): Sample {
   if (rest !== undefined) {
     if (typeof rest !== 'object' || rest === null || Array.isArray(rest)) throw new Error('the 11th element of a sample row is an object');
     const r = rest as Record<string, unknown>;
-    for (const k of ['smClockMhz', 'eccCorrected', 'eccUncorrected'] as const) {
+    for (const k of OPTIONAL_SAMPLE_FIELDS) {
       if (!(k in r)) continue;
       if (!isNumOrNull(r[k])) throw new Error(`sample row ${k} is not a number or null`);
       s[k] = r[k] as number | null;

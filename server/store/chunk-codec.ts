@@ -15,7 +15,7 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import { deflateFitted } from '../codec/deflate-fitted.ts';
-import { SAMPLE_FIELDS, type Sample, type SampleField, type SampleFlags } from '../../schema/sample.ts';
+import { OPTIONAL_SAMPLE_FIELDS, SAMPLE_FIELDS, type Sample, type SampleField, type SampleFlags } from '../../schema/sample.ts';
 import { bitsToFlags } from '../../schema/sample-flags.ts';
 import { prepareScratch, readColumn, Reader, Writer, writeScratchColumn } from '../codec/column-codec.ts';
 
@@ -68,7 +68,7 @@ function flagBits(flags: SampleFlags): number {
 }
 
 /** Optional sample fields, in storage order: absent (undefined) and null are kept apart. */
-const OPTIONAL_FIELDS = ['smClockMhz', 'eccCorrected', 'eccUncorrected'] as const;
+const OPTIONAL_FIELDS = OPTIONAL_SAMPLE_FIELDS;
 type OptionalField = (typeof OPTIONAL_FIELDS)[number];
 
 /** The Writer every encodeChunk call builds its chunk in (encoding is synchronous, so calls never overlap). */

@@ -26,7 +26,7 @@
  * string, u16 present, u8 defined, u8 flag bits, f64 ts, f64 per present field, and with flag bit
  * 0x80 a u16 extras count and (u16 key string, f64 value) each.
  */
-import { SAMPLE_FIELDS, type Sample } from '../../schema/sample.ts';
+import { OPTIONAL_SAMPLE_FIELDS, SAMPLE_FIELDS, type Sample } from '../../schema/sample.ts';
 import { bitsToFlags, flagsToBits } from '../../schema/sample-flags.ts';
 import { putUvar, Reader, SCALES, unzigzag, zigzag } from '../codec/column-codec.ts';
 import { readStringEntry, stringEntry, textEntry } from './record-strings.ts';
@@ -49,7 +49,7 @@ const MAX_STRINGS = 0xffff;
 
 const FIELD_COUNT = SAMPLE_FIELDS.length;
 /** Fields a sample may leave out (absent is kept apart from null). */
-const OPTIONAL_FIELDS = ['smClockMhz', 'eccCorrected', 'eccUncorrected'] as const;
+const OPTIONAL_FIELDS = OPTIONAL_SAMPLE_FIELDS;
 const OPTIONAL_BIT = new Map<string, number>(OPTIONAL_FIELDS.map((f, j) => [f, 1 << j]));
 const FIELD_OPTIONAL_BIT = SAMPLE_FIELDS.map((f) => OPTIONAL_BIT.get(f) ?? 0);
 /** The fields before the optional ones, which sampleAt reads by name in this order. */

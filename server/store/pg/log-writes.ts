@@ -4,7 +4,7 @@
  * (chip, ts) already logged is kept, the first insert wins), and log rows read back as samples.
  */
 import type pg from 'pg';
-import type { Sample } from '../../../schema/sample.ts';
+import { OPTIONAL_SAMPLE_FIELDS, type Sample } from '../../../schema/sample.ts';
 import { bitsToFlags, flagsToBits, SAMPLE_FLAG_BITS } from '../../../schema/sample-flags.ts';
 
 /** Numeric columns of a log row, in table order, with the sample field each holds. */
@@ -23,7 +23,7 @@ export const LOG_VALUE_COLUMNS = [
 ] as const;
 
 /** Optional fields whose presence (even as null) is kept: bit k of `present` for OPTIONAL[k]. */
-const OPTIONAL = ['smClockMhz', 'eccCorrected', 'eccUncorrected'] as const;
+const OPTIONAL = OPTIONAL_SAMPLE_FIELDS;
 
 const READ_COLUMNS = ['chip_id', 'ts', 'flags', 'present', ...LOG_VALUE_COLUMNS.map(([c]) => c), 'extras'];
 
