@@ -35,14 +35,15 @@ import { silentLogger, type Logger } from '../../common/logger.ts';
 import { HUB_LAG_MS, type FleetState } from '../fleet-state.ts';
 import type { AlertEvent, AlertSink } from './alert-events.ts';
 import { alertLabels } from './alert-labels.ts';
-import { deadline, expire, INACTIVE, observe, restoreState, serializeState, type AlertState, type AlertTiming, type Step, type Transition } from './alert-state.ts';
+import { deadline, expire, INACTIVE, observe, restoreState, serializeState, type AlertState, type Step, type Transition } from './alert-state.ts';
 import type { AlertStore, HistoryQuery, StateWrite, StoredAlertEvent } from './alert-store.ts';
-import { breaches, compileTest, type CompiledTest } from './breach-test.ts';
-import { evaluateSample, missedIntervals, observeValue, ruleTiming, selectorMatches, silenceDeadline, usesEstimatedPower } from './rule-eval.ts';
+import { breaches } from './breach-test.ts';
+import { evaluateSample, missedIntervals, observeValue, selectorMatches, silenceDeadline, usesEstimatedPower } from './rule-eval.ts';
 import { RuleCatalog, type CatalogChange, type RuleChange, type RulesFileChange } from './rule-catalog.ts';
 import type { ResolvedRule } from './rule-set.ts';
 import { alertAnnotations } from './templates.ts';
 import { TimerWheel } from './timer-wheel.ts';
+import { compile, dropSlot, findInPick, NO_RULES, NO_SLOTS, putSlot, slotAt, slotOf, type ChipEntry, type CompiledRule, type RulePick, type Slot } from './alert-slots.ts';
 import { fingerprint } from './webhook-payload.ts';
 
 export interface AlertEngineOptions {
@@ -63,75 +64,6 @@ export interface AlertEngineOptions {
 
 export type { RuleChange, RulesFileChange } from './rule-catalog.ts';
 
-/** What a rule watches: samples, a chip's silence, or its agent's connection. */
-type RuleKind = 'sample' | 'missed' | 'disconnected';
-
-interface CompiledRule {
-  rule: AlertRule;
-  timing: AlertTiming;
-  kind: RuleKind;
-  /** Whether a sample breaches the rule (the hot path's test while the alert is inactive). */
-  test: CompiledTest;
-}
-
-/** One (rule, chip) alert. `state` null: inactive. */
-interface Slot {
-  rule: CompiledRule;
-  readonly chip: ChipEntry;
-  state: AlertState | null;
-  /** Fixed when it went pending (or restored). */
-  labels: Record<string, string> | null;
-  /** What `labels` were made from when it last went pending (null: restored or not yet). */
-  labelsOf: { rule: AlertRule; view: ChipView; estimated: boolean } | null;
-  fingerprint: string;
-  /** Has an expiry in the wheel. */
-  timer: boolean;
-  /** Position of its rule in its chip's `pick` list of the rule's kind (-1: the rule does not select the chip now). */
-  index: number;
-}
-
-/**
- * The enabled rules that select a chip, by kind: one object shared by every chip they select
- * alike (most chips of a fleet share a few), so a chip holds no lists of its own.
- */
-interface RulePick {
-  readonly sample: readonly CompiledRule[];
-  /** `sample`'s tests, the hot path's (shared, so they stay in cache). */
-  readonly tests: readonly CompiledTest[];
-  readonly missed: readonly CompiledRule[];
-  readonly disconnected: readonly CompiledRule[];
-}
-const NO_RULES: RulePick = { sample: [], tests: [], missed: [], disconnected: [] };
-const NO_SLOTS: readonly Slot[] = [];
-
-interface ChipEntry {
-  readonly chipId: string;
-  /** The fleet's view of the chip when `slots` were chosen (null: unknown chip). */
-  view: ChipView | null;
-  /** `AlertEngine.version` when checked last; `rulesVersion` when `slots` were chosen. */
-  version: number;
-  rulesVersion: number;
-  /** Enabled rules selecting the chip, by kind. */
-  pick: RulePick;
-  /**
-   * The chip's slots, one per rule id, made when a rule first has something to hold for the chip
-   * (a state, or labels that a flapping alert reuses) and kept while its rule selects the chip (a
-   * slot holding a state stays until it ends). Most (chip, rule) pairs never get one: at 100,000
-   * chips one per pair took ~80 MB. A few, so an array searched (`slotOf`, `slotAt`), replaced
-   * whole when it changes (most chips share the one empty array).
-   */
-  slots: readonly Slot[];
-  /** How many of the chip's sample-rule slots hold a state (0: the hot path only tests). */
-  activeSample: number;
-  /** Latest evaluated sample (ECC delta), and its ts: older or equal samples are dropped. */
-  prev: Sample | null;
-  lastTs: number;
-  /** Hub time the chip's agent was last seen to connect (staleness counts from it before any sample). */
-  connectedAt: number | null;
-  /** Has a staleness timer in the wheel. */
-  staleTimer: boolean;
-}
-
 /** The wheel holds slots' expiries, chips' staleness deadlines, and the after-start connection check. */
 type TimerKey = Slot | ChipEntry | typeof STARTUP_CHECK;
 const STARTUP_CHECK = Symbol('startup agent check');
@@ -140,44 +72,11 @@ const HOUR = 3_600_000;
 const PERSIST_AT = 5000;
 const PHASE_ORDER = { firing: 0, pending: 1, resolved: 2, inactive: 3 } as const;
 
-const kindOf = (rule: AlertRule): RuleKind => (rule.field === 'missedIntervals' ? 'missed' : rule.field === 'agentDisconnected' ? 'disconnected' : 'sample');
-const compile = (rule: AlertRule): CompiledRule => ({ rule, timing: ruleTiming(rule), kind: kindOf(rule), test: compileTest(rule) });
 function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
   for (const k of ka) if (a[k] !== b[k]) return false;
   return true;
-}
-
-/** The chip's slot of `ruleId`, if it has one. */
-function slotOf(e: ChipEntry, ruleId: string): Slot | undefined {
-  for (const slot of e.slots) if (slot.rule.rule.id === ruleId) return slot;
-  return undefined;
-}
-
-/** The chip's slot of the `index`-th rule of `kind` in its pick, if it has one. */
-function slotAt(e: ChipEntry, kind: RuleKind, index: number): Slot | undefined {
-  for (const slot of e.slots) if (slot.index === index && slot.rule.kind === kind) return slot;
-  return undefined;
-}
-
-/** The rule of `ruleId` in `pick` and its position in its kind's list, or null. */
-function findInPick(pick: RulePick, ruleId: string): { cr: CompiledRule; index: number } | null {
-  for (const list of [pick.sample, pick.missed, pick.disconnected]) {
-    const index = list.findIndex((cr) => cr.rule.id === ruleId);
-    if (index >= 0) return { cr: list[index]!, index };
-  }
-  return null;
-}
-
-/** Make `slot` the chip's slot of its rule (in place of one it had). */
-function putSlot(e: ChipEntry, slot: Slot): void {
-  e.slots = [...e.slots.filter((s) => s.rule.rule.id !== slot.rule.rule.id), slot];
-}
-
-/** The chip no longer has a slot of `ruleId`. */
-function dropSlot(e: ChipEntry, ruleId: string): void {
-  if (e.slots.some((s) => s.rule.rule.id === ruleId)) e.slots = e.slots.filter((s) => s.rule.rule.id !== ruleId);
 }
 
 const isSlot = (k: TimerKey): k is Slot => typeof k === 'object' && 'rule' in k;
