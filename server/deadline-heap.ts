@@ -32,16 +32,14 @@ export class DeadlineHeap<K> {
     return this.at.length ? this.at[0]! : Infinity;
   }
 
-  /** Removes and returns the pairs due at or before `now`, earliest first. */
-  popDue(now: number): { deadline: number; key: K }[] {
-    const out: { deadline: number; key: K }[] = [];
-    while (this.at.length && this.at[0]! <= now) out.push(this.pop());
-    return out;
+  /** Removes and returns the key of the earliest pair if it is due at or before `now`; undefined when none is. */
+  popDue(now: number): K | undefined {
+    return this.at.length && this.at[0]! <= now ? this.pop() : undefined;
   }
 
-  private pop(): { deadline: number; key: K } {
+  private pop(): K {
     const { at, keys } = this;
-    const top = { deadline: at[0]!, key: keys[0]! };
+    const top = keys[0]!;
     const lastAt = at.pop()!;
     const lastKey = keys.pop()!;
     const n = at.length;

@@ -57,12 +57,16 @@ export class FleetState {
   private readonly entriesOf = new Map<string, { version: number; entries: ChipEntry[] }>();
   private entriesVersion = 0;
   /**
-   * When each live chip turns stale unless it is heard from: the only status change that time
-   * makes (stale and offline chips change on samples and connections). The status timer takes the
-   * due ones instead of re-deriving every chip (100,000 chips twice a second were ~8 % of the hub's
-   * main thread). A chip may be in it more than once; what is popped is checked against the chip.
+   * When each agent's first live chip turns stale unless it is heard from: the only status change
+   * that time makes (stale and offline chips change on samples and connections). The status timer
+   * takes the due agents and looks at their chips instead of re-deriving every chip (100,000 chips
+   * twice a second were ~8 % of the hub's main thread); one deadline per agent, not per chip, as an
+   * agent's chips are heard together. An agent may be in it more than once: `watchedAt` holds the
+   * deadline that counts.
    */
   private readonly liveUntil = new DeadlineHeap<string>();
+  /** agentId -> its deadline in `liveUntil`, no later than that of any of its live chips. */
+  private readonly watchedAt = new Map<string, number>();
   /**
    * Agents whose connection the hub is not reading (held back behind the writer's backlog, over
    * their frame rate, or their frames waiting for a turn), since when: their chips' samples may be
@@ -74,7 +78,15 @@ export class FleetState {
   private readonly remote = new Map<string, string>();
 
   private watchLive(e: ChipEntry): void {
-    if (e.view.status === 'live' && e.lastSampleAt !== null) this.liveUntil.push(e.lastSampleAt + STALE_AFTER_INTERVALS * e.intervalMs + 1, e.view.chipId);
+    if (e.view.status === 'live' && e.lastSampleAt !== null) this.watchAgent(e.view.agentId, staleAt(e));
+  }
+
+  /** The agent's chips are to be looked at by `at` (or earlier, where it is watched for earlier already). */
+  private watchAgent(agentId: string, at: number): void {
+    const watched = this.watchedAt.get(agentId);
+    if (watched !== undefined && watched <= at) return;
+    this.watchedAt.set(agentId, at);
+    this.liveUntil.push(at, agentId);
   }
 
   /** The chip's entry is `e` from now on. */
@@ -158,11 +170,11 @@ export class FleetState {
    * a connected (or push) agent's inventory, when its last live sample arrived (hub clock), its
    * sampling interval. Undefined for an unknown chip.
    */
-  chipLiveness(chipId: string): { agentConnected: boolean; lastSampleAt: number | null; intervalMs: number; read: boolean } | undefined {
+  chipLiveness(chipId: string): { agentId: string; agentConnected: boolean; lastSampleAt: number | null; intervalMs: number; read: boolean } | undefined {
     const e = this.chips.get(chipId);
     if (!e) return undefined;
     const agentId = e.view.agentId;
-    return { agentConnected: e.active && (this.connected.has(agentId) || this.pushAgents.has(agentId)), lastSampleAt: e.lastSampleAt, intervalMs: e.intervalMs, read: !this.unread.has(agentId) };
+    return { agentId, agentConnected: e.active && (this.connected.has(agentId) || this.pushAgents.has(agentId)), lastSampleAt: e.lastSampleAt, intervalMs: e.intervalMs, read: !this.unread.has(agentId) };
   }
 
   /**
@@ -350,17 +362,29 @@ export class FleetState {
    * interval later).
    */
   refreshStatuses(now: number, lagMs = 0): { chipId: string; status: ChipStatus }[] {
-    const due: ChipEntry[] = [];
-    for (const { key } of this.liveUntil.popDue(now)) {
-      const e = this.chips.get(key);
-      if (e === undefined || e.view.status !== 'live' || this.remote.has(key)) continue;
-      // Its agent's socket is not being read, or the hub is behind: still live, looked at again an interval later.
-      if (lagMs > HUB_LAG_MS || this.unread.has(e.view.agentId)) this.liveUntil.push(now + e.intervalMs, key);
-      else due.push(e);
+    const changes: { chipId: string; status: ChipStatus }[] = [];
+    for (let agentId = this.liveUntil.popDue(now); agentId !== undefined; agentId = this.liveUntil.popDue(now)) {
+      // Watched again for a later time since this entry was pushed, or twice for one time: not due.
+      const watched = this.watchedAt.get(agentId);
+      if (watched === undefined || watched > now) continue;
+      this.watchedAt.delete(agentId);
+      // Its socket is not being read, or the hub is behind: its chips stay live, looked at again an interval later.
+      const hold = lagMs > HUB_LAG_MS || this.unread.has(agentId);
+      let next = Infinity;
+      for (const e of this.agentEntries(agentId)) {
+        if (e.view.status !== 'live' || e.lastSampleAt === null || this.remote.has(e.view.chipId)) continue;
+        const at = staleAt(e);
+        if (at > now) next = Math.min(next, at);
+        else if (hold) next = Math.min(next, now + e.intervalMs);
+        else {
+          const status = deriveStatus({ agentConnected: this.isConnected(e), lastSampleAt: e.lastSampleAt, intervalMs: e.intervalMs }, now);
+          if (status === e.view.status) continue;
+          e.view.status = status;
+          changes.push({ chipId: e.view.chipId, status });
+        }
+      }
+      if (next !== Infinity) this.watchAgent(agentId, next);
     }
-    const changes = this.refresh(due, now);
-    // Heard from since: watched again until its new deadline.
-    for (const e of due) if (e.view.status === 'live') this.watchLive(e);
     return changes;
   }
 
@@ -472,6 +496,11 @@ export class FleetState {
       .map((e) => e.view)
       .sort((a, b) => a.host.localeCompare(b.host) || a.index - b.index || a.chipId.localeCompare(b.chipId));
   }
+}
+
+/** When a live chip turns stale unless it is heard from. */
+function staleAt(e: ChipEntry): number {
+  return e.lastSampleAt! + STALE_AFTER_INTERVALS * e.intervalMs + 1;
 }
 
 /**

@@ -43,6 +43,7 @@ import { RuleCatalog, type CatalogChange, type RuleChange, type RulesFileChange 
 import type { ResolvedRule } from './rule-set.ts';
 import { alertAnnotations } from './templates.ts';
 import { TimerWheel } from './timer-wheel.ts';
+import { isAgentStale, StaleTimers, type AgentStale } from './stale-timers.ts';
 import { compile, dropSlot, findInPick, NO_RULES, NO_SLOTS, putSlot, slotAt, slotOf, type ChipEntry, type CompiledRule, type RulePick, type Slot } from './alert-slots.ts';
 import { fingerprint } from './webhook-payload.ts';
 
@@ -64,8 +65,8 @@ export interface AlertEngineOptions {
 
 export type { RuleChange, RulesFileChange } from './rule-catalog.ts';
 
-/** The wheel holds slots' expiries, chips' staleness deadlines, and the after-start connection check. */
-type TimerKey = Slot | ChipEntry | typeof STARTUP_CHECK;
+/** The wheel holds slots' expiries, agents' staleness entries (stale-timers.ts), and the after-start connection check. */
+type TimerKey = Slot | AgentStale | typeof STARTUP_CHECK;
 const STARTUP_CHECK = Symbol('startup agent check');
 const HOUR = 3_600_000;
 /** Queued writes beyond which `flush` writes at once rather than at the next tick. */
@@ -90,6 +91,7 @@ export class AlertEngine {
   private readonly tickMs: number;
   private readonly historyMs: number;
   private readonly wheel: TimerWheel<TimerKey>;
+  private readonly stale: StaleTimers;
 
   private readonly catalog: RuleCatalog;
   private compiled = new Map<string, CompiledRule>();
@@ -130,6 +132,7 @@ export class AlertEngine {
     this.historyMs = opts.historyMs ?? 90 * 24 * HOUR;
     this.catalog = new RuleCatalog(opts.store, opts.file ?? null, this.now);
     this.wheel = new TimerWheel<TimerKey>({ tickMs: this.tickMs, slots: 1024, now: this.now() });
+    this.stale = new StaleTimers((g, at) => this.wheel.schedule(g, at));
   }
 
   /** Also hand transitions to `sink` (e.g. the notifier, made after the engine). */
@@ -264,9 +267,8 @@ export class AlertEngine {
         else if (isSlot(key)) {
           key.timer = false;
           if (key.state !== null) this.apply(key, expire(key.state, at, key.rule.timing), null);
-        } else {
-          key.staleTimer = false;
-          this.staleCheck(key, at, now);
+        } else if (isAgentStale(key)) {
+          for (const e of this.stale.fired(key, now)) this.staleCheck(e, e.staleDue, now);
         }
       }
     }
@@ -315,13 +317,13 @@ export class AlertEngine {
   }
 
   /** Since when the chip has been silent, or null when its agent is not connected (staleness is not measured). */
-  private silentSince(e: ChipEntry, now: number): { since: number; intervalMs: number } | null {
+  private silentSince(e: ChipEntry, now: number): { since: number; intervalMs: number; agentId: string } | null {
     const li = this.fleet.chipLiveness(e.chipId);
     if (!li || !li.agentConnected) return null;
     e.connectedAt ??= now;
     // The hub is not reading the agent's socket (fleet-state.ts agentReading): no silence so far.
-    if (!li.read) return { since: now, intervalMs: li.intervalMs };
-    return { since: Math.max(li.lastSampleAt ?? -Infinity, e.connectedAt), intervalMs: li.intervalMs };
+    if (!li.read) return { since: now, intervalMs: li.intervalMs, agentId: li.agentId };
+    return { since: Math.max(li.lastSampleAt ?? -Infinity, e.connectedAt), intervalMs: li.intervalMs, agentId: li.agentId };
   }
 
   /**
@@ -346,13 +348,8 @@ export class AlertEngine {
         due = Math.min(due, silenceDeadline(rules[i]!.rule, silent.since, silent.intervalMs) ?? Infinity);
       }
     }
-    if (due !== Infinity) {
-      this.wheel.schedule(e, due);
-      e.staleTimer = true;
-    } else if (e.staleTimer) {
-      this.wheel.cancel(e);
-      e.staleTimer = false;
-    }
+    if (due !== Infinity) this.stale.set(e, silent!.agentId, due);
+    else if (e.staleTimer) this.stale.clear(e);
   }
 
   /**
@@ -362,8 +359,7 @@ export class AlertEngine {
    */
   private staleCheck(e: ChipEntry, at: number, now: number): void {
     if (now - at > HUB_LAG_MS) {
-      this.wheel.schedule(e, now + this.tickMs);
-      e.staleTimer = true;
+      this.stale.postpone(e, now + this.tickMs);
       return;
     }
     if (e.version !== this.version) this.refresh(e);
@@ -537,7 +533,7 @@ export class AlertEngine {
   private entry(chipId: string): ChipEntry {
     let e = this.chips.get(chipId);
     if (!e) {
-      e = { chipId, view: null, version: 0, rulesVersion: 0, pick: NO_RULES, slots: NO_SLOTS, activeSample: 0, prev: null, lastTs: -Infinity, connectedAt: null, staleTimer: false };
+      e = { chipId, view: null, version: 0, rulesVersion: 0, pick: NO_RULES, slots: NO_SLOTS, activeSample: 0, prev: null, lastTs: -Infinity, connectedAt: null, staleTimer: false, staleDue: Infinity, staleGroup: null };
       this.chips.set(chipId, e);
     }
     return e;

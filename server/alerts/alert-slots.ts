@@ -9,6 +9,7 @@ import type { Sample } from '../../schema/sample.ts';
 import type { AlertState, AlertTiming } from './alert-state.ts';
 import { compileTest, type CompiledTest } from './breach-test.ts';
 import { ruleTiming } from './rule-eval.ts';
+import type { AgentStale } from './stale-timers.ts';
 
 /** What a rule watches: samples, a chip's silence, or its agent's connection. */
 export type RuleKind = 'sample' | 'missed' | 'disconnected';
@@ -75,8 +76,10 @@ export interface ChipEntry {
   lastTs: number;
   /** Hub time the chip's agent was last seen to connect (staleness counts from it before any sample). */
   connectedAt: number | null;
-  /** Has a staleness timer in the wheel. */
+  /** Has a staleness deadline (`staleDue`), timed by its agent's entry `staleGroup` (stale-timers.ts). */
   staleTimer: boolean;
+  staleDue: number;
+  staleGroup: AgentStale | null;
 }
 
 export const kindOf = (rule: AlertRule): RuleKind => (rule.field === 'missedIntervals' ? 'missed' : rule.field === 'agentDisconnected' ? 'disconnected' : 'sample');

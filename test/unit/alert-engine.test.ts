@@ -234,6 +234,38 @@ describe('alert engine: liveness', () => {
     expect(r.log().at(-1)).toBe('stale:resolved>inactive');
   });
 
+  it("stale: each of an agent's chips on its own deadline, one that goes silent alone too; a chip moved to another agent is timed there", () => {
+    const r = rig({ builtins: { stale: { enabled: true } } });
+    const chips = (agentId: string, n: number) => Array.from({ length: n }, (_, i) => chipInfo(i, { chipId: `${agentId}-gpu${i}` }));
+    r.fleet.agentConnected({ ...reg('a', S), chips: chips('a', 3) });
+    r.engine.onAgentChange('a');
+    r.fleet.agentConnected({ ...reg('b', 5 * S), chips: chips('b', 1) });
+    r.engine.onAgentChange('b');
+    const s = (chipId: string, ms: number) => sample(chipId, T0 + ms, { tempC: 50 });
+    r.commit([s('a-gpu0', 0), s('a-gpu1', 0), s('a-gpu2', 0), s('b-gpu0', 0)]);
+    // a-gpu1 goes silent after 1 s; the others keep reporting every second.
+    for (let t = 1; t <= 6; t++) {
+      r.at(t * S);
+      r.commit([s('a-gpu0', t * S), ...(t === 1 ? [s('a-gpu1', S)] : []), s('a-gpu2', t * S)]);
+    }
+    const stale = () => r.published.filter((e) => e.to === 'firing').map((e) => e.chipId);
+    expect(stale()).toEqual(['a-gpu1']);
+    expect(r.published.find((e) => e.chipId === 'a-gpu1')!.at).toBe(T0 + 4 * S + 1);
+    // a-gpu2 moves to b (5 s interval) and is heard at 6.5 s: stale 15 s later, with b's chip long before.
+    r.fleet.moveChip({ ...chipInfo(2, { chipId: 'a-gpu2' }), agentId: 'b', host: 'b-host', instanceType: null, intervalMs: 5 * S, lastSeen: 0 }, T0 + 6 * S);
+    r.engine.onAgentChange('a');
+    r.engine.onAgentChange('b');
+    r.clock.now = T0 + 6500;
+    r.commit([s('a-gpu2', 6500)]);
+    for (let t = 7; t <= 21; t++) {
+      r.at(t * S);
+      r.commit([s('a-gpu0', t * S)]);
+    }
+    expect(stale()).toEqual(['a-gpu1', 'b-gpu0']);
+    r.at(21 * S + 750);
+    expect(stale()).toEqual(['a-gpu1', 'b-gpu0', 'a-gpu2']);
+  });
+
   it("stale: not while the hub is not reading the agent's socket; counted again from when it reads", () => {
     const r = rig({ builtins: { stale: { enabled: true } } });
     r.connect('a', S);

@@ -135,6 +135,19 @@ describe('FleetState', () => {
     expect(fleet.chipLiveness('GPU-test-0')!.read).toBe(true);
   });
 
+  it("a chip with a shorter interval than its agent's others turns stale on its own deadline", () => {
+    const fleet = new FleetState();
+    fleet.agentConnected(reg('c', [8, 9], 5000), 0);
+    fleet.applySamples([sample('GPU-test-8', 0), sample('GPU-test-9', 0)], 0);
+    // Moved to c with a 250 ms interval, heard at 100: stale after 3 intervals, long before c's other chips.
+    fleet.moveChip({ ...chipInfo(0), agentId: 'c', host: 'c-host', instanceType: null, intervalMs: 250, lastSeen: 0 }, 50);
+    fleet.applySamples([sample('GPU-test-0', 100)], 100);
+    expect(fleet.refreshStatuses(800)).toEqual([]);
+    expect(fleet.refreshStatuses(900)).toEqual([{ chipId: 'GPU-test-0', status: 'stale' }]);
+    expect(fleet.refreshStatuses(15_000)).toEqual([]);
+    expect(fleet.refreshStatuses(15_100).map((c) => c.chipId).sort()).toEqual(['GPU-test-8', 'GPU-test-9']);
+  });
+
   it('the status timer finds every live chip that went silent, without a pass over the fleet (random run vs deriving every status)', () => {
     const fleet = new FleetState();
     const agents = ['a', 'b', 'c'];
@@ -163,6 +176,14 @@ describe('FleetState', () => {
       } else if (op === 7 && !connected.has(agents[i]!)) {
         fleet.agentConnected(reg(agents[i]!, chipsOf(i), intervals[i]), now);
         connected.add(agents[i]!);
+      } else if (op === 8) {
+        // An admin moves a chip to another agent: it is watched under that agent from then on,
+        // with an interval of its own (it may turn stale before the agent's other chips).
+        const to = rnd(3);
+        fleet.moveChip({ ...chipInfo(chipsOf(i)[rnd(4)]!), agentId: agents[to]!, host: `${agents[to]}-host`, instanceType: null, intervalMs: intervals[rnd(3)]!, lastSeen: 0 }, now);
+      } else if (op === 9 && connected.has(agents[i]!)) {
+        // A new inventory: some of its four chips (chips moved to it and away come and go).
+        fleet.setInventory(reg(agents[i]!, chipsOf(i).filter(() => rnd(3) > 0), intervals[i]), now);
       }
       fleet.refreshStatuses(now);
       for (const v of fleet.list()) {
