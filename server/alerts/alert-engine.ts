@@ -15,7 +15,8 @@
  * - the timer wheel (timer-wheel.ts), advanced every `tickMs` (250 ms): a pending alert's `for`
  *   and a firing one's `clear.for` run out; a chip's staleness deadline (`missedIntervals` rules,
  *   built-in `stale`: `since` is the chip's last live sample or its agent's hello, read from the
- *   fleet when the timer goes off, so a sample costs the engine nothing for staleness).
+ *   fleet when the timer goes off, so a sample costs the engine nothing for staleness), one
+ *   wheel entry per agent for its chips' deadlines (stale-timers.ts).
  *   Staleness is measured while the chip's agent is connected (a disconnected agent is
  *   `agent-offline`'s business). After a start, agents get the shortest `for` of the
  *   `agentDisconnected` rules to come back before their chips' alerts go pending (as from the start).
