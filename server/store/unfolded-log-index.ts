@@ -82,6 +82,11 @@ class IdList {
   }
 }
 
+/** A chip's unfolded log rows, and a bound on its samples in them: none is older than `earliest` (partial folds do not raise it). */
+class ChipRows extends IdList {
+  earliest = Infinity;
+}
+
 /**
  * What the index needs of a batch's samples, as columns: chip ids and timestamps (-Infinity:
  * unknown). Plain arrays: a small typed array per batch costs more to make and to sweep.
@@ -111,14 +116,12 @@ export class SampleKeys {
 export class UnfoldedLogIndex {
   /** Unfolded log rows, ascending, with the samples each holds. */
   private readonly rows = new IdList([]);
-  /** The unfolded log rows each chip has samples in. */
-  private readonly byChip = new Map<string, IdList>();
+  /** The unfolded log rows each chip has samples in (one map lookup a sample: at 100,000 chips a second map for the bound cost as much again). */
+  private readonly byChip = new Map<string, ChipRows>();
   private count = 0;
   private reportedUpTo = 0;
   /** Newest energy reading of each chip among samples already folded (pairs the first recent one). */
   private readonly foldedEnergy = new Map<string, EnergyReading>();
-  /** Per chip with unfolded rows: no unfolded sample of it is older (a bound: partial folds do not raise it). */
-  private readonly earliest = new Map<string, number>();
 
   /** Samples held in unfolded log rows. */
   get size(): number {
@@ -131,16 +134,16 @@ export class UnfoldedLogIndex {
     this.rows.add(logId, chipIds.length);
     this.count += chipIds.length;
     let prev: string | undefined;
+    let list: ChipRows | undefined;
     for (let i = 0; i < chipIds.length; i++) {
       const chipId = chipIds[i];
-      const t = ts[i];
-      const e = this.earliest.get(chipId);
-      if (e === undefined || t < e) this.earliest.set(chipId, t);
-      if (chipId === prev) continue;
-      prev = chipId;
-      let list = this.byChip.get(chipId);
-      if (!list) this.byChip.set(chipId, (list = new IdList()));
-      list.add(logId);
+      if (chipId !== prev) {
+        prev = chipId;
+        list = this.byChip.get(chipId);
+        if (!list) this.byChip.set(chipId, (list = new ChipRows()));
+        list.add(logId);
+      }
+      if (ts[i] < list!.earliest) list!.earliest = ts[i];
     }
   }
 
@@ -157,10 +160,7 @@ export class UnfoldedLogIndex {
     this.count -= this.rows.dropThrough(upToLogId);
     for (const [chip, list] of this.byChip) {
       list.dropThrough(upToLogId);
-      if (list.empty) {
-        this.byChip.delete(chip);
-        this.earliest.delete(chip);
-      }
+      if (list.empty) this.byChip.delete(chip);
     }
   }
 
@@ -171,7 +171,7 @@ export class UnfoldedLogIndex {
 
   /** No unfolded sample of the chip is older than this (Infinity: it has none). */
   earliestUnfolded(chipId: string): number {
-    return this.byChip.has(chipId) ? (this.earliest.get(chipId) ?? -Infinity) : Infinity;
+    return this.byChip.get(chipId)?.earliest ?? Infinity;
   }
 
   /** Chips with samples not yet folded. */
