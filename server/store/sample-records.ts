@@ -76,6 +76,13 @@ function readFields(s: Sample, out: (number | null | undefined)[]): void {
 const READ_ORDER = 'utilPct,memUtilPct,memUsedBytes,memTotalBytes,powerW,powerLimitW,tempC,energyJ,smClockMhz,eccCorrected,eccUncorrected';
 if (SAMPLE_FIELDS.join(',') !== READ_ORDER) throw new Error('sample-records: readFields does not follow SAMPLE_FIELDS');
 
+/**
+ * Up to this many strings a record finds a string's number by scanning them (a frame's chip ids
+ * and extras keys): a Map per record, grown as it filled, was ~4 % of what the main thread
+ * allocated at 100,000 chips.
+ */
+const SCANNED_STRINGS = 32;
+
 /** Reused output buffer: a record is written here in one pass, then copied out at its exact size. */
 let scratch = Buffer.allocUnsafe(64 << 10);
 let scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
@@ -89,14 +96,45 @@ function ensureScratch(bytes: number, used: number): void {
 }
 const values: (number | null | undefined)[] = new Array(FIELD_COUNT).fill(null);
 
-/** Write one value (see the layout) at p; returns the offset after it. */
-function putValue(buf: Buffer, view: DataView, p: number, v: number): number {
-  for (let d = 0; d < 4; d++) {
-    const scaled = d === 0 ? v : Math.round(v * SCALES[d]);
-    if (d === 0 ? !Number.isInteger(v) : scaled / SCALES[d] !== v) continue;
-    if (scaled > MAX_SCALED || scaled < -MAX_SCALED || Object.is(v, -0)) break;
+/** Below this magnitude `v * 1000` is exact to well under 0.5, so one rounding finds every scale `v` has. */
+const SCALE_AT_ONCE_BELOW = 2 ** 40;
+
+/**
+ * Write one value (see the layout) at p; returns the offset after it: scaled by the smallest power
+ * of ten d (0–3) that gives back exactly `v`, or as an f64 where none does or the scaled value is
+ * out of range. One multiplication by 1000 and the remainders of its rounding tell d (a value
+ * exact at d is exact at every larger one), instead of a multiplication, rounding and division per
+ * d tried: the record rows are written on the hub's main thread, ~10 values a sample.
+ */
+export function putValue(buf: Buffer, view: DataView, p: number, v: number): number {
+  let scaled: number;
+  let d: number;
+  if (Number.isInteger(v)) {
+    scaled = v;
+    d = 0;
+  } else if (v < SCALE_AT_ONCE_BELOW && v > -SCALE_AT_ONCE_BELOW) {
+    const m = Math.round(v * 1000);
+    if (m / 1000 !== v) return putF64(buf, view, p, v);
+    if (m % 100 === 0) (scaled = m / 100), (d = 1);
+    else if (m % 10 === 0) (scaled = m / 10), (d = 2);
+    else (scaled = m), (d = 3);
+  } else return putScaledByTrial(buf, view, p, v);
+  if (scaled > MAX_SCALED || scaled < -MAX_SCALED || Object.is(v, -0)) return putF64(buf, view, p, v);
+  return putUvar(buf, p, zigzag(scaled) * 8 + d);
+}
+
+/** putValue for large magnitudes: each scale tried in turn. */
+function putScaledByTrial(buf: Buffer, view: DataView, p: number, v: number): number {
+  for (let d = 1; d < 4; d++) {
+    const scaled = Math.round(v * SCALES[d]);
+    if (scaled / SCALES[d] !== v) continue;
+    if (scaled > MAX_SCALED || scaled < -MAX_SCALED) break;
     return putUvar(buf, p, zigzag(scaled) * 8 + d);
   }
+  return putF64(buf, view, p, v);
+}
+
+function putF64(buf: Buffer, view: DataView, p: number, v: number): number {
   buf[p] = VALUE_F64;
   view.setFloat64(p + 1, v, true);
   return p + 9;
@@ -116,7 +154,9 @@ export interface RowExtras {
  * (server/ws/frame-record.ts) are written through it, so both give the same bytes.
  */
 export class RecordWriter {
-  private readonly strings = new Map<string, number>();
+  /** The record's strings by number; looked up by a scan while few (a frame's 16 chip ids), by `index` beyond. */
+  private readonly strings: string[] = [];
+  private index: Map<string, number> | null = null;
   private p = HEADER_BYTES;
   private count = 0;
 
@@ -125,10 +165,16 @@ export class RecordWriter {
 
   /** The number of chip id or extras key `s` in this record. */
   string(s: string): number {
-    let i = this.strings.get(s);
+    const { strings } = this;
+    if (this.index === null) {
+      for (let i = 0; i < strings.length; i++) if (strings[i] === s) return i;
+      if (strings.length < SCANNED_STRINGS) return strings.push(s) - 1;
+      this.index = new Map(strings.map((x, i) => [x, i]));
+    }
+    let i = this.index.get(s);
     if (i === undefined) {
-      if (this.strings.size === MAX_STRINGS) throw new Error(`a sample record holds at most ${MAX_STRINGS} distinct chip ids and extras keys`);
-      this.strings.set(s, (i = this.strings.size));
+      if (strings.length === MAX_STRINGS) throw new Error(`a sample record holds at most ${MAX_STRINGS} distinct chip ids and extras keys`);
+      this.index.set(s, (i = strings.push(s) - 1));
     }
     return i;
   }
@@ -146,8 +192,8 @@ export class RecordWriter {
     const buf = scratch;
     const view = scratchView;
     // The row's length goes first: a u8 where it fits (nearly always), else 0 and a u16; rows are
-    // written after a 3-byte gap and moved back by 2 when the short form fits.
-    const rowStart = p + 3;
+    // written after a 1-byte gap and moved on by 2 in the rare case the long form is needed.
+    const rowStart = p + 1;
     let q = putUvar(buf, rowStart, chip);
     const masks = q;
     q = putValue(buf, view, q + 4, ts - this.baseTs);
@@ -175,12 +221,12 @@ export class RecordWriter {
     if (len > 0xffff) throw new Error(`a sample record row holds at most ${0xffff} bytes`);
     if (len < 256) {
       buf[p] = len;
-      buf.copyWithin(p + 1, rowStart, q);
-      p += 1 + len;
+      p = q;
     } else {
+      buf.copyWithin(p + 3, rowStart, q);
       buf[p] = 0;
       view.setUint16(p + 1, len, true);
-      p = q;
+      p = q + 2;
     }
     this.p = p;
     this.count++;
@@ -190,7 +236,7 @@ export class RecordWriter {
   finish(): Uint8Array {
     let p = this.p;
     const stringsAt = p;
-    for (const str of this.strings.keys()) {
+    for (const str of this.strings) {
       const b = stringEntry(str);
       ensureScratch(p + b.length, p);
       scratch.set(b, p);
@@ -199,7 +245,7 @@ export class RecordWriter {
     const view = scratchView;
     view.setUint8(0, RECORD_MAGIC);
     view.setUint8(1, VERSION);
-    view.setUint16(2, this.strings.size, true);
+    view.setUint16(2, this.strings.length, true);
     view.setUint32(4, p, true);
     view.setUint32(8, this.count, true);
     view.setUint32(12, stringsAt, true);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chipEntries, encodeSampleRecord, isSampleRecords, readSampleRecords, recordsNaming, SampleRecord } from '../../server/store/sample-records.ts';
+import { chipEntries, encodeSampleRecord, isSampleRecords, putValue, readSampleRecords, recordsNaming, SampleRecord } from '../../server/store/sample-records.ts';
+import { putUvar, SCALES, zigzag } from '../../server/codec/column-codec.ts';
 import { SampleKeys, UnfoldedLogIndex } from '../../server/store/unfolded-log-index.ts';
 import { loggedSamples } from '../../server/store/log-rows.ts';
 import { createSimNeuronSource } from '../../agents/sources/sim-neuron.ts';
@@ -39,6 +40,46 @@ function randomSamples(seed: number, n: number): Sample[] {
   }
   return clean(out);
 }
+
+/** A value's encoding as the record format defines it: the smallest scale 0–3 that gives it back exactly, each tried in turn; else an f64. */
+function referenceValue(buf: Buffer, view: DataView, p: number, v: number): number {
+  for (let d = 0; d < 4; d++) {
+    const scaled = d === 0 ? v : Math.round(v * SCALES[d]);
+    if (d === 0 ? !Number.isInteger(v) : scaled / SCALES[d] !== v) continue;
+    if (scaled > 2 ** 48 || scaled < -(2 ** 48) || Object.is(v, -0)) break;
+    return putUvar(buf, p, zigzag(scaled) * 8 + d);
+  }
+  buf[p] = 4;
+  view.setFloat64(p + 1, v, true);
+  return p + 9;
+}
+
+describe('a record value', () => {
+  it('is written as the format defines it (each scale tried in turn), for edge values and 200,000 random ones', () => {
+    const a = Buffer.alloc(16);
+    const b = Buffer.alloc(16);
+    const va = new DataView(a.buffer, a.byteOffset, a.length);
+    const vb = new DataView(b.buffer, b.byteOffset, b.length);
+    const same = (v: number) => {
+      a.fill(0);
+      b.fill(0);
+      const ea = putValue(a, va, 0, v);
+      const eb = referenceValue(b, vb, 0, v);
+      expect([ea, a.toString('hex')], String(v)).toEqual([eb, b.toString('hex')]);
+    };
+    const edges = [0, -0, 1, -1, 0.1, 0.25, 0.001, 0.0005, 35.1, 351.27, -12.345, 1e-7, 2 ** 48, 2 ** 48 + 1, -(2 ** 48), 2 ** 47 + 0.5, 2 ** 40, 2 ** 40 + 0.1, -(2 ** 40) - 0.25,
+      2 ** 39 + 0.125, 2 ** 39 + 0.001, 1e15 + 0.5, Number.MAX_SAFE_INTEGER, Number.MAX_VALUE, Number.MIN_VALUE, Infinity, -Infinity, NaN, 0.1 + 0.2, 1.005, 2.675, 999999.9995];
+    for (const v of edges) same(v);
+    const rng = createPrng(99);
+    for (let i = 0; i < 200_000; i++) {
+      const digits = rng.int(0, 6);
+      const magnitude = 10 ** rng.int(0, 13);
+      const v = Math.round(rng.next() * magnitude * 10 ** digits) / 10 ** digits;
+      same(rng.chance(0.5) ? v : -v);
+      same(rng.next() * magnitude);
+    }
+  });
+});
 
 describe('sample records', () => {
   it.each([
