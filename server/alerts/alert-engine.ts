@@ -338,10 +338,10 @@ export class AlertEngine {
     return st === null || st.phase === 'resolved' || (st.phase === 'pending' && !st.fresh);
   }
 
-  /** Set the chip's staleness timer to the first deadline of its missedIntervals rules not yet breached. */
-  private armStale(e: ChipEntry, now: number): void {
+  /** Set the chip's staleness timer to the first deadline of its missedIntervals rules not yet breached (`known`: its silence, already read this turn). */
+  private armStale(e: ChipEntry, now: number, known?: { since: number; intervalMs: number; agentId: string }): void {
     const rules = e.pick.missed;
-    const silent = rules.length > 0 ? this.silentSince(e, now) : null;
+    const silent = rules.length > 0 ? (known ?? this.silentSince(e, now)) : null;
     let due = Infinity;
     if (silent) {
       for (let i = 0; i < rules.length; i++) {
@@ -376,7 +376,7 @@ export class AlertEngine {
       const sl = slot ?? this.slotFor(e, cr, i);
       this.apply(sl, observe(sl.state ?? INACTIVE, observeValue(cr.rule, at, value), cr.timing), null);
     }
-    this.armStale(e, at);
+    this.armStale(e, at, silent);
   }
 
   /** A live sample of the chip arrived: its missedIntervals alerts observe 0; the staleness timer counts again. */
