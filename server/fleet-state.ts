@@ -74,7 +74,7 @@ export class FleetState {
    * overloaded hub call its own delay the chips' and add a flood of stale alerts to its load.
    */
   private readonly unread = new Map<string, number>();
-  /** Remote chips: chipId -> the id of the hub their agent is connected to. */
+  /** Remote chips: chipId -> the id of the hub their agent is connected to (empty without a live bus: the per-sample paths test its size first). */
   private readonly remote = new Map<string, string>();
 
   private watchLive(e: ChipEntry): void {
@@ -340,7 +340,7 @@ export class FleetState {
     const changes: { chipId: string; status: ChipStatus }[] = [];
     for (const s of batch) {
       const e = this.chips.get(s.chipId);
-      if (!e || this.remote.has(s.chipId)) continue;
+      if (!e || (this.remote.size > 0 && this.remote.has(s.chipId))) continue;
       if (!e.view.latest || s.ts >= e.view.latest.ts) e.view.latest = s;
       // Late data says nothing about whether the chip is reporting now.
       if (backfill) continue;
@@ -372,7 +372,7 @@ export class FleetState {
       const hold = lagMs > HUB_LAG_MS || this.unread.has(agentId);
       let next = Infinity;
       for (const e of this.agentEntries(agentId)) {
-        if (e.view.status !== 'live' || e.lastSampleAt === null || this.remote.has(e.view.chipId)) continue;
+        if (e.view.status !== 'live' || e.lastSampleAt === null || (this.remote.size > 0 && this.remote.has(e.view.chipId))) continue;
         const at = staleAt(e);
         if (at > now) next = Math.min(next, at);
         else if (hold) next = Math.min(next, now + e.intervalMs);
