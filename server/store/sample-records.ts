@@ -78,7 +78,7 @@ if (SAMPLE_FIELDS.join(',') !== READ_ORDER) throw new Error('sample-records: rea
 
 /**
  * Up to this many strings a record finds a string's number by scanning them (a frame's chip ids
- * and extras keys): a Map per record, grown as it filled, was ~4 % of what the main thread
+ * and extras keys): a Map per record, grown as it filled, was ~3 % of what the main thread
  * allocated at 100,000 chips.
  */
 const SCANNED_STRINGS = 32;
