@@ -38,7 +38,6 @@ export const BINARY_FRAME_MARK = 0xb2;
 export const KIND_BATCH = 1;
 
 const REQUIRED = SAMPLE_FIELDS.slice(0, 8);
-const OPTIONAL = OPTIONAL_SAMPLE_FIELDS;
 const FLAG_NAMES = ['powerEstimated', 'energyDerived', 'backfill'] as const;
 /** Keys a sample may have in this layout (anything else: the batch goes as JSON). */
 const SAMPLE_KEYS: ReadonlySet<string> = new Set(['ts', 'chipId', ...SAMPLE_FIELDS, 'flags', 'extras']);
@@ -169,7 +168,7 @@ export function encodeBatchFrame(msg: BatchMessage): Uint8Array | null {
     }
     let optional = 0;
     for (let i = 0; i < 3; i++) {
-      const code = optionalCode(s[OPTIONAL[i]]);
+      const code = optionalCode(s[OPTIONAL_SAMPLE_FIELDS[i]]);
       if (code < 0) return null;
       optional |= code << (2 * i);
     }
@@ -186,7 +185,7 @@ export function encodeBatchFrame(msg: BatchMessage): Uint8Array | null {
     out.byte(required);
     out.byte(optional | (s.flags !== undefined ? 0x40 : 0) | (extraKeys ? 0x80 : 0));
     for (let i = 0; i < 8; i++) if (required & (1 << i)) out.f64(s[REQUIRED[i]] as number);
-    for (let i = 0; i < 3; i++) if (((optional >> (2 * i)) & 3) === 2) out.f64(s[OPTIONAL[i]] as number);
+    for (let i = 0; i < 3; i++) if (((optional >> (2 * i)) & 3) === 2) out.f64(s[OPTIONAL_SAMPLE_FIELDS[i]] as number);
     if (s.flags !== undefined) out.byte(flags);
     if (extraKeys) {
       out.uvar(extraKeys.length);
@@ -378,8 +377,8 @@ function readSample(r: FrameReader, chipIds: readonly string[]): Sample {
   if (optional & 0x3f) {
     for (let i = 0; i < 3; i++) {
       const code = (optional >> (2 * i)) & 3;
-      if (code === 3) throw new Refusal('bad_frame', `a sample's ${OPTIONAL[i]} has the unknown presence code 3`);
-      if (code !== 0) s[OPTIONAL[i]] = code === 2 ? r.f64() : null;
+      if (code === 3) throw new Refusal('bad_frame', `a sample's ${OPTIONAL_SAMPLE_FIELDS[i]} has the unknown presence code 3`);
+      if (code !== 0) s[OPTIONAL_SAMPLE_FIELDS[i]] = code === 2 ? r.f64() : null;
     }
   }
   if (optional & 0x40) {

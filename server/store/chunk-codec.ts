@@ -67,9 +67,7 @@ function flagBits(flags: SampleFlags): number {
   return bits;
 }
 
-/** Optional sample fields, in storage order: absent (undefined) and null are kept apart. */
-const OPTIONAL_FIELDS = OPTIONAL_SAMPLE_FIELDS;
-type OptionalField = (typeof OPTIONAL_FIELDS)[number];
+type OptionalField = (typeof OPTIONAL_SAMPLE_FIELDS)[number];
 
 /** The Writer every encodeChunk call builds its chunk in (encoding is synchronous, so calls never overlap). */
 let chunkWriter = new Writer(64 * 1024);
@@ -125,7 +123,7 @@ export function encodeChunk(samples: readonly Sample[], plain = false): Buffer {
     writeScratchColumn(w, n, count, true);
   }
   // Which optional fields were present (vs absent) per sample: one bitmap per optional field.
-  for (const f of OPTIONAL_FIELDS) {
+  for (const f of OPTIONAL_SAMPLE_FIELDS) {
     const { bits } = prepareScratch(n);
     for (let i = 0; i < n; i++) if (samples[i][f] !== undefined) bits[i >> 3] |= 1 << (i & 7);
     w.bytes(bits.subarray(0, (n + 7) >> 3));
@@ -237,7 +235,7 @@ export function decodeChunk(data: Buffer, chipId: string): Sample[] {
   const columns = {} as Record<SampleField, (number | null)[]>;
   for (const f of SAMPLE_FIELDS) columns[f] = readColumn(r, n);
   const present = {} as Record<OptionalField, Buffer>;
-  for (const f of OPTIONAL_FIELDS) present[f] = r.bytes(Math.ceil(n / 8));
+  for (const f of OPTIONAL_SAMPLE_FIELDS) present[f] = r.bytes(Math.ceil(n / 8));
   const flags = r.bytes(n);
   // Format 1 knows EXTRAS_NONE and EXTRAS_JSON only, with the same bytes.
   const extras = readExtras(r, n);

@@ -19,7 +19,7 @@
  * value: uvar of zigzag(v × 10^d) × 8 + d where v has d ≤ 3 decimals (and fits 2^48), else the
  *   uvar 4 and the f64 (−0, fractions past three decimals, huge values): telemetry's values take
  *   1–6 bytes instead of 8.
- * present: bit i = SAMPLE_FIELDS[i] holds a number; defined: bit j = OPTIONAL_FIELDS[j] is not absent
+ * present: bit i = SAMPLE_FIELDS[i] holds a number; defined: bit j = OPTIONAL_SAMPLE_FIELDS[j] is not absent
  * (so an optional field is absent, null or a number, as in the sample).
  *
  * Version 1 (read, for logs written before): the header without base ts; rows of u16 chip
@@ -49,8 +49,7 @@ const MAX_STRINGS = 0xffff;
 
 const FIELD_COUNT = SAMPLE_FIELDS.length;
 /** Fields a sample may leave out (absent is kept apart from null). */
-const OPTIONAL_FIELDS = OPTIONAL_SAMPLE_FIELDS;
-const OPTIONAL_BIT = new Map<string, number>(OPTIONAL_FIELDS.map((f, j) => [f, 1 << j]));
+const OPTIONAL_BIT = new Map<string, number>(OPTIONAL_SAMPLE_FIELDS.map((f, j) => [f, 1 << j]));
 const FIELD_OPTIONAL_BIT = SAMPLE_FIELDS.map((f) => OPTIONAL_BIT.get(f) ?? 0);
 /** The fields before the optional ones, which sampleAt reads by name in this order. */
 const REQUIRED_FIELDS = ['utilPct', 'memUtilPct', 'memUsedBytes', 'memTotalBytes', 'powerW', 'powerLimitW', 'tempC', 'energyJ'] as const;

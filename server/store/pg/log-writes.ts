@@ -22,9 +22,6 @@ export const LOG_VALUE_COLUMNS = [
   ['ecc_uncorrected', 'eccUncorrected'],
 ] as const;
 
-/** Optional fields whose presence (even as null) is kept: bit k of `present` for OPTIONAL[k]. */
-const OPTIONAL = OPTIONAL_SAMPLE_FIELDS;
-
 const READ_COLUMNS = ['chip_id', 'ts', 'flags', 'present', ...LOG_VALUE_COLUMNS.map(([c]) => c), 'extras'];
 
 /** The select list of a log row as the store reads it (columns of table alias `alias` when given). */
@@ -51,7 +48,8 @@ export function logInsertParams(samples: readonly Sample[], backfill: (i: number
     ts[i] = s.ts;
     flags[i] = flagsToBits(s.flags) | (backfill(i) ? SAMPLE_FLAG_BITS.backfill : 0);
     let p = 0;
-    for (let k = 0; k < OPTIONAL.length; k++) if (s[OPTIONAL[k]] !== undefined) p |= 1 << k;
+    // Optional fields whose presence (even as null) is kept: bit k of `present`.
+    for (let k = 0; k < OPTIONAL_SAMPLE_FIELDS.length; k++) if (s[OPTIONAL_SAMPLE_FIELDS[k]] !== undefined) p |= 1 << k;
     present[i] = p;
     for (let c = 0; c < LOG_VALUE_COLUMNS.length; c++) values[c][i] = s[LOG_VALUE_COLUMNS[c][1]] ?? null;
     extras[i] = s.extras ? JSON.stringify(s.extras) : null;
