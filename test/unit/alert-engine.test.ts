@@ -208,6 +208,15 @@ describe('alert engine: sample rules', () => {
     expect(r.published.at(-1)).toMatchObject({ to: 'resolved', at: T0 + 3602 * S, endsAt: T0 + 3602 * S, fingerprint: firing.fingerprint });
   });
 
+  it('ECC delta: each sample against the one before it', () => {
+    const r = rig({ rules: [{ id: 'ecc', name: 'ECC', field: 'eccUncorrectedDelta', op: '>=', threshold: 1 }] });
+    r.connect();
+    const counters = [2, 3, 3, 3, 5, 5];
+    counters.forEach((ecc, i) => r.commit([temp(i * S, 50, { eccUncorrected: ecc })]));
+    const seen = r.published.map((e) => `${e.from}>${e.to}@${(e.at - T0) / S}:${e.value}`);
+    expect(seen).toEqual(['inactive>pending@1:1', 'pending>firing@1:1', 'firing>resolved@2:0', 'resolved>inactive@3:0', 'inactive>pending@4:2', 'pending>firing@4:2', 'firing>resolved@5:0']);
+  });
+
   it('labels a power alert on an estimated reading with powerEstimated', () => {
     const r = rig({ rules: [{ id: 'watts', name: 'Watts', field: 'powerW', op: '>', threshold: 300 }] });
     r.connect();
