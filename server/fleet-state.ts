@@ -9,6 +9,7 @@ import type { ChipView, SourceHealthReport } from '../schema/protocol.ts';
 import type { ChipInfo, ChipStatus, Sample } from '../schema/sample.ts';
 import { deriveStatus, STALE_AFTER_INTERVALS } from './chip-status.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
+import { keepLatest } from './latest-sample.ts';
 import type { AgentRegistration, StoredChip } from './store/store.ts';
 
 interface ChipEntry {
@@ -18,6 +19,8 @@ interface ChipEntry {
   lastSampleAt: number | null;
   /** False once the chip left its agent's inventory (shown offline). */
   active: boolean;
+  /** The copy of its samples this entry keeps as `view.latest` and overwrites in place (latest-sample.ts); null: none yet. */
+  ownLatest: Sample | null;
 }
 
 /** What the hub knows about an agent (GET /api/v1/agents). */
@@ -131,7 +134,7 @@ export class FleetState {
 
   load(stored: StoredChip[], latest: Map<string, Sample>): void {
     for (const c of stored) {
-      this.setEntry(c.chipId, { view: chipView(c, c, 'offline', latest.get(c.chipId) ?? null), intervalMs: c.intervalMs, lastSampleAt: null, active: true });
+      this.setEntry(c.chipId, { view: chipView(c, c, 'offline', latest.get(c.chipId) ?? null), intervalMs: c.intervalMs, lastSampleAt: null, active: true, ownLatest: null });
       this.remote.delete(c.chipId);
       this.index(c.agentId, c.chipId);
     }
@@ -254,7 +257,7 @@ export class FleetState {
       // The agent is connected (or a push agent): live if heard from within its intervals, else stale.
       const status = deriveStatus({ agentConnected: true, lastSampleAt, intervalMs: reg.intervalMs }, now);
       const view = chipView(info, { host: reg.host.hostname, instanceType: reg.host.instanceType, agentId: reg.agentId }, status, prev?.view.latest ?? null, prev?.view.job);
-      const entry: ChipEntry = { view, intervalMs: reg.intervalMs, lastSampleAt, active: true };
+      const entry: ChipEntry = { view, intervalMs: reg.intervalMs, lastSampleAt, active: true, ownLatest: null };
       this.setEntry(info.chipId, entry);
       this.remote.delete(info.chipId);
       this.watchLive(entry);
@@ -304,7 +307,7 @@ export class FleetState {
     const prev = this.chips.get(c.chipId);
     const connected = this.connected.has(c.agentId) || this.pushAgents.has(c.agentId);
     const view = chipView(c, c, deriveStatus({ agentConnected: connected, lastSampleAt: null, intervalMs: c.intervalMs }, now), prev?.view.latest ?? null, prev?.view.job);
-    this.setEntry(c.chipId, { view, intervalMs: c.intervalMs, lastSampleAt: null, active: true });
+    this.setEntry(c.chipId, { view, intervalMs: c.intervalMs, lastSampleAt: null, active: true, ownLatest: null });
     this.remote.delete(c.chipId);
     if (prev) this.unindex(prev.view.agentId, c.chipId);
     this.index(c.agentId, c.chipId);
@@ -341,7 +344,7 @@ export class FleetState {
     for (const s of batch) {
       const e = this.chips.get(s.chipId);
       if (!e || (this.remote.size > 0 && this.remote.has(s.chipId))) continue;
-      if (!e.view.latest || s.ts >= e.view.latest.ts) e.view.latest = s;
+      if (!e.view.latest || s.ts >= e.view.latest.ts) setLatest(e, s);
       // Late data says nothing about whether the chip is reporting now.
       if (backfill) continue;
       e.lastSampleAt = now;
@@ -432,7 +435,7 @@ export class FleetState {
       if (prev && this.remote.get(c.chipId) === hubId && sameRemote(prev.view, c)) continue;
       if (prev && !this.remote.has(c.chipId)) this.unindex(prev.view.agentId, c.chipId);
       const view = chipView(c, c, c.status, prev?.view.latest ?? null, c.job);
-      this.setEntry(c.chipId, { view, intervalMs: prev?.intervalMs ?? 1000, lastSampleAt: null, active: true });
+      this.setEntry(c.chipId, { view, intervalMs: prev?.intervalMs ?? 1000, lastSampleAt: null, active: true, ownLatest: null });
       this.remote.set(c.chipId, hubId);
       changed.push(view);
     }
@@ -458,7 +461,7 @@ export class FleetState {
     for (const s of samples) {
       if (this.remote.get(s.chipId) !== hubId) continue;
       const e = this.chips.get(s.chipId)!;
-      if (!e.view.latest || s.ts > e.view.latest.ts || (!partial && s.ts === e.view.latest.ts)) e.view.latest = s;
+      if (!e.view.latest || s.ts > e.view.latest.ts || (!partial && s.ts === e.view.latest.ts)) setLatest(e, s);
       kept.push(s);
     }
     return kept;
@@ -501,6 +504,12 @@ export class FleetState {
 /** When a live chip turns stale unless it is heard from. */
 function staleAt(e: ChipEntry): number {
   return e.lastSampleAt! + STALE_AFTER_INTERVALS * e.intervalMs + 1;
+}
+
+/** `s` as the chip's latest: a copy the entry owns, overwritten by later samples; the sample object itself is not held (latest-sample.ts). */
+function setLatest(e: ChipEntry, s: Sample): void {
+  e.ownLatest = keepLatest(e.view.latest === e.ownLatest ? e.ownLatest : null, s);
+  e.view.latest = e.ownLatest;
 }
 
 /**

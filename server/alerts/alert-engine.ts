@@ -153,7 +153,7 @@ export class AlertEngine {
 
     for (const view of this.fleet.list()) {
       const e = this.entry(view.chipId);
-      e.prev = view.latest;
+      if (view.latest) e.prev = { ts: view.latest.ts, eccUncorrected: view.latest.eccUncorrected ?? null };
       e.lastTs = view.latest?.ts ?? -Infinity;
     }
     for (const row of this.store.loadStates()) this.restore(row.ruleId, row.chipId, row.state, row.labels);
@@ -188,7 +188,6 @@ export class AlertEngine {
       const view = e.view;
       if (view === null || s.ts <= e.lastTs) continue;
       const prev = e.prev;
-      e.prev = s;
       e.lastTs = s.ts;
       const { sample: rules, tests } = e.pick;
       for (let i = 0; i < tests.length; i++) {
@@ -197,6 +196,11 @@ export class AlertEngine {
         const cr = rules[i]!;
         const sl = slot ?? this.slotFor(e, cr, i);
         this.apply(sl, observe(sl.state ?? INACTIVE, evaluateSample(cr.rule, s, view, prev, now), cr.timing), s);
+      }
+      if (prev === null) e.prev = { ts: s.ts, eccUncorrected: s.eccUncorrected ?? null };
+      else {
+        prev.ts = s.ts;
+        prev.eccUncorrected = s.eccUncorrected ?? null;
       }
       if (!opts.backfill && e.pick.missed.length > 0) this.heard(e, now);
     }

@@ -5,7 +5,6 @@
  */
 import type { AlertRule } from '../../schema/alert-rules.ts';
 import type { ChipView } from '../../schema/protocol.ts';
-import type { Sample } from '../../schema/sample.ts';
 import type { AlertState, AlertTiming } from './alert-state.ts';
 import { compileTest, type CompiledTest } from './breach-test.ts';
 import { ruleTiming } from './rule-eval.ts';
@@ -71,8 +70,12 @@ export interface ChipEntry {
   slots: readonly Slot[];
   /** How many of the chip's sample-rule slots hold a state (0: the hot path only tests). */
   activeSample: number;
-  /** Latest evaluated sample (ECC delta), and its ts: older or equal samples are dropped. */
-  prev: Sample | null;
+  /**
+   * What rules read of the latest evaluated sample (its time and ECC counter, for the ECC delta),
+   * overwritten in place by the next: the sample itself is not held. `lastTs`: its ts; older or
+   * equal samples are dropped.
+   */
+  prev: { ts: number; eccUncorrected: number | null } | null;
   lastTs: number;
   /** Hub time the chip's agent was last seen to connect (staleness counts from it before any sample). */
   connectedAt: number | null;

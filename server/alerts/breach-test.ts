@@ -9,7 +9,7 @@
  */
 import type { AlertRule, ComparisonOp, RuleField } from '../../schema/alert-rules.ts';
 import type { Sample } from '../../schema/sample.ts';
-import { fieldValue, type AlertChip } from './rule-eval.ts';
+import { fieldValue, type AlertChip, type PreviousReading } from './rule-eval.ts';
 
 const FIELD_CODES: Readonly<Record<RuleField, number>> = {
   utilPct: 0,
@@ -56,7 +56,7 @@ export function compileTest(rule: Pick<AlertRule, 'field' | 'op' | 'threshold' |
  * it) known and past the threshold. Load and comparison stay in one function, so the value is
  * never boxed on its way out.
  */
-export function conditionHolds(c: CompiledCondition, s: Sample, chip: AlertChip, prev: Sample | null): boolean {
+export function conditionHolds(c: CompiledCondition, s: Sample, chip: AlertChip, prev: PreviousReading | null): boolean {
   let v: number | null | undefined;
   switch (c.field) {
     case 0:
@@ -137,7 +137,7 @@ export function conditionHolds(c: CompiledCondition, s: Sample, chip: AlertChip,
  * thresholds. (The threshold is at least as strict as the clear threshold, alert-rules.ts checks
  * it, so this is the verdict `breach`.)
  */
-export function breaches(c: CompiledTest, s: Sample, chip: AlertChip, prev: Sample | null): boolean {
+export function breaches(c: CompiledTest, s: Sample, chip: AlertChip, prev: PreviousReading | null): boolean {
   if (!conditionHolds(c, s, chip, prev)) return false;
   const and = c.and;
   for (let i = 0; i < and.length; i++) if (!conditionHolds(and[i]!, s, chip, prev)) return false;

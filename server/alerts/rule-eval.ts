@@ -35,10 +35,19 @@ export function selectorMatches(selector: RuleSelector, chip: AlertChip): boolea
 const pctOf = (part: number | null, whole: number | null): number | null => (part === null || whole === null || whole <= 0 ? null : (part / whole) * 100);
 
 /**
+ * What rules read of a chip's previous sample: its time and uncorrected ECC counter (a sample
+ * is one; the alert engine keeps just these, not the sample).
+ */
+export interface PreviousReading {
+  readonly ts: number;
+  readonly eccUncorrected?: number | null;
+}
+
+/**
  * New uncorrected ECC errors since the previous sample: null without both counters; after a
  * counter reset (it went down) the count since the reset, as Prometheus' increase() reads one.
  */
-function eccDelta(sample: Sample, prev: Sample | null): number | null {
+function eccDelta(sample: Sample, prev: PreviousReading | null): number | null {
   const now = sample.eccUncorrected ?? null;
   const before = prev && prev.ts < sample.ts ? (prev.eccUncorrected ?? null) : null;
   if (now === null || before === null) return null;
@@ -49,7 +58,7 @@ function eccDelta(sample: Sample, prev: Sample | null): number | null {
  * The value of `field` for a sample of `chip`; `prev` is the chip's previous sample (for
  * `eccUncorrectedDelta`). A liveness field reads 0: a sample just arrived, over a connection.
  */
-export function fieldValue(field: RuleField, sample: Sample, chip: AlertChip, prev: Sample | null): number | null {
+export function fieldValue(field: RuleField, sample: Sample, chip: AlertChip, prev: PreviousReading | null): number | null {
   switch (field) {
     case 'powerPctOfLimit':
       return pctOf(sample.powerW, sample.powerLimitW);
@@ -106,7 +115,7 @@ export function verdict(rule: Pick<AlertRule, 'op' | 'threshold' | 'clear' | 'an
  * The observation of a rule for a sample of `chip`, received by the hub at `receivedAt`. Sample
  * fields are timed by the sample; liveness fields by the hub's clock, like the hub's timers.
  */
-export function evaluateSample(rule: AlertRule, sample: Sample, chip: AlertChip, prev: Sample | null, receivedAt: number): Observation {
+export function evaluateSample(rule: AlertRule, sample: Sample, chip: AlertChip, prev: PreviousReading | null, receivedAt: number): Observation {
   const value = fieldValue(rule.field, sample, chip, prev);
   const andValues = rule.and.map((c) => fieldValue(c.field, sample, chip, prev));
   return {
