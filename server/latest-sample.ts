@@ -17,7 +17,7 @@ type Numbers = Record<string, number>;
 type Flags = NonNullable<Sample['flags']>;
 
 /** A copy of `s` (its flags and extras copied too). */
-export function copySample(s: Sample): Sample {
+function copySample(s: Sample): Sample {
   const c: Sample = { ...s };
   if (s.flags !== undefined) c.flags = { ...s.flags };
   if (s.extras !== undefined) c.extras = { ...s.extras };

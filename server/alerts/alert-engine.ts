@@ -153,8 +153,7 @@ export class AlertEngine {
 
     for (const view of this.fleet.list()) {
       const e = this.entry(view.chipId);
-      if (view.latest) e.prev = { ts: view.latest.ts, eccUncorrected: view.latest.eccUncorrected ?? null };
-      e.lastTs = view.latest?.ts ?? -Infinity;
+      if (view.latest) remember(e.prev, view.latest);
     }
     for (const row of this.store.loadStates()) this.restore(row.ruleId, row.chipId, row.state, row.labels);
     this.scheduleStartupCheck(now);
@@ -186,9 +185,8 @@ export class AlertEngine {
       if (e === undefined) e = this.entry(s.chipId);
       if (e.version !== this.version) this.refresh(e);
       const view = e.view;
-      if (view === null || s.ts <= e.lastTs) continue;
       const prev = e.prev;
-      e.lastTs = s.ts;
+      if (view === null || s.ts <= prev.ts) continue;
       const { sample: rules, tests } = e.pick;
       for (let i = 0; i < tests.length; i++) {
         const slot = e.activeSample > 0 ? slotAt(e, 'sample', i) : undefined;
@@ -197,11 +195,7 @@ export class AlertEngine {
         const sl = slot ?? this.slotFor(e, cr, i);
         this.apply(sl, observe(sl.state ?? INACTIVE, evaluateSample(cr.rule, s, view, prev, now), cr.timing), s);
       }
-      if (prev === null) e.prev = { ts: s.ts, eccUncorrected: s.eccUncorrected ?? null };
-      else {
-        prev.ts = s.ts;
-        prev.eccUncorrected = s.eccUncorrected ?? null;
-      }
+      remember(prev, s);
       if (!opts.backfill && e.pick.missed.length > 0) this.heard(e, now);
     }
     if (this.events.length > 0 || this.dirty.size > 0) this.flush(now);
@@ -538,7 +532,7 @@ export class AlertEngine {
   private entry(chipId: string): ChipEntry {
     let e = this.chips.get(chipId);
     if (!e) {
-      e = { chipId, view: null, version: 0, rulesVersion: 0, pick: NO_RULES, slots: NO_SLOTS, activeSample: 0, prev: null, lastTs: -Infinity, connectedAt: null, staleTimer: false, staleDue: Infinity, staleGroup: null };
+      e = { chipId, view: null, version: 0, rulesVersion: 0, pick: NO_RULES, slots: NO_SLOTS, activeSample: 0, prev: { ts: -Infinity, eccUncorrected: null }, connectedAt: null, staleTimer: false, staleDue: Infinity, staleGroup: null };
       this.chips.set(chipId, e);
     }
     return e;
@@ -746,4 +740,10 @@ export class AlertEngine {
     await this.written;
     return this.store.history(q);
   }
+}
+
+/** `s` as the chip's previous sample, as rules read it: its time and ECC counter, written into the entry's `prev`. */
+function remember(prev: ChipEntry['prev'], s: Pick<Sample, 'ts' | 'eccUncorrected'>): void {
+  prev.ts = s.ts;
+  prev.eccUncorrected = s.eccUncorrected ?? null;
 }

@@ -72,11 +72,10 @@ export interface ChipEntry {
   activeSample: number;
   /**
    * What rules read of the latest evaluated sample (its time and ECC counter, for the ECC delta),
-   * overwritten in place by the next: the sample itself is not held. `lastTs`: its ts; older or
-   * equal samples are dropped.
+   * overwritten in place by the next: the sample itself is not held. Samples no newer than its
+   * `ts` are dropped (-Infinity: none yet).
    */
-  prev: { ts: number; eccUncorrected: number | null } | null;
-  lastTs: number;
+  prev: { ts: number; eccUncorrected: number | null };
   /** Hub time the chip's agent was last seen to connect (staleness counts from it before any sample). */
   connectedAt: number | null;
   /** Has a staleness deadline (`staleDue`), timed by its agent's entry `staleGroup` (stale-timers.ts). */
